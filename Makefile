@@ -1,0 +1,34 @@
+# Two entry points, each doing all set-up on a fresh machine:
+#   make run   - create .venv, install the project, run the default scenario (report in reports/out/)
+#   make test  - create .venv, install the project with every extra, run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SCENARIO ?= scenarios/trading_day.yaml
+
+.PHONY: run test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.core: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.all: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[all,test]"
+	touch $@ $(VENV)/.core
+
+run: $(VENV)/.core
+	$(BIN)/twin run $(SCENARIO)
+
+test: $(VENV)/.all
+	$(BIN)/python -m pytest -n 2 tests
+
+bench: $(VENV)/.all
+	$(BIN)/python loadtests/benchmarks/bench_lifecycle.py
+	$(BIN)/python loadtests/benchmarks/bench_book.py
+
+clean:
+	rm -rf $(VENV) reports/out

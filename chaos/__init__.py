@@ -1,0 +1,1 @@
+"""Fault catalogue, in-twin fault injector and Chaos Toolkit extension (later issue)."""

@@ -1,0 +1,1 @@
+"""Domain model: exact money, order types, lifecycle state machine, events."""

@@ -1,0 +1,49 @@
+"""Commands: imperative messages that ask a service to do one thing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitOrder:
+    """An advisor's ``POST /v1/orders`` body, as sent at ``submitted_ns``."""
+
+    body: Any
+    submitted_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class ValidateOrder:
+    order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRisk:
+    order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RouteOrder:
+    order_id: str
+    exclude: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    """A client's cancel for an order, identified as the client knows it."""
+
+    account_id: str
+    client_order_id: str
+    requested_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessPostTrade:
+    order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExpireDay:
+    """Close of the session: expire everything still working."""

@@ -1,0 +1,148 @@
+"""The order event contract: one immutable envelope per fact.
+
+The envelope follows the blueprint's reference shape (OrderValidated v1.3):
+event_type, event_version, event_id, trace_id, timestamp_utc (business time) and
+recorded_at (system time), order fields, policy_decisions and actor. Event-
+specific facts (a fill's price, a routing plan, a reject reason) sit in
+``details``, a JSON-able mapping that is never mutated after construction.
+Times are integer nanoseconds since the Unix epoch, UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Mapping
+
+from .orders import OrderStatus
+
+EVENT_VERSION = "1.3"
+
+
+class Outcome(str, Enum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDecision:
+    """One policy's verdict: machine-readable, with the parameters it used."""
+
+    policy: str
+    version: str
+    outcome: Outcome
+    reason_code: str = ""
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome is Outcome.PASS
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy,
+            "version": self.version,
+            "outcome": self.outcome.value,
+            "reason_code": self.reason_code,
+            "params": {k: v for k, v in self.params},
+        }
+
+
+class EventType(str, Enum):
+    """Past-tense facts. Most move an order to a status (see STATUS_OF)."""
+
+    ORDER_RECEIVED = "OrderReceived"
+    ORDER_VALIDATED = "OrderValidated"
+    ORDER_RISK_APPROVED = "OrderRiskApproved"
+    ORDER_BLOCKED = "OrderBlocked"
+    ORDER_ROUTED = "OrderRouted"
+    ORDER_PARTIALLY_FILLED = "OrderPartiallyFilled"
+    ORDER_FILLED = "OrderFilled"
+    ORDER_ALLOCATED = "OrderAllocated"
+    ORDER_CONFIRMED = "OrderConfirmed"
+    ORDER_SETTLED = "OrderSettled"
+    ORDER_REJECTED = "OrderRejected"
+    ORDER_CANCELED = "OrderCanceled"
+    ORDER_EXPIRED = "OrderExpired"
+    # Facts that do not change an order's status.
+    ORDER_REROUTED = "OrderRerouted"  # leaves re-sent after a venue refused a child
+    CHILD_ORDER_REJECTED = "ChildOrderRejected"
+    TRADING_STATE_CHANGED = "TradingStateChanged"
+    VENUE_STATUS_CHANGED = "VenueStatusChanged"
+
+
+STATUS_OF: dict[EventType, OrderStatus] = {
+    EventType.ORDER_RECEIVED: OrderStatus.NEW,
+    EventType.ORDER_VALIDATED: OrderStatus.VALIDATED,
+    EventType.ORDER_RISK_APPROVED: OrderStatus.RISK_APPROVED,
+    EventType.ORDER_BLOCKED: OrderStatus.BLOCKED,
+    EventType.ORDER_ROUTED: OrderStatus.ROUTED,
+    EventType.ORDER_PARTIALLY_FILLED: OrderStatus.PARTIALLY_FILLED,
+    EventType.ORDER_FILLED: OrderStatus.FILLED,
+    EventType.ORDER_ALLOCATED: OrderStatus.ALLOCATED,
+    EventType.ORDER_CONFIRMED: OrderStatus.CONFIRMED,
+    EventType.ORDER_SETTLED: OrderStatus.SETTLED,
+    EventType.ORDER_REJECTED: OrderStatus.REJECTED,
+    EventType.ORDER_CANCELED: OrderStatus.CANCELED,
+    EventType.ORDER_EXPIRED: OrderStatus.EXPIRED,
+}
+EVENT_FOR_STATUS: dict[OrderStatus, EventType] = {s: e for e, s in STATUS_OF.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    """One recorded fact about an order (or about the platform, order_id empty).
+
+    ``stream_seq`` numbers the events of one order 1, 2, 3...; the invariant
+    checker uses it to prove none was lost or duplicated.
+    """
+
+    event_type: EventType
+    event_id: str
+    trace_id: str
+    timestamp_utc: int
+    recorded_at: int
+    order_id: str
+    stream_seq: int
+    account_id: str
+    symbol: str
+    side: str
+    quantity: int
+    order_type: str
+    limit_price: int | None
+    time_in_force: str
+    actor: str
+    policy_decisions: tuple[PolicyDecision, ...] = ()
+    details: Mapping[str, Any] | None = None
+    event_version: str = EVENT_VERSION
+
+    @property
+    def status(self) -> OrderStatus | None:
+        """The status this event moves its order to, if any."""
+        return STATUS_OF.get(self.event_type)
+
+    def detail(self, key: str, default: Any = None) -> Any:
+        return default if self.details is None else self.details.get(key, default)
+
+    def to_record(self) -> dict[str, Any]:
+        """A plain, JSON-able dict: the canonical form (fingerprint, parquet)."""
+        return {
+            "event_type": self.event_type.value,
+            "event_version": self.event_version,
+            "event_id": self.event_id,
+            "trace_id": self.trace_id,
+            "timestamp_utc": self.timestamp_utc,
+            "recorded_at": self.recorded_at,
+            "order_id": self.order_id,
+            "stream_seq": self.stream_seq,
+            "account_id": self.account_id,
+            "symbol": self.symbol,
+            "side": self.side,
+            "quantity": self.quantity,
+            "order_type": self.order_type,
+            "limit_price": self.limit_price,
+            "time_in_force": self.time_in_force,
+            "actor": self.actor,
+            "policy_decisions": [d.to_record() for d in self.policy_decisions],
+            "details": dict(self.details) if self.details else {},
+        }

@@ -1,0 +1,79 @@
+"""What crosses the venue boundary: child orders out, execution reports and quotes in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from .orders import OrderType, Side, TimeInForce
+
+
+class VenueStatus(str, Enum):
+    UP = "UP"
+    DOWN = "DOWN"
+
+
+class ExecKind(str, Enum):
+    ACK = "ACK"
+    FILL = "FILL"
+    CANCELED = "CANCELED"  # leaves canceled: on request, IOC remainder, or end of day
+    REJECTED = "REJECTED"
+
+
+class Liquidity(str, Enum):
+    MAKER = "MAKER"
+    TAKER = "TAKER"
+
+
+@dataclass(frozen=True, slots=True)
+class ChildOrder:
+    """A slice of a client order sent to one venue."""
+
+    child_id: str
+    order_id: str
+    venue: str
+    symbol: str
+    side: Side
+    quantity: int
+    order_type: OrderType
+    limit_price: int | None
+    time_in_force: TimeInForce
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionReport:
+    """A venue's answer about one child order. Prices and fees in integer units."""
+
+    kind: ExecKind
+    venue: str
+    child_id: str
+    order_id: str
+    timestamp_ns: int
+    last_qty: int = 0
+    last_px: int = 0
+    leaves_qty: int = 0
+    liquidity: Liquidity | None = None
+    fee: int = 0  # units charged to us; negative for a rebate
+    reason: str = ""
+    exec_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """Top of book at one venue. Sizes are shares; prices units (0 when empty)."""
+
+    venue: str
+    symbol: str
+    bid: int
+    bid_size: int
+    ask: int
+    ask_size: int
+    timestamp_ns: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FeeSchedule:
+    """Per-share maker rebate (paid to us) and taker fee (charged), in units."""
+
+    maker_rebate: int
+    taker_fee: int

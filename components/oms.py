@@ -1,0 +1,272 @@
+"""Order management: the single writer of order state.
+
+Every status change goes through ``_emit``, which checks the lifecycle state
+machine, appends one immutable event to the EventLog and only then updates the
+aggregate. Other services decide (risk, routing, post-trade); the OMS records
+their decisions. Listeners (risk reservations, the ledger, post-trade) see each
+event after it is stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Mapping
+
+from .domain.events import STATUS_OF, EventType, OrderEvent, PolicyDecision
+from .domain.lifecycle import check_transition, is_terminal
+from .domain.orders import Order, OrderSpec, OrderStatus
+from .domain.venues import ChildOrder, ExecKind, ExecutionReport
+from .ports import Clock, EventLog, IdSource
+
+S = OrderStatus
+Listener = Callable[[OrderEvent, Order], None]
+
+
+class UnknownOrder(KeyError):
+    """No order with this id."""
+
+
+class Oms:
+    """Holds orders, applies lifecycle transitions, records every fact."""
+
+    def __init__(self, clock: Clock, ids: IdSource, log: EventLog, actor: str = "oms"):
+        self._clock = clock
+        self._ids = ids
+        self._log = log
+        self._actor = actor
+        self.orders: dict[str, Order] = {}
+        self._seq: dict[str, int] = {}
+        self._listeners: list[Listener] = []
+        self._cancel_requested: set[str] = set()
+        self.reroutes: dict[str, int] = {}
+        self.child_venue: dict[str, str] = {}
+
+    # -- plumbing -----------------------------------------------------------
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def get(self, order_id: str) -> Order:
+        try:
+            return self.orders[order_id]
+        except KeyError:
+            raise UnknownOrder(order_id) from None
+
+    def _emit(
+        self,
+        order: Order,
+        event_type: EventType,
+        *,
+        actor: str | None = None,
+        decisions: tuple[PolicyDecision, ...] = (),
+        details: Mapping[str, Any] | None = None,
+        at_ns: int | None = None,
+    ) -> OrderEvent:
+        target = STATUS_OF.get(event_type)
+        if target is not None and event_type is not EventType.ORDER_RECEIVED:  # creation is not a move
+            check_transition(order, target)
+        seq = self._seq.get(order.order_id, 0) + 1
+        self._seq[order.order_id] = seq
+        now = self._clock.now_ns()
+        spec = order.spec
+        event = OrderEvent(
+            event_type=event_type,
+            event_id=self._ids.next_id("EV"),
+            trace_id=order.trace_id,
+            timestamp_utc=now if at_ns is None else at_ns,
+            recorded_at=now,
+            order_id=order.order_id,
+            stream_seq=seq,
+            account_id=spec.account_id,
+            symbol=spec.symbol,
+            side=spec.side.value,
+            quantity=spec.quantity,
+            order_type=spec.order_type.value,
+            limit_price=spec.limit_price,
+            time_in_force=spec.time_in_force.value,
+            actor=actor or self._actor,
+            policy_decisions=decisions,
+            details=details,
+        )
+        self._log.append(event)
+        if target is not None:
+            order.status = target
+        for listener in self._listeners:
+            listener(event, order)
+        return event
+
+    # -- lifecycle steps ----------------------------------------------------
+    def create(self, spec: OrderSpec, submitted_ns: int, actor: str = "gateway") -> Order:
+        """Open a new order (status NEW)."""
+        order = Order(
+            order_id=self._ids.next_id("ORD"),
+            trace_id=self._ids.next_id("TRC"),
+            spec=spec,
+            created_ns=self._clock.now_ns(),
+        )
+        self.orders[order.order_id] = order
+        self._emit(
+            order,
+            EventType.ORDER_RECEIVED,
+            actor=f"advisor:{spec.advisor_id}" if actor == "gateway" else actor,
+            details={"client_order_id": spec.client_order_id, "submitted_ns": submitted_ns},
+        )
+        return order
+
+    def validate(self, order_id: str, account_known: Callable[[str], bool]) -> bool:
+        """NEW -> VALIDATED, or REJECTED when the account is not on the books.
+
+        Returns False when the order did not become VALIDATED (including when it
+        was canceled while waiting).
+        """
+        order = self.get(order_id)
+        if order.status is not S.NEW:
+            return False
+        if not account_known(order.spec.account_id):
+            self._emit(order, EventType.ORDER_REJECTED, details={"reason": "UNKNOWN_ACCOUNT"})
+            return False
+        self._emit(order, EventType.ORDER_VALIDATED)
+        return True
+
+    def record_risk(self, order_id: str, approved: bool, decisions: tuple[PolicyDecision, ...]) -> bool:
+        """VALIDATED -> RISK_APPROVED or BLOCKED, carrying every policy decision."""
+        order = self.get(order_id)
+        if order.status is not S.VALIDATED:
+            return False
+        event_type = EventType.ORDER_RISK_APPROVED if approved else EventType.ORDER_BLOCKED
+        details = None
+        if not approved:
+            first = next(d for d in decisions if not d.passed)
+            details = {"reason": first.reason_code}
+        self._emit(order, event_type, actor="risk", decisions=decisions, details=details)
+        return approved
+
+    def record_routed(self, order_id: str, children: Iterable[ChildOrder], reason: str = "") -> None:
+        """RISK_APPROVED -> ROUTED (or a reroute of the leaves of a routed order)."""
+        order = self.get(order_id)
+        children = tuple(children)
+        for child in children:
+            order.open_children[child.child_id] = child.quantity
+            self.child_venue[child.child_id] = child.venue
+        plan = [
+            {"child_id": c.child_id, "venue": c.venue, "quantity": c.quantity, "limit_price": c.limit_price}
+            for c in children
+        ]
+        if order.status is S.RISK_APPROVED:
+            self._emit(order, EventType.ORDER_ROUTED, actor="router", details={"children": plan})
+        else:
+            self._emit(order, EventType.ORDER_REROUTED, actor="router", details={"children": plan, "reason": reason})
+
+    def close_unroutable(self, order_id: str, reason: str) -> str:
+        """No venue will take the leaves: reject an unfilled order, cancel the rest
+        of a partly filled one. Returns "post_trade" when fills must be settled."""
+        order = self.get(order_id)
+        if order.open_children:
+            return ""  # something is still working; its report will close the order
+        if order.filled_qty == 0:
+            self._emit(order, EventType.ORDER_REJECTED, actor="router", details={"reason": reason})
+            return ""
+        self._emit(order, EventType.ORDER_CANCELED, actor="router",
+                   details={"reason": reason, "leaves_qty": order.leaves_qty})
+        return "post_trade"
+
+    def request_cancel(self, order_id: str) -> tuple[tuple[str, str], ...]:
+        """A client's cancel. Returns (venue, child id) pairs to cancel at venues.
+
+        Orders not yet at a venue are canceled at once; routed ones when their
+        venues confirm.
+        """
+        order = self.get(order_id)
+        if order.status in (S.NEW, S.VALIDATED, S.RISK_APPROVED):
+            self._emit(order, EventType.ORDER_CANCELED, details={"reason": "CLIENT_REQUEST"})
+            return ()
+        if order.status in (S.ROUTED, S.PARTIALLY_FILLED) and order.open_children:
+            self._cancel_requested.add(order_id)
+            return tuple((self.child_venue[c], c) for c in order.open_children)
+        return ()
+
+    def on_execution(self, report: ExecutionReport) -> str:
+        """Apply a venue report. Returns what the caller must do next:
+        "" (nothing), "post_trade" (order done with fills) or "reroute"."""
+        order = self.orders.get(report.order_id)
+        if order is None or report.child_id not in order.open_children:
+            return ""  # a late or duplicate report: at-least-once delivery, so ignore
+        kind = report.kind
+        if kind is ExecKind.ACK:
+            return ""
+        if kind is ExecKind.FILL:
+            return self._apply_fill(order, report)
+        del order.open_children[report.child_id]
+        if kind is ExecKind.REJECTED:
+            self._emit(
+                order,
+                EventType.CHILD_ORDER_REJECTED,
+                actor=f"venue:{report.venue}",
+                details={"child_id": report.child_id, "venue": report.venue, "reason": report.reason},
+                at_ns=report.timestamp_ns,
+            )
+        if order.open_children:
+            return ""
+        return self._close_leaves(order, report)
+
+    def _apply_fill(self, order: Order, report: ExecutionReport) -> str:
+        qty = report.last_qty
+        order.filled_qty += qty
+        order.filled_notional += qty * report.last_px
+        order.fees += report.fee
+        leaves = report.leaves_qty
+        if leaves:
+            order.open_children[report.child_id] = leaves
+        else:
+            del order.open_children[report.child_id]
+        done = order.filled_qty == order.spec.quantity
+        self._emit(
+            order,
+            EventType.ORDER_FILLED if done else EventType.ORDER_PARTIALLY_FILLED,
+            actor=f"venue:{report.venue}",
+            details={
+                "child_id": report.child_id,
+                "exec_id": report.exec_id,
+                "venue": report.venue,
+                "last_qty": qty,
+                "last_px": report.last_px,
+                "fee": report.fee,
+                "liquidity": report.liquidity.value if report.liquidity else "",
+                "cum_qty": order.filled_qty,
+            },
+            at_ns=report.timestamp_ns,
+        )
+        if done:
+            return "post_trade"
+        if not order.open_children:
+            return self._close_leaves(order, report)
+        return ""
+
+    def _close_leaves(self, order: Order, report: ExecutionReport) -> str:
+        """No child is working any more and the order is not fully filled."""
+        requested = order.order_id in self._cancel_requested
+        if report.kind is ExecKind.REJECTED and not requested and self.reroutes.get(order.order_id, 0) < 2:
+            self.reroutes[order.order_id] = self.reroutes.get(order.order_id, 0) + 1
+            return "reroute"
+        if report.kind is ExecKind.REJECTED and order.filled_qty == 0 and not requested:
+            self._emit(order, EventType.ORDER_REJECTED, actor=f"venue:{report.venue}", details={"reason": report.reason})
+            return ""
+        if report.reason == "END_OF_DAY":
+            event_type, reason = EventType.ORDER_EXPIRED, "END_OF_DAY"
+        else:
+            event_type = EventType.ORDER_CANCELED
+            reason = "CLIENT_REQUEST" if requested else (report.reason or "VENUE_CANCELED")
+        self._cancel_requested.discard(order.order_id)
+        self._emit(order, event_type, details={"reason": reason, "leaves_qty": order.leaves_qty})
+        return "post_trade" if order.filled_qty else ""
+
+    def expire(self, order_id: str) -> None:
+        """End of day for an order that never reached a venue."""
+        order = self.get(order_id)
+        self._emit(order, EventType.ORDER_EXPIRED, details={"reason": "END_OF_DAY", "leaves_qty": order.leaves_qty})
+
+    def record_post_trade(self, order_id: str, event_type: EventType, details: Mapping[str, Any]) -> None:
+        """ALLOCATED, CONFIRMED and SETTLED, decided by post-trade."""
+        self._emit(self.get(order_id), event_type, actor="post_trade", details=details)
+
+    def open_orders(self) -> list[Order]:
+        """Orders not yet terminal, in creation order."""
+        return [o for o in self.orders.values() if not is_terminal(o)]

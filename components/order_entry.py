@@ -1,0 +1,221 @@
+"""Order entry: the ``POST /v1/orders`` request shape, validated field by field.
+
+A request either becomes an ``OrderSpec`` or raises ``OrderRequestError``
+listing every bad field with its problem, so an HTTP adapter can answer 422
+naming the fields and the twin can record why a request was refused.
+Idempotency lives in ``OrderEntry``: the same (account_id, client_order_id)
+always returns the order created the first time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable, Iterable, Mapping
+
+from .domain.money import CENT, PRICE_SCALE
+from .domain.orders import Order, OrderSpec, OrderType, Side, TimeInForce
+
+REQUEST_FIELDS = (
+    "account_id",
+    "symbol",
+    "side",
+    "quantity",
+    "order_type",
+    "limit_price",
+    "time_in_force",
+    "advisor_id",
+    "client_order_id",
+)
+REQUIRED_FIELDS = tuple(f for f in REQUEST_FIELDS if f != "limit_price")
+MAX_QUANTITY = 1_000_000
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    field: str
+    problem: str
+
+
+class OrderRequestError(ValueError):
+    """A request that cannot become an order; ``errors`` names each bad field."""
+
+    def __init__(self, errors: Iterable[FieldError]):
+        self.errors = tuple(errors)
+        super().__init__("; ".join(f"{e.field}: {e.problem}" for e in self.errors))
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(e.field for e in self.errors)
+
+
+class NotEntitled(PermissionError):
+    """The advisor may not act on this account."""
+
+
+class IdempotencyConflict(ValueError):
+    """A client_order_id was reused with a different request body."""
+
+
+def _text(body: Mapping[str, Any], name: str, errors: list[FieldError]) -> str | None:
+    value = body.get(name)
+    if not isinstance(value, str):
+        errors.append(FieldError(name, f"must be a string, got {type(value).__name__}"))
+        return None
+    if not _ID_PATTERN.match(value):
+        errors.append(FieldError(name, "must be 1-64 letters, digits or ._:- starting with a letter or digit"))
+        return None
+    return value
+
+
+def _enum(body: Mapping[str, Any], name: str, kind: type, errors: list[FieldError]):
+    value = body.get(name)
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in kind)
+        errors.append(FieldError(name, f"must be one of {allowed}, got {value!r}"))
+        return None
+
+
+def _quantity(body: Mapping[str, Any], errors: list[FieldError]) -> int | None:
+    value = body.get("quantity")
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors.append(FieldError("quantity", f"must be a whole number of shares, got {value!r}"))
+        return None
+    if value <= 0:
+        errors.append(FieldError("quantity", f"must be positive, got {value}"))
+        return None
+    if value > MAX_QUANTITY:
+        errors.append(FieldError("quantity", f"must be at most {MAX_QUANTITY}, got {value}"))
+        return None
+    return value
+
+
+def parse_price(value: Any) -> int:
+    """A price given as a decimal string, int or JSON number, to units on a cent tick.
+
+    JSON numbers are read through their decimal text, so 190.25 means exactly
+    190.25; the float itself never reaches the ledger.
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"must be a decimal amount like \"190.25\", got {value!r}")
+    try:
+        dec = Decimal(repr(value) if isinstance(value, float) else value)
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"must be a decimal amount like \"190.25\", got {value!r}") from None
+    if not dec.is_finite() or dec <= 0:
+        raise ValueError(f"must be a positive amount, got {value!r}")
+    units = dec * PRICE_SCALE
+    if units != units.to_integral_value() or int(units) % CENT:
+        raise ValueError(f"must be on a one-cent tick, got {value!r}")
+    if int(units) > 1_000_000 * PRICE_SCALE:
+        raise ValueError(f"must be below $1,000,000, got {value!r}")
+    return int(units)
+
+
+def parse_order_request(body: Any, known_symbols: Callable[[str], bool]) -> OrderSpec:
+    """Validate a request body; return the spec or raise OrderRequestError."""
+    if not isinstance(body, Mapping):
+        raise OrderRequestError([FieldError("body", f"must be a JSON object, got {type(body).__name__}")])
+    errors: list[FieldError] = []
+    for name in sorted(set(body) - set(REQUEST_FIELDS), key=str):
+        errors.append(FieldError(str(name), "unknown field"))
+    for name in REQUIRED_FIELDS:
+        if name not in body:
+            errors.append(FieldError(name, "is required"))
+    missing = {e.field for e in errors}
+
+    def present(name: str) -> bool:
+        return name not in missing
+
+    account_id = _text(body, "account_id", errors) if present("account_id") else None
+    advisor_id = _text(body, "advisor_id", errors) if present("advisor_id") else None
+    client_order_id = _text(body, "client_order_id", errors) if present("client_order_id") else None
+    symbol = None
+    if present("symbol"):
+        raw = body["symbol"]
+        if not isinstance(raw, str):
+            errors.append(FieldError("symbol", f"must be a string, got {type(raw).__name__}"))
+        elif not known_symbols(raw):
+            errors.append(FieldError("symbol", f"unknown symbol {raw!r}"))
+        else:
+            symbol = raw
+    side = _enum(body, "side", Side, errors) if present("side") else None
+    order_type = _enum(body, "order_type", OrderType, errors) if present("order_type") else None
+    tif = _enum(body, "time_in_force", TimeInForce, errors) if present("time_in_force") else None
+    quantity = _quantity(body, errors) if present("quantity") else None
+
+    limit_price = None
+    raw_price = body.get("limit_price")
+    if order_type is OrderType.LIMIT and raw_price is None:
+        errors.append(FieldError("limit_price", "is required for a LIMIT order"))
+    elif order_type is OrderType.MARKET and raw_price is not None:
+        errors.append(FieldError("limit_price", "must be absent for a MARKET order"))
+    elif raw_price is not None:
+        try:
+            limit_price = parse_price(raw_price)
+        except ValueError as exc:
+            errors.append(FieldError("limit_price", str(exc)))
+    if errors:
+        raise OrderRequestError(errors)
+    return OrderSpec(
+        account_id=account_id,
+        symbol=symbol,
+        side=side,
+        quantity=quantity,
+        order_type=order_type,
+        limit_price=limit_price,
+        time_in_force=tif,
+        advisor_id=advisor_id,
+        client_order_id=client_order_id,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The outcome of a submission: the order, and whether it is a replay."""
+
+    order: Order
+    replayed: bool
+
+
+class OrderEntry:
+    """Validates, authorizes and de-duplicates submissions, then opens orders.
+
+    ``open_order`` is the OMS's ``create`` (any callable taking the spec and the
+    submit time and returning an Order).
+    """
+
+    def __init__(
+        self,
+        known_symbols: Callable[[str], bool],
+        entitled: Callable[[str, str], bool],
+        open_order: Callable[[OrderSpec, int], Order],
+    ):
+        self._known_symbols = known_symbols
+        self._entitled = entitled
+        self._open_order = open_order
+        self._by_key: dict[tuple[str, str], Order] = {}
+
+    def lookup(self, account_id: str, client_order_id: str) -> Order | None:
+        """The order a client knows by its client_order_id, if any."""
+        return self._by_key.get((account_id, client_order_id))
+
+    def submit(self, body: Any, submitted_ns: int) -> Accepted:
+        spec = parse_order_request(body, self._known_symbols)
+        if not self._entitled(spec.advisor_id, spec.account_id):
+            raise NotEntitled(f"advisor {spec.advisor_id} is not entitled to account {spec.account_id}")
+        key = (spec.account_id, spec.client_order_id)
+        known = self._by_key.get(key)
+        if known is not None:
+            if known.spec != spec:
+                raise IdempotencyConflict(
+                    f"client_order_id {spec.client_order_id} was already used for a different order"
+                )
+            return Accepted(known, replayed=True)
+        order = self._open_order(spec, submitted_ns)
+        self._by_key[key] = order
+        return Accepted(order, replayed=False)

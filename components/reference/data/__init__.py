@@ -1,0 +1,1 @@
+"""Packaged reference data files (read with ``importlib.resources``)."""

@@ -1,0 +1,368 @@
+"""The pre-trade risk engine: per-account state plus the policy registry.
+
+``RiskEngine.check`` builds one ``RiskContext`` for an order, runs every
+registered policy in order and records every verdict in a ``RiskDecision``.
+On approval it reserves what the order may consume (buy notional against
+buying power, quantity against the position) and adds its notional to the
+account's day total. Fills and order completion (``on_fill``,
+``on_order_done``) move positions and cash and release reservations.
+
+Synchronous and deterministic: time arrives as ``now_ns``, prices from the
+``MarketData`` port, and nothing iterates an unordered collection where order
+matters. Day totals roll over at UTC midnight (a U.S. equity session lies
+inside one UTC day). Fees are not booked here; cash moves by quantity * price.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Iterable, Protocol, Sequence
+
+from ..domain.events import PolicyDecision
+from ..domain.orders import OrderSpec, OrderType, Side
+from ..reference.accounts import Account, AccountDirectory
+from ..reference.sanctions import SanctionsList
+from .policies import POLICIES, Policy, RiskContext, RiskLimits, TradingState
+
+NS_PER_DAY = 86_400 * 1_000_000_000
+
+
+class ReferencePrices(Protocol):
+    """The part of the ``MarketData`` port the risk engine uses."""
+
+    def reference_price(self, symbol: str) -> int:
+        """Units; 0 if unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class RiskDecision:
+    """The engine's answer for one order: every policy's verdict, in registry order."""
+
+    approved: bool
+    decisions: tuple[PolicyDecision, ...]
+    notional: int = 0
+    """Units: quantity * (limit price, or the reference price for MARKET)."""
+    reference_price: int = 0
+    """Units; 0 if there was none."""
+
+    @property
+    def first_failure(self) -> PolicyDecision | None:
+        """The first failing decision in registry order; None if approved."""
+        for decision in self.decisions:
+            if not decision.passed:
+                return decision
+        return None
+
+    @property
+    def failures(self) -> tuple[PolicyDecision, ...]:
+        return tuple(d for d in self.decisions if not d.passed)
+
+
+class _Book:
+    """One account's intraday risk state."""
+
+    __slots__ = (
+        "account",
+        "cash",
+        "credit_limit",
+        "positions",
+        "reserved",
+        "day",
+        "day_notional",
+        "open_buy",
+        "open_sell",
+        "recent",
+        "sanctioned_match",
+    )
+
+    def __init__(self, account: Account | None, sanctioned_match: str | None) -> None:
+        self.account = account
+        self.cash = account.cash if account is not None else 0
+        self.credit_limit = account.credit_limit if account is not None else 0
+        self.positions: dict[str, int] = dict(account.positions) if account is not None else {}
+        self.reserved = 0  # notional held by open approved buys
+        self.day = -1  # UTC day index of day_notional
+        self.day_notional = 0
+        self.open_buy: dict[str, int] = {}  # symbol -> qty of open approved buys
+        self.open_sell: dict[str, int] = {}
+        # Approved orders, oldest first: (now_ns, symbol, side, qty, type, limit,
+        # client_order_id, order_id).
+        self.recent: deque[tuple] = deque()
+        self.sanctioned_match = sanctioned_match
+
+
+class _Open:
+    """What an approved, unfinished order holds."""
+
+    __slots__ = ("book", "symbol", "is_buy", "qty_left", "unit_price", "reserved_left", "decision")
+
+    def __init__(
+        self,
+        book: _Book,
+        symbol: str,
+        is_buy: bool,
+        qty: int,
+        unit_price: int,
+        reserved: int,
+        decision: RiskDecision,
+    ) -> None:
+        self.book = book
+        self.symbol = symbol
+        self.is_buy = is_buy
+        self.qty_left = qty
+        self.unit_price = unit_price
+        self.reserved_left = reserved
+        self.decision = decision
+
+
+def _decrement(counts: dict[str, int], symbol: str, qty: int) -> None:
+    left = counts.get(symbol, 0) - qty
+    if left > 0:
+        counts[symbol] = left
+    else:
+        counts.pop(symbol, None)
+
+
+class RiskEngine:
+    """Pre-trade risk checks with reservations, day totals and a kill switch."""
+
+    def __init__(
+        self,
+        limits: RiskLimits,
+        accounts: AccountDirectory,
+        market_data: ReferencePrices,
+        sanctions: SanctionsList,
+        restricted: Iterable[str] = (),
+        policies: Sequence[Policy] = POLICIES,
+    ) -> None:
+        self._limits = limits
+        self._accounts = accounts
+        self._reference_price = market_data.reference_price
+        self._sanctions = sanctions
+        self._restricted: frozenset[str] = frozenset(restricted)
+        self._policies: tuple[Policy, ...] = tuple(policies)
+        self._checks = tuple(p.check for p in self._policies)
+        self._books: dict[str, _Book] = {}
+        self._open: dict[str, _Open] = {}
+        self._state = TradingState.ACTIVE
+
+    # ------------------------------------------------------------------ config
+
+    @property
+    def limits(self) -> RiskLimits:
+        return self._limits
+
+    @property
+    def policies(self) -> tuple[Policy, ...]:
+        return self._policies
+
+    @property
+    def trading_state(self) -> TradingState:
+        return self._state
+
+    def set_trading_state(self, state: TradingState | str) -> None:
+        """Flip the kill switch (ACTIVE, REDUCING, HALTED)."""
+        self._state = TradingState(state)
+
+    @property
+    def restricted(self) -> frozenset[str]:
+        return self._restricted
+
+    def set_restricted(self, symbols: Iterable[str]) -> None:
+        """Replace the restricted list."""
+        self._restricted = frozenset(symbols)
+
+    def set_sanctions(self, sanctions: SanctionsList) -> None:
+        """Replace the sanctions list and re-screen every known account."""
+        self._sanctions = sanctions
+        for book in self._books.values():
+            if book.account is not None:
+                book.sanctioned_match = sanctions.matched(book.account.client_name)
+
+    # ------------------------------------------------------------------ checks
+
+    def check(self, order_id: str, spec: OrderSpec, now_ns: int) -> RiskDecision:
+        """Run every policy for one order; on approval reserve and count it.
+
+        Idempotent per order id while the order is open: a redelivered check
+        returns the original decision without reserving twice.
+        """
+        held = self._open.get(order_id)
+        if held is not None:
+            return held.decision
+        symbol = spec.symbol
+        reference = self._reference_price(symbol)
+        limit_price = spec.limit_price
+        if spec.order_type == OrderType.LIMIT and limit_price is not None:
+            unit_price = limit_price
+        else:
+            unit_price = reference
+        quantity = spec.quantity
+        notional = quantity * unit_price
+        is_buy = spec.side == Side.BUY
+        book = self._book(spec.account_id)
+
+        if book is None:
+            ctx = RiskContext(
+                spec, order_id, now_ns, reference, notional, None, False, 0, 0, 0, 0, 0, 0,
+                self._limits, self._restricted, None, None, self._state,
+            )  # fmt: skip
+        else:
+            day = now_ns // NS_PER_DAY
+            if day != book.day:
+                book.day = day
+                book.day_notional = 0
+            duplicate_of = self._find_duplicate(book, spec, now_ns) if book.recent else None
+            account_value = book.cash
+            ref = self._reference_price
+            for held_symbol, qty in book.positions.items():
+                if qty:
+                    account_value += qty * (reference if held_symbol == symbol else ref(held_symbol))
+            account = book.account
+            ctx = RiskContext(
+                spec,
+                order_id,
+                now_ns,
+                reference,
+                notional,
+                account,
+                account is not None and self._accounts.entitled(spec.advisor_id, spec.account_id),
+                book.cash + book.credit_limit - book.reserved,
+                book.day_notional,
+                book.positions.get(symbol, 0),
+                book.open_buy.get(symbol, 0),
+                book.open_sell.get(symbol, 0),
+                account_value,
+                self._limits,
+                self._restricted,
+                book.sanctioned_match,
+                duplicate_of,
+                self._state,
+            )
+
+        decisions = tuple([check(ctx) for check in self._checks])
+        approved = True
+        for decision in decisions:
+            if not decision.passed:
+                approved = False
+                break
+        result = RiskDecision(approved, decisions, notional, reference)
+        if approved and book is not None:
+            book.day_notional += notional
+            if is_buy:
+                book.reserved += notional
+                book.open_buy[symbol] = book.open_buy.get(symbol, 0) + quantity
+                self._open[order_id] = _Open(book, symbol, True, quantity, unit_price, notional, result)
+            else:
+                book.open_sell[symbol] = book.open_sell.get(symbol, 0) + quantity
+                self._open[order_id] = _Open(book, symbol, False, quantity, unit_price, 0, result)
+            book.recent.append(
+                (now_ns, symbol, spec.side, quantity, spec.order_type, limit_price,
+                 spec.client_order_id, order_id)
+            )  # fmt: skip
+        return result
+
+    def _find_duplicate(self, book: _Book, spec: OrderSpec, now_ns: int) -> str | None:
+        recent = book.recent
+        cutoff = now_ns - self._limits.duplicate_window_ns
+        while recent and recent[0][0] < cutoff:
+            recent.popleft()
+        for _, symbol, side, qty, order_type, limit_price, client_order_id, order_id in recent:
+            if (
+                symbol == spec.symbol
+                and qty == spec.quantity
+                and side == spec.side
+                and order_type == spec.order_type
+                and limit_price == spec.limit_price
+                and client_order_id != spec.client_order_id
+            ):
+                return order_id
+        return None
+
+    # ------------------------------------------------------------ lifecycle
+
+    def on_fill(
+        self, order_id: str, account_id: str, symbol: str, side: Side | str, qty: int, price: int
+    ) -> None:
+        """Book a fill of ``qty`` at ``price`` (units): position and cash move, and
+        the part of the order's reservation it consumed is released. The caller
+        delivers each fill once (dedupe by exec id upstream)."""
+        book = self._book(account_id, create=True)
+        assert book is not None
+        signed = qty if side == Side.BUY else -qty
+        book.positions[symbol] = book.positions.get(symbol, 0) + signed
+        book.cash -= signed * price
+        held = self._open.get(order_id)
+        if held is None:
+            return
+        used = min(qty, held.qty_left)
+        held.qty_left -= used
+        owner = held.book
+        if held.is_buy:
+            if held.qty_left:
+                release = min(held.reserved_left, used * held.unit_price)
+            else:
+                release = held.reserved_left
+            held.reserved_left -= release
+            owner.reserved -= release
+            _decrement(owner.open_buy, held.symbol, used)
+        else:
+            _decrement(owner.open_sell, held.symbol, used)
+        if held.qty_left == 0:
+            del self._open[order_id]
+
+    def on_order_done(self, order_id: str) -> None:
+        """The order will fill no further (canceled, expired, rejected or filled):
+        release whatever it still holds. Unknown or finished ids are ignored."""
+        held = self._open.pop(order_id, None)
+        if held is None:
+            return
+        owner = held.book
+        if held.is_buy:
+            owner.reserved -= held.reserved_left
+            _decrement(owner.open_buy, held.symbol, held.qty_left)
+        else:
+            _decrement(owner.open_sell, held.symbol, held.qty_left)
+        held.reserved_left = 0
+        held.qty_left = 0
+
+    # ------------------------------------------------------------ queries
+
+    def position(self, account_id: str, symbol: str) -> int:
+        book = self._book(account_id)
+        return 0 if book is None else book.positions.get(symbol, 0)
+
+    def cash(self, account_id: str) -> int:
+        book = self._book(account_id)
+        return 0 if book is None else book.cash
+
+    def reserved(self, account_id: str) -> int:
+        """Notional held by the account's open approved buys."""
+        book = self._book(account_id)
+        return 0 if book is None else book.reserved
+
+    def day_notional(self, account_id: str) -> int:
+        """Notional approved for the account on the current day so far."""
+        book = self._book(account_id)
+        return 0 if book is None else book.day_notional
+
+    def is_open(self, order_id: str) -> bool:
+        """Approved and still holding a reservation."""
+        return order_id in self._open
+
+    def open_order_count(self) -> int:
+        return len(self._open)
+
+    # ------------------------------------------------------------ internals
+
+    def _book(self, account_id: str, create: bool = False) -> _Book | None:
+        book = self._books.get(account_id)
+        if book is None:
+            account = self._accounts.get(account_id)
+            if account is None and not create:
+                return None
+            match = self._sanctions.matched(account.client_name) if account is not None else None
+            book = _Book(account, match)
+            self._books[account_id] = book
+        return book

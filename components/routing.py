@@ -1,0 +1,95 @@
+"""Smart order routing: where each share of an order goes.
+
+The router ranks venues that are up by the price a share would really cost
+(quote plus the taker fee, or minus it for sells), then by displayed size, then
+by name so ties never depend on dict order. It takes displayed liquidity venue
+by venue and splits the order when one venue cannot fill it. What displayed
+size cannot cover goes to the best-ranked venue: a DAY limit rests there (the
+venue with the best maker rebate among equally priced ones), a marketable
+remainder sweeps deeper. A venue marked DOWN is never chosen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .domain.orders import Order, OrderType, Side, TimeInForce
+from .domain.venues import ChildOrder, FeeSchedule, VenueStatus
+from .ports import IdSource, MarketData
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingPlan:
+    """Children to send; ``reason`` says why the plan is empty if it is."""
+
+    children: tuple[ChildOrder, ...]
+    reason: str = ""
+
+
+class SmartOrderRouter:
+    def __init__(self, fees: dict[str, FeeSchedule], market_data: MarketData, ids: IdSource):
+        self._fees = dict(sorted(fees.items()))
+        self._md = market_data
+        self._ids = ids
+
+    @property
+    def venues(self) -> tuple[str, ...]:
+        return tuple(self._fees)
+
+    def route(self, order: Order, exclude: frozenset[str] = frozenset()) -> RoutingPlan:
+        """Plan children for the order's leaves quantity."""
+        spec = order.spec
+        up = [v for v in self._fees if v not in exclude and self._md.venue_status(v) is VenueStatus.UP]
+        if not up:
+            return RoutingPlan((), "NO_VENUE_AVAILABLE")
+        buy = spec.side is Side.BUY
+        limit = spec.limit_price
+        ranked: list[tuple[int, int, str, int]] = []  # (cost, -size, venue, price)
+        for venue in up:
+            quote = self._md.quote(venue, spec.symbol)
+            if quote is None:
+                continue
+            price, size = (quote.ask, quote.ask_size) if buy else (quote.bid, quote.bid_size)
+            if price <= 0 or size <= 0:
+                continue
+            if limit is not None and (price > limit if buy else price < limit):
+                continue  # not marketable here
+            fee = self._fees[venue].taker_fee
+            cost = price + fee if buy else -(price - fee)
+            ranked.append((cost, -size, venue, price))
+        ranked.sort()
+
+        remaining = order.leaves_qty
+        slices: dict[str, int] = {}
+        for _, neg_size, venue, _ in ranked:
+            if remaining == 0:
+                break
+            take = min(remaining, -neg_size)
+            slices[venue] = take
+            remaining -= take
+        if remaining:
+            home = ranked[0][2] if ranked else self._resting_venue(up)
+            slices[home] = slices.get(home, 0) + remaining
+
+        tif = spec.time_in_force
+        if spec.order_type is OrderType.MARKET:
+            tif = TimeInForce.IOC
+        children = tuple(
+            ChildOrder(
+                child_id=self._ids.next_id("CH"),
+                order_id=order.order_id,
+                venue=venue,
+                symbol=spec.symbol,
+                side=spec.side,
+                quantity=qty,
+                order_type=spec.order_type,
+                limit_price=limit,
+                time_in_force=tif,
+            )
+            for venue, qty in slices.items()
+        )
+        return RoutingPlan(children)
+
+    def _resting_venue(self, up: list[str]) -> str:
+        """Where a non-marketable order rests: the best maker rebate, then name."""
+        return min(up, key=lambda v: (-self._fees[v].maker_rebate, v))

@@ -1,0 +1,1 @@
+"""Load tests (locustfiles) and twin-based benchmarks."""

@@ -1,0 +1,142 @@
+"""The report's plots: one function per plot, each returning a matplotlib Figure.
+
+Figures are built with ``matplotlib.figure.Figure`` directly (Agg canvas, no
+pyplot global state), so they are safe in worker processes and never leak.
+Each function takes the plain data from the summary (not DataFrames) and draws
+a "none" note instead of failing when there is nothing to plot.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Mapping
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+_PCT_COLOURS = {"p50": "#4c72b0", "p95": "#dd8452", "p99": "#c44e52"}
+_MAIN = "#4c72b0"
+_EXIT = "#c44e52"
+
+
+def _figure(width: float = 8.0, height: float = 4.0) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _integer_axis(axis: Any) -> None:
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _none_note(ax: Any, title: str) -> None:
+    ax.set_title(title)
+    ax.text(0.5, 0.5, "none", ha="center", va="center", fontsize=14, color="#777777",
+            transform=ax.transAxes)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def plot_latency(latency: Mapping[str, Mapping[str, Any]]) -> Figure:
+    """Grouped p50/p95/p99 bars per segment, with the p50 and p99 budgets marked."""
+    fig = _figure()
+    ax = fig.add_subplot(1, 1, 1)
+    title = "Latency per segment (ms) vs budget"
+    segments = [s for s, row in latency.items() if row.get("count")]
+    if not segments:
+        _none_note(ax, title)
+        return fig
+    width = 0.26
+    for k, name in enumerate(("p50", "p95", "p99")):
+        xs = [i + (k - 1) * width for i in range(len(segments))]
+        ys = [float(latency[s].get(name) or 0.0) for s in segments]
+        ax.bar(xs, ys, width, label=name, color=_PCT_COLOURS[name])
+    for i, s in enumerate(segments):
+        row = latency[s]
+        ax.hlines(row["budget_p50"], i - 1.5 * width, i - 0.5 * width, colors="black",
+                  linestyles="--", linewidth=2, label="budget p50" if i == 0 else None)
+        ax.hlines(row["budget_p99"], i + 0.5 * width, i + 1.5 * width, colors="black",
+                  linestyles=":", linewidth=2, label="budget p99" if i == 0 else None)
+    ax.set_xticks(range(len(segments)))
+    ax.set_xticklabels(segments)
+    ax.set_ylabel("ms")
+    ax.set_title(title)
+    ax.legend(fontsize=8, ncols=5, loc="upper left")
+    ax.margins(y=0.2)
+    fig.tight_layout()
+    return fig
+
+
+def plot_funnel(funnel: Mapping[str, Mapping[str, int]]) -> Figure:
+    """Orders reaching each lifecycle stage, with side bars for the exits."""
+    fig = _figure(10.0, 4.5)
+    main, side = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    stages = dict(funnel.get("stages", {}))
+    exits = dict(funnel.get("exits", {}))
+    if not any(stages.values()) and not any(exits.values()):
+        _none_note(main, "Order lifecycle funnel")
+        _none_note(side, "Exits")
+        return fig
+    names = list(stages)[::-1]
+    values = [stages[n] for n in names]
+    bars = main.barh(names, values, color=_MAIN)
+    main.bar_label(bars, fontsize=8, padding=2)
+    main.set_title("Order lifecycle funnel (orders reaching stage)")
+    main.margins(x=0.15)
+    _integer_axis(main.xaxis)
+    exit_names = list(exits)[::-1]
+    bars = side.barh(exit_names, [exits[n] for n in exit_names], color=_EXIT)
+    side.bar_label(bars, fontsize=8, padding=2)
+    side.set_title("Exits")
+    side.margins(x=0.15)
+    _integer_axis(side.xaxis)
+    fig.tight_layout()
+    return fig
+
+
+def plot_fills_by_venue(fills: Mapping[str, Mapping[str, Any]]) -> Figure:
+    """Shares filled (fill count labelled) and net fees in USD, per venue."""
+    fig = _figure(10.0, 4.0)
+    left, right = fig.subplots(1, 2)
+    if not fills:
+        _none_note(left, "Shares filled by venue")
+        _none_note(right, "Fees by venue (USD)")
+        return fig
+    venues = list(fills)
+    bars = left.bar(venues, [int(fills[v]["shares"]) for v in venues], color=_MAIN)
+    left.bar_label(bars, labels=[_plural(int(fills[v]["fills"]), "fill") for v in venues],
+                   fontsize=8, padding=2)
+    left.set_title("Shares filled by venue")
+    left.margins(y=0.15)
+    _integer_axis(left.yaxis)
+    fees = [float(Decimal(str(fills[v]["fees_usd"]))) for v in venues]
+    right.bar(venues, fees, color=[_EXIT if f > 0 else "#55a868" for f in fees])
+    right.axhline(0, color="black", linewidth=0.8)
+    right.set_title("Net fees by venue (USD; negative = rebate)")
+    for ax in (left, right):
+        ax.tick_params(axis="x", labelrotation=30)
+    fig.tight_layout()
+    return fig
+
+
+def plot_risk_blocks(blocks: Mapping[str, int]) -> Figure:
+    """Risk blocks by reason code, largest first."""
+    fig = _figure(8.0, max(2.5, 0.4 * len(blocks) + 1.5))
+    ax = fig.add_subplot(1, 1, 1)
+    title = "Risk blocks by reason"
+    if not blocks:
+        _none_note(ax, title)
+        return fig
+    items = sorted(blocks.items(), key=lambda kv: (-kv[1], kv[0]))[::-1]
+    bars = ax.barh([k for k, _ in items], [v for _, v in items], color=_EXIT)
+    ax.bar_label(bars, fontsize=8, padding=2)
+    ax.set_title(title)
+    ax.margins(x=0.15)
+    _integer_axis(ax.xaxis)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,165 @@
+"""The twin bootstrap: one place that builds the platform on simulated ports.
+
+``build_twin`` creates the simpy world, the sim adapters (clock, network,
+venue gateway, market data), the production components wired to them, the
+simulated venues with their liquidity providers, and the client population.
+Nothing else in the code base decides that it is simulated.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import simpy
+
+from components.domain.venues import FeeSchedule
+from components.ledger import Ledger
+from components.memory import InMemoryEventLog, SeededStreams, SequentialIds
+from components.oms import Oms
+from components.order_entry import OrderEntry
+from components.platform import SERVICE_OF, SERVICES, Platform
+from components.post_trade import PostTrade
+from components.reference.accounts import Account, AccountDirectory
+from components.reference.sanctions import default_sanctions_list, sdn_individual_names
+from components.risk.engine import RiskEngine
+from components.risk.policies import RiskLimits
+from components.routing import SmartOrderRouter
+from scenarios.arrivals import OrderIntent, order_intents
+from scenarios.config import Scenario
+from scenarios.population import Population, build_population
+from venues_sim.fees import MakerTakerFees
+from venues_sim.liquidity import FairValue, MarketMaker, NoiseTrader
+from venues_sim.venue import SimVenue
+
+from .clock import SimClock
+from .services import Network, build_service
+from .venue_adapters import SimMarketData, SimVenueGateway
+
+PRE_OPEN_NS = 60 * 1_000_000_000
+"""Simulation starts this long before the open so market makers have quoted."""
+MINUTES_PER_DAY = 390
+
+
+@dataclass
+class TwinWorld:
+    """Everything one run needs, built and wired; the runner drives it."""
+
+    scenario: Scenario
+    seed: int
+    env: simpy.Environment
+    clock: SimClock
+    streams: SeededStreams
+    log: InMemoryEventLog
+    platform: Platform
+    network: Network
+    gateway: SimVenueGateway
+    venues: dict[str, SimVenue]
+    market_data: SimMarketData
+    accounts: AccountDirectory
+    population: Population
+    intents: list[OrderIntent]
+    sanctioned_accounts: frozenset[str]
+    makers: list[MarketMaker] = field(default_factory=list)
+    noise: list[NoiseTrader] = field(default_factory=list)
+
+    @property
+    def opening_cash(self) -> dict[str, int]:
+        return {a.account_id: a.cash for a in self.population.accounts}
+
+    @property
+    def opening_positions(self) -> dict[str, dict[str, int]]:
+        return {a.account_id: dict(a.positions) for a in self.population.accounts if a.positions}
+
+
+def risk_limits(scenario: Scenario) -> RiskLimits:
+    r = scenario.risk
+    return RiskLimits(
+        max_order_notional=r.max_order_notional,
+        max_daily_notional_per_account=r.max_daily_notional_per_account,
+        collar_bps=r.collar_bps,
+        concentration_max_bps=r.concentration_max_bps,
+        duplicate_window_ns=int(round(r.duplicate_window_s * 1e9)),
+    )
+
+
+def build_twin(scenario: Scenario, seed: int) -> TwinWorld:
+    streams = SeededStreams(seed)
+    env = simpy.Environment()
+    session = scenario.session
+    clock = SimClock(env, session.open_ns() - PRE_OPEN_NS)
+    ids = SequentialIds()
+    log = InMemoryEventLog()
+
+    sanctions = default_sanctions_list()
+    planted = list(sdn_individual_names(scenario.population.sanctioned_clients))
+    population = build_population(scenario, streams.stream("population"), planted)
+    accounts = AccountDirectory(
+        Account(a.account_id, a.client_id, a.client_name, a.advisor_id, a.cash, a.credit_limit, a.positions)
+        for a in population.accounts
+    )
+    sanctioned = frozenset(a.account_id for a in population.accounts if sanctions.is_sanctioned(a.client_name))
+
+    symbols = [s.symbol for s in scenario.symbols]
+    gateway = SimVenueGateway(clock, streams, log, {v.name: v.latency_ms for v in scenario.venues},
+                              scenario.network.jitter_ms)
+    venues = {}
+    for v in scenario.venues:
+        venue = SimVenue(v.name, MakerTakerFees(v.maker_rebate, v.taker_fee), symbols, gateway.receive)
+        gateway.attach(venue)
+        venues[v.name] = venue
+    market_data = SimMarketData(clock, venues, {s.symbol: s.reference_price for s in scenario.symbols})
+
+    oms = Oms(clock, ids, log)
+    settlement_ns = session.settlement_ns()
+    platform = Platform(
+        clock=clock,
+        oms=oms,
+        entry=OrderEntry(set(symbols).__contains__, accounts.entitled, oms.create),
+        risk=RiskEngine(risk_limits(scenario), accounts, market_data, sanctions, scenario.risk.restricted),
+        router=SmartOrderRouter({v.name: FeeSchedule(v.maker_rebate, v.taker_fee) for v in scenario.venues},
+                                market_data, ids),
+        venues=gateway,
+        post_trade=PostTrade(oms, clock, lambda _trade_ns: settlement_ns),
+        ledger=Ledger({a.account_id: a.cash for a in population.accounts},
+                      {a.account_id: dict(a.positions) for a in population.accounts}),
+        account_known=lambda account_id: accounts.get(account_id) is not None,
+    )
+    network = Network(clock, streams, SERVICE_OF, scenario.network.hop_ms, scenario.network.jitter_ms)
+    for name in SERVICES:
+        latency = scenario.services.get(name)
+        network.attach(build_service(name, clock, streams, latency.median_ms, latency.p99_ms, platform.handle))
+    oms_service = network.services["oms"]
+    gateway.connect(oms_service.deliver)
+
+    world = TwinWorld(
+        scenario=scenario, seed=seed, env=env, clock=clock, streams=streams, log=log, platform=platform,
+        network=network, gateway=gateway, venues=venues, market_data=market_data, accounts=accounts,
+        population=population, intents=order_intents(scenario, population, streams.stream("order-flow")),
+        sanctioned_accounts=sanctioned,
+    )
+    _add_liquidity(world)
+    return world
+
+
+def _add_liquidity(world: TwinWorld) -> None:
+    """A fair-value path per symbol, a market maker per symbol and venue, noise traders."""
+    scenario, streams = world.scenario, world.streams
+    liq = scenario.liquidity
+    start_ns = world.clock.now_ns()
+    venue_list = list(world.venues.values())
+    for s in scenario.symbols:
+        vol_per_sqrt_min = s.daily_vol_bps / math.sqrt(MINUTES_PER_DAY)
+        fair = FairValue(s.reference_price, vol_per_sqrt_min, streams.stream(f"fair:{s.symbol}"), start_ns=start_ns)
+        for venue in venue_list:
+            world.makers.append(MarketMaker(
+                venue, s.symbol, fair, streams.stream(f"mm:{venue.name}:{s.symbol}"),
+                liq.market_maker_spread_ticks, liq.market_maker_size, liq.market_maker_levels,
+                owner=f"MM-{venue.name}-{s.symbol}",
+            ))
+        for i in range(liq.noise_traders):
+            world.noise.append(NoiseTrader(
+                venue_list, s.symbol, fair, streams.stream(f"noise:{s.symbol}:{i}"),
+                owner=f"NOISE-{s.symbol}-{i}", market_fraction=liq.noise_market_fraction,
+                mean_size=max(1, liq.market_maker_size // 5),
+            ))

@@ -1,0 +1,83 @@
+"""The ``twin`` command line: ``twin run`` and ``twin validate``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from scenarios.config import ScenarioError, load_scenario
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        print(f"invalid: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"cannot read {args.scenario}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(f"ok: {args.scenario} (scenario {scenario.name}, {scenario.order_flow.orders} orders, "
+          f"{len(scenario.symbols)} symbols, {len(scenario.venues)} venues)")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .invariants import InvariantViolation
+    from .outputs import default_out_dir
+    from .runner import run_scenario
+
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        print(f"invalid: {exc}", file=sys.stderr)
+        return 2
+    seed = scenario.seed if args.seed is None else args.seed
+    out_dir = Path(args.out) if args.out else default_out_dir(scenario.name, seed)
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+               TimeElapsedColumn())
+    with Progress(*columns, transient=False, disable=args.quiet) as bar:
+        task = bar.add_task(f"{scenario.name} seed {seed}: simulated day", total=1.0)
+        try:
+            result = run_scenario(scenario, seed, out_dir, progress=lambda f: bar.update(task, completed=f))
+        except InvariantViolation as exc:
+            print(f"FAILED: {exc}\nevidence written to {out_dir}", file=sys.stderr)
+            return 1
+    orders = result.world.platform.oms.orders.values()
+    counts: dict[str, int] = {}
+    for order in orders:
+        counts[order.status.value] = counts.get(order.status.value, 0) + 1
+    print(f"scenario {scenario.name}  seed {seed}  fingerprint {result.fingerprint}")
+    print(f"orders {len(result.world.platform.oms.orders)}  events {len(result.world.log)}  "
+          f"wall {result.wall_seconds:.1f}s  simulated {result.sim_seconds / 3600:.1f}h")
+    print("final states: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    print("invariants: " + ", ".join(f"{r.name} {'ok' if r.passed else 'FAILED'}" for r in result.invariants))
+    print(f"report: {out_dir / 'report.html'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="twin", description="Broker-dealer digital twin")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a scenario and write a report")
+    run.add_argument("scenario", help="scenario YAML file, e.g. scenarios/trading_day.yaml")
+    run.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
+    run.add_argument("--out", default=None, help="run folder (default: reports/out/SCENARIO-SEED)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=_cmd_run)
+    validate = sub.add_parser("validate", help="check a scenario file without running it")
+    validate.add_argument("scenario")
+    validate.set_defaults(func=_cmd_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

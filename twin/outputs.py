@@ -1,0 +1,58 @@
+"""Write a run folder: summary.json, events.parquet, orders.parquet, report.html."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from components.domain.events import OrderEvent
+from reports.html import write_report
+from reports.summary import build_summary, write_summary
+
+from .recorder import events_frame, orders_frame, write_parquet
+
+if TYPE_CHECKING:
+    from .runner import RunResult
+
+
+def default_out_dir(scenario_name: str, seed: int) -> Path:
+    return Path("reports") / "out" / f"{scenario_name}-{seed}"
+
+
+def write_run(result: "RunResult", out_dir: Path, events: list[OrderEvent]) -> Path:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    world = result.world
+    events_df = events_frame(events)
+    orders_df = orders_frame(world.platform.oms.orders.values())
+    write_parquet(events_df, out_dir / "events.parquet")
+    write_parquet(orders_df, out_dir / "orders.parquet")
+    platform = world.platform
+    services = {
+        name: {"handled": s.stats.handled, "max_queue": s.stats.max_queue,
+               "utilization": round(s.stats.busy_ns / (result.sim_seconds * 1e9), 6)}
+        for name, s in world.network.services.items()
+    }
+    refused: dict[str, int] = {}
+    for r in platform.refused:
+        refused[str(r.status)] = refused.get(str(r.status), 0) + 1
+    summary = build_summary(
+        scenario=world.scenario.name,
+        seed=world.seed,
+        fingerprint=result.fingerprint,
+        invariants=[r.to_record() for r in result.invariants],
+        events=events_df,
+        orders=orders_df,
+        wall_seconds=round(result.wall_seconds, 3),
+        sim_seconds=result.sim_seconds,
+        extra={
+            "requests": len(world.intents),
+            "refused_requests_by_status": refused,
+            "idempotent_replays": platform.replays,
+            "services": services,
+            "venue_child_orders": len(world.gateway.child_sends),
+        },
+    )
+    write_summary(summary, out_dir / "summary.json")
+    write_report(summary, events_df, orders_df, out_dir)
+    return out_dir

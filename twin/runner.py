@@ -1,0 +1,203 @@
+"""The scenario runner: schedule a day's activity, run it, check it, record it.
+
+``run_scenario`` drives a built ``TwinWorld``: market makers requote, noise
+traders trade, client requests arrive at their times, the session closes
+(venues cancel resting DAY orders, the OMS expires what never reached one),
+and the simulation runs on to the settlement date. Then the invariants are
+checked and the run folder is written. A broken invariant raises
+``InvariantViolation`` after the outputs are written, so the evidence is kept.
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Callable
+
+from components.domain.commands import CancelOrder, ExpireDay, SubmitOrder
+from components.domain.money import CENT
+from components.domain.orders import Side
+from scenarios.arrivals import OrderIntent
+from scenarios.config import Scenario
+
+from .bootstrap import TwinWorld, build_twin
+from .fingerprint import fingerprint
+from .invariants import InvariantResult, InvariantViolation, RunEvidence, check_all, first_violation
+
+NS = 1_000_000_000
+Progress = Callable[[float], None]  # fraction of simulated time done, 0..1
+
+
+@dataclass
+class RunResult:
+    world: TwinWorld
+    fingerprint: str
+    invariants: list[InvariantResult]
+    wall_seconds: float
+    sim_seconds: float
+    out_dir: Path | None = None
+    peak_memory_bytes: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.invariants)
+
+
+def limit_price_for(intent: OrderIntent, world: TwinWorld) -> int:
+    """The advisor's limit: ``limit_offset_bps`` through the touch (positive = more aggressive)."""
+    md = world.market_data
+    buy = Side(intent.side) is Side.BUY
+    best = 0
+    for venue in world.venues:
+        quote = md.quote(venue, intent.symbol)
+        if quote is None:
+            continue
+        price = quote.ask if buy else quote.bid
+        if price and (best == 0 or (price < best if buy else price > best)):
+            best = price
+    touch = best or md.reference_price(intent.symbol)
+    sign = 1 if buy else -1
+    raw = Decimal(touch) * (Decimal(10_000 + sign * intent.limit_offset_bps) / Decimal(10_000)) / CENT
+    return max(CENT, int(raw.quantize(Decimal(1), rounding=ROUND_HALF_UP)) * CENT)
+
+
+def request_body(intent: OrderIntent, world: TwinWorld) -> dict:
+    body = {
+        "account_id": intent.account_id,
+        "symbol": intent.symbol,
+        "side": Side(intent.side).value,
+        "quantity": intent.quantity,
+        "order_type": intent.order_type,
+        "time_in_force": intent.time_in_force,
+        "advisor_id": intent.advisor_id,
+        "client_order_id": intent.client_order_id,
+    }
+    if intent.order_type == "LIMIT":
+        price = limit_price_for(intent, world)
+        body["limit_price"] = f"{Decimal(price) / 10_000:.2f}"
+    return body
+
+
+def _schedule_client_flow(world: TwinWorld) -> None:
+    clock, network = world.clock, world.network
+    bodies: dict[str, dict] = {}  # client_order_id -> the body first sent (for retries)
+
+    def arrive(intent: OrderIntent) -> None:
+        now = clock.now_ns()
+        if intent.kind == "cancel":
+            network.send("advisor", CancelOrder(intent.account_id, intent.ref_client_order_id, now))
+            return
+        if intent.kind == "resubmit" and intent.ref_client_order_id in bodies:
+            body = bodies[intent.ref_client_order_id]
+        else:
+            body = request_body(intent, world)
+            bodies[intent.client_order_id] = body
+        network.send("advisor", SubmitOrder(body, now))
+
+    for intent in world.intents:
+        clock.call_at(intent.submit_ns, lambda intent=intent: arrive(intent))
+
+
+def _schedule_liquidity(world: TwinWorld, close_ns: int) -> None:
+    env, clock = world.env, world.clock
+    liq = world.scenario.liquidity
+    requote_ns = int(liq.requote_s * NS)
+
+    def maker_loop(maker, rng):
+        yield env.timeout(int(rng.integers(0, max(1, requote_ns))))
+        while clock.now_ns() < close_ns:
+            maker.requote(clock.now_ns())
+            yield env.timeout(requote_ns)
+
+    def noise_loop(trader, rng):
+        if liq.noise_rate_per_s <= 0:
+            return
+        mean_gap_ns = NS / liq.noise_rate_per_s
+        while True:
+            yield env.timeout(int(rng.exponential(mean_gap_ns)) + 1)
+            if clock.now_ns() >= close_ns:
+                return
+            trader.act(clock.now_ns())
+
+    for maker in world.makers:
+        env.process(maker_loop(maker, world.streams.stream(f"schedule:{maker.owner}")))
+    for trader in world.noise:
+        env.process(noise_loop(trader, world.streams.stream(f"schedule:{trader.owner}")))
+
+
+def _schedule_close(world: TwinWorld, close_ns: int) -> None:
+    def close() -> None:
+        now = world.clock.now_ns()
+        for venue in world.venues.values():
+            venue.end_of_day(now)
+        world.network.services["oms"].deliver(ExpireDay())
+
+    world.clock.call_at(close_ns, close)
+
+
+def evidence_of(world: TwinWorld) -> RunEvidence:
+    platform = world.platform
+    return RunEvidence(
+        events=list(world.log.read()),
+        orders=platform.oms.orders,
+        child_sends=world.gateway.child_sends,
+        venue_fills=world.gateway.venue_fills,
+        sanctioned_accounts=world.sanctioned_accounts,
+        opening_cash=world.opening_cash,
+        opening_positions=world.opening_positions,
+        live_ledger=platform.ledger,
+        risk_position=platform.risk.position,
+    )
+
+
+def simulate(world: TwinWorld, progress: Progress | None = None, chunks: int = 200) -> float:
+    """Run the world from pre-open to after settlement; return simulated seconds."""
+    session = world.scenario.session
+    close_ns = session.close_ns()
+    end_ns = session.settlement_ns() + 3600 * NS
+    _schedule_liquidity(world, close_ns)
+    _schedule_client_flow(world)
+    _schedule_close(world, close_ns)
+    end = world.clock.to_sim(end_ns)
+    step = max(1, end // chunks)
+    at = 0
+    while at < end:
+        at = min(end, at + step)
+        world.env.run(until=at)
+        if progress:
+            progress(at / end)
+    return end / NS
+
+
+def run_scenario(scenario: Scenario, seed: int | None = None, out_dir: Path | None = None,
+                 progress: Progress | None = None, check: bool = True,
+                 tamper: Callable[[RunEvidence], None] | None = None) -> RunResult:
+    """Build, run, check and (when ``out_dir`` is given) record one run.
+
+    ``tamper`` edits the evidence before the invariant checks; the tests use
+    it to prove each invariant can fail.
+    """
+    seed = scenario.seed if seed is None else seed
+    tracemalloc_started = False
+    started = time.perf_counter()
+    world = build_twin(scenario, seed)
+    sim_seconds = simulate(world, progress)
+    wall = time.perf_counter() - started
+    evidence = evidence_of(world)
+    if tamper:
+        tamper(evidence)
+    results = check_all(evidence)
+    result = RunResult(world, fingerprint(evidence.events), results, wall, sim_seconds)
+    if tracemalloc_started:
+        tracemalloc.stop()
+    if out_dir is not None:
+        from .outputs import write_run
+
+        result.out_dir = write_run(result, out_dir, evidence.events)
+    violation = first_violation(results)
+    if check and violation is not None:
+        raise InvariantViolation(seed, violation)
+    return result

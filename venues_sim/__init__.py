@@ -1,0 +1,15 @@
+"""Simulated exchanges for the twin.
+
+Pure Python, no simpy: whoever drives a venue passes the time in. Modules:
+
+* ``book``: price-time priority limit order book (matching only);
+* ``fees``: fee models (``FeeModel`` protocol, ``MakerTakerFees``);
+* ``venue``: ``SimVenue``, books + fees + status + execution reports;
+* ``liquidity``: ``FairValue``, ``MarketMaker``, ``NoiseTrader`` participants.
+"""
+
+from .book import AddResult, Fill, OrderBook
+from .fees import FeeModel, MakerTakerFees
+from .venue import SimVenue
+
+__all__ = ["AddResult", "Fill", "FeeModel", "MakerTakerFees", "OrderBook", "SimVenue"]

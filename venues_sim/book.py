@@ -1,0 +1,358 @@
+"""Price-time priority limit order book for one symbol.
+
+Owns matching only: which resting orders an incoming order trades with, at what
+price and in what quantity, and what is left resting. It knows nothing of fees,
+execution reports, venues or time; ``venues_sim.venue`` wraps it for that.
+
+Representation (chosen for the hot path, not for elegance):
+
+* one ``dict`` of price levels per side, keyed by a *signed key*: ``price`` for
+  bids, ``-price`` for asks, so that on both sides the best level is the one
+  with the largest key;
+* one ascending ``list`` of keys per side kept sorted with ``bisect``; the best
+  level is always ``keys[-1]``, so the common case (trading at or adding to the
+  top of book) touches the end of the list only;
+* a ``deque`` of resting orders per level in arrival order (FIFO); a cancel
+  zeroes the order in place and leaves it for the matcher to skip, which keeps
+  cancel O(1) instead of O(level length);
+* one ``dict`` from order id to resting order for cancels and look-ups.
+
+Prices and quantities are plain ints (prices in ``components.domain.money``
+units); nothing here allocates beyond one ``Fill`` per trade.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections import deque
+from dataclasses import dataclass
+
+from components.domain.orders import Side, TimeInForce
+
+# Module-level aliases: identity checks against these are much cheaper than
+# attribute look-ups or Enum hashing inside the matching loop.
+_BUY = Side.BUY
+_SELL = Side.SELL
+_DAY = TimeInForce.DAY
+_IOC = TimeInForce.IOC
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One trade between a resting (maker) order and an incoming (taker) order.
+
+    ``price`` is the maker's resting price; ``maker_leaves`` is what is left of
+    the maker order after this trade (0 means it is gone from the book).
+    """
+
+    maker_order_id: str
+    maker_owner: str
+    taker_order_id: str
+    taker_owner: str
+    price: int
+    quantity: int
+    maker_leaves: int
+    taker_side: Side
+
+
+@dataclass(frozen=True, slots=True)
+class AddResult:
+    """Outcome of ``OrderBook.add``: trades, then what rested or was canceled.
+
+    ``sum(f.quantity for f in fills) + rested_qty + canceled_qty`` always equals
+    the quantity submitted.
+    """
+
+    fills: list[Fill]
+    rested_qty: int
+    canceled_qty: int
+
+    @property
+    def filled_qty(self) -> int:
+        """Shares the incoming order traded."""
+        return sum(f.quantity for f in self.fills)
+
+
+class _Resting:
+    """A resting order. ``qty`` is its leaves; 0 marks it dead in its queue."""
+
+    __slots__ = ("order_id", "owner", "side", "price", "qty", "level")
+
+    def __init__(self, order_id: str, owner: str, side: Side, price: int, qty: int, level: _Level):
+        self.order_id = order_id
+        self.owner = owner
+        self.side = side
+        self.price = price
+        self.qty = qty
+        self.level = level
+
+
+class _Level:
+    """All resting orders at one price on one side.
+
+    ``total`` is the live size; ``live`` the number of live orders (the queue
+    may also hold dead, zero-quantity entries left behind by cancels).
+    """
+
+    __slots__ = ("price", "key", "queue", "total", "live")
+
+    def __init__(self, price: int, key: int):
+        self.price = price
+        self.key = key
+        self.queue: deque[_Resting] = deque()
+        self.total = 0
+        self.live = 0
+
+
+class OrderBook:
+    """A price-time priority limit order book for ``symbol``.
+
+    Incoming orders trade against the opposite side best price first and FIFO
+    within a price, at the resting order's price. Market orders (``price is
+    None``) and IOC orders never rest; their unfilled remainder is canceled.
+    A DAY limit remainder rests at the back of its price level.
+    """
+
+    def __init__(self, symbol: str):
+        self.symbol = symbol
+        self._bid_levels: dict[int, _Level] = {}
+        self._ask_levels: dict[int, _Level] = {}
+        self._bid_keys: list[int] = []  # ascending; keys[-1] is the best bid
+        self._ask_keys: list[int] = []  # ascending negated prices; keys[-1] is the best ask
+        self._index: dict[str, _Resting] = {}
+
+    # ------------------------------------------------------------------ orders
+
+    def add(
+        self,
+        order_id: str,
+        side: Side,
+        quantity: int,
+        price: int | None,
+        tif: TimeInForce,
+        owner: str,
+    ) -> AddResult:
+        """Match an incoming order, then rest or cancel what is left.
+
+        ``price=None`` is a market order. Raises ``ValueError`` naming the bad
+        field for a malformed order or an ``order_id`` that is already resting.
+        """
+        if type(quantity) is not int or quantity <= 0:
+            raise ValueError(f"quantity must be a positive int, got {quantity!r}")
+        if price is not None and (type(price) is not int or price <= 0):
+            raise ValueError(f"price must be a positive int or None (market), got {price!r}")
+        if side is not _BUY and side is not _SELL:
+            raise ValueError(f"side must be a Side, got {side!r}")
+        if tif is not _DAY and tif is not _IOC:
+            raise ValueError(f"tif must be a TimeInForce, got {tif!r}")
+        if type(order_id) is not str or not order_id:
+            raise ValueError(f"order_id must be a non-empty str, got {order_id!r}")
+        if type(owner) is not str or not owner:
+            raise ValueError(f"owner must be a non-empty str, got {owner!r}")
+        index = self._index
+        if order_id in index:
+            raise ValueError(f"order_id {order_id!r} is already resting in {self.symbol}")
+
+        if side is _BUY:
+            opp_levels, opp_keys = self._ask_levels, self._ask_keys
+            # A buy crosses an ask when ask <= price, i.e. key (-ask) >= -price.
+            limit_key = None if price is None else -price
+        else:
+            opp_levels, opp_keys = self._bid_levels, self._bid_keys
+            # A sell crosses a bid when bid >= price, i.e. key (bid) >= price.
+            limit_key = price
+
+        fills: list[Fill] = []
+        remaining = quantity
+        while remaining and opp_keys:
+            key = opp_keys[-1]
+            if limit_key is not None and key < limit_key:
+                break
+            level = opp_levels[key]
+            queue = level.queue
+            level_price = level.price
+            while remaining and queue:
+                maker = queue[0]
+                maker_qty = maker.qty
+                if maker_qty == 0:  # dead entry left by a cancel
+                    queue.popleft()
+                    continue
+                if maker_qty <= remaining:
+                    traded = maker_qty
+                    maker.qty = 0
+                    queue.popleft()
+                    level.live -= 1
+                    del index[maker.order_id]
+                else:
+                    traded = remaining
+                    maker.qty = maker_qty - remaining
+                level.total -= traded
+                remaining -= traded
+                fills.append(
+                    Fill(maker.order_id, maker.owner, order_id, owner, level_price, traded, maker.qty, side)
+                )
+            if level.live == 0:
+                opp_keys.pop()
+                del opp_levels[key]
+
+        if not remaining:
+            return AddResult(fills, 0, 0)
+        if price is None or tif is _IOC:
+            return AddResult(fills, 0, remaining)
+        self._rest(order_id, side, remaining, price, owner)
+        return AddResult(fills, remaining, 0)
+
+    def _rest(self, order_id: str, side: Side, qty: int, price: int, owner: str) -> None:
+        if side is _BUY:
+            levels, keys, key = self._bid_levels, self._bid_keys, price
+        else:
+            levels, keys, key = self._ask_levels, self._ask_keys, -price
+        level = levels.get(key)
+        if level is None:
+            level = _Level(price, key)
+            levels[key] = level
+            # Most new levels improve or extend the top of book: append is O(1).
+            if not keys or key > keys[-1]:
+                keys.append(key)
+            else:
+                insort(keys, key)
+        resting = _Resting(order_id, owner, side, price, qty, level)
+        level.queue.append(resting)
+        level.total += qty
+        level.live += 1
+        self._index[order_id] = resting
+
+    def cancel(self, order_id: str) -> int:
+        """Remove a resting order; return the quantity removed (0 if not resting)."""
+        resting = self._index.pop(order_id, None)
+        if resting is None:
+            return 0
+        qty = resting.qty
+        resting.qty = 0
+        level = resting.level
+        level.total -= qty
+        level.live -= 1
+        if level.live == 0:
+            self._drop_level(resting.side, level.key)
+        elif len(level.queue) > 2 * level.live + 16:
+            # Too many dead entries at a long-lived level: compact so queues
+            # (and queue_ahead scans) stay proportional to live orders.
+            level.queue = deque(r for r in level.queue if r.qty)
+        return qty
+
+    def _drop_level(self, side: Side, key: int) -> None:
+        if side is _BUY:
+            levels, keys = self._bid_levels, self._bid_keys
+        else:
+            levels, keys = self._ask_levels, self._ask_keys
+        del levels[key]
+        if keys[-1] == key:
+            keys.pop()
+        else:
+            del keys[bisect_left(keys, key)]
+
+    def cancel_all(self, owner: str | None = None) -> list[tuple[str, str, int]]:
+        """Cancel every resting order (or only ``owner``'s), e.g. at end of day.
+
+        Returns ``(order_id, owner, qty)`` in the order the orders came to rest,
+        which is deterministic.
+        """
+        if owner is None:
+            removed = [(r.order_id, r.owner, r.qty) for r in self._index.values()]
+            self._bid_levels.clear()
+            self._ask_levels.clear()
+            self._bid_keys.clear()
+            self._ask_keys.clear()
+            self._index.clear()
+            return removed
+        mine = [r.order_id for r in self._index.values() if r.owner == owner]
+        return [(oid, owner, self.cancel(oid)) for oid in mine]
+
+    # ----------------------------------------------------------------- queries
+
+    def best_bid(self) -> tuple[int, int] | None:
+        """``(price, total size)`` of the best bid, or None if there are no bids."""
+        if not self._bid_keys:
+            return None
+        level = self._bid_levels[self._bid_keys[-1]]
+        return level.price, level.total
+
+    def best_ask(self) -> tuple[int, int] | None:
+        """``(price, total size)`` of the best ask, or None if there are no asks."""
+        if not self._ask_keys:
+            return None
+        level = self._ask_levels[self._ask_keys[-1]]
+        return level.price, level.total
+
+    def depth(self, levels: int = 5) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """Up to ``levels`` ``(price, size)`` per side, best first: ``(bids, asks)``."""
+        if levels <= 0:
+            return [], []
+        bid_levels, ask_levels = self._bid_levels, self._ask_levels
+        bids = [(bid_levels[k].price, bid_levels[k].total) for k in reversed(self._bid_keys[-levels:])]
+        asks = [(ask_levels[k].price, ask_levels[k].total) for k in reversed(self._ask_keys[-levels:])]
+        return bids, asks
+
+    def resting_qty(self, order_id: str) -> int:
+        """Leaves of a resting order; 0 if it is not (or no longer) resting."""
+        resting = self._index.get(order_id)
+        return 0 if resting is None else resting.qty
+
+    def queue_ahead(self, order_id: str) -> int:
+        """Shares resting ahead of ``order_id`` at its price level.
+
+        Raises ``KeyError`` if the order is not resting: "nothing ahead" and
+        "not in the book" must not look the same to a fill model.
+        """
+        resting = self._index.get(order_id)
+        if resting is None:
+            raise KeyError(f"order {order_id!r} is not resting in {self.symbol}")
+        ahead = 0
+        for other in resting.level.queue:
+            if other is resting:
+                return ahead
+            ahead += other.qty  # dead entries add 0
+        raise RuntimeError(f"order {order_id!r} missing from its level queue")  # pragma: no cover
+
+    def owner_of(self, order_id: str) -> str | None:
+        """Owner of a resting order, or None if it is not resting."""
+        resting = self._index.get(order_id)
+        return None if resting is None else resting.owner
+
+    def __len__(self) -> int:
+        """Number of resting orders."""
+        return len(self._index)
+
+    def __contains__(self, order_id: object) -> bool:
+        return order_id in self._index
+
+    def check_invariants(self) -> None:
+        """Verify internal consistency; raise ``AssertionError`` on the first break.
+
+        For tests and the twin's invariant checker, not the hot path: levels
+        non-empty and sized by their live orders, keys sorted and matching the
+        level dicts, every live order indexed, and the book not crossed.
+        """
+        seen = 0
+        for side, levels, keys in (
+            (_BUY, self._bid_levels, self._bid_keys),
+            (_SELL, self._ask_levels, self._ask_keys),
+        ):
+            if keys != sorted(keys) or len(set(keys)) != len(keys) or set(keys) != set(levels):
+                raise AssertionError(f"{side.value} keys out of order or out of step with levels")
+            for key in keys:
+                level = levels[key]
+                live = [r for r in level.queue if r.qty]
+                if not live or level.live != len(live) or level.total != sum(r.qty for r in live):
+                    raise AssertionError(f"{side.value} level {level.price}: counts disagree")
+                if any(r.qty < 0 for r in level.queue):
+                    raise AssertionError(f"{side.value} level {level.price}: negative quantity")
+                for r in live:
+                    if self._index.get(r.order_id) is not r or r.side is not side or r.price != level.price:
+                        raise AssertionError(f"order {r.order_id!r} misfiled")
+                seen += len(live)
+        if seen != len(self._index):
+            raise AssertionError("index holds orders that are not on a level")
+        bid, ask = self.best_bid(), self.best_ask()
+        if bid is not None and ask is not None and bid[0] >= ask[0]:
+            raise AssertionError(f"book crossed or locked: bid {bid[0]} >= ask {ask[0]}")

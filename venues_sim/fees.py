@@ -1,0 +1,52 @@
+"""Venue fee models: what a fill costs (or pays) the party that traded.
+
+One interface, ``FeeModel``, so a venue can be given any pricing scheme
+(maker-taker, inverted, flat, tiered) without the venue knowing which. Fees are
+integer units (``components.domain.money``): positive is a charge, negative a
+rebate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from components.domain.venues import FeeSchedule, Liquidity
+
+
+@runtime_checkable
+class FeeModel(Protocol):
+    """Prices one fill for one side of the trade."""
+
+    def fee(self, liquidity: Liquidity, qty: int) -> int:
+        """Units charged for ``qty`` shares traded as ``liquidity``; negative is a rebate."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class MakerTakerFees(FeeSchedule):
+    """Classic maker-taker pricing from a per-share ``FeeSchedule``.
+
+    The taker pays ``taker_fee`` per share; the maker receives ``maker_rebate``
+    per share (returned as a negative fee). An inverted venue is expressed with
+    a negative ``maker_rebate`` (makers pay) and/or negative ``taker_fee``.
+    """
+
+    def __post_init__(self) -> None:
+        for name in ("maker_rebate", "taker_fee"):
+            value = getattr(self, name)
+            if type(value) is not int:
+                raise ValueError(f"{name} must be an int number of units per share, got {value!r}")
+
+    @classmethod
+    def from_schedule(cls, schedule: FeeSchedule) -> MakerTakerFees:
+        """Wrap a plain ``FeeSchedule`` (e.g. parsed from a scenario file)."""
+        return cls(maker_rebate=schedule.maker_rebate, taker_fee=schedule.taker_fee)
+
+    def fee(self, liquidity: Liquidity, qty: int) -> int:
+        """Taker: ``taker_fee * qty``; maker: ``-maker_rebate * qty``."""
+        if liquidity is Liquidity.TAKER:
+            return self.taker_fee * qty
+        if liquidity is Liquidity.MAKER:
+            return -self.maker_rebate * qty
+        raise ValueError(f"liquidity must be a Liquidity, got {liquidity!r}")

@@ -1,0 +1,258 @@
+"""Simulated market participants that keep venue books live and moving.
+
+Owns the fundamental price process (``FairValue``) and two participant
+populations: ``MarketMaker`` (passive quotes on both sides around fair value)
+and ``NoiseTrader`` (random market and limit orders across venues). The twin
+decides *when* they act by calling ``requote`` / ``act`` with the current time;
+this module decides *what* they do.
+
+Determinism: each object draws only from the ``numpy.random.Generator`` it was
+given (its own named stream), iterates only over lists and deques, and never
+reads the wall clock. Same stream + same call times => same orders.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+
+from components.domain.money import CENT
+from components.domain.orders import Side, TimeInForce
+
+from .book import AddResult, Fill
+from .venue import SimVenue
+
+_NS_PER_MIN = 60_000_000_000
+
+
+class FairValue:
+    """A random-walk fundamental price in integer units, on a ``tick`` grid.
+
+    The walk advances in fixed steps of ``step_ns`` (from ``start_ns``), one
+    normal draw per step, lazily: ``at`` draws only the steps it needs, so the
+    path does not depend on how often or when it is asked. Volatility is
+    ``vol_bps_per_sqrt_min`` basis points per square root of a minute.
+    """
+
+    def __init__(
+        self,
+        start_price: int,
+        vol_bps_per_sqrt_min: float,
+        rng: np.random.Generator,
+        *,
+        step_ns: int = 1_000_000_000,
+        start_ns: int = 0,
+        tick: int = CENT,
+    ):
+        if type(start_price) is not int or start_price <= 0:
+            raise ValueError(f"start_price must be a positive int of units, got {start_price!r}")
+        if not vol_bps_per_sqrt_min >= 0:
+            raise ValueError(f"vol_bps_per_sqrt_min must be >= 0, got {vol_bps_per_sqrt_min!r}")
+        if type(step_ns) is not int or step_ns <= 0:
+            raise ValueError(f"step_ns must be a positive int, got {step_ns!r}")
+        if type(tick) is not int or tick <= 0:
+            raise ValueError(f"tick must be a positive int, got {tick!r}")
+        self.tick = tick
+        self.step_ns = step_ns
+        self.start_ns = start_ns
+        self._rng = rng
+        # Per-step relative volatility. Floats are fine here: this is a model
+        # of the world, not money; only the rounded tick price leaves.
+        self._sigma = vol_bps_per_sqrt_min / 10_000 * math.sqrt(step_ns / _NS_PER_MIN)
+        self._value = float(start_price)
+        self._step = 0
+
+    def at(self, now_ns: int) -> int:
+        """Fair value at ``now_ns``, rounded to the tick and at least one tick.
+
+        Raises ``ValueError`` if asked about a step before one already drawn
+        (twin time never goes backwards).
+        """
+        target = (now_ns - self.start_ns) // self.step_ns
+        if target > self._step:
+            n = target - self._step
+            value, sigma, floor = self._value, self._sigma, float(self.tick)
+            # Multiply by (1 + sigma*z) rather than exp(sigma*z): IEEE multiply
+            # and add are exactly reproducible on every platform, libm exp is not.
+            for z in self._rng.standard_normal(n).tolist():
+                value *= 1.0 + sigma * z
+                if value < floor:
+                    value = floor
+            self._value = value
+            self._step = target
+        elif target < self._step:
+            raise ValueError(f"now_ns {now_ns} is before fair value step {self._step} already drawn")
+        tick = self.tick
+        return max(tick, int(round(self._value / tick)) * tick)
+
+
+def _jittered(rng: np.random.Generator, mean: int) -> int:
+    """An int uniformly in [mean/2, 3*mean/2], at least 1."""
+    lo = max(1, mean // 2)
+    hi = max(lo, mean + mean // 2)
+    return int(rng.integers(lo, hi + 1))
+
+
+class MarketMaker:
+    """Quotes ``levels`` price levels each side of fair value on one venue.
+
+    The best bid and ask are ``spread_ticks`` apart and straddle fair value;
+    deeper levels step one tick further away. Its own bids are always strictly
+    below its own asks, so it never locks or crosses itself. A new quote may
+    trade with someone else's stale order (it picks off stale prices), which
+    is realistic and keeps the consolidated book from staying crossed.
+    """
+
+    def __init__(
+        self,
+        venue: SimVenue,
+        symbol: str,
+        fair: FairValue,
+        rng: np.random.Generator,
+        spread_ticks: int,
+        size: int,
+        levels: int,
+        owner: str,
+    ):
+        for name, value in (("spread_ticks", spread_ticks), ("size", size), ("levels", levels)):
+            if type(value) is not int or value <= 0:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if owner == venue.our_owner:
+            raise ValueError(f"owner {owner!r} is reserved for the venue's own child orders")
+        self.venue = venue
+        self.symbol = symbol
+        self.fair = fair
+        self.spread_ticks = spread_ticks
+        self.size = size
+        self.levels = levels
+        self.owner = owner
+        self._rng = rng
+        self._seq = 0
+        self._live: list[str] = []  # ids of our quotes that rested, in posting order
+
+    @property
+    def live_quotes(self) -> list[str]:
+        """Order ids of the quotes posted by the last ``requote`` that rested."""
+        return list(self._live)
+
+    def requote(self, now_ns: int) -> list[Fill]:
+        """Pull previous quotes and post fresh ones; return fills it took doing so."""
+        venue = self.venue
+        for order_id in self._live:
+            venue.cancel_agent_order(order_id)
+        self._live = []
+        tick = self.fair.tick
+        fair = self.fair.at(now_ns)
+        best_bid = fair - (self.spread_ticks // 2) * tick
+        best_ask = best_bid + self.spread_ticks * tick
+        taken: list[Fill] = []
+        # Interleave bid/ask per level so sizes draw in a fixed order.
+        for i in range(self.levels):
+            for side, price in ((Side.BUY, best_bid - i * tick), (Side.SELL, best_ask + i * tick)):
+                qty = _jittered(self._rng, self.size)
+                if price < tick:
+                    continue  # no bids at or below zero
+                self._seq += 1
+                order_id = f"{self.owner}-{self._seq}"
+                result = venue.submit_agent_order(
+                    order_id, self.owner, self.symbol, side, qty, price, TimeInForce.DAY, now_ns
+                )
+                taken.extend(result.fills)
+                if result.rested_qty:
+                    self._live.append(order_id)
+        return taken
+
+
+class NoiseTrader:
+    """Random uninformed flow across ``venues`` for one symbol.
+
+    Each ``act`` picks a venue and a side uniformly, a size from a geometric
+    distribution with mean ``mean_size``, and sends either a market order
+    (probability ``market_fraction``) or a DAY limit within
+    ``limit_range_ticks`` of fair value, on either side of it, so some limits
+    trade at once and some rest. Resting orders older than ``max_age_ns``, or
+    beyond the newest ``max_resting``, are canceled so books stay bounded.
+    """
+
+    def __init__(
+        self,
+        venues: list[SimVenue],
+        symbol: str,
+        fair: FairValue,
+        rng: np.random.Generator,
+        owner: str,
+        market_fraction: float,
+        mean_size: int,
+        *,
+        limit_range_ticks: int = 5,
+        max_age_ns: int = 30_000_000_000,
+        max_resting: int = 20,
+    ):
+        if not venues:
+            raise ValueError("venues must not be empty")
+        if not 0.0 <= market_fraction <= 1.0:
+            raise ValueError(f"market_fraction must be in [0, 1], got {market_fraction!r}")
+        if type(mean_size) is not int or mean_size <= 0:
+            raise ValueError(f"mean_size must be a positive int, got {mean_size!r}")
+        if type(limit_range_ticks) is not int or limit_range_ticks < 0:
+            raise ValueError(f"limit_range_ticks must be a non-negative int, got {limit_range_ticks!r}")
+        if type(max_resting) is not int or max_resting < 0:
+            raise ValueError(f"max_resting must be a non-negative int, got {max_resting!r}")
+        for v in venues:
+            if owner == v.our_owner:
+                raise ValueError(f"owner {owner!r} is reserved for venue {v.name}'s own child orders")
+        self.venues = list(venues)
+        self.symbol = symbol
+        self.fair = fair
+        self.owner = owner
+        self.market_fraction = market_fraction
+        self.mean_size = mean_size
+        self.limit_range_ticks = limit_range_ticks
+        self.max_age_ns = max_age_ns
+        self.max_resting = max_resting
+        self._rng = rng
+        self._seq = 0
+        # (placed_ns, venue index, order id), oldest first.
+        self._resting: deque[tuple[int, int, str]] = deque()
+
+    @property
+    def resting_count(self) -> int:
+        """Orders it still tracks as possibly resting (some may have filled since)."""
+        return len(self._resting)
+
+    def act(self, now_ns: int) -> AddResult:
+        """Cancel stale orders, then send one new order; return its outcome."""
+        self._cancel_stale(now_ns)
+        rng = self._rng
+        venue_idx = int(rng.integers(len(self.venues)))
+        side = Side.BUY if rng.random() < 0.5 else Side.SELL
+        qty = int(rng.geometric(1.0 / self.mean_size))
+        price: int | None
+        if rng.random() < self.market_fraction:
+            price, tif = None, TimeInForce.IOC
+        else:
+            # Positive offset = more aggressive (a buy above fair may trade at
+            # once); negative = passive and likely to rest.
+            span = self.limit_range_ticks
+            offset = int(rng.integers(-span, span + 1))
+            tick = self.fair.tick
+            price = max(tick, self.fair.at(now_ns) + side.sign * offset * tick)
+            tif = TimeInForce.DAY
+        self._seq += 1
+        order_id = f"{self.owner}-{self._seq}"
+        result = self.venues[venue_idx].submit_agent_order(
+            order_id, self.owner, self.symbol, side, qty, price, tif, now_ns
+        )
+        if result.rested_qty:
+            self._resting.append((now_ns, venue_idx, order_id))
+        return result
+
+    def _cancel_stale(self, now_ns: int) -> None:
+        resting = self._resting
+        cutoff = now_ns - self.max_age_ns
+        # Keep one slot free for the order about to be sent.
+        while resting and (resting[0][0] <= cutoff or len(resting) >= self.max_resting):
+            _, venue_idx, order_id = resting.popleft()
+            self.venues[venue_idx].cancel_agent_order(order_id)  # 0 if it already filled

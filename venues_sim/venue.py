@@ -1,0 +1,343 @@
+"""A simulated exchange: order books per symbol, fees, status, execution reports.
+
+Owns the venue's side of the order lifecycle for the broker-dealer's child
+orders (ACK, FILL, CANCELED, REJECTED reports, each with a venue-unique exec
+id) and the entry points for simulated market participants. Matching itself is
+``venues_sim.book``; pricing of fills is a ``venues_sim.fees.FeeModel``.
+
+Time is passed in (``now_ns``) by whoever drives the venue; nothing here reads
+a clock or imports simpy. Reports are delivered synchronously to
+``on_report`` after the book has been updated, so a handler that re-enters the
+venue sees a consistent book.
+
+Refusals are data: a bad or untimely child order gets a REJECTED report with a
+machine-readable reason, never an exception.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from components.domain.orders import OrderType, Side, TimeInForce
+from components.domain.venues import (
+    ChildOrder,
+    ExecKind,
+    ExecutionReport,
+    Liquidity,
+    Quote,
+    VenueStatus,
+)
+
+from .book import AddResult, Fill, OrderBook
+from .fees import FeeModel
+
+# Reason codes on REJECTED / CANCELED reports.
+VENUE_DOWN = "VENUE_DOWN"
+WRONG_VENUE = "WRONG_VENUE"
+UNKNOWN_SYMBOL = "UNKNOWN_SYMBOL"
+DUPLICATE_CHILD_ID = "DUPLICATE_CHILD_ID"
+INVALID_QUANTITY = "INVALID_QUANTITY"
+INVALID_PRICE = "INVALID_PRICE"
+INVALID_ORDER = "INVALID_ORDER"  # side / time in force / order type not understood
+UNKNOWN_ORDER = "UNKNOWN_ORDER"
+TOO_LATE = "TOO_LATE"
+IOC_REMAINDER = "IOC_REMAINDER"
+MARKET_REMAINDER = "MARKET_REMAINDER"
+CANCEL_REQUESTED = "CANCEL_REQUESTED"
+END_OF_DAY = "END_OF_DAY"
+
+_UP = VenueStatus.UP
+_FILL = ExecKind.FILL
+_MAKER = Liquidity.MAKER
+_TAKER = Liquidity.TAKER
+
+
+class SimVenue:
+    """One simulated exchange trading ``symbols``.
+
+    ``our_owner`` is the book owner tag of the broker-dealer's own child orders;
+    every other owner is a simulated market participant. Reports about our
+    orders go to ``on_report``; participants learn their outcome from the
+    ``AddResult`` they get back.
+
+    CANCELED reports carry the quantity removed in ``last_qty`` (``last_px``
+    0) and ``leaves_qty`` 0.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        fees: FeeModel,
+        symbols: list[str],
+        on_report: Callable[[ExecutionReport], None],
+        our_owner: str = "BD",
+    ):
+        if not name:
+            raise ValueError("name must be a non-empty str")
+        if len(set(symbols)) != len(symbols):
+            raise ValueError(f"symbols must be unique, got {symbols!r}")
+        self.name = name
+        self.fees = fees
+        self.our_owner = our_owner
+        self._on_report = on_report
+        self._books: dict[str, OrderBook] = {s: OrderBook(s) for s in symbols}
+        self._children: dict[str, ChildOrder] = {}  # every child we accepted, done or not
+        self._agent_orders: dict[str, str] = {}  # resting participant order id -> symbol
+        self._exec_seq = 0
+        self._status = _UP
+
+    # ------------------------------------------------------------ properties
+
+    @property
+    def status(self) -> VenueStatus:
+        """UP or DOWN. A DOWN venue rejects and does not trade; its book is kept."""
+        return self._status
+
+    def set_status(self, status: VenueStatus) -> None:
+        """Take the venue down or bring it back (resting orders stay on the book)."""
+        if not isinstance(status, VenueStatus):
+            raise ValueError(f"status must be a VenueStatus, got {status!r}")
+        self._status = status
+
+    @property
+    def symbols(self) -> list[str]:
+        """Symbols traded here, in configuration order."""
+        return list(self._books)
+
+    def book(self, symbol: str) -> OrderBook:
+        """The order book for ``symbol`` (``KeyError`` if not traded here)."""
+        try:
+            return self._books[symbol]
+        except KeyError:
+            raise KeyError(f"venue {self.name} does not trade {symbol!r}") from None
+
+    def quote(self, symbol: str, now_ns: int) -> Quote:
+        """Top of book as a ``Quote``; zero prices/sizes for an empty side.
+
+        A DOWN venue publishes nothing, so its quote is all zeros.
+        """
+        book = self.book(symbol)
+        if self._status is not _UP:
+            return Quote(self.name, symbol, 0, 0, 0, 0, now_ns)
+        bid = book.best_bid() or (0, 0)
+        ask = book.best_ask() or (0, 0)
+        return Quote(self.name, symbol, bid[0], bid[1], ask[0], ask[1], now_ns)
+
+    def leaves(self, child_id: str) -> int:
+        """Resting quantity of one of our child orders (0 if not resting)."""
+        child = self._children.get(child_id)
+        return 0 if child is None else self._books[child.symbol].resting_qty(child_id)
+
+    # ------------------------------------------------------------ our orders
+
+    def submit(self, child: ChildOrder, now_ns: int) -> None:
+        """Accept one of our child orders: ACK, FILL reports, then CANCELED for
+        an IOC or market remainder; or a single REJECTED report."""
+        reason = self._check_child(child)
+        if reason:
+            self._report(ExecKind.REJECTED, child.child_id, child.order_id, now_ns, reason=reason)
+            return
+        self._children[child.child_id] = child
+        qty = child.quantity
+        is_market = child.order_type is OrderType.MARKET
+        price = None if is_market else child.limit_price
+        self._report(ExecKind.ACK, child.child_id, child.order_id, now_ns, leaves_qty=qty)
+        result = self._books[child.symbol].add(
+            child.child_id, child.side, qty, price, child.time_in_force, self.our_owner
+        )
+        leaves = qty
+        for fill in result.fills:
+            leaves -= fill.quantity
+            self._report(
+                _FILL,
+                child.child_id,
+                child.order_id,
+                now_ns,
+                last_qty=fill.quantity,
+                last_px=fill.price,
+                leaves_qty=leaves,
+                liquidity=_TAKER,
+                fee=self.fees.fee(_TAKER, fill.quantity),
+            )
+            self._after_fill(fill, now_ns)
+        if result.canceled_qty:
+            self._report(
+                ExecKind.CANCELED,
+                child.child_id,
+                child.order_id,
+                now_ns,
+                last_qty=result.canceled_qty,
+                reason=MARKET_REMAINDER if is_market else IOC_REMAINDER,
+            )
+
+    def _check_child(self, child: ChildOrder) -> str:
+        """Reason code to reject ``child``, or "" to accept it."""
+        if self._status is not _UP:
+            return VENUE_DOWN
+        if child.venue != self.name:
+            return WRONG_VENUE
+        if child.symbol not in self._books:
+            return UNKNOWN_SYMBOL
+        if child.child_id in self._children:
+            return DUPLICATE_CHILD_ID
+        qty = child.quantity
+        if type(qty) is not int or qty <= 0:
+            return INVALID_QUANTITY
+        if child.order_type is OrderType.LIMIT:
+            px = child.limit_price
+            if type(px) is not int or px <= 0:
+                return INVALID_PRICE
+        elif child.order_type is not OrderType.MARKET:
+            return INVALID_ORDER
+        if not isinstance(child.side, Side) or not isinstance(child.time_in_force, TimeInForce):
+            return INVALID_ORDER
+        return ""
+
+    def cancel(self, child_id: str, now_ns: int) -> int:
+        """Cancel one of our resting child orders; return the quantity removed.
+
+        Emits CANCELED (removed qty in ``last_qty``), or REJECTED with
+        ``UNKNOWN_ORDER`` (never seen), ``TOO_LATE`` (already filled or
+        canceled) or ``VENUE_DOWN``.
+        """
+        child = self._children.get(child_id)
+        order_id = "" if child is None else child.order_id
+        if self._status is not _UP:
+            self._report(ExecKind.REJECTED, child_id, order_id, now_ns, reason=VENUE_DOWN)
+            return 0
+        if child is None:
+            self._report(ExecKind.REJECTED, child_id, order_id, now_ns, reason=UNKNOWN_ORDER)
+            return 0
+        qty = self._books[child.symbol].cancel(child_id)
+        if qty == 0:
+            self._report(ExecKind.REJECTED, child_id, order_id, now_ns, reason=TOO_LATE)
+            return 0
+        self._report(ExecKind.CANCELED, child_id, order_id, now_ns, last_qty=qty, reason=CANCEL_REQUESTED)
+        return qty
+
+    # ------------------------------------------------------ market participants
+
+    def submit_agent_order(
+        self,
+        order_id: str,
+        owner: str,
+        symbol: str,
+        side: Side,
+        qty: int,
+        price: int | None,
+        tif: TimeInForce,
+        now_ns: int,
+    ) -> AddResult:
+        """Enter a simulated participant's order (``price=None`` for market).
+
+        If it trades with our resting orders, we get MAKER FILL reports. On a
+        DOWN venue nothing trades and the whole quantity comes back canceled.
+        Raises ``ValueError`` for a malformed order, an unknown symbol, or an
+        owner equal to ``our_owner``.
+        """
+        if owner == self.our_owner:
+            raise ValueError(f"owner {owner!r} is reserved for our own child orders")
+        book = self._books.get(symbol)
+        if book is None:
+            raise ValueError(f"symbol {symbol!r} is not traded on {self.name}")
+        if self._status is not _UP:
+            if type(qty) is not int or qty <= 0:
+                raise ValueError(f"quantity must be a positive int, got {qty!r}")
+            return AddResult([], 0, qty)
+        result = book.add(order_id, side, qty, price, tif, owner)
+        if result.fills:
+            our, agent_orders = self.our_owner, self._agent_orders
+            for fill in result.fills:
+                # Inlined _after_fill for the common agent-vs-agent case (hot path).
+                if fill.maker_owner == our:
+                    self._after_fill(fill, now_ns)
+                elif fill.maker_leaves == 0:
+                    agent_orders.pop(fill.maker_order_id, None)
+        if result.rested_qty:
+            self._agent_orders[order_id] = symbol
+        return result
+
+    def cancel_agent_order(self, order_id: str) -> int:
+        """Cancel a participant's resting order; quantity removed (0 if none).
+
+        Works on a DOWN venue too: participants may pull quotes during an
+        outage, and it keeps their bookkeeping simple.
+        """
+        symbol = self._agent_orders.pop(order_id, None)
+        if symbol is None:
+            return 0
+        return self._books[symbol].cancel(order_id)
+
+    # ------------------------------------------------------------ end of day
+
+    def end_of_day(self, now_ns: int) -> int:
+        """Cancel every resting order; our DAY orders get END_OF_DAY reports.
+
+        Returns the number of orders canceled (ours and participants').
+        """
+        count = 0
+        our = self.our_owner
+        for book in self._books.values():
+            for order_id, owner, qty in book.cancel_all():
+                count += 1
+                if owner == our:
+                    child = self._children[order_id]
+                    self._report(
+                        ExecKind.CANCELED, order_id, child.order_id, now_ns, last_qty=qty, reason=END_OF_DAY
+                    )
+        self._agent_orders.clear()
+        return count
+
+    # --------------------------------------------------------------- helpers
+
+    def _after_fill(self, fill: Fill, now_ns: int) -> None:
+        """Book-keeping for the maker side of a fill: report ours, forget done agents'."""
+        if fill.maker_owner == self.our_owner:
+            child = self._children[fill.maker_order_id]
+            self._report(
+                _FILL,
+                child.child_id,
+                child.order_id,
+                now_ns,
+                last_qty=fill.quantity,
+                last_px=fill.price,
+                leaves_qty=fill.maker_leaves,
+                liquidity=_MAKER,
+                fee=self.fees.fee(_MAKER, fill.quantity),
+            )
+        elif fill.maker_leaves == 0:
+            self._agent_orders.pop(fill.maker_order_id, None)
+
+    def _report(
+        self,
+        kind: ExecKind,
+        child_id: str,
+        order_id: str,
+        now_ns: int,
+        *,
+        last_qty: int = 0,
+        last_px: int = 0,
+        leaves_qty: int = 0,
+        liquidity: Liquidity | None = None,
+        fee: int = 0,
+        reason: str = "",
+    ) -> None:
+        # Every report gets a venue-unique exec id so a consumer behind an
+        # at-least-once bus can drop duplicates.
+        self._exec_seq += 1
+        self._on_report(
+            ExecutionReport(
+                kind,
+                self.name,
+                child_id,
+                order_id,
+                now_ns,
+                last_qty,
+                last_px,
+                leaves_qty,
+                liquidity,
+                fee,
+                reason,
+                f"{self.name}-E{self._exec_seq}",
+            )
+        )
