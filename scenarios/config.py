@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Annotated, Iterator
 from zoneinfo import ZoneInfo
 
-from components.domain.money import CENT, PRICE_SCALE, to_units
+from components.domain.money import CENT, to_units
 
-from .schema import MONEY, DOCUMENT, Money, NonEmpty, Pattern, Range, ScenarioError, Unique, build
+from .schema import DOCUMENT, MONEY, NonEmpty, Pattern, Range, ScenarioError, Unique, build
 
 __all__ = [
     "DOCUMENT",
@@ -396,5 +396,3 @@ def builtin_scenario_path(name: str) -> Path:
         raise KeyError(f"no built-in scenario {name!r}; have {', '.join(BUILTIN_SCENARIOS)}")
     return Path(str(resources.files(__package__).joinpath(f"{name}.yaml")))
 
-
-assert PRICE_SCALE == 10_000  # the decimal examples in field docs assume it

@@ -74,17 +74,20 @@ class AddResult:
 
 
 class _Resting:
-    """A resting order. ``qty`` is its leaves; 0 marks it dead in its queue."""
+    """A resting order. ``qty`` is its leaves; 0 marks it dead in its queue.
 
-    __slots__ = ("order_id", "owner", "side", "price", "qty", "level")
+    It deliberately holds no reference to its level: level -> queue -> order
+    -> level would be a reference cycle per level, left for the cyclic GC.
+    """
 
-    def __init__(self, order_id: str, owner: str, side: Side, price: int, qty: int, level: _Level):
+    __slots__ = ("order_id", "owner", "side", "price", "qty")
+
+    def __init__(self, order_id: str, owner: str, side: Side, price: int, qty: int):
         self.order_id = order_id
         self.owner = owner
         self.side = side
         self.price = price
         self.qty = qty
-        self.level = level
 
 
 class _Level:
@@ -216,7 +219,7 @@ class OrderBook:
                 keys.append(key)
             else:
                 insort(keys, key)
-        resting = _Resting(order_id, owner, side, price, qty, level)
+        resting = _Resting(order_id, owner, side, price, qty)
         level.queue.append(resting)
         level.total += qty
         level.live += 1
@@ -229,7 +232,7 @@ class OrderBook:
             return 0
         qty = resting.qty
         resting.qty = 0
-        level = resting.level
+        level = self._level_of(resting)
         level.total -= qty
         level.live -= 1
         if level.live == 0:
@@ -239,6 +242,11 @@ class OrderBook:
             # (and queue_ahead scans) stay proportional to live orders.
             level.queue = deque(r for r in level.queue if r.qty)
         return qty
+
+    def _level_of(self, resting: _Resting) -> _Level:
+        if resting.side is _BUY:
+            return self._bid_levels[resting.price]
+        return self._ask_levels[-resting.price]
 
     def _drop_level(self, side: Side, key: int) -> None:
         if side is _BUY:
@@ -308,7 +316,7 @@ class OrderBook:
         if resting is None:
             raise KeyError(f"order {order_id!r} is not resting in {self.symbol}")
         ahead = 0
-        for other in resting.level.queue:
+        for other in self._level_of(resting).queue:
             if other is resting:
                 return ahead
             ahead += other.qty  # dead entries add 0

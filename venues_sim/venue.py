@@ -178,8 +178,8 @@ class SimVenue:
             return WRONG_VENUE
         if child.symbol not in self._books:
             return UNKNOWN_SYMBOL
-        if child.child_id in self._children:
-            return DUPLICATE_CHILD_ID
+        if child.child_id in self._children or child.child_id in self._books[child.symbol]:
+            return DUPLICATE_CHILD_ID  # also never collide with a participant's resting id
         qty = child.quantity
         if type(qty) is not int or qty <= 0:
             return INVALID_QUANTITY

@@ -27,6 +27,9 @@ from .policies import POLICIES, Policy, RiskContext, RiskLimits, TradingState
 
 NS_PER_DAY = 86_400 * 1_000_000_000
 
+_BUY = Side.BUY  # enum members bound once: Enum attribute access is slow on 3.11
+_LIMIT = OrderType.LIMIT
+
 
 class ReferencePrices(Protocol):
     """The part of the ``MarketData`` port the risk engine uses."""
@@ -73,6 +76,7 @@ class _Book:
         "open_buy",
         "open_sell",
         "recent",
+        "recent_by_key",
         "sanctioned_match",
     )
 
@@ -86,9 +90,10 @@ class _Book:
         self.day_notional = 0
         self.open_buy: dict[str, int] = {}  # symbol -> qty of open approved buys
         self.open_sell: dict[str, int] = {}
-        # Approved orders, oldest first: (now_ns, symbol, side, qty, type, limit,
-        # client_order_id, order_id).
-        self.recent: deque[tuple] = deque()
+        # Approved orders for duplicate detection: (now_ns, key) oldest first,
+        # and the latest (now_ns, client_order_id, order_id) per key.
+        self.recent: deque[tuple[int, tuple]] = deque()
+        self.recent_by_key: dict[tuple, tuple[int, str, str]] = {}
         self.sanctioned_match = sanctioned_match
 
 
@@ -143,6 +148,7 @@ class RiskEngine:
         self._restricted: frozenset[str] = frozenset(restricted)
         self._policies: tuple[Policy, ...] = tuple(policies)
         self._checks = tuple(p.check for p in self._policies)
+        self._all_pass = tuple(p.passed for p in self._policies)
         self._books: dict[str, _Book] = {}
         self._open: dict[str, _Open] = {}
         self._state = TradingState.ACTIVE
@@ -194,16 +200,15 @@ class RiskEngine:
         symbol = spec.symbol
         reference = self._reference_price(symbol)
         limit_price = spec.limit_price
-        if spec.order_type == OrderType.LIMIT and limit_price is not None:
-            unit_price = limit_price
-        else:
-            unit_price = reference
+        is_limit = spec.order_type == _LIMIT and limit_price is not None
+        unit_price = limit_price if is_limit else reference
         quantity = spec.quantity
         notional = quantity * unit_price
-        is_buy = spec.side == Side.BUY
-        book = self._book(spec.account_id)
+        is_buy = spec.side == _BUY
+        book = self._books.get(spec.account_id) or self._book(spec.account_id)
 
         if book is None:
+            key = None
             ctx = RiskContext(
                 spec, order_id, now_ns, reference, notional, None, False, 0, 0, 0, 0, 0, 0,
                 self._limits, self._restricted, None, None, self._state,
@@ -213,12 +218,18 @@ class RiskEngine:
             if day != book.day:
                 book.day = day
                 book.day_notional = 0
-            duplicate_of = self._find_duplicate(book, spec, now_ns) if book.recent else None
+            # Duplicate key: what makes two orders "identical" (account is the book).
+            key = (symbol, quantity, is_buy, is_limit, limit_price)
+            duplicate_of = self._find_duplicate(book, key, spec.client_order_id, now_ns)
+            positions = book.positions
             account_value = book.cash
-            ref = self._reference_price
-            for held_symbol, qty in book.positions.items():
-                if qty:
-                    account_value += qty * (reference if held_symbol == symbol else ref(held_symbol))
+            if positions:
+                ref = self._reference_price
+                for held_symbol, qty in positions.items():
+                    if qty:
+                        account_value += qty * (
+                            reference if held_symbol == symbol else ref(held_symbol)
+                        )
             account = book.account
             ctx = RiskContext(
                 spec,
@@ -227,10 +238,14 @@ class RiskEngine:
                 reference,
                 notional,
                 account,
-                account is not None and self._accounts.entitled(spec.advisor_id, spec.account_id),
+                account is not None
+                and (
+                    account.advisor_id == spec.advisor_id
+                    or self._accounts.entitled(spec.advisor_id, spec.account_id)
+                ),
                 book.cash + book.credit_limit - book.reserved,
                 book.day_notional,
-                book.positions.get(symbol, 0),
+                positions.get(symbol, 0),
                 book.open_buy.get(symbol, 0),
                 book.open_sell.get(symbol, 0),
                 account_value,
@@ -242,11 +257,9 @@ class RiskEngine:
             )
 
         decisions = tuple([check(ctx) for check in self._checks])
-        approved = True
-        for decision in decisions:
-            if not decision.passed:
-                approved = False
-                break
+        # Passing policies return their shared PASS constant, so this is an
+        # identity comparison in C; a FAIL never equals a PASS.
+        approved = decisions == self._all_pass
         result = RiskDecision(approved, decisions, notional, reference)
         if approved and book is not None:
             book.day_notional += notional
@@ -257,28 +270,29 @@ class RiskEngine:
             else:
                 book.open_sell[symbol] = book.open_sell.get(symbol, 0) + quantity
                 self._open[order_id] = _Open(book, symbol, False, quantity, unit_price, 0, result)
-            book.recent.append(
-                (now_ns, symbol, spec.side, quantity, spec.order_type, limit_price,
-                 spec.client_order_id, order_id)
-            )  # fmt: skip
+            book.recent_by_key[key] = (now_ns, spec.client_order_id, order_id)
+            book.recent.append((now_ns, key))
         return result
 
-    def _find_duplicate(self, book: _Book, spec: OrderSpec, now_ns: int) -> str | None:
+    def _find_duplicate(
+        self, book: _Book, key: tuple, client_order_id: str, now_ns: int
+    ) -> str | None:
+        """The latest approved order with the same key, a different client order
+        id, inside the window; expired entries are pruned on the way."""
         recent = book.recent
+        if not recent:
+            return None
+        by_key = book.recent_by_key
         cutoff = now_ns - self._limits.duplicate_window_ns
         while recent and recent[0][0] < cutoff:
-            recent.popleft()
-        for _, symbol, side, qty, order_type, limit_price, client_order_id, order_id in recent:
-            if (
-                symbol == spec.symbol
-                and qty == spec.quantity
-                and side == spec.side
-                and order_type == spec.order_type
-                and limit_price == spec.limit_price
-                and client_order_id != spec.client_order_id
-            ):
-                return order_id
-        return None
+            _, old_key = recent.popleft()
+            entry = by_key.get(old_key)
+            if entry is not None and entry[0] < cutoff:
+                del by_key[old_key]
+        entry = by_key.get(key)
+        if entry is None or entry[0] < cutoff or entry[1] == client_order_id:
+            return None
+        return entry[2]
 
     # ------------------------------------------------------------ lifecycle
 
@@ -290,7 +304,7 @@ class RiskEngine:
         delivers each fill once (dedupe by exec id upstream)."""
         book = self._book(account_id, create=True)
         assert book is not None
-        signed = qty if side == Side.BUY else -qty
+        signed = qty if side == _BUY else -qty
         book.positions[symbol] = book.positions.get(symbol, 0) + signed
         book.cash -= signed * price
         held = self._open.get(order_id)

@@ -104,6 +104,13 @@ class Policy:
     name: str
     version: str
     check: Check
+    passed: PolicyDecision | None = None
+    """The PASS decision ``check`` returns (shared, so the engine can compare by
+    identity); built from name and version when not given."""
+
+    def __post_init__(self) -> None:
+        if self.passed is None:
+            object.__setattr__(self, "passed", PolicyDecision(self.name, self.version, Outcome.PASS))
 
 
 # Reason codes (FAIL only).
@@ -137,6 +144,14 @@ class _Verdicts:
         return PolicyDecision(self.name, self.version, Outcome.FAIL, reason_code, params)
 
 
+# Enum members bound once: attribute access on an Enum class is slow on 3.11.
+_BUY = Side.BUY
+_SELL = Side.SELL
+_LIMIT = OrderType.LIMIT
+_ACTIVE = TradingState.ACTIVE
+_HALTED = TradingState.HALTED
+
+
 def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
@@ -149,11 +164,11 @@ def check_trading_state(ctx: RiskContext) -> PolicyDecision:
     (a sell of at most the long position, a buy of at most the short, net of open
     orders already reducing it)."""
     state = ctx.trading_state
-    if state is TradingState.ACTIVE:
+    if state is _ACTIVE:
         return _TRADING_STATE.ok
-    if state is TradingState.HALTED:
+    if state is _HALTED:
         return _TRADING_STATE.fail(TRADING_HALTED, ("state", state.value))
-    if ctx.spec.side == Side.SELL:
+    if ctx.spec.side == _SELL:
         reducible = ctx.position_qty - ctx.open_sell_qty
     else:
         reducible = -ctx.position_qty - ctx.open_buy_qty
@@ -209,7 +224,7 @@ _BUYING_POWER = _Verdicts("buying_power", "1.0")
 def check_buying_power(ctx: RiskContext) -> PolicyDecision:
     """Buys within available cash and credit; sells within the position not
     already committed to open sells (no short selling for wealth clients)."""
-    if ctx.spec.side == Side.BUY:
+    if ctx.spec.side == _BUY:
         if ctx.notional > ctx.cash_available:
             return _BUYING_POWER.fail(
                 INSUFFICIENT_BUYING_POWER, ("limit", ctx.cash_available), ("value", ctx.notional)
@@ -265,9 +280,9 @@ def check_price_collar(ctx: RiskContext) -> PolicyDecision:
         return _PRICE_COLLAR.fail(NO_REFERENCE_PRICE, ("symbol", ctx.spec.symbol))
     spec = ctx.spec
     limit = spec.limit_price
-    if spec.order_type != OrderType.LIMIT or limit is None:
+    if spec.order_type != _LIMIT or limit is None:
         return _PRICE_COLLAR.ok
-    through = limit - reference if spec.side == Side.BUY else reference - limit
+    through = limit - reference if spec.side == _BUY else reference - limit
     collar = ctx.limits.collar_bps
     if through * BPS > collar * reference:
         return _PRICE_COLLAR.fail(
@@ -302,7 +317,7 @@ def check_concentration(ctx: RiskContext) -> PolicyDecision:
     """After a buy (and open buys) fill, the symbol's value at the reference
     price may be at most ``concentration_max_bps`` of the account's value."""
     spec = ctx.spec
-    if spec.side != Side.BUY:
+    if spec.side != _BUY:
         return _CONCENTRATION.ok
     position_value = (ctx.position_qty + ctx.open_buy_qty + spec.quantity) * ctx.reference_price
     if position_value <= 0:
@@ -319,7 +334,7 @@ def check_concentration(ctx: RiskContext) -> PolicyDecision:
 
 
 def _register(verdicts: _Verdicts, check: Check) -> Policy:
-    return Policy(verdicts.name, verdicts.version, check)
+    return Policy(verdicts.name, verdicts.version, check, verdicts.ok)
 
 
 POLICIES: tuple[Policy, ...] = (

@@ -336,3 +336,17 @@ def test_every_policy_recorded_once_and_approved_iff_all_pass(ops) -> None:
         e.on_order_done(oid)
     assert e.open_order_count() == 0
     assert e.reserved("A1") == e.reserved("A2") == 0
+
+
+def test_custom_policy_registry_fresh_pass_and_fail() -> None:
+    from components.domain.events import PolicyDecision
+    from components.risk.policies import Policy
+
+    fresh_pass = Policy("always", "9", lambda ctx: PolicyDecision("always", "9", Outcome.PASS))
+    assert fresh_pass.passed == PolicyDecision("always", "9", Outcome.PASS)
+    e = engine(policies=(fresh_pass,))
+    r = e.check("O1", order(), T0)
+    assert r.approved and [d.policy for d in r.decisions] == ["always"]
+    never = Policy("never", "1", lambda ctx: PolicyDecision("never", "1", Outcome.FAIL, "NOPE"))
+    r = engine(policies=(fresh_pass, never)).check("O1", order(), T0)
+    assert not r.approved and r.first_failure.reason_code == "NOPE"

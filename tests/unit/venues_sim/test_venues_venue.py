@@ -210,3 +210,9 @@ def test_book_lookup_unknown_symbol(venue):
         venue.book("ZZZ")
     with pytest.raises(ValueError, match="symbols"):
         SimVenue("X", FEES, ["A", "A"], print)
+
+
+def test_child_id_colliding_with_resting_agent_id_rejected(venue, reports):
+    venue.submit_agent_order("x1", "MM", "AAA", SELL, 10, P + T, DAY, 0)
+    venue.submit(child("x1"), 1)
+    assert kinds(reports) == ["REJECTED"] and reports[0].reason == "DUPLICATE_CHILD_ID"
