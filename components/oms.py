@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Mapping
 
 from .domain.events import STATUS_OF, EventType, OrderEvent, PolicyDecision
-from .domain.lifecycle import check_transition, is_terminal
+from .domain.lifecycle import IllegalTransition, check_transition, is_terminal
 from .domain.orders import Order, OrderSpec, OrderStatus
 from .domain.venues import ChildOrder, ExecKind, ExecutionReport
 from .ports import Clock, EventLog, IdSource
@@ -39,6 +39,7 @@ class Oms:
         self._cancel_requested: set[str] = set()
         self.reroutes: dict[str, int] = {}
         self.child_venue: dict[str, str] = {}
+        self._applied_fills: set[tuple[str, str]] = set()  # (venue, exec_id)
 
     # -- plumbing -----------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -142,6 +143,8 @@ class Oms:
     def record_routed(self, order_id: str, children: Iterable[ChildOrder], reason: str = "") -> None:
         """RISK_APPROVED -> ROUTED (or a reroute of the leaves of a routed order)."""
         order = self.get(order_id)
+        if order.status not in (S.RISK_APPROVED, S.ROUTED, S.PARTIALLY_FILLED):
+            raise IllegalTransition(order_id, order.status, S.ROUTED, "only an approved or working order is routed")
         children = tuple(children)
         for child in children:
             order.open_children[child.child_id] = child.quantity
@@ -193,6 +196,8 @@ class Oms:
         if kind is ExecKind.ACK:
             return ""
         if kind is ExecKind.FILL:
+            if report.exec_id and (report.venue, report.exec_id) in self._applied_fills:
+                return ""  # the same fill delivered again
             return self._apply_fill(order, report)
         del order.open_children[report.child_id]
         if kind is ExecKind.REJECTED:
@@ -209,6 +214,8 @@ class Oms:
 
     def _apply_fill(self, order: Order, report: ExecutionReport) -> str:
         qty = report.last_qty
+        done = order.filled_qty + qty == order.spec.quantity
+        check_transition(order, S.FILLED if done else S.PARTIALLY_FILLED)  # before touching the aggregate
         order.filled_qty += qty
         order.filled_notional += qty * report.last_px
         order.fees += report.fee
@@ -217,7 +224,6 @@ class Oms:
             order.open_children[report.child_id] = leaves
         else:
             del order.open_children[report.child_id]
-        done = order.filled_qty == order.spec.quantity
         self._emit(
             order,
             EventType.ORDER_FILLED if done else EventType.ORDER_PARTIALLY_FILLED,
@@ -234,6 +240,8 @@ class Oms:
             },
             at_ns=report.timestamp_ns,
         )
+        if report.exec_id:
+            self._applied_fills.add((report.venue, report.exec_id))
         if done:
             return "post_trade"
         if not order.open_children:
@@ -261,6 +269,8 @@ class Oms:
     def expire(self, order_id: str) -> None:
         """End of day for an order that never reached a venue."""
         order = self.get(order_id)
+        if order.open_children:
+            raise IllegalTransition(order_id, order.status, S.EXPIRED, "still working at a venue")
         self._emit(order, EventType.ORDER_EXPIRED, details={"reason": "END_OF_DAY", "leaves_qty": order.leaves_qty})
 
     def record_post_trade(self, order_id: str, event_type: EventType, details: Mapping[str, Any]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, Inexact, InvalidOperation, localcontext
 from typing import Any, Callable, Iterable, Mapping
 
 from .domain.money import CENT, PRICE_SCALE
@@ -64,7 +64,7 @@ def _text(body: Mapping[str, Any], name: str, errors: list[FieldError]) -> str |
     if not isinstance(value, str):
         errors.append(FieldError(name, f"must be a string, got {type(value).__name__}"))
         return None
-    if not _ID_PATTERN.match(value):
+    if not _ID_PATTERN.fullmatch(value):
         errors.append(FieldError(name, "must be 1-64 letters, digits or ._:- starting with a letter or digit"))
         return None
     return value
@@ -108,7 +108,16 @@ def parse_price(value: Any) -> int:
         raise ValueError(f"must be a decimal amount like \"190.25\", got {value!r}") from None
     if not dec.is_finite() or dec <= 0:
         raise ValueError(f"must be a positive amount, got {value!r}")
-    units = dec * PRICE_SCALE
+    if dec.adjusted() > 6:  # $10,000,000 or more; also keeps the scaling below from overflowing
+        raise ValueError(f"must be below $1,000,000, got {value!r}")
+    if dec.adjusted() < -2:  # below one cent: cannot be on the tick (nor underflow to 0 units)
+        raise ValueError(f"must be on a one-cent tick, got {value!r}")
+    with localcontext() as ctx:
+        ctx.traps[Inexact] = True  # never round away digits beyond the context precision
+        try:
+            units = dec * PRICE_SCALE
+        except Inexact:
+            raise ValueError(f"must be on a one-cent tick, got {value!r}") from None
     if units != units.to_integral_value() or int(units) % CENT:
         raise ValueError(f"must be on a one-cent tick, got {value!r}")
     if int(units) > 1_000_000 * PRICE_SCALE:

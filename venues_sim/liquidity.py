@@ -130,28 +130,41 @@ class MarketMaker:
         self.owner = owner
         self._rng = rng
         self._seq = 0
-        self._live: list[str] = []  # ids of our quotes that rested, in posting order
+        self._live: list[tuple[str, int]] = []  # (id, rested qty) of quotes that rested, in posting order
+        self._quoted_fair = 0
 
     @property
     def live_quotes(self) -> list[str]:
         """Order ids of the quotes posted by the last ``requote`` that rested."""
-        return list(self._live)
+        return [order_id for order_id, _ in self._live]
 
     def requote(self, now_ns: int) -> list[Fill]:
-        """Pull previous quotes and post fresh ones; return fills it took doing so."""
+        """Pull previous quotes and post fresh ones; return fills it took doing so.
+
+        When fair value has not moved and every quote still rests untouched,
+        the quotes stand (real makers do not churn an unchanged book; it also
+        keeps a full day cheap to simulate).
+        """
         venue = self.venue
-        for order_id in self._live:
-            venue.cancel_agent_order(order_id)
-        self._live = []
         tick = self.fair.tick
         fair = self.fair.at(now_ns)
+        if fair == self._quoted_fair and self._live:
+            book = venue.book(self.symbol)
+            if all(book.resting_qty(order_id) == qty for order_id, qty in self._live):
+                return []
+        for order_id, _ in self._live:
+            venue.cancel_agent_order(order_id)
+        self._live = []
+        self._quoted_fair = fair
         best_bid = fair - (self.spread_ticks // 2) * tick
         best_ask = best_bid + self.spread_ticks * tick
+        lo = max(1, self.size // 2)
+        sizes = self._rng.integers(lo, max(lo, self.size + self.size // 2) + 1, size=2 * self.levels).tolist()
         taken: list[Fill] = []
         # Interleave bid/ask per level so sizes draw in a fixed order.
         for i in range(self.levels):
-            for side, price in ((Side.BUY, best_bid - i * tick), (Side.SELL, best_ask + i * tick)):
-                qty = _jittered(self._rng, self.size)
+            for j, (side, price) in enumerate(((Side.BUY, best_bid - i * tick), (Side.SELL, best_ask + i * tick))):
+                qty = sizes[2 * i + j]
                 if price < tick:
                     continue  # no bids at or below zero
                 self._seq += 1
@@ -161,7 +174,7 @@ class MarketMaker:
                 )
                 taken.extend(result.fills)
                 if result.rested_qty:
-                    self._live.append(order_id)
+                    self._live.append((order_id, result.rested_qty))
         return taken
 
 

@@ -6,6 +6,8 @@ FILLED -> ALLOCATED -> CONFIRMED -> SETTLED, plus REJECTED, CANCELED, EXPIRED.
 A CANCELED or EXPIRED order that had partial fills is "done for day": its filled
 part still goes through allocation, confirmation and settlement, so those two
 statuses may move on to ALLOCATED only when something was filled.
+An order still NEW or VALIDATED at the close expires (EXPIRED) like one that
+was approved but never routed.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from .orders import Order, OrderStatus
 S = OrderStatus
 
 ALLOWED: dict[OrderStatus, frozenset[OrderStatus]] = {
-    S.NEW: frozenset({S.VALIDATED, S.REJECTED, S.CANCELED}),
-    S.VALIDATED: frozenset({S.RISK_APPROVED, S.BLOCKED, S.REJECTED, S.CANCELED}),
+    S.NEW: frozenset({S.VALIDATED, S.REJECTED, S.CANCELED, S.EXPIRED}),
+    S.VALIDATED: frozenset({S.RISK_APPROVED, S.BLOCKED, S.REJECTED, S.CANCELED, S.EXPIRED}),
     S.RISK_APPROVED: frozenset({S.ROUTED, S.REJECTED, S.CANCELED, S.EXPIRED}),
     S.ROUTED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.REJECTED, S.CANCELED, S.EXPIRED}),
     S.PARTIALLY_FILLED: frozenset({S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED}),

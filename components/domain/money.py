@@ -9,7 +9,7 @@ the edges (parsing requests, printing reports).
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, Inexact, InvalidOperation, localcontext
 
 PRICE_SCALE = 10_000
 """Units per dollar."""
@@ -31,7 +31,12 @@ def to_units(value: Decimal | str | int) -> int:
         raise ValueError(f"not a decimal amount: {value!r}") from exc
     if not dec.is_finite():
         raise ValueError(f"not a finite amount: {value!r}")
-    scaled = dec * PRICE_SCALE
+    with localcontext() as ctx:
+        ctx.traps[Inexact] = True  # 28 significant digits would silently round the rest away
+        try:
+            scaled = dec * PRICE_SCALE
+        except Inexact:
+            raise ValueError(f"{value!r} has more precision than 1/{PRICE_SCALE} of a dollar") from None
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{value!r} has more precision than 1/{PRICE_SCALE} of a dollar")
     return int(scaled)
