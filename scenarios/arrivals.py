@@ -28,6 +28,11 @@ OrderTypeName = Literal["MARKET", "LIMIT"]
 TimeInForceName = Literal["DAY", "IOC"]
 IntentKind = Literal["normal", "duplicate", "resubmit", "cancel"]
 
+BUY_CASH_FRACTION = 0.06
+"""A buy spends on average this share of the cash the account has left (exponential):
+advisors size orders to the account, so only the tail hits buying-power or
+concentration limits."""
+
 SELL_PROBABILITY = 0.45
 """Chance an order from an account that still holds stock is a sell."""
 
@@ -118,6 +123,15 @@ def _quantity(rng: np.random.Generator, mean_shares: int) -> int:
     return max(1, int(round(size / 100.0))) * 100
 
 
+def _buy_quantity(drawn: int, budget: float, price: int) -> int:
+    """Shares a budget buys, to the nearest round lot when it affords half of one,
+    else an odd lot; ``drawn`` keeps the odd-lot mix of the size draw."""
+    shares = int(budget // price)
+    if drawn < 100 and shares >= 1:
+        return min(drawn, shares)
+    return max(100, (shares + 50) // 100 * 100) if shares >= 50 else max(1, shares)
+
+
 def order_intents(
     scenario: Scenario, population: Population, rng: np.random.Generator
 ) -> list[OrderIntent]:
@@ -140,12 +154,16 @@ def order_intents(
     symbols = scenario.symbol_names
     picks = account_rng.integers(0, len(accounts), size=flow.orders)
 
+    prices = {s.symbol: s.reference_price for s in scenario.symbols}
+    cash_left = {a.account_id: a.cash for a in accounts}
     normals: list[OrderIntent] = []
     for i in range(flow.orders):
         acct = accounts[int(picks[i])]
-        normals.append(
-            _new_order(order_rng, flow, acct, holdings[acct.account_id], symbols, int(times[i]), f"CO-{i + 1:06d}")
-        )
+        intent = _new_order(order_rng, flow, acct, holdings[acct.account_id], symbols, int(times[i]),
+                            f"CO-{i + 1:06d}", cash_left[acct.account_id], prices)
+        if intent.side == "BUY":
+            cash_left[acct.account_id] -= intent.quantity * prices[intent.symbol]
+        normals.append(intent)
 
     extras = _extras(extra_rng, normals, flow, close_ns)
     ordered = sorted(enumerate(normals + extras), key=lambda p: (p[1].submit_ns, p[0]))
@@ -160,6 +178,8 @@ def _new_order(
     symbols: tuple[str, ...],
     submit_ns: int,
     client_order_id: str,
+    cash_left: int,
+    prices: dict[str, int],
 ) -> OrderIntent:
     # A fixed set of draws per order keeps the stream aligned whatever is chosen.
     sell_roll, sym_roll, held_roll = rng.random(), int(rng.integers(0, len(symbols))), rng.random()
@@ -167,6 +187,7 @@ def _new_order(
     market = rng.random() < flow.market_fraction
     ioc = rng.random() < flow.ioc_fraction
     offset = int(rng.integers(-flow.limit_offset_bps, flow.limit_offset_bps + 1))
+    spend = rng.exponential(BUY_CASH_FRACTION)
 
     sellable = [s for s in symbols if held.get(s, 0) > 0]
     if sellable and sell_roll < SELL_PROBABILITY:
@@ -177,6 +198,7 @@ def _new_order(
     else:
         side = "BUY"
         symbol = symbols[sym_roll]
+        qty = _buy_quantity(qty, spend * max(cash_left, 0), prices[symbol])
     return OrderIntent(
         submit_ns=submit_ns,
         advisor_id=acct.advisor_id,

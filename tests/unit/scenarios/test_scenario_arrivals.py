@@ -128,7 +128,8 @@ def test_counts_and_mix(day, day_intents) -> None:
     assert abs(market - day.order_flow.market_fraction) < 0.05
     assert abs(ioc - day.order_flow.ioc_fraction) < 0.05
     lots = sum(i.quantity % 100 == 0 for i in normals) / len(normals)
-    assert 0.8 < lots < 1.0, "mostly round lots, some odd lots"
+    # Buys are sized to the account (BUY_CASH_FRACTION), so small budgets give odd lots.
+    assert 0.5 < lots < 1.0, "mostly round lots, some odd lots"
     assert any(i.side == "SELL" for i in normals) and any(i.side == "BUY" for i in normals)
 
 
