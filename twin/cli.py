@@ -1,8 +1,14 @@
-"""The ``twin`` command line: ``twin run`` and ``twin validate``."""
+"""The ``twin`` command line.
+
+Each command lives in its own module with a ``register(subparsers)`` function;
+``COMMAND_MODULES`` lists them, so adding a command is one new module and one
+line here. This module holds ``run`` and ``validate``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
@@ -59,9 +65,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+COMMAND_MODULES: tuple[str, ...] = ()
+"""Modules (importable names) that add more subcommands via ``register(subparsers)``."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="twin", description="Broker-dealer digital twin")
     sub = parser.add_subparsers(dest="command", required=True)
+    _register_core(sub)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def _register_core(sub) -> None:
     run = sub.add_parser("run", help="run a scenario and write a report")
     run.add_argument("scenario", help="scenario YAML file, e.g. scenarios/trading_day.yaml")
     run.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
@@ -71,7 +88,6 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("scenario")
     validate.set_defaults(func=_cmd_validate)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

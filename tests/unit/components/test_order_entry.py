@@ -337,3 +337,53 @@ def test_no_accepted_order_is_lost_and_none_is_opened_twice(submissions):
     for (account, coid), order in accepted.items():
         assert entry.lookup(account, coid) is order
         assert oms.get(order.order_id) is order
+
+
+price_like = st.one_of(
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-10, max_value=2_000_000).map(str),
+    st.builds(lambda m, e: f"{m}e{e}", st.integers(1, 999),
+              st.one_of(st.integers(-40, 40), st.integers(-(10**9), 10**9))),
+    st.builds(lambda whole, zeros, tail: f"{whole}.{'0' * zeros}{tail}",
+              st.integers(0, 999_999), st.integers(0, 40), st.integers(0, 9)),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**30), max_value=10**30),
+)
+
+
+@settings(max_examples=500)
+@given(price_like)
+def test_any_limit_price_is_exact_cent_units_or_a_limit_price_error(price):
+    try:
+        spec = parse(valid_body_for_price(price))
+    except OrderRequestError as exc:
+        assert exc.fields == ("limit_price",)
+    else:
+        assert_well_formed(spec)
+        # the units are exactly the dollars written
+        from decimal import Decimal
+        written = Decimal(repr(price)) if isinstance(price, float) else Decimal(price)
+        assert spec.limit_price == written * PRICE_SCALE
+
+
+def valid_body_for_price(price: Any) -> dict[str, Any]:
+    return {
+        "account_id": "A1", "symbol": "AAPL", "side": "BUY", "quantity": 100, "order_type": "LIMIT",
+        "limit_price": price, "time_in_force": "DAY", "advisor_id": "ADV1", "client_order_id": "C-1",
+    }
+
+
+@settings(max_examples=300)
+@given(st.sampled_from(["account_id", "advisor_id", "client_order_id"]),
+       st.one_of(st.text(max_size=70), st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._:-]{0,64}\s?\Z")))
+def test_an_id_is_kept_verbatim_only_if_it_is_all_id_characters(name, value):
+    b = valid_body_for_price("190.25")
+    b[name] = value
+    try:
+        spec = parse(b)
+    except OrderRequestError as exc:
+        assert exc.fields == (name,)
+        assert not _ID.fullmatch(value)
+    else:
+        assert getattr(spec, name) == value
+        assert _ID.fullmatch(value)
