@@ -9,6 +9,7 @@ event after it is stored.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any, Callable, Iterable, Mapping
 
 from .domain.events import STATUS_OF, EventType, OrderEvent, PolicyDecision
@@ -17,8 +18,48 @@ from .domain.orders import Order, OrderSpec, OrderStatus
 from .domain.venues import ChildOrder, ExecKind, ExecutionReport
 from .ports import Clock, EventLog, IdSource
 
-S = OrderStatus
 Listener = Callable[[OrderEvent, Order], None]
+
+# Enum members as plain namespaces: on Python 3.11 reading a member off an Enum
+# class (``OrderStatus.NEW``) goes through ``EnumType.__getattr__`` (~0.2 us),
+# and the OMS reads several per event. These hold the very same members.
+S = SimpleNamespace(**OrderStatus.__members__)
+E = SimpleNamespace(**EventType.__members__)
+K = SimpleNamespace(**ExecKind.__members__)
+
+_STATUS_OF_GET = STATUS_OF.get
+_RECEIVED = EventType.ORDER_RECEIVED
+
+
+class _Stream:
+    """One order's event stream: the last ``stream_seq`` written, and the
+    event fields copied from the order's spec.
+
+    The spec is immutable, so its seven fields (``account_id`` through
+    ``time_in_force``, contiguous in ``OrderEvent``, enum values as text) are
+    worked out once per order rather than once per event: three Enum
+    ``.value`` look-ups cost about 0.2 us each on Python 3.11.
+    """
+
+    __slots__ = ("spec", "spec_fields", "seq")
+
+    def __init__(self, spec: OrderSpec, seq: int) -> None:
+        self.spec = spec
+        self.spec_fields = (
+            spec.account_id,
+            spec.symbol,
+            spec.side.value,
+            spec.quantity,
+            spec.order_type.value,
+            spec.limit_price,
+            spec.time_in_force.value,
+        )
+        self.seq = seq
+
+
+assert OrderEvent._fields[7:14] == (
+    "account_id", "symbol", "side", "quantity", "order_type", "limit_price", "time_in_force"
+), "_Stream.spec_fields must follow OrderEvent's field order"
 
 
 class UnknownOrder(KeyError):
@@ -34,7 +75,7 @@ class Oms:
         self._log = log
         self._actor = actor
         self.orders: dict[str, Order] = {}
-        self._seq: dict[str, int] = {}
+        self._streams: dict[str, _Stream] = {}
         self._listeners: list[Listener] = []
         self._cancel_requested: set[str] = set()
         self.reroutes: dict[str, int] = {}
@@ -61,31 +102,27 @@ class Oms:
         details: Mapping[str, Any] | None = None,
         at_ns: int | None = None,
     ) -> OrderEvent:
-        target = STATUS_OF.get(event_type)
-        if target is not None and event_type is not EventType.ORDER_RECEIVED:  # creation is not a move
+        target = _STATUS_OF_GET(event_type)
+        if target is not None and event_type is not _RECEIVED:  # creation is not a move
             check_transition(order, target)
-        seq = self._seq.get(order.order_id, 0) + 1
-        self._seq[order.order_id] = seq
+        order_id = order.order_id
+        stream = self._streams.get(order_id)
+        if stream is None or stream.spec is not order.spec:
+            stream = self._streams[order_id] = _Stream(order.spec, 0 if stream is None else stream.seq)
+        stream.seq += 1
         now = self._clock.now_ns()
-        spec = order.spec
         event = OrderEvent(
-            event_type=event_type,
-            event_id=self._ids.next_id("EV"),
-            trace_id=order.trace_id,
-            timestamp_utc=now if at_ns is None else at_ns,
-            recorded_at=now,
-            order_id=order.order_id,
-            stream_seq=seq,
-            account_id=spec.account_id,
-            symbol=spec.symbol,
-            side=spec.side.value,
-            quantity=spec.quantity,
-            order_type=spec.order_type.value,
-            limit_price=spec.limit_price,
-            time_in_force=spec.time_in_force.value,
-            actor=actor or self._actor,
-            policy_decisions=decisions,
-            details=details,
+            event_type,
+            self._ids.next_id("EV"),
+            order.trace_id,
+            now if at_ns is None else at_ns,
+            now,
+            order_id,
+            stream.seq,
+            *stream.spec_fields,  # account_id .. time_in_force
+            actor or self._actor,
+            decisions,
+            details,
         )
         self._log.append(event)
         if target is not None:
@@ -106,7 +143,7 @@ class Oms:
         self.orders[order.order_id] = order
         self._emit(
             order,
-            EventType.ORDER_RECEIVED,
+            E.ORDER_RECEIVED,
             actor=f"advisor:{spec.advisor_id}" if actor == "gateway" else actor,
             details={"client_order_id": spec.client_order_id, "submitted_ns": submitted_ns},
         )
@@ -122,9 +159,9 @@ class Oms:
         if order.status is not S.NEW:
             return False
         if not account_known(order.spec.account_id):
-            self._emit(order, EventType.ORDER_REJECTED, details={"reason": "UNKNOWN_ACCOUNT"})
+            self._emit(order, E.ORDER_REJECTED, details={"reason": "UNKNOWN_ACCOUNT"})
             return False
-        self._emit(order, EventType.ORDER_VALIDATED)
+        self._emit(order, E.ORDER_VALIDATED)
         return True
 
     def record_risk(self, order_id: str, approved: bool, decisions: tuple[PolicyDecision, ...]) -> bool:
@@ -132,7 +169,7 @@ class Oms:
         order = self.get(order_id)
         if order.status is not S.VALIDATED:
             return False
-        event_type = EventType.ORDER_RISK_APPROVED if approved else EventType.ORDER_BLOCKED
+        event_type = E.ORDER_RISK_APPROVED if approved else E.ORDER_BLOCKED
         details = None
         if not approved:
             first = next(d for d in decisions if not d.passed)
@@ -154,9 +191,9 @@ class Oms:
             for c in children
         ]
         if order.status is S.RISK_APPROVED:
-            self._emit(order, EventType.ORDER_ROUTED, actor="router", details={"children": plan})
+            self._emit(order, E.ORDER_ROUTED, actor="router", details={"children": plan})
         else:
-            self._emit(order, EventType.ORDER_REROUTED, actor="router", details={"children": plan, "reason": reason})
+            self._emit(order, E.ORDER_REROUTED, actor="router", details={"children": plan, "reason": reason})
 
     def close_unroutable(self, order_id: str, reason: str) -> str:
         """No venue will take the leaves: reject an unfilled order, cancel the rest
@@ -165,9 +202,9 @@ class Oms:
         if order.open_children:
             return ""  # something is still working; its report will close the order
         if order.filled_qty == 0:
-            self._emit(order, EventType.ORDER_REJECTED, actor="router", details={"reason": reason})
+            self._emit(order, E.ORDER_REJECTED, actor="router", details={"reason": reason})
             return ""
-        self._emit(order, EventType.ORDER_CANCELED, actor="router",
+        self._emit(order, E.ORDER_CANCELED, actor="router",
                    details={"reason": reason, "leaves_qty": order.leaves_qty})
         return "post_trade"
 
@@ -179,7 +216,7 @@ class Oms:
         """
         order = self.get(order_id)
         if order.status in (S.NEW, S.VALIDATED, S.RISK_APPROVED):
-            self._emit(order, EventType.ORDER_CANCELED, details={"reason": "CLIENT_REQUEST"})
+            self._emit(order, E.ORDER_CANCELED, details={"reason": "CLIENT_REQUEST"})
             return ()
         if order.status in (S.ROUTED, S.PARTIALLY_FILLED) and order.open_children:
             self._cancel_requested.add(order_id)
@@ -193,17 +230,17 @@ class Oms:
         if order is None or report.child_id not in order.open_children:
             return ""  # a late or duplicate report: at-least-once delivery, so ignore
         kind = report.kind
-        if kind is ExecKind.ACK:
+        if kind is K.ACK:
             return ""
-        if kind is ExecKind.FILL:
+        if kind is K.FILL:
             if report.exec_id and (report.venue, report.exec_id) in self._applied_fills:
                 return ""  # the same fill delivered again
             return self._apply_fill(order, report)
         del order.open_children[report.child_id]
-        if kind is ExecKind.REJECTED:
+        if kind is K.REJECTED:
             self._emit(
                 order,
-                EventType.CHILD_ORDER_REJECTED,
+                E.CHILD_ORDER_REJECTED,
                 actor=f"venue:{report.venue}",
                 details={"child_id": report.child_id, "venue": report.venue, "reason": report.reason},
                 at_ns=report.timestamp_ns,
@@ -226,7 +263,7 @@ class Oms:
             del order.open_children[report.child_id]
         self._emit(
             order,
-            EventType.ORDER_FILLED if done else EventType.ORDER_PARTIALLY_FILLED,
+            E.ORDER_FILLED if done else E.ORDER_PARTIALLY_FILLED,
             actor=f"venue:{report.venue}",
             details={
                 "child_id": report.child_id,
@@ -251,16 +288,16 @@ class Oms:
     def _close_leaves(self, order: Order, report: ExecutionReport) -> str:
         """No child is working any more and the order is not fully filled."""
         requested = order.order_id in self._cancel_requested
-        if report.kind is ExecKind.REJECTED and not requested and self.reroutes.get(order.order_id, 0) < 2:
+        if report.kind is K.REJECTED and not requested and self.reroutes.get(order.order_id, 0) < 2:
             self.reroutes[order.order_id] = self.reroutes.get(order.order_id, 0) + 1
             return "reroute"
-        if report.kind is ExecKind.REJECTED and order.filled_qty == 0 and not requested:
-            self._emit(order, EventType.ORDER_REJECTED, actor=f"venue:{report.venue}", details={"reason": report.reason})
+        if report.kind is K.REJECTED and order.filled_qty == 0 and not requested:
+            self._emit(order, E.ORDER_REJECTED, actor=f"venue:{report.venue}", details={"reason": report.reason})
             return ""
         if report.reason == "END_OF_DAY":
-            event_type, reason = EventType.ORDER_EXPIRED, "END_OF_DAY"
+            event_type, reason = E.ORDER_EXPIRED, "END_OF_DAY"
         else:
-            event_type = EventType.ORDER_CANCELED
+            event_type = E.ORDER_CANCELED
             reason = "CLIENT_REQUEST" if requested else (report.reason or "VENUE_CANCELED")
         self._cancel_requested.discard(order.order_id)
         self._emit(order, event_type, details={"reason": reason, "leaves_qty": order.leaves_qty})
@@ -271,7 +308,7 @@ class Oms:
         order = self.get(order_id)
         if order.open_children:
             raise IllegalTransition(order_id, order.status, S.EXPIRED, "still working at a venue")
-        self._emit(order, EventType.ORDER_EXPIRED, details={"reason": "END_OF_DAY", "leaves_qty": order.leaves_qty})
+        self._emit(order, E.ORDER_EXPIRED, details={"reason": "END_OF_DAY", "leaves_qty": order.leaves_qty})
 
     def record_post_trade(self, order_id: str, event_type: EventType, details: Mapping[str, Any]) -> None:
         """ALLOCATED, CONFIRMED and SETTLED, decided by post-trade."""

@@ -47,6 +47,9 @@ SERVICES = ("gateway", "oms", "risk", "router", "post_trade")
 _DONE_FOR_RISK = frozenset({EventType.ORDER_FILLED, EventType.ORDER_CANCELED, EventType.ORDER_EXPIRED,
                             EventType.ORDER_REJECTED})
 _FILLS = frozenset({EventType.ORDER_FILLED, EventType.ORDER_PARTIALLY_FILLED})
+# Enum members bound once: Enum class attribute access is slow on Python 3.11.
+_VALIDATED = OrderStatus.VALIDATED
+_ROUTABLE = (OrderStatus.RISK_APPROVED, OrderStatus.ROUTED, OrderStatus.PARTIALLY_FILLED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +116,7 @@ class Platform:
 
     def check_risk(self, msg: CheckRisk) -> list[object]:
         order = self.oms.get(msg.order_id)
-        if order.status is not OrderStatus.VALIDATED:
+        if order.status is not _VALIDATED:
             return []
         decision = self.risk.check(order.order_id, order.spec, self.clock.now_ns())
         approved = self.oms.record_risk(order.order_id, decision.approved, decision.decisions)
@@ -121,7 +124,7 @@ class Platform:
 
     def route(self, msg: RouteOrder) -> list[object]:
         order = self.oms.get(msg.order_id)
-        if order.status not in (OrderStatus.RISK_APPROVED, OrderStatus.ROUTED, OrderStatus.PARTIALLY_FILLED):
+        if order.status not in _ROUTABLE:
             return []
         plan = self.router.route(order, msg.exclude)
         if not plan.children:

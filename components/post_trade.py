@@ -16,6 +16,13 @@ from .oms import Oms
 from .ports import Clock
 
 
+# Enum members bound once: Enum class attribute access is slow on Python 3.11.
+_DONE_WITH_FILLS = (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.EXPIRED)
+_ALLOCATED = EventType.ORDER_ALLOCATED
+_CONFIRMED = EventType.ORDER_CONFIRMED
+_SETTLED = EventType.ORDER_SETTLED
+
+
 class PostTrade:
     def __init__(self, oms: Oms, clock: Clock, settlement_ns_for: Callable[[int], int]):
         self._oms = oms
@@ -26,22 +33,23 @@ class PostTrade:
     def process(self, order_id: str) -> None:
         """Allocate and confirm an order that is done with fills; book its settlement."""
         order = self._oms.get(order_id)
-        if order.status not in (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.EXPIRED):
+        if order.status not in _DONE_WITH_FILLS:
             return  # already processed (at-least-once delivery) or not done
+        avg_price = order.avg_price
         allocation = {
             "policy": "SINGLE_ACCOUNT",
             "allocations": [{"account_id": order.spec.account_id, "quantity": order.filled_qty}],
-            "avg_price": order.avg_price,
+            "avg_price": avg_price,
         }
-        self._oms.record_post_trade(order_id, EventType.ORDER_ALLOCATED, allocation)
+        self._oms.record_post_trade(order_id, _ALLOCATED, allocation)
         settle_ns = self._settlement_ns_for(self._clock.now_ns())
         self._oms.record_post_trade(
             order_id,
-            EventType.ORDER_CONFIRMED,
+            _CONFIRMED,
             {
                 "confirmation": "CLIENT",
                 "quantity": order.filled_qty,
-                "avg_price": order.avg_price,
+                "avg_price": avg_price,
                 "fees": order.fees,
                 "settlement_ns": settle_ns,
             },
@@ -58,7 +66,7 @@ class PostTrade:
             net = order.spec.side.sign * order.filled_notional + order.fees
             self._oms.record_post_trade(
                 order_id,
-                EventType.ORDER_SETTLED,
+                _SETTLED,
                 {"quantity": order.filled_qty, "net_cash": -net, "settlement_ns": settle_ns},
             )
 

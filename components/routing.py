@@ -26,6 +26,13 @@ class RoutingPlan:
     reason: str = ""
 
 
+# Enum members bound once: Enum class attribute access is slow on Python 3.11.
+_UP = VenueStatus.UP
+_BUY = Side.BUY
+_MARKET = OrderType.MARKET
+_IOC = TimeInForce.IOC
+
+
 class SmartOrderRouter:
     def __init__(self, fees: dict[str, FeeSchedule], market_data: MarketData, ids: IdSource):
         self._fees = dict(sorted(fees.items()))
@@ -39,10 +46,11 @@ class SmartOrderRouter:
     def route(self, order: Order, exclude: frozenset[str] = frozenset()) -> RoutingPlan:
         """Plan children for the order's leaves quantity."""
         spec = order.spec
-        up = [v for v in self._fees if v not in exclude and self._md.venue_status(v) is VenueStatus.UP]
+        venue_status = self._md.venue_status
+        up = [v for v in self._fees if v not in exclude and venue_status(v) is _UP]
         if not up:
             return RoutingPlan((), "NO_VENUE_AVAILABLE")
-        buy = spec.side is Side.BUY
+        buy = spec.side is _BUY
         limit = spec.limit_price
         ranked: list[tuple[int, int, str, int]] = []  # (cost, -size, venue, price)
         for venue in up:
@@ -72,8 +80,8 @@ class SmartOrderRouter:
             slices[home] = slices.get(home, 0) + remaining
 
         tif = spec.time_in_force
-        if spec.order_type is OrderType.MARKET:
-            tif = TimeInForce.IOC
+        if spec.order_type is _MARKET:
+            tif = _IOC
         children = tuple(
             ChildOrder(
                 child_id=self._ids.next_id("CH"),

@@ -3,6 +3,8 @@
 The page is rendered from ``templates/report.html.j2`` (package data) with the
 run summary's tables and the four plots of ``reports.plots`` embedded as
 base64 PNG data URIs, so the single file can be mailed or attached to a ticket.
+When the summary has a ``market_realism`` section (``reports.realism``) the
+page also gets its table and one realism figure per symbol.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _bps(value: Any) -> str:
+    return "-" if value is None else f"{float(value) * 10_000:,.2f}"
+
+
 def write_report(
     summary: dict[str, Any],
     events: pd.DataFrame,
@@ -76,6 +82,11 @@ def write_report(
         ("Risk blocks by reason", plots.plot_risk_blocks(blocks)),
     ]
     images = [{"title": title, "src": figure_to_data_uri(fig)} for title, fig in figures]
+    realism = summary.get("market_realism") or {}
+    realism_images = [
+        {"title": f"Market realism: {symbol}", "src": figure_to_data_uri(plots.plot_market_realism(symbol, section))}
+        for symbol, section in (realism.get("symbols") or {}).items()
+    ]
 
     html = _environment().get_template(TEMPLATE_NAME).render(
         s=summary,
@@ -88,7 +99,10 @@ def write_report(
         funnel=funnel,
         extra=summary.get("extra") or {},
         images=images,
+        realism=realism,
+        realism_images=realism_images,
         fmt=_fmt,
+        bps=_bps,
     )
     path = out_dir / REPORT_NAME
     path.write_text(html, encoding="utf-8")

@@ -8,6 +8,7 @@ a "none" note instead of failing when there is nothing to plot.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -138,5 +139,66 @@ def plot_risk_blocks(blocks: Mapping[str, int]) -> Figure:
     ax.set_title(title)
     ax.margins(x=0.15)
     _integer_axis(ax.xaxis)
+    fig.tight_layout()
+    return fig
+
+
+def plot_market_realism(symbol: str, section: Mapping[str, Any]) -> Figure:
+    """Four panels for one symbol: 1-minute returns vs a normal of the same
+    mean and std, ACF of absolute returns with the 95% no-correlation band,
+    spread histogram (ticks) and top-of-book depth histogram."""
+    fig = _figure(10.0, 7.0)
+    (ret_ax, acf_ax), (spread_ax, depth_ax) = fig.subplots(2, 2)
+    ret = section.get("returns_1min") or {}
+    hist = ret.get("histogram") or {}
+    edges, counts = hist.get("edges") or [], hist.get("counts") or []
+    if counts and ret.get("std"):
+        widths = [(b - a) * 1e4 for a, b in zip(edges, edges[1:])]
+        total = sum(counts)
+        dens = [c / (total * w) if w else 0.0 for c, w in zip(counts, widths)]
+        ret_ax.bar([a * 1e4 for a in edges[:-1]], dens, widths, align="edge", color=_MAIN, label="simulated")
+        mean, std = ret["mean"] * 1e4, ret["std"] * 1e4
+        lo, hi = edges[0] * 1e4, edges[-1] * 1e4
+        xs = [lo + (hi - lo) * i / 200 for i in range(201)]
+        ys = [math.exp(-0.5 * ((x - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi)) for x in xs]
+        ret_ax.plot(xs, ys, color=_EXIT, label="normal")
+        ret_ax.set_yscale("log")
+        ret_ax.set_ylim(bottom=max(min(d for d in dens if d > 0) / 2, 1e-6) if any(dens) else None)
+        kurt = ret.get("excess_kurtosis")
+        ret_ax.set_title(f"1-min returns (bps), excess kurtosis {kurt:.1f}" if kurt is not None
+                         else "1-min returns (bps)")
+        ret_ax.legend(fontsize=8)
+    else:
+        _none_note(ret_ax, "1-min returns")
+    acf = section.get("abs_return_acf") or {}
+    values = acf.get("values") or []
+    if values and any(v is not None for v in values):
+        lags = acf.get("lags") or list(range(1, len(values) + 1))
+        acf_ax.bar(lags, [v or 0.0 for v in values], color=_MAIN, zorder=2)
+        band = acf.get("band_95")
+        if band:
+            acf_ax.axhspan(-band, band, color="#dddddd", zorder=0, label="95% band (no correlation)")
+            acf_ax.legend(fontsize=8)
+        acf_ax.axhline(0, color="black", linewidth=0.8)
+        acf_ax.set_title("ACF of |1-min returns| (volatility clustering)")
+        acf_ax.set_xlabel("lag (minutes)")
+        _integer_axis(acf_ax.xaxis)
+    else:
+        _none_note(acf_ax, "ACF of |1-min returns|")
+    spread = (section.get("spread_ticks") or {}).get("histogram") or {}
+    if spread.get("counts") and sum(spread["counts"]):
+        spread_ax.bar(spread["ticks"], spread["counts"], color=_MAIN)
+        spread_ax.set_yscale("log")
+        spread_ax.set_title("Quoted spread (ticks; last bar includes wider)")
+    else:
+        _none_note(spread_ax, "Quoted spread")
+    depth = (section.get("top_depth") or {}).get("histogram") or {}
+    if depth.get("counts"):
+        e = depth["edges"]
+        depth_ax.bar(e[:-1], depth["counts"], [b - a for a, b in zip(e, e[1:])], align="edge", color=_MAIN)
+        depth_ax.set_title("Top-of-book depth (bid + ask shares)")
+    else:
+        _none_note(depth_ax, "Top-of-book depth")
+    fig.suptitle(f"Market realism: {symbol}")
     fig.tight_layout()
     return fig

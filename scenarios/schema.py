@@ -14,6 +14,8 @@ Supported hints:
   (``"0.0030"``, ``0.0030`` or ``50000``) stored as integer units; the exact
   source text is used, never a binary float;
 * ``tuple[T, ...]`` from a YAML list; a nested frozen dataclass from a mapping;
+* ``T | None`` (an optional section, default None): YAML null or an empty
+  value gives None, anything else is parsed as ``T``;
 * ``Annotated[T, *checks]`` with :class:`Range`, :class:`NonEmpty`,
   :class:`Unique` and :class:`Pattern` checks.
 
@@ -32,6 +34,7 @@ import dataclasses
 import difflib
 import math
 import re
+import types
 import typing
 from dataclasses import dataclass
 from datetime import date, time
@@ -196,7 +199,21 @@ def build(cls: type, text: str, source: str) -> Any:
     return _parse_dataclass(cls, root, "", ctx, None)
 
 
+def _optional_of(hint: Any) -> Any:
+    """``T`` for a hint ``T | None`` (or ``Optional[T]``), else None."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(args) == 1 and len(typing.get_args(hint)) == 2:
+            return args[0]
+    return None
+
+
 def _parse(hint: Any, node: Node, path: str, ctx: _Context, base: Any) -> Any:
+    inner = _optional_of(hint)
+    if inner is not None:
+        if isinstance(node, ScalarNode) and node.tag == _TAG + "null":
+            return None  # `section: null` (or an empty `section:`) means left out
+        hint = inner
     checks: tuple[Any, ...] = ()
     if typing.get_origin(hint) is Annotated:
         hint, *rest = typing.get_args(hint)

@@ -2,8 +2,11 @@
 
 ``build_twin`` creates the simpy world, the sim adapters (clock, network,
 venue gateway, market data), the production components wired to them, the
-simulated venues with their liquidity providers, and the client population.
-Nothing else in the code base decides that it is simulated.
+simulated venues with their liquidity providers (the ``liquidity`` section's
+market makers and noise traders, or the ``agents`` section's populations when
+a scenario has one), the client population, and the market recorder that
+samples the primary venue for the market-realism report. Nothing else in the
+code base decides that it is simulated.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from components.reference.sanctions import default_sanctions_list, sdn_individua
 from components.risk.engine import RiskEngine
 from components.risk.policies import RiskLimits
 from components.routing import SmartOrderRouter
+from scenarios.agents import AgentPopulation, build_agents
 from scenarios.arrivals import OrderIntent, order_intents
 from scenarios.config import Scenario
 from scenarios.population import Population, build_population
@@ -33,6 +37,7 @@ from venues_sim.liquidity import FairValue, MarketMaker, NoiseTrader
 from venues_sim.venue import SimVenue
 
 from .clock import SimClock
+from .market_recorder import MarketRecorder
 from .services import Network, build_service
 from .venue_adapters import SimMarketData, SimVenueGateway
 
@@ -62,6 +67,8 @@ class TwinWorld:
     sanctioned_accounts: frozenset[str]
     makers: list[MarketMaker] = field(default_factory=list)
     noise: list[NoiseTrader] = field(default_factory=list)
+    agents: AgentPopulation | None = None
+    market_recorder: MarketRecorder | None = None
 
     @property
     def opening_cash(self) -> dict[str, int]:
@@ -138,7 +145,13 @@ def build_twin(scenario: Scenario, seed: int) -> TwinWorld:
         population=population, intents=order_intents(scenario, population, streams.stream("order-flow")),
         sanctioned_accounts=sanctioned,
     )
-    _add_liquidity(world)
+    if scenario.agents is None:
+        _add_liquidity(world)
+    else:
+        _add_agents(world)
+    primary = venues[scenario.venues[0].name]
+    world.market_recorder = MarketRecorder(
+        primary, symbols, tapes=world.agents.tapes if world.agents is not None else None)
     return world
 
 
@@ -163,3 +176,12 @@ def _add_liquidity(world: TwinWorld) -> None:
                 owner=f"NOISE-{s.symbol}-{i}", market_fraction=liq.noise_market_fraction,
                 mean_size=max(1, liq.market_maker_size // 5),
             ))
+
+
+def _add_agents(world: TwinWorld) -> None:
+    """The scenario's agent populations on the primary (first) venue."""
+    scenario, session = world.scenario, world.scenario.session
+    world.agents = build_agents(
+        scenario.agents, scenario.symbols, world.venues[scenario.venues[0].name], world.streams.stream,
+        start_ns=world.clock.now_ns(), open_ns=session.open_ns(), close_ns=session.close_ns(),
+    )

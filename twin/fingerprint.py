@@ -8,14 +8,15 @@ same fingerprint, in any process on any machine.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Iterable
 
 from components.domain.events import OrderEvent
+from components.eventstore.codec import encode
 
 
 def canonical_line(event: OrderEvent) -> bytes:
-    return json.dumps(event.to_record(), sort_keys=True, separators=(",", ":")).encode("utf-8")
+    """The event's canonical bytes: the same ones the event store hashes and keeps."""
+    return encode(event)
 
 
 def fingerprint(events: Iterable[OrderEvent]) -> str:

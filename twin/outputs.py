@@ -1,4 +1,4 @@
-"""Write a run folder: summary.json, events.parquet, orders.parquet, report.html."""
+"""Write a run folder: summary.json, events.parquet, events.sqlite, orders.parquet, report.html."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from components.domain.events import OrderEvent
+from components.eventstore.sqlite import write_log_file
 from reports.html import write_report
+from reports.realism import realism_section
 from reports.summary import build_summary, write_summary
 
 from .recorder import events_frame, orders_frame, write_parquet
@@ -27,6 +29,7 @@ def write_run(result: "RunResult", out_dir: Path, events: list[OrderEvent]) -> P
     orders_df = orders_frame(world.platform.oms.orders.values())
     write_parquet(events_df, out_dir / "events.parquet")
     write_parquet(orders_df, out_dir / "orders.parquet")
+    write_log_file(out_dir / "events.sqlite", events)  # hash-chained: `twin replay-log` verifies it
     platform = world.platform
     session = world.scenario.session
     session_ns = session.close_ns() - session.open_ns()
@@ -55,6 +58,11 @@ def write_run(result: "RunResult", out_dir: Path, events: list[OrderEvent]) -> P
             "venue_child_orders": len(world.gateway.child_sends),
         },
     )
+    recorder = world.market_recorder
+    if recorder is not None:
+        summary["market_realism"] = realism_section(
+            recorder.samples, recorder.trades() or None, venue=recorder.venue.name,
+            sample_interval_s=recorder.interval_ns / 1e9)
     write_summary(summary, out_dir / "summary.json")
     write_report(summary, events_df, orders_df, out_dir)
     return out_dir

@@ -1,7 +1,9 @@
 """The scenario runner: schedule a day's activity, run it, check it, record it.
 
 ``run_scenario`` drives a built ``TwinWorld``: market makers requote, noise
-traders trade, client requests arrive at their times, the session closes
+traders trade (or the agent populations wake at the times they ask for),
+the market recorder samples the primary venue, client requests arrive at
+their times, the session closes
 (venues cancel resting DAY orders, the OMS expires what never reached one),
 and the simulation runs on to the settlement date. Then the invariants are
 checked and the run folder is written. A broken invariant raises
@@ -20,6 +22,7 @@ from typing import Callable
 from components.domain.commands import CancelOrder, ExpireDay, SubmitOrder
 from components.domain.money import CENT
 from components.domain.orders import Side
+from scenarios.agents import AdaptiveMarketMaker
 from scenarios.arrivals import OrderIntent
 from scenarios.config import Scenario
 
@@ -128,6 +131,41 @@ def _schedule_liquidity(world: TwinWorld, close_ns: int) -> None:
         env.process(noise_loop(trader, world.streams.stream(f"schedule:{trader.owner}")))
 
 
+def _schedule_agents(world: TwinWorld, close_ns: int) -> None:
+    """Wake each agent when it asks, until the close: one bare timer per wake-up.
+
+    Adaptive market makers also requote, after their reaction delay, when a
+    side of their ladder has been used up.
+    """
+    population = world.agents
+    if population is None:
+        return
+    clock = world.clock
+    schedule, now_ns = clock.schedule, clock.now_ns
+
+    def fire(timer) -> None:
+        agent = timer.value
+        now = now_ns()
+        nxt = agent.wake(now)
+        if nxt < close_ns:
+            schedule(nxt - now, fire, agent)
+
+    def refill(timer) -> None:
+        now = now_ns()
+        if now < close_ns:
+            timer.value.requote(now)
+
+    def on_side_empty(maker: AdaptiveMarketMaker) -> None:
+        schedule(maker.refill_delay_ns, refill, maker)
+
+    start = now_ns()
+    for agent, first in zip(population.agents, population.first_wakes):
+        if isinstance(agent, AdaptiveMarketMaker) and agent.refill_delay_ns is not None:
+            agent.on_side_empty = on_side_empty
+        if first < close_ns:
+            schedule(max(0, first - start), fire, agent)
+
+
 def _schedule_close(world: TwinWorld, close_ns: int) -> None:
     def close() -> None:
         now = world.clock.now_ns()
@@ -159,6 +197,9 @@ def simulate(world: TwinWorld, progress: Progress | None = None, chunks: int = 2
     close_ns = session.close_ns()
     end_ns = session.settlement_ns() + 3600 * NS
     _schedule_liquidity(world, close_ns)
+    _schedule_agents(world, close_ns)
+    if world.market_recorder is not None:
+        world.market_recorder.start(world.clock, session.open_ns(), close_ns)
     _schedule_client_flow(world)
     _schedule_close(world, close_ns)
     end = world.clock.to_sim(end_ns)

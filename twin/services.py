@@ -16,7 +16,7 @@ from typing import Callable
 
 from components.memory import SeededStreams
 
-from .clock import SimClock
+from .clock import SimClock, Timer
 from .draws import Draws, FifoLink, hop_ms, lognormal_ms
 
 
@@ -31,33 +31,44 @@ class ServiceStats:
 class SimService:
     def __init__(self, name: str, clock: SimClock, service_time: Draws, handler: Callable[[object], list]):
         self.name = name
-        self._clock = clock
-        self._service_time = service_time
         self._handler = handler
         self._queue: deque = deque()
         self._busy = False
         self.stats = ServiceStats()
         self.emit: Callable[[str, object], None] = lambda src, msg: None  # set by Network
+        # Bound once: these run for every message (see SimClock.schedule).
+        self._schedule = clock.schedule
+        self._draw_service_time = service_time.next
+        self._on_finish = self._finish
 
     def deliver(self, message: object) -> None:
         """A message arrives now."""
-        self._queue.append(message)
-        if len(self._queue) > self.stats.max_queue:
-            self.stats.max_queue = len(self._queue)
+        queue = self._queue
+        queue.append(message)
+        stats = self.stats
+        if len(queue) > stats.max_queue:
+            stats.max_queue = len(queue)
         if not self._busy:
             self._start()
 
+    def arrive(self, timer: Timer) -> None:
+        """Timer callback: the message in ``timer.value`` arrives now."""
+        self.deliver(timer.value)
+
     def _start(self) -> None:
         self._busy = True
-        cost = self._service_time.next()
+        cost = self._draw_service_time()
         self.stats.busy_ns += cost
-        self._clock.call_later(cost, self._finish)
+        self._schedule(cost, self._on_finish)
 
-    def _finish(self) -> None:
+    def _finish(self, _timer: Timer) -> None:
         message = self._queue.popleft()
         self.stats.handled += 1
-        for follow_up in self._handler(message):
-            self.emit(self.name, follow_up)
+        follow_ups = self._handler(message)
+        if follow_ups:
+            emit, name = self.emit, self.name
+            for follow_up in follow_ups:
+                emit(name, follow_up)
         if self._queue:
             self._start()
         else:
@@ -69,16 +80,21 @@ class Network:
 
     def __init__(self, clock: SimClock, streams: SeededStreams, service_of: dict[type, str],
                  base_ms: float, jitter_ms: float):
-        self._clock = clock
+        self._schedule = clock.schedule
+        self._env = clock.env
         self._streams = streams
         self._service_of = service_of
         self._base_ms = base_ms
         self._jitter_ms = jitter_ms
         self._links: dict[tuple[str, str], FifoLink] = {}
+        # (source, message type) -> (destination's arrive, the link's delay):
+        # resolved once per pair instead of three look-ups per message.
+        self._routes: dict[tuple[str, type], tuple[Callable[[Timer], None], Callable[[int], int]]] = {}
         self.services: dict[str, SimService] = {}
 
     def attach(self, service: SimService) -> None:
         self.services[service.name] = service
+        self._routes.clear()
         service.emit = self.send
 
     def link(self, src: str, dst: str) -> FifoLink:
@@ -90,9 +106,12 @@ class Network:
 
     def send(self, src: str, message: object) -> None:
         """Send ``message`` from ``src`` to the service that handles its type."""
-        dst = self.services[self._service_of[type(message)]]
-        delay = self.link(src, dst.name).delay(self._clock.env.now)
-        self._clock.call_later(delay, lambda: dst.deliver(message))
+        route = self._routes.get((src, type(message)))
+        if route is None:
+            dst = self.services[self._service_of[type(message)]]
+            route = self._routes[(src, type(message))] = (dst.arrive, self.link(src, dst.name).delay)
+        arrive, delay = route
+        self._schedule(delay(self._env.now), arrive, message)
 
 
 def build_service(name: str, clock: SimClock, streams: SeededStreams, median_ms: float, p99_ms: float,

@@ -14,14 +14,18 @@ from components.domain.venues import ChildOrder, ExecKind, ExecutionReport, Quot
 from components.memory import SeededStreams
 from components.ports import EventLog
 
-from .clock import SimClock
+from .clock import SimClock, Timer
 from .draws import FifoLink, hop_ms
+
+_FILL = ExecKind.FILL
+_UP = VenueStatus.UP
 
 
 class SimVenueGateway:
     def __init__(self, clock: SimClock, streams: SeededStreams, log: EventLog,
                  latency_ms: dict[str, float], jitter_ms: float):
         self._clock = clock
+        self._env = clock.env
         self._log = log
         self._out = {v: FifoLink(hop_ms(streams.stream(f"venue-link:{v}:out"), ms, jitter_ms))
                      for v, ms in latency_ms.items()}
@@ -41,44 +45,74 @@ class SimVenueGateway:
     def send(self, child: ChildOrder) -> None:
         self.child_sends.append((len(self._log), child))
         venue = self.venues[child.venue]
-        self._clock.call_later(self._out[child.venue].delay(self._clock.env.now), lambda: venue.submit(child, self._clock.now_ns()))
+        self._clock.schedule(self._out[child.venue].delay(self._env.now), self._at_venue, (venue, child))
+
+    def _at_venue(self, timer: Timer) -> None:
+        venue, child = timer.value
+        venue.submit(child, self._clock.now_ns())
 
     def cancel(self, venue: str, child_id: str) -> None:
         target = self.venues[venue]
-        self._clock.call_later(self._out[venue].delay(self._clock.env.now), lambda: target.cancel(child_id, self._clock.now_ns()))
+        self._clock.call_later(self._out[venue].delay(self._env.now), lambda: target.cancel(child_id, self._clock.now_ns()))
 
     def receive(self, report: ExecutionReport) -> None:
         """Called by a venue, at venue time, for each report on our orders."""
-        if report.kind is ExecKind.FILL:
+        if report.kind is _FILL:
             self.venue_fills.append(report)
-        self._clock.call_later(self._back[report.venue].delay(self._clock.env.now), lambda: self._sink(report))
+        self._clock.schedule(self._back[report.venue].delay(self._env.now), self._report_arrives, report)
+
+    def _report_arrives(self, timer: Timer) -> None:
+        self._sink(timer.value)
 
 
 class SimMarketData:
-    """Quotes straight from the venue books; reference price = NBBO mid."""
+    """Quotes straight from the venue books; reference price = NBBO mid.
+
+    The reference price is asked for several times per order (risk marks the
+    order and every position of the account), so it is cached per symbol and
+    recomputed only when one of the symbol's books changed: ``OrderBook.version``
+    moves on every change to a book and when its venue goes up or down, and
+    versions only grow, so an unchanged sum means no book changed.
+    """
 
     def __init__(self, clock: SimClock, venues: dict, opening_prices: dict[str, int]):
         self._clock = clock
         self._venues = venues
         self._last_reference = dict(opening_prices)
+        self._books_of: dict[str, list] = {}  # symbol -> [(venue, book)] in venue order
+        self._reference: dict[str, tuple[int, int]] = {}  # symbol -> (books' version sum, price)
 
     def quote(self, venue: str, symbol: str) -> Quote | None:
         target = self._venues.get(venue)
-        if target is None or target.status is not VenueStatus.UP:
+        if target is None or target.status is not _UP:
             return None
         return target.quote(symbol, self._clock.now_ns())
 
     def reference_price(self, symbol: str) -> int:
+        sources = self._books_of.get(symbol)
+        if sources is None or len(sources) != len(self._venues):  # first call, or a venue was added
+            sources = self._books_of[symbol] = [(v, v.book(symbol)) for v in self._venues.values()]
+            self._reference.pop(symbol, None)  # a stamp is only comparable over the same books
+        stamp = 0
+        for _, book in sources:
+            stamp += book.version
+        cached = self._reference.get(symbol)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        price = self._compute_reference(symbol, sources)
+        self._reference[symbol] = (stamp, price)
+        return price
+
+    def _compute_reference(self, symbol: str, sources: list) -> int:
         best_bid = best_ask = 0
-        for venue in self._venues.values():
-            if venue.status is not VenueStatus.UP:
+        for venue, book in sources:
+            if venue.status is not _UP:
                 continue
-            book = venue.book(symbol)
-            bid, ask = book.best_bid(), book.best_ask()
-            if bid and bid[0] > best_bid:
-                best_bid = bid[0]
-            if ask and (best_ask == 0 or ask[0] < best_ask):
-                best_ask = ask[0]
+            bid, _, ask, _ = book.top()
+            if bid and bid > best_bid:
+                best_bid = bid
+            if ask and (best_ask == 0 or ask < best_ask):
+                best_ask = ask
         if best_bid and best_ask and best_bid < best_ask:
             mid = (best_bid + best_ask) // 2
             self._last_reference[symbol] = mid

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections import deque
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from components.domain.orders import Side, TimeInForce
 
@@ -37,12 +37,17 @@ _DAY = TimeInForce.DAY
 _IOC = TimeInForce.IOC
 
 
-@dataclass(frozen=True, slots=True)
-class Fill:
+class Fill(NamedTuple):
     """One trade between a resting (maker) order and an incoming (taker) order.
 
     ``price`` is the maker's resting price; ``maker_leaves`` is what is left of
     the maker order after this trade (0 means it is gone from the book).
+
+    Fill and AddResult are ``typing.NamedTuple`` rather than frozen
+    dataclasses: one of each is made per trade and per order on the matching
+    hot path, and a tuple is built at once where a frozen dataclass sets each
+    field through ``object.__setattr__`` (several times slower). Equally
+    immutable, same fields.
     """
 
     maker_order_id: str
@@ -55,8 +60,7 @@ class Fill:
     taker_side: Side
 
 
-@dataclass(frozen=True, slots=True)
-class AddResult:
+class AddResult(NamedTuple):
     """Outcome of ``OrderBook.add``: trades, then what rested or was canceled.
 
     ``sum(f.quantity for f in fills) + rested_qty + canceled_qty`` always equals
@@ -123,6 +127,10 @@ class OrderBook:
         self._bid_keys: list[int] = []  # ascending; keys[-1] is the best bid
         self._ask_keys: list[int] = []  # ascending negated prices; keys[-1] is the best ask
         self._index: dict[str, _Resting] = {}
+        self.version = 0
+        """Bumped on every change to the book (and by its venue when the venue
+        goes up or down): readers such as market data cache what they derive
+        from the book and recompute only when this moved."""
 
     # ------------------------------------------------------------------ orders
 
@@ -155,6 +163,7 @@ class OrderBook:
         index = self._index
         if order_id in index:
             raise ValueError(f"order_id {order_id!r} is already resting in {self.symbol}")
+        self.version += 1
 
         if side is _BUY:
             opp_levels, opp_keys = self._ask_levels, self._ask_keys
@@ -230,6 +239,7 @@ class OrderBook:
         resting = self._index.pop(order_id, None)
         if resting is None:
             return 0
+        self.version += 1
         qty = resting.qty
         resting.qty = 0
         level = self._level_of(resting)
@@ -266,6 +276,7 @@ class OrderBook:
         which is deterministic.
         """
         if owner is None:
+            self.version += 1
             removed = [(r.order_id, r.owner, r.qty) for r in self._index.values()]
             self._bid_levels.clear()
             self._ask_levels.clear()
@@ -291,6 +302,21 @@ class OrderBook:
             return None
         level = self._ask_levels[self._ask_keys[-1]]
         return level.price, level.total
+
+    def top(self) -> tuple[int, int, int, int]:
+        """``(bid, bid size, ask, ask size)`` in one call; zeros for an empty side."""
+        bid_keys, ask_keys = self._bid_keys, self._ask_keys
+        if bid_keys:
+            level = self._bid_levels[bid_keys[-1]]
+            bid, bid_size = level.price, level.total
+        else:
+            bid = bid_size = 0
+        if ask_keys:
+            level = self._ask_levels[ask_keys[-1]]
+            ask, ask_size = level.price, level.total
+        else:
+            ask = ask_size = 0
+        return bid, bid_size, ask, ask_size
 
     def depth(self, levels: int = 5) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """Up to ``levels`` ``(price, size)`` per side, best first: ``(bids, asks)``."""

@@ -44,10 +44,16 @@ TOO_LATE = "TOO_LATE"
 IOC_REMAINDER = "IOC_REMAINDER"
 MARKET_REMAINDER = "MARKET_REMAINDER"
 CANCEL_REQUESTED = "CANCEL_REQUESTED"
+REPLACED = "REPLACED"  # canceled by a cancel/replace; the new child carries on
 END_OF_DAY = "END_OF_DAY"
 
 _UP = VenueStatus.UP
 _FILL = ExecKind.FILL
+_ACK = ExecKind.ACK
+_REJECTED = ExecKind.REJECTED
+_CANCELED = ExecKind.CANCELED
+_MARKET = OrderType.MARKET
+_LIMIT = OrderType.LIMIT
 _MAKER = Liquidity.MAKER
 _TAKER = Liquidity.TAKER
 
@@ -97,6 +103,9 @@ class SimVenue:
         """Take the venue down or bring it back (resting orders stay on the book)."""
         if not isinstance(status, VenueStatus):
             raise ValueError(f"status must be a VenueStatus, got {status!r}")
+        if status is not self._status:
+            for book in self._books.values():
+                book.version += 1  # what the book publishes changed (see OrderBook.version)
         self._status = status
 
     @property
@@ -116,12 +125,13 @@ class SimVenue:
 
         A DOWN venue publishes nothing, so its quote is all zeros.
         """
-        book = self.book(symbol)
+        book = self._books.get(symbol)
+        if book is None:
+            book = self.book(symbol)  # raises the KeyError naming the venue
         if self._status is not _UP:
             return Quote(self.name, symbol, 0, 0, 0, 0, now_ns)
-        bid = book.best_bid() or (0, 0)
-        ask = book.best_ask() or (0, 0)
-        return Quote(self.name, symbol, bid[0], bid[1], ask[0], ask[1], now_ns)
+        bid, bid_size, ask, ask_size = book.top()
+        return Quote(self.name, symbol, bid, bid_size, ask, ask_size, now_ns)
 
     def leaves(self, child_id: str) -> int:
         """Resting quantity of one of our child orders (0 if not resting)."""
@@ -135,13 +145,13 @@ class SimVenue:
         an IOC or market remainder; or a single REJECTED report."""
         reason = self._check_child(child)
         if reason:
-            self._report(ExecKind.REJECTED, child.child_id, child.order_id, now_ns, reason=reason)
+            self._report(_REJECTED, child.child_id, child.order_id, now_ns, reason=reason)
             return
         self._children[child.child_id] = child
         qty = child.quantity
-        is_market = child.order_type is OrderType.MARKET
+        is_market = child.order_type is _MARKET
         price = None if is_market else child.limit_price
-        self._report(ExecKind.ACK, child.child_id, child.order_id, now_ns, leaves_qty=qty)
+        self._report(_ACK, child.child_id, child.order_id, now_ns, leaves_qty=qty)
         result = self._books[child.symbol].add(
             child.child_id, child.side, qty, price, child.time_in_force, self.our_owner
         )
@@ -162,7 +172,7 @@ class SimVenue:
             self._after_fill(fill, now_ns)
         if result.canceled_qty:
             self._report(
-                ExecKind.CANCELED,
+                _CANCELED,
                 child.child_id,
                 child.order_id,
                 now_ns,
@@ -183,11 +193,11 @@ class SimVenue:
         qty = child.quantity
         if type(qty) is not int or qty <= 0:
             return INVALID_QUANTITY
-        if child.order_type is OrderType.LIMIT:
+        if child.order_type is _LIMIT:
             px = child.limit_price
             if type(px) is not int or px <= 0:
                 return INVALID_PRICE
-        elif child.order_type is not OrderType.MARKET:
+        elif child.order_type is not _MARKET:
             return INVALID_ORDER
         if not isinstance(child.side, Side) or not isinstance(child.time_in_force, TimeInForce):
             return INVALID_ORDER
@@ -214,6 +224,35 @@ class SimVenue:
             return 0
         self._report(ExecKind.CANCELED, child_id, order_id, now_ns, last_qty=qty, reason=CANCEL_REQUESTED)
         return qty
+
+    def replace(self, child_id: str, new_child: ChildOrder, now_ns: int) -> bool:
+        """Cancel/replace: cancel resting ``child_id``, then submit ``new_child``.
+
+        Nothing is touched unless the whole replace can go through: it is
+        refused with one REJECTED report on ``new_child.child_id`` (reason
+        ``VENUE_DOWN``, ``UNKNOWN_ORDER``, ``TOO_LATE`` when the old child is no
+        longer working, ``INVALID_ORDER`` for a different symbol or side, or
+        any reason ``submit`` would give the new child). Otherwise the old
+        child gets CANCELED (``REPLACED``) and the new one the reports of
+        ``submit``. The new child queues behind its price level: a replace
+        loses time priority, as cancel + new does. Returns True if replaced.
+        """
+        old = self._children.get(child_id)
+        reason = self._check_child(new_child)
+        if not reason:
+            if old is None:
+                reason = UNKNOWN_ORDER
+            elif old.symbol != new_child.symbol or old.side is not new_child.side:
+                reason = INVALID_ORDER
+            elif child_id not in self._books[old.symbol]:
+                reason = TOO_LATE
+        if reason:
+            self._report(ExecKind.REJECTED, new_child.child_id, new_child.order_id, now_ns, reason=reason)
+            return False
+        qty = self._books[old.symbol].cancel(child_id)
+        self._report(ExecKind.CANCELED, child_id, old.order_id, now_ns, last_qty=qty, reason=REPLACED)
+        self.submit(new_child, now_ns)
+        return True
 
     # ------------------------------------------------------ market participants
 

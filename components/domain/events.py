@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from .orders import OrderStatus
 
@@ -89,12 +89,20 @@ STATUS_OF: dict[EventType, OrderStatus] = {
 EVENT_FOR_STATUS: dict[OrderStatus, EventType] = {s: e for e, s in STATUS_OF.items()}
 
 
-@dataclass(frozen=True, slots=True)
-class OrderEvent:
+class OrderEvent(NamedTuple):
     """One recorded fact about an order (or about the platform, order_id empty).
 
     ``stream_seq`` numbers the events of one order 1, 2, 3...; the invariant
     checker uses it to prove none was lost or duplicated.
+
+    A ``typing.NamedTuple`` rather than a frozen dataclass, for speed: every
+    order writes about eight of these, and a frozen dataclass sets its 18
+    fields through ``object.__setattr__`` one by one (about 3.5 us per event)
+    where a tuple is built in one go (about 0.4 us). It is just as immutable,
+    keeps the same field names, defaults and methods, and ``to_record()`` is
+    unchanged. Differences worth knowing: derive a changed copy with
+    ``event._replace(...)`` (not ``dataclasses.replace``), and equality is
+    tuple equality (field by field, as before, but without the type check).
     """
 
     event_type: EventType

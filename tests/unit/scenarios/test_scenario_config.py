@@ -178,7 +178,7 @@ def test_negative_count() -> None:
         ("name: x\norder_flow: {market_fraction: 1.5}\n", "order_flow.market_fraction"),
         ("name: x\norder_flow: {cancel_fraction: -0.1}\n", "order_flow.cancel_fraction"),
         ("name: x\norder_flow: {u_shape: 0}\n", "order_flow.u_shape"),
-        ("name: x\norder_flow: {orders: 0}\n", "order_flow.orders"),
+        ("name: x\norder_flow: {orders: -1}\n", "order_flow.orders"),  # 0 is allowed: a market-only day
         ("name: x\nrisk: {collar_bps: 20000}\n", "risk.collar_bps"),
         ("name: x\nvenues: [{name: A, latency_ms: -1}]\n", "venues[0].latency_ms"),
         ("name: x\nservices: {risk: {median_ms: 5, p99_ms: 4}}\n", "services.risk.p99_ms"),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from components.domain.events import EventType
@@ -47,7 +45,7 @@ def trade_for_sanctioned_party(ev: RunEvidence) -> None:
 
 def lose_a_venue_fill(ev: RunEvidence) -> None:
     fill = next(e for e in ev.events if e.event_type in FILL_EVENTS)
-    ev.events[ev.events.index(fill)] = dataclasses.replace(fill, details={**fill.details, "last_qty": 1})
+    ev.events[ev.events.index(fill)] = fill._replace(details={**fill.details, "last_qty": 1})
 
 
 def corrupt_cash(ev: RunEvidence) -> None:

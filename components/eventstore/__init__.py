@@ -1,0 +1,23 @@
+"""The event store: the EventLog port made real.
+
+Events are stored as canonical JSON (``codec``), linked in a SHA-256 hash chain
+(``chain``) so any edit, deletion or reordering is detectable, in memory
+(``memory``) or in a SQLite file (``sqlite``). Read models are rebuilt from the
+events (``projections``), optionally from a snapshot plus the tail
+(``snapshot``), and questions about the past are answered bitemporally
+(``temporal``).
+"""
+
+from .chain import GENESIS, VerifyResult, link_hash, verify
+from .codec import decode, encode
+from .memory import InMemoryEventStore
+from .projections import Projections
+from .snapshot import SnapshotStore, recover
+from .sqlite import SqliteEventStore, write_log_file
+from .temporal import AccountState, OrderState, account_state_as_of, order_state_as_of
+
+__all__ = [
+    "GENESIS", "VerifyResult", "link_hash", "verify", "decode", "encode", "InMemoryEventStore",
+    "Projections", "SnapshotStore", "recover", "SqliteEventStore", "write_log_file",
+    "AccountState", "OrderState", "account_state_as_of", "order_state_as_of",
+]

@@ -1,0 +1,70 @@
+"""The hash chain that makes the log tamper-evident.
+
+Each record stores ``hash = SHA-256(parent_hash + payload)`` where
+``parent_hash`` is the previous record's hash (``GENESIS`` for offset 0).
+Changing a payload breaks its own hash; deleting or reordering records breaks
+the offsets or the parent links. ``verify`` walks the records once and names
+the first offset where the chain breaks.
+
+The chain proves the records are the ones written, in order, *up to the head*:
+a rewrite of the whole tail with fresh hashes, or a cut tail, is only caught by
+comparing the head hash (or count) with one kept elsewhere, which is what
+``expected_head`` is for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Iterable
+
+GENESIS = "0" * 64
+Record = tuple[int, bytes, str, str]  # (offset, payload, parent_hash, hash)
+
+
+def link_hash(parent_hash: str, payload: bytes) -> str:
+    """SHA-256 hex of the parent hash (ASCII hex) followed by the payload bytes."""
+    return hashlib.sha256(parent_hash.encode("ascii") + payload).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    ok: bool
+    offset: int | None = None  # the first offending offset when not ok
+    problem: str = ""
+    count: int = 0  # records checked
+    head: str = GENESIS  # hash of the last good record
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def verify(records: Iterable[Record], expected_head: str | None = None) -> VerifyResult:
+    """Check offsets run 0, 1, 2..., each parent is the previous hash, and each
+    hash matches its payload. Stops at the first break."""
+    expected_offset, parent = 0, GENESIS
+    for offset, payload, parent_hash, stored in records:
+        if offset != expected_offset:
+            # A gap means the record at expected_offset was removed; a smaller or
+            # repeated offset means records were moved. Either way the chain
+            # breaks at the first position that no longer holds what was written.
+            what = "missing (deleted?)" if offset > expected_offset else f"out of order (found offset {offset})"
+            return VerifyResult(False, expected_offset, f"record {expected_offset} {what}", expected_offset, parent)
+        if parent_hash != parent:
+            after = f"record {offset - 1}" if offset else "the genesis hash"
+            return VerifyResult(False, offset, f"record {offset} does not follow {after} "
+                                               "(parent hash mismatch: deleted or reordered)", offset, parent)
+        if link_hash(parent_hash, payload) != stored:
+            return VerifyResult(False, offset, f"record {offset} was changed (hash mismatch)", offset, parent)
+        parent = stored
+        expected_offset += 1
+    return check_head(VerifyResult(True, None, "", expected_offset, parent), expected_head)
+
+
+def check_head(result: VerifyResult, expected_head: str | None) -> VerifyResult:
+    """``result``, failed if its chain does not end at ``expected_head`` (when given)."""
+    if not result.ok or expected_head is None or result.head == expected_head:
+        return result
+    return VerifyResult(False, result.count, f"head is {result.head}, expected {expected_head} "
+                                             "(records cut or rewritten after the last one checked)",
+                        result.count, result.head)

@@ -1,0 +1,220 @@
+"""A SQLite event store: one append-only, hash-chained table in a WAL-mode file.
+
+The table holds the canonical payload (the source of truth) plus a few columns
+copied out of it so queries need no decoding: ``stream`` (order id),
+``stream_seq``, ``business_time`` (timestamp_utc) and ``system_time``
+(recorded_at). Triggers make the file refuse UPDATE and DELETE, and refuse an
+INSERT that is not the next offset or repeats an event id (which also stops
+``INSERT OR REPLACE`` from overwriting a row, since REPLACE's implicit delete
+does not fire delete triggers). Anyone can still drop the triggers with raw SQL:
+``verify`` recomputes the chain from the stored payloads and checks the copied
+columns against them, so such edits are found and located.
+
+One writer per file (this object); readers may open the file concurrently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from components.domain.events import OrderEvent
+
+from .chain import GENESIS, VerifyResult, check_head, link_hash, verify
+from .codec import decode, encode
+from .errors import DuplicateEvent
+
+TRIGGERS = ("events_no_update", "events_no_delete", "events_append_only")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    "offset"      INTEGER PRIMARY KEY,
+    event_id      TEXT    NOT NULL UNIQUE,
+    stream        TEXT    NOT NULL,
+    stream_seq    INTEGER NOT NULL,
+    business_time INTEGER NOT NULL,
+    system_time   INTEGER NOT NULL,
+    payload       TEXT    NOT NULL,
+    parent_hash   TEXT    NOT NULL,
+    hash          TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_stream ON events (stream, stream_seq);
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'event store is append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'event store is append-only: DELETE refused'); END;
+CREATE TRIGGER IF NOT EXISTS events_append_only BEFORE INSERT ON events
+WHEN NEW."offset" IS NOT coalesce((SELECT max("offset") FROM events), -1) + 1
+  OR EXISTS (SELECT 1 FROM events WHERE event_id = NEW.event_id)
+BEGIN SELECT RAISE(ABORT, 'event store is append-only: not the next offset, or a duplicate event_id'); END;
+"""
+_INSERT = ('INSERT INTO events ("offset", event_id, stream, stream_seq, business_time, system_time, '
+           "payload, parent_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_FETCH = 4096  # rows per fetchmany: bounded memory on a long replay
+
+
+class SqliteEventStore:
+    """The EventLog port on a SQLite file (created if missing, reopened if present).
+
+    ``durable=True`` syncs every commit to disk (synchronous=FULL): a committed
+    event survives power loss. ``durable=False`` (synchronous=NORMAL) is for
+    artifacts such as a run folder's copy of the log, where speed matters more.
+    ``read_only=True`` opens an existing store for inspection without touching
+    it (no schema or trigger re-creation, writes refused by SQLite itself).
+    """
+
+    def __init__(self, path: str | os.PathLike, durable: bool = True, read_only: bool = False):
+        self.path = Path(path)
+        if read_only:
+            if not self.path.is_file():
+                raise FileNotFoundError(f"no event store at {self.path}")
+            # mode=rw, not ro: a read-only connection could not remove the WAL
+            # side files on close; query_only makes SQLite refuse every write.
+            self._con = sqlite3.connect(self.path.resolve().as_uri() + "?mode=rw", uri=True, isolation_level=None)
+            self._con.execute("PRAGMA query_only=ON")
+        else:
+            self._con = sqlite3.connect(self.path, isolation_level=None)  # we BEGIN/COMMIT ourselves
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            self._con.executescript(_SCHEMA)
+        self._load_head()
+
+    def _load_head(self) -> None:
+        row = self._con.execute('SELECT "offset", hash FROM events ORDER BY "offset" DESC LIMIT 1').fetchone()
+        self._len, self._head = (0, GENESIS) if row is None else (row[0] + 1, row[1])
+
+    # -- EventLog port -------------------------------------------------------
+    def append(self, event: OrderEvent) -> int:
+        """Append and commit one event; returns its offset."""
+        return self.append_batch((event,)).start
+
+    def read(self, start: int = 0) -> Iterator[OrderEvent]:
+        cursor = self._con.execute('SELECT payload FROM events WHERE "offset" >= ? ORDER BY "offset"',
+                                   (max(0, start),))
+        return _decoded(cursor)
+
+    def __len__(self) -> int:
+        return self._len
+
+    # -- beyond the port ---------------------------------------------------
+    def append_batch(self, events: Iterable[OrderEvent], batch_size: int | None = None) -> range:
+        """Append in order. Each chunk of ``batch_size`` events (all of them if None)
+        is one transaction: it is stored whole or not at all. Returns the offsets used."""
+        start = self._len
+        chunk: list[OrderEvent] = []
+        for event in events:
+            chunk.append(event)
+            if batch_size and len(chunk) >= batch_size:
+                self._commit_chunk(chunk)
+                chunk = []
+        if chunk:
+            self._commit_chunk(chunk)
+        return range(start, self._len)
+
+    def _commit_chunk(self, chunk: list[OrderEvent]) -> None:
+        rows, offset, head = [], self._len, self._head
+        for event in chunk:
+            payload = encode(event)
+            digest = link_hash(head, payload)
+            rows.append((offset, event.event_id, event.order_id, event.stream_seq, event.timestamp_utc,
+                         event.recorded_at, payload.decode("utf-8"), head, digest))
+            offset, head = offset + 1, digest
+        con = self._con
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            con.executemany(_INSERT, rows)
+            con.execute("COMMIT")
+        except sqlite3.IntegrityError:
+            con.execute("ROLLBACK")
+            raise DuplicateEvent(self._first_duplicate(chunk)) from None
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        self._len, self._head = offset, head
+
+    def _first_duplicate(self, chunk: list[OrderEvent]) -> str:
+        seen: set[str] = set()
+        for event in chunk:
+            if event.event_id in seen or self._con.execute(
+                    "SELECT 1 FROM events WHERE event_id = ?", (event.event_id,)).fetchone():
+                return event.event_id
+            seen.add(event.event_id)
+        return "?"  # the file changed under us (another writer): the trigger refused an offset
+
+    @property
+    def head_hash(self) -> str:
+        return self._head
+
+    def read_as_of(self, system_time_ns: int, business_time_ns: int | None = None,
+                   stream: str | None = None) -> Iterator[OrderEvent]:
+        """Events recorded at or before ``system_time_ns`` (and, if given, with business
+        time at or before ``business_time_ns``; of one order if ``stream``), in offset order."""
+        sql, args = "SELECT payload FROM events WHERE system_time <= ?", [system_time_ns]
+        if business_time_ns is not None:
+            sql += " AND business_time <= ?"
+            args.append(business_time_ns)
+        if stream is not None:
+            sql += " AND stream = ?"
+            args.append(stream)
+        return _decoded(self._con.execute(sql + ' ORDER BY "offset"', args))
+
+    def verify(self, expected_head: str | None = None) -> VerifyResult:
+        """Recompute the chain from the stored payloads; check the query columns agree."""
+        cursor = self._con.execute('SELECT "offset", payload, parent_hash, hash, event_id, stream, stream_seq, '
+                                   'business_time, system_time FROM events ORDER BY "offset"')
+        column_problem: list[tuple[int, str]] = []
+
+        def records():
+            while rows := cursor.fetchmany(_FETCH):
+                for offset, payload, parent_hash, digest, *columns in rows:
+                    yield offset, payload.encode("utf-8"), parent_hash, digest
+                    # Runs only once the chain has accepted this record, so a changed
+                    # payload is reported as a hash mismatch, not as a column mismatch.
+                    problem = _column_problem(payload, columns)
+                    if problem:
+                        column_problem.append((offset, problem))
+                        return
+
+        result = verify(records())
+        if column_problem and result.ok:
+            offset, problem = column_problem[0]
+            return VerifyResult(False, offset, f"record {offset}: {problem}", offset, result.head)
+        return check_head(result, expected_head)
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> "SqliteEventStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _decoded(cursor: sqlite3.Cursor) -> Iterator[OrderEvent]:
+    while rows := cursor.fetchmany(_FETCH):
+        for (payload,) in rows:
+            yield decode(payload)
+
+
+def _column_problem(payload: str, columns: list) -> str:
+    try:
+        r = json.loads(payload)
+        wanted = [r["event_id"], r["order_id"], r["stream_seq"], r["timestamp_utc"], r["recorded_at"]]
+    except (ValueError, KeyError, TypeError):
+        return "payload is not a canonical event record"
+    if wanted != columns:
+        return "query columns (event_id, stream, stream_seq, business_time, system_time) disagree with the payload"
+    return ""
+
+
+def write_log_file(path: str | os.PathLike, events: Iterable[OrderEvent], batch_size: int = 10_000) -> Path:
+    """Write ``events`` to a fresh SQLite store at ``path`` (replacing any file there)."""
+    path = Path(path)
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    with SqliteEventStore(path, durable=False) as store:
+        store.append_batch(events, batch_size=batch_size)
+    return path

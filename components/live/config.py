@@ -1,0 +1,205 @@
+"""The live configuration (``live.toml``): typed, frozen, defaults declared here.
+
+Market, risk and liquidity sections reuse the scenario dataclasses
+(``scenarios.config``), so a symbol or a venue means the same thing, with the
+same checks, in the twin and live; their defaults are the default scenario's
+(``trading_day``). Accounts, entitlements (grants) and API tokens are live
+only. With no ``accounts``, a small population is generated from
+``population`` and ``population_seed`` (deterministic, so ids are stable
+across restarts).
+
+``parse_live_config`` reads TOML with tomllib and walks it against the
+dataclass type hints (``tomlwalk``): unknown keys, wrong types and
+out-of-range values raise one ``LiveConfigError`` naming the dotted field.
+Money is written as decimal dollar strings ("190.00") and held as int units.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Iterator
+
+from scenarios.config import (
+    Liquidity,
+    PopulationConfig,
+    Risk,
+    Scenario,
+    SymbolConfig,
+    Venue,
+    builtin_scenario_path,
+    load_scenario,
+)
+from scenarios.schema import MONEY, NonEmpty, Pattern, Range, Unique
+
+from .tomlwalk import LiveConfigError, build
+
+__all__ = ["AccountConfig", "GrantConfig", "LiveConfig", "LiveConfigError", "PositionConfig", "RateLimit",
+           "TokenConfig", "load_live_config", "parse_live_config"]
+
+_ID = Pattern(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}", "1-64 letters, digits or ._:- starting with a letter or digit")
+Id = Annotated[str, _ID]
+Cash = Annotated[int, MONEY, Range(ge=0, le=1_000_000_000_000 * 10_000)]
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+MIN_TOKEN_LENGTH = 16
+
+
+@lru_cache(maxsize=1)
+def default_scenario() -> Scenario:
+    """The shipped default scenario, whose market and limits live mode starts from."""
+    return load_scenario(builtin_scenario_path("trading_day"))
+
+
+@dataclass(frozen=True, slots=True)
+class PositionConfig:
+    symbol: str
+    """A configured symbol."""
+    quantity: Annotated[int, Range(ge=-10_000_000_000, le=10_000_000_000)]
+    """Shares held at start of day (negative is short)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConfig:
+    """One client account at start of day."""
+
+    account_id: Id
+    client_id: Id
+    advisor_id: Id
+    """The advisor of record, entitled to trade the account."""
+    client_name: str = ""
+    """Screened against the sanctions list. Default empty (nothing to match)."""
+    cash: Cash = 0
+    """Starting cash, decimal dollars. Default 0."""
+    credit_limit: Cash = 0
+    """Credit line on top of cash. Default 0."""
+    positions: Annotated[tuple[PositionConfig, ...], Unique("symbol")] = ()
+    """Start-of-day holdings. Default none."""
+
+
+@dataclass(frozen=True, slots=True)
+class GrantConfig:
+    """An extra entitlement: ``advisor_id`` may also act on ``account_id`` (e.g. a covering advisor)."""
+
+    advisor_id: Id
+    account_id: Id
+
+
+@dataclass(frozen=True, slots=True)
+class TokenConfig:
+    """An API bearer token and the advisor it authenticates. Give exactly one of
+    ``token`` (the secret itself, for development) or ``token_sha256`` (its
+    SHA-256 hex digest, so the file holds no secret)."""
+
+    advisor_id: Id
+    token: str = ""
+    token_sha256: str = ""
+
+    def _problems(self) -> Iterator[tuple[str, str]]:
+        if bool(self.token) == bool(self.token_sha256):
+            yield "token", "give exactly one of token and token_sha256"
+        elif self.token and (len(self.token) < MIN_TOKEN_LENGTH or not self.token.isprintable()
+                             or any(c.isspace() for c in self.token)):
+            yield "token", f"must be at least {MIN_TOKEN_LENGTH} printable characters without spaces"
+        elif self.token_sha256 and not _SHA256.fullmatch(self.token_sha256):
+            yield "token_sha256", "must be 64 lower-case hex digits"
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 hex of the token: what the server keeps and compares."""
+        return self.token_sha256 or hashlib.sha256(self.token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """Requests per API token: a token bucket refilled at ``rate_per_s`` up to ``burst``."""
+
+    rate_per_s: Annotated[float, Range(gt=0.0, le=1_000_000.0)] = 50.0
+    """Sustained requests per second per token. Default 50."""
+    burst: Annotated[int, Range(ge=1, le=1_000_000)] = 100
+    """Requests a token may make at once after being idle. Default 100."""
+
+
+def _default(name: str):
+    return field(default_factory=lambda: getattr(default_scenario(), name))
+
+
+@dataclass(frozen=True, slots=True)
+class LiveConfig:
+    """Everything ``build_live`` needs besides the host and port."""
+
+    symbols: Annotated[tuple[SymbolConfig, ...], NonEmpty("symbol"), Unique("symbol")] = _default("symbols")
+    """Instruments. Default: the default scenario's (AAPL, MSFT, NVDA, XOM, SPY)."""
+    venues: Annotated[tuple[Venue, ...], NonEmpty("venue"), Unique("name")] = _default("venues")
+    """Venues; ``latency_ms`` is the in-process venue's one-way delay. Default: XNAS, ARCX, BATS."""
+    risk: Risk = _default("risk")
+    """Pre-trade limits. Default: the default scenario's."""
+    liquidity: Liquidity = _default("liquidity")
+    """Market makers and noise traders of the in-process venues. Default: the default scenario's."""
+    settlement_days: Annotated[int, Range(ge=1, le=10)] = 1
+    """Settlement cycle in business days (T+1). Default 1."""
+    accounts: Annotated[tuple[AccountConfig, ...], Unique("account_id")] = ()
+    """Client accounts. Default none: a population is generated instead."""
+    population: PopulationConfig = PopulationConfig(advisors=3, clients_per_advisor=4, sanctioned_clients=0)
+    """Generated when ``accounts`` is empty. Default 3 advisors x 4 clients, nobody sanctioned."""
+    population_seed: Annotated[int, Range(ge=0, le=2**63 - 1)] = 42
+    """Seed of the generated population (same seed, same accounts). Default 42."""
+    grants: tuple[GrantConfig, ...] = ()
+    """Extra advisor -> account entitlements. Default none."""
+    tokens: tuple[TokenConfig, ...] = ()
+    """API tokens. Default none: a demo token for the first advisor is made and printed at start-up."""
+    rate_limit: RateLimit = RateLimit()
+    """Per-token request rate limit."""
+    event_log: Annotated[str, Pattern(r"memory", "one of: memory")] = "memory"
+    """Where events are stored. Only "memory" for now. Default "memory"."""
+    max_body_bytes: Annotated[int, Range(ge=1_024, le=16 * 1024 * 1024)] = 64 * 1024
+    """Largest request body accepted (413 above). Default 64 KiB."""
+
+    def _problems(self) -> Iterator[tuple[str, str]]:
+        symbols = {s.symbol for s in self.symbols}
+        known = ", ".join(sorted(symbols))
+        for i, symbol in enumerate(self.risk.restricted):
+            if symbol not in symbols:
+                yield f"risk.restricted[{i}]", f"unknown symbol {symbol!r} (symbols: {known})"
+        for i, account in enumerate(self.accounts):
+            for j, position in enumerate(account.positions):
+                if position.symbol not in symbols:
+                    yield f"accounts[{i}].positions[{j}].symbol", f"unknown symbol {position.symbol!r} (symbols: {known})"
+        account_ids = {a.account_id for a in self.accounts}
+        for i, grant in enumerate(self.grants):
+            if self.accounts and grant.account_id not in account_ids:
+                yield f"grants[{i}].account_id", f"unknown account {grant.account_id!r}"
+        digests: dict[str, int] = {}
+        for i, token in enumerate(self.tokens):
+            if token.digest in digests:
+                yield f"tokens[{i}]", f"the same token as tokens[{digests[token.digest]}]"
+            digests[token.digest] = i
+        if self.accounts:
+            advisors = {a.advisor_id for a in self.accounts} | {g.advisor_id for g in self.grants}
+            for i, token in enumerate(self.tokens):
+                if token.advisor_id not in advisors:
+                    yield f"tokens[{i}].advisor_id", f"advisor {token.advisor_id!r} has no account nor grant"
+
+
+def parse_live_config(text: str, source: str = "<string>") -> LiveConfig:
+    """Parse TOML text; ``source`` names it in error messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LiveConfigError(source, "<document>", f"TOML syntax error: {exc}") from None
+    return build(LiveConfig, data, source)
+
+
+def load_live_config(path: str | Path | None) -> LiveConfig:
+    """Read ``live.toml``; ``None`` gives the embedded defaults."""
+    if path is None:
+        return LiveConfig()
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise LiveConfigError(str(path), "<document>", f"not UTF-8 text: {exc.reason}") from None
+    return parse_live_config(text, str(path))

@@ -1,0 +1,252 @@
+"""A PostgreSQL event store: the same append-only, hash-chained log as the SQLite one.
+
+Same table shape as ``components.eventstore.sqlite`` (canonical payload, parent
+and own hash, and the query columns ``stream``, ``stream_seq``,
+``business_time``, ``system_time`` copied out of the payload), the same codec
+and the same chain, so a log moves between the two byte for byte.
+
+The database itself keeps the log append-only, for every client, not just this
+class: row triggers refuse UPDATE and DELETE (``INSERT ... ON CONFLICT DO
+UPDATE`` included), a statement trigger refuses TRUNCATE, and an insert
+trigger refuses a row that is not the next offset, does not link to the current
+head, or whose hash is not SHA-256(parent_hash + payload). REVOKE alone would
+not do: the owner (which is who tests and small deployments connect as) keeps
+every privilege. A superuser or the owner can still disable the triggers;
+``verify`` recomputes the chain and finds what such an edit did.
+
+Many processes may append at once: each append transaction first takes a
+transaction-level advisory lock keyed on the table's oid, so appends are
+serialized, offsets stay contiguous and the chain linear. Readers take no lock.
+The schema (table, index, functions, triggers) is created idempotently on first
+use, under the same kind of lock so two first users do not race.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+import psycopg
+from psycopg import sql
+
+from components.domain.events import OrderEvent
+from components.eventstore.chain import GENESIS, VerifyResult, check_head, link_hash, verify
+from components.eventstore.codec import decode, encode
+from components.eventstore.errors import DuplicateEvent
+from components.eventstore.sqlite import _column_problem  # one definition of "columns agree with payload"
+
+_PAGE = 4096  # rows per round trip on a long read: bounded memory, no open transaction
+_SCHEMA_LOCK = 0x7477_696E_5F65_7673  # advisory key for schema creation ("twin_evs")
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS events (
+    "offset"      BIGINT PRIMARY KEY,
+    event_id      TEXT   NOT NULL UNIQUE,
+    stream        TEXT   NOT NULL,
+    stream_seq    BIGINT NOT NULL,
+    business_time BIGINT NOT NULL,
+    system_time   BIGINT NOT NULL,
+    payload       TEXT   NOT NULL,
+    parent_hash   TEXT   NOT NULL,
+    hash          TEXT   NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_stream ON events (stream, stream_seq);
+CREATE INDEX IF NOT EXISTS events_by_system_time ON events (system_time);
+
+CREATE OR REPLACE FUNCTION events_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'event store is append-only: % refused', TG_OP USING ERRCODE = 'integrity_constraint_violation';
+END $$;
+
+-- The table is named from TG_TABLE_SCHEMA so the check reads the right table
+-- whatever the inserting session's search_path is.
+CREATE OR REPLACE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    last_offset BIGINT;
+    last_hash TEXT;
+BEGIN
+    EXECUTE format('SELECT "offset", hash FROM %I.%I ORDER BY "offset" DESC LIMIT 1', TG_TABLE_SCHEMA, TG_TABLE_NAME)
+        INTO last_offset, last_hash;
+    IF NEW."offset" IS DISTINCT FROM coalesce(last_offset, -1) + 1 THEN
+        RAISE EXCEPTION 'event store is append-only: offset % is not the next offset %', NEW."offset",
+            coalesce(last_offset, -1) + 1 USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    IF NEW.parent_hash IS DISTINCT FROM coalesce(last_hash, repeat('0', 64)) THEN
+        RAISE EXCEPTION 'event store is append-only: record % does not link to the head', NEW."offset"
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    IF NEW.hash IS DISTINCT FROM encode(sha256(convert_to(NEW.parent_hash || NEW.payload, 'UTF8')), 'hex') THEN
+        RAISE EXCEPTION 'event store is append-only: record % hash is not SHA-256(parent_hash + payload)',
+            NEW."offset" USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE TRIGGER events_no_update BEFORE UPDATE ON events
+    FOR EACH ROW EXECUTE FUNCTION events_refuse_change();
+CREATE OR REPLACE TRIGGER events_no_delete BEFORE DELETE ON events
+    FOR EACH ROW EXECUTE FUNCTION events_refuse_change();
+CREATE OR REPLACE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION events_refuse_change();
+CREATE OR REPLACE TRIGGER events_append_only BEFORE INSERT ON events
+    FOR EACH ROW EXECUTE FUNCTION events_append_only();
+"""
+TRIGGERS = ("events_no_update", "events_no_delete", "events_no_truncate", "events_append_only")
+_INSERT = ('INSERT INTO events ("offset", event_id, stream, stream_seq, business_time, system_time, '
+           "payload, parent_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)")
+_HEAD = 'SELECT "offset", hash FROM events ORDER BY "offset" DESC LIMIT 1'
+
+
+class PostgresEventStore:
+    """The EventLog port on a PostgreSQL table ``events`` (in ``schema``, if given).
+
+    ``dsn`` is a libpq connection string or URL. ``schema`` is created if missing
+    and put first on the search path, so one database can hold several logs
+    (one per region, or per test). Length and head are read from the database,
+    not cached, because other processes may append too.
+    """
+
+    def __init__(self, dsn: str, schema: str | None = None, connect_timeout: float = 10.0):
+        self.dsn, self.schema = dsn, schema
+        self._con = psycopg.connect(dsn, autocommit=True, connect_timeout=int(connect_timeout))
+        try:
+            with self._con.transaction():
+                # IF NOT EXISTS is not safe against a concurrent creator: the lock is.
+                self._con.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                if schema is not None:
+                    self._con.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+                    self._con.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+                self._con.execute(_DDL)
+            (self._lock_key,) = self._con.execute("SELECT 'events'::regclass::oid::bigint").fetchone()
+        except BaseException:
+            self._con.close()
+            raise
+
+    # -- EventLog port -------------------------------------------------------
+    def append(self, event: OrderEvent) -> int:
+        """Append and commit one event; returns its offset."""
+        return self.append_batch((event,)).start
+
+    def read(self, start: int = 0) -> Iterator[OrderEvent]:
+        return self._payloads(sql.SQL("TRUE"), (), max(0, start))
+
+    def __len__(self) -> int:
+        row = self._con.execute(_HEAD).fetchone()
+        return 0 if row is None else row[0] + 1
+
+    # -- beyond the port ---------------------------------------------------
+    def append_batch(self, events: Iterable[OrderEvent], batch_size: int | None = None) -> range:
+        """Append in order. Each chunk of ``batch_size`` events (all of them if None)
+        is one transaction: stored whole or not at all. Returns the offsets used
+        (contiguous when this is the only appender; another process's appends may
+        interleave between chunks)."""
+        first: int | None = None
+        last = -1
+        chunk: list[OrderEvent] = []
+        for event in events:
+            chunk.append(event)
+            if batch_size and len(chunk) >= batch_size:
+                used = self._commit_chunk(chunk)
+                first, last, chunk = used.start if first is None else first, used.stop, []
+        if chunk:
+            used = self._commit_chunk(chunk)
+            first, last = used.start if first is None else first, used.stop
+        if first is None:
+            first = last = len(self)
+        return range(first, last)
+
+    def _commit_chunk(self, chunk: list[OrderEvent]) -> range:
+        con = self._con
+        with con.transaction():
+            # Serializes appenders: the head read below cannot change until commit.
+            con.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+            self._refuse_duplicates(chunk)
+            row = con.execute(_HEAD).fetchone()
+            start, head = (0, GENESIS) if row is None else (row[0] + 1, row[1])
+            rows, offset = [], start
+            for event in chunk:
+                payload = encode(event)
+                digest = link_hash(head, payload)
+                rows.append((offset, event.event_id, event.order_id, event.stream_seq, event.timestamp_utc,
+                             event.recorded_at, payload.decode("utf-8"), head, digest))
+                offset, head = offset + 1, digest
+            with con.cursor() as cur:
+                cur.executemany(_INSERT, rows)
+        return range(start, offset)
+
+    def _refuse_duplicates(self, chunk: list[OrderEvent]) -> None:
+        stored = {r[0] for r in self._con.execute("SELECT event_id FROM events WHERE event_id = ANY(%s)",
+                                                  ([e.event_id for e in chunk],))}
+        seen: set[str] = set()
+        for event in chunk:
+            if event.event_id in stored or event.event_id in seen:
+                raise DuplicateEvent(event.event_id)  # raised inside the transaction: rolls it back
+            seen.add(event.event_id)
+
+    @property
+    def head_hash(self) -> str:
+        row = self._con.execute(_HEAD).fetchone()
+        return GENESIS if row is None else row[1]
+
+    def read_as_of(self, system_time_ns: int, business_time_ns: int | None = None,
+                   stream: str | None = None) -> Iterator[OrderEvent]:
+        """Events recorded at or before ``system_time_ns`` (and, if given, with business
+        time at or before ``business_time_ns``; of one order if ``stream``), in offset order."""
+        where, args = [sql.SQL("system_time <= %s")], [system_time_ns]
+        if business_time_ns is not None:
+            where.append(sql.SQL("business_time <= %s"))
+            args.append(business_time_ns)
+        if stream is not None:
+            where.append(sql.SQL("stream = %s"))
+            args.append(stream)
+        return self._payloads(sql.SQL(" AND ").join(where), tuple(args), 0)
+
+    def _payloads(self, where: sql.Composable, args: tuple, start: int) -> Iterator[OrderEvent]:
+        # Keyset pages rather than one cursor: no transaction stays open while the
+        # caller iterates, and memory stays bounded on a long log.
+        query = sql.SQL('SELECT "offset", payload FROM events WHERE {} AND "offset" >= %s '
+                        'ORDER BY "offset" LIMIT {}').format(where, sql.Literal(_PAGE))
+        while True:
+            rows = self._con.execute(query, (*args, start)).fetchall()
+            for _, payload in rows:
+                yield decode(payload)
+            if len(rows) < _PAGE:
+                return
+            start = rows[-1][0] + 1
+
+    def verify(self, expected_head: str | None = None) -> VerifyResult:
+        """Recompute the chain from the stored payloads; check the query columns agree."""
+        column_problem: list[tuple[int, str]] = []
+
+        def records():
+            last = None
+            while True:
+                # Keyed on the last offset *seen* (not last + 1): a reordered or
+                # repeated offset must reach ``verify`` to be reported.
+                rows = self._con.execute(
+                    'SELECT "offset", payload, parent_hash, hash, event_id, stream, stream_seq, business_time, '
+                    'system_time FROM events WHERE %s::bigint IS NULL OR "offset" > %s ORDER BY "offset" LIMIT %s',
+                    (last, last, _PAGE)).fetchall()
+                for offset, payload, parent_hash, digest, *columns in rows:
+                    yield offset, payload.encode("utf-8"), parent_hash, digest
+                    problem = _column_problem(payload, columns)  # after the chain accepted the record
+                    if problem:
+                        column_problem.append((offset, problem))
+                        return
+                if len(rows) < _PAGE:
+                    return
+                last = rows[-1][0]
+
+        result = verify(records())
+        if column_problem and result.ok:
+            offset, problem = column_problem[0]
+            return VerifyResult(False, offset, f"record {offset}: {problem}", offset, result.head)
+        return check_head(result, expected_head)
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> "PostgresEventStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

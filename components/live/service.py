@@ -1,0 +1,150 @@
+"""The order API's operations, free of any web framework.
+
+Each operation takes the caller (a ``Principal`` from a valid token) and
+returns a ``Reply``: an HTTP status and a JSON-able body. Submissions go
+through the platform like any message (``SubmitOrder`` into the live
+runtime), so the twin and live share every rule; what became of one is read
+back while still holding the runtime: a new refusal in ``Platform.refused``,
+or the order ``OrderEntry`` now knows under (account, client_order_id), and
+whether the platform counted a replay.
+
+Error bodies always name the problem: ``{"error": code, "detail": text,
+"errors": [{"field", "problem"}]}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from components.domain.commands import CancelOrder, SubmitOrder
+from components.domain.lifecycle import WORKING
+from components.order_entry import OrderRequestError, parse_order_request
+from components.platform import RefusedRequest
+
+from .bootstrap import LiveApp
+from .security import Principal
+from .views import dollars, iso_utc
+
+log = logging.getLogger("components.live")
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def problem(status: int, error: str, detail: str, errors: Iterable[tuple[str, str]] = (),
+            headers: dict[str, str] | None = None) -> Reply:
+    body: dict[str, Any] = {"error": error, "detail": detail}
+    listed = [{"field": f, "problem": p} for f, p in errors]
+    if listed:
+        body["errors"] = listed
+    return Reply(status, body, headers or {})
+
+
+class OrderService:
+    def __init__(self, live: LiveApp) -> None:
+        self._live = live
+
+    # -- orders -------------------------------------------------------------------
+    def submit(self, body: Any, who: Principal) -> Reply:
+        """``POST /v1/orders``: 201 new, 200 replay, 403/409/422 refused."""
+        live = self._live
+        if isinstance(body, dict):
+            claimed = body.get("advisor_id")
+            if isinstance(claimed, str) and claimed != who.advisor_id:
+                log.info("order refused status=403 reason=advisor_mismatch advisor=%s", who.advisor_id)
+                return problem(403, "forbidden", "advisor_id must be the advisor the token belongs to",
+                               [("advisor_id", "is not the authenticated advisor")])
+        platform, runtime = live.platform, live.runtime
+        with runtime.atomic():
+            refused_before, replays_before = len(platform.refused), platform.replays
+            runtime.dispatch(SubmitOrder(body, live.clock.now_ns()))
+            if len(platform.refused) > refused_before:
+                return self._refused(body, platform.refused[refused_before], who)
+            order = platform.entry.lookup(body["account_id"], body["client_order_id"])
+            if order is None:  # the handler failed; the runtime logged why
+                return problem(500, "internal", "the order could not be processed")
+            replayed = platform.replays > replays_before
+            view = live.views.order_json(order)
+        log.info("order %s order_id=%s account_id=%s advisor=%s status=%s", "replayed" if replayed else "accepted",
+                 order.order_id, order.spec.account_id, who.advisor_id, view["status"])
+        return Reply(200 if replayed else 201, view)
+
+    def _refused(self, body: Any, refusal: RefusedRequest, who: Principal) -> Reply:
+        account = body.get("account_id") if isinstance(body, dict) else None
+        log.info("order refused status=%d account_id=%s advisor=%s fields=%s", refusal.status, account,
+                 who.advisor_id, ",".join(map(str, refusal.fields)))
+        if refusal.status == 422:
+            try:
+                parse_order_request(body, self._live.symbols.__contains__)
+            except OrderRequestError as exc:  # the same validator, for field-by-field problems
+                return problem(422, "invalid_order", "the order request has invalid fields",
+                               [(e.field, e.problem) for e in exc.errors])
+            return problem(422, "invalid_order", refusal.problem, [(f, "is invalid") for f in refusal.fields])
+        if refusal.status == 403:
+            return problem(403, "forbidden", "the advisor is not entitled to this account",
+                           [("account_id", "not entitled")])
+        if refusal.status == 409:
+            return problem(409, "conflict", "client_order_id was already used for a different order",
+                           [("client_order_id", "already used with a different request body")])
+        return problem(refusal.status, "refused", refusal.problem, [(f, refusal.problem) for f in refusal.fields])
+
+    def get(self, order_id: str, who: Principal) -> Reply:
+        """``GET /v1/orders/{order_id}``."""
+        live = self._live
+        with live.runtime.atomic():
+            order = live.platform.oms.orders.get(order_id)
+            if order is None:
+                return problem(404, "not_found", "no such order", [("order_id", "unknown")])
+            if not live.accounts.entitled(who.advisor_id, order.spec.account_id):
+                return problem(403, "forbidden", "the advisor is not entitled to this order's account",
+                               [("order_id", "belongs to an account the advisor may not see")])
+            return Reply(200, live.views.order_json(order))
+
+    def cancel(self, order_id: str, who: Principal) -> Reply:
+        """``POST /v1/orders/{order_id}/cancel``: 202 once asked of the OMS (venues confirm later)."""
+        live = self._live
+        runtime = live.runtime
+        with runtime.atomic():
+            order = live.platform.oms.orders.get(order_id)
+            if order is None:
+                return problem(404, "not_found", "no such order", [("order_id", "unknown")])
+            spec = order.spec
+            if not live.accounts.entitled(who.advisor_id, spec.account_id):
+                return problem(403, "forbidden", "the advisor is not entitled to this order's account",
+                               [("order_id", "belongs to an account the advisor may not see")])
+            if order.status not in WORKING:
+                return problem(409, "not_cancelable", f"the order is already {order.status.value}",
+                               [("order_id", f"status {order.status.value} cannot be canceled")])
+            runtime.dispatch(CancelOrder(spec.account_id, spec.client_order_id, live.clock.now_ns()))
+            view = live.views.order_json(order)
+        log.info("cancel requested order_id=%s account_id=%s advisor=%s", order_id, spec.account_id, who.advisor_id)
+        return Reply(202, view)
+
+    # -- accounts -----------------------------------------------------------------
+    def positions(self, account_id: str, who: Principal) -> Reply:
+        """``GET /v1/accounts/{account_id}/positions``: cash and holdings from the ledger."""
+        live = self._live
+        if not live.accounts.entitled(who.advisor_id, account_id):
+            return problem(403, "forbidden", "the advisor is not entitled to this account",
+                           [("account_id", "not entitled")])
+        with live.runtime.atomic():
+            ledger = live.platform.ledger
+            cash = ledger.cash.get(account_id, 0)
+            held = dict(ledger.positions.get(account_id, {}))
+        return Reply(200, {
+            "account_id": account_id,
+            "cash": dollars(cash, 4),
+            "positions": [{"symbol": s, "quantity": q} for s, q in sorted(held.items()) if q],
+            "as_of": iso_utc(live.clock.now_ns()),
+        })
+
+    def health(self) -> Reply:
+        live = self._live
+        venues = {name: venue.status.value for name, venue in live.market.venues.items()}
+        return Reply(200, {"status": "ok", "venues": venues, "handler_failures": len(live.runtime.failures)})

@@ -1,0 +1,137 @@
+"""Benchmark: the SQLite event store.
+
+Events are real shapes: one smoke-scenario run's events, copied with fresh
+event and order ids up to N events (default 1,000,000). Prints:
+
+* appends per second, batched commits (``--batch``, default 1,000 per
+  transaction) and single-event commits (durable, i.e. fsync per commit, and
+  not), the latter on a small sample since each commit waits for the disk;
+* replay of all N events from SQLite (read + decode), and a full chain verify;
+* recovery of the projections: a snapshot taken ``--tail`` events before the
+  end (default 100,000) + replay of the tail, against a full replay.
+
+    python loadtests/benchmarks/bench_eventstore.py [--events N] [--batch B] [--single S] [--tail T]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterator
+
+from components.domain.events import OrderEvent
+from components.eventstore import Projections, SnapshotStore, SqliteEventStore, recover
+from components.eventstore.codec import from_record
+
+DAY_NS = 86_400 * 1_000_000_000
+SMOKE = Path(__file__).resolve().parents[2] / "scenarios" / "smoke.yaml"
+
+
+def template_records() -> list[dict]:
+    from scenarios.config import load_scenario
+    from twin.runner import run_scenario
+
+    return [e.to_record() for e in run_scenario(load_scenario(SMOKE)).world.log.read()]
+
+
+def synthetic_events(templates: list[dict], count: int, first: int = 0) -> Iterator[OrderEvent]:
+    """Event ``first`` .. ``first + count - 1`` of the endless copy of the template run:
+    copy k renames every order (suffix k) and moves both times k days on."""
+    size = len(templates)
+    for i in range(first, first + count):
+        copy, record = divmod(i, size)
+        t = templates[record]
+        shift = copy * DAY_NS
+        yield from_record({**t, "event_id": f"EV-{i:010d}", "order_id": f"{t['order_id']}.{copy}",
+                           "trace_id": f"{t['trace_id']}.{copy}", "timestamp_utc": t["timestamp_utc"] + shift,
+                           "recorded_at": t["recorded_at"] + shift})
+
+
+def timed(label: str, count: int, fn):
+    started = time.perf_counter()
+    result = fn()
+    seconds = time.perf_counter() - started
+    print(f"{label:<44} {count:>10,} in {seconds:7.2f}s  = {count / seconds:>10,.0f}/s", flush=True)
+    return result
+
+
+def replay_with_snapshot(store, at: int) -> tuple[SnapshotStore, Projections, float, float]:
+    """One full replay into the projections, snapshotting after ``at`` events on the way.
+    Returns the snapshots, the projections, replay seconds (net of the snapshot) and
+    snapshot seconds."""
+    snapshots, full, snapshot_s = SnapshotStore(every=max(1, at)), Projections(), 0.0
+
+    def snapshot() -> float:
+        mark = time.perf_counter()
+        snapshots.save(at, full.to_bytes())
+        return time.perf_counter() - mark
+
+    started = time.perf_counter()
+    for event in store.read():
+        if at and full.events == at:
+            snapshot_s = snapshot()
+        full.apply(event)
+    if at and full.events == at and not len(snapshots):  # no tail: the snapshot is at the end
+        snapshot_s = snapshot()
+    return snapshots, full, time.perf_counter() - started - snapshot_s, snapshot_s
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=1_000, help="events per transaction when batching")
+    parser.add_argument("--single", type=int, default=2_000, help="events appended one commit each")
+    parser.add_argument("--tail", type=int, default=100_000, help="events after the snapshot used for recovery")
+    args = parser.parse_args()
+    n = args.events
+    templates = template_records()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        # Making the events is not the store's work: time it on a sample to net it out below.
+        sample = min(n, 100_000)
+        started = time.perf_counter()
+        sum(1 for _ in synthetic_events(templates, sample))
+        make_s = (time.perf_counter() - started) / sample
+
+        single = min(args.single, n)
+        for durable in (True, False):
+            with SqliteEventStore(Path(tmp) / f"single-{durable}.sqlite", durable=durable) as store:
+                events = list(synthetic_events(templates, single))
+                timed(f"append, 1 event/commit, {'durable' if durable else 'synchronous=NORMAL'}", single,
+                      lambda: [store.append(e) for e in events])
+
+        path = Path(tmp) / "events.sqlite"
+        with SqliteEventStore(path) as store:
+            started = time.perf_counter()
+            store.append_batch(synthetic_events(templates, n), batch_size=args.batch)
+            seconds = time.perf_counter() - started - make_s * n
+            print(f"{f'append, {args.batch:,} events/commit, durable':<44} {n:>10,} in {seconds:7.2f}s  "
+                  f"= {n / seconds:>10,.0f}/s (net of making the events)", flush=True)
+        print(f"{'file size':<44} {path.stat().st_size / 2**20:>10,.1f} MiB ({path.stat().st_size / n:.0f} B/event)")
+
+        with SqliteEventStore(path, read_only=True) as store:
+            timed("replay from SQLite (read + decode)", n, lambda: sum(1 for _ in store.read()))
+            result = timed("verify hash chain (and query columns)", n, store.verify)
+            assert result.ok and result.count == n, result
+
+            at = max(0, n - args.tail)
+            snapshots, full, seconds, snapshot_s = replay_with_snapshot(store, at)
+            print(f"{'recover by full replay (projections)':<44} {n:>10,} in {seconds:7.2f}s  "
+                  f"= {n / seconds:>10,.0f}/s")
+            size = len(snapshots.latest()[1]) if len(snapshots) else 0
+            print(f"{'  snapshot taken at offset ' + format(at, ','):<44} {size / 2**20:>10,.1f} MiB "
+                  f"in {snapshot_s:7.2f}s")
+            started = time.perf_counter()
+            recovered = recover(store, snapshots)
+            seconds = time.perf_counter() - started
+            assert recovered.to_bytes() == full.to_bytes()
+            print(f"{'recover from snapshot + replay of the tail':<44} {n - at:>10,} in {seconds:7.2f}s  "
+                  "(load snapshot, then replay)")
+    print(f"{'peak memory':<44} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:>10,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Noise agents: ``venues_sim.liquidity.NoiseTrader`` on a Poisson clock, priced off the book.
+
+The NoiseTrader decides what to send (side, size, market or limit, a limit a
+few ticks either side of its reference price); this module gives it the two
+things an agent population needs. ``BookMid`` is its reference price: the
+current mid of the book (the last one seen when a side is empty), so noise is
+uninformed, as ABIDES' noise agents trading at the touch are, instead of
+pricing off the fundamental. ``NoiseAgent`` wakes it at exponential gaps
+drawn from the same stream it trades with.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from venues_sim.book import OrderBook
+from venues_sim.liquidity import NoiseTrader
+
+from .base import next_arrival
+
+_NS_PER_S = 1_000_000_000
+
+
+class BookMid:
+    """Stands in for ``FairValue``: ``at(now)`` is the book's mid rounded down to the tick."""
+
+    def __init__(self, book: OrderBook, reference_price: int, tick: int):
+        self.book = book
+        self.tick = tick
+        self._last = reference_price
+
+    def at(self, now_ns: int) -> int:
+        bid, _, ask, _ = self.book.top()
+        if bid and ask:
+            tick = self.tick
+            self._last = (bid + ask) // (2 * tick) * tick
+        return self._last
+
+
+class NoiseAgent:
+    """Wakes a NoiseTrader at exponential gaps of mean ``mean_wake_s``."""
+
+    def __init__(self, trader: NoiseTrader, rng: np.random.Generator, mean_wake_s: float):
+        if not mean_wake_s > 0:
+            raise ValueError(f"mean_wake_s must be > 0, got {mean_wake_s!r}")
+        self.trader = trader
+        self.owner = trader.owner
+        self.mean_gap_ns = mean_wake_s * _NS_PER_S
+        self._rng = rng
+
+    def first_wake(self, start_ns: int) -> int:
+        return next_arrival(self._rng, start_ns, self.mean_gap_ns)
+
+    def wake(self, now_ns: int) -> int:
+        self.trader.act(now_ns)
+        return next_arrival(self._rng, now_ns, self.mean_gap_ns)

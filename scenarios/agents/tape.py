@@ -1,0 +1,118 @@
+"""How agents reach a venue: a thin front that records the trade tape.
+
+``TapedVenue`` stands in for a ``venues_sim.venue.SimVenue`` wherever an agent
+(or a ``venues_sim.liquidity.NoiseTrader``) sends orders: it forwards each
+order and cancel to the real venue and writes every resulting trade to that
+symbol's ``TradeTape``. The venue itself is not touched, so a tape holds the
+trades agents' orders take part in as the aggressor; trades of the
+broker-dealer's own child orders against agents are not on it.
+
+A tape also keeps the running position of owners that asked to be tracked
+(the adaptive market makers read their inventory there), whichever side of
+the trade they were on, and tells a watching owner when one of its resting
+orders has been filled completely (how a maker learns its ladder is gone
+without polling the book).
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Callable
+
+from components.domain.orders import Side, TimeInForce
+from venues_sim.book import AddResult, OrderBook
+from venues_sim.venue import SimVenue
+
+_BUY = Side.BUY
+
+
+class TradeTape:
+    """Trades of one symbol in time order: time, price, quantity, aggressor side (+1 buy)."""
+
+    def __init__(self, symbol: str):
+        self.symbol = symbol
+        self.times = array("q")
+        self.prices = array("q")
+        self.quantities = array("q")
+        self.aggressor = array("b")
+        self.volume = 0
+        """Shares traded so far."""
+        self.buy_volume = 0
+        """Shares traded so far where the aggressor bought (``volume - buy_volume`` sold)."""
+        self.orders = 0
+        """Orders sent through the tape's venue front for this symbol."""
+        self.positions: dict[str, int] = {}
+        self._watchers: dict[str, Callable[[str], None]] = {}
+
+    def track(self, owner: str) -> None:
+        """Keep ``owner``'s position (shares, + long) from now on."""
+        self.positions.setdefault(owner, 0)
+
+    def watch(self, owner: str, on_done: Callable[[str], None]) -> None:
+        """Call ``on_done(order_id)`` when a resting order of ``owner`` is filled completely."""
+        self._watchers[owner] = on_done
+
+    def position(self, owner: str) -> int:
+        """Tracked position of ``owner`` (0 if not tracked)."""
+        return self.positions.get(owner, 0)
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def record(self, now_ns: int, result: AddResult) -> None:
+        """Append the fills of one order's outcome."""
+        positions = self.positions
+        for fill in result.fills:
+            sign = 1 if fill.taker_side is _BUY else -1
+            qty = fill.quantity
+            self.times.append(now_ns)
+            self.prices.append(fill.price)
+            self.quantities.append(qty)
+            self.aggressor.append(sign)
+            self.volume += qty
+            if sign > 0:
+                self.buy_volume += qty
+            if positions:
+                if fill.taker_owner in positions:
+                    positions[fill.taker_owner] += sign * qty
+                if fill.maker_owner in positions:
+                    positions[fill.maker_owner] -= sign * qty
+            if fill.maker_leaves == 0 and self._watchers:
+                on_done = self._watchers.get(fill.maker_owner)
+                if on_done is not None:
+                    on_done(fill.maker_order_id)
+
+
+class TapedVenue:
+    """The agent-facing front of one venue: same order entry calls, plus a tape per symbol."""
+
+    def __init__(self, venue: SimVenue):
+        self.venue = venue
+        self.name = venue.name
+        self.our_owner = venue.our_owner
+        self.tapes: dict[str, TradeTape] = {s: TradeTape(s) for s in venue.symbols}
+
+    def book(self, symbol: str) -> OrderBook:
+        return self.venue.book(symbol)
+
+    def submit_agent_order(
+        self,
+        order_id: str,
+        owner: str,
+        symbol: str,
+        side: Side,
+        qty: int,
+        price: int | None,
+        tif: TimeInForce,
+        now_ns: int,
+    ) -> AddResult:
+        """``SimVenue.submit_agent_order``, with the trades written to the tape."""
+        result = self.venue.submit_agent_order(order_id, owner, symbol, side, qty, price, tif, now_ns)
+        tape = self.tapes[symbol]
+        tape.orders += 1
+        if result.fills:
+            tape.record(now_ns, result)
+        return result
+
+    def cancel_agent_order(self, order_id: str) -> int:
+        return self.venue.cancel_agent_order(order_id)

@@ -1,0 +1,235 @@
+"""FIX 4.4 fields <-> venue orders and reports, as plain data (no quickfix import).
+
+Owns the translation rules of the FIX front (``venues_sim.fix_acceptor``):
+incoming order messages arrive as ``{tag: text}`` and become a ``ChildOrder``
+or a reason code; outgoing messages are built as ``(msg_type, [(tag, text)])``
+for the acceptor to put on the wire. Keeping this free of quickfix makes the
+rules unit-testable and the acceptor a thin shell.
+
+Prices and fees cross the wire as decimals with four places and are converted
+exactly to integer units (``components.domain.money``); a price finer than
+1/10_000 of a dollar is refused, never rounded. Quantities are whole shares.
+``AvgPx`` is the one computed price: rounded half-even to four places.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from components.domain.money import PRICE_SCALE, format_price, to_units
+from components.domain.orders import OrderType, Side, TimeInForce
+from components.domain.venues import ChildOrder
+
+from . import venue as v
+
+# Tags used by the front (FIX 4.4 numbers).
+AVG_PX, CL_ORD_ID, COMMISSION, COMM_TYPE, CUM_QTY = 6, 11, 12, 13, 14
+EXEC_ID, LAST_PX, LAST_QTY, MSG_TYPE, ORDER_ID, ORDER_QTY = 17, 31, 32, 35, 37, 38
+ORD_STATUS, ORD_TYPE, ORIG_CL_ORD_ID, PRICE, REF_SEQ_NUM = 39, 40, 41, 44, 45
+SIDE, SYMBOL, TEXT, TIME_IN_FORCE, TRANSACT_TIME = 54, 55, 58, 59, 60
+CXL_REJ_REASON, ORD_REJ_REASON, EXEC_TYPE, LEAVES_QTY = 102, 103, 150, 151
+REF_MSG_TYPE, BUSINESS_REJECT_REASON, CXL_REJ_RESPONSE_TO, LAST_LIQUIDITY_IND = 372, 380, 434, 851
+
+# Message types.
+EXECUTION_REPORT, ORDER_CANCEL_REJECT, BUSINESS_MESSAGE_REJECT = "8", "9", "j"
+NEW_ORDER_SINGLE, ORDER_CANCEL_REQUEST, ORDER_CANCEL_REPLACE_REQUEST = "D", "F", "G"
+
+# ExecType (150) and OrdStatus (39) values.
+EXEC_NEW, EXEC_CANCELED, EXEC_REPLACED, EXEC_REJECTED, EXEC_TRADE = "0", "4", "5", "8", "F"
+STATUS_NEW, STATUS_PARTIAL, STATUS_FILLED, STATUS_CANCELED, STATUS_REJECTED = "0", "1", "2", "4", "8"
+
+_SIDES = {"1": Side.BUY, "2": Side.SELL}
+_SIDE_CODES = {Side.BUY: "1", Side.SELL: "2"}
+_ORD_TYPES = {"1": OrderType.MARKET, "2": OrderType.LIMIT}
+_TIFS = {"0": TimeInForce.DAY, "3": TimeInForce.IOC}
+
+# OrdRejReason (103) for venue reason codes; anything else is 99 Other.
+_ORD_REJ = {v.UNKNOWN_SYMBOL: "1", v.VENUE_DOWN: "2", v.DUPLICATE_CHILD_ID: "6", v.UNKNOWN_ORDER: "5"}
+# CxlRejReason (102): 0 too late, 1 unknown order, 2 broker/exchange option, 99 other.
+_CXL_REJ = {v.TOO_LATE: "0", v.UNKNOWN_ORDER: "1", v.VENUE_DOWN: "2"}
+_FOUR_PLACES = Decimal("0.0001")
+
+Fields = list[tuple[int, str]]
+Outbound = tuple[str, Fields]
+
+
+class FieldError(ValueError):
+    """A field the front cannot turn into an order; ``reason`` is a venue reason code."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+# ---------------------------------------------------------------- values
+
+
+def parse_price(text: str) -> int:
+    """A wire price like ``"190.01"`` to units; FieldError(INVALID_PRICE) if inexact or <= 0."""
+    try:
+        units = to_units(text.strip())
+    except (TypeError, ValueError) as exc:
+        raise FieldError(v.INVALID_PRICE, str(exc)) from None
+    if units <= 0:
+        raise FieldError(v.INVALID_PRICE, f"price must be positive, got {text!r}")
+    return units
+
+
+def parse_qty(text: str) -> int:
+    """A wire quantity (``"100"`` or ``"100.0"``) to whole shares; FieldError(INVALID_QUANTITY)."""
+    try:
+        dec = Decimal(text.strip())
+    except InvalidOperation:
+        raise FieldError(v.INVALID_QUANTITY, f"not a number: {text!r}") from None
+    if not dec.is_finite() or dec != dec.to_integral_value() or dec <= 0:
+        raise FieldError(v.INVALID_QUANTITY, f"quantity must be a positive whole number, got {text!r}")
+    return int(dec)
+
+
+def price_text(units: int) -> str:
+    """Units to a wire price with four decimals, exactly."""
+    return format_price(units)
+
+
+def avg_px_text(notional: int, qty: int) -> str:
+    """Average price of ``qty`` shares costing ``notional`` units, four decimals (0 if none)."""
+    if qty == 0:
+        return "0"
+    avg = (Decimal(notional) / (qty * PRICE_SCALE)).quantize(_FOUR_PLACES, rounding=ROUND_HALF_EVEN)
+    return f"{avg:.4f}"
+
+
+def transact_time(now_ns: int) -> str:
+    """UTC nanoseconds to a FIX UTCTimestamp with milliseconds."""
+    moment = datetime.fromtimestamp(now_ns // 1_000_000_000, tz=timezone.utc)
+    return f"{moment:%Y%m%d-%H:%M:%S}.{now_ns // 1_000_000 % 1000:03d}"
+
+
+# ---------------------------------------------------------------- inbound
+
+
+def parse_order(fields: dict[int, str], *, child_id: str, order_id: str, venue: str,
+                cum_qty: int = 0) -> ChildOrder:
+    """A NewOrderSingle or OrderCancelReplaceRequest body as a ``ChildOrder``.
+
+    ``cum_qty`` is what the order already executed (replace): FIX OrderQty is
+    the order's total, the venue child gets what is left of it (which may be
+    0 or less; the venue refuses that with INVALID_QUANTITY). Raises
+    ``FieldError`` naming a venue reason code for anything the venue does not
+    support: OrdType other than 1/2, TimeInForce other than 0/3 (absent means
+    Day), a limit without a price.
+    """
+    side = _SIDES.get(fields.get(SIDE, ""))
+    if side is None:
+        raise FieldError(v.INVALID_ORDER, f"Side {fields.get(SIDE)!r} not supported (1 buy, 2 sell)")
+    order_type = _ORD_TYPES.get(fields.get(ORD_TYPE, ""))
+    if order_type is None:
+        raise FieldError(v.INVALID_ORDER, f"OrdType {fields.get(ORD_TYPE)!r} not supported (1 market, 2 limit)")
+    tif = _TIFS.get(fields.get(TIME_IN_FORCE, "0"))
+    if tif is None:
+        raise FieldError(v.INVALID_ORDER, f"TimeInForce {fields.get(TIME_IN_FORCE)!r} not supported (0 day, 3 IOC)")
+    qty = parse_qty(fields.get(ORDER_QTY, ""))
+    price: int | None = None
+    if order_type is OrderType.LIMIT:
+        if PRICE not in fields:
+            raise FieldError(v.INVALID_PRICE, "a limit order needs Price (44)")
+        price = parse_price(fields[PRICE])
+    return ChildOrder(child_id, order_id, venue, fields.get(SYMBOL, ""), side, qty - cum_qty, order_type,
+                      price, tif)
+
+
+# ---------------------------------------------------------------- outbound
+
+
+@dataclass
+class FixOrder:
+    """The FIX view of one order chain (an order and its replacements) at the venue.
+
+    ``order_qty`` is the FIX total; ``cum_qty`` and ``notional`` (sum of
+    price x quantity, units) carry across replaces, so CumQty and AvgPx are
+    those of the whole chain.
+    """
+
+    session: str
+    order_id: str
+    cl_ord_id: str
+    child_id: str
+    symbol: str
+    side: Side
+    order_qty: int
+    cum_qty: int = 0
+    notional: int = 0
+    status: str = STATUS_NEW
+    cl_ord_ids: list[str] = field(default_factory=list)
+
+    def fill(self, qty: int, px: int) -> None:
+        self.cum_qty += qty
+        self.notional += qty * px
+
+    @property
+    def working_status(self) -> str:
+        """OrdStatus while the order is live: New or Partially filled."""
+        return STATUS_PARTIAL if self.cum_qty else STATUS_NEW
+
+
+def execution_report(order: FixOrder, exec_id: str, exec_type: str, status: str, leaves: int, now_ns: int,
+                     *, last_qty: int = 0, last_px: int = 0, fee: int | None = None, maker: bool | None = None,
+                     cl_ord_id: str | None = None, orig_cl_ord_id: str | None = None, text: str = "") -> Outbound:
+    """An ExecutionReport (35=8) about ``order``; LastQty/LastPx only for trades."""
+    body: Fields = [
+        (ORDER_ID, order.order_id), (CL_ORD_ID, cl_ord_id or order.cl_ord_id), (EXEC_ID, exec_id),
+        (EXEC_TYPE, exec_type), (ORD_STATUS, status), (SYMBOL, order.symbol), (SIDE, _SIDE_CODES[order.side]),
+        (ORDER_QTY, str(order.order_qty)), (LEAVES_QTY, str(leaves)), (CUM_QTY, str(order.cum_qty)),
+        (AVG_PX, avg_px_text(order.notional, order.cum_qty)), (TRANSACT_TIME, transact_time(now_ns)),
+    ]
+    if orig_cl_ord_id:
+        body.append((ORIG_CL_ORD_ID, orig_cl_ord_id))
+    if exec_type == EXEC_TRADE:
+        body += [(LAST_QTY, str(last_qty)), (LAST_PX, price_text(last_px))]
+        if maker is not None:
+            body.append((LAST_LIQUIDITY_IND, "1" if maker else "2"))  # 1 added, 2 removed liquidity
+        if fee is not None:
+            body += [(COMMISSION, price_text(fee)), (COMM_TYPE, "3")]  # 3 = absolute amount
+    if text:
+        body.append((TEXT, text))
+    return EXECUTION_REPORT, body
+
+
+def order_rejected(fields: dict[int, str], exec_id: str, reason: str, now_ns: int, detail: str = "") -> Outbound:
+    """ExecutionReport 150=8 / 39=8 refusing a NewOrderSingle that never became an order."""
+    qty = fields.get(ORDER_QTY, "0")
+    body: Fields = [
+        (ORDER_ID, "NONE"), (CL_ORD_ID, fields.get(CL_ORD_ID, "")), (EXEC_ID, exec_id),
+        (EXEC_TYPE, EXEC_REJECTED), (ORD_STATUS, STATUS_REJECTED), (ORD_REJ_REASON, _ORD_REJ.get(reason, "99")),
+        (SYMBOL, fields.get(SYMBOL, "")), (SIDE, fields.get(SIDE, "1")), (ORDER_QTY, qty),
+        (LEAVES_QTY, "0"), (CUM_QTY, "0"), (AVG_PX, "0"), (TRANSACT_TIME, transact_time(now_ns)),
+        (TEXT, f"{reason}: {detail}" if detail else reason),
+    ]
+    return EXECUTION_REPORT, body
+
+
+def cancel_reject(fields: dict[int, str], order: FixOrder | None, reason: str, response_to: str,
+                  detail: str = "") -> Outbound:
+    """OrderCancelReject (35=9) for a cancel (``response_to`` "1") or replace ("2") request.
+
+    OrdStatus is the order's status as it stands, Rejected (8) for an order
+    the venue does not know, as FIX 4.4 asks.
+    """
+    body: Fields = [
+        (ORDER_ID, order.order_id if order else "NONE"), (CL_ORD_ID, fields.get(CL_ORD_ID, "")),
+        (ORIG_CL_ORD_ID, fields.get(ORIG_CL_ORD_ID, "")), (ORD_STATUS, order.status if order else STATUS_REJECTED),
+        (CXL_REJ_RESPONSE_TO, response_to), (CXL_REJ_REASON, _CXL_REJ.get(reason, "99")),
+        (TEXT, f"{reason}: {detail}" if detail else reason),
+    ]
+    return ORDER_CANCEL_REJECT, body
+
+
+def business_reject(ref_msg_type: str, ref_seq_num: str, text: str) -> Outbound:
+    """BusinessMessageReject (35=j, reason 0 Other) for a message the front failed to process."""
+    body: Fields = [(REF_MSG_TYPE, ref_msg_type), (BUSINESS_REJECT_REASON, "0"), (TEXT, text[:200])]
+    if ref_seq_num:
+        body.insert(0, (REF_SEQ_NUM, ref_seq_num))
+    return BUSINESS_MESSAGE_REJECT, body
