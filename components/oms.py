@@ -79,6 +79,8 @@ class Oms:
         self._listeners: list[Listener] = []
         self._cancel_requested: set[str] = set()
         self.reroutes: dict[str, int] = {}
+        self.refused_by: dict[str, set[str]] = {}  # order id -> venues that rejected a child
+        self._refused_since_routing: set[str] = set()  # orders with leaves a venue refused
         self.child_venue: dict[str, str] = {}
         self._applied_fills: set[tuple[str, str]] = set()  # (venue, exec_id)
 
@@ -172,8 +174,8 @@ class Oms:
         event_type = E.ORDER_RISK_APPROVED if approved else E.ORDER_BLOCKED
         details = None
         if not approved:
-            first = next(d for d in decisions if not d.passed)
-            details = {"reason": first.reason_code}
+            first = next((d for d in decisions if not d.passed), None)
+            details = {"reason": first.reason_code if first else "UNSPECIFIED"}
         self._emit(order, event_type, actor="risk", decisions=decisions, details=details)
         return approved
 
@@ -183,6 +185,10 @@ class Oms:
         if order.status not in (S.RISK_APPROVED, S.ROUTED, S.PARTIALLY_FILLED):
             raise IllegalTransition(order_id, order.status, S.ROUTED, "only an approved or working order is routed")
         children = tuple(children)
+        working = sum(order.open_children.values())
+        if sum(c.quantity for c in children) + working > order.leaves_qty:
+            raise ValueError(f"order {order_id}: children exceed the {order.leaves_qty} shares left to route")
+        self._refused_since_routing.discard(order_id)
         for child in children:
             order.open_children[child.child_id] = child.quantity
             self.child_venue[child.child_id] = child.venue
@@ -238,6 +244,8 @@ class Oms:
             return self._apply_fill(order, report)
         del order.open_children[report.child_id]
         if kind is K.REJECTED:
+            self.refused_by.setdefault(order.order_id, set()).add(report.venue)
+            self._refused_since_routing.add(order.order_id)
             self._emit(
                 order,
                 E.CHILD_ORDER_REJECTED,
@@ -286,13 +294,21 @@ class Oms:
         return ""
 
     def _close_leaves(self, order: Order, report: ExecutionReport) -> str:
-        """No child is working any more and the order is not fully filled."""
-        requested = order.order_id in self._cancel_requested
-        if report.kind is K.REJECTED and not requested and self.reroutes.get(order.order_id, 0) < 2:
-            self.reroutes[order.order_id] = self.reroutes.get(order.order_id, 0) + 1
+        """No child is working any more and the order is not fully filled.
+
+        If any venue refused a child since the last routing, the leaves are
+        rerouted (at most twice), whatever order the venues' reports came in.
+        """
+        order_id = order.order_id
+        requested = order_id in self._cancel_requested
+        # At the close nothing is rerouted: the session is over for every venue.
+        refused = order_id in self._refused_since_routing and report.reason != "END_OF_DAY"
+        if refused and not requested and self.reroutes.get(order_id, 0) < 2:
+            self.reroutes[order_id] = self.reroutes.get(order_id, 0) + 1
             return "reroute"
-        if report.kind is K.REJECTED and order.filled_qty == 0 and not requested:
-            self._emit(order, E.ORDER_REJECTED, actor=f"venue:{report.venue}", details={"reason": report.reason})
+        if refused and order.filled_qty == 0 and not requested:
+            reason = report.reason if report.kind is K.REJECTED else "VENUE_REJECTED"
+            self._emit(order, E.ORDER_REJECTED, actor=f"venue:{report.venue}", details={"reason": reason})
             return ""
         if report.reason == "END_OF_DAY":
             event_type, reason = E.ORDER_EXPIRED, "END_OF_DAY"

@@ -32,6 +32,7 @@ REQUEST_FIELDS = (
 REQUIRED_FIELDS = tuple(f for f in REQUEST_FIELDS if f != "limit_price")
 _REQUEST_FIELD_SET = frozenset(REQUEST_FIELDS)
 MAX_QUANTITY = 1_000_000
+_PRICE_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 
 
@@ -116,6 +117,9 @@ def parse_price(value: Any) -> int:
     190.25; the float itself never reaches the ledger.
     """
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"must be a decimal amount like \"190.25\", got {value!r}")
+    if isinstance(value, str) and not _PRICE_TEXT.fullmatch(value):
+        # Decimal() also takes "1_000.00" and " 5 "; a price on the wire must be plain.
         raise ValueError(f"must be a decimal amount like \"190.25\", got {value!r}")
     try:
         dec = Decimal(repr(value) if isinstance(value, float) else value)

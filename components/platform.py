@@ -150,7 +150,8 @@ class Platform:
         if next_step == "post_trade":
             return [ProcessPostTrade(report.order_id)]
         if next_step == "reroute":
-            return [RouteOrder(report.order_id, exclude=frozenset({report.venue}))]
+            # Never back to a venue that already refused this order.
+            return [RouteOrder(report.order_id, exclude=frozenset(self.oms.refused_by[report.order_id]))]
         return []
 
     def process_post_trade(self, msg: ProcessPostTrade) -> list[object]:

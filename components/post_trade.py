@@ -33,8 +33,8 @@ class PostTrade:
     def process(self, order_id: str) -> None:
         """Allocate and confirm an order that is done with fills; book its settlement."""
         order = self._oms.get(order_id)
-        if order.status not in _DONE_WITH_FILLS:
-            return  # already processed (at-least-once delivery) or not done
+        if order.status not in _DONE_WITH_FILLS or order.filled_qty == 0:
+            return  # already processed (at-least-once delivery), not done, or nothing to settle
         avg_price = order.avg_price
         allocation = {
             "policy": "SINGLE_ACCOUNT",

@@ -12,8 +12,9 @@ checked and the run folder is written. A broken invariant raises
 
 from __future__ import annotations
 
+import gc
 import time
-import tracemalloc
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -205,12 +206,29 @@ def simulate(world: TwinWorld, progress: Progress | None = None, chunks: int = 2
     end = world.clock.to_sim(end_ns)
     step = max(1, end // chunks)
     at = 0
-    while at < end:
-        at = min(end, at + step)
-        world.env.run(until=at)
-        if progress:
-            progress(at / end)
+    with _long_lived_heap():
+        while at < end:
+            at = min(end, at + step)
+            world.env.run(until=at)
+            if progress:
+                progress(at / end)
     return end / NS
+
+
+@contextmanager
+def _long_lived_heap():
+    """Tune the garbage collector for a run: the event log only grows, so the
+    default thresholds make the collector rescan millions of live objects
+    (about a fifth of the CPU of a 100,000-order run). Freeze what was built,
+    collect young objects less often, and restore the settings afterwards."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def run_scenario(scenario: Scenario, seed: int | None = None, out_dir: Path | None = None,
@@ -222,7 +240,6 @@ def run_scenario(scenario: Scenario, seed: int | None = None, out_dir: Path | No
     it to prove each invariant can fail.
     """
     seed = scenario.seed if seed is None else seed
-    tracemalloc_started = False
     started = time.perf_counter()
     world = build_twin(scenario, seed)
     sim_seconds = simulate(world, progress)
@@ -232,8 +249,6 @@ def run_scenario(scenario: Scenario, seed: int | None = None, out_dir: Path | No
         tamper(evidence)
     results = check_all(evidence)
     result = RunResult(world, fingerprint(evidence.events), results, wall, sim_seconds)
-    if tracemalloc_started:
-        tracemalloc.stop()
     if out_dir is not None:
         from .outputs import write_run
 

@@ -89,6 +89,8 @@ class ValueTrader:
         dt = max(0, now_ns - self._last_ns) / _NS_PER_S
         self._last_ns = now_ns
         r_bar = self._r_bar
+        # Linear (Euler) decay toward the mean: multiply/add only, so exact on
+        # every platform; close to exp(-kappa*dt) while kappa*dt is small.
         decay = max(0.0, 1.0 - self._kappa * dt)
         prior = r_bar + (self.estimate - r_bar) * decay
         prior_var = decay * decay * self.estimate_var + self._q * dt

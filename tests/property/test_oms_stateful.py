@@ -61,6 +61,7 @@ class OmsMachine(RuleBasedStateMachine):
         self.post = PostTrade(self.oms, self.clock, settle_next_day)
         self.child_ids = SequentialIds("T")
         self.live: dict[str, dict[str, tuple[ChildOrder, int]]] = {}  # the venues' view: child -> leaves
+        self.refused_since_routing: set[str] = set()  # orders a venue refused since their last routing
         self.sent: list[ExecutionReport] = []
         self.frozen: dict[str, tuple] = {}
         self.exec_seq = 0
@@ -163,6 +164,7 @@ class OmsMachine(RuleBasedStateMachine):
             self.refused(self.oms.record_routed, order_id, kids)
             return
         self.oms.record_routed(order_id, kids)
+        self.refused_since_routing.discard(order_id)
         assert order.status is (S.ROUTED if was is S.RISK_APPROVED else was)
         assert order.open_children == {k.child_id: k.quantity for k in kids}
         assert sum(order.open_children.values()) == order.leaves_qty
@@ -205,6 +207,8 @@ class OmsMachine(RuleBasedStateMachine):
             exec_kind = ExecKind.REJECTED if kind == "REJECTED" else ExecKind.CANCELED
             reason = {"END_OF_DAY": "END_OF_DAY", "REJECTED": "VENUE_REJECTED"}.get(kind, "")
             step = self.deliver(ExecutionReport(exec_kind, reason=reason, **common))
+            if kind == "REJECTED":
+                self.refused_since_routing.add(order_id)
             del live[child_id]
             assert order.filled_qty == filled_before
         if live:
@@ -212,7 +216,9 @@ class OmsMachine(RuleBasedStateMachine):
         elif step == "post_trade":
             assert done_with_fills(order)
         elif step == "reroute":
-            assert kind == "REJECTED" and order.status in AT_VENUE and not order.open_children
+            # A venue refused part of the order since it was last routed (whichever report came last).
+            assert order_id in self.refused_since_routing and order.status in AT_VENUE
+            assert not order.open_children
             assert self.oms.reroutes[order_id] <= 2
         else:
             assert step == ""
@@ -301,9 +307,7 @@ class OmsMachine(RuleBasedStateMachine):
         if done_with_fills(order):
             self.post.process(order_id)
             assert order.status is S.CONFIRMED and self.post.pending == pending + 1
-        elif order.status in (S.CANCELED, S.EXPIRED):  # nothing filled: nothing to allocate
-            self.refused(self.post.process, order_id)
-        else:
+        else:  # not done, already processed, or nothing filled: a no-op
             before = self.state()
             self.post.process(order_id)
             assert self.state() == before
