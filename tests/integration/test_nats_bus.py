@@ -135,7 +135,12 @@ def test_a_durable_consumer_resumes_where_it_stopped(nats_server):
         finally:
             await publisher.close()
 
-    assert run(scenario()) == [f"EV-{n:06d}" for n in range(60)]
+    effects = run(scenario())
+    # Every message takes effect exactly once. Order is not asserted across the hand-over:
+    # a pull request the first subscriber left pending at the server may take a message
+    # that the server redelivers to the second subscriber only after ack_wait.
+    assert len(effects) == 60 and sorted(effects) == [f"EV-{n:06d}" for n in range(60)]
+    assert effects[:30] == [f"EV-{n:06d}" for n in range(30)]
 
 
 def test_a_subscriber_crash_before_its_acks_does_not_repeat_effects(nats_server):
