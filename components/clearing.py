@@ -143,6 +143,9 @@ class ClearingAdapter(Protocol):
     def history(self, instruction_id: str) -> tuple[SettlementOutcome, ...]:
         """Every outcome recorded for the instruction, oldest first."""
 
+    def open_instructions(self) -> tuple[str, ...]:
+        """Ids still waiting to settle (PENDING or FAILED), sorted."""
+
 
 @dataclass(slots=True)
 class _Entry:

@@ -1,7 +1,9 @@
 """Positions and cash per account, as a projection of fill events.
 
 Trade-date accounting: a fill moves the position and the cash at once (cash
-includes venue fees and rebates). Built only from events, so replaying the
+includes venue fees and rebates). A block allocation moves the block's shares
+out of the firm's average-price account at the allocation price (see
+``components.block_desk``). Built only from events, so replaying the
 event log into a fresh Ledger must give the same books as the live one.
 """
 
@@ -10,9 +12,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Iterable
 
+from .blocks.allocate import DETAILS_SCHEMA
 from .domain.events import EventType, OrderEvent
 
 FILL_EVENTS = frozenset({EventType.ORDER_FILLED, EventType.ORDER_PARTIALLY_FILLED})
+_ALLOCATED = EventType.ORDER_ALLOCATED
 
 
 class Ledger:
@@ -24,6 +28,8 @@ class Ledger:
 
     def apply(self, event: OrderEvent) -> None:
         if event.event_type not in FILL_EVENTS:
+            if event.event_type is _ALLOCATED and event.details and event.details.get("schema") == DETAILS_SCHEMA:
+                self._move_out_block(event)
             return
         details = event.details
         qty = details["last_qty"]
@@ -33,6 +39,15 @@ class Ledger:
         self.cash[event.account_id] = (
             self.cash.get(event.account_id, 0) - sign * qty * details["last_px"] - details["fee"]
         )
+
+    def _move_out_block(self, event: OrderEvent) -> None:
+        """A block allocation empties the average-price account at the allocation
+        price; the members' own fill events book the shares to the clients."""
+        d = event.details
+        sign = 1 if event.side == "BUY" else -1
+        held = self.positions[event.account_id]
+        held[event.symbol] = held.get(event.symbol, 0) - sign * d["filled_qty"]
+        self.cash[event.account_id] = self.cash.get(event.account_id, 0) + sign * d["filled_qty"] * d["price"]
 
     def apply_all(self, events: Iterable[OrderEvent]) -> "Ledger":
         for event in events:

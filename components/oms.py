@@ -28,6 +28,16 @@ E = SimpleNamespace(**EventType.__members__)
 K = SimpleNamespace(**ExecKind.__members__)
 
 _STATUS_OF_GET = STATUS_OF.get
+
+# Venue refusals that hold for the whole market (a halt, the LULD band, the
+# short-sale price test): rerouting cannot help, so the leaves are closed at
+# once with the order-level reason given here.
+MARKET_WIDE_REFUSALS = {
+    "HALTED": "SYMBOL_HALTED",
+    "LULD_PAUSE": "SYMBOL_HALTED",
+    "LULD_BAND": "LULD_BAND",
+    "SSR_PRICE": "SSR_PRICE",
+}
 _RECEIVED = EventType.ORDER_RECEIVED
 
 
@@ -81,6 +91,7 @@ class Oms:
         self.reroutes: dict[str, int] = {}
         self.refused_by: dict[str, set[str]] = {}  # order id -> venues that rejected a child
         self._refused_since_routing: set[str] = set()  # orders with leaves a venue refused
+        self._market_refusal: dict[str, str] = {}  # order id -> MARKET_WIDE_REFUSALS reason
         self.child_venue: dict[str, str] = {}
         self._applied_fills: set[tuple[str, str]] = set()  # (venue, exec_id)
 
@@ -246,6 +257,8 @@ class Oms:
         if kind is K.REJECTED:
             self.refused_by.setdefault(order.order_id, set()).add(report.venue)
             self._refused_since_routing.add(order.order_id)
+            if report.reason in MARKET_WIDE_REFUSALS:
+                self._market_refusal[order.order_id] = MARKET_WIDE_REFUSALS[report.reason]
             self._emit(
                 order,
                 E.CHILD_ORDER_REJECTED,
@@ -303,6 +316,15 @@ class Oms:
         requested = order_id in self._cancel_requested
         # At the close nothing is rerouted: the session is over for every venue.
         refused = order_id in self._refused_since_routing and report.reason != "END_OF_DAY"
+        market_refusal = self._market_refusal.pop(order_id, "") if refused else ""
+        if market_refusal and not requested:
+            self._refused_since_routing.discard(order_id)
+            if order.filled_qty == 0:
+                self._emit(order, E.ORDER_REJECTED, actor=f"venue:{report.venue}", details={"reason": market_refusal})
+                return ""
+            self._emit(order, E.ORDER_CANCELED, actor=f"venue:{report.venue}",
+                       details={"reason": market_refusal, "leaves_qty": order.leaves_qty})
+            return "post_trade"
         if refused and not requested and self.reroutes.get(order_id, 0) < 2:
             self.reroutes[order_id] = self.reroutes.get(order_id, 0) + 1
             return "reroute"
@@ -333,3 +355,32 @@ class Oms:
     def open_orders(self) -> list[Order]:
         """Orders not yet terminal, in creation order."""
         return [o for o in self.orders.values() if not is_terminal(o)]
+
+    # -- blocks (see components.block_desk) ---------------------------------
+    def open_block_parent(self, spec: OrderSpec, decisions: tuple[PolicyDecision, ...]) -> Order:
+        """A block parent: created, validated and approved on its members' approvals."""
+        order = self.create(spec, self._clock.now_ns(), actor="block_desk")
+        self._emit(order, E.ORDER_VALIDATED, actor="block_desk")
+        self._emit(order, E.ORDER_RISK_APPROVED, actor="risk", decisions=decisions)
+        return order
+
+    def record_block_routed(self, order_id: str, block_id: str) -> None:
+        """A member goes to market inside its block (no children of its own)."""
+        self._emit(self.get(order_id), E.ORDER_ROUTED, actor="router", details={"block_id": block_id, "children": []})
+
+    def record_block_fill(self, order_id: str, qty: int, price: int, block_id: str) -> None:
+        """A member's share of its block, at the allocation price (no venue fee: the firm bears it)."""
+        order = self.get(order_id)
+        done = order.filled_qty + qty == order.spec.quantity
+        check_transition(order, S.FILLED if done else S.PARTIALLY_FILLED)  # before touching the aggregate
+        order.filled_qty += qty
+        order.filled_notional += qty * price
+        self._emit(order, E.ORDER_FILLED if done else E.ORDER_PARTIALLY_FILLED, actor="block_desk", details={
+            "child_id": "", "exec_id": f"{block_id}/{order_id}", "venue": "", "last_qty": qty, "last_px": price,
+            "fee": 0, "liquidity": "", "cum_qty": order.filled_qty, "block_id": block_id})  # fmt: skip
+
+    def close_block_member(self, order_id: str, expired: bool, reason: str) -> None:
+        """A member its block left short (or gave nothing): CANCELED, or EXPIRED at the close."""
+        order = self.get(order_id)
+        self._emit(order, E.ORDER_EXPIRED if expired else E.ORDER_CANCELED, actor="block_desk",
+                   details={"reason": reason, "leaves_qty": order.leaves_qty})  # fmt: skip

@@ -5,6 +5,10 @@ that handles it (``SERVICE_OF``) and a handler that returns the follow-up
 messages. The runtime decides how messages travel: the twin delays each hop and
 queues it at its simulated service; the live runtime dispatches in process or
 over NATS. Nothing here knows which one it is in.
+
+Blocks (``SubmitBlock``) go through the same handlers: members are validated
+and risk-checked one by one, the block parent is routed like an order, and
+post-trade allocates it (see ``components.block_desk`` for the design).
 """
 
 from __future__ import annotations
@@ -12,17 +16,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from .block_desk import BLOCK_ACCOUNT, BlockDesk
+from .blocks import POLICIES, BlockFill, order_quantities
 from .domain.commands import (
     CancelOrder,
     CheckRisk,
     ExpireDay,
     ProcessPostTrade,
     RouteOrder,
+    SubmitBlock,
     SubmitOrder,
     ValidateOrder,
 )
-from .domain.events import EventType, OrderEvent
-from .domain.orders import Order, OrderStatus
+from .domain.events import EventType, OrderEvent, Outcome, PolicyDecision
+from .domain.orders import Order, OrderSpec, OrderStatus
 from .domain.venues import ExecutionReport
 from .ledger import Ledger
 from .oms import Oms
@@ -34,6 +41,7 @@ from .routing import SmartOrderRouter
 
 SERVICE_OF: dict[type, str] = {
     SubmitOrder: "gateway",
+    SubmitBlock: "gateway",
     ValidateOrder: "oms",
     CheckRisk: "risk",
     RouteOrder: "router",
@@ -50,6 +58,11 @@ _FILLS = frozenset({EventType.ORDER_FILLED, EventType.ORDER_PARTIALLY_FILLED})
 # Enum members bound once: Enum class attribute access is slow on Python 3.11.
 _VALIDATED = OrderStatus.VALIDATED
 _ROUTABLE = (OrderStatus.RISK_APPROVED, OrderStatus.ROUTED, OrderStatus.PARTIALLY_FILLED)
+_APPROVED = OrderStatus.RISK_APPROVED
+_EXPIRED = OrderStatus.EXPIRED
+_DONE_WITH_FILLS = (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.EXPIRED)
+_ENDS_UNFILLED = frozenset({EventType.ORDER_REJECTED, EventType.ORDER_CANCELED, EventType.ORDER_EXPIRED})
+_POLICY_NAMES = frozenset(name for name, _ in POLICIES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +88,14 @@ class Platform:
     account_known: Callable[[str], bool]
     refused: list[RefusedRequest] = field(default_factory=list)
     replays: int = 0
+    desk: BlockDesk = field(default_factory=BlockDesk)
 
     def __post_init__(self) -> None:
         self.oms.subscribe(self._on_event)
+        self._unfilled_parents: list[str] = []  # block parents that ended with no fill
         self._handlers = {
             SubmitOrder: self.submit,
+            SubmitBlock: self.submit_block,
             ValidateOrder: self.validate,
             CheckRisk: self.check_risk,
             RouteOrder: self.route,
@@ -91,7 +107,10 @@ class Platform:
 
     def handle(self, message: object) -> list[object]:
         """Run the handler for ``message``; return the messages it gives rise to."""
-        return self._handlers[type(message)](message)
+        out = self._handlers[type(message)](message)
+        if self._unfilled_parents:
+            self._close_unfilled_blocks()
+        return out
 
     # -- handlers -------------------------------------------------------------
     def submit(self, msg: SubmitOrder) -> list[object]:
@@ -111,8 +130,28 @@ class Platform:
             return []
         return [ValidateOrder(accepted.order.order_id)]
 
+    def submit_block(self, msg: SubmitBlock) -> list[object]:
+        """One client order per statement line, each on the normal path; the block forms when all are decided."""
+        if msg.policy not in _POLICY_NAMES:
+            self.refused.append(RefusedRequest(msg.submitted_ns, 422, ("policy",),
+                                               f"unknown allocation policy {msg.policy!r}"))  # fmt: skip
+            return []
+        out: list[object] = []
+        for i, (account_id, quantity) in enumerate(msg.lines, 1):
+            body = {"account_id": account_id, "symbol": msg.symbol, "side": msg.side, "quantity": quantity,
+                    "order_type": msg.order_type, "time_in_force": msg.time_in_force,
+                    "advisor_id": msg.advisor_id, "client_order_id": f"{msg.block_ref}-{i}"}  # fmt: skip
+            if msg.limit_price is not None:
+                body["limit_price"] = msg.limit_price
+            out += self.submit(SubmitOrder(body, msg.submitted_ns))
+        if out:
+            self.desk.open(msg.block_ref, msg.advisor_id, msg.policy, [m.order_id for m in out])
+        return out
+
     def validate(self, msg: ValidateOrder) -> list[object]:
-        return [CheckRisk(msg.order_id)] if self.oms.validate(msg.order_id, self.account_known) else []
+        if self.oms.validate(msg.order_id, self.account_known):
+            return [CheckRisk(msg.order_id)]
+        return self._form_block(msg.order_id) if self.desk.is_member(msg.order_id) else []
 
     def check_risk(self, msg: CheckRisk) -> list[object]:
         order = self.oms.get(msg.order_id)
@@ -120,6 +159,8 @@ class Platform:
             return []
         decision = self.risk.check(order.order_id, order.spec, self.clock.now_ns())
         approved = self.oms.record_risk(order.order_id, decision.approved, decision.decisions)
+        if self.desk.is_member(order.order_id):
+            return self._form_block(order.order_id)  # a member is never routed by itself
         return [RouteOrder(order.order_id)] if approved else []
 
     def route(self, msg: RouteOrder) -> list[object]:
@@ -131,7 +172,11 @@ class Platform:
             if self.oms.close_unroutable(order.order_id, plan.reason):
                 return [ProcessPostTrade(order.order_id)]
             return []
+        first_routing = order.status is _APPROVED
         self.oms.record_routed(order.order_id, plan.children, reason="REROUTE" if msg.exclude else "")
+        if first_routing and self.desk.is_parent(order.order_id):
+            for member in self.desk.members(order.order_id):
+                self.oms.record_block_routed(member.order_id, order.order_id)
         for child in plan.children:
             self.venues.send(child)
         return []
@@ -155,8 +200,61 @@ class Platform:
         return []
 
     def process_post_trade(self, msg: ProcessPostTrade) -> list[object]:
-        self.post_trade.process(msg.order_id)
+        if self.desk.is_parent(msg.order_id):
+            self._allocate_block(msg.order_id)
+        else:
+            self.post_trade.process(msg.order_id)
         return []
+
+    # -- blocks -------------------------------------------------------------------
+    def _form_block(self, member_id: str) -> list[object]:
+        """When the member's block has every member decided: fix its statement, open and route the parent."""
+        pending = self.desk.ready(member_id, self.oms.orders)
+        if pending is None:
+            return []
+        approved = [self.oms.orders[m] for m in pending.members if self.oms.orders[m].status is _APPROVED]
+        if not approved:
+            return []
+        first = approved[0].spec
+        spec = OrderSpec(BLOCK_ACCOUNT, first.symbol, first.side, sum(o.spec.quantity for o in approved),
+                         first.order_type, first.limit_price, first.time_in_force, first.advisor_id,
+                         pending.block_ref)  # fmt: skip
+        decision = PolicyDecision("block_members_approved", "1.0", Outcome.PASS,
+                                  params=(("members", tuple(o.order_id for o in approved)),))  # fmt: skip
+        parent = self.oms.open_block_parent(spec, (decision,))
+        self.desk.form(parent.order_id, pending, approved, self.clock.now_ns())
+        return [RouteOrder(parent.order_id)]
+
+    def _allocate_block(self, parent_id: str) -> None:
+        """Allocate a done parent; fill, close and settle its members at the allocation price."""
+        parent = self.oms.get(parent_id)
+        if parent.status not in _DONE_WITH_FILLS or parent.filled_qty == 0:
+            return  # not done, or already allocated (at-least-once delivery)
+        expired = parent.status is _EXPIRED
+        result = self.desk.allocate(parent_id)
+        self.post_trade.process(parent_id, allocation=result.to_details(), confirmation="STREET")
+        for order_id, qty in order_quantities(self.desk.state.blocks[parent_id], result):
+            order = self.oms.get(order_id)
+            if qty:
+                self.oms.record_block_fill(order_id, qty, result.price, parent_id)
+            if order.filled_qty < order.spec.quantity:
+                reason = "END_OF_DAY" if expired else ("ALLOCATED_ZERO" if qty == 0 else "BLOCK_PARTIALLY_FILLED")
+                self.oms.close_block_member(order_id, expired, reason)
+            if qty:
+                self.post_trade.process(order_id, allocation={
+                    "policy": result.policy, "policy_version": result.policy_version, "block_id": parent_id,
+                    "allocations": [{"account_id": order.spec.account_id, "quantity": qty}],
+                    "avg_price": result.price})  # fmt: skip
+
+    def _close_unfilled_blocks(self) -> None:
+        """A parent that ended with no fill leaves its members nothing: close them with the reason."""
+        while self._unfilled_parents:
+            parent = self.oms.get(self._unfilled_parents.pop(0))
+            expired = parent.status is _EXPIRED
+            for member in self.desk.members(parent.order_id):
+                if self.oms.get(member.order_id).status in _ROUTABLE:
+                    self.oms.close_block_member(member.order_id, expired, "END_OF_DAY" if expired else
+                                                f"BLOCK_{parent.status.value}")  # fmt: skip
 
     def expire_day(self, msg: ExpireDay) -> list[object]:
         """Orders that never reached a venue expire now; venues expire the rest."""
@@ -168,6 +266,19 @@ class Platform:
     # -- listeners --------------------------------------------------------------
     def _on_event(self, event: OrderEvent, order: Order) -> None:
         kind = event.event_type
+        if self.desk.is_parent(order.order_id):
+            # The parent trades for the firm's average-price account: no client risk to book.
+            if kind in _FILLS:
+                d = event.details
+                self.desk.on_fill(order.order_id, BlockFill(
+                    d["exec_id"] or f"{d['child_id']}#{event.stream_seq}", d["last_qty"], d["last_px"],
+                    event.timestamp_utc, d["venue"], d["fee"]))  # fmt: skip
+                self.ledger.apply(event)
+            elif kind in _ENDS_UNFILLED and order.filled_qty == 0:
+                self._unfilled_parents.append(order.order_id)
+            elif kind is EventType.ORDER_ALLOCATED:
+                self.ledger.apply(event)
+            return
         if kind in _FILLS:
             d = event.details
             self.risk.on_fill(order.order_id, order.spec.account_id, order.spec.symbol, order.spec.side,

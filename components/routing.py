@@ -6,16 +6,21 @@ by name so ties never depend on dict order. It takes displayed liquidity venue
 by venue and splits the order when one venue cannot fill it. What displayed
 size cannot cover goes to the best-ranked venue: a DAY limit rests there (the
 venue with the best maker rebate among equally priced ones), a marketable
-remainder sweeps deeper. A venue marked DOWN is never chosen.
+remainder sweeps deeper. A venue marked DOWN is never chosen, and neither is
+one whose quote is older than ``max_quote_age_ns`` (its market data stopped
+updating, so its displayed price cannot be trusted) when a clock is given.
+Given the accounts' positions, a sell of more than the account holds goes out
+marked short, so venues can apply the short-sale restriction.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from .domain.orders import Order, OrderType, Side, TimeInForce
 from .domain.venues import ChildOrder, FeeSchedule, VenueStatus
-from .ports import IdSource, MarketData
+from .ports import Clock, IdSource, MarketData
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +39,16 @@ _IOC = TimeInForce.IOC
 
 
 class SmartOrderRouter:
-    def __init__(self, fees: dict[str, FeeSchedule], market_data: MarketData, ids: IdSource):
+    def __init__(self, fees: dict[str, FeeSchedule], market_data: MarketData, ids: IdSource,
+                 clock: Clock | None = None, max_quote_age_ns: int | None = None,
+                 position: Callable[[str, str], int] | None = None):
         self._fees = dict(sorted(fees.items()))
         self._md = market_data
         self._ids = ids
+        # Staleness is only judged with both a clock and a threshold.
+        self._clock = clock if max_quote_age_ns is not None else None
+        self._max_quote_age_ns = max_quote_age_ns or 0
+        self._position = position  # (account id, symbol) -> shares held
 
     @property
     def venues(self) -> tuple[str, ...]:
@@ -53,8 +64,15 @@ class SmartOrderRouter:
         buy = spec.side is _BUY
         limit = spec.limit_price
         ranked: list[tuple[int, int, str, int]] = []  # (cost, -size, venue, price)
+        quotes = {v: self._md.quote(v, spec.symbol) for v in up}
+        if self._clock is not None:
+            oldest = self._clock.now_ns() - self._max_quote_age_ns
+            fresh = [v for v in up if quotes[v] is None or quotes[v].timestamp_ns >= oldest]
+            if not fresh:
+                return RoutingPlan((), "NO_FRESH_QUOTE")
+            up = fresh  # a stale venue is neither taken nor rested at
         for venue in up:
-            quote = self._md.quote(venue, spec.symbol)
+            quote = quotes[venue]
             if quote is None:
                 continue
             price, size = (quote.ask, quote.ask_size) if buy else (quote.bid, quote.bid_size)
@@ -82,6 +100,8 @@ class SmartOrderRouter:
         tif = spec.time_in_force
         if spec.order_type is _MARKET:
             tif = _IOC
+        short = (not buy and self._position is not None
+                 and order.leaves_qty > self._position(spec.account_id, spec.symbol))
         children = tuple(
             ChildOrder(
                 child_id=self._ids.next_id("CH"),
@@ -93,6 +113,7 @@ class SmartOrderRouter:
                 order_type=spec.order_type,
                 limit_price=limit,
                 time_in_force=tif,
+                short=short,
             )
             for venue, qty in slices.items()
         )

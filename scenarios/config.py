@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from components.domain.money import CENT, to_units
 
 from .config_agents import Agents, Fundamental, MarketMakerAgents, MomentumAgents, NoiseAgents, ValueAgents
+from .config_post_trade import Blocks, Settlement
 from .schema import DOCUMENT, MONEY, NonEmpty, Pattern, Range, ScenarioError, Unique, build
 
 __all__ = [
@@ -35,23 +36,29 @@ __all__ = [
     "BUILTIN_SCENARIOS",
     "NEW_YORK",
     "Agents",
+    "Blocks",
     "Fundamental",
     "MarketMakerAgents",
     "MomentumAgents",
     "NoiseAgents",
     "ValueAgents",
     "Liquidity",
+    "MarketRules",
     "Network",
     "OrderFlow",
     "PopulationConfig",
     "Risk",
+    "Routing",
     "Scenario",
+    "Settlement",
     "ScenarioError",
     "ServiceLatency",
     "Services",
     "Session",
     "SymbolConfig",
+    "TradingHalt",
     "Venue",
+    "VenueStress",
     "builtin_scenario_path",
     "load_scenario",
     "parse_scenario",
@@ -138,6 +145,34 @@ class SymbolConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class VenueStress:
+    """One stress behaviour of a venue (``venues_sim.stress``), scheduled or random.
+
+    Give ``at`` (+ ``duration_s``) for one scheduled window, or
+    ``rate_per_hour`` (+ ``duration_s`` as the mean) for Poisson-random windows
+    over the session drawn from the seeded stream ``stress:<venue>:<index>``.
+    """
+
+    kind: Annotated[str, Pattern(r"DOWN|SLOW|STALE_BOOK|REJECT_STORM|SUBMIT_ONLY_DOWN",
+                                 "one of DOWN, SLOW, STALE_BOOK, REJECT_STORM, SUBMIT_ONLY_DOWN")]
+    """What happens to the venue (required)."""
+    at: time | None = None
+    """Start of a scheduled window, "HH:MM" New York time. Default none."""
+    duration_s: Annotated[float, Range(gt=0.0, le=86_400.0)] = 60.0
+    """Length of the scheduled window, or mean length of random ones, seconds. Default 60."""
+    rate_per_hour: Annotated[float, Range(ge=0.0, le=3_600.0)] = 0.0
+    """Random windows per hour (Poisson arrivals) instead of ``at``. Default 0 (none)."""
+    extra_ms: Millis = 50.0
+    """SLOW only: extra one-way latency on the venue links, ms. Default 50."""
+    fraction: Fraction = 0.5
+    """REJECT_STORM only: share of our new orders rejected (VENUE_THROTTLED). Default 0.5."""
+
+    def _problems(self) -> Iterator[tuple[str, str]]:
+        if (self.at is None) == (self.rate_per_hour == 0):
+            yield "at", "give exactly one of at (a scheduled window) or rate_per_hour > 0 (random windows)"
+
+
+@dataclass(frozen=True, slots=True)
 class Venue:
     """A simulated exchange and what it costs to reach and to trade on it."""
 
@@ -149,6 +184,8 @@ class Venue:
     """Charged per share when we take liquidity; negative is an inverted-venue rebate. Default $0.0030."""
     latency_ms: Millis = 0.5
     """One-way network latency from our router to the venue, ms. Default 0.5."""
+    stress: tuple[VenueStress, ...] = ()
+    """Stress behaviours (outages, slowness, stale book, reject storms). Default none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +310,40 @@ class Network:
 
 
 @dataclass(frozen=True, slots=True)
+class TradingHalt:
+    """A scheduled halt of one symbol on every venue (``venues_sim.rules.TradingHalt``)."""
+
+    symbol: Annotated[str, _SYMBOL]
+    """Halted symbol (required; a scenario symbol)."""
+    at: time
+    """Start of the halt, "HH:MM" New York time (required)."""
+    duration_s: Annotated[float, Range(gt=0.0, le=86_400.0)] = 300.0
+    """Length of the halt, seconds. Default 300."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarketRules:
+    """Market-wide rules every venue enforces (``venues_sim.rules``). Default: none."""
+
+    halts: tuple[TradingHalt, ...] = ()
+    """Scheduled trading halts; new orders are refused (HALTED), resting ones kept. Default none."""
+    luld_band_bps: Bps = 0
+    """Limit-up/limit-down band around each symbol's reference price, bps; 0 = off. Default 0."""
+    luld_pause_s: Annotated[float, Range(gt=0.0, le=3_600.0)] = 300.0
+    """Trading pause after a trade at a band edge, seconds. Default 300."""
+    ssr_symbols: tuple[Annotated[str, _SYMBOL], ...] = ()
+    """Symbols under the short-sale restriction (no short sale at or below the national best bid). Default none."""
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """Smart order router settings."""
+
+    max_quote_age_ms: Annotated[float, Range(gt=0.0, le=3_600_000.0)] = 1_000.0
+    """A venue whose quote is older than this is not routed to (stale market data). Default 1000."""
+
+
+@dataclass(frozen=True, slots=True)
 class Liquidity:
     """The market participants that make the simulated books tradable."""
 
@@ -330,16 +401,30 @@ class Scenario:
     """Service time distributions per service."""
     network: Network = field(default_factory=Network)
     """Internal hop latency."""
+    routing: Routing = field(default_factory=Routing)
+    """Smart order router settings (quote staleness)."""
+    market_rules: MarketRules = field(default_factory=MarketRules)
+    """Halts, LULD bands, short-sale restriction. Default none."""
     liquidity: Liquidity = field(default_factory=Liquidity)
     """Market makers and noise traders (unused when ``agents`` is given)."""
     agents: Agents | None = None
     """ABIDES-style agent populations (value, momentum, noise, adaptive market makers). Default none."""
+    blocks: Blocks = field(default_factory=Blocks)
+    """Advisor block orders with pre-trade allocation statements. Default none."""
+    settlement: Settlement = field(default_factory=Settlement)
+    """Settlement fails, retries and buy-ins. Default: no fails."""
 
     def _problems(self) -> Iterator[tuple[str, str]]:
         known = {s.symbol for s in self.symbols}
         for i, symbol in enumerate(self.risk.restricted):
             if symbol not in known:
                 yield f"risk.restricted[{i}]", f"unknown symbol {symbol!r} (scenario symbols: {', '.join(sorted(known))})"
+        rules = self.market_rules
+        named = [(f"market_rules.halts[{i}].symbol", h.symbol) for i, h in enumerate(rules.halts)]
+        named += [(f"market_rules.ssr_symbols[{i}]", s) for i, s in enumerate(rules.ssr_symbols)]
+        for path, symbol in named:
+            if symbol not in known:
+                yield path, f"unknown symbol {symbol!r} (scenario symbols: {', '.join(sorted(known))})"
 
     @property
     def session_open_ns(self) -> int:
@@ -381,7 +466,7 @@ class Scenario:
 
 # --------------------------------------------------------------------------- loading
 
-BUILTIN_SCENARIOS = ("trading_day", "smoke", "rmsc_like")
+BUILTIN_SCENARIOS = ("trading_day", "smoke", "rmsc_like", "blocks_day")
 """Scenario files shipped as package data in ``scenarios/``."""
 
 

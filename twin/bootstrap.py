@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone
 
 import simpy
 
+from components.business_days import BusinessCalendar
+from components.clearing import InMemoryClearing, SeededFailModel
 from components.domain.venues import FeeSchedule
 from components.ledger import Ledger
 from components.memory import InMemoryEventLog, SeededStreams, SequentialIds
@@ -23,6 +26,7 @@ from components.oms import Oms
 from components.order_entry import OrderEntry
 from components.platform import SERVICE_OF, SERVICES, Platform
 from components.post_trade import PostTrade
+from components.settlement_rail import SettlementRail
 from components.reference.accounts import Account, AccountDirectory
 from components.reference.sanctions import default_sanctions_list, sdn_individual_names
 from components.risk.engine import RiskEngine
@@ -30,7 +34,8 @@ from components.risk.policies import RiskLimits
 from components.routing import SmartOrderRouter
 from scenarios.agents import AgentPopulation, build_agents
 from scenarios.arrivals import OrderIntent, order_intents
-from scenarios.config import Scenario
+from scenarios.block_flow import BlockIntent, block_intents
+from scenarios.config import NEW_YORK, Scenario
 from scenarios.population import Population, build_population
 from venues_sim.fees import MakerTakerFees
 from venues_sim.liquidity import FairValue, MarketMaker, NoiseTrader
@@ -38,12 +43,16 @@ from venues_sim.venue import SimVenue
 
 from .clock import SimClock
 from .market_recorder import MarketRecorder
+from .market_rules import install_market_rules
 from .services import Network, build_service
 from .venue_adapters import SimMarketData, SimVenueGateway
+from .venue_stress import StressWindow, schedule_venue_stress
 
 PRE_OPEN_NS = 60 * 1_000_000_000
 """Simulation starts this long before the open so market makers have quoted."""
 MINUTES_PER_DAY = 390
+SETTLEMENT_RUN = time(9, 0)
+"""Settlement runs at 09:00 New York on each business day (as ``Session.settlement_ns``)."""
 
 
 @dataclass
@@ -69,6 +78,8 @@ class TwinWorld:
     noise: list[NoiseTrader] = field(default_factory=list)
     agents: AgentPopulation | None = None
     market_recorder: MarketRecorder | None = None
+    block_intents: list[BlockIntent] = field(default_factory=list)
+    stress: list[StressWindow] = field(default_factory=list)
 
     @property
     def opening_cash(self) -> dict[str, int]:
@@ -88,6 +99,35 @@ def risk_limits(scenario: Scenario) -> RiskLimits:
         concentration_max_bps=r.concentration_max_bps,
         duplicate_window_ns=int(round(r.duplicate_window_s * 1e9)),
     )
+
+
+def settlement_rail(scenario: Scenario, streams: SeededStreams) -> SettlementRail | None:
+    """Clearing with seeded fails when the scenario asks for them; None keeps the plain T+N path."""
+    cfg = scenario.settlement
+    if cfg.fail_probability == 0:
+        return None
+    calendar = BusinessCalendar()
+    seed = int(streams.stream("settlement-fails").integers(0, 2**63 - 1))
+    clearing = InMemoryClearing(calendar.settlement_date_fn(scenario.session.settlement_days),
+                                calendar.next_business_day, SeededFailModel(cfg.fail_probability, seed),
+                                cfg.max_retries)  # fmt: skip
+    return SettlementRail(
+        clearing,
+        day_of=lambda ns: datetime.fromtimestamp(ns / 1e9, NEW_YORK).date(),
+        run_ns=lambda day: _ns_of(datetime.combine(day, SETTLEMENT_RUN, NEW_YORK)),
+    )
+
+
+def settlement_horizon_ns(scenario: Scenario) -> int:
+    """When the last settlement run can happen: the settlement date plus every retry."""
+    day = scenario.session.settlement_date()
+    if scenario.settlement.fail_probability:
+        day = BusinessCalendar().add_business_days(day, scenario.settlement.max_retries)
+    return _ns_of(datetime.combine(day, SETTLEMENT_RUN, NEW_YORK))
+
+
+def _ns_of(moment: datetime) -> int:
+    return (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1) * 1_000
 
 
 def build_twin(scenario: Scenario, seed: int) -> TwinWorld:
@@ -119,15 +159,18 @@ def build_twin(scenario: Scenario, seed: int) -> TwinWorld:
 
     oms = Oms(clock, ids, log)
     settlement_ns = session.settlement_ns()
+    risk = RiskEngine(risk_limits(scenario), accounts, market_data, sanctions, scenario.risk.restricted)
     platform = Platform(
         clock=clock,
         oms=oms,
         entry=OrderEntry(set(symbols).__contains__, accounts.entitled, oms.create),
-        risk=RiskEngine(risk_limits(scenario), accounts, market_data, sanctions, scenario.risk.restricted),
+        risk=risk,
         router=SmartOrderRouter({v.name: FeeSchedule(v.maker_rebate, v.taker_fee) for v in scenario.venues},
-                                market_data, ids),
+                                market_data, ids, clock,
+                                max_quote_age_ns=int(scenario.routing.max_quote_age_ms * 1_000_000),
+                                position=risk.position),
         venues=gateway,
-        post_trade=PostTrade(oms, clock, lambda _trade_ns: settlement_ns),
+        post_trade=PostTrade(oms, clock, lambda _trade_ns: settlement_ns, settlement_rail(scenario, streams)),
         ledger=Ledger({a.account_id: a.cash for a in population.accounts},
                       {a.account_id: dict(a.positions) for a in population.accounts}),
         account_known=lambda account_id: accounts.get(account_id) is not None,
@@ -145,6 +188,8 @@ def build_twin(scenario: Scenario, seed: int) -> TwinWorld:
         population=population, intents=order_intents(scenario, population, streams.stream("order-flow")),
         sanctioned_accounts=sanctioned,
     )
+    if scenario.blocks.count:  # its own stream, drawn only when blocks are on: other draws stay put
+        world.block_intents = block_intents(scenario, population, streams.stream("blocks"))
     if scenario.agents is None:
         _add_liquidity(world)
     else:
@@ -152,6 +197,8 @@ def build_twin(scenario: Scenario, seed: int) -> TwinWorld:
     primary = venues[scenario.venues[0].name]
     world.market_recorder = MarketRecorder(
         primary, symbols, tapes=world.agents.tapes if world.agents is not None else None)
+    world.stress = schedule_venue_stress(world)
+    install_market_rules(world)
     return world
 
 

@@ -65,7 +65,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMAND_MODULES: tuple[str, ...] = ("twin.cli_replay_log", "twin.cli_venue", "twin.cli_serve")
+COMMAND_MODULES: tuple[str, ...] = ("twin.cli_replay_log", "twin.cli_venue", "twin.cli_serve", "twin.cli_diff_live")
 """Modules (importable names) that add more subcommands via ``register(subparsers)``."""
 
 

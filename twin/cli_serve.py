@@ -1,16 +1,22 @@
-"""``twin serve``: the live stack (HTTP order API, in-process venues) under uvicorn.
+"""``twin serve``: the live stack (HTTP order API, FIX gateway, event log, bus) under uvicorn.
 
-    twin serve [--config live.toml] [--host 127.0.0.1] [--port 8080]
+    twin serve [--config live.toml] [--direct-venues] [--host 127.0.0.1] [--port 8080]
 
-Without ``--config`` the embedded defaults apply (the default scenario's
-market and limits, a small generated population) and a demo token is printed.
+Without ``--config`` the embedded defaults apply: the default scenario's
+market and limits, a small generated population, a demo token printed at
+start-up, events in a SQLite file in a new run folder, and each venue
+simulated in this process behind its own FIX acceptor on a free loopback
+port, reached through the FIX gateway like a real venue. ``--direct-venues``
+skips FIX (in-process venues, as before the gateway existed).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import ipaddress
 import logging
+import signal
 import sys
 
 
@@ -31,7 +37,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from components.live.http_api import create_app
 
     try:
-        live = build_live(load_live_config(args.config))
+        config = load_live_config(args.config)
+        if args.direct_venues:
+            config = dataclasses.replace(config, venue_link=dataclasses.replace(config.venue_link, mode="direct"))
+        live = build_live(config)
     except LiveConfigError as exc:
         print(f"invalid: {exc}", file=sys.stderr)
         return 2
@@ -40,22 +49,47 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         return 2
     if not _is_loopback(args.host):
         print(f"warning: serving on {args.host}, which is not a loopback address", file=sys.stderr)
-    # Our own lines (order accepted, refused, ...) go to stderr like uvicorn's, masked.
+    # Our own lines (order accepted, refused, venue down, ...) go to stderr like uvicorn's, masked.
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(live)
-    print(f"twin serve: order API on http://{args.host}:{args.port} "
-          f"({len(live.accounts)} accounts, symbols {', '.join(sorted(live.symbols))})", flush=True)
-    if live.demo_token:
-        mine = [a.account_id for a in live.accounts if a.advisor_id == live.demo_advisor]
-        print(f"demo token for {live.demo_advisor} (accounts {', '.join(mine)}): {live.demo_token}", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                access_log=not args.no_access_log)
+    app = create_app(live, on_started=lambda: _banner(live, args))
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, puts the handlers it found back and
+    # raises the signal again: ours turn it into a normal return, so the log and bus get closed.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _stop)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+                    access_log=not args.no_access_log)
+    except _Stopped:
+        pass
+    finally:
+        live.close()
     return 0
 
 
+class _Stopped(Exception):
+    """SIGINT or SIGTERM, re-raised by uvicorn after its graceful shutdown."""
+
+
+def _stop(signum, _frame) -> None:
+    raise _Stopped(signum)
+
+
+def _banner(live, args: argparse.Namespace) -> None:
+    """Printed once the venues are up (their ports are known only then)."""
+    print(f"twin serve: order API on http://{args.host}:{args.port} "
+          f"({len(live.accounts)} accounts, symbols {', '.join(sorted(live.symbols))})", flush=True)
+    for line in live.describe():
+        print(f"twin serve: {line}", flush=True)
+    if live.demo_token:
+        mine = [a.account_id for a in live.accounts if a.advisor_id == live.demo_advisor]
+        print(f"demo token for {live.demo_advisor} (accounts {', '.join(mine)}): {live.demo_token}", flush=True)
+
+
 def register(subparsers) -> None:
-    serve = subparsers.add_parser("serve", help="run the live stack: the HTTP order API on in-process venues")
+    serve = subparsers.add_parser("serve", help="run the live stack: the HTTP order API, FIX gateway and venues")
     serve.add_argument("--config", default=None, help="live.toml (default: embedded defaults, demo token)")
+    serve.add_argument("--direct-venues", action="store_true",
+                       help="in-process venues without FIX (same as [venue_link] mode = \"direct\")")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))

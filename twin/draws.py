@@ -58,9 +58,10 @@ class FifoLink:
     def __init__(self, draws: Draws):
         self._next = draws.next
         self._last_arrival = 0
+        self.extra_ns = 0  # added latency while the link is degraded (venues_sim.stress.Slow)
 
     def delay(self, now: int) -> int:
-        arrival = now + self._next()
+        arrival = now + self._next() + self.extra_ns
         if arrival < self._last_arrival:
             arrival = self._last_arrival
         self._last_arrival = arrival

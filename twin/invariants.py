@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
+from components.blocks import DETAILS_SCHEMA, verify
 from components.domain.events import EventType, OrderEvent
 from components.domain.lifecycle import is_terminal
 from components.domain.orders import Order
@@ -86,12 +87,33 @@ def no_lost_or_duplicated_events(ev: RunEvidence) -> Violation | None:
 
 
 def every_order_terminal(ev: RunEvidence) -> Violation | None:
-    last: dict[str, OrderEvent] = {e.order_id: e for e in ev.events if e.order_id}
+    """Every order terminal; a failed settlement counts only once a retry or a
+    buy-in settled it (it stays CONFIRMED meanwhile), and a buy-in must end in
+    a settlement flagged ``buy_in``."""
+    last: dict[str, OrderEvent] = {}
+    buy_in_pending: dict[str, OrderEvent] = {}
+    for e in ev.events:
+        if not e.order_id:
+            continue
+        last[e.order_id] = e
+        if e.event_type is EventType.BUY_IN_REQUIRED:
+            buy_in_pending[e.order_id] = e
+        elif e.event_type is EventType.ORDER_SETTLED and e.order_id in buy_in_pending:
+            if not e.detail("buy_in"):
+                return Violation("every_order_terminal", f"order {e.order_id} settled after a buy-in was "
+                                 "required, without the buy-in flag", e.event_id)
+            del buy_in_pending[e.order_id]
     for order in ev.orders.values():
         if not is_terminal(order):
             event = last.get(order.order_id)
-            return Violation("every_order_terminal", f"order {order.order_id} ended {order.status.value}",
+            why = ""
+            if event is not None and event.event_type is EventType.SETTLEMENT_FAILED:
+                why = " (its settlement failed and was never retried to a close)"
+            return Violation("every_order_terminal", f"order {order.order_id} ended {order.status.value}{why}",
                              event.event_id if event else "")
+    for order_id, event in buy_in_pending.items():
+        return Violation("every_order_terminal", f"order {order_id}: buy-in required but never settled",
+                         event.event_id)
     return None
 
 
@@ -125,6 +147,13 @@ def fills_consistent(ev: RunEvidence) -> Violation | None:
         if event.event_type not in FILL_EVENTS:
             continue
         d = event.details
+        if "block_id" in d:  # a block member's share, checked by block_allocations_sum_to_block_fills
+            cum[event.order_id] += d["last_qty"]
+            recorded_block = cum[event.order_id] == d["cum_qty"] <= event.quantity
+            if not recorded_block:
+                return Violation("fills_consistent", f"order {event.order_id}: cumulative quantity "
+                                 f"{cum[event.order_id]} vs reported {d['cum_qty']}", event.event_id)
+            continue
         report = at_venue.get(d["exec_id"])
         if report is None or (report.last_qty, report.last_px) != (d["last_qty"], d["last_px"]):
             return Violation("fills_consistent", f"fill {d['exec_id']} does not match the venue's report",
@@ -164,6 +193,54 @@ def books_equal_replay(ev: RunEvidence) -> Violation | None:
     return None
 
 
+def block_allocations_sum_to_block_fills(ev: RunEvidence) -> Violation | None:
+    """Every block allocation re-derives from its record, splits exactly the
+    parent's street fills, and each member received exactly its line at the
+    allocation price."""
+    name = "block_allocations_sum_to_block_fills"
+    street: dict[str, list[int]] = {}  # parent order id -> [qty, notional]
+    member_fills: dict[tuple[str, str], list[tuple[int, int]]] = {}  # (block id, account) -> [(qty, px)]
+    allocations: list[OrderEvent] = []
+    for event in ev.events:
+        kind = event.event_type
+        if kind in FILL_EVENTS:
+            d = event.details
+            block_id = d.get("block_id")
+            if block_id is None:
+                tally = street.setdefault(event.order_id, [0, 0])
+                tally[0] += d["last_qty"]
+                tally[1] += d["last_qty"] * d["last_px"]
+            else:
+                member_fills.setdefault((block_id, event.account_id), []).append((d["last_qty"], d["last_px"]))
+        elif kind is EventType.ORDER_ALLOCATED and event.details and event.details.get("schema") == DETAILS_SCHEMA:
+            allocations.append(event)
+    allocated_blocks = set()
+    for event in allocations:
+        d = event.details
+        block_id = event.order_id
+        allocated_blocks.add(block_id)
+        try:
+            reproduced = verify(d)
+        except Exception as exc:  # a record that cannot even be re-derived is the violation
+            return Violation(name, f"block {block_id}: allocation cannot be re-derived ({exc})", event.event_id)
+        if not reproduced:
+            return Violation(name, f"block {block_id}: re-deriving the allocation gives a different result",
+                             event.event_id)
+        lines = sum(line["quantity"] for line in d["allocations"])
+        qty, notional = street.get(block_id, [0, 0])
+        if not lines == d["filled_qty"] == qty or d["filled_notional"] != notional:
+            return Violation(name, f"block {block_id}: allocated {lines} of {d['filled_qty']} recorded, street "
+                             f"fills {qty} shares / {notional} notional vs {d['filled_notional']}", event.event_id)
+        for line in d["allocations"]:
+            got = member_fills.pop((block_id, line["account_id"]), [])
+            if sum(q for q, _ in got) != line["quantity"] or any(px != d["price"] for _, px in got):
+                return Violation(name, f"block {block_id}: account {line['account_id']} received {got}, "
+                                 f"allocated {line['quantity']} at {d['price']}", event.event_id)
+    for block_id, account in sorted(member_fills):
+        return Violation(name, f"account {account} was filled from block {block_id}, which has no allocation")
+    return None
+
+
 CHECKS: tuple[Callable[[RunEvidence], Violation | None], ...] = (
     no_lost_or_duplicated_events,
     every_order_terminal,
@@ -171,6 +248,7 @@ CHECKS: tuple[Callable[[RunEvidence], Violation | None], ...] = (
     no_sanctioned_party_traded,
     fills_consistent,
     books_equal_replay,
+    block_allocations_sum_to_block_fills,
 )
 
 

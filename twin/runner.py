@@ -20,14 +20,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Callable
 
-from components.domain.commands import CancelOrder, ExpireDay, SubmitOrder
+from components.domain.commands import CancelOrder, ExpireDay, SubmitBlock, SubmitOrder
 from components.domain.money import CENT
 from components.domain.orders import Side
 from scenarios.agents import AdaptiveMarketMaker
 from scenarios.arrivals import OrderIntent
+from scenarios.block_flow import BlockIntent
 from scenarios.config import Scenario
 
-from .bootstrap import TwinWorld, build_twin
+from .bootstrap import TwinWorld, build_twin, settlement_horizon_ns
 from .fingerprint import fingerprint
 from .invariants import InvariantResult, InvariantViolation, RunEvidence, check_all, first_violation
 
@@ -103,6 +104,16 @@ def _schedule_client_flow(world: TwinWorld) -> None:
 
     for intent in world.intents:
         clock.call_at(intent.submit_ns, lambda intent=intent: arrive(intent))
+
+    def arrive_block(block: BlockIntent) -> None:
+        limit = None
+        if block.order_type == "LIMIT":
+            limit = f"{Decimal(limit_price_for(block, world)) / 10_000:.2f}"  # type: ignore[arg-type]
+        network.send("advisor", SubmitBlock(block.advisor_id, block.symbol, block.side, block.lines, block.policy,
+                                            block.block_ref, clock.now_ns(), block.order_type, limit))  # fmt: skip
+
+    for block in world.block_intents:
+        clock.call_at(block.submit_ns, lambda block=block: arrive_block(block))
 
 
 def _schedule_liquidity(world: TwinWorld, close_ns: int) -> None:
@@ -196,7 +207,7 @@ def simulate(world: TwinWorld, progress: Progress | None = None, chunks: int = 2
     """Run the world from pre-open to after settlement; return simulated seconds."""
     session = world.scenario.session
     close_ns = session.close_ns()
-    end_ns = session.settlement_ns() + 3600 * NS
+    end_ns = settlement_horizon_ns(world.scenario) + 3600 * NS  # settlement retries run on later days
     _schedule_liquidity(world, close_ns)
     _schedule_agents(world, close_ns)
     if world.market_recorder is not None:

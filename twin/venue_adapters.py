@@ -4,6 +4,12 @@ The gateway carries child orders to the simulated venues and execution
 reports back, each way over its own latency stream per venue. It also keeps
 the venue-side truth (what was sent when, what the venues filled) that the
 invariant checker compares with the books.
+
+Like the live FIX gateway, a refused cancel changes nothing: a cancel
+rejected while the child may still be working (venue down, cancels
+unavailable) is kept in ``cancel_rejects`` and not passed to the OMS, which
+would otherwise take the REJECTED report for the end of the child. Refusals
+meaning the child is gone (``TOO_LATE``, ``UNKNOWN_ORDER``) pass as before.
 """
 
 from __future__ import annotations
@@ -14,11 +20,15 @@ from components.domain.venues import ChildOrder, ExecKind, ExecutionReport, Quot
 from components.memory import SeededStreams
 from components.ports import EventLog
 
+from venues_sim.venue import TOO_LATE, UNKNOWN_ORDER
+
 from .clock import SimClock, Timer
 from .draws import FifoLink, hop_ms
 
 _FILL = ExecKind.FILL
 _UP = VenueStatus.UP
+_REJECTED = ExecKind.REJECTED
+_CHILD_GONE = (TOO_LATE, UNKNOWN_ORDER)
 
 
 class SimVenueGateway:
@@ -35,6 +45,13 @@ class SimVenueGateway:
         self._sink: Callable[[ExecutionReport], None] = lambda report: None
         self.child_sends: list[tuple[int, ChildOrder]] = []
         self.venue_fills: list[ExecutionReport] = []
+        self.cancel_rejects: list[ExecutionReport] = []
+        self._cancelling: str | None = None  # child whose cancel the venue is handling now
+
+    def set_extra_latency(self, venue: str, extra_ns: int) -> None:
+        """Degrade (or restore, with 0) both links of ``venue``; order on each link is kept."""
+        self._out[venue].extra_ns = extra_ns
+        self._back[venue].extra_ns = extra_ns
 
     def attach(self, venue) -> None:
         self.venues[venue.name] = venue
@@ -53,12 +70,24 @@ class SimVenueGateway:
 
     def cancel(self, venue: str, child_id: str) -> None:
         target = self.venues[venue]
-        self._clock.call_later(self._out[venue].delay(self._env.now), lambda: target.cancel(child_id, self._clock.now_ns()))
+
+        def at_venue() -> None:
+            self._cancelling = child_id
+            try:
+                target.cancel(child_id, self._clock.now_ns())
+            finally:
+                self._cancelling = None
+
+        self._clock.call_later(self._out[venue].delay(self._env.now), at_venue)
 
     def receive(self, report: ExecutionReport) -> None:
         """Called by a venue, at venue time, for each report on our orders."""
         if report.kind is _FILL:
             self.venue_fills.append(report)
+        elif (report.kind is _REJECTED and report.child_id == self._cancelling
+              and report.reason not in _CHILD_GONE):
+            self.cancel_rejects.append(report)  # the child is still working: nothing changed
+            return
         self._clock.schedule(self._back[report.venue].delay(self._env.now), self._report_arrives, report)
 
     def _report_arrives(self, timer: Timer) -> None:

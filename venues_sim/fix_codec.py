@@ -4,7 +4,9 @@ Owns the translation rules of the FIX front (``venues_sim.fix_acceptor``):
 incoming order messages arrive as ``{tag: text}`` and become a ``ChildOrder``
 or a reason code; outgoing messages are built as ``(msg_type, [(tag, text)])``
 for the acceptor to put on the wire. Keeping this free of quickfix makes the
-rules unit-testable and the acceptor a thin shell.
+rules unit-testable and the acceptor a thin shell. The FIX vocabulary itself
+(tags, message types, enumerations, price and time text) lives in
+``components.fix.wire``, shared with the live gateway; it is re-exported here.
 
 Prices and fees cross the wire as decimals with four places and are converted
 exactly to integer units (``components.domain.money``); a price finer than
@@ -15,35 +17,66 @@ exactly to integer units (``components.domain.money``); a price finer than
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
-from components.domain.money import PRICE_SCALE, format_price, to_units
-from components.domain.orders import OrderType, Side, TimeInForce
+from components.domain.money import PRICE_SCALE, to_units
+from components.domain.orders import OrderType, Side
 from components.domain.venues import ChildOrder
+from components.fix.wire import (  # noqa: F401 - re-exported: the front's users read them from here
+    AVG_PX,
+    BUSINESS_MESSAGE_REJECT,
+    BUSINESS_REJECT_REASON,
+    CL_ORD_ID,
+    COMM_TYPE,
+    COMMISSION,
+    CUM_QTY,
+    CXL_REJ_REASON,
+    CXL_REJ_RESPONSE_TO,
+    EXEC_CANCELED,
+    EXEC_ID,
+    EXEC_NEW,
+    EXEC_REJECTED,
+    EXEC_REPLACED,
+    EXEC_TRADE,
+    EXEC_TYPE,
+    EXECUTION_REPORT,
+    LAST_LIQUIDITY_IND,
+    LAST_PX,
+    LAST_QTY,
+    LEAVES_QTY,
+    MSG_TYPE,
+    NEW_ORDER_SINGLE,
+    ORD_REJ_REASON,
+    ORD_STATUS,
+    ORD_TYPE,
+    ORDER_CANCEL_REJECT,
+    ORDER_CANCEL_REPLACE_REQUEST,
+    ORDER_CANCEL_REQUEST,
+    ORDER_ID,
+    ORDER_QTY,
+    ORIG_CL_ORD_ID,
+    PRICE,
+    REF_MSG_TYPE,
+    REF_SEQ_NUM,
+    SIDE,
+    STATUS_CANCELED,
+    STATUS_FILLED,
+    STATUS_NEW,
+    STATUS_PARTIAL,
+    STATUS_REJECTED,
+    SYMBOL,
+    TEXT,
+    TIME_IN_FORCE,
+    TRANSACT_TIME,
+    price_text,
+    transact_time,
+)
+from components.fix.wire import ORD_TYPES as _ORD_TYPES
+from components.fix.wire import SIDE_CODES as _SIDE_CODES
+from components.fix.wire import SIDES as _SIDES
+from components.fix.wire import TIFS as _TIFS
 
 from . import venue as v
-
-# Tags used by the front (FIX 4.4 numbers).
-AVG_PX, CL_ORD_ID, COMMISSION, COMM_TYPE, CUM_QTY = 6, 11, 12, 13, 14
-EXEC_ID, LAST_PX, LAST_QTY, MSG_TYPE, ORDER_ID, ORDER_QTY = 17, 31, 32, 35, 37, 38
-ORD_STATUS, ORD_TYPE, ORIG_CL_ORD_ID, PRICE, REF_SEQ_NUM = 39, 40, 41, 44, 45
-SIDE, SYMBOL, TEXT, TIME_IN_FORCE, TRANSACT_TIME = 54, 55, 58, 59, 60
-CXL_REJ_REASON, ORD_REJ_REASON, EXEC_TYPE, LEAVES_QTY = 102, 103, 150, 151
-REF_MSG_TYPE, BUSINESS_REJECT_REASON, CXL_REJ_RESPONSE_TO, LAST_LIQUIDITY_IND = 372, 380, 434, 851
-
-# Message types.
-EXECUTION_REPORT, ORDER_CANCEL_REJECT, BUSINESS_MESSAGE_REJECT = "8", "9", "j"
-NEW_ORDER_SINGLE, ORDER_CANCEL_REQUEST, ORDER_CANCEL_REPLACE_REQUEST = "D", "F", "G"
-
-# ExecType (150) and OrdStatus (39) values.
-EXEC_NEW, EXEC_CANCELED, EXEC_REPLACED, EXEC_REJECTED, EXEC_TRADE = "0", "4", "5", "8", "F"
-STATUS_NEW, STATUS_PARTIAL, STATUS_FILLED, STATUS_CANCELED, STATUS_REJECTED = "0", "1", "2", "4", "8"
-
-_SIDES = {"1": Side.BUY, "2": Side.SELL}
-_SIDE_CODES = {Side.BUY: "1", Side.SELL: "2"}
-_ORD_TYPES = {"1": OrderType.MARKET, "2": OrderType.LIMIT}
-_TIFS = {"0": TimeInForce.DAY, "3": TimeInForce.IOC}
 
 # OrdRejReason (103) for venue reason codes; anything else is 99 Other.
 _ORD_REJ = {v.UNKNOWN_SYMBOL: "1", v.VENUE_DOWN: "2", v.DUPLICATE_CHILD_ID: "6", v.UNKNOWN_ORDER: "5"}
@@ -89,23 +122,12 @@ def parse_qty(text: str) -> int:
     return int(dec)
 
 
-def price_text(units: int) -> str:
-    """Units to a wire price with four decimals, exactly."""
-    return format_price(units)
-
-
 def avg_px_text(notional: int, qty: int) -> str:
     """Average price of ``qty`` shares costing ``notional`` units, four decimals (0 if none)."""
     if qty == 0:
         return "0"
     avg = (Decimal(notional) / (qty * PRICE_SCALE)).quantize(_FOUR_PLACES, rounding=ROUND_HALF_EVEN)
     return f"{avg:.4f}"
-
-
-def transact_time(now_ns: int) -> str:
-    """UTC nanoseconds to a FIX UTCTimestamp with milliseconds."""
-    moment = datetime.fromtimestamp(now_ns // 1_000_000_000, tz=timezone.utc)
-    return f"{moment:%Y%m%d-%H:%M:%S}.{now_ns // 1_000_000 % 1000:03d}"
 
 
 # ---------------------------------------------------------------- inbound

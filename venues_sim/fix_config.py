@@ -7,79 +7,32 @@ filled in, the listening port is forced to the one asked for, and sessions
 are limited to loopback peers. The rendered file is written into the run
 folder so what QuickFIX actually loaded can be read afterwards.
 
-No quickfix import here: the data dictionary is found on disk, where the
-quickfix package installs it (``<prefix>/share/quickfix/FIX44.xml``).
+No quickfix import here. Reading and writing settings files and finding the
+data dictionary are ``components.fix.settings`` (shared with the live
+gateway's initiator); their names are re-exported here.
 """
 
 from __future__ import annotations
 
-import os
-import site
-import sys
-import sysconfig
 from importlib import resources
 from pathlib import Path
 from string import Template
 
-LOOPBACK = "127.0.0.1"
+from components.fix.settings import (  # noqa: F401 - re-exported for the front's users
+    Section,
+    data_dictionary,
+    format_settings,
+    leftover_placeholders,
+    parse_settings,
+    session_names,
+)
 
-Section = tuple[str, dict[str, str]]
+LOOPBACK = "127.0.0.1"
 
 
 def template_path() -> Path:
     """The acceptor settings template shipped as package data."""
     return Path(str(resources.files(__package__).joinpath("fix", "acceptor.cfg")))
-
-
-def data_dictionary(name: str = "FIX44.xml") -> Path:
-    """Path of a FIX data dictionary installed with quickfix.
-
-    ``QUICKFIX_DATA_DICTIONARY_DIR`` (if set) is tried first, then the
-    ``share/quickfix`` folder of this interpreter's prefix, its data path and
-    the user base. Raises FileNotFoundError listing where it looked.
-    """
-    dirs = []
-    if os.environ.get("QUICKFIX_DATA_DICTIONARY_DIR"):
-        dirs.append(Path(os.environ["QUICKFIX_DATA_DICTIONARY_DIR"]))
-    for base in (sys.prefix, sysconfig.get_path("data"), sys.base_prefix, site.getuserbase()):
-        dirs.append(Path(base) / "share" / "quickfix")
-    for folder in dirs:
-        candidate = folder / name
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(f"{name} not found; looked in: {', '.join(str(d) for d in dict.fromkeys(dirs))}")
-
-
-def parse_settings(text: str) -> list[Section]:
-    """A QuickFIX settings file as ``[(section name, {key: value})]`` in file order.
-
-    Comments (``#``) and blank lines are dropped; [SESSION] may repeat, which
-    is why this is not ``configparser``. Raises ValueError for a key outside
-    a section or a line without ``=``.
-    """
-    sections: list[Section] = []
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            sections.append((line[1:-1].strip(), {}))
-            continue
-        key, eq, value = line.partition("=")
-        if not eq or not sections:
-            raise ValueError(f"line {number}: expected [SECTION] or KEY=VALUE, got {raw!r}")
-        sections[-1][1][key.strip()] = value.strip()
-    return sections
-
-
-def format_settings(sections: list[Section]) -> str:
-    """Inverse of ``parse_settings`` (without the comments)."""
-    lines: list[str] = []
-    for name, values in sections:
-        lines.append(f"[{name}]")
-        lines.extend(f"{key}={value}" for key, value in values.items())
-        lines.append("")
-    return "\n".join(lines)
 
 
 def render_acceptor_settings(text: str, *, venue: str, port: int, run_dir: Path) -> list[Section]:
@@ -105,7 +58,7 @@ def render_acceptor_settings(text: str, *, venue: str, port: int, run_dir: Path)
             values["SocketAcceptPort"] = str(port)
     defaults["SocketAcceptPort"] = str(port)
     defaults.setdefault("AllowedRemoteAddresses", LOOPBACK)
-    leftover = [f"{key}={value}" for _, values in sections for key, value in values.items() if "${" in value]
+    leftover = leftover_placeholders(sections)
     if leftover:
         raise ValueError(f"unknown placeholders in settings: {', '.join(leftover)}")
     return sections
@@ -121,14 +74,3 @@ def write_acceptor_settings(run_dir: Path, *, venue: str, port: int, config: Pat
     out = run_dir / "acceptor.cfg"
     out.write_text(format_settings(sections), encoding="utf-8")
     return out
-
-
-def session_names(sections: list[Section]) -> list[str]:
-    """``BEGIN:SENDER->TARGET`` of each [SESSION], [DEFAULT] values filling the gaps."""
-    defaults = next((values for name, values in sections if name == "DEFAULT"), {})
-    names = []
-    for name, values in sections:
-        if name == "SESSION":
-            merged = {**defaults, **values}
-            names.append(f"{merged.get('BeginString')}:{merged.get('SenderCompID')}->{merged.get('TargetCompID')}")
-    return names

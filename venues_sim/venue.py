@@ -16,7 +16,7 @@ machine-readable reason, never an exception.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from components.domain.orders import OrderType, Side, TimeInForce
 from components.domain.venues import (
@@ -30,6 +30,10 @@ from components.domain.venues import (
 
 from .book import AddResult, Fill, OrderBook
 from .fees import FeeModel
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .rules import MarketRule
+    from .stress import VenueCondition
 
 # Reason codes on REJECTED / CANCELED reports.
 VENUE_DOWN = "VENUE_DOWN"
@@ -91,6 +95,8 @@ class SimVenue:
         self._agent_orders: dict[str, str] = {}  # resting participant order id -> symbol
         self._exec_seq = 0
         self._status = _UP
+        self._conditions: list[VenueCondition] = []  # active stress conditions (venues_sim.stress)
+        self._rules: list[MarketRule] = []  # market rules (venues_sim.rules)
 
     # ------------------------------------------------------------ properties
 
@@ -107,6 +113,44 @@ class SimVenue:
             for book in self._books.values():
                 book.version += 1  # what the book publishes changed (see OrderBook.version)
         self._status = status
+
+    @property
+    def conditions(self) -> tuple[VenueCondition, ...]:
+        """Stress conditions currently applied, in the order they began."""
+        return tuple(self._conditions)
+
+    def add_condition(self, condition: VenueCondition, now_ns: int) -> None:
+        """Put the venue under a stress condition until ``remove_condition``."""
+        condition.on_start(self, now_ns)
+        self._conditions.append(condition)
+        self._bump_versions()
+
+    def remove_condition(self, condition: VenueCondition, now_ns: int) -> None:
+        """End a condition (``ValueError`` if it is not applied)."""
+        self._conditions.remove(condition)
+        condition.on_end(self, now_ns)
+        self._bump_versions()
+
+    def add_rule(self, rule: MarketRule) -> None:
+        """Enforce a market rule (halts, LULD, SSR) from now on."""
+        self._rules.append(rule)
+
+    def _rule_refusal(self, symbol: str, side: Side, price: int | None, short: bool, now_ns: int) -> str:
+        for rule in self._rules:
+            reason = rule.refuse(symbol, side, price, short, now_ns)
+            if reason:
+                return reason
+        return ""
+
+    def _printed(self, symbol: str, fills: list[Fill], now_ns: int) -> None:
+        """Tell the rules about trade prints (LULD pauses on a move to its band)."""
+        for rule in self._rules:
+            for fill in fills:
+                rule.on_trade(symbol, fill.price, now_ns)
+
+    def _bump_versions(self) -> None:
+        for book in self._books.values():
+            book.version += 1  # what the book publishes may have changed
 
     @property
     def symbols(self) -> list[str]:
@@ -131,7 +175,10 @@ class SimVenue:
         if self._status is not _UP:
             return Quote(self.name, symbol, 0, 0, 0, 0, now_ns)
         bid, bid_size, ask, ask_size = book.top()
-        return Quote(self.name, symbol, bid, bid_size, ask, ask_size, now_ns)
+        quote = Quote(self.name, symbol, bid, bid_size, ask, ask_size, now_ns)
+        for condition in self._conditions:
+            quote = condition.published(quote)
+        return quote
 
     def leaves(self, child_id: str) -> int:
         """Resting quantity of one of our child orders (0 if not resting)."""
@@ -143,10 +190,14 @@ class SimVenue:
     def submit(self, child: ChildOrder, now_ns: int) -> None:
         """Accept one of our child orders: ACK, FILL reports, then CANCELED for
         an IOC or market remainder; or a single REJECTED report."""
-        reason = self._check_child(child)
+        reason = self._check_child(child) or self._condition_refusal(child, now_ns)
         if reason:
             self._report(_REJECTED, child.child_id, child.order_id, now_ns, reason=reason)
             return
+        self._accept(child, now_ns)
+
+    def _accept(self, child: ChildOrder, now_ns: int) -> None:
+        """ACK and match a child that passed every check."""
         self._children[child.child_id] = child
         qty = child.quantity
         is_market = child.order_type is _MARKET
@@ -170,6 +221,8 @@ class SimVenue:
                 fee=self.fees.fee(_TAKER, fill.quantity),
             )
             self._after_fill(fill, now_ns)
+        if self._rules and result.fills:
+            self._printed(child.symbol, result.fills, now_ns)
         if result.canceled_qty:
             self._report(
                 _CANCELED,
@@ -203,17 +256,36 @@ class SimVenue:
             return INVALID_ORDER
         return ""
 
+    def _condition_refusal(self, child: ChildOrder, now_ns: int) -> str:
+        """Reason an active stress condition refuses ``child``, or ""."""
+        for condition in self._conditions:
+            reason = condition.refuse_submit(child, now_ns)
+            if reason:
+                return reason
+        if self._rules:
+            price = None if child.order_type is _MARKET else child.limit_price
+            return self._rule_refusal(child.symbol, child.side, price, child.short, now_ns)
+        return ""
+
+    def _cancel_refusal(self, child_id: str, now_ns: int) -> str:
+        for condition in self._conditions:
+            reason = condition.refuse_cancel(child_id, now_ns)
+            if reason:
+                return reason
+        return ""
+
     def cancel(self, child_id: str, now_ns: int) -> int:
         """Cancel one of our resting child orders; return the quantity removed.
 
         Emits CANCELED (removed qty in ``last_qty``), or REJECTED with
         ``UNKNOWN_ORDER`` (never seen), ``TOO_LATE`` (already filled or
-        canceled) or ``VENUE_DOWN``.
+        canceled), ``VENUE_DOWN``, or a stress condition's reason.
         """
         child = self._children.get(child_id)
         order_id = "" if child is None else child.order_id
-        if self._status is not _UP:
-            self._report(ExecKind.REJECTED, child_id, order_id, now_ns, reason=VENUE_DOWN)
+        reason = VENUE_DOWN if self._status is not _UP else self._cancel_refusal(child_id, now_ns)
+        if reason:
+            self._report(ExecKind.REJECTED, child_id, order_id, now_ns, reason=reason)
             return 0
         if child is None:
             self._report(ExecKind.REJECTED, child_id, order_id, now_ns, reason=UNKNOWN_ORDER)
@@ -238,7 +310,8 @@ class SimVenue:
         loses time priority, as cancel + new does. Returns True if replaced.
         """
         old = self._children.get(child_id)
-        reason = self._check_child(new_child)
+        reason = (self._check_child(new_child) or self._cancel_refusal(child_id, now_ns)
+                  or self._condition_refusal(new_child, now_ns))
         if not reason:
             if old is None:
                 reason = UNKNOWN_ORDER
@@ -251,7 +324,7 @@ class SimVenue:
             return False
         qty = self._books[old.symbol].cancel(child_id)
         self._report(ExecKind.CANCELED, child_id, old.order_id, now_ns, last_qty=qty, reason=REPLACED)
-        self.submit(new_child, now_ns)
+        self._accept(new_child, now_ns)  # checked above: a replace is all or nothing
         return True
 
     # ------------------------------------------------------ market participants
@@ -283,7 +356,13 @@ class SimVenue:
             if type(qty) is not int or qty <= 0:
                 raise ValueError(f"quantity must be a positive int, got {qty!r}")
             return AddResult([], 0, qty)
+        if self._rules and self._rule_refusal(symbol, side, price, False, now_ns):
+            if type(qty) is not int or qty <= 0:
+                raise ValueError(f"quantity must be a positive int, got {qty!r}")
+            return AddResult([], 0, qty)  # refused by a market rule: nothing trades
         result = book.add(order_id, side, qty, price, tif, owner)
+        if self._rules and result.fills:
+            self._printed(symbol, result.fills, now_ns)
         if result.fills:
             our, agent_orders = self.our_owner, self._agent_orders
             for fill in result.fills:

@@ -47,3 +47,25 @@ class ProcessPostTrade:
 @dataclass(frozen=True, slots=True)
 class ExpireDay:
     """Close of the session: expire everything still working."""
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitBlock:
+    """An advisor's block: one symbol and side for several accounts, with the
+    pre-trade allocation statement as ``lines`` of ``(account_id, quantity)``.
+
+    ``limit_price`` is a decimal string (as in an order request) or None for a
+    MARKET block; ``block_ref`` is the advisor's id for the block (member client
+    order ids derive from it); ``policy`` names a registered allocation policy.
+    """
+
+    advisor_id: str
+    symbol: str
+    side: str
+    lines: tuple[tuple[str, int], ...]
+    policy: str
+    block_ref: str
+    submitted_ns: int
+    order_type: str = "MARKET"
+    limit_price: str | None = None
+    time_in_force: str = "DAY"

@@ -69,6 +69,8 @@ class EventType(str, Enum):
     CHILD_ORDER_REJECTED = "ChildOrderRejected"
     TRADING_STATE_CHANGED = "TradingStateChanged"
     VENUE_STATUS_CHANGED = "VenueStatusChanged"
+    SETTLEMENT_FAILED = "SettlementFailed"  # an attempt failed; the order stays CONFIRMED until retried
+    BUY_IN_REQUIRED = "BuyInRequired"  # failed after every retry; the order then settles by buy-in
 
 
 STATUS_OF: dict[EventType, OrderStatus] = {

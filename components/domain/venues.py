@@ -38,6 +38,7 @@ class ChildOrder:
     order_type: OrderType
     limit_price: int | None
     time_in_force: TimeInForce
+    short: bool = False  # a sell marked short (more than the seller holds): SSR applies
 
 
 @dataclass(frozen=True, slots=True)

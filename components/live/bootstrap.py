@@ -3,29 +3,41 @@
 ``build_live(config)`` creates the same component objects as
 ``twin.bootstrap.build_twin`` (OrderEntry, Oms, RiskEngine, SmartOrderRouter,
 PostTrade, Ledger, Platform) and wires them to the wall clock, uuid ids, an
-event log, a venue gateway and market data, plus the live runtime that
-dispatches their messages, the API's order views, token registry and rate
-limiter. Nothing else decides that the platform is live.
+event log, a venue link (gateway and market data), a bus for the stored
+events, plus the live runtime that dispatches their messages, the API's
+order views, token registry and rate limiter. Nothing else decides that the
+platform is live, nor which live adapters it runs on:
 
-Adapters may be passed in (``log``, ``gateway``): tests and benchmarks use
-that, and so will the FIX gateway and the SQLite/PostgreSQL event stores.
+* ``[event_log]``: memory, SQLite (default: events.sqlite in the run folder)
+  or PostgreSQL (``stores``);
+* ``[bus]``: in process (default) or NATS JetStream (``event_bus``);
+* ``[venue_link]``: simulated venues served over FIX in this process and the
+  FIX gateway (default), the FIX gateway to venues elsewhere, or in-process
+  venues without FIX (``venue_link``).
+
+Building opens the event log and makes the run folder; sockets, sessions and
+threads start with ``LiveApp.start``. Adapters may be passed in (``log``,
+``gateway``): tests and benchmarks use that; a ``gateway`` implies in-process
+venues for market data.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Callable
 
 from components.domain.venues import FeeSchedule
 from components.ledger import Ledger
-from components.memory import InMemoryEventLog, SeededStreams
+from components.memory import InProcessBus, SeededStreams
 from components.oms import Oms
 from components.order_entry import OrderEntry
 from components.platform import Platform
-from components.ports import EventLog, RandomSource, VenueGateway
+from components.ports import EventLog, MessageBus, RandomSource, VenueGateway
 from components.post_trade import PostTrade
 from components.reference.accounts import Account, AccountDirectory
 from components.reference.sanctions import default_sanctions_list, sdn_individual_names
@@ -36,18 +48,22 @@ from scenarios.config import NEW_YORK, Risk, Scenario, Session
 from scenarios.population import build_population
 
 from .clock import WallClock
-from .config import LiveConfig, LiveConfigError
+from .config import BusConfig, LiveConfig, LiveConfigError
 from .direct_venue import InProcessVenues
+from .event_bus import EventPublisher
 from .ids import EntropyStreams, UuidIds
 from .market_data import VenueMarketData
 from .runtime import LiveRuntime
 from .security import Masker, RateLimiter, TokenRegistry
+from .stores import describe as describe_event_log
+from .stores import open_event_log
+from .venue_link import DirectLink, FixLink
 from .views import OrderViews
 
 
 @dataclass
 class LiveApp:
-    """The live platform, built and wired; ``start`` it on an event loop."""
+    """The live platform, built and wired; ``start`` it (on an event loop, for timers)."""
 
     config: LiveConfig
     clock: WallClock
@@ -56,7 +72,7 @@ class LiveApp:
     runtime: LiveRuntime
     platform: Platform
     gateway: VenueGateway
-    market: InProcessVenues
+    link: DirectLink | FixLink
     market_data: VenueMarketData
     accounts: AccountDirectory
     tokens: TokenRegistry
@@ -64,13 +80,18 @@ class LiveApp:
     views: OrderViews
     masker: Masker
     symbols: frozenset[str]
+    run_dir: Path
+    bus: MessageBus
+    publisher: EventPublisher
     demo_token: str | None = None
     """Made at start-up when the config has no tokens; printed, never logged."""
     demo_advisor: str | None = None
+    _started: bool = field(default=False, repr=False)
+    _closed: bool = field(default=False, repr=False)
 
     def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
-        """Bind the clock to ``loop`` (default: the running loop, if any), then
-        let the venues quote and start their timers."""
+        """Bind the clock to ``loop`` (default: the running loop, if any), start publishing,
+        then bring up the venue link (venues quote; FIX sessions log on)."""
         if loop is None:
             try:
                 loop = asyncio.get_running_loop()
@@ -78,11 +99,46 @@ class LiveApp:
                 loop = None  # no loop: timers are held (benchmarks drive the platform directly)
         if loop is not None:
             self.clock.bind(loop)
-        self.runtime.run(self.market.start)
+        self.publisher.start()
+        self.link.start(self.runtime.run)
+        self._started = True
 
     def stop(self) -> None:
-        self.runtime.run(self.market.stop)
+        """Stop the venue link (working orders stay at their venues), publish what is queued, stop timers."""
+        if not self._started:
+            return
+        self._started = False
+        self.link.stop(self.runtime.run)
+        self.publisher.stop()
         self.clock.close()
+
+    def close(self) -> None:
+        """``stop``, then close the event log and the bus connection."""
+        if self._closed:
+            return
+        self.stop()
+        self._closed = True
+        for resource in (self.log, self.bus):
+            close = getattr(resource, "close", None)
+            if close is not None:
+                close()
+
+    def venue_statuses(self) -> dict[str, str]:
+        """Each configured venue: "UP" or "DOWN" as the router sees it."""
+        return self.link.statuses()
+
+    def describe(self) -> list[str]:
+        """Where things are, for the start-up banner."""
+        lines = [f"event log: {describe_event_log(self.config.event_log, self.run_dir)}",
+                 f"bus: {self.config.bus.kind}" + (f" {self.config.bus.url}" if self.config.bus.kind == "nats" else "")]
+        if isinstance(self.link, FixLink):
+            embedded = self.link.embedded
+            where = ", ".join(f"{v} 127.0.0.1:{p}" for v, p in embedded.ports.items()) if embedded else "remote"
+            lines.append(f"venues: FIX 4.4 ({where}); settings {self.link.settings_path}")
+        else:
+            lines.append("venues: in process (no FIX)")
+        lines.append(f"run folder: {self.run_dir}")
+        return lines
 
 
 def risk_limits(risk: Risk) -> RiskLimits:
@@ -116,10 +172,48 @@ def _accounts(config: LiveConfig) -> list[Account]:
             for a in population.accounts]
 
 
-def _event_log(kind: str) -> EventLog:
-    if kind == "memory":
-        return InMemoryEventLog()
-    raise LiveConfigError("<config>", "event_log", f"unknown event log {kind!r}")  # parsing refuses it first
+def _run_dir(config: LiveConfig) -> Path:
+    if config.run_dir:
+        path = Path(config.run_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    return Path(tempfile.mkdtemp(prefix="twin-live-"))
+
+
+def _bus(config: BusConfig) -> tuple[MessageBus, EventPublisher]:
+    if config.kind == "nats":
+        from .nats_bus import BlockingNatsBus  # nats-py only when asked for
+
+        bus = BlockingNatsBus(config.url, stream=config.stream, prefix=config.prefix)
+        return bus, EventPublisher(bus, background=True)
+    bus = InProcessBus()
+    return bus, EventPublisher(bus)
+
+
+def _venue_link(config: LiveConfig, clock: WallClock, streams: RandomSource, run_dir: Path,
+                gateway: VenueGateway | None) -> DirectLink | FixLink:
+    link = config.venue_link
+    if gateway is not None or link.mode == "direct":
+        market = InProcessVenues(clock, streams, config.symbols, config.venues, config.liquidity)
+        return DirectLink(market, clock.now_ns, gateway)
+    from .embedded_venues import EmbeddedFixVenues  # quickfix only when FIX is asked for
+    from .fix_gateway import FixVenueGateway
+
+    names = [v.name for v in config.venues]
+    opening = {s.symbol: s.reference_price for s in config.symbols}
+    fix_gateway = FixVenueGateway(names, now_ns=clock.now_ns, on_disconnect=link.on_disconnect)
+    embedded = None
+    if link.mode == "embedded":
+        embedded = EmbeddedFixVenues(config.symbols, config.venues, run_dir / "fix" / "venues", streams,
+                                     config.liquidity if link.liquidity else None)
+        market_data = VenueMarketData(clock.now_ns, embedded.venues, opening, names=names,
+                                      connected=fix_gateway.is_logged_on, locks=embedded.locks)
+    else:
+        market_data = VenueMarketData(clock.now_ns, {}, opening, names=names, connected=fix_gateway.is_logged_on)
+    return FixLink(fix_gateway, market_data, run_dir, sender=link.sender_comp_id,
+                   settings=Path(link.settings) if link.settings else None,
+                   sessions={s.venue: (s.host, s.port) for s in link.sessions}, embedded=embedded,
+                   logon_timeout_s=link.logon_timeout_s)
 
 
 def _tokens(config: LiveConfig, accounts: list[Account]) -> tuple[TokenRegistry, str | None, str | None]:
@@ -140,17 +234,22 @@ def _tokens(config: LiveConfig, accounts: list[Account]) -> tuple[TokenRegistry,
 
 def build_live(config: LiveConfig | None = None, *, log: EventLog | None = None,
                gateway: VenueGateway | None = None, streams: RandomSource | None = None) -> LiveApp:
-    """Build the live platform. ``gateway`` defaults to the in-process venues'."""
+    """Build the live platform as ``config`` says (default: the embedded defaults).
+
+    ``log`` replaces the configured event log; ``gateway`` replaces the venue
+    link's gateway and implies in-process venues for market data.
+    """
     config = config or LiveConfig()
     clock = WallClock()
     ids = UuidIds()
     streams = streams or EntropyStreams()
-    log = log if log is not None else _event_log(config.event_log)
+    run_dir = _run_dir(config)
+    log = log if log is not None else open_event_log(config.event_log, run_dir)
     account_list = _accounts(config)
     accounts = AccountDirectory(account_list, ((g.advisor_id, g.account_id) for g in config.grants))
-    market = InProcessVenues(clock, streams, config.symbols, config.venues, config.liquidity)
-    market_data = VenueMarketData(clock.now_ns, market.venues, market.opening_prices)
-    venue_gateway = gateway if gateway is not None else market.gateway
+    link = _venue_link(config, clock, streams, run_dir, gateway)
+    market_data = link.market_data
+    venue_gateway = link.gateway
     symbols = frozenset(s.symbol for s in config.symbols)
 
     oms = Oms(clock, ids, log)
@@ -170,6 +269,8 @@ def build_live(config: LiveConfig | None = None, *, log: EventLog | None = None,
     )
     views = OrderViews()
     oms.subscribe(views.on_event)
+    bus, publisher = _bus(config.bus)
+    oms.subscribe(publisher.on_event)  # after the views: published events are already visible in the API
     runtime = LiveRuntime(platform.handle)
     clock.set_invoker(runtime.run)  # timers touch components: same critical section as messages
     venue_gateway.connect(runtime.dispatch)
@@ -179,7 +280,8 @@ def build_live(config: LiveConfig | None = None, *, log: EventLog | None = None,
                     [a.client_name for a in account_list])
     return LiveApp(
         config=config, clock=clock, ids=ids, log=log, runtime=runtime, platform=platform,
-        gateway=venue_gateway, market=market, market_data=market_data, accounts=accounts, tokens=tokens,
+        gateway=venue_gateway, link=link, market_data=market_data, accounts=accounts, tokens=tokens,
         limiter=RateLimiter(clock, config.rate_limit.rate_per_s, config.rate_limit.burst), views=views,
-        masker=masker, symbols=symbols, demo_token=demo_token, demo_advisor=demo_advisor,
+        masker=masker, symbols=symbols, run_dir=run_dir, bus=bus, publisher=publisher, demo_token=demo_token,
+        demo_advisor=demo_advisor,
     )

@@ -38,8 +38,9 @@ from scenarios.schema import MONEY, NonEmpty, Pattern, Range, Unique
 
 from .tomlwalk import LiveConfigError, build
 
-__all__ = ["AccountConfig", "GrantConfig", "LiveConfig", "LiveConfigError", "PositionConfig", "RateLimit",
-           "TokenConfig", "load_live_config", "parse_live_config"]
+__all__ = ["AccountConfig", "BusConfig", "EventLogConfig", "FixSessionConfig", "GrantConfig", "LiveConfig",
+           "LiveConfigError", "PositionConfig", "RateLimit", "TokenConfig", "VenueLinkConfig", "load_live_config",
+           "parse_live_config"]
 
 _ID = Pattern(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}", "1-64 letters, digits or ._:- starting with a letter or digit")
 Id = Annotated[str, _ID]
@@ -123,6 +124,83 @@ class RateLimit:
     """Requests a token may make at once after being idle. Default 100."""
 
 
+@dataclass(frozen=True, slots=True)
+class EventLogConfig:
+    """Where the OMS stores its events: the system of record."""
+
+    kind: Annotated[str, Pattern(r"memory|sqlite|postgres", "one of: memory, sqlite, postgres")] = "sqlite"
+    """memory (lost at exit), sqlite (a file) or postgres. Default sqlite."""
+    path: str = ""
+    """sqlite: the events file, created if missing and appended to if present. Default: events.sqlite in the run folder."""
+    durable: bool = False
+    """sqlite: fsync every event (synchronous=FULL, about 3 ms per event on a plain disk) rather than
+    WAL with synchronous=NORMAL (about 0.1 ms; a committed event survives a process crash, not a power cut).
+    Default false."""
+    dsn: str = ""
+    """postgres: a libpq connection string or URL (required for postgres)."""
+    schema: Annotated[str, Pattern(r"([a-z_][a-z0-9_]{0,62})?", "empty or a lower-case SQL identifier")] = ""
+    """postgres: schema holding the events table, created if missing. Default: the search path's first."""
+
+    def _problems(self) -> Iterator[tuple[str, str]]:
+        if self.kind == "postgres" and not self.dsn:
+            yield "dsn", "is required when kind is postgres"
+
+
+@dataclass(frozen=True, slots=True)
+class BusConfig:
+    """Where stored order events are published for other consumers (topic ``events``)."""
+
+    kind: Annotated[str, Pattern(r"inprocess|nats", "one of: inprocess, nats")] = "inprocess"
+    """inprocess (subscribers in this process) or nats (JetStream; published off the order path). Default inprocess."""
+    url: str = "nats://127.0.0.1:4222"
+    """nats: server URL. Default nats://127.0.0.1:4222."""
+    stream: Annotated[str, Pattern(r"[A-Za-z0-9_-]{1,32}", "1-32 letters, digits, _ or -")] = "TWIN_LIVE"
+    """nats: JetStream stream name (created if missing). Default TWIN_LIVE."""
+    prefix: Annotated[str, Pattern(r"[A-Za-z0-9_-]{1,32}", "1-32 letters, digits, _ or -")] = "twin"
+    """nats: subject prefix; events go to PREFIX.events. Default twin."""
+
+
+@dataclass(frozen=True, slots=True)
+class FixSessionConfig:
+    """Where one venue's FIX acceptor listens."""
+
+    venue: str
+    """A configured venue (its name is the session's TargetCompID)."""
+    port: Annotated[int, Range(ge=1, le=65535)]
+    """TCP port."""
+    host: str = "127.0.0.1"
+    """Host name or address. Default 127.0.0.1."""
+
+
+@dataclass(frozen=True, slots=True)
+class VenueLinkConfig:
+    """How child orders reach the venues."""
+
+    mode: Annotated[str, Pattern(r"embedded|fix|direct", "one of: embedded, fix, direct")] = "embedded"
+    """embedded: simulated venues served over FIX on loopback inside this process, reached by the FIX gateway;
+    fix: the FIX gateway to venues elsewhere (``settings`` or ``sessions``); direct: in-process simulated
+    venues without FIX. Default embedded."""
+    settings: str = ""
+    """fix: a QuickFIX settings file (placeholders as in components/live/fix/initiator.cfg). Default: the shipped
+    template with one [SESSION] per entry of ``sessions``."""
+    sessions: Annotated[tuple[FixSessionConfig, ...], Unique("venue")] = ()
+    """fix: host and port per venue (for venues the settings file has no [SESSION] for)."""
+    sender_comp_id: Annotated[str, Pattern(r"[A-Za-z0-9_.-]{1,32}", "1-32 letters, digits, _ . or -")] = "BD"
+    """Our SenderCompID. Default BD (what the simulated venues expect)."""
+    on_disconnect: Annotated[str, Pattern(r"cancel|reroute", "one of: cancel, reroute")] = "cancel"
+    """What becomes of child orders working at a venue whose session drops: cancel (the order is canceled,
+    reason VENUE_DISCONNECTED) or reroute (the leaves go to venues that are up; the venue may still hold the
+    child, so this risks a double fill). Default cancel."""
+    logon_timeout_s: Annotated[float, Range(ge=0.0, le=600.0)] = 10.0
+    """Seconds start-up waits for every venue's session to log on (venues not logged on are DOWN). Default 10."""
+    liquidity: bool = True
+    """embedded: run the ``liquidity`` section's market makers on the served venues. Default true."""
+
+    def _problems(self) -> Iterator[tuple[str, str]]:
+        if self.mode == "fix" and not self.settings and not self.sessions:
+            yield "mode", "fix needs a settings file or [[venue_link.sessions]]"
+
+
 def _default(name: str):
     return field(default_factory=lambda: getattr(default_scenario(), name))
 
@@ -153,8 +231,14 @@ class LiveConfig:
     """API tokens. Default none: a demo token for the first advisor is made and printed at start-up."""
     rate_limit: RateLimit = RateLimit()
     """Per-token request rate limit."""
-    event_log: Annotated[str, Pattern(r"memory", "one of: memory")] = "memory"
-    """Where events are stored. Only "memory" for now. Default "memory"."""
+    event_log: EventLogConfig = EventLogConfig()
+    """Where events are stored. Default: a SQLite file in the run folder."""
+    bus: BusConfig = BusConfig()
+    """Where stored events are published. Default: in process."""
+    venue_link: VenueLinkConfig = VenueLinkConfig()
+    """How child orders reach venues. Default: simulated venues served over FIX in this process."""
+    run_dir: str = ""
+    """Folder for the event log (by default), FIX settings, message stores and logs. Default: a new temporary folder."""
     max_body_bytes: Annotated[int, Range(ge=1_024, le=16 * 1024 * 1024)] = 64 * 1024
     """Largest request body accepted (413 above). Default 64 KiB."""
 
@@ -168,6 +252,10 @@ class LiveConfig:
             for j, position in enumerate(account.positions):
                 if position.symbol not in symbols:
                     yield f"accounts[{i}].positions[{j}].symbol", f"unknown symbol {position.symbol!r} (symbols: {known})"
+        venues = {v.name for v in self.venues}
+        for i, session in enumerate(self.venue_link.sessions):
+            if session.venue not in venues:
+                yield f"venue_link.sessions[{i}].venue", f"unknown venue {session.venue!r} (venues: {', '.join(sorted(venues))})"
         account_ids = {a.account_id for a in self.accounts}
         for i, grant in enumerate(self.grants):
             if self.accounts and grant.account_id not in account_ids:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Callable
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -81,7 +81,9 @@ async def read_json(request: Request, limit: int) -> Any:
                                [("body", f"not valid JSON: {str(exc)[:200]}")])) from None
 
 
-def create_app(live: LiveApp) -> FastAPI:
+def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> FastAPI:
+    """The order API over ``live``; its lifespan starts and stops the live stack
+    (``on_started`` runs once it is up, e.g. to print where things are)."""
     service = OrderService(live)
     install_masking(live.masker)
 
@@ -89,6 +91,8 @@ def create_app(live: LiveApp) -> FastAPI:
     async def lifespan(_app: FastAPI):
         live.start()
         try:
+            if on_started is not None:
+                on_started()
             yield
         finally:
             live.stop()

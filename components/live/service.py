@@ -146,5 +146,5 @@ class OrderService:
 
     def health(self) -> Reply:
         live = self._live
-        venues = {name: venue.status.value for name, venue in live.market.venues.items()}
-        return Reply(200, {"status": "ok", "venues": venues, "handler_failures": len(live.runtime.failures)})
+        return Reply(200, {"status": "ok", "venues": live.venue_statuses(),
+                           "handler_failures": len(live.runtime.failures)})

@@ -87,4 +87,4 @@ def test_a_risk_engine_that_approves_everything_lets_a_sanctioned_party_trade(sm
 
 def test_a_clean_run_passes_every_invariant(smoke_run):
     assert smoke_run.passed
-    assert len(smoke_run.invariants) == 6
+    assert len(smoke_run.invariants) == 7

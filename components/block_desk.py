@@ -1,0 +1,129 @@
+"""The block desk: client orders traded together as one block, then allocated.
+
+Design (the simplest honest shape we found):
+
+* ``SubmitBlock`` opens one ordinary client order per statement line. Each is
+  validated and risk-checked on its own through the normal path; none is
+  routed by itself.
+* When every member has been decided (approved, blocked or rejected), the desk
+  builds the ``Block`` from the approved members, so its ``AllocationStatement``
+  is fixed *before* anything trades, and the platform opens a *block parent*
+  order for the block's total in the firm's average-price account
+  (``BLOCK_ACCOUNT``). The parent's risk approval is the conjunction of its
+  members' (a ``block_members_approved`` policy decision); the parent is what
+  the router splits and what venues fill, so street fills match venue reports.
+* Every parent fill becomes a ``BlockFill``. When the parent is done, the desk
+  allocates with the statement's policy (the rotation pointer is kept per
+  advisor). The parent records ``OrderAllocated`` whose details are exactly
+  ``AllocationResult.to_details()`` (re-derivable); each member receives one
+  fill at the allocation price, then a member short of its quantity is
+  canceled (or expired at the close) with a reason, and members with shares go
+  through confirmation and settlement like single orders. The parent is
+  confirmed and settled on the street side.
+* The ledger books street fills to ``BLOCK_ACCOUNT`` and moves the allocated
+  shares out at the allocation price, so that account ends flat in shares and
+  holds only the rounding residual and venue fees (the firm's cost).
+
+Pure bookkeeping: no clock, no I/O; the platform drives it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .blocks import AllocationResult, Block, BlockFill, BlockOrder, allocate, get_policy
+from .domain.orders import Order, OrderStatus
+
+BLOCK_ACCOUNT = "FIRM-AVGPX"
+"""The firm's average-price account: block parents trade here, allocations empty it."""
+
+_DECIDED = frozenset({OrderStatus.RISK_APPROVED, OrderStatus.BLOCKED, OrderStatus.REJECTED,
+                      OrderStatus.CANCELED, OrderStatus.EXPIRED})  # fmt: skip
+
+
+@dataclass
+class PendingBlock:
+    """A block whose members are still being validated and risk-checked."""
+
+    block_ref: str
+    advisor_id: str
+    policy: str
+    members: list[str]  # member order ids, statement order
+
+
+@dataclass
+class DeskState:
+    pending: dict[str, PendingBlock] = field(default_factory=dict)  # block_ref -> pending block
+    pending_of: dict[str, str] = field(default_factory=dict)  # member order id -> block_ref
+    blocks: dict[str, Block] = field(default_factory=dict)  # parent order id (= block id) -> block
+    policy_of: dict[str, str] = field(default_factory=dict)  # block id -> policy name
+    member_of: dict[str, str] = field(default_factory=dict)  # member order id -> block id
+    pointers: dict[str, str] = field(default_factory=dict)  # advisor id -> rotation pointer
+    results: dict[str, AllocationResult] = field(default_factory=dict)  # block id -> allocation
+
+
+class BlockDesk:
+    """Tracks blocks from submission to allocation."""
+
+    def __init__(self) -> None:
+        self.state = DeskState()
+
+    # -- queries --------------------------------------------------------------
+    def is_parent(self, order_id: str) -> bool:
+        return order_id in self.state.blocks
+
+    def is_member(self, order_id: str) -> bool:
+        return order_id in self.state.pending_of or order_id in self.state.member_of
+
+    def block_of_member(self, order_id: str) -> str | None:
+        return self.state.member_of.get(order_id)
+
+    # -- lifecycle --------------------------------------------------------------
+    def open(self, block_ref: str, advisor_id: str, policy: str, member_ids: list[str]) -> None:
+        """Remember a submitted block and its member orders (policy checked now, not at allocation)."""
+        get_policy(policy)
+        self.state.pending[block_ref] = PendingBlock(block_ref, advisor_id, policy, list(member_ids))
+        for order_id in member_ids:
+            self.state.pending_of[order_id] = block_ref
+
+    def ready(self, order_id: str, orders: dict[str, Order]) -> PendingBlock | None:
+        """The member's pending block if every member is now decided, else None.
+
+        The block is taken off the pending list; the caller forms it (or drops
+        it when no member was approved).
+        """
+        ref = self.state.pending_of.get(order_id)
+        pending = self.state.pending.get(ref) if ref is not None else None
+        if pending is None or any(orders[m].status not in _DECIDED for m in pending.members):
+            return None
+        del self.state.pending[ref]
+        for m in pending.members:
+            del self.state.pending_of[m]
+        return pending
+
+    def form(self, parent_id: str, pending: PendingBlock, approved: list[Order], created_ns: int) -> Block:
+        """Fix the statement from the approved members; ``parent_id`` is the block id."""
+        block = Block.from_orders(parent_id, approved, created_ns)
+        self.state.blocks[parent_id] = block
+        self.state.policy_of[parent_id] = pending.policy
+        for o in approved:
+            self.state.member_of[o.order_id] = parent_id
+        return block
+
+    def on_fill(self, parent_id: str, fill: BlockFill) -> None:
+        self.state.blocks[parent_id].add_fill(fill)
+
+    def allocate(self, parent_id: str) -> AllocationResult:
+        """Allocate the block's fills (once; a repeat returns the same result)."""
+        done = self.state.results.get(parent_id)
+        if done is not None:
+            return done
+        block = self.state.blocks[parent_id]
+        advisor = block.statement.advisor_id
+        result = allocate(block, self.state.policy_of[parent_id], self.state.pointers.get(advisor, ""))
+        self.state.pointers[advisor] = result.pointer_out
+        self.state.results[parent_id] = result
+        return result
+
+    def members(self, parent_id: str) -> tuple[BlockOrder, ...]:
+        return self.state.blocks[parent_id].orders

@@ -1,0 +1,9 @@
+"""FIX 4.4 shared by both ends of a session: the live venue gateway
+(``components.live.fix_gateway``) and the simulated venues' acceptor
+(``venues_sim.fix_acceptor``).
+
+``wire`` holds the vocabulary (tag numbers, message types, enumerations) and
+the exact text <-> integer conversions; ``settings`` reads, writes and renders
+QuickFIX settings files. Neither imports quickfix, so both are unit-testable
+without it.
+"""
