@@ -167,6 +167,9 @@ class Platform:
         order = self.oms.get(msg.order_id)
         if order.status not in _ROUTABLE:
             return []
+        # Redelivered (at-least-once): a first routing only from RISK_APPROVED, a reroute only once nothing works.
+        if order.open_children or (not msg.exclude and order.status is not _APPROVED):
+            return []
         plan = self.router.route(order, msg.exclude)
         if not plan.children:
             if self.oms.close_unroutable(order.order_id, plan.reason):

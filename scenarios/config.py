@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from components.domain.money import CENT, to_units
 
 from .config_agents import Agents, Fundamental, MarketMakerAgents, MomentumAgents, NoiseAgents, ValueAgents
+from .config_faults import Crash
 from .config_post_trade import Blocks, Settlement
 from .schema import DOCUMENT, MONEY, NonEmpty, Pattern, Range, ScenarioError, Unique, build
 
@@ -37,6 +38,7 @@ __all__ = [
     "NEW_YORK",
     "Agents",
     "Blocks",
+    "Crash",
     "Fundamental",
     "MarketMakerAgents",
     "MomentumAgents",
@@ -413,6 +415,8 @@ class Scenario:
     """Advisor block orders with pre-trade allocation statements. Default none."""
     settlement: Settlement = field(default_factory=Settlement)
     """Settlement fails, retries and buy-ins. Default: no fails."""
+    crashes: tuple[Crash, ...] = ()
+    """Hosted services that crash mid-day and restart (at-least-once redelivery). Default none."""
 
     def _problems(self) -> Iterator[tuple[str, str]]:
         known = {s.symbol for s in self.symbols}
@@ -466,7 +470,7 @@ class Scenario:
 
 # --------------------------------------------------------------------------- loading
 
-BUILTIN_SCENARIOS = ("trading_day", "smoke", "rmsc_like", "blocks_day")
+BUILTIN_SCENARIOS = ("trading_day", "smoke", "rmsc_like", "blocks_day", "crash_day")
 """Scenario files shipped as package data in ``scenarios/``."""
 
 

@@ -29,6 +29,7 @@ from scenarios.block_flow import BlockIntent
 from scenarios.config import Scenario
 
 from .bootstrap import TwinWorld, build_twin, settlement_horizon_ns
+from .crashes import schedule_crashes
 from .fingerprint import fingerprint
 from .invariants import InvariantResult, InvariantViolation, RunEvidence, check_all, first_violation
 
@@ -214,6 +215,7 @@ def simulate(world: TwinWorld, progress: Progress | None = None, chunks: int = 2
         world.market_recorder.start(world.clock, session.open_ns(), close_ns)
     _schedule_client_flow(world)
     _schedule_close(world, close_ns)
+    schedule_crashes(world)
     end = world.clock.to_sim(end_ns)
     step = max(1, end // chunks)
     at = 0

@@ -40,9 +40,18 @@ class SimService:
         self._schedule = clock.schedule
         self._draw_service_time = service_time.next
         self._on_finish = self._finish
+        self._epoch = 0  # bumped by a crash: a service-time timer from before it is void
+        self._down = False
+        self._held: list = []  # messages the bus keeps for a crashed service (at-least-once)
+        self._last: object | None = None  # the last message handled; its ack may not have reached the bus
+        self.crashes = 0
+        self.redelivered = 0
 
     def deliver(self, message: object) -> None:
         """A message arrives now."""
+        if self._down:
+            self._held.append(message)
+            return
         queue = self._queue
         queue.append(message)
         stats = self.stats
@@ -59,10 +68,13 @@ class SimService:
         self._busy = True
         cost = self._draw_service_time()
         self.stats.busy_ns += cost
-        self._schedule(cost, self._on_finish)
+        self._schedule(cost, self._on_finish, self._epoch)
 
-    def _finish(self, _timer: Timer) -> None:
+    def _finish(self, timer: Timer) -> None:
+        if timer.value != self._epoch:
+            return  # this message's processing died with the crash; the bus redelivers it
         message = self._queue.popleft()
+        self._last = message
         self.stats.handled += 1
         follow_ups = self._handler(message)
         if follow_ups:
@@ -73,6 +85,30 @@ class SimService:
             self._start()
         else:
             self._busy = False
+
+
+    def crash(self, down_ns: int) -> None:
+        """The process dies: its queue (and the message in service) is lost from
+        memory, and it is down for ``down_ns``. The bus redelivers every message
+        not acknowledged: the lost queue, whatever arrives while down, and the
+        last message handled (its ack may have been in flight), so handlers
+        must dedupe."""
+        if self._down:
+            return
+        self.crashes += 1
+        self._epoch += 1
+        self._held = ([self._last] if self._last is not None else []) + list(self._queue)
+        self._queue.clear()
+        self._busy = False
+        self._down = True
+        self._schedule(down_ns, self._restart)
+
+    def _restart(self, _timer: Timer) -> None:
+        self._down = False
+        held, self._held = self._held, []
+        self.redelivered += len(held)
+        for message in held:
+            self.deliver(message)
 
 
 class Network:

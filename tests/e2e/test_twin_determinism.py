@@ -21,7 +21,7 @@ def fingerprint_in_new_process(scenario: str, seed: int) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-@pytest.mark.parametrize("scenario", ["smoke.yaml", "blocks_day.yaml"])
+@pytest.mark.parametrize("scenario", ["smoke.yaml", "blocks_day.yaml", "crash_day.yaml"])
 def test_same_seed_same_fingerprint_across_processes(scenario):
     first = fingerprint_in_new_process(scenario, 11)
     second = fingerprint_in_new_process(scenario, 11)

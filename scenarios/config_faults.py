@@ -1,0 +1,26 @@
+"""The ``crashes`` section of the scenario schema: hosted services that die mid-day.
+
+Typed, frozen and validated like the rest of ``scenarios.config`` (which
+imports it). Default: no crashes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from typing import Annotated
+
+from .schema import Pattern, Range
+
+
+@dataclass(frozen=True, slots=True)
+class Crash:
+    """One crash of a hosted service (see ``twin.crashes``)."""
+
+    service: Annotated[str, Pattern(r"gateway|oms|risk|router|post_trade",
+                                    "one of gateway, oms, risk, router, post_trade")]  # fmt: skip
+    """The service that crashes (required)."""
+    at: time
+    """When, "HH:MM" New York time on the session date (required)."""
+    restart_ms: Annotated[float, Range(gt=0.0, le=600_000.0)] = 500.0
+    """How long it is down before it restarts, ms. Default 500."""
