@@ -200,6 +200,8 @@ class Oms:
         if sum(c.quantity for c in children) + working > order.leaves_qty:
             raise ValueError(f"order {order_id}: children exceed the {order.leaves_qty} shares left to route")
         self._refused_since_routing.discard(order_id)
+        if order.status is not S.RISK_APPROVED:
+            self.reroutes[order_id] = self.reroutes.get(order_id, 0) + 1  # one per ORDER_REROUTED event
         for child in children:
             order.open_children[child.child_id] = child.quantity
             self.child_venue[child.child_id] = child.venue
@@ -326,8 +328,7 @@ class Oms:
                        details={"reason": market_refusal, "leaves_qty": order.leaves_qty})
             return "post_trade"
         if refused and not requested and self.reroutes.get(order_id, 0) < 2:
-            self.reroutes[order_id] = self.reroutes.get(order_id, 0) + 1
-            return "reroute"
+            return "reroute"  # counted when the router records it (so the count is derivable from the log)
         if refused and order.filled_qty == 0 and not requested:
             reason = report.reason if report.kind is K.REJECTED else "VENUE_REJECTED"
             self._emit(order, E.ORDER_REJECTED, actor=f"venue:{report.venue}", details={"reason": reason})

@@ -18,7 +18,7 @@ in ``scenarios.config_agents``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from importlib import resources
 from pathlib import Path
@@ -29,6 +29,7 @@ from components.domain.money import CENT, to_units
 
 from .config_agents import Agents, Fundamental, MarketMakerAgents, MomentumAgents, NoiseAgents, ValueAgents
 from .config_faults import Crash
+from .config_market import LatencyModel, Replay, Sip
 from .config_post_trade import Blocks, Settlement
 from .schema import DOCUMENT, MONEY, NonEmpty, Pattern, Range, ScenarioError, Unique, build
 
@@ -39,6 +40,9 @@ __all__ = [
     "Agents",
     "Blocks",
     "Crash",
+    "LatencyModel",
+    "Replay",
+    "Sip",
     "Fundamental",
     "MarketMakerAgents",
     "MomentumAgents",
@@ -188,6 +192,22 @@ class Venue:
     """One-way network latency from our router to the venue, ms. Default 0.5."""
     stress: tuple[VenueStress, ...] = ()
     """Stress behaviours (outages, slowness, stale book, reject storms). Default none."""
+    fee_model: Annotated[str, Pattern(r"maker_taker|fixed", "one of maker_taker, fixed")] = "maker_taker"
+    """``maker_taker`` (``maker_rebate``/``taker_fee``) or ``fixed`` (``fixed_fee`` per share
+    whatever the liquidity: a wholesaler or dark venue). Default maker_taker."""
+    fixed_fee: FeePerShare = 0
+    """Per-share fee of a ``fixed`` fee model, charged to taker and maker alike. Default $0."""
+    price_improvement: Annotated[int, MONEY, Range(ge=0, le=to_units("0.0100"))] = 0
+    """Per-share improvement of our marketable orders over the NBBO (SIP's when the scenario
+    has one, else the venues' direct quotes) or, failing that, the venue's own quote:
+    a wholesaler. Default $0 (fills at the book price)."""
+    latency_model: LatencyModel | None = None
+    """Distribution of this venue's link delays (``fixed_jitter`` or ``fat_tail``).
+    Default none: ``latency_ms`` plus ``network.jitter_ms`` exponential jitter."""
+
+    def _problems(self) -> Iterator[tuple[str, str]]:
+        if self.fee_model != "fixed" and self.fixed_fee:
+            yield "fixed_fee", "only applies to fee_model fixed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,6 +437,10 @@ class Scenario:
     """Settlement fails, retries and buy-ins. Default: no fails."""
     crashes: tuple[Crash, ...] = ()
     """Hosted services that crash mid-day and restart (at-least-once redelivery). Default none."""
+    sip: Sip | None = None
+    """A SIP consolidating venue quotes; risk and analytics see its delayed NBBO. Default none."""
+    replay: Replay | None = None
+    """A recorded day replayed in place of the simulated venues and their liquidity. Default none."""
 
     def _problems(self) -> Iterator[tuple[str, str]]:
         known = {s.symbol for s in self.symbols}
@@ -429,6 +453,16 @@ class Scenario:
         for path, symbol in named:
             if symbol not in known:
                 yield path, f"unknown symbol {symbol!r} (scenario symbols: {', '.join(sorted(known))})"
+        if self.replay is not None:
+            if self.agents is not None:
+                yield "replay", "cannot be combined with agents (a recorded day has its own market)"
+            if rules.halts or rules.luld_band_bps or rules.ssr_symbols:
+                yield "replay", "cannot be combined with market_rules (the replay venue does not enforce them)"
+            for i, v in enumerate(self.venues):
+                if v.stress:
+                    yield f"venues[{i}].stress", "cannot be combined with replay"
+                if v.price_improvement:
+                    yield f"venues[{i}].price_improvement", "cannot be combined with replay"
 
     @property
     def session_open_ns(self) -> int:
@@ -486,7 +520,11 @@ def load_scenario(path: str | Path) -> Scenario:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ScenarioError(str(path), 1, DOCUMENT, f"not UTF-8 text: {exc.reason}") from None
-    return parse_scenario(text, str(path))
+    scenario = parse_scenario(text, str(path))
+    if scenario.replay is not None:  # recorded files are named relative to the scenario file
+        r = scenario.replay
+        scenario = replace(scenario, replay=Replay(str(path.parent / r.quotes), str(path.parent / r.trades)))
+    return scenario
 
 
 def builtin_scenario_path(name: str) -> Path:

@@ -5,8 +5,10 @@ venue gateway, market data), the production components wired to them, the
 simulated venues with their liquidity providers (the ``liquidity`` section's
 market makers and noise traders, or the ``agents`` section's populations when
 a scenario has one), the client population, and the market recorder that
-samples the primary venue for the market-realism report. Nothing else in the
-code base decides that it is simulated.
+samples the primary venue for the market-realism report. Venue models (fee
+model, price improvement, replayed recorded day) and the optional SIP come from
+``twin.market_structure``. Nothing else in the code base decides that it is
+simulated.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import simpy
 
 from components.business_days import BusinessCalendar
 from components.clearing import InMemoryClearing, SeededFailModel
-from components.domain.venues import FeeSchedule
 from components.ledger import Ledger
 from components.memory import InMemoryEventLog, SeededStreams, SequentialIds
 from components.oms import Oms
@@ -37,13 +38,14 @@ from scenarios.arrivals import OrderIntent, order_intents
 from scenarios.block_flow import BlockIntent, block_intents
 from scenarios.config import NEW_YORK, Scenario
 from scenarios.population import Population, build_population
-from venues_sim.fees import MakerTakerFees
 from venues_sim.liquidity import FairValue, MarketMaker, NoiseTrader
+from venues_sim.sip import Sip
 from venues_sim.venue import SimVenue
 
 from .clock import SimClock
 from .market_recorder import MarketRecorder
 from .market_rules import install_market_rules
+from .market_structure import build_sip, build_venues, fee_model, feed_sip
 from .services import Network, build_service
 from .venue_adapters import SimMarketData, SimVenueGateway
 from .venue_stress import StressWindow, schedule_venue_stress
@@ -80,6 +82,7 @@ class TwinWorld:
     market_recorder: MarketRecorder | None = None
     block_intents: list[BlockIntent] = field(default_factory=list)
     stress: list[StressWindow] = field(default_factory=list)
+    sip: Sip | None = None
 
     @property
     def opening_cash(self) -> dict[str, int]:
@@ -149,13 +152,13 @@ def build_twin(scenario: Scenario, seed: int) -> TwinWorld:
 
     symbols = [s.symbol for s in scenario.symbols]
     gateway = SimVenueGateway(clock, streams, log, {v.name: v.latency_ms for v in scenario.venues},
-                              scenario.network.jitter_ms)
-    venues = {}
-    for v in scenario.venues:
-        venue = SimVenue(v.name, MakerTakerFees(v.maker_rebate, v.taker_fee), symbols, gateway.receive)
+                              scenario.network.jitter_ms, {v.name: v.latency_model for v in scenario.venues})
+    sip = build_sip(scenario, clock, streams)
+    venues = build_venues(scenario, symbols, gateway.receive, clock, sip)
+    for venue in venues.values():
         gateway.attach(venue)
-        venues[v.name] = venue
-    market_data = SimMarketData(clock, venues, {s.symbol: s.reference_price for s in scenario.symbols})
+    market_data = SimMarketData(clock, venues, {s.symbol: s.reference_price for s in scenario.symbols},
+                                nbbo=None if sip is None else sip.published)
 
     oms = Oms(clock, ids, log)
     settlement_ns = session.settlement_ns()
@@ -165,7 +168,7 @@ def build_twin(scenario: Scenario, seed: int) -> TwinWorld:
         oms=oms,
         entry=OrderEntry(set(symbols).__contains__, accounts.entitled, oms.create),
         risk=risk,
-        router=SmartOrderRouter({v.name: FeeSchedule(v.maker_rebate, v.taker_fee) for v in scenario.venues},
+        router=SmartOrderRouter({v.name: fee_model(v).routing_schedule() for v in scenario.venues},
                                 market_data, ids, clock,
                                 max_quote_age_ns=int(scenario.routing.max_quote_age_ms * 1_000_000),
                                 position=risk.position),
@@ -186,11 +189,13 @@ def build_twin(scenario: Scenario, seed: int) -> TwinWorld:
         scenario=scenario, seed=seed, env=env, clock=clock, streams=streams, log=log, platform=platform,
         network=network, gateway=gateway, venues=venues, market_data=market_data, accounts=accounts,
         population=population, intents=order_intents(scenario, population, streams.stream("order-flow")),
-        sanctioned_accounts=sanctioned,
+        sanctioned_accounts=sanctioned, sip=sip,
     )
     if scenario.blocks.count:  # its own stream, drawn only when blocks are on: other draws stay put
         world.block_intents = block_intents(scenario, population, streams.stream("blocks"))
-    if scenario.agents is None:
+    if scenario.replay is not None:
+        pass  # the recorded day is the market: no liquidity providers or agents
+    elif scenario.agents is None:
         _add_liquidity(world)
     else:
         _add_agents(world)
@@ -199,6 +204,9 @@ def build_twin(scenario: Scenario, seed: int) -> TwinWorld:
         primary, symbols, tapes=world.agents.tapes if world.agents is not None else None)
     world.stress = schedule_venue_stress(world)
     install_market_rules(world)
+    if sip is not None:
+        feed_sip(sip, venues, symbols, clock, scenario.sip.poll_ms, session.close_ns(),
+                 sweep=scenario.sip.stale_after_s is not None)
     return world
 
 

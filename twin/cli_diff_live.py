@@ -48,7 +48,7 @@ def _cmd_diff_live(args: argparse.Namespace) -> int:
     from .live_diff import diff_traces, latency_rows, order_traces
     from .live_flow import books_from_json, script_of, session_start_ns
     from .live_scenario import NoScenarioForConfig, scenario_for, trade_date_of
-    from .scripted import run_script
+    from .scripted import Cancel, Submit, run_script
 
     run_log = Path(args.run_log)
     try:
@@ -72,8 +72,8 @@ def _cmd_diff_live(args: argparse.Namespace) -> int:
     divergences = diff_traces(live, twin, NAMES)
     latency = latency_rows(live, twin, NAMES)
     orders = _order_rows(live, twin, {d.key for d in divergences})
-    notes = [f"{len([s for s in steps if type(s).__name__ == 'Submit'])} requests and "
-             f"{len([s for s in steps if type(s).__name__ == 'Cancel'])} client cancels replayed; "
+    notes = [f"{sum(isinstance(s, Submit) for s in steps)} requests and "
+             f"{sum(isinstance(s, Cancel) for s in steps)} client cancels replayed; "
              + (f"twin books seeded from {args.books}" if books else "twin market: the scenario's market makers")]
     _print(run_log, orders, divergences, latency, notes)
     out = Path(args.out) if args.out else run_log.with_name("diff-live.html")

@@ -40,13 +40,20 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         config = load_live_config(args.config)
         if args.direct_venues:
             config = dataclasses.replace(config, venue_link=dataclasses.replace(config.venue_link, mode="direct"))
-        live = build_live(config)
     except LiveConfigError as exc:
         print(f"invalid: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"cannot read {args.config}: {exc.strerror}", file=sys.stderr)
         return 2
+    try:
+        live = build_live(config)
+    except LiveConfigError as exc:
+        print(f"invalid: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the event log's database or the bus unreachable, a folder not writable, ...
+        print(f"cannot start the live stack: {exc!r}", file=sys.stderr)
+        return 1
     if not _is_loopback(args.host):
         print(f"warning: serving on {args.host}, which is not a loopback address", file=sys.stderr)
     # Our own lines (order accepted, refused, venue down, ...) go to stderr like uvicorn's, masked.

@@ -23,6 +23,7 @@ def live_config_for(scenario: Scenario, *, event_log: EventLogConfig = EventLogC
     venues without market makers (books as a script builds them)."""
     return LiveConfig(
         symbols=scenario.symbols, venues=scenario.venues, risk=scenario.risk, liquidity=scenario.liquidity,
+        routing=scenario.routing,
         settlement_days=scenario.session.settlement_days, population=scenario.population,
         population_seed=scenario.seed, event_log=event_log, venue_link=venue_link, run_dir=run_dir,
     )
@@ -43,7 +44,7 @@ def scenario_for(config: LiveConfig, trade_date: date | None = None, name: str =
         session = dataclasses.replace(session, date=trade_date)
     return Scenario(
         name=name, seed=config.population_seed, session=session, symbols=config.symbols, venues=config.venues,
-        population=config.population, order_flow=OrderFlow(orders=0), risk=config.risk,
+        population=config.population, order_flow=OrderFlow(orders=0), risk=config.risk, routing=config.routing,
         liquidity=dataclasses.replace(config.liquidity, noise_traders=0),
     )
 

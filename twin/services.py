@@ -46,6 +46,11 @@ class SimService:
         self._last: object | None = None  # the last message handled; its ack may not have reached the bus
         self.crashes = 0
         self.redelivered = 0
+        self.on_restart: Callable[[], None] | None = None  # rebuilds the component's state, if set
+
+    def wrap_handler(self, wrap: Callable[[Callable[[object], list]], Callable[[object], list]]) -> None:
+        """Replace the handler with ``wrap(handler)`` (e.g. to snapshot state between messages)."""
+        self._handler = wrap(self._handler)
 
     def deliver(self, message: object) -> None:
         """A message arrives now."""
@@ -105,6 +110,8 @@ class SimService:
 
     def _restart(self, _timer: Timer) -> None:
         self._down = False
+        if self.on_restart is not None:
+            self.on_restart()
         held, self._held = self._held, []
         self.redelivered += len(held)
         for message in held:

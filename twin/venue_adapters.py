@@ -1,7 +1,8 @@
 """Sim adapters for the VenueGateway and MarketData ports.
 
 The gateway carries child orders to the simulated venues and execution
-reports back, each way over its own latency stream per venue. It also keeps
+reports back, each way over its own latency stream per venue (a link of the
+venue's latency model, ``twin.latency``; default fixed delay + jitter). It also keeps
 the venue-side truth (what was sent when, what the venues filled) that the
 invariant checker compares with the books.
 
@@ -20,10 +21,11 @@ from components.domain.venues import ChildOrder, ExecKind, ExecutionReport, Quot
 from components.memory import SeededStreams
 from components.ports import EventLog
 
+from venues_sim.sip import Nbbo
 from venues_sim.venue import TOO_LATE, UNKNOWN_ORDER
 
 from .clock import SimClock, Timer
-from .draws import FifoLink, hop_ms
+from .latency import build_link
 
 _FILL = ExecKind.FILL
 _UP = VenueStatus.UP
@@ -33,13 +35,14 @@ _CHILD_GONE = (TOO_LATE, UNKNOWN_ORDER)
 
 class SimVenueGateway:
     def __init__(self, clock: SimClock, streams: SeededStreams, log: EventLog,
-                 latency_ms: dict[str, float], jitter_ms: float):
+                 latency_ms: dict[str, float], jitter_ms: float, latency_models: dict | None = None):
         self._clock = clock
         self._env = clock.env
         self._log = log
-        self._out = {v: FifoLink(hop_ms(streams.stream(f"venue-link:{v}:out"), ms, jitter_ms))
+        models = latency_models or {}  # venue -> scenarios LatencyModel; absent = fixed_jitter
+        self._out = {v: build_link(models.get(v), streams.stream(f"venue-link:{v}:out"), ms, jitter_ms)
                      for v, ms in latency_ms.items()}
-        self._back = {v: FifoLink(hop_ms(streams.stream(f"venue-link:{v}:in"), ms, jitter_ms))
+        self._back = {v: build_link(models.get(v), streams.stream(f"venue-link:{v}:in"), ms, jitter_ms)
                       for v, ms in latency_ms.items()}
         self.venues: dict = {}
         self._sink: Callable[[ExecutionReport], None] = lambda report: None
@@ -47,6 +50,22 @@ class SimVenueGateway:
         self.venue_fills: list[ExecutionReport] = []
         self.cancel_rejects: list[ExecutionReport] = []
         self._cancelling: str | None = None  # child whose cancel the venue is handling now
+        # Order-status requests (see ``keep_status``): off unless a scenario restarts the OMS.
+        self._status: dict[str, list[ExecutionReport]] | None = None
+        self._cancels_sent: set[str] = set()
+
+    def keep_status(self) -> None:
+        """Answer order-status requests from now on (as a FIX session's OrderMassStatusRequest):
+        keep every report passed on per child, and the children we asked to cancel."""
+        if self._status is None:
+            self._status = {}
+
+    def child_reports(self, venue: str, child_id: str) -> list[ExecutionReport]:
+        """Every report ``venue`` sent about ``child_id`` that the gateway passes on, in order."""
+        return list((self._status or {}).get(child_id, ()))
+
+    def cancel_sent(self, child_id: str) -> bool:
+        return child_id in self._cancels_sent
 
     def set_extra_latency(self, venue: str, extra_ns: int) -> None:
         """Degrade (or restore, with 0) both links of ``venue``; order on each link is kept."""
@@ -70,6 +89,8 @@ class SimVenueGateway:
 
     def cancel(self, venue: str, child_id: str) -> None:
         target = self.venues[venue]
+        if self._status is not None:
+            self._cancels_sent.add(child_id)
 
         def at_venue() -> None:
             self._cancelling = child_id
@@ -88,6 +109,8 @@ class SimVenueGateway:
               and report.reason not in _CHILD_GONE):
             self.cancel_rejects.append(report)  # the child is still working: nothing changed
             return
+        if self._status is not None:
+            self._status.setdefault(report.child_id, []).append(report)
         self._clock.schedule(self._back[report.venue].delay(self._env.now), self._report_arrives, report)
 
     def _report_arrives(self, timer: Timer) -> None:
@@ -97,6 +120,12 @@ class SimVenueGateway:
 class SimMarketData:
     """Quotes straight from the venue books; reference price = NBBO mid.
 
+    Given ``nbbo`` (a SIP's ``published``), the reference price is the mid of
+    the SIP's last published NBBO instead: risk and analytics then see the
+    consolidated, delayed view, and keep the last good mid (or the opening
+    price) while the SIP has none or shows a crossed market. Quotes for the
+    router still come straight from the venues (direct feeds).
+
     The reference price is asked for several times per order (risk marks the
     order and every position of the account), so it is cached per symbol and
     recomputed only when one of the symbol's books changed: ``OrderBook.version``
@@ -104,8 +133,10 @@ class SimMarketData:
     versions only grow, so an unchanged sum means no book changed.
     """
 
-    def __init__(self, clock: SimClock, venues: dict, opening_prices: dict[str, int]):
+    def __init__(self, clock: SimClock, venues: dict, opening_prices: dict[str, int],
+                 nbbo: Callable[[str], Nbbo | None] | None = None):
         self._clock = clock
+        self._nbbo = nbbo
         self._venues = venues
         self._last_reference = dict(opening_prices)
         self._books_of: dict[str, list] = {}  # symbol -> [(venue, book)] in venue order
@@ -118,6 +149,13 @@ class SimMarketData:
         return target.quote(symbol, self._clock.now_ns())
 
     def reference_price(self, symbol: str) -> int:
+        if self._nbbo is not None:
+            published = self._nbbo(symbol)
+            mid = 0 if published is None else published.mid
+            if mid:
+                self._last_reference[symbol] = mid
+                return mid
+            return self._last_reference.get(symbol, 0)
         sources = self._books_of.get(symbol)
         if sources is None or len(sources) != len(self._venues):  # first call, or a venue was added
             sources = self._books_of[symbol] = [(v, v.book(symbol)) for v in self._venues.values()]

@@ -1,7 +1,10 @@
 """Venue fee models: what a fill costs (or pays) the party that traded.
 
 One interface, ``FeeModel``, so a venue can be given any pricing scheme
-(maker-taker, inverted, flat, tiered) without the venue knowing which. Fees are
+(maker-taker, inverted, flat, tiered) without the venue knowing which:
+``MakerTakerFees`` for exchanges, ``FixedFee`` for a wholesaler or dark venue
+charging the same per share whatever the liquidity. Each also says, with
+``routing_schedule()``, what the smart order router should rank it by. Fees are
 integer units (``components.domain.money``): positive is a charge, negative a
 rebate.
 """
@@ -50,3 +53,34 @@ class MakerTakerFees(FeeSchedule):
         if liquidity is Liquidity.MAKER:
             return -self.maker_rebate * qty
         raise ValueError(f"liquidity must be a Liquidity, got {liquidity!r}")
+
+    def routing_schedule(self) -> FeeSchedule:
+        """What the router ranks by: this schedule itself."""
+        return FeeSchedule(self.maker_rebate, self.taker_fee)
+
+
+@dataclass(frozen=True, slots=True)
+class FixedFee:
+    """A flat fee per share whatever the liquidity: a wholesaler or dark venue.
+
+    Taking or providing costs ``per_share`` units a share (negative would pay
+    the same rebate either way). ``routing_schedule`` maps it into the router's
+    ``FeeSchedule`` honestly: a taker pays ``per_share`` and a maker pays it too,
+    i.e. a maker *rebate* of ``-per_share``.
+    """
+
+    per_share: int
+
+    def __post_init__(self) -> None:
+        if type(self.per_share) is not int:
+            raise ValueError(f"per_share must be an int number of units per share, got {self.per_share!r}")
+
+    def fee(self, liquidity: Liquidity, qty: int) -> int:
+        """``per_share * qty`` for a MAKER or a TAKER fill."""
+        if liquidity is not Liquidity.TAKER and liquidity is not Liquidity.MAKER:
+            raise ValueError(f"liquidity must be a Liquidity, got {liquidity!r}")
+        return self.per_share * qty
+
+    def routing_schedule(self) -> FeeSchedule:
+        """Taker fee ``per_share``; maker rebate ``-per_share`` (the maker pays)."""
+        return FeeSchedule(maker_rebate=-self.per_share, taker_fee=self.per_share)

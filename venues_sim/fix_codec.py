@@ -59,6 +59,7 @@ from components.fix.wire import (  # noqa: F401 - re-exported: the front's users
     REF_MSG_TYPE,
     REF_SEQ_NUM,
     SIDE,
+    SIDE_SELL_SHORT,
     STATUS_CANCELED,
     STATUS_FILLED,
     STATUS_NEW,
@@ -142,11 +143,11 @@ def parse_order(fields: dict[int, str], *, child_id: str, order_id: str, venue: 
     0 or less; the venue refuses that with INVALID_QUANTITY). Raises
     ``FieldError`` naming a venue reason code for anything the venue does not
     support: OrdType other than 1/2, TimeInForce other than 0/3 (absent means
-    Day), a limit without a price.
+    Day), a limit without a price. Side 5 (sell short) is a sell marked short.
     """
     side = _SIDES.get(fields.get(SIDE, ""))
     if side is None:
-        raise FieldError(v.INVALID_ORDER, f"Side {fields.get(SIDE)!r} not supported (1 buy, 2 sell)")
+        raise FieldError(v.INVALID_ORDER, f"Side {fields.get(SIDE)!r} not supported (1 buy, 2 sell, 5 sell short)")
     order_type = _ORD_TYPES.get(fields.get(ORD_TYPE, ""))
     if order_type is None:
         raise FieldError(v.INVALID_ORDER, f"OrdType {fields.get(ORD_TYPE)!r} not supported (1 market, 2 limit)")
@@ -160,7 +161,7 @@ def parse_order(fields: dict[int, str], *, child_id: str, order_id: str, venue: 
             raise FieldError(v.INVALID_PRICE, "a limit order needs Price (44)")
         price = parse_price(fields[PRICE])
     return ChildOrder(child_id, order_id, venue, fields.get(SYMBOL, ""), side, qty - cum_qty, order_type,
-                      price, tif)
+                      price, tif, short=fields.get(SIDE) == SIDE_SELL_SHORT)
 
 
 # ---------------------------------------------------------------- outbound

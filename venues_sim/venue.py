@@ -6,7 +6,9 @@ id) and the entry points for simulated market participants. Matching itself is
 ``venues_sim.book``; pricing of fills is a ``venues_sim.fees.FeeModel``.
 
 Time is passed in (``now_ns``) by whoever drives the venue; nothing here reads
-a clock or imports simpy. Reports are delivered synchronously to
+a clock or imports simpy. An optional ``venues_sim.wholesale.FillPriceModel``
+prices our TAKER fills (a wholesaler's price improvement); without one a
+taker gets the matched price. Reports are delivered synchronously to
 ``on_report`` after the book has been updated, so a handler that re-enters the
 venue sees a consistent book.
 
@@ -33,6 +35,7 @@ from .fees import FeeModel
 
 if TYPE_CHECKING:  # pragma: no cover
     from .rules import MarketRule
+    from .wholesale import FillPriceModel
     from .stress import VenueCondition
 
 # Reason codes on REJECTED / CANCELED reports.
@@ -81,6 +84,7 @@ class SimVenue:
         symbols: list[str],
         on_report: Callable[[ExecutionReport], None],
         our_owner: str = "BD",
+        fill_price: FillPriceModel | None = None,
     ):
         if not name:
             raise ValueError("name must be a non-empty str")
@@ -89,6 +93,7 @@ class SimVenue:
         self.name = name
         self.fees = fees
         self.our_owner = our_owner
+        self.fill_price = fill_price  # None: takers get the matched price
         self._on_report = on_report
         self._books: dict[str, OrderBook] = {s: OrderBook(s) for s in symbols}
         self._children: dict[str, ChildOrder] = {}  # every child we accepted, done or not
@@ -203,6 +208,9 @@ class SimVenue:
         is_market = child.order_type is _MARKET
         price = None if is_market else child.limit_price
         self._report(_ACK, child.child_id, child.order_id, now_ns, leaves_qty=qty)
+        pricing = self.fill_price
+        if pricing is not None:
+            own_bid, _, own_ask, _ = self._books[child.symbol].top()  # the quote the order arrived at
         result = self._books[child.symbol].add(
             child.child_id, child.side, qty, price, child.time_in_force, self.our_owner
         )
@@ -215,7 +223,8 @@ class SimVenue:
                 child.order_id,
                 now_ns,
                 last_qty=fill.quantity,
-                last_px=fill.price,
+                last_px=fill.price if pricing is None else pricing.taker_price(
+                    child.symbol, child.side, fill.price, own_bid, own_ask),
                 leaves_qty=leaves,
                 liquidity=_TAKER,
                 fee=self.fees.fee(_TAKER, fill.quantity),

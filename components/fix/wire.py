@@ -37,8 +37,10 @@ STATUS_NEW, STATUS_PARTIAL, STATUS_FILLED, STATUS_CANCELED, STATUS_REJECTED = "0
 CXL_REJ_TOO_LATE, CXL_REJ_UNKNOWN_ORDER, CXL_REJ_BROKER_OPTION, CXL_REJ_OTHER = "0", "1", "2", "99"
 LIQUIDITY_ADDED, LIQUIDITY_REMOVED = "1", "2"
 
-# Enumerations the venues support, both ways.
-SIDES = {"1": Side.BUY, "2": Side.SELL}
+# Enumerations the venues support, both ways. Side 5 (sell short) is a SELL marked short,
+# so a venue can apply the short-sale restriction; reports answer with the plain side.
+SIDE_SELL_SHORT = "5"
+SIDES = {"1": Side.BUY, "2": Side.SELL, SIDE_SELL_SHORT: Side.SELL}
 SIDE_CODES = {Side.BUY: "1", Side.SELL: "2"}
 ORD_TYPES = {"1": OrderType.MARKET, "2": OrderType.LIMIT}
 ORD_TYPE_CODES = {OrderType.MARKET: "1", OrderType.LIMIT: "2"}
@@ -46,6 +48,11 @@ TIFS = {"0": TimeInForce.DAY, "3": TimeInForce.IOC}
 TIF_CODES = {TimeInForce.DAY: "0", TimeInForce.IOC: "3"}
 
 _TIME_FORMATS = ("%Y%m%d-%H:%M:%S.%f", "%Y%m%d-%H:%M:%S")
+
+
+def side_code(side: Side, short: bool = False) -> str:
+    """Side (54) of an order: 1 buy, 2 sell, 5 sell short."""
+    return SIDE_SELL_SHORT if short and side is Side.SELL else SIDE_CODES[side]
 
 
 def price_text(units: int) -> str:

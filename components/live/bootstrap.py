@@ -253,14 +253,17 @@ def build_live(config: LiveConfig | None = None, *, log: EventLog | None = None,
     symbols = frozenset(s.symbol for s in config.symbols)
 
     oms = Oms(clock, ids, log)
+    risk = RiskEngine(risk_limits(config.risk), accounts, market_data, default_sanctions_list(), config.risk.restricted)
     platform = Platform(
         clock=clock,
         oms=oms,
         entry=OrderEntry(symbols.__contains__, accounts.entitled, oms.create),
-        risk=RiskEngine(risk_limits(config.risk), accounts, market_data, default_sanctions_list(),
-                        config.risk.restricted),
+        risk=risk,
+        # As the twin's: stale quotes are not routed to, sells beyond the position go out short.
         router=SmartOrderRouter({v.name: FeeSchedule(v.maker_rebate, v.taker_fee) for v in config.venues},
-                                market_data, ids),
+                                market_data, ids, clock,
+                                max_quote_age_ns=int(config.routing.max_quote_age_ms * 1_000_000),
+                                position=risk.position),
         venues=venue_gateway,
         post_trade=PostTrade(oms, clock, settlement_calendar(config.settlement_days)),
         ledger=Ledger({a.account_id: a.cash for a in account_list},

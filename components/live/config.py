@@ -28,6 +28,7 @@ from scenarios.config import (
     Liquidity,
     PopulationConfig,
     Risk,
+    Routing,
     Scenario,
     SymbolConfig,
     Venue,
@@ -217,6 +218,8 @@ class LiveConfig:
     """Pre-trade limits. Default: the default scenario's."""
     liquidity: Liquidity = _default("liquidity")
     """Market makers and noise traders of the in-process venues. Default: the default scenario's."""
+    routing: Routing = _default("routing")
+    """Smart order router settings (stale-quote threshold). Default: the default scenario's."""
     settlement_days: Annotated[int, Range(ge=1, le=10)] = 1
     """Settlement cycle in business days (T+1). Default 1."""
     accounts: Annotated[tuple[AccountConfig, ...], Unique("account_id")] = ()

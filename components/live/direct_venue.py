@@ -1,11 +1,12 @@
-"""In-process venues on the wall clock, and a VenueGateway that reaches them.
+"""In-process venues on the wall clock, and a VenueGateway that reaches them without FIX.
 
-Until the FIX initiator exists, live mode trades against ``venues_sim``
-venues running inside the server process: ``InProcessVenues`` builds them
-with market makers that requote on a timer (so there is liquidity) and
-optional noise traders; ``DirectVenueGateway`` is the VenueGateway port over
-them. Only the gateway is a port: swapping in the FIX gateway replaces it and
-leaves the components untouched (market data would then come from FIX too).
+The direct venue link (``[venue_link] mode = "direct"``, ``twin serve
+--direct-venues``): ``venues_sim`` venues running inside the server process.
+``InProcessVenues`` builds them with market makers that requote on a timer
+(so there is liquidity) and optional noise traders; ``DirectVenueGateway``
+is the VenueGateway port over them. The default link is FIX instead
+(``fix_gateway``, ``embedded_venues``); only the gateway and market data
+differ, the components are untouched.
 
 Child orders and cancels travel to a venue after its configured one-way
 latency, in order (``FifoLink``), so ``POST /v1/orders`` answers before the

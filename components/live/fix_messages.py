@@ -51,7 +51,7 @@ _ABSOLUTE = "3"  # CommType: absolute amount
 def new_order_single(child: ChildOrder, now_ns: int) -> Outbound:
     """NewOrderSingle (35=D) for ``child``; ClOrdID is the child id."""
     body: Fields = [
-        (w.CL_ORD_ID, child.child_id), (w.SYMBOL, child.symbol), (w.SIDE, w.SIDE_CODES[child.side]),
+        (w.CL_ORD_ID, child.child_id), (w.SYMBOL, child.symbol), (w.SIDE, w.side_code(child.side, child.short)),
         (w.TRANSACT_TIME, w.transact_time(now_ns)), (w.ORDER_QTY, str(child.quantity)),
         (w.ORD_TYPE, w.ORD_TYPE_CODES[child.order_type]), (w.TIME_IN_FORCE, w.TIF_CODES[child.time_in_force]),
     ]
@@ -64,7 +64,7 @@ def order_cancel_request(cancel_id: str, child: ChildOrder, now_ns: int) -> Outb
     """OrderCancelRequest (35=F) for ``child``, itself identified by ``cancel_id``."""
     return w.ORDER_CANCEL_REQUEST, [
         (w.CL_ORD_ID, cancel_id), (w.ORIG_CL_ORD_ID, child.child_id), (w.SYMBOL, child.symbol),
-        (w.SIDE, w.SIDE_CODES[child.side]), (w.TRANSACT_TIME, w.transact_time(now_ns)),
+        (w.SIDE, w.side_code(child.side, child.short)), (w.TRANSACT_TIME, w.transact_time(now_ns)),
         (w.ORDER_QTY, str(child.quantity)),
     ]
 

@@ -20,15 +20,17 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from components.ports import VenueGateway
 
 from .direct_venue import InProcessVenues
-from .embedded_venues import EmbeddedFixVenues
 from .fix_config import claim_embedded_sender, write_initiator_settings
-from .fix_gateway import FixVenueGateway
 from .market_data import VenueMarketData
+
+if TYPE_CHECKING:  # quickfix is imported only when a FIX link is built
+    from .embedded_venues import EmbeddedFixVenues
+    from .fix_gateway import FixVenueGateway
 
 log = logging.getLogger("components.live")
 

@@ -10,9 +10,10 @@ must pass through the same states, with the same risk verdicts (policy,
 outcome, reason code, parameters), reasons and fills (venue, quantity,
 price, liquidity).
 
-TODO(blocks): block orders and their allocations are not built yet; add
-block submissions (pro-rata and rotational allocation) to the script when
-they exist.
+TODO(blocks): block orders (``SubmitBlock``, ``components.block_desk``, with
+pro-rata and rotational allocation) were not built when this was written;
+add block submissions to the script (a ``twin.scripted`` step for them, and
+the live stack dispatching ``SubmitBlock``) once both runtimes take them.
 """
 
 from __future__ import annotations

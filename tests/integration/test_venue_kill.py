@@ -12,20 +12,34 @@ process): the session logs on again, XNAS is UP and gets resting orders
 again. At the end every order the platform accepted is in the log with
 contiguous events and a final state with a reason, after the rest are
 canceled; no accepted order is lost.
+
+A second test runs the gateway in remote mode (``[venue_link] mode = "fix"``)
+against ``twin venue serve`` in its own process and kills that process
+outright (SIGKILL: no logout, the socket just closes).
 """
 
 from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 pytest.importorskip("quickfix", reason="quickfix is not installed (pip install quickfix builds it from source)")
 
+from components.domain.commands import SubmitOrder  # noqa: E402
 from components.domain.money import to_units  # noqa: E402
 from components.domain.orders import OrderStatus, Side, TimeInForce  # noqa: E402
 from components.eventstore.sqlite import SqliteEventStore  # noqa: E402
 from components.live.bootstrap import build_live  # noqa: E402
 from components.live.config import parse_live_config  # noqa: E402
+from tests.integration.test_fix_venue import _read_line  # noqa: E402
 from tests.live_script import LiveScript  # noqa: E402
+from tests.services import free_port  # noqa: E402
 from twin.scripted import AgentOrder, Cancel, Submit  # noqa: E402
 
 WAIT = 15.0
@@ -140,3 +154,68 @@ def test_no_order_is_lost_when_a_venue_dies_and_comes_back(tmp_path, policy):
         assert seqs == list(range(1, len(seqs) + 1)), (order_id, seqs)
     with SqliteEventStore(tmp_path / "run" / "events.sqlite", read_only=True) as stored:
         assert stored.verify().ok and len(stored) == len(events)
+
+
+REMOTE = """
+run_dir = "{run_dir}"
+[event_log]
+kind = "memory"
+[venue_link]
+mode = "fix"
+sessions = [{{ venue = "ARCX", host = "127.0.0.1", port = {port} }}]
+[[symbols]]
+symbol = "AAPL"
+reference_price = "190.00"
+[[venues]]
+name = "ARCX"
+[[accounts]]
+account_id = "ACCT-1"
+client_id = "CL-1"
+advisor_id = "ADV-1"
+cash = "1000000.00"
+"""
+
+
+def wait_status(live, n: int, wanted: set[OrderStatus], timeout: float = WAIT) -> OrderStatus:
+    deadline = time.monotonic() + timeout
+    while (status := status_of(live, n)) not in wanted:
+        assert time.monotonic() < deadline, f"K-{n} is {status.value}, not {sorted(s.value for s in wanted)}"
+        time.sleep(0.01)
+    return status
+
+
+def test_a_remote_venue_process_killed_outright(tmp_path):
+    """``[venue_link] mode = "fix"`` to ``twin venue serve`` in its own process, then SIGKILL it."""
+    port = free_port()
+    venue = subprocess.Popen([sys.executable, "-m", "twin.cli", "venue", "serve", "--venue", "ARCX", "--port",
+                              str(port), "--symbols", "AAPL", "--liquidity", "--run-dir", str(tmp_path / "venue")],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                             cwd=Path(__file__).resolve().parents[2], env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    live = build_live(parse_live_config(REMOTE.format(run_dir=tmp_path / "run", port=port), "remote"))
+    try:
+        assert _read_line(venue.stdout, 30.0).startswith("serving venue ARCX")
+        live.start()
+        assert live.venue_statuses() == {"ARCX": "UP"}
+        submit = lambda n, side, qty, price, tif="DAY": live.runtime.dispatch(  # noqa: E731
+            SubmitOrder(body(n, side, qty, price, tif), live.clock.now_ns()))
+        # No market data from a remote venue: risk uses the configured reference, the router
+        # sends everything to the venue; its market maker quotes around $190.
+        submit(1, "BUY", 100, "199.00", "IOC")
+        assert wait_status(live, 1, {OrderStatus.CONFIRMED}) is OrderStatus.CONFIRMED
+        submit(2, "BUY", 100, "150.00")  # rests
+        assert status_of(live, 2) is OrderStatus.ROUTED and live.link.gateway.working == 1
+        venue.send_signal(signal.SIGKILL)  # no logout, no goodbye: the socket just closes
+        assert wait_status(live, 2, {OrderStatus.CANCELED}) is OrderStatus.CANCELED
+        assert live.views.order_json(live.platform.entry.lookup("ACCT-1", "K-2"))["status_reason"] == \
+            "VENUE_DISCONNECTED"
+        assert live.venue_statuses() == {"ARCX": "DOWN"}
+        submit(3, "BUY", 100, "190.00")  # nowhere to go
+        assert wait_status(live, 3, {OrderStatus.REJECTED}) is OrderStatus.REJECTED
+        assert live.views.order_json(live.platform.entry.lookup("ACCT-1", "K-3"))["status_reason"] == \
+            "NO_VENUE_AVAILABLE"
+        assert live.runtime.failures == []
+    finally:
+        live.close()
+        if venue.poll() is None:
+            venue.kill()
+        venue.wait(timeout=10)

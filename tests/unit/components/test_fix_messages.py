@@ -126,3 +126,16 @@ def test_session_ids_are_claimed_once_per_process():
     second, held2 = claim_embedded_sender("TQ", ["V"])
     assert (first, second) == ("TQ", "TQ2") and held == ["FIX.4.4:V->TQ"]
     release_sessions(held + held2)
+
+
+def test_a_sell_marked_short_goes_out_as_side_5_and_the_venue_reads_it_back():
+    from venues_sim import fix_codec
+
+    short = ChildOrder("CH-9", "ORD-9", "XNAS", "AAPL", Side.SELL, 100, OrderType.LIMIT, 1_900_000,
+                       TimeInForce.DAY, short=True)
+    fields = dict(m.new_order_single(short, T0)[1])
+    assert fields[54] == "5" and dict(m.order_cancel_request("X", short, T0)[1])[54] == "5"
+    back = fix_codec.parse_order(fields, child_id="S|CH-9", order_id="XNAS-O1", venue="XNAS")
+    assert back.side is Side.SELL and back.short
+    plain = fix_codec.parse_order({**fields, 54: "2"}, child_id="S|CH-9", order_id="XNAS-O1", venue="XNAS")
+    assert not plain.short

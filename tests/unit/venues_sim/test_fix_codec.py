@@ -57,7 +57,7 @@ def test_parse_order_maps_fields_to_a_child():
     "change, reason",
     [
         ({c.ORD_TYPE: "3"}, v.INVALID_ORDER),
-        ({c.SIDE: "5"}, v.INVALID_ORDER),
+        ({c.SIDE: "8"}, v.INVALID_ORDER),  # cross: not supported (5, sell short, is a short SELL)
         ({c.TIME_IN_FORCE: "1"}, v.INVALID_ORDER),
         ({c.PRICE: "1.00001"}, v.INVALID_PRICE),
         ({c.ORDER_QTY: "1.5"}, v.INVALID_QUANTITY),

@@ -1,0 +1,67 @@
+"""Scenarios opting in to the SIP, a wholesaler, fat-tailed latency, and a replayed day."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.domain.venues import Liquidity
+from scenarios.config import load_scenario
+from tests.conftest import SCENARIOS
+from tests.e2e.test_twin_determinism import fingerprint_in_new_process
+from twin.runner import run_scenario
+from venues_sim.replay_format import write_csv
+from venues_sim.synthetic_day import synthetic_day
+
+
+@pytest.fixture(scope="module")
+def sip_run():
+    return run_scenario(load_scenario(SCENARIOS / "sip_day.yaml"), seed=3)
+
+
+def test_sip_day_is_deterministic_across_processes():
+    first = fingerprint_in_new_process("sip_day.yaml", 11)
+    assert first == fingerprint_in_new_process("sip_day.yaml", 11)
+    assert first != fingerprint_in_new_process("smoke.yaml", 11)
+
+
+def test_sip_day_passes_and_risk_reads_the_sips_nbbo(sip_run):
+    assert sip_run.passed
+    world = sip_run.world
+    published = world.sip.published("AAPL")
+    assert published is not None and published.sequence > 10
+    assert set(published.bid_venues) | set(published.ask_venues) <= {"XNAS", "BATS", "WHSL"}
+    assert world.market_data.reference_price("AAPL") in (published.mid, world.market_data._last_reference["AAPL"])
+
+
+def test_wholesaler_fills_carry_the_fixed_fee_and_price_improvement(sip_run):
+    whsl = [f for f in sip_run.world.gateway.venue_fills if f.venue == "WHSL"]
+    assert whsl, "the cheaper fixed fee should draw flow to the wholesaler"
+    for f in whsl:
+        assert f.fee == 10 * f.last_qty  # $0.0010 a share whatever the liquidity
+    takers = [f for f in whsl if f.liquidity is Liquidity.TAKER]
+    assert any(f.last_px % 100 for f in takers)  # improved by $0.0010: off the cent grid
+
+
+def test_a_scenario_runs_on_a_replayed_synthetic_day(tmp_path):
+    day = synthetic_day(5, prices={"AAPL": 190 * 10_000}, ticks=300)
+    write_csv(day, tmp_path / "quotes.csv", tmp_path / "trades.csv")
+    path = tmp_path / "replay_day.yaml"
+    path.write_text("""
+name: replay_day
+seed: 5
+session: {date: "2026-11-24", open: "09:30", close: "09:35"}
+symbols: [{symbol: AAPL, reference_price: "190.00"}]
+venues:
+  - {name: XNAS, latency_model: {kind: fat_tail, p99_ms: 2.0}}
+  - {name: ARCX, fee_model: fixed, fixed_fee: "0.0005"}
+population: {advisors: 2, clients_per_advisor: 3, sanctioned_clients: 0}
+order_flow: {orders: 60}
+replay: {quotes: quotes.csv, trades: trades.csv}
+""")
+    scenario = load_scenario(path)
+    result = run_scenario(scenario)
+    assert result.passed, [r for r in result.invariants if not r.passed]
+    world = result.world
+    assert not world.makers and not world.noise and world.agents is None
+    assert world.gateway.venue_fills  # our orders traded against the recording
+    assert run_scenario(scenario).fingerprint == result.fingerprint
