@@ -26,6 +26,7 @@ from typing import Annotated, Iterator
 from zoneinfo import ZoneInfo
 
 from components.domain.money import CENT, to_units
+from components.risk.policies import RiskLimits
 
 from .config_agents import Agents, Fundamental, MarketMakerAgents, MomentumAgents, NoiseAgents, ValueAgents
 from .config_faults import Crash
@@ -280,6 +281,16 @@ class Risk:
     duplicate_window_s: Annotated[float, Range(ge=0.0, le=86_400.0)] = 5.0
     """Identical orders from one account within this many seconds are suspected duplicates. Default 5."""
 
+    def to_limits(self) -> RiskLimits:
+        """These limits as the risk engine's ``RiskLimits`` (both runtimes build them here)."""
+        return RiskLimits(
+            max_order_notional=self.max_order_notional,
+            max_daily_notional_per_account=self.max_daily_notional_per_account,
+            collar_bps=self.collar_bps,
+            concentration_max_bps=self.concentration_max_bps,
+            duplicate_window_ns=int(round(self.duplicate_window_s * 1e9)),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ServiceLatency:
@@ -504,7 +515,7 @@ class Scenario:
 
 # --------------------------------------------------------------------------- loading
 
-BUILTIN_SCENARIOS = ("trading_day", "smoke", "rmsc_like", "blocks_day", "crash_day")
+BUILTIN_SCENARIOS = ("trading_day", "smoke", "rmsc_like", "blocks_day", "crash_day", "sip_day")
 """Scenario files shipped as package data in ``scenarios/``."""
 
 

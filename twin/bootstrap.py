@@ -31,7 +31,6 @@ from components.settlement_rail import SettlementRail
 from components.reference.accounts import Account, AccountDirectory
 from components.reference.sanctions import default_sanctions_list, sdn_individual_names
 from components.risk.engine import RiskEngine
-from components.risk.policies import RiskLimits
 from components.routing import SmartOrderRouter
 from scenarios.agents import AgentPopulation, build_agents
 from scenarios.arrivals import OrderIntent, order_intents
@@ -93,17 +92,6 @@ class TwinWorld:
         return {a.account_id: dict(a.positions) for a in self.population.accounts if a.positions}
 
 
-def risk_limits(scenario: Scenario) -> RiskLimits:
-    r = scenario.risk
-    return RiskLimits(
-        max_order_notional=r.max_order_notional,
-        max_daily_notional_per_account=r.max_daily_notional_per_account,
-        collar_bps=r.collar_bps,
-        concentration_max_bps=r.concentration_max_bps,
-        duplicate_window_ns=int(round(r.duplicate_window_s * 1e9)),
-    )
-
-
 def settlement_rail(scenario: Scenario, streams: SeededStreams) -> SettlementRail | None:
     """Clearing with seeded fails when the scenario asks for them; None keeps the plain T+N path."""
     cfg = scenario.settlement
@@ -162,7 +150,7 @@ def build_twin(scenario: Scenario, seed: int) -> TwinWorld:
 
     oms = Oms(clock, ids, log)
     settlement_ns = session.settlement_ns()
-    risk = RiskEngine(risk_limits(scenario), accounts, market_data, sanctions, scenario.risk.restricted)
+    risk = RiskEngine(scenario.risk.to_limits(), accounts, market_data, sanctions, scenario.risk.restricted)
     platform = Platform(
         clock=clock,
         oms=oms,

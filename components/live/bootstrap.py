@@ -42,9 +42,8 @@ from components.post_trade import PostTrade
 from components.reference.accounts import Account, AccountDirectory
 from components.reference.sanctions import default_sanctions_list, sdn_individual_names
 from components.risk.engine import RiskEngine
-from components.risk.policies import RiskLimits
 from components.routing import SmartOrderRouter
-from scenarios.config import NEW_YORK, Risk, Scenario, Session
+from scenarios.config import NEW_YORK, Scenario, Session
 from scenarios.population import build_population
 
 from .clock import WallClock
@@ -139,17 +138,6 @@ class LiveApp:
             lines.append("venues: in process (no FIX)")
         lines.append(f"run folder: {self.run_dir}")
         return lines
-
-
-def risk_limits(risk: Risk) -> RiskLimits:
-    """The scenario-schema ``risk`` section as the engine's limits (same as the twin's)."""
-    return RiskLimits(
-        max_order_notional=risk.max_order_notional,
-        max_daily_notional_per_account=risk.max_daily_notional_per_account,
-        collar_bps=risk.collar_bps,
-        concentration_max_bps=risk.concentration_max_bps,
-        duplicate_window_ns=int(round(risk.duplicate_window_s * 1e9)),
-    )
 
 
 def settlement_calendar(days: int) -> Callable[[int], int]:
@@ -253,7 +241,7 @@ def build_live(config: LiveConfig | None = None, *, log: EventLog | None = None,
     symbols = frozenset(s.symbol for s in config.symbols)
 
     oms = Oms(clock, ids, log)
-    risk = RiskEngine(risk_limits(config.risk), accounts, market_data, default_sanctions_list(), config.risk.restricted)
+    risk = RiskEngine(config.risk.to_limits(), accounts, market_data, default_sanctions_list(), config.risk.restricted)
     platform = Platform(
         clock=clock,
         oms=oms,

@@ -54,6 +54,9 @@ def bench_config(accounts: int) -> str:
         'concentration_max_bps = 10000\nduplicate_window_s = 0.0',
         '[liquidity]\nmarket_maker_levels = 5\nmarket_maker_size = 1000000\nrequote_s = 60.0\nnoise_traders = 0',
         '[rate_limit]\nrate_per_s = 1000000.0\nburst = 1000000',
+        # Measure the order path and the HTTP gateway, not SQLite fsyncs or FIX sessions.
+        '[event_log]\nkind = "memory"',
+        '[venue_link]\nmode = "direct"',
         f'[[tokens]]\nadvisor_id = "ADV-1"\ntoken = "{TOKEN}"',
     ]
     for i in range(accounts):
