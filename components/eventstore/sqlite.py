@@ -164,24 +164,12 @@ class SqliteEventStore:
         """Recompute the chain from the stored payloads; check the query columns agree."""
         cursor = self._con.execute('SELECT "offset", payload, parent_hash, hash, event_id, stream, stream_seq, '
                                    'business_time, system_time FROM events ORDER BY "offset"')
-        column_problem: list[tuple[int, str]] = []
 
-        def records():
-            while rows := cursor.fetchmany(_FETCH):
-                for offset, payload, parent_hash, digest, *columns in rows:
-                    yield offset, payload.encode("utf-8"), parent_hash, digest
-                    # Runs only once the chain has accepted this record, so a changed
-                    # payload is reported as a hash mismatch, not as a column mismatch.
-                    problem = _column_problem(payload, columns)
-                    if problem:
-                        column_problem.append((offset, problem))
-                        return
+        def rows():
+            while batch := cursor.fetchmany(_FETCH):
+                yield from batch
 
-        result = verify(records())
-        if column_problem and result.ok:
-            offset, problem = column_problem[0]
-            return VerifyResult(False, offset, f"record {offset}: {problem}", offset, result.head)
-        return check_head(result, expected_head)
+        return verify_stored_rows(rows(), expected_head)
 
     def close(self) -> None:
         self._con.close()
@@ -191,6 +179,29 @@ class SqliteEventStore:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def verify_stored_rows(rows: Iterable[tuple], expected_head: str | None = None) -> VerifyResult:
+    """Verify rows ``(offset, payload text, parent_hash, hash, *query columns)`` as a
+    store holds them: the hash chain, then that the copied query columns agree with
+    each payload. Shared by every SQL-backed store."""
+    column_problem: list[tuple[int, str]] = []
+
+    def records():
+        for offset, payload, parent_hash, digest, *columns in rows:
+            yield offset, payload.encode("utf-8"), parent_hash, digest
+            # Runs only once the chain has accepted this record, so a changed
+            # payload is reported as a hash mismatch, not as a column mismatch.
+            problem = _column_problem(payload, columns)
+            if problem:
+                column_problem.append((offset, problem))
+                return
+
+    result = verify(records())
+    if column_problem and result.ok:
+        offset, problem = column_problem[0]
+        return VerifyResult(False, offset, f"record {offset}: {problem}", offset, result.head)
+    return check_head(result, expected_head)
 
 
 def _decoded(cursor: sqlite3.Cursor) -> Iterator[OrderEvent]:

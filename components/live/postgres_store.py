@@ -29,10 +29,10 @@ import psycopg
 from psycopg import sql
 
 from components.domain.events import OrderEvent
-from components.eventstore.chain import GENESIS, VerifyResult, check_head, link_hash, verify
+from components.eventstore.chain import GENESIS, VerifyResult, link_hash
 from components.eventstore.codec import decode, encode
 from components.eventstore.errors import DuplicateEvent
-from components.eventstore.sqlite import _column_problem  # one definition of "columns agree with payload"
+from components.eventstore.sqlite import verify_stored_rows
 
 _PAGE = 4096  # rows per round trip on a long read: bounded memory, no open transaction
 _SCHEMA_LOCK = 0x7477_696E_5F65_7673  # advisory key for schema creation ("twin_evs")
@@ -215,32 +215,21 @@ class PostgresEventStore:
 
     def verify(self, expected_head: str | None = None) -> VerifyResult:
         """Recompute the chain from the stored payloads; check the query columns agree."""
-        column_problem: list[tuple[int, str]] = []
-
-        def records():
+        def rows():
             last = None
             while True:
                 # Keyed on the last offset *seen* (not last + 1): a reordered or
-                # repeated offset must reach ``verify`` to be reported.
-                rows = self._con.execute(
+                # repeated offset must reach the chain check to be reported.
+                page = self._con.execute(
                     'SELECT "offset", payload, parent_hash, hash, event_id, stream, stream_seq, business_time, '
                     'system_time FROM events WHERE %s::bigint IS NULL OR "offset" > %s ORDER BY "offset" LIMIT %s',
                     (last, last, _PAGE)).fetchall()
-                for offset, payload, parent_hash, digest, *columns in rows:
-                    yield offset, payload.encode("utf-8"), parent_hash, digest
-                    problem = _column_problem(payload, columns)  # after the chain accepted the record
-                    if problem:
-                        column_problem.append((offset, problem))
-                        return
-                if len(rows) < _PAGE:
+                yield from page
+                if len(page) < _PAGE:
                     return
-                last = rows[-1][0]
+                last = page[-1][0]
 
-        result = verify(records())
-        if column_problem and result.ok:
-            offset, problem = column_problem[0]
-            return VerifyResult(False, offset, f"record {offset}: {problem}", offset, result.head)
-        return check_head(result, expected_head)
+        return verify_stored_rows(rows(), expected_head)
 
     def close(self) -> None:
         self._con.close()
