@@ -255,11 +255,11 @@ def _parse_dataclass(cls: type, node: Node, path: str, ctx: _Context, base: Any)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             ctx.fail(key_path, line, f"unknown key{hint} (allowed: {', '.join(fields)})")
         ctx.lines[key_path] = line
-        field_base = getattr(base, key) if base is not None else _default_of(fields[key])
+        field_base = getattr(base, key) if base is not None else default_of(fields[key])
         values[key] = _parse(hints[key], value_node, key_path, ctx, field_base)
     if base is None:
         for name, f in fields.items():
-            if name not in values and not _has_default(f):
+            if name not in values and not has_default(f):
                 ctx.fail(_join(path, name), _line(node), "is required")
         obj = cls(**values)
     else:
@@ -272,11 +272,13 @@ def _parse_dataclass(cls: type, node: Node, path: str, ctx: _Context, base: Any)
     return obj
 
 
-def _has_default(f: dataclasses.Field) -> bool:
+def has_default(f: dataclasses.Field) -> bool:
+    """True when a dataclass field may be left out (it has a default or a factory)."""
     return f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
 
 
-def _default_of(f: dataclasses.Field) -> Any:
+def default_of(f: dataclasses.Field) -> Any:
+    """A field's default value (a fresh one for a factory); None when it has none."""
     if f.default is not dataclasses.MISSING:
         return f.default
     if f.default_factory is not dataclasses.MISSING:

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from components.domain.money import to_units
-from scenarios.schema import MONEY, NonEmpty, Pattern, Range, Unique
+from scenarios.schema import MONEY, NonEmpty, Pattern, Range, Unique, default_of, has_default
 
 DOCUMENT = "<document>"
 _MAX_MONEY_TEXT = 32
@@ -96,11 +96,11 @@ class _Walker:
                 close = difflib.get_close_matches(key, list(fields), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 self.fail(key_path, f"unknown key{hint} (allowed: {', '.join(fields)})")
-            field_base = getattr(base, key) if base is not None else _default_of(fields[key])
+            field_base = getattr(base, key) if base is not None else default_of(fields[key])
             values[key] = self.value(hints[key], raw, key_path, field_base)
         if base is None:
             for name, f in fields.items():
-                if name not in values and not _has_default(f):
+                if name not in values and not has_default(f):
                     self.fail(_join(path, name), "is required")
             obj = cls(**values)
         else:  # a partly given section keeps the defaults of the rest
@@ -170,15 +170,3 @@ class _Walker:
                 self.fail(path, f"must be {check.hint}, got {value!r}")
         elif check is not MONEY:
             raise TypeError(f"live config schema: unknown check {check!r} at {path}")
-
-
-def _has_default(f: dataclasses.Field) -> bool:
-    return f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
-
-
-def _default_of(f: dataclasses.Field) -> Any:
-    if f.default is not dataclasses.MISSING:
-        return f.default
-    if f.default_factory is not dataclasses.MISSING:
-        return f.default_factory()
-    return None
