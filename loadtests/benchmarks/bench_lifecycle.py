@@ -7,6 +7,15 @@ lifecycle rate (settled orders per wall second of simulation), the raw simpy
 event rate measured in the same process (one process yielding env.timeout in
 a loop), their ratio against the target of 1/60, and peak memory.
 
+It also prints the *plumbing ceiling*: the lifecycle rate of the same message
+path (client arrival, gateway, OMS, risk, router, venue, an ack and a fill
+back to the OMS, post-trade) through the same ``SimService``/``Network`` code
+with handlers that only pass the message on. That is seventeen kernel events
+per lifecycle, one more than a real one (whose venue hop is one timer, not a
+queued service), so the components' own work can at best bring the real rate
+to about this ceiling: it shows how much of the per-lifecycle budget the
+simulated services and network leave to the business logic.
+
     python loadtests/benchmarks/bench_lifecycle.py [--orders N] [--seed S]
 """
 
@@ -18,9 +27,12 @@ import time
 
 import simpy
 
+from components.memory import SeededStreams
 from scenarios.config import parse_scenario
 from twin.bootstrap import build_twin
+from twin.clock import SimClock
 from twin.runner import simulate
+from twin.services import Network, build_service
 
 SCENARIO = """
 name: bench_lifecycle
@@ -56,6 +68,42 @@ def raw_simpy_rate(events: int = 1_000_000) -> float:
     return events / (time.perf_counter() - started)
 
 
+# The real path of one lifecycle: a message kind and the service that handles it.
+_PATH = (("submit", "gateway"), ("validate", "oms"), ("risk", "risk"), ("route", "router"),
+         ("child", "venue"), ("ack", "oms"), ("fill", "oms"), ("post_trade", "post_trade"))
+
+
+def plumbing_ceiling_rate(lifecycles: int = 50_000) -> tuple[float, float]:
+    """Lifecycles per second, and kernel events per lifecycle, of the real path
+    through ``SimService``/``Network`` with handlers that only pass the message
+    on (the venue answers a child with an ack and a fill, as in the real run)."""
+    env = simpy.Environment()
+    clock = SimClock(env, 0)
+    streams = SeededStreams(1)
+    kinds = {kind: type(kind, (), {"__slots__": ()}) for kind, _ in _PATH}
+    network = Network(clock, streams, {kinds[k]: svc for k, svc in _PATH}, 0.2, 0.05)
+    k = kinds
+    follow_ups = {k["submit"]: (k["validate"],), k["validate"]: (k["risk"],), k["risk"]: (k["route"],),
+                  k["route"]: (k["child"],), k["child"]: (k["ack"], k["fill"]), k["ack"]: (),
+                  k["fill"]: (k["post_trade"],), k["post_trade"]: ()}
+
+    def handler(message: object) -> list:
+        return [kind() for kind in follow_ups[type(message)]]
+
+    for name in {svc for _, svc in _PATH}:
+        network.attach(build_service(name, clock, streams, 0.5, 1.0, handler))
+    gateway = network.services["gateway"]
+    spacing = 23_400 * 1_000_000_000 // lifecycles  # spread over one session, like the real run
+    for i in range(lifecycles):
+        clock.schedule(i * spacing, gateway.arrive, k["submit"]())
+    started = time.perf_counter()
+    env.run()
+    wall = time.perf_counter() - started
+    handled = sum(service.stats.handled for service in network.services.values())
+    assert handled == lifecycles * len(_PATH), handled  # every hop of every lifecycle ran
+    return lifecycles / wall, 1 + 2 * len(_PATH)  # the arrival, then arrive + finish per hop
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=100_000)
@@ -63,6 +111,7 @@ def main() -> None:
     args = parser.parse_args()
 
     raw = raw_simpy_rate()
+    ceiling, kernel_events = plumbing_ceiling_rate()
     scenario = parse_scenario(SCENARIO.format(orders=args.orders), "bench_lifecycle")
     built = time.perf_counter()
     world = build_twin(scenario, args.seed)
@@ -85,6 +134,10 @@ def main() -> None:
     print(f"target (raw / 60)       {target:>12,.0f} /s")
     print(f"ratio rate / raw        {rate / raw:>12.5f}  (target >= {1 / 60:.5f}: "
           f"{'MET' if rate >= target else 'NOT MET'})")
+    print(f"plumbing ceiling        {ceiling:>12,.0f} /s  ({kernel_events} kernel events per lifecycle, "
+          f"no-op handlers; ratio {ceiling / raw:.5f})")
+    print(f"per lifecycle           {1e6 / rate:>12.1f} us  (plumbing {1e6 / ceiling:.1f} us, "
+          f"target budget {60e6 / raw:.1f} us)")
     print(f"peak memory (max RSS)   {peak_mib:>12,.0f} MiB")
 
 

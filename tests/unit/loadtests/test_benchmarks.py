@@ -1,0 +1,56 @@
+"""A small sample of every benchmark, so a broken benchmark fails the tests.
+
+Each runs as its users run it (``python loadtests/benchmarks/bench_X.py``) on a
+few hundred items instead of the default hundred thousand; the figures are not
+checked (timings belong to the benchmarks), only that each finishes and prints
+the lines its readers look for.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def run_bench(name: str, *args: str) -> str:
+    done = subprocess.run([sys.executable, str(ROOT / "loadtests" / "benchmarks" / name), *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_bench_lifecycle_sample_settles_every_order_and_prints_the_ceiling():
+    out = run_bench("bench_lifecycle.py", "--orders", "300")
+    assert re.search(r"lifecycles settled\s+300\b", out), out
+    assert re.search(r"ratio rate / raw\s+[0-9.]+\s+\(target >= 0.01667: (MET|NOT MET)\)", out), out
+    ceiling = re.search(r"plumbing ceiling\s+([0-9,]+) /s\s+\((\d+) kernel events", out)
+    assert ceiling and int(ceiling.group(2)) == 17, out
+
+
+def test_plumbing_ceiling_runs_every_hop_of_every_lifecycle():
+    sys.path.insert(0, str(ROOT))
+    from loadtests.benchmarks.bench_lifecycle import plumbing_ceiling_rate
+
+    rate, kernel_events = plumbing_ceiling_rate(2_000)  # asserts every hop was handled
+    assert kernel_events == 17
+    assert rate > 0
+
+
+def test_bench_book_sample():
+    out = run_bench("bench_book.py", "--ops", "3000")
+    assert re.search(r"overall\s+3,000 ops", out), out
+
+
+def test_bench_eventstore_sample():
+    out = run_bench("bench_eventstore.py", "--events", "3000", "--batch", "500", "--single", "20", "--tail", "1000")
+    assert "recover from snapshot + replay of the tail" in out, out
+    assert "peak memory" in out, out
+
+
+def test_bench_hot_path_sample():
+    out = run_bench("bench_hot_path.py", "--orders", "300", "--requests", "60", "--concurrency", "4", "--client", "raw")
+    assert re.search(r"60 requests, 4 in flight.*statuses \{201: 60\}", out), out
