@@ -254,6 +254,9 @@ class Oms:
         if kind is K.FILL:
             if report.exec_id and (report.venue, report.exec_id) in self._applied_fills:
                 return ""  # the same fill delivered again
+            child_leaves = order.open_children[report.child_id]
+            if not 0 < report.last_qty <= child_leaves:
+                return self._refuse_execution(order, report, child_leaves)
             return self._apply_fill(order, report)
         del order.open_children[report.child_id]
         if kind is K.REJECTED:
@@ -306,6 +309,25 @@ class Oms:
             return "post_trade"
         if not order.open_children:
             return self._close_leaves(order, report)
+        return ""
+
+    def _refuse_execution(self, order: Order, report: ExecutionReport, child_leaves: int) -> str:
+        """A fill the child cannot take: more than its leaves (an overfill) or not
+        a positive quantity. The client's order is not
+        touched (its fills stay consistent with what was sent); the refusal is
+        recorded, once per exec id, for operations to break out with the venue."""
+        if report.exec_id:
+            self._applied_fills.add((report.venue, report.exec_id))
+        reason = "OVERFILL" if report.last_qty > child_leaves else "BAD_QUANTITY"
+        self._emit(
+            order,
+            E.EXECUTION_REFUSED,
+            actor=f"venue:{report.venue}",
+            details={"child_id": report.child_id, "exec_id": report.exec_id, "venue": report.venue,
+                     "reason": reason, "last_qty": report.last_qty, "last_px": report.last_px,
+                     "leaves_qty": report.leaves_qty, "child_leaves": child_leaves},
+            at_ns=report.timestamp_ns,
+        )
         return ""
 
     def _close_leaves(self, order: Order, report: ExecutionReport) -> str:

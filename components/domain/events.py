@@ -67,6 +67,7 @@ class EventType(str, Enum):
     # Facts that do not change an order's status.
     ORDER_REROUTED = "OrderRerouted"  # leaves re-sent after a venue refused a child
     CHILD_ORDER_REJECTED = "ChildOrderRejected"
+    EXECUTION_REFUSED = "ExecutionRefused"  # a venue fill the order cannot take (e.g. an overfill)
     TRADING_STATE_CHANGED = "TradingStateChanged"
     VENUE_STATUS_CHANGED = "VenueStatusChanged"
     SETTLEMENT_FAILED = "SettlementFailed"  # an attempt failed; the order stays CONFIRMED until retried

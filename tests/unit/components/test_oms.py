@@ -342,3 +342,24 @@ def test_listeners_see_each_event_after_it_is_stored(world):
     order = world.new()
     world.oms.validate(order.order_id, lambda a: True)
     assert seen == [(E.ORDER_RECEIVED, S.NEW, 1), (E.ORDER_VALIDATED, S.VALIDATED, 2)]
+
+
+@pytest.mark.parametrize("qty, reason", [(101, "OVERFILL"), (0, "BAD_QUANTITY"), (-5, "BAD_QUANTITY")])
+def test_a_fill_the_child_cannot_take_is_refused_and_recorded_once(world, qty, reason):
+    order, (child,) = world.routed(("XNAS", 100))
+    bad = world.report(ExecKind.FILL, child, last_qty=qty, last_px=190 * D, leaves_qty=0, exec_id="X1")
+    assert world.deliver(bad) == ""
+    assert world.deliver(bad) == ""  # redelivered: not recorded twice
+    refused = [e for e in world.events(order.order_id) if e.event_type is E.EXECUTION_REFUSED]
+    assert [(e.detail("reason"), e.detail("last_qty"), e.detail("child_leaves")) for e in refused] == [
+        (reason, qty, 100)]
+    assert (order.status, order.filled_qty, order.open_children) == (S.ROUTED, 0, {child.child_id: 100})
+    assert world.deliver(world.fill(child, 100, 190 * D, leaves=0)) == "post_trade"  # the real fill still lands
+
+
+def test_an_overfill_after_a_partial_fill_is_measured_against_the_child_leaves(world):
+    order, (child,) = world.routed(("XNAS", 100))
+    world.deliver(world.fill(child, 70, 190 * D, leaves=30))
+    world.deliver(world.report(ExecKind.FILL, child, last_qty=31, last_px=190 * D, leaves_qty=0, exec_id="X2"))
+    assert (order.filled_qty, order.open_children) == (70, {child.child_id: 30})
+    assert world.types(order.order_id)[-1] is E.EXECUTION_REFUSED
