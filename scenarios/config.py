@@ -26,6 +26,7 @@ from typing import Annotated, Iterator
 from zoneinfo import ZoneInfo
 
 from components.domain.money import CENT, to_units
+from components.business_days import BusinessCalendar
 from components.risk.policies import RiskLimits
 
 from .config_agents import Agents, Fundamental, MarketMakerAgents, MomentumAgents, NoiseAgents, ValueAgents
@@ -123,12 +124,7 @@ class Session:
 
     def settlement_date(self) -> date:
         """``date`` plus ``settlement_days`` business days (weekends skipped; no holiday calendar)."""
-        day, left = self.date, self.settlement_days
-        while left:
-            day += timedelta(days=1)
-            if day.weekday() < 5:
-                left -= 1
-        return day
+        return BusinessCalendar().add_business_days(self.date, self.settlement_days)
 
     def settlement_ns(self) -> int:
         """UTC nanoseconds of 09:00 New York on the settlement date."""
