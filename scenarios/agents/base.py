@@ -12,6 +12,8 @@ from typing import Protocol
 
 import numpy as np
 
+from components.domain.orders import Side, TimeInForce
+
 
 class Agent(Protocol):
     owner: str
@@ -36,3 +38,55 @@ def two_sided_top(book) -> tuple[int, int, int, int] | None:
     if top[0] and top[2]:
         return top
     return None
+
+
+class PoissonWaking:
+    """Wakes at exponential gaps of mean ``mean_gap_ns``, drawn from ``_rng``,
+    and does ``act(now_ns)`` at each wake. Subclasses set both and define ``act``."""
+
+    mean_gap_ns: float
+    _rng: np.random.Generator
+
+    def act(self, now_ns: int) -> object:
+        raise NotImplementedError
+
+    def first_wake(self, start_ns: int) -> int:
+        return next_arrival(self._rng, start_ns, self.mean_gap_ns)
+
+    def wake(self, now_ns: int) -> int:
+        self.act(now_ns)
+        return next_arrival(self._rng, now_ns, self.mean_gap_ns)
+
+
+class AgentOrders:
+    """An agent's DAY limit orders at one venue front, on one symbol: ids
+    ``OWNER-1``, ``OWNER-2``, ... and, for agents that keep at most one order
+    working, which one is resting."""
+
+    def __init__(self, venue, owner: str, symbol: str):
+        self.venue = venue
+        self.owner = owner
+        self.symbol = symbol
+        self.sent = 0
+        self.resting: str | None = None
+
+    def send(self, side: Side, qty: int, price: int, now_ns: int):
+        """Send one DAY limit order; returns its id and the venue's ``AddResult``."""
+        self.sent += 1
+        order_id = f"{self.owner}-{self.sent}"
+        return order_id, self.venue.submit_agent_order(order_id, self.owner, self.symbol, side, qty, price,
+                                                       TimeInForce.DAY, now_ns)
+
+    def cancel_resting(self) -> None:
+        """Cancel the resting order, if there is one."""
+        if self.resting is not None:
+            self.venue.cancel_agent_order(self.resting)
+            self.resting = None
+
+    def replace(self, side: Side, qty: int, price: int, now_ns: int):
+        """Cancel the resting order and send a new one, which rests if the venue keeps any of it."""
+        self.cancel_resting()
+        order_id, result = self.send(side, qty, price, now_ns)
+        if result.rested_qty:
+            self.resting = order_id
+        return result

@@ -31,14 +31,13 @@ from typing import Callable
 
 import numpy as np
 
-from components.domain.orders import Side, TimeInForce
+from components.domain.orders import Side
 from venues_sim.book import Fill
 
-from .base import next_arrival
+from .base import AgentOrders, next_arrival
 from .tape import TapedVenue
 
 _NS_PER_S = 1_000_000_000
-_DAY = TimeInForce.DAY
 _BUY = Side.BUY
 _SELL = Side.SELL
 
@@ -112,7 +111,7 @@ class AdaptiveMarketMaker:
         self._imbalance = 0.0  # aggressor imbalance since the last wake-up, -1 (all sells) .. +1
         self._volume_seen = self.tape.volume
         self._buy_volume_seen = self.tape.buy_volume
-        self._seq = 0
+        self.orders = AgentOrders(venue, owner, symbol)
         self._live: list[str] = []
         self._live_side: dict[str, int] = {}  # resting quote id -> +1 bid, -1 ask
         self._live_count = {1: 0, -1: 0}
@@ -161,9 +160,7 @@ class AdaptiveMarketMaker:
                                         (_SELL, best_ask + i * step, quote_asks)):
                 if not wanted or price < tick:
                     continue
-                self._seq += 1
-                order_id = f"{self.owner}-{self._seq}"
-                result = venue.submit_agent_order(order_id, self.owner, self.symbol, side, size, price, _DAY, now_ns)
+                order_id, result = self.orders.send(side, size, price, now_ns)
                 taken.extend(result.fills)
                 if result.rested_qty:
                     self._live.append(order_id)

@@ -14,15 +14,14 @@ from collections import deque
 
 import numpy as np
 
-from components.domain.orders import Side, TimeInForce
+from components.domain.orders import Side
 from venues_sim.book import AddResult
 
-from .base import next_arrival, two_sided_top
+from .base import AgentOrders, PoissonWaking, two_sided_top
 from .sizes import OrderSizeModel
 from .tape import TapedVenue
 
 _NS_PER_S = 1_000_000_000
-_DAY = TimeInForce.DAY
 
 
 class _Window:
@@ -46,7 +45,7 @@ class _Window:
         return len(self.values) == self.size
 
 
-class MomentumTrader:
+class MomentumTrader(PoissonWaking):
     """One momentum agent on one symbol of one venue front; draws only from ``rng``."""
 
     def __init__(
@@ -79,15 +78,7 @@ class MomentumTrader:
         # Mids are kept doubled (bid + ask) so they stay exact ints.
         self._short = _Window(short_window)
         self._long = _Window(long_window)
-        self._seq = 0
-        self._resting: str | None = None
-
-    def first_wake(self, start_ns: int) -> int:
-        return next_arrival(self._rng, start_ns, self.mean_gap_ns)
-
-    def wake(self, now_ns: int) -> int:
-        self.act(now_ns)
-        return next_arrival(self._rng, now_ns, self.mean_gap_ns)
+        self.orders = AgentOrders(venue, owner, symbol)
 
     def signal(self) -> int:
         """+1 up-trend, -1 down-trend, 0 flat or not enough history."""
@@ -103,9 +94,7 @@ class MomentumTrader:
 
     def act(self, now_ns: int) -> AddResult | None:
         """Read the mid, update the averages, trade with the trend; the outcome or None."""
-        if self._resting is not None:
-            self.venue.cancel_agent_order(self._resting)
-            self._resting = None
+        self.orders.cancel_resting()
         top = two_sided_top(self.book)
         if top is None:
             return None
@@ -117,9 +106,4 @@ class MomentumTrader:
             return None
         side, price = (Side.BUY, ask) if direction > 0 else (Side.SELL, bid)
         qty = self.sizes.sample(self._rng)
-        self._seq += 1
-        order_id = f"{self.owner}-{self._seq}"
-        result = self.venue.submit_agent_order(order_id, self.owner, self.symbol, side, qty, price, _DAY, now_ns)
-        if result.rested_qty:
-            self._resting = order_id
-        return result
+        return self.orders.replace(side, qty, price, now_ns)

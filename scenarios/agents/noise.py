@@ -16,7 +16,7 @@ import numpy as np
 from venues_sim.book import OrderBook
 from venues_sim.liquidity import NoiseTrader
 
-from .base import next_arrival
+from .base import PoissonWaking
 
 _NS_PER_S = 1_000_000_000
 
@@ -37,7 +37,7 @@ class BookMid:
         return self._last
 
 
-class NoiseAgent:
+class NoiseAgent(PoissonWaking):
     """Wakes a NoiseTrader at exponential gaps of mean ``mean_wake_s``."""
 
     def __init__(self, trader: NoiseTrader, rng: np.random.Generator, mean_wake_s: float):
@@ -48,9 +48,5 @@ class NoiseAgent:
         self.mean_gap_ns = mean_wake_s * _NS_PER_S
         self._rng = rng
 
-    def first_wake(self, start_ns: int) -> int:
-        return next_arrival(self._rng, start_ns, self.mean_gap_ns)
-
-    def wake(self, now_ns: int) -> int:
+    def act(self, now_ns: int) -> None:
         self.trader.act(now_ns)
-        return next_arrival(self._rng, now_ns, self.mean_gap_ns)

@@ -15,19 +15,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from components.domain.orders import Side, TimeInForce
+from components.domain.orders import Side
 from venues_sim.book import AddResult
 
-from .base import next_arrival, two_sided_top
+from .base import AgentOrders, PoissonWaking, two_sided_top
 from .fundamental import MeanRevertingFundamental
 from .sizes import OrderSizeModel
 from .tape import TapedVenue
 
 _NS_PER_S = 1_000_000_000
-_DAY = TimeInForce.DAY
 
 
-class ValueTrader:
+class ValueTrader(PoissonWaking):
     """One value agent on one symbol of one venue front; draws only from ``rng``."""
 
     def __init__(
@@ -73,15 +72,7 @@ class ValueTrader:
         self.estimate = self._r_bar
         self.estimate_var = 0.0
         self._last_ns = fundamental.start_ns  # the estimate starts as the mean, at the path's start
-        self._seq = 0
-        self._resting: str | None = None
-
-    def first_wake(self, start_ns: int) -> int:
-        return next_arrival(self._rng, start_ns, self.mean_gap_ns)
-
-    def wake(self, now_ns: int) -> int:
-        self.act(now_ns)
-        return next_arrival(self._rng, now_ns, self.mean_gap_ns)
+        self.orders = AgentOrders(venue, owner, symbol)
 
     def observe(self, now_ns: int) -> float:
         """Fold a noisy observation into the estimate; return the projected value (units)."""
@@ -130,10 +121,4 @@ class ValueTrader:
             price = ask - adjust if side is Side.BUY else bid + adjust
             price = max(tick, price)
         qty = self.sizes.sample(rng)
-        if self._resting is not None:
-            self.venue.cancel_agent_order(self._resting)
-        self._seq += 1
-        order_id = f"{self.owner}-{self._seq}"
-        result = self.venue.submit_agent_order(order_id, self.owner, self.symbol, side, qty, price, _DAY, now_ns)
-        self._resting = order_id if result.rested_qty else None
-        return result
+        return self.orders.replace(side, qty, price, now_ns)
