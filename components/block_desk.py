@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .blocks import AllocationResult, Block, BlockFill, BlockOrder, allocate, get_policy
+from .domain.events import OrderEvent
 from .domain.orders import Order, OrderStatus
 
 BLOCK_ACCOUNT = "FIRM-AVGPX"
@@ -62,11 +63,22 @@ class DeskState:
     results: dict[str, AllocationResult] = field(default_factory=dict)  # block id -> allocation
 
 
+def fill_of(event: OrderEvent) -> BlockFill:
+    """The ``BlockFill`` a block parent's fill event stands for (a fill without an exec id is
+    named by its child and the event's place in the parent's stream)."""
+    d = event.details
+    return BlockFill(d["exec_id"] or f"{d['child_id']}#{event.stream_seq}", d["last_qty"], d["last_px"],
+                     event.timestamp_utc, d["venue"], d["fee"])  # fmt: skip
+
+
 class BlockDesk:
     """Tracks blocks from submission to allocation."""
 
     def __init__(self) -> None:
         self.state = DeskState()
+        self.unlogged = 0
+        """Changes no event records (a block opened, taken off the pending list, formed with its
+        policy): a restart takes them from a snapshot (``components.rebuild.desk``)."""
 
     # -- queries --------------------------------------------------------------
     def is_parent(self, order_id: str) -> bool:
@@ -82,6 +94,7 @@ class BlockDesk:
     def open(self, block_ref: str, advisor_id: str, policy: str, member_ids: list[str]) -> None:
         """Remember a submitted block and its member orders (policy checked now, not at allocation)."""
         get_policy(policy)
+        self.unlogged += 1
         self.state.pending[block_ref] = PendingBlock(block_ref, advisor_id, policy, list(member_ids))
         for order_id in member_ids:
             self.state.pending_of[order_id] = block_ref
@@ -97,6 +110,7 @@ class BlockDesk:
         if pending is None or any(orders[m].status not in _DECIDED for m in pending.members):
             return None
         del self.state.pending[ref]
+        self.unlogged += 1
         for m in pending.members:
             del self.state.pending_of[m]
         return pending
@@ -104,6 +118,7 @@ class BlockDesk:
     def form(self, parent_id: str, pending: PendingBlock, approved: list[Order], created_ns: int) -> Block:
         """Fix the statement from the approved members; ``parent_id`` is the block id."""
         block = Block.from_orders(parent_id, approved, created_ns)
+        self.unlogged += 1
         self.state.blocks[parent_id] = block
         self.state.policy_of[parent_id] = pending.policy
         for o in approved:

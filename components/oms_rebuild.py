@@ -16,7 +16,9 @@ routed (and with a market-wide reason), and its reroute count (one per
 
 Crash recovery (``restart``): the state is rebuilt from the newest
 ``OmsSnapshot`` (a deep copy taken between two messages) plus the events after
-it, then ``reconcile``d with the venues, because two facts are not in the log:
+it, through ``OmsPart``, the OMS's ``components.rebuild.Part`` (the same
+snapshot-and-replay every crashable component uses), then ``reconcile``d with
+the venues, because two facts are not in the log:
 a venue that ends one of several working children (others still open) writes
 no event, and a client's cancel sent to the venues is only remembered in
 memory until the order closes. The venues' answers to an order-status request
@@ -28,78 +30,76 @@ reports still in flight then arrive as duplicates and are ignored.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
-from typing import Iterable, Protocol, Sequence
+from dataclasses import replace
+from typing import Any, Iterable, Protocol, Sequence
 
 from .domain.events import STATUS_OF, EventType, OrderEvent
-from .domain.lifecycle import WORKING
-from .domain.orders import Order, OrderSpec, OrderType, Side, TimeInForce
+from .domain.lifecycle import WORKING, is_terminal
+from .block_desk import BLOCK_ACCOUNT
+from .domain.orders import Order, OrderSpec
 from .domain.venues import ExecutionReport
 from .oms import MARKET_WIDE_REFUSALS, Oms, _Stream
-
-class ReadableLog(Protocol):
-    def read(self, start: int = 0) -> Iterable[OrderEvent]: ...
-
+from .rebuild import ReadableLog, Snapshot, spec_of
+from .rebuild import recover as _recover
 
 _FILLS = frozenset({EventType.ORDER_FILLED, EventType.ORDER_PARTIALLY_FILLED})
 _ROUTING = frozenset({EventType.ORDER_ROUTED, EventType.ORDER_REROUTED})
 
 
-def _spec(event: OrderEvent) -> OrderSpec:
-    advisor = event.actor.removeprefix("advisor:") if event.actor.startswith("advisor:") else ""
-    return OrderSpec(event.account_id, event.symbol, Side(event.side), event.quantity, OrderType(event.order_type),
-                     event.limit_price, TimeInForce(event.time_in_force), advisor,
-                     event.detail("client_order_id", ""))  # fmt: skip
+def apply(oms: Oms, event: OrderEvent) -> None:
+    """Replay one event into ``oms``'s state (listeners are not called)."""
+    order_id = event.order_id
+    if not order_id:
+        return
+    kind = event.event_type
+    if kind is EventType.ORDER_RECEIVED:
+        spec = spec_of(event, event.detail("client_order_id", ""))
+        order = oms.orders[order_id] = Order(order_id, event.trace_id, spec, event.recorded_at)
+        oms._streams[order_id] = _Stream(order.spec, 0)
+    order = oms.orders[order_id]
+    oms._streams[order_id].seq = event.stream_seq
+    d = event.details or {}
+    if kind in _ROUTING:
+        for child in d.get("children", ()):
+            order.open_children[child["child_id"]] = child["quantity"]
+            oms.child_venue[child["child_id"]] = child["venue"]
+        if kind is EventType.ORDER_REROUTED:
+            oms.reroutes[order_id] = oms.reroutes.get(order_id, 0) + 1
+    elif kind in _FILLS:
+        order.filled_qty += d["last_qty"]
+        order.filled_notional += d["last_qty"] * d["last_px"]
+        order.fees += d["fee"]
+        child = d.get("child_id")
+        if child in order.open_children:
+            left = order.open_children[child] - d["last_qty"]
+            if left > 0:
+                order.open_children[child] = left
+            else:
+                del order.open_children[child]
+        if d.get("exec_id") and d.get("venue"):
+            oms._applied_fills.add((d["venue"], d["exec_id"]))
+    elif kind is EventType.CHILD_ORDER_REJECTED:
+        order.open_children.pop(d["child_id"], None)
+        oms.refused_by.setdefault(order_id, set()).add(d["venue"])
+        oms._refused_since_routing.add(order_id)
+        if d.get("reason") in MARKET_WIDE_REFUSALS:
+            oms._market_refusal[order_id] = MARKET_WIDE_REFUSALS[d["reason"]]
+    if kind in _ROUTING:
+        oms._refused_since_routing.discard(order_id)
+    status = STATUS_OF.get(kind)
+    if status is not None:
+        order.status = status
+        if status not in WORKING:
+            order.open_children.clear()
+            oms._refused_since_routing.discard(order_id)
+            oms._market_refusal.pop(order_id, None)
+            oms._cancel_requested.discard(order_id)
 
 
 def rebuild(oms: Oms, events: Iterable[OrderEvent]) -> Oms:
     """Replay ``events`` into ``oms`` (expected empty); returns it. Listeners are not called."""
     for event in events:
-        order_id = event.order_id
-        if not order_id:
-            continue
-        kind = event.event_type
-        if kind is EventType.ORDER_RECEIVED:
-            order = oms.orders[order_id] = Order(order_id, event.trace_id, _spec(event), event.recorded_at)
-            oms._streams[order_id] = _Stream(order.spec, 0)
-        order = oms.orders[order_id]
-        oms._streams[order_id].seq = event.stream_seq
-        d = event.details or {}
-        if kind in _ROUTING:
-            for child in d.get("children", ()):
-                order.open_children[child["child_id"]] = child["quantity"]
-                oms.child_venue[child["child_id"]] = child["venue"]
-            if kind is EventType.ORDER_REROUTED:
-                oms.reroutes[order_id] = oms.reroutes.get(order_id, 0) + 1
-        elif kind in _FILLS:
-            order.filled_qty += d["last_qty"]
-            order.filled_notional += d["last_qty"] * d["last_px"]
-            order.fees += d["fee"]
-            child = d.get("child_id")
-            if child in order.open_children:
-                left = order.open_children[child] - d["last_qty"]
-                if left > 0:
-                    order.open_children[child] = left
-                else:
-                    del order.open_children[child]
-            if d.get("exec_id") and d.get("venue"):
-                oms._applied_fills.add((d["venue"], d["exec_id"]))
-        elif kind is EventType.CHILD_ORDER_REJECTED:
-            order.open_children.pop(d["child_id"], None)
-            oms.refused_by.setdefault(order_id, set()).add(d["venue"])
-            oms._refused_since_routing.add(order_id)
-            if d.get("reason") in MARKET_WIDE_REFUSALS:
-                oms._market_refusal[order_id] = MARKET_WIDE_REFUSALS[d["reason"]]
-        if kind in _ROUTING:
-            oms._refused_since_routing.discard(order_id)
-        status = STATUS_OF.get(kind)
-        if status is not None:
-            order.status = status
-            if status not in WORKING:
-                order.open_children.clear()
-                oms._refused_since_routing.discard(order_id)
-                oms._market_refusal.pop(order_id, None)
-                oms._cancel_requested.discard(order_id)
+        apply(oms, event)
     return oms
 
 
@@ -109,28 +109,70 @@ _STATE = ("orders", "_streams", "_cancel_requested", "reroutes", "refused_by", "
           "_market_refusal", "child_venue", "_applied_fills")
 
 
-@dataclass(frozen=True)
-class OmsSnapshot:
-    """The OMS's in-memory state after the first ``offset`` events of the log (a deep copy)."""
+OmsSnapshot = Snapshot
+"""The OMS's snapshot: ``OmsPart.capture`` after the first ``offset`` events (the generic ``Snapshot``)."""
 
-    offset: int
-    state: dict
+
+class OmsPart:
+    """The OMS as a ``components.rebuild.Part``: the order table and what the OMS decides from it."""
+
+    name = "oms"
+    unlogged = 0  # a cancel sent to venues is re-learnt from them (``reconcile``), not from a snapshot
+
+    def __init__(self, oms: Oms) -> None:
+        self.oms = oms
+
+    def capture(self) -> dict[str, Any]:
+        return copy.deepcopy({name: getattr(self.oms, name) for name in _STATE})
+
+    def reset(self, state: dict[str, Any] | None) -> None:
+        live = self.oms
+        if state is None:  # an OMS's opening state, without its clock, ids, log or listeners
+            empty = Oms(live._clock, live._ids, live._log, live._actor)
+            state = {name: getattr(empty, name) for name in _STATE}
+        else:
+            state = copy.deepcopy(state)
+        for name, value in state.items():
+            setattr(live, name, value)
+
+    def apply(self, event: OrderEvent) -> None:
+        apply(self.oms, event)
+
+    def dump(self) -> dict[str, Any]:
+        return dump(self.oms)
+
+
+def dump(oms: Oms) -> dict[str, Any]:
+    """The OMS's state as plain comparable data (sets sorted; working orders' transient flags)."""
+    return {
+        "orders": [(o.order_id, o.status.value, o.filled_qty, o.filled_notional, o.fees, _logged_spec(o),
+                    sorted(o.open_children.items())) for o in oms.orders.values()],  # fmt: skip
+        "seq": {k: s.seq for k, s in oms._streams.items()},
+        "fills": sorted(oms._applied_fills),
+        "child_venue": dict(sorted(oms.child_venue.items())),
+        "refused_by": {k: sorted(v) for k, v in sorted(oms.refused_by.items())},
+        "reroutes": dict(sorted(oms.reroutes.items())),
+        "working": [(o.order_id, o.order_id in oms._cancel_requested, o.order_id in oms._refused_since_routing,
+                     oms._market_refusal.get(o.order_id)) for o in oms.orders.values() if not is_terminal(o)],
+    }  # fmt: skip
+
+
+def _logged_spec(order: Order) -> OrderSpec:
+    # A block parent's advisor is not in its events (the desk opens it, actor "block_desk"): the
+    # desk's statement keeps it, and nothing downstream of the OMS reads the parent's.
+    return replace(order.spec, advisor_id="") if order.spec.account_id == BLOCK_ACCOUNT else order.spec
 
 
 def snapshot(oms: Oms, offset: int) -> OmsSnapshot:
     """Copy ``oms``'s state; ``offset`` is the log length it reflects (take it between two messages)."""
-    return OmsSnapshot(offset, copy.deepcopy({name: getattr(oms, name) for name in _STATE}))
+    return Snapshot(offset, OmsPart(oms).capture())
 
 
 def recover(oms: Oms, log: ReadableLog, snap: OmsSnapshot | None = None) -> Oms:
-    """An OMS rebuilt into ``oms`` (expected empty) from ``snap`` plus the events after it
-    (the whole log when there is no snapshot)."""
-    start = 0
-    if snap is not None:
-        for name, value in copy.deepcopy(snap.state).items():
-            setattr(oms, name, value)
-        start = snap.offset
-    return rebuild(oms, log.read(start))
+    """An OMS rebuilt into ``oms`` from ``snap`` plus the events after it (the whole log when
+    there is no snapshot); returns it."""
+    _recover(OmsPart(oms), log, snap)
+    return oms
 
 
 def replace_state(live: Oms, rebuilt: Oms) -> None:
@@ -178,6 +220,5 @@ def reconcile(oms: Oms, venues: StatusSource) -> list[ExecutionReport]:
 def restart(live: Oms, log: ReadableLog, snap: OmsSnapshot | None, venues: StatusSource) -> list[ExecutionReport]:
     """A restarted OMS: ``live`` loses its in-memory state and takes the one rebuilt from
     ``snap`` plus the log after it; returns the venue reports to apply (``reconcile``)."""
-    rebuilt = recover(Oms(live._clock, live._ids, live._log, live._actor), log, snap)
-    replace_state(live, rebuilt)
+    recover(live, log, snap)
     return reconcile(live, venues)

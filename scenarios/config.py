@@ -30,7 +30,7 @@ from components.business_days import BusinessCalendar
 from components.risk.policies import RiskLimits
 
 from .config_agents import Agents, Fundamental, MarketMakerAgents, MomentumAgents, NoiseAgents, ValueAgents
-from .config_faults import Crash
+from .config_faults import Crash, Crashes
 from .config_market import LatencyModel, Replay, Sip
 from .config_post_trade import Blocks, Settlement
 from .schema import DOCUMENT, MONEY, NonEmpty, Pattern, Range, ScenarioError, Unique, build
@@ -42,6 +42,7 @@ __all__ = [
     "Agents",
     "Blocks",
     "Crash",
+    "Crashes",
     "LatencyModel",
     "Replay",
     "Sip",
@@ -442,8 +443,9 @@ class Scenario:
     """Advisor block orders with pre-trade allocation statements. Default none."""
     settlement: Settlement = field(default_factory=Settlement)
     """Settlement fails, retries and buy-ins. Default: no fails."""
-    crashes: tuple[Crash, ...] = ()
-    """Hosted services that crash mid-day and restart (at-least-once redelivery). Default none."""
+    crashes: Crashes = field(default_factory=Crashes)
+    """Hosted services that crash mid-day and restart from snapshot + replay (at-least-once redelivery).
+    Default none."""
     sip: Sip | None = None
     """A SIP consolidating venue quotes; risk and analytics see its delayed NBBO. Default none."""
     replay: Replay | None = None

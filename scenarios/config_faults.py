@@ -1,7 +1,9 @@
 """The ``crashes`` section of the scenario schema: hosted services that die mid-day.
 
 Typed, frozen and validated like the rest of ``scenarios.config`` (which
-imports it). Default: no crashes.
+imports it). Default: no crashes. A crashed service loses its components'
+memory and rebuilds it from the last snapshot plus the event log
+(``twin.crashes.Recovery``); ``snapshot_every`` is how often snapshots are taken.
 """
 
 from __future__ import annotations
@@ -24,3 +26,13 @@ class Crash:
     """When, "HH:MM" New York time on the session date (required)."""
     restart_ms: Annotated[float, Range(gt=0.0, le=600_000.0)] = 500.0
     """How long it is down before it restarts, ms. Default 500."""
+
+
+@dataclass(frozen=True, slots=True)
+class Crashes:
+    """The crash plan and how its recovery snapshots (see ``twin.crashes``)."""
+
+    snapshot_every: Annotated[int, Range(ge=1, le=1_000_000)] = 500
+    """Events between two snapshots of every crashable component (taken between messages). Default 500."""
+    plan: tuple[Crash, ...] = ()
+    """The crashes, in any order. Default none."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
+from typing import TYPE_CHECKING
 
 import simpy
 
@@ -48,6 +49,9 @@ from .market_structure import build_sip, build_venues, fee_model, feed_sip
 from .services import Network, build_service
 from .venue_adapters import SimMarketData, SimVenueGateway
 from .venue_stress import StressWindow, schedule_venue_stress
+
+if TYPE_CHECKING:  # twin.crashes imports this module
+    from .crashes import Recovery
 
 PRE_OPEN_NS = 60 * 1_000_000_000
 """Simulation starts this long before the open so market makers have quoted."""
@@ -82,6 +86,9 @@ class TwinWorld:
     block_intents: list[BlockIntent] = field(default_factory=list)
     stress: list[StressWindow] = field(default_factory=list)
     sip: Sip | None = None
+    recovery: Recovery | None = None
+    """Crash recovery (snapshots, restarts), set by ``twin.crashes.schedule_crashes`` when the
+    scenario crashes services."""
 
     @property
     def opening_cash(self) -> dict[str, int]:

@@ -1,78 +1,154 @@
-"""Crash injection: a scenario's ``crashes`` kill hosted services mid-day.
+"""Crash injection and recovery: a scenario's ``crashes`` kill hosted services mid-day.
 
 At each crash time the named ``SimService`` dies (``SimService.crash``): its
 queue and the message in service are lost from memory, it is down for
 ``restart_ms``, and on restart the bus redelivers every unacknowledged
 message, including the last one it handled, so every consumer must dedupe
 (the OMS by exec id, post-trade and the block desk by status, order entry by
-client order id, routing by the order's working state).
+client order id, risk by order id, routing by the order's working state).
 
-An OMS restart also loses the OMS's in-memory state (``OmsRecovery``): the
-order table is rebuilt from the newest OMS snapshot (taken every
-``SNAPSHOT_EVERY`` events, between two messages) plus the events after it,
-then reconciled with the venues through the venue gateway's order-status
-request (``components.oms_rebuild.reconcile``). The other services still keep
-their state across a crash (as if it were durable).
+A restart also loses the memory of the components the service hosts
+(``HOSTED``): ``Recovery`` rebuilds each from its newest snapshot plus the
+events after it (``components.rebuild.recover``). Snapshots of every
+component are taken every ``crashes.snapshot_every`` events, and of one
+component as soon as it changed something no event records (its
+``unlogged`` count), always after a message is handled, never in the middle
+of one. A restarted OMS is then reconciled with the venues through the venue
+gateway's order-status request (``components.oms_rebuild.reconcile``). For
+every other component the rebuilt state is compared with the state the
+process held when it died (which, in the twin, is still in memory): a
+difference is a divergence, counted per service.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from components.oms_rebuild import OmsSnapshot, restart, snapshot
+from components.oms_rebuild import OmsPart, reconcile
+from components.rebuild import Part, Snapshot, recover, snapshot
+from components.rebuild.desk import DeskPart
+from components.rebuild.entry import EntryPart
+from components.rebuild.post_trade import PostTradePart
+from components.risk.rebuild import RiskPart
 from scenarios.config import NEW_YORK
 
 from .bootstrap import TwinWorld
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-SNAPSHOT_EVERY = 500
-"""Events between two OMS snapshots."""
+
+HOSTED: dict[str, tuple[str, ...]] = {
+    "gateway": ("entry",),
+    "oms": ("oms",),
+    "risk": ("risk",),
+    "router": (),  # the router keeps no state of its own: fee schedules and ports only
+    "post_trade": ("post_trade", "desk"),  # the desk allocates blocks, a post-trade step
+}
+"""Which components' memory each hosted service loses when it crashes."""
 
 
-class OmsRecovery:
-    """Snapshots the OMS every ``every`` events (after a message is handled, never
-    in the middle of one) and rebuilds it on each restart of the ``oms`` service."""
+@dataclass
+class ServiceRecovery:
+    """What the restarts of one service did."""
 
-    def __init__(self, world: TwinWorld, every: int = SNAPSHOT_EVERY):
+    restarts: int = 0
+    replayed: int = 0
+    """Events replayed over all restarts and components."""
+    divergences: list[str] = field(default_factory=list)
+    """Components whose rebuilt state differed from the state the process died with."""
+
+
+class Recovery:
+    """Snapshots every crashable component between messages; rebuilds a service's components
+    when it restarts."""
+
+    def __init__(self, world: TwinWorld, every: int = 500):
+        if every < 1:
+            raise ValueError(f"crashes.snapshot_every: must be >= 1, got {every}")
         self.world = world
         self.every = every
-        self.latest: OmsSnapshot | None = None
-        self.restarts = 0
-        self.reconciled = 0  # venue reports applied again on restarts
+        platform = world.platform
+        oms = platform.oms
+        self.parts: dict[str, Part] = {
+            "oms": OmsPart(oms),
+            "entry": EntryPart(platform.entry, oms.get),
+            "risk": RiskPart(platform.risk),
+            "post_trade": PostTradePart(platform.post_trade),
+            "desk": DeskPart(platform.desk),
+        }
+        self.latest: dict[str, Snapshot] = {}
+        """Each component's newest snapshot."""
+        self.snapshots = 0
+        self.services = {name: ServiceRecovery() for name in world.network.services}
+        self.reconciled = 0  # venue reports applied again on OMS restarts
         self._next_at = every
+        self._unlogged = {name: part.unlogged for name, part in self.parts.items()}
         world.gateway.keep_status()
-        for service in world.network.services.values():
+        for name, service in world.network.services.items():
             service.wrap_handler(self._snapshotting)
-        world.network.services["oms"].on_restart = self.restart
+            service.on_restart = lambda name=name: self.restart(name)
 
     def _snapshotting(self, handler):
-        log, oms = self.world.log, self.world.platform.oms
+        log, parts, unlogged = self.world.log, self.parts, self._unlogged
 
         def handle(message: object) -> list:
             out = handler(message)
             if len(log) >= self._next_at:
-                self.latest = snapshot(oms, len(log))
-                self._next_at = len(log) + self.every
+                self.snapshot_all()
+            else:
+                for name, part in parts.items():
+                    if part.unlogged != unlogged[name]:
+                        self._take(name, part)
             return out
 
         return handle
 
-    def restart(self) -> None:
-        world = self.world
-        platform, network = world.platform, world.network
-        self.restarts += 1
-        reports = restart(platform.oms, world.log, self.latest, world.gateway)
+    def snapshot_all(self) -> None:
+        """Snapshot every component now (between two messages)."""
+        for name, part in self.parts.items():
+            self._take(name, part)
+        self._next_at = len(self.world.log) + self.every
+
+    def _take(self, name: str, part: Part) -> None:
+        self.latest[name] = snapshot(part, len(self.world.log))
+        self._unlogged[name] = part.unlogged
+        self.snapshots += 1
+
+    def restart(self, service: str) -> None:
+        """``service`` restarts: each component it hosts loses its memory and is rebuilt."""
+        world, stats = self.world, self.services[service]
+        stats.restarts += 1
+        for name in HOSTED[service]:
+            part = self.parts[name]
+            held = part.dump() if name != "oms" else None
+            stats.replayed += recover(part, world.log, self.latest.get(name))
+            if held is not None and part.dump() != held:
+                stats.divergences.append(name)
+        if "oms" in HOSTED[service]:
+            self._reconcile_oms()
+
+    def _reconcile_oms(self) -> None:
+        """What the log cannot tell a rebuilt OMS, the venues can (order-status request)."""
+        platform, network = self.world.platform, self.world.network
+        reports = reconcile(platform.oms, self.world.gateway)
         self.reconciled += len(reports)
         for report in reports:
             for follow_up in platform.handle(report):
                 network.send("oms", follow_up)
 
+    @property
+    def restarts(self) -> int:
+        """Restarts of every service."""
+        return sum(s.restarts for s in self.services.values())
+
 
 def schedule_crashes(world: TwinWorld) -> None:
-    """Book every crash of the scenario on the clock (and OMS recovery when the OMS crashes)."""
-    if any(crash.service == "oms" for crash in world.scenario.crashes):
-        world.oms_recovery = OmsRecovery(world)  # type: ignore[attr-defined]
-    for crash in world.scenario.crashes:
+    """Book every crash of the scenario on the clock, with recovery when there is any."""
+    crashes = world.scenario.crashes
+    if not crashes.plan:
+        return
+    world.recovery = Recovery(world, crashes.snapshot_every)
+    for crash in crashes.plan:
         at = datetime.combine(world.scenario.session.date, crash.at, NEW_YORK)
         at_ns = (at - _EPOCH) // timedelta(microseconds=1) * 1_000
         service = world.network.services[crash.service]

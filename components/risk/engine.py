@@ -7,6 +7,15 @@ buying power, quantity against the position) and adds its notional to the
 account's day total. Fills and order completion (``on_fill``,
 ``on_order_done``) move positions and cash and release reservations.
 
+Every approval also records a ``reservation`` entry after the policy verdicts
+(``RESERVATION``: not a policy, always PASS) with the notional reserved and
+counted, the reference price it was marked at and the client order id, so a
+restarted engine rebuilds its state exactly from the RISK_APPROVED events
+(``components.risk.rebuild``): a MARKET order's notional depends on the
+reference price at approval time, which no other event holds. The envelope's
+``event_version`` is unchanged: the entry is additive, and versioned on its own
+(``RESERVATION_VERSION``).
+
 Synchronous and deterministic: time arrives as ``now_ns``, prices from the
 ``MarketData`` port, and nothing iterates an unordered collection where order
 matters. Day totals roll over at UTC midnight (a U.S. equity session lies
@@ -18,7 +27,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Iterable, NamedTuple, Protocol, Sequence
 
-from ..domain.events import PolicyDecision
+from ..domain.events import Outcome, PolicyDecision
 from ..domain.orders import OrderSpec, OrderType, Side
 from ..reference.accounts import Account, AccountDirectory
 from ..reference.sanctions import SanctionsList
@@ -28,6 +37,29 @@ NS_PER_DAY = 86_400 * 1_000_000_000
 
 _BUY = Side.BUY  # enum members bound once: Enum attribute access is slow on 3.11
 _LIMIT = OrderType.LIMIT
+_PASS = Outcome.PASS
+
+RESERVATION = "reservation"
+"""The record an approval carries after its policy verdicts: (notional, reference_price, client_order_id)."""
+RESERVATION_VERSION = "1.0"
+
+# One reservation record per approval, on the hot path. ``PolicyDecision`` is a frozen, slotted
+# dataclass whose ``__init__`` sets its five fields one ``object.__setattr__`` at a time (about
+# 1 us); setting the slots through their descriptors builds the very same value in under half.
+_new = object.__new__
+_SET_POLICY, _SET_VERSION, _SET_OUTCOME, _SET_REASON, _SET_PARAMS = (
+    PolicyDecision.__dict__[name].__set__ for name in ("policy", "version", "outcome", "reason_code", "params"))
+
+
+def _reservation(params: tuple[tuple[str, object], ...]) -> PolicyDecision:
+    """``PolicyDecision(RESERVATION, RESERVATION_VERSION, PASS, "", params)``, built fast."""
+    record = _new(PolicyDecision)
+    _SET_POLICY(record, RESERVATION)
+    _SET_VERSION(record, RESERVATION_VERSION)
+    _SET_OUTCOME(record, _PASS)
+    _SET_REASON(record, "")
+    _SET_PARAMS(record, params)
+    return record
 
 
 class ReferencePrices(Protocol):
@@ -50,6 +82,13 @@ class RiskDecision(NamedTuple):
     """Units: quantity * (limit price, or the reference price for MARKET)."""
     reference_price: int = 0
     """Units; 0 if there was none."""
+
+    @property
+    def policy_decisions(self) -> tuple[PolicyDecision, ...]:
+        """The policies' verdicts only (without an approval's ``reservation`` record)."""
+        if self.decisions and self.decisions[-1].policy == RESERVATION:
+            return self.decisions[:-1]
+        return self.decisions
 
     @property
     def first_failure(self) -> PolicyDecision | None:
@@ -97,6 +136,18 @@ class _Book:
         self.recent: deque[tuple[int, tuple]] = deque()
         self.recent_by_key: dict[tuple, tuple[int, str, str]] = {}
         self.sanctioned_match = sanctioned_match
+
+    def copy(self) -> "_Book":
+        """A copy sharing nothing mutable (the account is immutable reference data)."""
+        other = _Book.__new__(_Book)
+        for name in ("account", "cash", "credit_limit", "reserved", "day", "day_notional", "sanctioned_match"):
+            setattr(other, name, getattr(self, name))
+        other.positions = dict(self.positions)
+        other.open_buy = dict(self.open_buy)
+        other.open_sell = dict(self.open_sell)
+        other.recent = deque(self.recent)
+        other.recent_by_key = dict(self.recent_by_key)
+        return other
 
 
 class _Open:
@@ -154,6 +205,8 @@ class RiskEngine:
         self._books: dict[str, _Book] = {}
         self._open: dict[str, _Open] = {}
         self._state = TradingState.ACTIVE
+        self.unlogged = 0
+        """Changes made through the setters below: operator actions no event records."""
 
     # ------------------------------------------------------------------ config
 
@@ -172,6 +225,7 @@ class RiskEngine:
     def set_trading_state(self, state: TradingState | str) -> None:
         """Flip the kill switch (ACTIVE, REDUCING, HALTED)."""
         self._state = TradingState(state)
+        self.unlogged += 1
 
     @property
     def restricted(self) -> frozenset[str]:
@@ -180,10 +234,12 @@ class RiskEngine:
     def set_restricted(self, symbols: Iterable[str]) -> None:
         """Replace the restricted list."""
         self._restricted = frozenset(symbols)
+        self.unlogged += 1
 
     def set_sanctions(self, sanctions: SanctionsList) -> None:
         """Replace the sanctions list and re-screen every known account."""
         self._sanctions = sanctions
+        self.unlogged += 1
         for book in self._books.values():
             if book.account is not None:
                 book.sanctioned_match = sanctions.matched(book.account.client_name)
@@ -216,13 +272,7 @@ class RiskEngine:
                 self._limits, self._restricted, None, None, self._state,
             )  # fmt: skip
         else:
-            day = now_ns // NS_PER_DAY
-            if day != book.day:
-                book.day = day
-                book.day_notional = 0
-            # Duplicate key: what makes two orders "identical" (account is the book).
-            key = (symbol, quantity, is_buy, is_limit, limit_price)
-            duplicate_of = self._find_duplicate(book, key, spec.client_order_id, now_ns)
+            key, duplicate_of = self._enter(book, spec, is_buy, is_limit, now_ns)
             positions = book.positions
             account_value = book.cash
             if positions:
@@ -261,20 +311,58 @@ class RiskEngine:
         decisions = tuple([check(ctx) for check in self._checks])
         # Passing policies return their shared PASS constant, so this is an
         # identity comparison in C; a FAIL never equals a PASS.
-        approved = decisions == self._all_pass
-        result = RiskDecision(approved, decisions, notional, reference)
-        if approved and book is not None:
-            book.day_notional += notional
-            if is_buy:
-                book.reserved += notional
-                book.open_buy[symbol] = book.open_buy.get(symbol, 0) + quantity
-                self._open[order_id] = _Open(book, symbol, True, quantity, unit_price, notional, result)
-            else:
-                book.open_sell[symbol] = book.open_sell.get(symbol, 0) + quantity
-                self._open[order_id] = _Open(book, symbol, False, quantity, unit_price, 0, result)
-            book.recent_by_key[key] = (now_ns, spec.client_order_id, order_id)
-            book.recent.append((now_ns, key))
+        if decisions != self._all_pass:
+            return RiskDecision(False, decisions, notional, reference)
+        reservation = _reservation((("notional", notional), ("reference_price", reference),
+                                    ("client_order_id", spec.client_order_id)))  # fmt: skip
+        result = RiskDecision(True, decisions + (reservation,), notional, reference)
+        if book is not None:
+            self._hold(book, order_id, spec, key, is_buy, unit_price, notional, now_ns, result)
         return result
+
+    def replay_check(self, order_id: str, spec: OrderSpec, now_ns: int, result: RiskDecision) -> None:
+        """Apply a check recorded earlier (its ``result``, at ``now_ns``) without running the
+        policies: the same day roll-over, duplicate-window pruning and, for an approval, the
+        same reservation as ``check`` made. For a restart (``components.risk.rebuild``)."""
+        if order_id in self._open:
+            return
+        book = self._books.get(spec.account_id) or self._book(spec.account_id)
+        if book is None:
+            return
+        is_limit = spec.order_type == _LIMIT and spec.limit_price is not None
+        is_buy = spec.side == _BUY
+        key, _ = self._enter(book, spec, is_buy, is_limit, now_ns)
+        if result.approved:
+            unit_price = spec.limit_price if is_limit else result.reference_price
+            self._hold(book, order_id, spec, key, is_buy, unit_price, result.notional, now_ns, result)
+
+    def _enter(self, book: _Book, spec: OrderSpec, is_buy: bool, is_limit: bool,
+               now_ns: int) -> tuple[tuple, str | None]:  # fmt: skip
+        """An order reaches its account's book: roll the day total over at UTC midnight; return
+        the order's duplicate key and the approved order it duplicates, if any."""
+        day = now_ns // NS_PER_DAY
+        if day != book.day:
+            book.day = day
+            book.day_notional = 0
+        # Duplicate key: what makes two orders "identical" (account is the book).
+        key = (spec.symbol, spec.quantity, is_buy, is_limit, spec.limit_price)
+        return key, self._find_duplicate(book, key, spec.client_order_id, now_ns)
+
+    def _hold(self, book: _Book, order_id: str, spec: OrderSpec, key: tuple, is_buy: bool, unit_price: int,
+              notional: int, now_ns: int, result: RiskDecision) -> None:  # fmt: skip
+        """An approval: count its notional for the day, reserve what it may consume, and
+        remember it for duplicate detection."""
+        symbol, quantity = spec.symbol, spec.quantity
+        book.day_notional += notional
+        if is_buy:
+            book.reserved += notional
+            book.open_buy[symbol] = book.open_buy.get(symbol, 0) + quantity
+            self._open[order_id] = _Open(book, symbol, True, quantity, unit_price, notional, result)
+        else:
+            book.open_sell[symbol] = book.open_sell.get(symbol, 0) + quantity
+            self._open[order_id] = _Open(book, symbol, False, quantity, unit_price, 0, result)
+        book.recent_by_key[key] = (now_ns, spec.client_order_id, order_id)
+        book.recent.append((now_ns, key))
 
     def _find_duplicate(
         self, book: _Book, key: tuple, client_order_id: str, now_ns: int
@@ -345,22 +433,31 @@ class RiskEngine:
 
     # ------------------------------------------------------------ queries
 
+    # A query never opens a book (only checks and fills do), so the set of books is
+    # exactly what the event log implies and a rebuilt engine equals the live one.
+
     def position(self, account_id: str, symbol: str) -> int:
-        book = self._book(account_id)
-        return 0 if book is None else book.positions.get(symbol, 0)
+        book = self._books.get(account_id)
+        if book is not None:
+            return book.positions.get(symbol, 0)
+        account = self._accounts.get(account_id)
+        return 0 if account is None else dict(account.positions).get(symbol, 0)
 
     def cash(self, account_id: str) -> int:
-        book = self._book(account_id)
-        return 0 if book is None else book.cash
+        book = self._books.get(account_id)
+        if book is not None:
+            return book.cash
+        account = self._accounts.get(account_id)
+        return 0 if account is None else account.cash
 
     def reserved(self, account_id: str) -> int:
         """Notional held by the account's open approved buys."""
-        book = self._book(account_id)
+        book = self._books.get(account_id)
         return 0 if book is None else book.reserved
 
     def day_notional(self, account_id: str) -> int:
-        """Notional approved for the account on the current day so far."""
-        book = self._book(account_id)
+        """Notional approved for the account on the current day so far (0 before its first order)."""
+        book = self._books.get(account_id)
         return 0 if book is None else book.day_notional
 
     def is_open(self, order_id: str) -> bool:

@@ -155,7 +155,8 @@ def test_a_market_order_is_accepted_routed_and_filled_at_the_in_process_venue(cl
     assert order["order_id"].startswith("ORD-") and order["trace_id"].startswith("TRC-")
     accepted = datetime.fromisoformat(order["accepted_at"].replace("Z", "+00:00"))
     assert accepted.tzinfo is not None and abs((accepted - sent_at).total_seconds()) < 5
-    assert [d["policy"] for d in order["risk_decisions"]] == list(POLICY_NAMES)
+    # Every policy, then the approval's reservation record (what a restarted risk engine replays).
+    assert [d["policy"] for d in order["risk_decisions"]] == [*POLICY_NAMES, "reservation"]
     assert all(d["outcome"] == "PASS" and d["reason_code"] == "" for d in order["risk_decisions"])
     assert set(order["risk_decisions"][0]) == {"policy", "version", "outcome", "reason_code", "params"}
 

@@ -73,11 +73,16 @@ def codes(decision) -> list[str]:
 
 
 def test_approval_records_every_policy_in_registry_order() -> None:
-    r = engine().check("O1", order(), T0)
+    spec = order()
+    r = engine().check("O1", spec, T0)
     assert r.approved
-    assert [d.policy for d in r.decisions] == [p.name for p in POLICIES]
+    assert [d.policy for d in r.policy_decisions] == [p.name for p in POLICIES]
     assert all(d.outcome is Outcome.PASS for d in r.decisions)
     assert r.first_failure is None
+    # After the verdicts, what a restart needs to rebuild the reservation exactly.
+    assert r.decisions[-1].policy == "reservation"
+    assert dict(r.decisions[-1].params) == {"notional": r.notional, "reference_price": 100 * D,
+                                            "client_order_id": spec.client_order_id}  # fmt: skip
     assert r.notional == 10 * 100 * D and r.reference_price == 100 * D
 
 
@@ -313,7 +318,7 @@ def test_every_policy_recorded_once_and_approved_iff_all_pass(ops) -> None:
         if op == "check":
             spec = order(side, qty, limit, sym, acct, "ADV2" if acct == "BAD" else "ADV1")
             r = e.check(f"O{n}", spec, now)
-            assert [d.policy for d in r.decisions] == names
+            assert [d.policy for d in r.policy_decisions] == names
             assert r.approved == all(d.outcome is Outcome.PASS for d in r.decisions)
             assert (r.first_failure is None) == r.approved
             for d in r.decisions:
@@ -346,7 +351,7 @@ def test_custom_policy_registry_fresh_pass_and_fail() -> None:
     assert fresh_pass.passed == PolicyDecision("always", "9", Outcome.PASS)
     e = engine(policies=(fresh_pass,))
     r = e.check("O1", order(), T0)
-    assert r.approved and [d.policy for d in r.decisions] == ["always"]
+    assert r.approved and [d.policy for d in r.policy_decisions] == ["always"]
     never = Policy("never", "1", lambda ctx: PolicyDecision("never", "1", Outcome.FAIL, "NOPE"))
     r = engine(policies=(fresh_pass, never)).check("O1", order(), T0)
     assert not r.approved and r.first_failure.reason_code == "NOPE"

@@ -23,7 +23,7 @@ from components.oms_rebuild import reconcile, recover, snapshot
 from scenarios.config import load_scenario
 from tests.conftest import SCENARIOS
 from twin.bootstrap import build_twin
-from twin.crashes import OmsRecovery
+from twin.crashes import Recovery
 from twin.runner import run_scenario, simulate
 
 SMOKE = load_scenario(SCENARIOS / "smoke.yaml")
@@ -65,7 +65,7 @@ def _scratch(world) -> Oms:
 @given(every=st.integers(20, 400), points=st.lists(st.integers(1, 1_300), min_size=1, max_size=6, unique=True))
 def test_a_rebuilt_oms_equals_the_live_one_at_any_message_boundary(every, points):
     world = build_twin(SMOKE, SMOKE.seed)
-    recovery = OmsRecovery(world, every=every)
+    recovery = Recovery(world, every=every)
     handled = 0
     checked: list[int] = []
     wanted = set(points)
@@ -78,8 +78,9 @@ def test_a_rebuilt_oms_equals_the_live_one_at_any_message_boundary(every, points
             if handled in wanted:
                 live = world.platform.oms
                 copy_of_live = recover(_scratch(world), world.log, snapshot(live, len(world.log)))
-                rebuilt = recover(_scratch(world), world.log, recovery.latest)
-                assert recovery.latest is None or recovery.latest.offset <= len(world.log)
+                latest = recovery.latest.get("oms")
+                rebuilt = recover(_scratch(world), world.log, latest)
+                assert latest is None or latest.offset <= len(world.log)
                 assert _view(_settle(rebuilt, world)) == _view(_settle(copy_of_live, world)), handled
                 checked.append(handled)
             return out
@@ -96,15 +97,15 @@ CRASH_DAY = "crash_day.yaml"
 _FINGERPRINT = (
     "from scenarios.config import load_scenario; from twin.runner import run_scenario; import sys; "
     "r = run_scenario(load_scenario(sys.argv[1])); "
-    "print(r.fingerprint, r.passed, r.world.oms_recovery.restarts)"
+    "print(r.fingerprint, r.passed, r.world.recovery.services[\"oms\"].restarts)"
 )
 
 
 def test_crash_day_oms_restarts_from_snapshot_and_replay_deterministically():
     run = run_scenario(load_scenario(SCENARIOS / CRASH_DAY))
     assert run.passed
-    recovery = run.world.oms_recovery
-    assert recovery.restarts == 2 and recovery.latest is not None and recovery.reconciled > 0
+    recovery = run.world.recovery
+    assert recovery.services["oms"].restarts == 2 and "oms" in recovery.latest and recovery.reconciled > 0
     outs = {subprocess.run([sys.executable, "-c", _FINGERPRINT, str(SCENARIOS / CRASH_DAY)], check=True,
                            capture_output=True, text=True).stdout.split()[0] for _ in range(2)}  # fmt: skip
     assert outs == {run.fingerprint}
