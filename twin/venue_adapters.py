@@ -20,6 +20,7 @@ from typing import Callable
 from components.domain.venues import ChildOrder, ExecKind, ExecutionReport, Quote, VenueStatus
 from components.memory import SeededStreams
 from components.ports import EventLog
+from components.reference_price import LastGoodMid
 
 from venues_sim.sip import Nbbo
 from venues_sim.venue import TOO_LATE, UNKNOWN_ORDER
@@ -138,7 +139,8 @@ class SimMarketData:
         self._clock = clock
         self._nbbo = nbbo
         self._venues = venues
-        self._last_reference = dict(opening_prices)
+        self._mids = LastGoodMid(opening_prices)  # the rule shared with the live market data
+        self._last_reference = self._mids.prices
         self._books_of: dict[str, list] = {}  # symbol -> [(venue, book)] in venue order
         self._reference: dict[str, tuple[int, int]] = {}  # symbol -> (books' version sum, price)
 
@@ -151,11 +153,7 @@ class SimMarketData:
     def reference_price(self, symbol: str) -> int:
         if self._nbbo is not None:
             published = self._nbbo(symbol)
-            mid = 0 if published is None else published.mid
-            if mid:
-                self._last_reference[symbol] = mid
-                return mid
-            return self._last_reference.get(symbol, 0)
+            return self._mids.update(symbol, 0 if published is None else published.mid)
         sources = self._books_of.get(symbol)
         if sources is None or len(sources) != len(self._venues):  # first call, or a venue was added
             sources = self._books_of[symbol] = [(v, v.book(symbol)) for v in self._venues.values()]
@@ -171,20 +169,12 @@ class SimMarketData:
         return price
 
     def _compute_reference(self, symbol: str, sources: list) -> int:
-        best_bid = best_ask = 0
+        tops = []
         for venue, book in sources:
-            if venue.status is not _UP:
-                continue
-            bid, _, ask, _ = book.top()
-            if bid and bid > best_bid:
-                best_bid = bid
-            if ask and (best_ask == 0 or ask < best_ask):
-                best_ask = ask
-        if best_bid and best_ask and best_bid < best_ask:
-            mid = (best_bid + best_ask) // 2
-            self._last_reference[symbol] = mid
-            return mid
-        return self._last_reference.get(symbol, 0)
+            if venue.status is _UP:
+                bid, _, ask, _ = book.top()
+                tops.append((bid, ask))
+        return self._mids.from_tops(symbol, tops)
 
     def venue_status(self, venue: str) -> VenueStatus:
         target = self._venues.get(venue)

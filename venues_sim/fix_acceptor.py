@@ -14,6 +14,15 @@ validation is QuickFIX's (data dictionary): a malformed message is rejected at
 the session level before it reaches ``fromApp``. Field translation is in
 ``venues_sim.fix_codec``, settings files in ``venues_sim.fix_config``.
 
+Market data. A MarketDataRequest (35=V) is answered with a
+MarketDataSnapshotFullRefresh (35=W) per symbol, the venue's published top of
+book, and with updates a new snapshot follows every change of that top
+(``venues_sim.fix_market_data``: pushed when it happens, not polled).
+``VenueFixApp.lock`` is the ``PublishingLock`` that makes that work: every
+change to the venue holds it, and its release publishes. Unknown symbols and
+unsupported requests get a MarketDataRequestReject (35=Y) naming the field;
+subscriptions end with SubscriptionRequestType 2 or with the session.
+
 Threads: QuickFIX calls the application on its own threads and the requoter
 runs on another, so every venue call holds ``VenueFixApp.lock``. Outgoing
 messages are queued under that lock (so they leave in venue order) and sent
@@ -38,10 +47,13 @@ from typing import Callable, Protocol
 import quickfix as fix
 
 from components.domain.venues import ExecKind, ExecutionReport, Liquidity
+from components.fix import market_data as md
+from components.fix.quickfix_io import group_entries, to_message
 
 from . import fix_codec as c
 from . import venue as v
 from .fees import FeeModel
+from .fix_market_data import MarketDataPublisher, PublishingLock
 from .venue import SimVenue
 
 log = logging.getLogger(__name__)
@@ -81,7 +93,9 @@ class VenueFixApp(fix.Application):
     def __init__(self, name: str, fees: FeeModel, symbols: list[str], clock: Callable[[], int] = time.time_ns):
         super().__init__()
         self.venue = SimVenue(name, fees, symbols, self._on_report)
-        self.lock = threading.RLock()
+        # Every change to the venue holds this lock; letting it go publishes what moved.
+        self.lock = PublishingLock(self._publish_market_data)
+        self.market_data = MarketDataPublisher(self.venue, self.now_ns, self._emit)
         self._clock = clock
         self._last_ns = 0
         self._outbox: queue.Queue = queue.Queue()
@@ -125,6 +139,8 @@ class VenueFixApp(fix.Application):
     def onLogout(self, sessionID):  # noqa: N802, N803
         try:
             log.info("logout %s", sessionID.toString())
+            with self.lock:  # market data subscriptions end with their session
+                self.market_data.end_session(sessionID)
         except Exception:  # pragma: no cover
             log.exception("onLogout failed")
 
@@ -138,10 +154,13 @@ class VenueFixApp(fix.Application):
         pass
 
     def fromApp(self, message, sessionID):  # noqa: N802, N803
-        """Dispatch an order message; anything else gets a BusinessMessageReject from QuickFIX."""
+        """Dispatch an order message or a MarketDataRequest; anything else gets a BusinessMessageReject."""
         msg_type = ""
         try:
             msg_type = message.getHeader().getField(c.MSG_TYPE)
+            if msg_type == md.MARKET_DATA_REQUEST:  # Symbol is inside its NoRelatedSym group
+                self._market_data_request(message, _copy_session_id(sessionID))
+                return
             handler = self._HANDLERS.get(msg_type)
             if handler is None:
                 raise fix.UnsupportedMessageType()
@@ -203,6 +222,19 @@ class VenueFixApp(fix.Application):
             total = new_child.quantity + (order.cum_qty if order else 0)  # the FIX OrderQty
             request = _Request("replace", sid, fields, order, new_child_id, total)
             self._call(request, self.venue.replace, old_child, new_child, now)
+
+    def _market_data_request(self, message: fix.Message, sid: fix.SessionID) -> None:
+        fields = {tag: message.getField(tag) for tag in (md.MD_REQ_ID, md.SUBSCRIPTION_REQUEST_TYPE,
+                                                         md.MARKET_DEPTH, md.MD_UPDATE_TYPE)
+                  if message.isSetField(tag)}
+        entry_types = [e.get(md.MD_ENTRY_TYPE, "") for e in
+                       group_entries(message, md.NO_MD_ENTRY_TYPES, md.MD_ENTRY_TYPE, (md.MD_ENTRY_TYPE,))]
+        symbols = [e.get(c.SYMBOL, "") for e in group_entries(message, md.NO_RELATED_SYM, c.SYMBOL, (c.SYMBOL,))]
+        with self.lock:
+            self.market_data.request(sid, message.getHeader().getField(34), fields, entry_types, symbols)
+
+    def _publish_market_data(self) -> None:
+        self.market_data.publish()
 
     _HANDLERS = {
         c.NEW_ORDER_SINGLE: _new_order,
@@ -296,11 +328,7 @@ class VenueFixApp(fix.Application):
         except queue.Empty:
             return False
         try:
-            message = fix.Message()
-            message.getHeader().setField(c.MSG_TYPE, msg_type)
-            for tag, value in body:
-                message.setField(tag, value)
-            fix.Session.sendToTarget(message, sid)
+            fix.Session.sendToTarget(to_message(msg_type, body), sid)
         except Exception:  # a session gone away must not stop the sender
             log.exception("could not send %s to %s", msg_type, sid.toString())
         finally:

@@ -12,6 +12,13 @@ Prices and fees cross the wire as decimals with four places and are converted
 exactly to integer units (``components.domain.money``); a price finer than
 1/10_000 of a dollar is refused, never rounded. Quantities are whole shares.
 ``AvgPx`` is the one computed price: rounded half-even to four places.
+
+Market data: a MarketDataRequest (35=V, its repeating groups already read
+into lists) becomes a ``MarketDataRequest`` or a ``MarketDataRefusal``
+naming the MDReqRejReason and the field; the answers are a
+MarketDataSnapshotFullRefresh (35=W, top of book: one bid and one offer
+entry, an empty side left out) and a MarketDataRequestReject (35=Y). The
+market data vocabulary is ``components.fix.market_data``.
 """
 
 from __future__ import annotations
@@ -21,7 +28,8 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from components.domain.money import PRICE_SCALE, to_units
 from components.domain.orders import OrderType, Side
-from components.domain.venues import ChildOrder
+from components.domain.venues import ChildOrder, Quote
+from components.fix import market_data as md
 from components.fix.wire import (  # noqa: F401 - re-exported: the front's users read them from here
     AVG_PX,
     BUSINESS_MESSAGE_REJECT,
@@ -256,3 +264,101 @@ def business_reject(ref_msg_type: str, ref_seq_num: str, text: str) -> Outbound:
     if ref_seq_num:
         body.insert(0, (REF_SEQ_NUM, ref_seq_num))
     return BUSINESS_MESSAGE_REJECT, body
+
+
+# ---------------------------------------------------------------- market data
+
+
+@dataclass(frozen=True, slots=True)
+class MarketDataRequest:
+    """A parsed MarketDataRequest: subscribe (``subscription`` 0 snapshot, 1 snapshot and
+    updates) to the top of book of ``symbols``, or cancel (2) the subscription ``md_req_id``."""
+
+    md_req_id: str
+    subscription: str
+    symbols: tuple[str, ...] = ()
+    entry_types: tuple[str, ...] = (md.BID, md.OFFER)
+    """The sides asked for, of the two served (bid 0, offer 1)."""
+
+
+class MarketDataRefusal(ValueError):
+    """A MarketDataRequest the venue will not serve: ``reason`` is the MDReqRejReason (281)
+    code ("" when the request has no MDReqID to answer), the message names the field."""
+
+    def __init__(self, md_req_id: str, reason: str, detail: str):
+        super().__init__(detail)
+        self.md_req_id = md_req_id
+        self.reason = reason
+        self.detail = detail
+
+
+_SERVED_ENTRY_TYPES = (md.BID, md.OFFER)
+
+
+def parse_market_data_request(fields: dict[int, str], entry_types: list[str], symbols: list[str],
+                              known_symbols) -> MarketDataRequest:
+    """A MarketDataRequest body (``fields``) with its NoMDEntryTypes values and NoRelatedSym
+    symbols, checked against what the venue serves. Raises ``MarketDataRefusal``.
+
+    Served: SubscriptionRequestType 0, 1 or 2; any MarketDepth (top of book
+    is what is sent); MDUpdateType absent or 0 (full refresh); entry types
+    of which at least one is bid (0) or offer (1), the others are ignored;
+    every symbol traded at the venue (``known_symbols``), else the whole
+    request is refused with reason 0 naming them.
+    """
+    req_id = fields.get(md.MD_REQ_ID, "").strip()
+    if not req_id:
+        # No MDReqID, no MarketDataRequestReject to refer to it: ``reason`` "" says so.
+        raise MarketDataRefusal("", "", f"{md.field_name(md.MD_REQ_ID)} is missing or empty")
+    kind = fields.get(md.SUBSCRIPTION_REQUEST_TYPE, "")
+    if kind not in (md.SNAPSHOT, md.SNAPSHOT_AND_UPDATES, md.DISABLE):
+        raise MarketDataRefusal(req_id, md.REJ_UNSUPPORTED_SUBSCRIPTION_REQUEST_TYPE,
+                                f"{md.field_name(md.SUBSCRIPTION_REQUEST_TYPE)} {kind!r} not supported "
+                                "(0 snapshot, 1 snapshot and updates, 2 disable)")
+    if kind == md.DISABLE:
+        return MarketDataRequest(req_id, kind)
+    depth = fields.get(md.MARKET_DEPTH, "")
+    if not depth.strip().isdigit():
+        raise MarketDataRefusal(req_id, md.REJ_UNSUPPORTED_MARKET_DEPTH,
+                                f"{md.field_name(md.MARKET_DEPTH)} must be a whole number >= 0, got {depth!r}")
+    update_type = fields.get(md.MD_UPDATE_TYPE, md.FULL_REFRESH)
+    if update_type != md.FULL_REFRESH:
+        raise MarketDataRefusal(req_id, md.REJ_UNSUPPORTED_MD_UPDATE_TYPE,
+                                f"{md.field_name(md.MD_UPDATE_TYPE)} {update_type!r} not supported (0 full refresh)")
+    served = tuple(t for t in _SERVED_ENTRY_TYPES if t in entry_types)
+    if not served:
+        raise MarketDataRefusal(req_id, md.REJ_UNSUPPORTED_MD_ENTRY_TYPE,
+                                f"{md.field_name(md.MD_ENTRY_TYPE)} {entry_types!r}: only 0 bid and 1 offer are served")
+    wanted = tuple(dict.fromkeys(s.strip() for s in symbols))  # distinct, in request order
+    if not wanted or "" in wanted:
+        raise MarketDataRefusal(req_id, md.REJ_UNKNOWN_SYMBOL,
+                                f"{md.field_name(SYMBOL)} missing from {md.field_name(md.NO_RELATED_SYM)}")
+    unknown = [s for s in wanted if s not in known_symbols]
+    if unknown:
+        raise MarketDataRefusal(req_id, md.REJ_UNKNOWN_SYMBOL,
+                                f"{md.field_name(SYMBOL)} {', '.join(unknown)} not traded here")
+    return MarketDataRequest(req_id, kind, wanted, served)
+
+
+def market_data_snapshot(md_req_id: str, quote: Quote, entry_types=_SERVED_ENTRY_TYPES) -> Outbound:
+    """MarketDataSnapshotFullRefresh (35=W): ``quote``'s top of book. An empty side has no
+    entry; with both empty NoMDEntries is 0 (the book is empty, or the venue is down)."""
+    entries = []
+    if md.BID in entry_types and quote.bid > 0 and quote.bid_size > 0:
+        entries.append(((md.MD_ENTRY_TYPE, md.BID), (md.MD_ENTRY_PX, price_text(quote.bid)),
+                        (md.MD_ENTRY_SIZE, str(quote.bid_size))))
+    if md.OFFER in entry_types and quote.ask > 0 and quote.ask_size > 0:
+        entries.append(((md.MD_ENTRY_TYPE, md.OFFER), (md.MD_ENTRY_PX, price_text(quote.ask)),
+                        (md.MD_ENTRY_SIZE, str(quote.ask_size))))
+    body: list = [(md.MD_REQ_ID, md_req_id), (SYMBOL, quote.symbol)]
+    if entries:
+        body.append(md.Group(md.NO_MD_ENTRIES, md.MD_ENTRY_TYPE, tuple(entries)))
+    else:
+        body.append((md.NO_MD_ENTRIES, "0"))  # required even when there is nothing to show
+    return md.MARKET_DATA_SNAPSHOT, body
+
+
+def market_data_request_reject(md_req_id: str, reason: str, text: str) -> Outbound:
+    """MarketDataRequestReject (35=Y) for the request ``md_req_id``."""
+    return md.MARKET_DATA_REQUEST_REJECT, [(md.MD_REQ_ID, md_req_id), (md.MD_REQ_REJ_REASON, reason),
+                                          (TEXT, text[:200])]

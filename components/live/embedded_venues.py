@@ -6,8 +6,8 @@ port, so a new user gets the whole live stack, FIX sessions included, from
 one ``twin serve``. With ``liquidity`` each venue gets a market maker per
 symbol requoting on its server's timer thread; makers of one symbol share a
 fair value path across venues (``SharedFairValue``) so the venues quote the
-same market. The live MarketData reads the books directly (``venues``,
-``locks``): there is no FIX market data feed yet.
+same market. The live MarketData gets their quotes over FIX, as from any
+remote venue (MarketDataRequest / snapshots, see ``venues_sim.fix_market_data``).
 
 ``stop_venue`` / ``restart_venue`` take one venue away and bring a fresh one
 back on the same port, as a crashed and restarted venue process would: its

@@ -29,6 +29,16 @@ leaves and is REJECTED (VENUE_DISCONNECTED) at once. OrderCancelReject
 changes nothing, except when the venue says the order is unknown: then the
 child is gone (REJECTED, UNKNOWN_ORDER, as the simulated venue reports it).
 
+Market data. Given ``symbols``, the gateway subscribes at every logon to
+each symbol's top of book at the venue (one MarketDataRequest per symbol,
+sent from the pump) and parses each MarketDataSnapshotFullRefresh into
+``quotes`` (a ``QuoteCache``) on the QuickFIX thread that received it, before
+counting it as received (so "nothing in flight" means the cache is current).
+A MarketDataRequestReject, or a session or business reject of the request,
+leaves that symbol without quotes; a malformed snapshot drops the symbol's
+quote (logged, naming the field) rather than keep one that may be wrong.
+When the session logs out or breaks, all the venue's quotes are dropped.
+
 An exception escaping a QuickFIX callback kills the process (the bindings
 call ``Py_Exit``), so every callback catches everything not meant for QuickFIX.
 """
@@ -45,10 +55,13 @@ from typing import Callable, Iterable
 import quickfix as fix
 
 from components.domain.venues import ChildOrder, ExecKind, ExecutionReport
+from components.fix import market_data as md
 from components.fix import wire as w
+from components.fix.quickfix_io import group_entries, to_message
 
 from . import fix_messages as m
 from .fix_config import claim_sessions, release_sessions
+from .fix_market_data import QuoteCache
 from .report_pump import ReportPump
 
 log = logging.getLogger("components.live.fix")
@@ -109,7 +122,8 @@ class FixVenueGateway:
     """The VenueGateway port over QuickFIX initiator sessions, one per venue in ``venues``."""
 
     def __init__(self, venues: Iterable[str], *, now_ns: Callable[[], int] = time.time_ns,
-                 on_disconnect: str = "cancel") -> None:
+                 on_disconnect: str = "cancel", symbols: Iterable[str] = (),
+                 quotes: QuoteCache | None = None) -> None:
         if on_disconnect not in ON_DISCONNECT:
             raise ValueError(f"on_disconnect must be one of {ON_DISCONNECT}, got {on_disconnect!r}")
         self.venues = tuple(venues)
@@ -129,6 +143,11 @@ class FixVenueGateway:
         self.sent = {v: 0 for v in self.venues}  # application messages this session, per venue
         self.received = {v: 0 for v in self.venues}
         self.disconnects = {v: 0 for v in self.venues}
+        self.symbols = tuple(symbols)  # subscribed at every venue after each logon; () = no market data
+        self.quotes = quotes if quotes is not None else QuoteCache()
+        self._md_requests: dict[str, tuple[str, str]] = {}  # MDReqID -> (venue, symbol)
+        self._md_by_seq: dict[tuple[str, int], str] = {}  # (venue, MsgSeqNum) -> MDReqID of a request
+        self._md_seq = 0
         self._pump = ReportPump()
         self._app = _App(self)
         self._initiator = None
@@ -250,19 +269,25 @@ class FixVenueGateway:
             self._up[venue] = True
             self.sent[venue] = self.received[venue] = 0  # sequence numbers restart with the session
             self._by_seq = {k: c for k, c in self._by_seq.items() if k[0] != venue}
+            self._md_by_seq = {k: r for k, r in self._md_by_seq.items() if k[0] != venue}
             orphans = sorted(self._orphans.get(venue, ()))
             self._orphans[venue] = set()
             self._finished.extend(orphans)  # forgotten in time, like any finished child
         log.info("venue %s logged on (%s)", venue, sid.toString())
         if orphans:  # sent from the pump: never from inside a QuickFIX callback
             self._pump.put(lambda: self._cancel_orphans(venue, orphans))
+        if self.symbols:
+            self.quotes.expect(venue, self.symbols)  # before sending: waiters see "not yet answered"
+            self._pump.put(lambda: self._subscribe(venue))
 
     def _on_logout(self, sid: fix.SessionID) -> None:
         venue = sid.getTargetCompID().getValue()
         now = self._now_ns()
+        self.quotes.drop(venue)  # whatever the reason: a venue we cannot hear has no quotes
         with self._lock:
             was_up = self._up.get(venue, False)
             self._up[venue] = False
+            self._md_requests = {r: vs for r, vs in self._md_requests.items() if vs[0] != venue}
             if self._stopping or not was_up:
                 return
             self.disconnects[venue] = self.disconnects.get(venue, 0) + 1
@@ -281,7 +306,13 @@ class FixVenueGateway:
     def _on_sending(self, message: fix.Message, sid: fix.SessionID) -> None:
         """Remember which child each outgoing NewOrderSingle is, by sequence number (for rejects)."""
         header = message.getHeader()
-        if header.getField(w.MSG_TYPE) != w.NEW_ORDER_SINGLE:
+        msg_type = header.getField(w.MSG_TYPE)
+        if msg_type == md.MARKET_DATA_REQUEST:
+            venue = sid.getTargetCompID().getValue()
+            with self._lock:
+                self._md_by_seq[(venue, int(header.getField(w.MSG_SEQ_NUM)))] = message.getField(md.MD_REQ_ID)
+            return
+        if msg_type != w.NEW_ORDER_SINGLE:
             return
         venue = sid.getTargetCompID().getValue()
         with self._lock:
@@ -296,8 +327,14 @@ class FixVenueGateway:
     def _on_app(self, message: fix.Message, sid: fix.SessionID) -> None:
         venue = sid.getTargetCompID().getValue()
         msg_type = message.getHeader().getField(w.MSG_TYPE)
-        fields = _fields(message)
         try:
+            if msg_type == md.MARKET_DATA_SNAPSHOT:
+                self._on_snapshot(message, venue)
+                return
+            if msg_type == md.MARKET_DATA_REQUEST_REJECT:
+                self._on_market_data_reject(message, venue)
+                return
+            fields = _fields(message)
             if msg_type == w.EXECUTION_REPORT:
                 self._on_execution_report(fields, venue)
             elif msg_type == w.ORDER_CANCEL_REJECT:
@@ -356,12 +393,21 @@ class FixVenueGateway:
 
     def _on_refused(self, fields: dict[int, str], venue: str, level: str) -> None:
         """A session Reject (35=3) or BusinessMessageReject (35=j): if it refused a
-        NewOrderSingle, the child never reached the venue's book."""
+        NewOrderSingle, the child never reached the venue's book; if a MarketDataRequest,
+        the symbol has no quotes from that venue."""
         try:
             seq = int(fields.get(w.REF_SEQ_NUM, ""))
         except ValueError:
             seq = -1
         now = self._now_ns()
+        with self._lock:
+            md_req_id = self._md_by_seq.pop((venue, seq), None)
+            subscription = self._md_requests.pop(md_req_id, None) if md_req_id else None
+        if subscription is not None:
+            log.warning("%s reject from %s of market data request %s (%s): %s", level, venue, md_req_id,
+                        subscription[1], fields.get(w.TEXT, ""))
+            self.quotes.refused(venue, subscription[1])
+            return
         with self._lock:
             child_id = self._by_seq.pop((venue, seq), None)
             closes = child_id is not None and child_id in self._working
@@ -371,6 +417,57 @@ class FixVenueGateway:
         log.error("%s reject from %s of message %s: %s", level, venue, seq, fields.get(w.TEXT, ""))
         if closes:
             self._pump.put(report)
+
+    # -- market data ------------------------------------------------------------------
+    def _subscribe(self, venue: str) -> None:
+        """After a logon (from the pump): one MarketDataRequest per symbol, snapshot and updates."""
+        with self._lock:
+            sid, up = self._sessions.get(venue), self._up.get(venue, False)
+            requests = []
+            for symbol in self.symbols:
+                self._md_seq += 1
+                md_req_id = f"MD-{venue}-{symbol}-{self._md_seq}"  # new ids per logon: old answers are ignored
+                self._md_requests[md_req_id] = (venue, symbol)
+                requests.append((md_req_id, symbol))
+        for md_req_id, symbol in requests:
+            if not (up and sid is not None and self._deliver(m.market_data_request(md_req_id, symbol), sid, venue)):
+                log.warning("market data request for %s not sent to %s: not connected", symbol, venue)
+                self.quotes.refused(venue, symbol)
+
+    def _subscription(self, md_req_id: str, symbol: str, venue: str) -> str | None:
+        """The symbol a market data message is about, if it answers a live subscription of ours."""
+        with self._lock:
+            known = self._md_requests.get(md_req_id)
+        if known is None or known[0] != venue or (symbol and symbol != known[1]):
+            log.warning("market data from %s for MDReqID %r (Symbol %r) matches no subscription; dropped",
+                        venue, md_req_id, symbol)
+            return None
+        return known[1]
+
+    def _on_snapshot(self, message: fix.Message, venue: str) -> None:
+        fields = {t: message.getField(t) for t in m.MARKET_DATA_TAGS if message.isSetField(t)}
+        symbol = self._subscription(fields.get(md.MD_REQ_ID, ""), fields.get(w.SYMBOL, ""), venue)
+        if symbol is None:
+            return
+        try:
+            top = m.market_data_snapshot(group_entries(message, md.NO_MD_ENTRIES, md.MD_ENTRY_TYPE, m.ENTRY_TAGS))
+        except ValueError as exc:  # a quote we cannot read must not stand: drop it
+            log.error("malformed market data snapshot from %s for %s: %s", venue, symbol, exc)
+            self.quotes.refused(venue, symbol)
+            return
+        self.quotes.put(venue, symbol, top)
+
+    def _on_market_data_reject(self, message: fix.Message, venue: str) -> None:
+        fields = {t: message.getField(t) for t in m.MARKET_DATA_TAGS if message.isSetField(t)}
+        md_req_id = fields.get(md.MD_REQ_ID, "")
+        symbol = self._subscription(md_req_id, "", venue)
+        if symbol is None:
+            return
+        with self._lock:
+            self._md_requests.pop(md_req_id, None)
+        log.warning("%s refused market data for %s: MDReqRejReason %s %s", venue, symbol,
+                    fields.get(md.MD_REQ_REJ_REASON, "?"), fields.get(w.TEXT, ""))
+        self.quotes.refused(venue, symbol)
 
     # -- helpers ----------------------------------------------------------------------
     def _next_cancel_id(self, child_id: str) -> str:
@@ -392,10 +489,7 @@ class FixVenueGateway:
 
     def _deliver(self, outbound: m.Outbound, sid: fix.SessionID, venue: str) -> bool:
         msg_type, body = outbound
-        message = fix.Message()
-        message.getHeader().setField(w.MSG_TYPE, msg_type)
-        for tag, value in body:
-            message.setField(tag, value)
+        message = to_message(msg_type, body)
         try:
             ok = bool(fix.Session.sendToTarget(message, sid))
         except Exception:  # SessionNotFound, a closed socket: not sent

@@ -21,13 +21,26 @@ child was sent: TransactTime has millisecond precision (and a remote
 venue's clock may lag ours), and an execution cannot precede its order.
 Reports the gateway makes up itself (a venue gone, a message refused by the
 FIX session) are ``synthesized``.
+
+Market data: each subscription is one MarketDataRequest (35=V) per venue and
+symbol (snapshot and updates, top of book, bid and offer, full refresh), so
+a venue refusing one symbol leaves the others. A MarketDataSnapshotFullRefresh
+(35=W) becomes a ``BookTop``: MDEntryPx parsed exactly into units (never via
+float), MDEntrySize into whole shares; a side with no entry is empty (0).
+Anything malformed raises ``MarketDataError`` naming the field and tag.
 """
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 from components.domain.orders import OrderType
 from components.domain.venues import ChildOrder, ExecKind, ExecutionReport, Liquidity
+from components.fix import market_data as md
 from components.fix import wire as w
+
+from .fix_market_data import BookTop
 
 Fields = list[tuple[int, str]]
 Outbound = tuple[str, Fields]
@@ -44,6 +57,10 @@ REPORT_TAGS = (w.CL_ORD_ID, w.ORIG_CL_ORD_ID, w.ORDER_ID, w.EXEC_ID, w.EXEC_TYPE
                w.LAST_LIQUIDITY_IND, w.TEXT, w.TRANSACT_TIME, w.ORD_REJ_REASON, w.CXL_REJ_REASON,
                w.CXL_REJ_RESPONSE_TO, w.REF_SEQ_NUM, w.REF_MSG_TYPE)
 """Tags read from inbound messages."""
+MARKET_DATA_TAGS = (md.MD_REQ_ID, w.SYMBOL, md.MD_REQ_REJ_REASON, w.TEXT)
+"""Tags read from the body of inbound market data messages (the entries are read as a group)."""
+ENTRY_TAGS = (md.MD_ENTRY_TYPE, md.MD_ENTRY_PX, md.MD_ENTRY_SIZE)
+"""Tags read from each NoMDEntries entry."""
 
 _ABSOLUTE = "3"  # CommType: absolute amount
 
@@ -134,3 +151,75 @@ def cancel_reject_closes_child(fields: dict[int, str]) -> bool:
 def synthesized(kind: ExecKind, child: ChildOrder, reason: str, now_ns: int) -> ExecutionReport:
     """A report the gateway makes up for ``child`` (no venue exec id)."""
     return ExecutionReport(kind, child.venue, child.child_id, child.order_id, now_ns, reason=reason)
+
+
+# -- market data ----------------------------------------------------------------------
+
+class MarketDataError(ValueError):
+    """A market data message the gateway cannot use; the message names the field and tag."""
+
+
+_FIX_DECIMAL = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
+"""FIX's float/Price/Qty text: digits, an optional point and sign; no exponent, no NaN or inf."""
+
+
+def _decimal(entry: dict[int, str], tag: int, index: int) -> tuple[Decimal, str]:
+    """An entry's ``tag`` as an exact Decimal, and how errors name it."""
+    where = f"NoMDEntries entry {index}: {md.field_name(tag)}"
+    text = (entry.get(tag) or "").strip()
+    if not text:
+        raise MarketDataError(f"{where} is missing")
+    if not _FIX_DECIMAL.fullmatch(text):
+        raise MarketDataError(f"{where} is not a number: {text!r}")
+    return Decimal(text), where
+
+
+def market_data_request(md_req_id: str, symbol: str) -> Outbound:
+    """MarketDataRequest (35=V): snapshot and updates of ``symbol``'s top of book (bid and offer)."""
+    return md.MARKET_DATA_REQUEST, [
+        (md.MD_REQ_ID, md_req_id), (md.SUBSCRIPTION_REQUEST_TYPE, md.SNAPSHOT_AND_UPDATES),
+        (md.MARKET_DEPTH, md.TOP_OF_BOOK), (md.MD_UPDATE_TYPE, md.FULL_REFRESH),
+        md.Group(md.NO_MD_ENTRY_TYPES, md.MD_ENTRY_TYPE, (((md.MD_ENTRY_TYPE, md.BID),),
+                                                         ((md.MD_ENTRY_TYPE, md.OFFER),))),
+        md.Group(md.NO_RELATED_SYM, w.SYMBOL, (((w.SYMBOL, symbol),),)),
+    ]
+
+
+def _entry_price(entry: dict[int, str], index: int) -> int:
+    price, where = _decimal(entry, md.MD_ENTRY_PX, index)
+    try:
+        units = w.money_units(str(price))  # exact: refuses anything finer than a unit, never rounds
+    except ValueError as exc:
+        raise MarketDataError(f"{where} {entry[md.MD_ENTRY_PX]!r}: {exc}") from None
+    if units <= 0:
+        raise MarketDataError(f"{where} must be positive, got {entry[md.MD_ENTRY_PX]!r}")
+    return units
+
+
+def _entry_size(entry: dict[int, str], index: int) -> int:
+    size, where = _decimal(entry, md.MD_ENTRY_SIZE, index)  # "500" or "500.0"; never a float
+    if size != size.to_integral_value() or size <= 0:
+        raise MarketDataError(f"{where} must be a positive whole number of shares, got {entry[md.MD_ENTRY_SIZE]!r}")
+    return int(size)
+
+
+def market_data_snapshot(entries: list[dict[int, str]]) -> BookTop:
+    """The top of book in a MarketDataSnapshotFullRefresh's NoMDEntries ``entries``.
+
+    Bid (MDEntryType 0) and offer (1) entries need MDEntryPx and MDEntrySize;
+    other entry types are ignored. Several entries of a side (a venue sending
+    depth): the best price counts, with the size of its first entry.
+    """
+    bid = bid_size = ask = ask_size = 0
+    for index, entry in enumerate(entries, 1):
+        kind = entry.get(md.MD_ENTRY_TYPE)
+        if kind is None:
+            raise MarketDataError(f"NoMDEntries entry {index}: {md.field_name(md.MD_ENTRY_TYPE)} is missing")
+        if kind not in (md.BID, md.OFFER):
+            continue
+        price, size = _entry_price(entry, index), _entry_size(entry, index)
+        if kind == md.BID and price > bid:
+            bid, bid_size = price, size
+        elif kind == md.OFFER and (ask == 0 or price < ask):
+            ask, ask_size = price, size
+    return BookTop(bid, bid_size, ask, ask_size)

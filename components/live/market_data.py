@@ -1,40 +1,59 @@
-"""VenueMarketData: the MarketData port read straight from venue books, plus venue health.
+"""VenueMarketData: the MarketData port live, from FIX market data or in-process books, plus venue health.
 
-Quotes are each venue's top of book; the reference price is the consolidated
-mid (best bid across venues that are up, best ask likewise), falling back to
-the last good mid, then to the configured opening price.
+Quotes are each venue's top of book; the reference price follows the rule
+shared with the twin (``components.reference_price``): the consolidated mid
+over the venues that are up, else the last good mid, else the configured
+opening price.
 
-Where the books live decides the locking: in-process venues (direct mode)
-are only touched holding the live runtime, which callers hold, so no lock is
-needed; venues served over FIX in this process change on their acceptors'
-threads, so each book is read holding its venue's lock (``locks``). A venue
-is UP when its own status is UP and, if ``connected`` is given (the FIX
-gateway's ``is_logged_on``), its session is logged on: the router never
-picks a venue we cannot reach. A configured venue with no book here (a
-remote FIX venue) has no quotes, only health.
+Two sources, chosen by the bootstrap:
+
+* ``feed`` (FIX venues, remote or served in this process): the top of book
+  each venue last sent over its FIX session (``fix_market_data.QuoteCache``,
+  filled by the FIX gateway). Venues push a snapshot on every change of
+  their top and the cache drops a venue's quotes when its session goes, so a
+  quote that stands while the session is logged on is the venue's current
+  top: it is stamped with the time it is read, and the router's quote-age
+  check never excludes it. (A venue that stayed logged on but stopped
+  publishing would not be noticed: the FIX session cannot tell.)
+* ``venues`` (direct mode): in-process ``venues_sim`` venues, only touched
+  holding the live runtime, which callers hold, so no lock is needed.
+
+A venue is UP when it is configured (``names``), its session is logged on if
+``connected`` is given (the FIX gateway's ``is_logged_on``), and its own
+status is UP where the venue object is here: the router never picks a venue
+we cannot reach.
 """
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Mapping, Protocol
 
 from components.domain.venues import Quote, VenueStatus
+from components.reference_price import LastGoodMid
+
+from .fix_market_data import BookTop
 
 _UP, _DOWN = VenueStatus.UP, VenueStatus.DOWN
-_NO_LOCK = nullcontext()
+
+
+class QuoteFeed(Protocol):
+    """Where FIX venues' top of book is read from (``QuoteCache``)."""
+
+    def top(self, venue: str, symbol: str) -> BookTop | None: ...
 
 
 class VenueMarketData:
+    """The MarketData port over ``feed`` (FIX venues) or in-process ``venues`` (direct mode)."""
+
     def __init__(self, now_ns: Callable[[], int], venues: Mapping, opening_prices: Mapping[str, int], *,
                  names: Iterable[str] | None = None, connected: Callable[[str], bool] | None = None,
-                 locks: Mapping | None = None) -> None:
+                 feed: QuoteFeed | None = None) -> None:
         self._now_ns = now_ns
         self._venues = venues  # read on every call: a restarted venue's new book is seen at once
         self._names = tuple(names) if names is not None else tuple(venues)
         self._connected = connected
-        self._locks = locks if locks is not None else {}
-        self._last_reference = dict(opening_prices)
+        self._feed = feed
+        self._mids = LastGoodMid(opening_prices)
 
     def _up(self, name: str) -> bool:
         if name not in self._names or (self._connected is not None and not self._connected(name)):
@@ -42,31 +61,31 @@ class VenueMarketData:
         venue = self._venues.get(name)
         return venue is None or venue.status is _UP
 
-    def quote(self, venue: str, symbol: str) -> Quote | None:
-        target = self._venues.get(venue)
-        if target is None or not self._up(venue):
+    def _top(self, name: str, symbol: str) -> tuple[int, int] | None:
+        """(bid, ask) of an up venue, from whichever source this reads."""
+        if self._feed is not None:
+            top = self._feed.top(name, symbol)
+            return None if top is None else (top.bid, top.ask)
+        venue = self._venues.get(name)
+        if venue is None:
             return None
-        with self._locks.get(venue, _NO_LOCK):
-            return target.quote(symbol, self._now_ns())
+        bid, _, ask, _ = venue.book(symbol).top()
+        return bid, ask
+
+    def quote(self, venue: str, symbol: str) -> Quote | None:
+        if not self._up(venue):
+            return None
+        if self._feed is not None:
+            top = self._feed.top(venue, symbol)
+            if top is None:
+                return None
+            return Quote(venue, symbol, top.bid, top.bid_size, top.ask, top.ask_size, self._now_ns())
+        target = self._venues.get(venue)
+        return None if target is None else target.quote(symbol, self._now_ns())
 
     def reference_price(self, symbol: str) -> int:
-        best_bid = best_ask = 0
-        for name in self._names:
-            venue = self._venues.get(name)
-            if venue is None or not self._up(name):
-                continue
-            with self._locks.get(name, _NO_LOCK):
-                book = venue.book(symbol)
-                bid, ask = book.best_bid(), book.best_ask()
-            if bid and bid[0] > best_bid:
-                best_bid = bid[0]
-            if ask and (best_ask == 0 or ask[0] < best_ask):
-                best_ask = ask[0]
-        if best_bid and best_ask and best_bid < best_ask:
-            mid = (best_bid + best_ask) // 2
-            self._last_reference[symbol] = mid
-            return mid
-        return self._last_reference.get(symbol, 0)
+        tops = [top for name in self._names if self._up(name) and (top := self._top(name, symbol)) is not None]
+        return self._mids.from_tops(symbol, tops)
 
     def venue_status(self, venue: str) -> VenueStatus:
         return _UP if self._up(venue) else _DOWN

@@ -6,11 +6,13 @@ The bootstrap picks one of these from ``[venue_link] mode``:
   (``direct_venue``), no FIX. The gateway may be replaced (benchmarks pass an
   acknowledging stub); market data still reads the in-process books.
 * ``FixLink``: the FIX initiator gateway (``fix_gateway``), with venue health
-  from its sessions. ``embedded`` (an ``EmbeddedFixVenues``) serves simulated
-  venues over FIX inside this process and lends their books to market data;
-  without it the venues are remote and have health but no quotes (there is no
-  FIX market data feed yet: the router then rests orders at the venue with
-  the best maker rebate, and risk uses the configured reference prices).
+  from its sessions and quotes from its FIX market data subscriptions (the
+  gateway's ``quotes``, read by ``VenueMarketData``). ``embedded`` (an
+  ``EmbeddedFixVenues``) serves simulated venues over FIX inside this
+  process; without it the venues are remote. Either way market data comes
+  over FIX: a venue that refuses it has health but no quotes (the router then
+  rests orders at the venue with the best maker rebate, and risk uses the
+  last good mid or the configured reference prices).
 
 ``start`` runs once the runtime exists; ``stop`` leaves working orders at
 their venues (the gateway logs out; it does not cancel them).
@@ -19,6 +21,7 @@ their venues (the gateway logs out; it does not cancel them).
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -72,7 +75,8 @@ class FixLink:
         self.settings_path: Path | None = None
 
     def start(self, _run: Run) -> None:
-        """Serve the embedded venues (if any), render the settings, connect, wait for logons."""
+        """Serve the embedded venues (if any), render the settings, connect, wait for logons
+        and the first market data snapshots (bounded by ``logon_timeout_s`` in all)."""
         sessions, sender = dict(self._sessions), self._sender
         if self.embedded is not None:
             # Another live stack in this process (tests) may hold our session ids: pick free ones.
@@ -83,10 +87,17 @@ class FixLink:
                                                       venues=list(self.gateway.venues), sessions=sessions,
                                                       config=self._settings)
         self.gateway.start(self.settings_path)
+        deadline = time.monotonic() + self._logon_timeout_s
         down = self.gateway.wait_logged_on(self._logon_timeout_s)
         if down:
             log.warning("FIX sessions not logged on after %.1f s: %s (DOWN until they log on)",
                         self._logon_timeout_s, ", ".join(down))
+        # The first snapshots too, within the same time: the first orders are routed on real quotes.
+        up = [v for v in self.gateway.venues if v not in down]
+        silent = self.gateway.quotes.wait_answered(up, max(0.0, deadline - time.monotonic()))
+        if silent:
+            log.warning("no market data snapshot yet from %s (no quotes from them until one comes)",
+                        ", ".join(silent))
 
     def stop(self, _run: Run) -> None:
         self.gateway.stop()
