@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .block_desk import BLOCK_ACCOUNT, BlockDesk
-from .blocks import POLICIES, BlockFill, order_quantities
+from .block_desk import BLOCK_ACCOUNT, BlockDesk, fill_of
+from .blocks import POLICIES, order_quantities
 from .domain.commands import (
     CancelOrder,
     CheckRisk,
@@ -27,6 +27,7 @@ from .domain.commands import (
     SubmitBlock,
     SubmitOrder,
     ValidateOrder,
+    member_client_order_id,
 )
 from .domain.events import EventType, OrderEvent, Outcome, PolicyDecision
 from .domain.orders import Order, OrderSpec, OrderStatus
@@ -63,6 +64,20 @@ _EXPIRED = OrderStatus.EXPIRED
 _DONE_WITH_FILLS = (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.EXPIRED)
 _ENDS_UNFILLED = frozenset({EventType.ORDER_REJECTED, EventType.ORDER_CANCELED, EventType.ORDER_EXPIRED})
 _POLICY_NAMES = frozenset(name for name, _ in POLICIES)
+
+
+def close_session(now_ns: int, end_venue_days: Callable[[int], object], deliver: Callable[[object], object]) -> None:
+    """The session close, the same in every runtime (the live bootstrap's ``SessionCloser``
+    and the twin runner's ``_schedule_close`` call it).
+
+    The venues this process runs end their day first (``end_venue_days(now_ns)``:
+    their resting DAY orders come back as END_OF_DAY reports, which expire our
+    orders), then the OMS is sent ``ExpireDay`` for the orders that never
+    reached a venue. Venues elsewhere (over FIX) end their own day; the OMS
+    still expires what it holds. When the close happens is the runtime's.
+    """
+    end_venue_days(now_ns)
+    deliver(ExpireDay())
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +155,7 @@ class Platform:
         for i, (account_id, quantity) in enumerate(msg.lines, 1):
             body = {"account_id": account_id, "symbol": msg.symbol, "side": msg.side, "quantity": quantity,
                     "order_type": msg.order_type, "time_in_force": msg.time_in_force,
-                    "advisor_id": msg.advisor_id, "client_order_id": f"{msg.block_ref}-{i}"}  # fmt: skip
+                    "advisor_id": msg.advisor_id, "client_order_id": member_client_order_id(msg.block_ref, i)}  # fmt: skip
             if msg.limit_price is not None:
                 body["limit_price"] = msg.limit_price
             out += self.submit(SubmitOrder(body, msg.submitted_ns))
@@ -272,10 +287,7 @@ class Platform:
         if self.desk.is_parent(order.order_id):
             # The parent trades for the firm's average-price account: no client risk to book.
             if kind in _FILLS:
-                d = event.details
-                self.desk.on_fill(order.order_id, BlockFill(
-                    d["exec_id"] or f"{d['child_id']}#{event.stream_seq}", d["last_qty"], d["last_px"],
-                    event.timestamp_utc, d["venue"], d["fee"]))  # fmt: skip
+                self.desk.on_fill(order.order_id, fill_of(event))
                 self.ledger.apply(event)
             elif kind in _ENDS_UNFILLED and order.filled_qty == 0:
                 self._unfilled_parents.append(order.order_id)

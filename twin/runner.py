@@ -20,9 +20,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Callable
 
-from components.domain.commands import CancelOrder, ExpireDay, SubmitBlock, SubmitOrder
+from components.domain.commands import CancelOrder, SubmitBlock, SubmitOrder
 from components.domain.money import CENT
 from components.domain.orders import Side
+from components.platform import close_session
 from scenarios.agents import AdaptiveMarketMaker
 from scenarios.arrivals import OrderIntent
 from scenarios.block_flow import BlockIntent
@@ -180,11 +181,12 @@ def _schedule_agents(world: TwinWorld, close_ns: int) -> None:
 
 
 def _schedule_close(world: TwinWorld, close_ns: int) -> None:
-    def close() -> None:
-        now = world.clock.now_ns()
+    def end_venue_days(now: int) -> None:
         for venue in world.venues.values():
             venue.end_of_day(now)
-        world.network.services["oms"].deliver(ExpireDay())
+
+    def close() -> None:
+        close_session(world.clock.now_ns(), end_venue_days, world.network.services["oms"].deliver)
 
     world.clock.call_at(close_ns, close)
 

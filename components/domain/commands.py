@@ -69,3 +69,8 @@ class SubmitBlock:
     order_type: str = "MARKET"
     limit_price: str | None = None
     time_in_force: str = "DAY"
+
+
+def member_client_order_id(block_ref: str, line: int) -> str:
+    """The client order id of statement line ``line`` (1-based) of block ``block_ref``."""
+    return f"{block_ref}-{line}"

@@ -1,19 +1,34 @@
-"""The order API's documented shapes (OpenAPI only; nothing is validated here).
+"""The order API's documented shapes, and the block request's envelope check.
 
-Requests are validated by ``components.order_entry.parse_order_request``,
+Order requests are validated by ``components.order_entry.parse_order_request``,
 the one validator the twin uses too; ``ORDER_REQUEST_SCHEMA`` describes the
 same rules for clients and is built from that module's constants so the two
-cannot drift apart. The pydantic models below only document responses.
+cannot drift apart. A block request (``POST /v1/blocks``) becomes the twin's
+``SubmitBlock``: ``parse_block_request`` checks only what is the block's own
+(its keys, ``block_ref``, ``policy``, the ``members`` statement lines) and
+hands every order field to ``parse_order_request``, as the platform will for
+each member. The pydantic models below only document responses.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from pydantic import BaseModel, Field
 
+from components.blocks import POLICIES
+from components.domain.commands import SubmitBlock, member_client_order_id
 from components.domain.orders import OrderStatus, OrderType, Side, TimeInForce
-from components.order_entry import _ID_PATTERN, MAX_QUANTITY, REQUIRED_FIELDS
+from components.order_entry import (
+    _ID_PATTERN,
+    MAX_QUANTITY,
+    REQUIRED_FIELDS,
+    FieldError,
+    OrderRequestError,
+    parse_order_request,
+)
 
 _ID = {"type": "string", "pattern": _ID_PATTERN.pattern, "maxLength": 64}
 
@@ -44,6 +59,148 @@ ORDER_REQUEST_SCHEMA: dict[str, Any] = {
 }
 
 
+MAX_BLOCK_MEMBERS = 1_000
+"""Statement lines a block may have."""
+MAX_BLOCK_REF = 64 - len(f"-{MAX_BLOCK_MEMBERS}")
+"""Longest block_ref: member client order ids (block_ref-N) must stay valid ids."""
+BLOCK_POLICIES = tuple(sorted({name for name, _ in POLICIES}))
+_BLOCK_FIELDS = ("block_ref", "advisor_id", "symbol", "side", "policy", "order_type", "limit_price",
+                 "time_in_force", "members")
+_BLOCK_REQUIRED = ("block_ref", "advisor_id", "symbol", "side", "policy", "members")
+_BLOCK_DEFAULTS = {"order_type": OrderType.MARKET.value, "time_in_force": TimeInForce.DAY.value}  # SubmitBlock's
+_MEMBER_FIELDS = ("account_id", "quantity")
+_ORDER_FIELD = ORDER_REQUEST_SCHEMA["properties"]
+
+BLOCK_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": list(_BLOCK_REQUIRED),
+    "properties": {
+        "block_ref": {"type": "string", "pattern": _ID_PATTERN.pattern, "maxLength": MAX_BLOCK_REF,
+                      "description": "The advisor's id for the block; member i's client_order_id is "
+                                     "block_ref-i. A retry with the same body returns the block (200)."},
+        "advisor_id": _ORDER_FIELD["advisor_id"],
+        "symbol": _ORDER_FIELD["symbol"],
+        "side": _ORDER_FIELD["side"],
+        "policy": {"type": "string", "enum": list(BLOCK_POLICIES),
+                   "description": "How the block's fills are allocated to its members."},
+        "order_type": {**_ORDER_FIELD["order_type"], "default": _BLOCK_DEFAULTS["order_type"]},
+        "limit_price": _ORDER_FIELD["limit_price"],
+        "time_in_force": {**_ORDER_FIELD["time_in_force"], "default": _BLOCK_DEFAULTS["time_in_force"]},
+        "members": {
+            "type": "array", "minItems": 1, "maxItems": MAX_BLOCK_MEMBERS,
+            "description": "The allocation statement: one line per account (each account once), in order.",
+            "items": {"type": "object", "additionalProperties": False, "required": list(_MEMBER_FIELDS),
+                      "properties": {"account_id": _ORDER_FIELD["account_id"],
+                                     "quantity": _ORDER_FIELD["quantity"]}},
+        },
+    },
+    "example": {
+        "block_ref": "BLK-1", "advisor_id": "ADV-001", "symbol": "AAPL", "side": "BUY", "policy": "pro_rata",
+        "order_type": "LIMIT", "limit_price": "190.25", "time_in_force": "DAY",
+        "members": [{"account_id": "AC-00001", "quantity": 300}, {"account_id": "AC-00002", "quantity": 200}],
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BlockRequest:
+    """A block request that passed ``parse_block_request``; ``command`` makes the twin's message."""
+
+    block_ref: str
+    advisor_id: str
+    symbol: str
+    side: str
+    policy: str
+    lines: tuple[tuple[str, int], ...]
+    order_type: str
+    limit_price: str | None
+    time_in_force: str
+
+    def command(self, submitted_ns: int) -> SubmitBlock:
+        return SubmitBlock(self.advisor_id, self.symbol, self.side, self.lines, self.policy, self.block_ref,
+                           submitted_ns, self.order_type, self.limit_price, self.time_in_force)
+
+
+def parse_block_request(body: Any, known_symbols: Callable[[str], bool]) -> BlockRequest:
+    """Validate a ``POST /v1/blocks`` body; raise ``OrderRequestError`` naming every bad field
+    (``members[2].quantity``, ``block_ref``, ``limit_price``...)."""
+    if not isinstance(body, Mapping):
+        raise OrderRequestError([FieldError("body", f"must be a JSON object, got {type(body).__name__}")])
+    errors = [FieldError(str(k), "unknown field") for k in sorted(set(body) - set(_BLOCK_FIELDS), key=str)]
+    errors += [FieldError(k, "is required") for k in _BLOCK_REQUIRED if k not in body]
+    ref, policy, members = body.get("block_ref"), body.get("policy"), body.get("members")
+    if "block_ref" in body and not (isinstance(ref, str) and _ID_PATTERN.fullmatch(ref)
+                                    and len(ref) <= MAX_BLOCK_REF):
+        errors.append(FieldError("block_ref", f"must be 1-{MAX_BLOCK_REF} letters, digits or ._:- "
+                                              "starting with a letter or digit"))
+        ref = None
+    if "policy" in body and policy not in BLOCK_POLICIES:
+        errors.append(FieldError("policy", f"must be one of {', '.join(BLOCK_POLICIES)}, got {policy!r}"))
+    lines: list[tuple[str, int]] = []
+    if not isinstance(members, list) or not 1 <= len(members) <= MAX_BLOCK_MEMBERS:
+        if "members" in body:
+            errors.append(FieldError("members", f"must be a list of 1 to {MAX_BLOCK_MEMBERS} "
+                                                "objects with account_id and quantity"))
+        members = []
+    errors += _member_errors(body, members, ref, known_symbols, lines)
+    if errors:
+        raise OrderRequestError(_unique(errors))
+    terms = {**_BLOCK_DEFAULTS, **body}
+    price = terms.get("limit_price")
+    return BlockRequest(ref, terms["advisor_id"], terms["symbol"], terms["side"], policy, tuple(lines),
+                        terms["order_type"], None if price is None else str(price), terms["time_in_force"])
+
+
+def _member_errors(body: Mapping[str, Any], members: list[Any], ref: str | None,
+                   known_symbols: Callable[[str], bool], lines: list[tuple[str, int]]) -> list[FieldError]:
+    """Each statement line, and the block's order terms, checked as the member order it becomes."""
+    errors: list[FieldError] = []
+    terms = {k: body[k] for k in ("advisor_id", "symbol", "side", "order_type", "limit_price", "time_in_force")
+             if k in body}
+    terms = {**_BLOCK_DEFAULTS, **terms}
+    if not members:  # no usable line: still check the block's terms, on a placeholder line
+        placeholder = {"account_id": "PLACEHOLDER", "quantity": 1, "client_order_id": "PLACEHOLDER"}
+        try:
+            parse_order_request({**terms, **placeholder}, known_symbols)
+        except OrderRequestError as exc:
+            errors += [e for e in exc.errors if e.field not in (*_MEMBER_FIELDS, "client_order_id")]
+        return errors
+    seen: dict[Any, int] = {}
+    for i, member in enumerate(members):
+        where = f"members[{i}]"
+        if not isinstance(member, Mapping):
+            errors.append(FieldError(where, f"must be an object with account_id and quantity, got "
+                                            f"{type(member).__name__}"))
+            continue
+        errors += [FieldError(f"{where}.{k}", "unknown field")
+                   for k in sorted(set(member) - set(_MEMBER_FIELDS), key=str)]
+        account = member.get("account_id")
+        try:
+            if account in seen:
+                errors.append(FieldError(f"{where}.account_id", f"duplicate account (first at members[{seen[account]}])"))
+            seen.setdefault(account, i)
+        except TypeError:
+            pass  # unhashable: parse_order_request names it below
+        request = {**terms, **{k: member[k] for k in _MEMBER_FIELDS if k in member},
+                   "client_order_id": member_client_order_id(ref or "REF", i + 1)}
+        try:
+            spec = parse_order_request(request, known_symbols)
+        except OrderRequestError as exc:
+            for e in exc.errors:
+                if e.field in _MEMBER_FIELDS:
+                    errors.append(FieldError(f"{where}.{e.field}", e.problem))
+                elif e.field != "client_order_id":  # a bad block_ref is reported once, above
+                    errors.append(e)  # a block term: the same for every member, reported once
+            continue
+        lines.append((spec.account_id, spec.quantity))
+    return errors
+
+
+def _unique(errors: list[FieldError]) -> list[FieldError]:
+    return list(dict.fromkeys(errors))
+
+
 class RiskDecisionOut(BaseModel):
     policy: str
     version: str
@@ -71,6 +228,17 @@ class OrderOut(BaseModel):
     accepted_at: str = Field(description="ISO-8601 UTC time the order was accepted")
     trace_id: str
     risk_decisions: list[RiskDecisionOut]
+
+
+class BlockOut(BaseModel):
+    block_ref: str
+    advisor_id: str
+    symbol: str
+    side: Side
+    policy: str = Field(description="The allocation policy the block is allocated with")
+    parent_order_id: str | None = Field(description="The order the venues trade (the firm's average-price "
+                                                    "account); null when no member passed risk")
+    members: list[OrderOut] = Field(description="One order per statement line, in statement order")
 
 
 class FieldProblem(BaseModel):

@@ -15,6 +15,10 @@ platform is live, nor which live adapters it runs on:
   FIX gateway (default), the FIX gateway to venues elsewhere, or in-process
   venues without FIX (``venue_link``).
 
+The session closes on the wall clock (``[session]``, ``SessionCloser``) with
+the twin's close (``components.platform.close_session``): the venues this
+process runs end their day, then the OMS expires what never reached a venue.
+
 Building opens the event log and makes the run folder; sockets, sessions and
 threads start with ``LiveApp.start``. Adapters may be passed in (``log``,
 ``gateway``): tests and benchmarks use that; a ``gateway`` implies in-process
@@ -36,7 +40,7 @@ from components.ledger import Ledger
 from components.memory import InProcessBus, SeededStreams
 from components.oms import Oms
 from components.order_entry import OrderEntry
-from components.platform import Platform
+from components.platform import Platform, close_session
 from components.ports import EventLog, MessageBus, RandomSource, VenueGateway
 from components.post_trade import PostTrade
 from components.reference.accounts import Account, AccountDirectory
@@ -85,11 +89,14 @@ class LiveApp:
     demo_token: str | None = None
     """Made at start-up when the config has no tokens; printed, never logged."""
     demo_advisor: str | None = None
+    session_close: SessionCloser | None = None
+    """Closes the session every business day (None when ``[session] enabled = false``)."""
     _started: bool = field(default=False, repr=False)
     _closed: bool = field(default=False, repr=False)
 
     def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
-        """Bind the clock to ``loop`` (default: the running loop, if any), start publishing,
+        """Bind the clock to ``loop`` (default: the running loop, if any), start publishing
+        (first the stored events an earlier process never published),
         then bring up the venue link (venues quote; FIX sessions log on)."""
         if loop is None:
             try:
@@ -98,8 +105,11 @@ class LiveApp:
                 loop = None  # no loop: timers are held (benchmarks drive the platform directly)
         if loop is not None:
             self.clock.bind(loop)
+        self.publisher.catch_up(self.log)
         self.publisher.start()
         self.link.start(self.runtime.run)
+        if self.session_close is not None:
+            self.session_close.arm()  # here, not at build: ``stop`` cancels every timer of the clock
         self._started = True
 
     def stop(self) -> None:
@@ -136,8 +146,74 @@ class LiveApp:
             lines.append(f"venues: FIX 4.4 ({where}); settings {self.link.settings_path}")
         else:
             lines.append("venues: in process (no FIX)")
+        session = self.config.session
+        lines.append(f"session close: {session.close} New York, Monday to Friday" if session.enabled
+                     else "session close: off (DAY orders work until canceled)")
         lines.append(f"run folder: {self.run_dir}")
         return lines
+
+
+class SessionCloser:
+    """The session close on the wall clock: ``close_session`` at each close, then the next one is armed.
+
+    The close runs as a clock timer, so through ``LiveRuntime.run`` (the
+    components' lock): venue reports and ``ExpireDay`` are dispatched like
+    any message. Arming again replaces the armed close (a stale timer finds
+    itself superseded and does nothing).
+    """
+
+    def __init__(self, clock: WallClock, dispatch: Callable[[object], None],
+                 end_venue_days: Callable[[int], None], next_close_ns: Callable[[int], int]) -> None:
+        self._clock = clock
+        self._dispatch = dispatch
+        self._end_venue_days = end_venue_days
+        self._next_close_ns = next_close_ns
+        self._generation = 0
+        self.next_ns: int | None = None
+        """When the armed close will run (UTC ns), or None."""
+        self.closes: list[int] = []
+        """Wall-clock times at which closes ran."""
+
+    def arm(self, at_ns: int | None = None) -> int:
+        """Arm the close at ``at_ns`` (default: the configured next close); return when it will run."""
+        self._generation += 1
+        generation = self._generation
+        close_ns = self._next_close_ns(self._clock.now_ns()) if at_ns is None else at_ns
+        self.next_ns = close_ns
+
+        def close() -> None:
+            if generation != self._generation:
+                return  # re-armed since: another timer owns the close
+            self.next_ns = None
+            now = self._clock.now_ns()
+            close_session(now, self._end_venue_days, self._dispatch)
+            self.closes.append(now)
+            self.arm()  # the next business day's; orders entered after the close are its DAY orders
+
+        self._clock.call_at(close_ns, close)
+        return close_ns
+
+
+def _end_venue_days(link: DirectLink | FixLink) -> Callable[[int], None]:
+    """End the day of the venues this process runs; remote FIX venues end their own."""
+    if isinstance(link, DirectLink):
+        def direct(now_ns: int) -> None:
+            for venue in link.market.venues.values():
+                venue.end_of_day(now_ns)  # reports reach the OMS through the gateway's sink (queued)
+
+        return direct
+
+    def embedded(_now_ns: int) -> None:
+        venues = link.embedded
+        if venues is None:
+            return
+        for name, venue in list(venues.venues.items()):
+            if name not in venues.servers:
+                continue  # stopped: its session dropped and on_disconnect already settled our children
+            with venues.locks[name]:  # the venue's own lock and its own monotonic time, as its FIX thread
+                venue.end_of_day(venues.apps[name].now_ns())  # reports go out over FIX, unsolicited
+
+    return embedded
 
 
 def settlement_calendar(days: int) -> Callable[[int], int]:
@@ -189,15 +265,15 @@ def _venue_link(config: LiveConfig, clock: WallClock, streams: RandomSource, run
 
     names = [v.name for v in config.venues]
     opening = {s.symbol: s.reference_price for s in config.symbols}
-    fix_gateway = FixVenueGateway(names, now_ns=clock.now_ns, on_disconnect=link.on_disconnect)
+    fix_gateway = FixVenueGateway(names, now_ns=clock.now_ns, on_disconnect=link.on_disconnect,
+                                  symbols=[s.symbol for s in config.symbols])
     embedded = None
     if link.mode == "embedded":
         embedded = EmbeddedFixVenues(config.symbols, config.venues, run_dir / "fix" / "venues", streams,
                                      config.liquidity if link.liquidity else None)
-        market_data = VenueMarketData(clock.now_ns, embedded.venues, opening, names=names,
-                                      connected=fix_gateway.is_logged_on, locks=embedded.locks)
-    else:
-        market_data = VenueMarketData(clock.now_ns, {}, opening, names=names, connected=fix_gateway.is_logged_on)
+    # Embedded or remote, quotes come over FIX: the gateway's market data subscriptions.
+    market_data = VenueMarketData(clock.now_ns, {}, opening, names=names, connected=fix_gateway.is_logged_on,
+                                  feed=fix_gateway.quotes)
     return FixLink(fix_gateway, market_data, run_dir, sender=link.sender_comp_id,
                    settings=Path(link.settings) if link.settings else None,
                    sessions={s.venue: (s.host, s.port) for s in link.sessions}, embedded=embedded,
@@ -266,6 +342,9 @@ def build_live(config: LiveConfig | None = None, *, log: EventLog | None = None,
     clock.set_invoker(runtime.run)  # timers touch components: same critical section as messages
     venue_gateway.connect(runtime.dispatch)
 
+    session_close = None
+    if config.session.enabled:
+        session_close = SessionCloser(clock, runtime.dispatch, _end_venue_days(link), config.session.next_close_ns)
     tokens, demo_token, demo_advisor = _tokens(config, account_list)
     masker = Masker([i for a in account_list for i in (a.account_id, a.client_id)],
                     [a.client_name for a in account_list])
@@ -274,5 +353,5 @@ def build_live(config: LiveConfig | None = None, *, log: EventLog | None = None,
         gateway=venue_gateway, link=link, market_data=market_data, accounts=accounts, tokens=tokens,
         limiter=RateLimiter(clock, config.rate_limit.rate_per_s, config.rate_limit.burst), views=views,
         masker=masker, symbols=symbols, run_dir=run_dir, bus=bus, publisher=publisher, demo_token=demo_token,
-        demo_advisor=demo_advisor,
+        demo_advisor=demo_advisor, session_close=session_close,
     )

@@ -20,11 +20,14 @@ import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Iterator
 
+from components.business_days import BusinessCalendar
 from scenarios.config import (
+    NEW_YORK,
     Liquidity,
     PopulationConfig,
     Risk,
@@ -40,7 +43,7 @@ from scenarios.schema import MONEY, NonEmpty, Pattern, Range, Unique
 from .tomlwalk import LiveConfigError, build
 
 __all__ = ["AccountConfig", "BusConfig", "EventLogConfig", "FixSessionConfig", "GrantConfig", "LiveConfig",
-           "LiveConfigError", "PositionConfig", "RateLimit", "TokenConfig", "VenueLinkConfig", "load_live_config",
+           "LiveConfigError", "PositionConfig", "RateLimit", "SessionConfig", "TokenConfig", "VenueLinkConfig", "load_live_config",
            "parse_live_config"]
 
 _ID = Pattern(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}", "1-64 letters, digits or ._:- starting with a letter or digit")
@@ -202,6 +205,43 @@ class VenueLinkConfig:
             yield "mode", "fix needs a settings file or [[venue_link.sessions]]"
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionConfig:
+    """The trading session's close on the wall clock: New York time, every business day (Monday to Friday).
+
+    At the close the venues this process runs (in-process, or embedded behind FIX) end their day, so
+    resting DAY orders come back EXPIRED (reason END_OF_DAY), and the OMS expires the orders that never
+    reached a venue, as the twin does at its session close. Venues elsewhere (``venue_link.mode = "fix"``)
+    expire their own DAY orders and report it over FIX. A server started after the day's close (or on a
+    weekend) waits for the next business day's close: it starts with no working orders, so closing at
+    once would expire nothing and only empty the simulated venues' fresh books.
+    """
+
+    close: Annotated[str, Pattern(r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?",
+                                  'a 24-hour time like "16:00" or "16:00:30"')] = "16:00"
+    """Session close, "HH:MM" or "HH:MM:SS", America/New_York. Default 16:00."""
+    enabled: bool = True
+    """false: no close is scheduled (DAY orders work until canceled; for round-the-clock demos). Default true."""
+
+    @property
+    def close_time(self) -> time:
+        return time.fromisoformat(self.close)
+
+    def next_close_ns(self, now_ns: int, calendar: BusinessCalendar = BusinessCalendar()) -> int:
+        """UTC nanoseconds of the first close after ``now_ns``: today's if still ahead on a business day,
+        else the next business day's (New York dates; DST follows the zone)."""
+        today = datetime.fromtimestamp(now_ns // 1_000_000_000, NEW_YORK).date()
+        day = today if calendar.is_business_day(today) else calendar.next_business_day(today)
+        while True:
+            close_ns = (datetime.combine(day, self.close_time, NEW_YORK) - _EPOCH) // timedelta(microseconds=1) * 1_000
+            if close_ns > now_ns:
+                return close_ns
+            day = calendar.next_business_day(day)
+
+
 def _default(name: str):
     return field(default_factory=lambda: getattr(default_scenario(), name))
 
@@ -244,6 +284,8 @@ class LiveConfig:
     """Folder for the event log (by default), FIX settings, message stores and logs. Default: a new temporary folder."""
     max_body_bytes: Annotated[int, Range(ge=1_024, le=16 * 1024 * 1024)] = 64 * 1024
     """Largest request body accepted (413 above). Default 64 KiB."""
+    session: SessionConfig = SessionConfig()
+    """The session close (DAY orders expire). Default 16:00 New York, Monday to Friday."""
 
     def _problems(self) -> Iterator[tuple[str, str]]:
         symbols = {s.symbol for s in self.symbols}

@@ -12,8 +12,9 @@ unstored is ever published.
   that fails (server away past the bus's deadline) is retried with the same
   message id (the event id), which JetStream de-duplicates: at-least-once to
   the server, once in the stream. Events still queued when the process dies
-  are not lost to the record (they are in the log) but were not published;
-  a restart does not republish them (yet).
+  are not lost to the record (they are in the log); ``catch_up`` at the
+  next start publishes every stored event after the newest one on the topic
+  (an outbox whose cursor is the stream itself).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import time
 from typing import Any
 
 from components.domain.events import OrderEvent
-from components.ports import MessageBus
+from components.ports import EventLog, MessageBus
 
 log = logging.getLogger("components.live")
 
@@ -55,6 +56,32 @@ class EventPublisher:
         else:
             self.bus.publish(self.topic, event)
             self.published += 1
+
+    def catch_up(self, event_log: EventLog) -> int:
+        """Publish the stored events the bus never got (the process stopped before
+        publishing them): those after the newest event on the topic, or all of
+        them if the topic is empty. Call before ``start``, before new events.
+        Returns how many. A bus that cannot say what it holds (in process: its
+        subscribers start with the process) has nothing to catch up."""
+        newest = getattr(self.bus, "last_msg_id", None)
+        if newest is None:
+            return 0
+        last_id = newest(self.topic)
+        start = 0
+        if last_id is not None:
+            found = next((i for i, e in enumerate(event_log.read()) if e.event_id == last_id), None)
+            if found is None:
+                log.warning("the newest event on the bus (%s) is not in this event log: nothing republished",
+                            last_id)
+                return 0
+            start = found + 1
+        missed = 0
+        for event in event_log.read(start):
+            self.on_event(event)
+            missed += 1
+        if missed:
+            log.info("publishing %d stored event(s) the bus never got", missed)
+        return missed
 
     def start(self) -> None:
         if self._background and self._thread is None:

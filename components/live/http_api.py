@@ -10,6 +10,10 @@ naming what is wrong; a 5xx means a bug.
 Handlers are ``async`` and synchronous inside: they run on the event loop
 thread, with the wall clock's timers, and hold the live runtime only for the
 microseconds of the order path.
+
+``POST /v1/blocks`` submits the twin's ``SubmitBlock`` (``OrderService.submit_block``):
+one member order per statement line, each validated and risk-checked on the
+normal path, then traded as one parent order and allocated by the policy.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .api_schema import ORDER_REQUEST_SCHEMA, HealthOut, OrderOut, PositionsOut, problems
+from .api_schema import BLOCK_REQUEST_SCHEMA, ORDER_REQUEST_SCHEMA, BlockOut, HealthOut, OrderOut, PositionsOut, problems
 from .bootstrap import LiveApp
 from .security import Principal, RateLimiter, install_masking
 from .service import OrderService, Reply, problem
@@ -148,6 +152,18 @@ def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> F
     async def submit_order(request: Request, who: Principal = Depends(caller)) -> ApiJSON:
         body = await read_json(request, live.config.max_body_bytes)
         return _respond(service.submit(body, who))
+
+    @app.post("/v1/blocks", status_code=201, summary="Submit a block for several accounts",
+              description="One order per member account on the usual path (validation, entitlement, risk), "
+                          "traded together as one parent order and allocated by the policy.",
+              responses={201: {"model": BlockOut, "description": "Accepted: the block and its member orders"},
+                         200: {"model": BlockOut, "description": "A retry: the original block"},
+                         **problems(400, 401, 403, 409, 413, 422, 429)},
+              openapi_extra={"requestBody": {"required": True,
+                                             "content": {"application/json": {"schema": BLOCK_REQUEST_SCHEMA}}}})
+    async def submit_block_route(request: Request, who: Principal = Depends(caller)) -> ApiJSON:
+        body = await read_json(request, live.config.max_body_bytes)
+        return _respond(service.submit_block(body, who))
 
     @app.get("/v1/orders/{order_id}", summary="Read an order",
              responses={200: {"model": OrderOut, "description": "The order"}, **problems(401, 403, 404, 429)})

@@ -119,6 +119,17 @@ class NatsBus:
         return await self._retrying(lambda: self._js.publish(subject, data, headers=dict(headers)),
                                     self.publish_deadline_s)
 
+    async def last_msg_id(self, topic: str) -> str | None:
+        """The ``Nats-Msg-Id`` of the newest message on ``topic``'s subject, None if there is none."""
+        async def attempt() -> str | None:
+            try:
+                last = await self._js.get_last_msg(self.stream, self.subject(topic))
+            except nats.js.errors.NotFoundError:
+                return None
+            return (last.headers or {}).get(MSG_ID)
+
+        return await self._retrying(attempt, self.publish_deadline_s)
+
     async def _retrying(self, attempt: Callable[[], Awaitable[Any]], deadline_s: float) -> Any:
         loop = asyncio.get_running_loop()
         give_up, pause = loop.time() + deadline_s, 0.05
@@ -265,6 +276,9 @@ class BlockingNatsBus:
 
     def publish(self, topic: str, message: object, msg_id: str | None = None) -> Any:
         return self._call(self.core.publish(topic, message, msg_id))
+
+    def last_msg_id(self, topic: str) -> str | None:
+        return self._call(self.core.last_msg_id(topic))
 
     def subscribe(self, topic: str, handler: Callable[[object], None], durable: str | None = None,
                   seen: SeenIds | None = None) -> Subscriber:

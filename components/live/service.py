@@ -18,14 +18,15 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from components.domain.commands import CancelOrder, SubmitOrder
+from components.domain.commands import CancelOrder, SubmitOrder, member_client_order_id
 from components.domain.lifecycle import WORKING
 from components.order_entry import OrderRequestError, parse_order_request
 from components.platform import RefusedRequest
 
+from .api_schema import parse_block_request
 from .bootstrap import LiveApp
 from .security import Principal
-from .views import dollars, iso_utc
+from .views import block_json, dollars, iso_utc
 
 log = logging.getLogger("components.live")
 
@@ -46,6 +47,34 @@ def problem(status: int, error: str, detail: str, errors: Iterable[tuple[str, st
     return Reply(status, body, headers or {})
 
 
+def _advisor_mismatch(body: Any, who: Principal, what: str) -> Reply | None:
+    """403 if the body names an advisor other than the token's (the body is checked further later)."""
+    if isinstance(body, dict):
+        claimed = body.get("advisor_id")
+        if isinstance(claimed, str) and claimed != who.advisor_id:
+            log.info("%s refused status=403 reason=advisor_mismatch advisor=%s", what, who.advisor_id)
+            return problem(403, "forbidden", "advisor_id must be the advisor the token belongs to",
+                           [("advisor_id", "is not the authenticated advisor")])
+    return None
+
+
+def _block_conflict(who: Principal) -> Reply:
+    log.info("block refused status=409 advisor=%s", who.advisor_id)
+    return problem(409, "conflict", "block_ref was already used for a different block",
+                   [("block_ref", "already used with a different request body")])
+
+
+def _block_refused(refused: list, who: Principal) -> Reply:
+    """What the platform refused although the request passed the checks above (a member's
+    client_order_id reused by a single order, say): the first refusal, its fields named as in the block."""
+    first = refused[0]
+    log.info("block refused status=%d advisor=%s fields=%s", first.status, who.advisor_id, ",".join(first.fields))
+    if first.status == 409:
+        return _block_conflict(who)
+    names = {"client_order_id": "block_ref", "account_id": "members", "quantity": "members"}
+    return problem(first.status, "refused", first.problem, [(names.get(f, f), first.problem) for f in first.fields])
+
+
 class OrderService:
     def __init__(self, live: LiveApp) -> None:
         self._live = live
@@ -54,12 +83,9 @@ class OrderService:
     def submit(self, body: Any, who: Principal) -> Reply:
         """``POST /v1/orders``: 201 new, 200 replay, 403/409/422 refused."""
         live = self._live
-        if isinstance(body, dict):
-            claimed = body.get("advisor_id")
-            if isinstance(claimed, str) and claimed != who.advisor_id:
-                log.info("order refused status=403 reason=advisor_mismatch advisor=%s", who.advisor_id)
-                return problem(403, "forbidden", "advisor_id must be the advisor the token belongs to",
-                               [("advisor_id", "is not the authenticated advisor")])
+        mismatch = _advisor_mismatch(body, who, "order")
+        if mismatch is not None:
+            return mismatch
         platform, runtime = live.platform, live.runtime
         with runtime.atomic():
             refused_before, replays_before = len(platform.refused), platform.replays
@@ -125,6 +151,56 @@ class OrderService:
             view = live.views.order_json(order)
         log.info("cancel requested order_id=%s account_id=%s advisor=%s", order_id, spec.account_id, who.advisor_id)
         return Reply(202, view)
+
+    # -- blocks -------------------------------------------------------------------
+    def submit_block(self, body: Any, who: Principal) -> Reply:
+        """``POST /v1/blocks``: 201 new, 200 retry, 403 (advisor or a member account), 409 (block_ref reused), 422.
+
+        Every check that can refuse the whole block runs before anything is
+        submitted, so a refused block leaves no member orders behind.
+        """
+        live = self._live
+        mismatch = _advisor_mismatch(body, who, "block")
+        if mismatch is not None:
+            return mismatch
+        try:
+            block = parse_block_request(body, live.symbols.__contains__)
+        except OrderRequestError as exc:
+            log.info("block refused status=422 advisor=%s fields=%s", who.advisor_id, ",".join(exc.fields))
+            return problem(422, "invalid_block", "the block request has invalid fields",
+                           [(e.field, e.problem) for e in exc.errors])
+        denied = [(f"members[{i}].account_id", "not entitled") for i, (account, _) in enumerate(block.lines)
+                  if not live.accounts.entitled(who.advisor_id, account)]
+        if denied:
+            log.info("block refused status=403 advisor=%s members=%d", who.advisor_id, len(denied))
+            return problem(403, "forbidden", "the advisor is not entitled to every member account", denied)
+        platform, runtime, entry = live.platform, live.runtime, live.platform.entry
+        keys = [(account, member_client_order_id(block.block_ref, i)) for i, (account, _) in
+                enumerate(block.lines, 1)]  # fmt: skip
+        with runtime.atomic():
+            before = [entry.lookup(*key) for key in keys]
+            retry = all(o is not None for o in before)
+            if any(o is not None for o in before) and not retry:  # else some lines would join a new block
+                return _block_conflict(who)
+            refused_before = len(platform.refused)
+            runtime.dispatch(block.command(live.clock.now_ns()))
+            refused = platform.refused[refused_before:]
+            if refused:
+                return _block_refused(refused, who)
+            members = [entry.lookup(*key) for key in keys]
+            if any(o is None for o in members):  # the handler failed; the runtime logged why
+                return problem(500, "internal", "the block could not be processed")
+            desk = platform.desk
+            parent_id = next((p for p in map(desk.block_of_member, (o.order_id for o in members)) if p), None)
+            policy = desk.state.policy_of.get(parent_id, block.policy) if parent_id else block.policy
+            if retry and policy != block.policy:
+                return _block_conflict(who)
+            view = block_json(block.block_ref, block.advisor_id, block.symbol, block.side, policy, parent_id,
+                              [live.views.order_json(o) for o in members])
+        log.info("block %s advisor=%s members=%d parent_order_id=%s", "replayed" if retry else "accepted",
+                 who.advisor_id, len(members), parent_id)
+        return Reply(200 if retry else 201, view)
+
 
     # -- accounts -----------------------------------------------------------------
     def positions(self, account_id: str, who: Principal) -> Reply:

@@ -3,7 +3,7 @@
 ``OrderViews`` listens to the OMS (after each event is stored) and keeps, per
 order, the risk decisions that approved or blocked it and the reason of the
 last refusal, cancel or expiry, so reading an order never scans the log.
-``order_json`` renders an order as the API's JSON: money as decimal strings,
+``order_json`` renders an order (``block_json`` a block) as the API's JSON: money as decimal strings,
 times as ISO-8601 UTC.
 """
 
@@ -75,3 +75,10 @@ class OrderViews:
             "trace_id": order.trace_id,
             "risk_decisions": [decision_json(d) for d in self.decisions.get(order.order_id, ())],
         }
+
+
+def block_json(block_ref: str, advisor_id: str, symbol: str, side: str, policy: str, parent_order_id: str | None,
+               members: list[dict[str, Any]]) -> dict[str, Any]:
+    """A block as the API shows it: its terms, the order the venues trade, and its members' order views."""
+    return {"block_ref": block_ref, "advisor_id": advisor_id, "symbol": symbol, "side": side, "policy": policy,
+            "parent_order_id": parent_order_id, "members": members}

@@ -18,6 +18,7 @@ from components.domain.commands import (
     ExpireDay,
     ProcessPostTrade,
     RouteOrder,
+    SubmitBlock,
     SubmitOrder,
     ValidateOrder,
 )
@@ -65,6 +66,7 @@ def one_of_each() -> list[object]:
         CancelOrder("AC-1", "C-1", 8_000),
         ProcessPostTrade("ORD-1"),
         ExpireDay(),
+        SubmitBlock("ADV-1", "AAPL", "BUY", (("AC-1", 100), ("AC-2", 50)), "pro_rata", "B-1", 9_000, "LIMIT", "190.25"),
     ]
 
 
