@@ -34,6 +34,7 @@ from components.live.config import parse_live_config  # noqa: E402
 from components.live.embedded_venues import CountingVenueFixApp, free_port  # noqa: E402
 from tests.integration.test_fix_venue import _read_line  # noqa: E402
 from tests.live_script import LiveScript  # noqa: E402
+from tests.live_configs import REBATE_VENUES, account, symbols  # noqa: E402
 from twin.scripted import AgentOrder  # noqa: E402
 from venues_sim.fees import MakerTakerFees  # noqa: E402
 from venues_sim.fix_acceptor import FixVenueServer  # noqa: E402
@@ -49,24 +50,7 @@ kind = "memory"
 mode = "fix"
 sessions = [{{ venue = "XNAS", host = "127.0.0.1", port = {xnas} }},
             {{ venue = "BATS", host = "127.0.0.1", port = {bats} }}]
-[[symbols]]
-symbol = "AAPL"
-reference_price = "150.00"
-[[venues]]
-name = "XNAS"
-maker_rebate = "0.0030"
-[[venues]]
-name = "BATS"
-maker_rebate = "0.0020"
-[risk]
-duplicate_window_s = 0.0
-concentration_max_bps = 10000
-[[accounts]]
-account_id = "ACCT-1"
-client_id = "CL-1"
-advisor_id = "ADV-1"
-cash = "10000000.00"
-"""
+""" + symbols(AAPL="150.00") + REBATE_VENUES + account("ACCT-1", "CL-1", "ADV-1", cash="10000000.00")
 
 
 class Venue:

@@ -25,6 +25,7 @@ from components.live.config import parse_live_config
 from components.live.http_api import create_app
 from components.live.openapi_export import DEFAULT_PATH as OPENAPI_PATH
 from components.risk.policies import POLICY_NAMES
+from tests.live_configs import account, quiet_market, symbols, tokens
 
 with warnings.catch_warnings():  # starlette nags about httpx; it is the client we have
     warnings.simplefilter("ignore")
@@ -35,63 +36,12 @@ TOKEN_1 = "test-token-adv-one-0001"
 TOKEN_2 = "test-token-adv-two-0002"
 TOKEN_SLOW = "test-token-adv-slow-003"
 
-CONFIG = f"""
-[[symbols]]
-symbol = "AAPL"
-reference_price = "190.00"
-[[symbols]]
-symbol = "MSFT"
-reference_price = "415.00"
-
-[[venues]]
-name = "XNAS"
-latency_ms = 0.2
-[[venues]]
-name = "BATS"
-latency_ms = 0.3
-
-[risk]
-duplicate_window_s = 0.0
-concentration_max_bps = 10000
-
-[liquidity]
-noise_traders = 0
-requote_s = 0.5
-
-[rate_limit]
-rate_per_s = 100000.0
-burst = 100000
-
-[[accounts]]
-account_id = "ACCT-1001"
-client_id = "CLNT-5001"
-client_name = "Ada Lovelace"
-advisor_id = "ADV-1"
-cash = "5000000.00"
-positions = [{{ symbol = "AAPL", quantity = 500 }}]
-
-[[accounts]]
-account_id = "ACCT-1002"
-client_id = "CLNT-5002"
-client_name = "Charles Babbage"
-advisor_id = "ADV-1"
-cash = "5000000.00"
-
-[[accounts]]
-account_id = "ACCT-2001"
-client_id = "CLNT-6001"
-client_name = "Grace Hopper"
-advisor_id = "ADV-2"
-cash = "5000000.00"
-
-[[tokens]]
-advisor_id = "ADV-1"
-token = "{TOKEN_1}"
-
-[[tokens]]
-advisor_id = "ADV-2"
-token = "{TOKEN_2}"
-"""
+CONFIG = (symbols(AAPL="190.00", MSFT="415.00") + quiet_market()
+          + account("ACCT-1001", "CLNT-5001", "ADV-1",
+                    extra='client_name = "Ada Lovelace"\npositions = [{ symbol = "AAPL", quantity = 500 }]')
+          + account("ACCT-1002", "CLNT-5002", "ADV-1", extra='client_name = "Charles Babbage"')
+          + account("ACCT-2001", "CLNT-6001", "ADV-2", extra='client_name = "Grace Hopper"')
+          + tokens(ADV_1=TOKEN_1, ADV_2=TOKEN_2))
 
 AUTH_1 = {"Authorization": f"Bearer {TOKEN_1}"}
 AUTH_2 = {"Authorization": f"Bearer {TOKEN_2}"}

@@ -17,13 +17,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.domain.commands import SubmitBlock
-from components.domain.commands import member_client_order_id
+from components.domain.commands import SubmitBlock, member_client_order_id
 from components.live.bootstrap import build_live
 from components.live.bus_codec import default_codec
 from components.live.config import parse_live_config
 from components.live.http_api import create_app
 from components.live.openapi_export import DEFAULT_PATH as OPENAPI_PATH
+from tests.live_configs import IN_PROCESS, account, quiet_market, symbols, tokens
 
 with warnings.catch_warnings():  # starlette nags about httpx; it is the client we have
     warnings.simplefilter("ignore")
@@ -33,64 +33,10 @@ TOKEN_1 = "test-token-blocks-adv-1-01"
 TOKEN_2 = "test-token-blocks-adv-2-02"
 AUTH_1 = {"Authorization": f"Bearer {TOKEN_1}"}
 AUTH_2 = {"Authorization": f"Bearer {TOKEN_2}"}
-CONFIG = f"""
-[[symbols]]
-symbol = "AAPL"
-reference_price = "190.00"
-
-[[venues]]
-name = "XNAS"
-latency_ms = 0.2
-[[venues]]
-name = "BATS"
-latency_ms = 0.3
-
-[risk]
-duplicate_window_s = 0.0
-concentration_max_bps = 10000
-
-[liquidity]
-noise_traders = 0
-requote_s = 0.5
-
-[rate_limit]
-rate_per_s = 100000.0
-burst = 100000
-
-[event_log]
-kind = "memory"
-
-[venue_link]
-mode = "direct"
-
-[[accounts]]
-account_id = "ACCT-1001"
-client_id = "CLNT-5001"
-advisor_id = "ADV-1"
-cash = "5000000.00"
-[[accounts]]
-account_id = "ACCT-1002"
-client_id = "CLNT-5002"
-advisor_id = "ADV-1"
-cash = "5000000.00"
-[[accounts]]
-account_id = "ACCT-1003"
-client_id = "CLNT-5003"
-advisor_id = "ADV-1"
-cash = "5000000.00"
-[[accounts]]
-account_id = "ACCT-2001"
-client_id = "CLNT-6001"
-advisor_id = "ADV-2"
-cash = "5000000.00"
-
-[[tokens]]
-advisor_id = "ADV-1"
-token = "{TOKEN_1}"
-[[tokens]]
-advisor_id = "ADV-2"
-token = "{TOKEN_2}"
-"""
+CONFIG = (symbols(AAPL="190.00") + quiet_market() + IN_PROCESS
+          + account("ACCT-1001", "CLNT-5001", "ADV-1") + account("ACCT-1002", "CLNT-5002", "ADV-1")
+          + account("ACCT-1003", "CLNT-5003", "ADV-1") + account("ACCT-2001", "CLNT-6001", "ADV-2")
+          + tokens(ADV_1=TOKEN_1, ADV_2=TOKEN_2))
 _ref = iter(range(1, 10**9))
 
 

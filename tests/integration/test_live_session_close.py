@@ -17,6 +17,7 @@ from components.domain.events import EventType
 from components.live.bootstrap import build_live
 from components.live.config import parse_live_config
 from components.live.http_api import create_app
+from tests.live_configs import IN_PROCESS, REBATE_VENUES, account, quiet_market, symbols, tokens
 
 with warnings.catch_warnings():  # starlette nags about httpx; it is the client we have
     warnings.simplefilter("ignore")
@@ -24,46 +25,8 @@ with warnings.catch_warnings():  # starlette nags about httpx; it is the client 
 
 TOKEN = "test-token-close-adv-0001"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-CONFIG = f"""
-[[symbols]]
-symbol = "AAPL"
-reference_price = "190.00"
-
-[[venues]]
-name = "XNAS"
-latency_ms = 0.2
-[[venues]]
-name = "BATS"
-latency_ms = 0.3
-
-[risk]
-duplicate_window_s = 0.0
-concentration_max_bps = 10000
-
-[liquidity]
-noise_traders = 0
-requote_s = 0.2
-
-[rate_limit]
-rate_per_s = 100000.0
-burst = 100000
-
-[event_log]
-kind = "memory"
-
-[venue_link]
-mode = "direct"
-
-[[accounts]]
-account_id = "ACCT-1"
-client_id = "CLNT-1"
-advisor_id = "ADV-1"
-cash = "5000000.00"
-
-[[tokens]]
-advisor_id = "ADV-1"
-token = "{TOKEN}"
-"""
+CONFIG = (symbols(AAPL="190.00") + quiet_market(requote_s=0.2) + IN_PROCESS
+          + account("ACCT-1", "CLNT-1", "ADV-1") + tokens(ADV_1=TOKEN))
 _coid = iter(range(1, 10**9))
 
 
@@ -188,24 +151,7 @@ run_dir = "{run_dir}"
 kind = "memory"
 [venue_link]
 liquidity = false
-[[symbols]]
-symbol = "AAPL"
-reference_price = "190.00"
-[[venues]]
-name = "XNAS"
-maker_rebate = "0.0030"
-[[venues]]
-name = "BATS"
-maker_rebate = "0.0020"
-[risk]
-duplicate_window_s = 0.0
-concentration_max_bps = 10000
-[[accounts]]
-account_id = "ACCT-1"
-client_id = "CL-1"
-advisor_id = "ADV-1"
-cash = "10000000.00"
-"""
+""" + symbols(AAPL="190.00") + REBATE_VENUES + account("ACCT-1", "CL-1", "ADV-1", cash="10000000.00")
 
 
 def test_embedded_fix_venues_end_their_day_over_fix_at_the_close(tmp_path):

@@ -40,6 +40,7 @@ from components.live.config import parse_live_config  # noqa: E402
 from tests.integration.test_fix_venue import _read_line  # noqa: E402
 from tests.live_script import LiveScript  # noqa: E402
 from tests.services import free_port  # noqa: E402
+from tests.live_configs import REBATE_VENUES, account, symbols  # noqa: E402
 from twin.scripted import AgentOrder, Cancel, Submit  # noqa: E402
 
 WAIT = 15.0
@@ -50,24 +51,7 @@ kind = "sqlite"
 [venue_link]
 liquidity = false
 on_disconnect = "{policy}"
-[[symbols]]
-symbol = "AAPL"
-reference_price = "190.00"
-[[venues]]
-name = "XNAS"
-maker_rebate = "0.0030"
-[[venues]]
-name = "BATS"
-maker_rebate = "0.0020"
-[risk]
-duplicate_window_s = 0.0
-concentration_max_bps = 10000
-[[accounts]]
-account_id = "ACCT-1"
-client_id = "CL-1"
-advisor_id = "ADV-1"
-cash = "10000000.00"
-"""
+""" + symbols(AAPL="190.00") + REBATE_VENUES + account("ACCT-1", "CL-1", "ADV-1", cash="10000000.00")
 DONE = {OrderStatus.CONFIRMED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.BLOCKED}
 
 
