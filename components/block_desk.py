@@ -32,11 +32,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .blocks import AllocationResult, Block, BlockFill, BlockOrder, allocate, get_policy
-from .domain.events import OrderEvent
-from .domain.orders import Order, OrderStatus
+from .domain.events import Outcome, OrderEvent, PolicyDecision
+from .domain.orders import Order, OrderStatus, Side
 
 BLOCK_ACCOUNT = "FIRM-AVGPX"
 """The firm's average-price account: block parents trade here, allocations empty it."""
+
+BLOCK_FORMED = "block_members_approved"
+"""The parent's risk decision: its members' approvals, with what the desk fixed when the block formed."""
+BLOCK_FORMED_VERSION = "1.1"  # 1.1: the statement (accounts, quantities), policy, block ref and advisor too
 
 _DECIDED = frozenset({OrderStatus.RISK_APPROVED, OrderStatus.BLOCKED, OrderStatus.REJECTED,
                       OrderStatus.CANCELED, OrderStatus.EXPIRED})  # fmt: skip
@@ -77,8 +81,9 @@ class BlockDesk:
     def __init__(self) -> None:
         self.state = DeskState()
         self.unlogged = 0
-        """Changes no event records (a block opened, taken off the pending list, formed with its
-        policy): a restart takes them from a snapshot (``components.rebuild.desk``)."""
+        """Changes no event records (a block opened, taken off the pending list with no member
+        approved): a restart takes them from a snapshot (``components.rebuild.desk``). A formed
+        block is in the log (its parent's ``BLOCK_FORMED`` decision)."""
 
     # -- queries --------------------------------------------------------------
     def is_parent(self, order_id: str) -> bool:
@@ -115,14 +120,35 @@ class BlockDesk:
             del self.state.pending_of[m]
         return pending
 
-    def form(self, parent_id: str, pending: PendingBlock, approved: list[Order], created_ns: int) -> Block:
-        """Fix the statement from the approved members; ``parent_id`` is the block id."""
-        block = Block.from_orders(parent_id, approved, created_ns)
-        self.unlogged += 1
+    @staticmethod
+    def formation(pending: PendingBlock, approved: list[Order]) -> PolicyDecision:
+        """The parent's ``BLOCK_FORMED`` decision: the approved members (statement order) with
+        their accounts and quantities, the allocation policy, the block ref and the advisor, so
+        the log alone re-forms the block (``form``)."""
+        return PolicyDecision(BLOCK_FORMED, BLOCK_FORMED_VERSION, Outcome.PASS, params=(
+            ("members", tuple(o.order_id for o in approved)),
+            ("accounts", tuple(o.spec.account_id for o in approved)),
+            ("quantities", tuple(o.spec.quantity for o in approved)),
+            ("policy", pending.policy), ("block_ref", pending.block_ref), ("advisor_id", pending.advisor_id)))
+
+    def form(self, parent_id: str, symbol: str, side: Side, formation: PolicyDecision, created_ns: int) -> Block:
+        """Fix the block ``parent_id`` (the block id) as its ``formation`` decision records it,
+        stamped ``created_ns`` (the parent's approval time). The same call forms a block live
+        and re-forms it from the log; a block already formed is returned as it is."""
+        known = self.state.blocks.get(parent_id)
+        if known is not None:
+            return known
+        p = dict(formation.params)
+        members = [BlockOrder(*line) for line in zip(p["members"], p["accounts"], p["quantities"])]
+        block = Block.from_members(parent_id, symbol, side, p["advisor_id"], members, created_ns)
+        pending = self.state.pending.pop(p["block_ref"], None)
+        if pending is not None:  # replaying: the block left the pending list when it formed
+            for m in pending.members:
+                self.state.pending_of.pop(m, None)
         self.state.blocks[parent_id] = block
-        self.state.policy_of[parent_id] = pending.policy
-        for o in approved:
-            self.state.member_of[o.order_id] = parent_id
+        self.state.policy_of[parent_id] = p["policy"]
+        for m in members:
+            self.state.member_of[m.order_id] = parent_id
         return block
 
     def on_fill(self, parent_id: str, fill: BlockFill) -> None:

@@ -383,8 +383,10 @@ class Oms:
     def open_block_parent(self, spec: OrderSpec, decisions: tuple[PolicyDecision, ...]) -> Order:
         """A block parent: created, validated and approved on its members' approvals."""
         order = self.create(spec, self._clock.now_ns(), actor="block_desk")
-        self._emit(order, E.ORDER_VALIDATED, actor="block_desk")
-        self._emit(order, E.ORDER_RISK_APPROVED, actor="risk", decisions=decisions)
+        # One business time for the three facts: the moment the block formed (the desk stamps
+        # its statement with it, and a replay reads it back from the approval).
+        self._emit(order, E.ORDER_VALIDATED, actor="block_desk", at_ns=order.created_ns)
+        self._emit(order, E.ORDER_RISK_APPROVED, actor="risk", decisions=decisions, at_ns=order.created_ns)
         return order
 
     def record_block_routed(self, order_id: str, block_id: str) -> None:

@@ -29,7 +29,7 @@ from .domain.commands import (
     ValidateOrder,
     member_client_order_id,
 )
-from .domain.events import EventType, OrderEvent, Outcome, PolicyDecision
+from .domain.events import EventType, OrderEvent
 from .domain.orders import Order, OrderSpec, OrderStatus
 from .domain.venues import ExecutionReport
 from .ledger import Ledger
@@ -237,10 +237,9 @@ class Platform:
         spec = OrderSpec(BLOCK_ACCOUNT, first.symbol, first.side, sum(o.spec.quantity for o in approved),
                          first.order_type, first.limit_price, first.time_in_force, first.advisor_id,
                          pending.block_ref)  # fmt: skip
-        decision = PolicyDecision("block_members_approved", "1.0", Outcome.PASS,
-                                  params=(("members", tuple(o.order_id for o in approved)),))  # fmt: skip
-        parent = self.oms.open_block_parent(spec, (decision,))
-        self.desk.form(parent.order_id, pending, approved, self.clock.now_ns())
+        formation = self.desk.formation(pending, approved)
+        parent = self.oms.open_block_parent(spec, (formation,))
+        self.desk.form(parent.order_id, spec.symbol, spec.side, formation, parent.created_ns)
         return [RouteOrder(parent.order_id)]
 
     def _allocate_block(self, parent_id: str) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Iterable, Mapping
 
-from ..domain.orders import Order
+from ..domain.orders import Order, Side
 from .statement import AllocationStatement, ClearingInstructions, _is_int
 
 
@@ -114,16 +114,26 @@ class Block:
         if not orders:
             raise BlockError("Block.from_orders: no orders")
         first = orders[0].spec
-        requests: dict[str, int] = {}
         for o in orders:
             for name in ("symbol", "side", "advisor_id"):
                 if getattr(o.spec, name) != getattr(first, name):
                     raise BlockError(f"Block.from_orders: order {o.order_id} has a different {name} "
                                      f"({getattr(o.spec, name)!r} vs {getattr(first, name)!r})")  # fmt: skip
-            requests[o.spec.account_id] = requests.get(o.spec.account_id, 0) + o.spec.quantity
-        statement = AllocationStatement(first.symbol, first.side, tuple(requests.items()), first.advisor_id,
-                                        created_ns, tuple(clearing))  # fmt: skip
-        return cls(block_id, statement, (BlockOrder(o.order_id, o.spec.account_id, o.spec.quantity) for o in orders))
+        members = [BlockOrder(o.order_id, o.spec.account_id, o.spec.quantity) for o in orders]
+        return cls.from_members(block_id, first.symbol, first.side, first.advisor_id, members, created_ns, clearing)
+
+    @classmethod
+    def from_members(cls, block_id: str, symbol: str, side: Side, advisor_id: str, members: Iterable[BlockOrder],
+                     created_ns: int, clearing: Iterable[tuple[str, ClearingInstructions]] = ()) -> "Block":
+        """The block of ``members`` (statement order): each account requests its members' total,
+        accounts in first-member order; the statement is stamped ``created_ns``."""
+        members = tuple(members)
+        requests: dict[str, int] = {}
+        for m in members:
+            requests[m.account_id] = requests.get(m.account_id, 0) + m.quantity
+        statement = AllocationStatement(symbol, side, tuple(requests.items()), advisor_id, created_ns,
+                                        tuple(clearing))  # fmt: skip
+        return cls(block_id, statement, members)
 
     @property
     def quantity(self) -> int:

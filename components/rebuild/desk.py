@@ -1,14 +1,14 @@
 """Restart the block desk from its last snapshot plus a replay of the event log.
 
-The log holds a block parent's fills and its allocation (``OrderAllocated``
-details are exactly ``AllocationResult.to_details()``, so the result and the
-advisor's rotation pointer are re-derived with ``blocks.rederive``). It does
-not hold what the desk decided before trading: a submitted block's members
-and allocation policy, when it left the pending list, the statement it was
-formed with. Those changes are counted in ``BlockDesk.unlogged`` and the host
-snapshots the desk before the next message, so the replay only adds fills
-and allocations. (Recording the policy and members in the parent's
-``block_members_approved`` decision would let the log carry them too.)
+The log holds how each block formed (its parent's ``BLOCK_FORMED`` risk
+decision: members, accounts, quantities, policy, advisor; replayed through
+``BlockDesk.form``, the call that formed it), the parent's fills and its
+allocation (``OrderAllocated`` details are exactly
+``AllocationResult.to_details()``, so the result and the advisor's rotation
+pointer are re-derived with ``blocks.rederive``). It does not hold a block
+still pending (members submitted, not all decided) nor one dropped with no
+member approved: those changes are counted in ``BlockDesk.unlogged`` and the
+host snapshots the desk before the next message.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..block_desk import BLOCK_ACCOUNT, BlockDesk, DeskState, fill_of
+from ..block_desk import BLOCK_ACCOUNT, BLOCK_FORMED, BlockDesk, DeskState, fill_of
 from ..blocks import rederive
 from ..domain.events import EventType, OrderEvent
+from ..domain.orders import Side
 
 _FILLS = frozenset({EventType.ORDER_FILLED, EventType.ORDER_PARTIALLY_FILLED})
 _ALLOCATED = EventType.ORDER_ALLOCATED
+_APPROVED = EventType.ORDER_RISK_APPROVED
 
 
 class DeskPart:
@@ -46,10 +48,15 @@ class DeskPart:
         if event.account_id != BLOCK_ACCOUNT:
             return
         state = self.desk.state
+        kind = event.event_type
+        if kind is _APPROVED:
+            for decision in event.policy_decisions:
+                if decision.policy == BLOCK_FORMED:
+                    self.desk.form(event.order_id, event.symbol, Side(event.side), decision, event.timestamp_utc)
+            return
         block = state.blocks.get(event.order_id)
         if block is None:
             return
-        kind = event.event_type
         if kind in _FILLS:
             block.add_fill(fill_of(event))  # idempotent by exec id, as the live desk
         elif kind is _ALLOCATED:

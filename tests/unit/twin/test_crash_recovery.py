@@ -22,7 +22,10 @@ from hypothesis import strategies as st
 from components.domain.commands import CheckRisk, SubmitOrder, ValidateOrder
 from components.domain.events import EventType
 from components.domain.money import PRICE_SCALE
+from components.block_desk import BLOCK_FORMED, BlockDesk
 from components.rebuild import recover
+from components.rebuild.desk import DeskPart
+from components.rebuild.desk import dump as desk_dump
 from components.risk.policies import DAILY_NOTIONAL_EXCEEDED
 from components.risk.rebuild import RiskPart
 from scenarios.config import Crashes, Scenario, load_scenario
@@ -72,6 +75,19 @@ def test_each_component_rebuilt_at_any_message_boundary_equals_the_live_one(ever
     simulate(world)
     assert checked == sorted(p for p in points if p <= handled)
     assert handled > 500 and world.platform.desk.state.results  # blocks were formed and allocated
+
+
+def test_the_log_alone_re_forms_every_block_with_its_statement_policy_and_allocation():
+    world = build_twin(QUIET_DAY, QUIET_DAY.seed)
+    simulate(world)
+    live = world.platform.desk
+    assert live.state.blocks and not live.state.pending  # blocks formed; none left waiting at the close
+    rebuilt = BlockDesk()
+    recover(DeskPart(rebuilt), world.log)  # no snapshot: the whole log
+    assert desk_dump(rebuilt) == desk_dump(live)
+    formed = [d for e in world.log.read() for d in e.policy_decisions if d.policy == BLOCK_FORMED]
+    assert len(formed) == len(live.state.blocks)
+    assert {dict(d.params)["policy"] for d in formed} <= {"pro_rata", "rotational"}
 
 
 def _counts(log, kind, key):
