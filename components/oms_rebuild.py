@@ -168,6 +168,20 @@ def snapshot(oms: Oms, offset: int) -> OmsSnapshot:
     return Snapshot(offset, OmsPart(oms).capture())
 
 
+def forget_exec_ids(oms: Oms) -> int:
+    """Forget the venue exec ids of fills already applied; returns how many were held.
+
+    For a host whose venues restarted and number their exec ids from 1 again
+    (the live process's own simulated venues): a new fill would otherwise be
+    taken for a duplicate of an old one with the same (venue, exec id). Only
+    safe once no child the old ids belong to is still working (a late report
+    about a closed child is ignored anyway).
+    """
+    held = len(oms._applied_fills)
+    oms._applied_fills = set()
+    return held
+
+
 def recover(oms: Oms, log: ReadableLog, snap: OmsSnapshot | None = None) -> Oms:
     """An OMS rebuilt into ``oms`` from ``snap`` plus the events after it (the whole log when
     there is no snapshot); returns it."""

@@ -20,7 +20,10 @@ the twin's close (``components.platform.close_session``): the venues this
 process runs end their day, then the OMS expires what never reached a venue.
 
 Building opens the event log and makes the run folder; sockets, sessions and
-threads start with ``LiveApp.start``. Adapters may be passed in (``log``,
+threads start with ``LiveApp.start``. A log that already holds events (a
+restart on the same SQLite file or PostgreSQL schema) is replayed into the
+components at build, and ``start`` closes the child orders it left working
+before the venues come up (``recovery``). Adapters may be passed in (``log``,
 ``gateway``): tests and benchmarks use that; a ``gateway`` implies in-process
 venues for market data.
 """
@@ -56,6 +59,8 @@ from .direct_venue import InProcessVenues
 from .event_bus import EventPublisher
 from .ids import EntropyStreams, UuidIds
 from .market_data import VenueMarketData
+from .recovery import Restored, close_orphans
+from .recovery import rebuild as rebuild_from_log
 from .runtime import LiveRuntime
 from .security import Masker, RateLimiter, TokenRegistry
 from .stores import describe as describe_event_log
@@ -91,12 +96,16 @@ class LiveApp:
     demo_advisor: str | None = None
     session_close: SessionCloser | None = None
     """Closes the session every business day (None when ``[session] enabled = false``)."""
+    restored: Restored = field(default_factory=Restored)
+    """What was rebuilt from an event log that already held events (``recovery``)."""
     _started: bool = field(default=False, repr=False)
+    _orphans_closed: bool = field(default=False, repr=False)
     _closed: bool = field(default=False, repr=False)
 
     def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         """Bind the clock to ``loop`` (default: the running loop, if any), start publishing
-        (first the stored events an earlier process never published),
+        (first the stored events an earlier process never published), close the
+        child orders an earlier process left working (``recovery.close_orphans``),
         then bring up the venue link (venues quote; FIX sessions log on)."""
         if loop is None:
             try:
@@ -106,11 +115,22 @@ class LiveApp:
         if loop is not None:
             self.clock.bind(loop)
         self.publisher.catch_up(self.log)
+        if self.restored.events and not self._orphans_closed:
+            # After the catch-up (the bus gets the log in order), before the venues are up.
+            self._close_orphans()
         self.publisher.start()
         self.link.start(self.runtime.run)
         if self.session_close is not None:
             self.session_close.arm()  # here, not at build: ``stop`` cancels every timer of the clock
         self._started = True
+
+    def _close_orphans(self) -> None:
+        """Close the children the previous process left working (``recovery.close_orphans``)."""
+        self._orphans_closed = True
+        link = self.link
+        remote = isinstance(link, FixLink) and link.embedded is None
+        adopt = link.gateway.adopt_orphans if remote else None
+        close_orphans(self.restored, self.platform, self.runtime, self.clock.now_ns, remote=remote, adopt=adopt)
 
     def stop(self) -> None:
         """Stop the venue link (working orders stay at their venues), publish what is queued, stop timers."""
@@ -149,6 +169,7 @@ class LiveApp:
         session = self.config.session
         lines.append(f"session close: {session.close} New York, Monday to Friday" if session.enabled
                      else "session close: off (DAY orders work until canceled)")
+        lines.append(self.restored.describe())
         lines.append(f"run folder: {self.run_dir}")
         return lines
 
@@ -342,6 +363,10 @@ def build_live(config: LiveConfig | None = None, *, log: EventLog | None = None,
     clock.set_invoker(runtime.run)  # timers touch components: same critical section as messages
     venue_gateway.connect(runtime.dispatch)
 
+    # Before anything can append: the state an earlier process left in this log (recovery). Here, not at
+    # start, so whatever holds a LiveApp (the API, benchmarks driving the platform directly) sees it.
+    restored = rebuild_from_log(log, platform, views, clock)
+
     session_close = None
     if config.session.enabled:
         session_close = SessionCloser(clock, runtime.dispatch, _end_venue_days(link), config.session.next_close_ns)
@@ -353,5 +378,5 @@ def build_live(config: LiveConfig | None = None, *, log: EventLog | None = None,
         gateway=venue_gateway, link=link, market_data=market_data, accounts=accounts, tokens=tokens,
         limiter=RateLimiter(clock, config.rate_limit.rate_per_s, config.rate_limit.burst), views=views,
         masker=masker, symbols=symbols, run_dir=run_dir, bus=bus, publisher=publisher, demo_token=demo_token,
-        demo_advisor=demo_advisor, session_close=session_close,
+        demo_advisor=demo_advisor, session_close=session_close, restored=restored,
     )

@@ -24,7 +24,8 @@ CANCELED report (reason VENUE_DISCONNECTED; the order is canceled, or its
 other children carry on), "reroute" a REJECTED one (the OMS reroutes the
 leaves to venues that are up, or rejects with a reason). The children are
 remembered as orphans; at the next logon the gateway asks the venue to cancel
-them, in case the venue kept them. A child sent while its venue is down never
+them, in case the venue kept them. The children a restarted process found
+working in its log are adopted as orphans the same way (``adopt_orphans``). A child sent while its venue is down never
 leaves and is REJECTED (VENUE_DISCONNECTED) at once. OrderCancelReject
 changes nothing, except when the venue says the order is unknown: then the
 child is gone (REJECTED, UNKNOWN_ORDER, as the simulated venue reports it).
@@ -62,6 +63,7 @@ from components.fix.quickfix_io import group_entries, to_message
 from . import fix_messages as m
 from .fix_config import claim_sessions, release_sessions
 from .fix_market_data import QuoteCache
+from .ids import uuid4_hex
 from .report_pump import ReportPump
 
 log = logging.getLogger("components.live.fix")
@@ -138,6 +140,9 @@ class FixVenueGateway:
         self._finished: deque[str] = deque()  # children done, oldest first (see KEEP_FINISHED)
         self._cancels: dict[str, str] = {}  # cancel ClOrdID -> child id
         self._cancel_seq = 0
+        # Cancel ClOrdIDs are ``<child>.X<instance>-<n>``: a restarted gateway asking a remote venue to
+        # cancel an earlier process's child must not repeat a cancel ClOrdID that process already used.
+        self._cancel_prefix = uuid4_hex()[:8]
         self._orphans: dict[str, set[str]] = {v: set() for v in self.venues}
         self._by_seq: dict[tuple[str, int], str] = {}  # (venue, MsgSeqNum) -> child id of a NewOrderSingle
         self.sent = {v: 0 for v in self.venues}  # application messages this session, per venue
@@ -184,6 +189,15 @@ class FixVenueGateway:
                                                          sid, venue)):
             # The disconnect handling closes (or has closed) the child; nothing to add.
             log.warning("cancel of %s not sent: venue %s is not connected", child_id, venue)
+
+    def adopt_orphans(self, children: Iterable[ChildOrder]) -> None:
+        """Children an earlier process left working, which the OMS has just closed locally
+        (``components.live.recovery``): remembered as orphans of their venues, so after the
+        next logon the venue is asked to cancel them, as after a disconnect. Call before ``start``."""
+        with self._lock:
+            for child in children:
+                self._children[child.child_id] = child
+                self._orphans.setdefault(child.venue, set()).add(child.child_id)
 
     # -- lifecycle ------------------------------------------------------------------
     def start(self, settings_path: str | Path) -> FixVenueGateway:
@@ -472,7 +486,7 @@ class FixVenueGateway:
     # -- helpers ----------------------------------------------------------------------
     def _next_cancel_id(self, child_id: str) -> str:
         self._cancel_seq += 1
-        cancel_id = f"{child_id}.X{self._cancel_seq}"
+        cancel_id = f"{child_id}.X{self._cancel_prefix}-{self._cancel_seq}"
         self._cancels[cancel_id] = child_id
         return cancel_id
 

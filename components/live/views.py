@@ -2,7 +2,9 @@
 
 ``OrderViews`` listens to the OMS (after each event is stored) and keeps, per
 order, the risk decisions that approved or blocked it and the reason of the
-last refusal, cancel or expiry, so reading an order never scans the log.
+last refusal, cancel or expiry, so reading an order never scans the log. The
+same ``on_event`` replays the log into fresh views when a process starts on
+an existing log (``components.live.recovery``).
 ``order_json`` renders an order (``block_json`` a block) as the API's JSON: money as decimal strings,
 times as ISO-8601 UTC.
 """
@@ -45,7 +47,9 @@ class OrderViews:
         self.decisions: dict[str, tuple[PolicyDecision, ...]] = {}
         self.reasons: dict[str, str] = {}
 
-    def on_event(self, event: OrderEvent, order: Order) -> None:
+    def on_event(self, event: OrderEvent, order: Order | None = None) -> None:
+        """The OMS listener (after ``event`` is stored); also the replay of one logged event
+        at start-up (``recovery``), which needs no order: everything kept is in the event."""
         kind = event.event_type
         if kind in _RISK:
             self.decisions[event.order_id] = event.policy_decisions

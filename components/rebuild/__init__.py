@@ -85,6 +85,26 @@ def recover(part: Part, log: ReadableLog, snap: Snapshot | None = None) -> int:
     return replayed
 
 
+def recover_all(parts: Iterable[Part], log: ReadableLog) -> int:
+    """Restart every part from its opening state plus the whole log, read once.
+
+    The same ``reset`` and ``apply`` as ``recover``, for a host with no
+    snapshot store (the live start-up): each event goes to the parts in the
+    order given, so a part that reads another's state (order entry reads the
+    OMS's orders) comes after it. Returns how many events were replayed.
+    """
+    parts = list(parts)
+    for part in parts:
+        part.reset(None)
+    applies = [part.apply for part in parts]
+    replayed = 0
+    for event in log.read(0):
+        for apply in applies:
+            apply(event)
+        replayed += 1
+    return replayed
+
+
 def spec_of(event: OrderEvent, client_order_id: str = "") -> OrderSpec:
     """An order's spec from its events' envelope fields (the advisor from an ``advisor:`` actor)."""
     advisor = event.actor.removeprefix("advisor:") if event.actor.startswith("advisor:") else ""

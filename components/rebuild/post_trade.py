@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain.events import EventType, OrderEvent
+from ..ports import Clock
 from ..post_trade import PostTrade
 
 _CONFIRMED = EventType.ORDER_CONFIRMED
@@ -67,3 +68,16 @@ class PostTradePart:
 
     def dump(self) -> list[tuple[int, list[str]]]:
         return [(run_ns, list(due)) for run_ns, due in self.post_trade._due.items()]
+
+
+def rearm(post_trade: PostTrade, clock: Clock) -> int:
+    """Book a timer on ``clock`` for every settlement run the rebuilt ``post_trade`` holds.
+
+    For a host whose timers died with the process (the live wall clock; the
+    twin's clock outlives a crash and keeps them). A run whose time has passed
+    runs as soon as the clock fires it. Returns how many runs were booked.
+    """
+    run = post_trade._settle if post_trade._rail is None else post_trade._run
+    for run_ns in list(post_trade._due):
+        clock.call_at(run_ns, lambda run_ns=run_ns: run(run_ns))
+    return len(post_trade._due)
