@@ -37,11 +37,13 @@ Two steps, because they belong to different moments:
 
 What the log cannot restore:
 
-* a block still working at the restart: its members and allocation policy
-  are desk decisions no event records (``components.rebuild.desk``), so it
-  cannot be allocated. Its children are closed like any others, its parent's
-  fills stay in the firm's average-price account (booked to it as a
-  single-account order) for allocation by hand, and its members are
+* a block the desk cannot re-form: a formed block is in the log (its
+  parent's ``block_members_approved`` decision, which ``DeskPart`` replays),
+  so one working at the restart is allocated when its parent closes; but a
+  log written before that decision carried the members' accounts and the
+  policy (version 1.0) cannot say how to allocate. Then its children are
+  closed like any others, its parent's fills stay in the firm's
+  average-price account for allocation by hand, and its members are
   canceled with reason ``BLOCK_NOT_RECOVERED``.
 * an order caught between two steps (NEW, VALIDATED, or RISK_APPROVED with
   no child) when the old process died: the follow-up message was lost with
@@ -224,14 +226,14 @@ def close_orphans(restored: Restored, platform: Platform, runtime: LiveRuntime,
 
 
 def _close_unrecovered_blocks(restored: Restored, platform: Platform) -> None:
-    """Members of blocks the desk does not know (working at the restart): canceled, the parent's fills
+    """Members of blocks the desk could not re-form (a pre-1.1 log): canceled, the parent's fills
     left in the firm's account (see the module docstring)."""
     oms, desk = platform.oms, platform.desk
     for parent_id, members in restored.block_members.items():
         if desk.is_parent(parent_id) or not any(oms.orders[m].status in WORKING for m in members):
-            continue  # known to the desk (a snapshot restored it), or allocated and closed before the restart
+            continue  # re-formed from the log, or allocated and closed before the restart
         restored.blocks_not_recovered += 1
-        log.error("block %s was working at the restart: its allocation policy is not in the event log; "
+        log.error("block %s was working at the restart and its formation is not in the event log; "
                   "members canceled (%s), the parent's fills stay in %s for allocation by hand",
                   parent_id, BLOCK_NOT_RECOVERED, BLOCK_ACCOUNT)
         for member_id in members:

@@ -189,3 +189,52 @@ def assert_legal_lifecycle(events) -> None:
         else:
             assert target in ALLOWED[status], f"{status} -> {target}"
         status = target
+
+
+SECOND_ACCOUNT = """
+[[accounts]]
+account_id = "ACCT-2"
+client_id = "CL-2"
+advisor_id = "ADV-1"
+cash = "1000000.00"
+"""
+BLOCK = {"block_ref": "BLK-1", "advisor_id": "ADV-1", "symbol": "AAPL", "side": "BUY", "policy": "pro_rata",
+         "order_type": "LIMIT", "limit_price": "190.05", "time_in_force": "DAY",
+         "members": [{"account_id": "ACCT-1", "quantity": 150}, {"account_id": "ACCT-2", "quantity": 150}]}
+
+
+def test_a_block_working_at_the_restart_is_re_formed_from_the_log_and_allocated(tmp_path):
+    live = build(tmp_path, SECOND_ACCOUNT)
+    try:
+        live.start()
+        script = LiveScript(live)
+        script.run([AgentOrder(0, "XNAS", "AAPL", Side.SELL, 100, to_units("190.05"))])
+        reply = OrderService(live).submit_block(dict(BLOCK), WHO)
+        assert reply.status == 201, reply.body
+        script.wait_quiet()
+        parent_id = reply.body["parent_order_id"]
+        parent = live.platform.oms.orders[parent_id]
+        assert (parent.status, parent.filled_qty) == (OrderStatus.PARTIALLY_FILLED, 100)  # 200 rest at XNAS
+    finally:
+        live.close()
+
+    live = build(tmp_path, SECOND_ACCOUNT)
+    try:
+        assert live.platform.desk.is_parent(parent_id)  # re-formed from the log at build
+        live.start()
+        LiveScript(live).wait_quiet()
+        assert live.restored.blocks_not_recovered == 0
+        oms = live.platform.oms
+        parent = oms.orders[parent_id]
+        members = [m.order_id for m in live.platform.desk.members(parent_id)]
+        assert parent.status is OrderStatus.CONFIRMED  # its child closed at the restart, the 100 allocated
+        fills = {oms.orders[m].spec.account_id: oms.orders[m].filled_qty for m in members}
+        assert fills == {"ACCT-1": 50, "ACCT-2": 50}  # pro rata to the statement
+        assert {oms.orders[m].filled_notional for m in members} == {50 * to_units("190.05")}
+        events = list(live.log.read())
+    finally:
+        live.close()
+    for m in members:
+        reasons = [e.detail("reason") for e in events if e.order_id == m and e.event_type is EventType.ORDER_CANCELED]
+        assert reasons == ["BLOCK_PARTIALLY_FILLED"], reasons  # short of its request, never BLOCK_NOT_RECOVERED
+        assert_legal_lifecycle([e for e in events if e.order_id == m])
