@@ -13,8 +13,9 @@ post-trade allocates it (see ``components.block_desk`` for the design).
 
 from __future__ import annotations
 
+from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 from .block_desk import BLOCK_ACCOUNT, BlockDesk, fill_of
 from .blocks import POLICIES, order_quantities
@@ -82,12 +83,39 @@ def close_session(now_ns: int, end_venue_days: Callable[[int], object], deliver:
 
 @dataclass(frozen=True, slots=True)
 class RefusedRequest:
-    """A submission that never became an order, and why (kept, never dropped)."""
+    """A submission that never became an order, and why."""
 
     submitted_ns: int
     status: int  # the HTTP status a live gateway answers with
     fields: tuple[str, ...]
     problem: str
+
+
+class Refusals:
+    """The requests that never became orders: how many, how many per status, and the
+    latest ``keep`` of them (None: all). A live gateway keeps a bounded window, so a
+    stream of bad requests cannot grow its memory; the twin keeps every one."""
+
+    def __init__(self, keep: int | None = None) -> None:
+        self.count = 0
+        self.by_status: Counter[int] = Counter()
+        self._recent: deque[RefusedRequest] = deque(maxlen=keep)
+
+    def add(self, refusal: RefusedRequest) -> None:
+        self.count += 1
+        self.by_status[refusal.status] += 1
+        self._recent.append(refusal)
+
+    def since(self, count: int) -> list[RefusedRequest]:
+        """The refusals added after the ``count``-th (the caller read ``count`` before submitting)."""
+        added = self.count - count
+        return list(self._recent)[-added:] if added > 0 else []
+
+    def __iter__(self) -> Iterator[RefusedRequest]:
+        return iter(self._recent)
+
+    def __len__(self) -> int:
+        return self.count
 
 
 @dataclass
@@ -101,7 +129,7 @@ class Platform:
     post_trade: PostTrade
     ledger: Ledger
     account_known: Callable[[str], bool]
-    refused: list[RefusedRequest] = field(default_factory=list)
+    refused: Refusals = field(default_factory=Refusals)
     replays: int = 0
     desk: BlockDesk = field(default_factory=BlockDesk)
 
@@ -132,13 +160,13 @@ class Platform:
         try:
             accepted = self.entry.submit(msg.body, msg.submitted_ns)
         except OrderRequestError as exc:
-            self.refused.append(RefusedRequest(msg.submitted_ns, 422, exc.fields, str(exc)))
+            self.refused.add(RefusedRequest(msg.submitted_ns, 422, exc.fields, str(exc)))
             return []
         except NotEntitled as exc:
-            self.refused.append(RefusedRequest(msg.submitted_ns, 403, ("account_id",), str(exc)))
+            self.refused.add(RefusedRequest(msg.submitted_ns, 403, ("account_id",), str(exc)))
             return []
         except IdempotencyConflict as exc:
-            self.refused.append(RefusedRequest(msg.submitted_ns, 409, ("client_order_id",), str(exc)))
+            self.refused.add(RefusedRequest(msg.submitted_ns, 409, ("client_order_id",), str(exc)))
             return []
         if accepted.replayed:
             self.replays += 1
@@ -148,7 +176,7 @@ class Platform:
     def submit_block(self, msg: SubmitBlock) -> list[object]:
         """One client order per statement line, each on the normal path; the block forms when all are decided."""
         if msg.policy not in _POLICY_NAMES:
-            self.refused.append(RefusedRequest(msg.submitted_ns, 422, ("policy",),
+            self.refused.add(RefusedRequest(msg.submitted_ns, 422, ("policy",),
                                                f"unknown allocation policy {msg.policy!r}"))  # fmt: skip
             return []
         out: list[object] = []
@@ -202,7 +230,7 @@ class Platform:
     def cancel(self, msg: CancelOrder) -> list[object]:
         order = self.entry.lookup(msg.account_id, msg.client_order_id)
         if order is None:
-            self.refused.append(RefusedRequest(msg.requested_ns, 404, ("client_order_id",), "no such order"))
+            self.refused.add(RefusedRequest(msg.requested_ns, 404, ("client_order_id",), "no such order"))
             return []
         for venue, child_id in self.oms.request_cancel(order.order_id):
             self.venues.cancel(venue, child_id)

@@ -38,9 +38,7 @@ def write_run(result: "RunResult", out_dir: Path, events: list[OrderEvent]) -> P
                "session_utilization": round(s.stats.busy_ns / session_ns, 6)}
         for name, s in world.network.services.items()
     }
-    refused: dict[str, int] = {}
-    for r in platform.refused:
-        refused[str(r.status)] = refused.get(str(r.status), 0) + 1
+    refused = {str(status): n for status, n in platform.refused.by_status.items()}
     summary = build_summary(
         scenario=world.scenario.name,
         seed=world.seed,

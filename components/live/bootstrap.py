@@ -43,7 +43,7 @@ from components.ledger import Ledger
 from components.memory import InProcessBus, SeededStreams
 from components.oms import Oms
 from components.order_entry import OrderEntry
-from components.platform import Platform, close_session
+from components.platform import Platform, Refusals, close_session
 from components.ports import EventLog, MessageBus, RandomSource, VenueGateway
 from components.post_trade import PostTrade
 from components.reference.accounts import Account, AccountDirectory
@@ -68,6 +68,9 @@ from .stores import open_event_log
 from .venue_link import DirectLink, FixLink
 from .views import OrderViews
 
+
+REFUSALS_KEPT = 1_000
+"""Refused requests a live process remembers (the API answers each as it happens; counts are kept whole)."""
 
 @dataclass
 class LiveApp:
@@ -354,6 +357,7 @@ def build_live(config: LiveConfig | None = None, *, log: EventLog | None = None,
         ledger=Ledger({a.account_id: a.cash for a in account_list},
                       {a.account_id: dict(a.positions) for a in account_list if a.positions}),
         account_known=lambda account_id: accounts.get(account_id) is not None,
+        refused=Refusals(keep=REFUSALS_KEPT),
     )
     views = OrderViews()
     oms.subscribe(views.on_event)

@@ -88,10 +88,11 @@ class OrderService:
             return mismatch
         platform, runtime = live.platform, live.runtime
         with runtime.atomic():
-            refused_before, replays_before = len(platform.refused), platform.replays
+            refused_before, replays_before = platform.refused.count, platform.replays
             runtime.dispatch(SubmitOrder(body, live.clock.now_ns()))
-            if len(platform.refused) > refused_before:
-                return self._refused(body, platform.refused[refused_before], who)
+            refused = platform.refused.since(refused_before)
+            if refused:
+                return self._refused(body, refused[0], who)
             order = platform.entry.lookup(body["account_id"], body["client_order_id"])
             if order is None:  # the handler failed; the runtime logged why
                 return problem(500, "internal", "the order could not be processed")
@@ -182,9 +183,9 @@ class OrderService:
             retry = all(o is not None for o in before)
             if any(o is not None for o in before) and not retry:  # else some lines would join a new block
                 return _block_conflict(who)
-            refused_before = len(platform.refused)
+            refused_before = platform.refused.count
             runtime.dispatch(block.command(live.clock.now_ns()))
-            refused = platform.refused[refused_before:]
+            refused = platform.refused.since(refused_before)
             if refused:
                 return _block_refused(refused, who)
             members = [entry.lookup(*key) for key in keys]
