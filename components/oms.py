@@ -231,15 +231,19 @@ class Oms:
         """A client's cancel. Returns (venue, child id) pairs to cancel at venues.
 
         Orders not yet at a venue are canceled at once; routed ones when their
-        venues confirm.
+        venues confirm, and the request itself is recorded (once: a repeated
+        request sends the cancels again but is the same fact).
         """
         order = self.get(order_id)
         if order.status in (S.NEW, S.VALIDATED, S.RISK_APPROVED):
             self._emit(order, E.ORDER_CANCELED, details={"reason": "CLIENT_REQUEST"})
             return ()
         if order.status in (S.ROUTED, S.PARTIALLY_FILLED) and order.open_children:
-            self._cancel_requested.add(order_id)
-            return tuple((self.child_venue[c], c) for c in order.open_children)
+            children = tuple((self.child_venue[c], c) for c in order.open_children)
+            if order_id not in self._cancel_requested:
+                self._cancel_requested.add(order_id)
+                self._emit(order, E.ORDER_CANCEL_REQUESTED, details={"children": [c for _, c in children]})
+            return children
         return ()
 
     def on_execution(self, report: ExecutionReport) -> str:

@@ -18,13 +18,13 @@ Crash recovery (``restart``): the state is rebuilt from the newest
 ``OmsSnapshot`` (a deep copy taken between two messages) plus the events after
 it, through ``OmsPart``, the OMS's ``components.rebuild.Part`` (the same
 snapshot-and-replay every crashable component uses), then ``reconcile``d with
-the venues, because two facts are not in the log:
-a venue that ends one of several working children (others still open) writes
-no event, and a client's cancel sent to the venues is only remembered in
-memory until the order closes. The venues' answers to an order-status request
-(every report about each child the rebuild thinks is working, and the cancels
-we sent) are applied again through ``Oms.on_execution``, which dedupes them;
-reports still in flight then arrive as duplicates and are ignored.
+the venues, because a venue that ends one of several working children
+(others still open) writes no event. The venues' answers to an order-status
+request (every report about each child the rebuild thinks is working, and the
+cancels we sent) are applied again through ``Oms.on_execution``, which dedupes
+them; reports still in flight then arrive as duplicates and are ignored. A
+client's cancel sent to the venues is in the log (``OrderCancelRequested``);
+the venues' record of cancels we sent still counts, for logs older than that.
 """
 
 from __future__ import annotations
@@ -78,6 +78,8 @@ def apply(oms: Oms, event: OrderEvent) -> None:
                 del order.open_children[child]
         if d.get("exec_id") and d.get("venue"):
             oms._applied_fills.add((d["venue"], d["exec_id"]))
+    elif kind is EventType.ORDER_CANCEL_REQUESTED:
+        oms._cancel_requested.add(order_id)
     elif kind is EventType.CHILD_ORDER_REJECTED:
         order.open_children.pop(d["child_id"], None)
         oms.refused_by.setdefault(order_id, set()).add(d["venue"])

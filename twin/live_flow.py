@@ -3,10 +3,12 @@
 Each ``OrderReceived`` event holds the whole request (account, symbol, side,
 quantity, type, limit price, time in force, the advisor as its actor, the
 client order id and the time the advisor sent it), so the submissions are
-replayed exactly, at their offsets from the first one. Cancels are not
-events of their own: a client cancel shows only as an ``OrderCanceled`` with
-reason CLIENT_REQUEST, so it is replayed at that event's time (for an order
-already at a venue, a venue round trip after the request really was).
+replayed exactly, at their offsets from the first one. A client cancel is
+replayed when it was asked for: an ``OrderCancelRequested`` for an order at
+a venue, or the ``OrderCanceled`` (reason CLIENT_REQUEST) of one that had not
+reached a venue yet, which is recorded as the request arrives. (Logs from
+before ``OrderCancelRequested`` existed replay such cancels at their
+``OrderCanceled``, a venue round trip late.)
 Requests refused at the door (403, 409, 422) were never stored and are not
 replayed; neither is anything other participants did at the venues.
 
@@ -61,6 +63,7 @@ def script_of(events: Iterable[OrderEvent]) -> list[Step]:
     if start is None:
         return []
     keys: dict[str, tuple[str, str]] = {}
+    cancels: set[str] = set()  # orders whose cancel request is already a step
     steps: list[Step] = []
     for event in events:
         if event.event_type is EventType.ORDER_RECEIVED and event.order_id not in keys:
@@ -68,8 +71,10 @@ def script_of(events: Iterable[OrderEvent]) -> list[Step]:
             keys[event.order_id] = (body["account_id"], body["client_order_id"])
             at = int(event.detail("submitted_ns", event.timestamp_utc)) - start
             steps.append(Submit(LEAD_NS + at, body))
-        elif (event.event_type is EventType.ORDER_CANCELED and event.detail("reason") == "CLIENT_REQUEST"
-              and event.order_id in keys):
+        elif event.order_id in keys and event.order_id not in cancels and (
+                event.event_type is EventType.ORDER_CANCEL_REQUESTED
+                or (event.event_type is EventType.ORDER_CANCELED and event.detail("reason") == "CLIENT_REQUEST")):
+            cancels.add(event.order_id)
             account_id, client_order_id = keys[event.order_id]
             steps.append(Cancel(LEAD_NS + event.timestamp_utc - start, account_id, client_order_id))
     return sorted(steps, key=lambda s: s.at_ns)

@@ -66,6 +66,7 @@ class EventType(str, Enum):
     ORDER_EXPIRED = "OrderExpired"
     # Facts that do not change an order's status.
     ORDER_REROUTED = "OrderRerouted"  # leaves re-sent after a venue refused a child
+    ORDER_CANCEL_REQUESTED = "OrderCancelRequested"  # a client's cancel sent to the venues (they confirm later)
     CHILD_ORDER_REJECTED = "ChildOrderRejected"
     EXECUTION_REFUSED = "ExecutionRefused"  # a venue fill the order cannot take (e.g. an overfill)
     TRADING_STATE_CHANGED = "TradingStateChanged"

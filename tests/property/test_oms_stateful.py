@@ -75,6 +75,10 @@ class OmsMachine(RuleBasedStateMachine):
             for o in self.oms.orders.values()
         ), self.post.pending
 
+    def cancel_requests(self, order_id: str) -> int:
+        return sum(1 for e in self.log.read()
+                   if e.order_id == order_id and e.event_type is EventType.ORDER_CANCEL_REQUESTED)
+
     def pick(self, data, applies=None) -> str:
         """An order id: usually one the command applies to (if any), sometimes any order at all,
         so that refusals are exercised too."""
@@ -275,13 +279,17 @@ class OmsMachine(RuleBasedStateMachine):
         order = self.oms.get(order_id)
         was = order.status
         working = sorted((child.venue, cid) for cid, (child, _) in self.live[order_id].items())
-        before = self.state()
+        before, asked_before = self.state(), self.cancel_requests(order_id)
         pairs = self.oms.request_cancel(order_id)
         if was in NOT_AT_VENUE:
             assert pairs == () and order.status is S.CANCELED
         elif was in AT_VENUE and working:
             assert sorted(pairs) == working
-            assert self.state() == before  # canceled only when the venues confirm
+            logged, orders, pending = self.state()
+            assert (orders, pending) == before[1:]  # canceled only when the venues confirm
+            asked = self.cancel_requests(order_id)
+            assert asked == 1  # the request is one fact, however often it is repeated
+            assert logged == before[0] + asked - asked_before
         else:
             assert pairs == () and self.state() == before
 
