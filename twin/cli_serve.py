@@ -40,6 +40,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         config = load_live_config(args.config)
         if args.direct_venues:
             config = dataclasses.replace(config, venue_link=dataclasses.replace(config.venue_link, mode="direct"))
+        if args.run_dir:
+            config = dataclasses.replace(config, run_dir=args.run_dir)
     except LiveConfigError as exc:
         print(f"invalid: {exc}", file=sys.stderr)
         return 2
@@ -97,6 +99,9 @@ def register(subparsers) -> None:
     serve.add_argument("--config", default=None, help="live.toml (default: embedded defaults, demo token)")
     serve.add_argument("--direct-venues", action="store_true",
                        help="in-process venues without FIX (same as [venue_link] mode = \"direct\")")
+    serve.add_argument("--run-dir", default=None,
+                       help="run folder (overrides the config's run_dir): its events.sqlite is the event log, "
+                            "so serving again on the same folder carries on from it (default: a new temporary folder)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))

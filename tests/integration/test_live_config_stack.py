@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -134,37 +135,20 @@ def _read_lines_until(stream, pattern: str, timeout: float) -> list[str]:
     return lines
 
 
-@pytest.mark.parametrize("extra, venues_line", [([], r"venues: FIX 4\.4 \(XNAS 127\.0\.0\.1:\d+, ARCX "),
-                                                (["--direct-venues"], r"venues: in process")])
-def test_twin_serve_with_no_config_runs_the_whole_stack(extra, venues_line):
+@contextmanager
+def serving(*extra: str):
+    """``twin serve`` in a subprocess until its banner is out: yields (banner, base url, auth
+    header, advisor, account); stopped with SIGTERM after, which must be a graceful stop."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "twin.cli", "serve", "--port", str(port), "--no-access-log",
                              *extra], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    run_dir = None
     try:
-        lines = _read_lines_until(proc.stdout, r"^demo token", 60.0)
-        banner = "".join(lines)
-        assert re.search(venues_line, banner), banner
-        assert re.search(r"event log: sqlite .*events\.sqlite", banner), banner
-        run_dir = Path(re.search(r"run folder: (\S+)", banner).group(1))
+        banner = "".join(_read_lines_until(proc.stdout, r"^demo token", 60.0))
         token = re.search(r"demo token for (ADV-\d+) \(accounts ([^,)]+).*: (\S+)$", banner, re.M)
+        assert token, banner
         advisor, account, secret = token.groups()
-        auth = {"Authorization": f"Bearer {secret}"}
-        base = f"http://127.0.0.1:{port}"
-        health = httpx.get(f"{base}/healthz", timeout=5).json()
-        assert health["venues"] == {"XNAS": "UP", "ARCX": "UP", "BATS": "UP"}, health
-        r = httpx.post(f"{base}/v1/orders", headers=auth, timeout=5, json={
-            "account_id": account, "symbol": "AAPL", "side": "BUY", "quantity": 10, "order_type": "MARKET",
-            "time_in_force": "DAY", "advisor_id": advisor, "client_order_id": "SERVE-1"})
-        assert r.status_code == 201, r.text
-        deadline = time.monotonic() + 15
-        while (got := httpx.get(f"{base}/v1/orders/{r.json()['order_id']}", headers=auth, timeout=5).json()
-               )["status"] != "CONFIRMED":
-            assert time.monotonic() < deadline, got
-            time.sleep(0.05)
-        assert got["filled_quantity"] == 10
-        assert (run_dir / "events.sqlite").is_file()
+        yield banner, f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {secret}"}, advisor, account
     finally:
         proc.terminate()
         try:
@@ -172,6 +156,52 @@ def test_twin_serve_with_no_config_runs_the_whole_stack(extra, venues_line):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+    assert proc.returncode == 0  # a graceful stop on SIGTERM, the log closed
+
+
+def _buy(base: str, auth: dict, advisor: str, account: str, client_order_id: str) -> httpx.Response:
+    return httpx.post(f"{base}/v1/orders", headers=auth, timeout=5, json={
+        "account_id": account, "symbol": "AAPL", "side": "BUY", "quantity": 10, "order_type": "MARKET",
+        "time_in_force": "DAY", "advisor_id": advisor, "client_order_id": client_order_id})
+
+
+def _until_confirmed(base: str, auth: dict, order_id: str) -> dict:
+    deadline = time.monotonic() + 15
+    while (got := httpx.get(f"{base}/v1/orders/{order_id}", headers=auth, timeout=5).json())["status"] != "CONFIRMED":
+        assert time.monotonic() < deadline, got
+        time.sleep(0.05)
+    return got
+
+
+@pytest.mark.parametrize("extra, venues_line", [([], r"venues: FIX 4\.4 \(XNAS 127\.0\.0\.1:\d+, ARCX "),
+                                                (["--direct-venues"], r"venues: in process")])
+def test_twin_serve_with_no_config_runs_the_whole_stack(extra, venues_line):
+    run_dir = None
+    try:
+        with serving(*extra) as (banner, base, auth, advisor, account):
+            assert re.search(venues_line, banner), banner
+            assert re.search(r"event log: sqlite .*events\.sqlite", banner), banner
+            run_dir = Path(re.search(r"run folder: (\S+)", banner).group(1))
+            health = httpx.get(f"{base}/healthz", timeout=5).json()
+            assert health["venues"] == {"XNAS": "UP", "ARCX": "UP", "BATS": "UP"}, health
+            r = _buy(base, auth, advisor, account, "SERVE-1")
+            assert r.status_code == 201, r.text
+            assert _until_confirmed(base, auth, r.json()["order_id"])["filled_quantity"] == 10
+            assert (run_dir / "events.sqlite").is_file()
+    finally:
         if run_dir is not None:
             shutil.rmtree(run_dir, ignore_errors=True)
-    assert proc.returncode == 0  # a graceful stop on SIGTERM, the log closed
+
+
+def test_twin_serve_again_on_the_same_run_dir_carries_on_from_its_log(tmp_path):
+    with serving("--run-dir", str(tmp_path)) as (banner, base, auth, advisor, account):
+        assert f"run folder: {tmp_path}" in banner and "nothing to rebuild" in banner, banner
+        first = _buy(base, auth, advisor, account, "AGAIN-1")
+        assert first.status_code == 201, first.text
+        before = _until_confirmed(base, auth, first.json()["order_id"])
+    with serving("--run-dir", str(tmp_path)) as (banner, base, auth, advisor, account):
+        assert re.search(r"recovery: \d+ events replayed .* 1 orders restored", banner), banner
+        again = httpx.get(f"{base}/v1/orders/{before['order_id']}", headers=auth, timeout=5)
+        assert again.status_code == 200 and again.json()["status"] == "CONFIRMED"
+        retry = _buy(base, auth, advisor, account, "AGAIN-1")
+        assert retry.status_code == 200 and retry.json()["order_id"] == before["order_id"]  # not a second order
