@@ -30,6 +30,7 @@ Pure bookkeeping: no clock, no I/O; the platform drives it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .blocks import AllocationResult, Block, BlockFill, BlockOrder, allocate, get_policy
 from .domain.events import Outcome, OrderEvent, PolicyDecision
@@ -42,8 +43,9 @@ BLOCK_FORMED = "block_members_approved"
 """The parent's risk decision: its members' approvals, with what the desk fixed when the block formed."""
 BLOCK_FORMED_VERSION = "1.1"  # 1.1: the statement (accounts, quantities), policy, block ref and advisor too
 
-_DECIDED = frozenset({OrderStatus.RISK_APPROVED, OrderStatus.BLOCKED, OrderStatus.REJECTED,
-                      OrderStatus.CANCELED, OrderStatus.EXPIRED})  # fmt: skip
+# A member is decided once it is past validation and risk (approved, blocked, rejected, canceled,
+# expired, or further on: a replay may ask with the statuses members have reached since).
+_UNDECIDED = frozenset({OrderStatus.NEW, OrderStatus.VALIDATED})
 
 
 @dataclass
@@ -80,10 +82,6 @@ class BlockDesk:
 
     def __init__(self) -> None:
         self.state = DeskState()
-        self.unlogged = 0
-        """Changes no event records (a block opened, taken off the pending list with no member
-        approved): a restart takes them from a snapshot (``components.rebuild.desk``). A formed
-        block is in the log (its parent's ``BLOCK_FORMED`` decision)."""
 
     # -- queries --------------------------------------------------------------
     def is_parent(self, order_id: str) -> bool:
@@ -99,23 +97,30 @@ class BlockDesk:
     def open(self, block_ref: str, advisor_id: str, policy: str, member_ids: list[str]) -> None:
         """Remember a submitted block and its member orders (policy checked now, not at allocation)."""
         get_policy(policy)
-        self.unlogged += 1
-        self.state.pending[block_ref] = PendingBlock(block_ref, advisor_id, policy, list(member_ids))
         for order_id in member_ids:
-            self.state.pending_of[order_id] = block_ref
+            self.join(block_ref, advisor_id, policy, order_id)
 
-    def ready(self, order_id: str, orders: dict[str, Order]) -> PendingBlock | None:
-        """The member's pending block if every member is now decided, else None.
+    def join(self, block_ref: str, advisor_id: str, policy: str, order_id: str) -> None:
+        """Order ``order_id`` is the next member of block ``block_ref`` (each member's
+        ``OrderReceived`` records its block, so a replay of the log joins them again)."""
+        pending = self.state.pending.get(block_ref)
+        if pending is None:
+            pending = self.state.pending[block_ref] = PendingBlock(block_ref, advisor_id, policy, [])
+        pending.members.append(order_id)
+        self.state.pending_of[order_id] = block_ref
+
+    def ready(self, order_id: str, status_of: Callable[[str], OrderStatus]) -> PendingBlock | None:
+        """The member's pending block if every member is now decided (``status_of`` a member
+        id gives its status), else None.
 
         The block is taken off the pending list; the caller forms it (or drops
         it when no member was approved).
         """
         ref = self.state.pending_of.get(order_id)
         pending = self.state.pending.get(ref) if ref is not None else None
-        if pending is None or any(orders[m].status not in _DECIDED for m in pending.members):
+        if pending is None or any(status_of(m) in _UNDECIDED for m in pending.members):
             return None
         del self.state.pending[ref]
-        self.unlogged += 1
         for m in pending.members:
             del self.state.pending_of[m]
         return pending

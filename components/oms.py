@@ -145,8 +145,9 @@ class Oms:
         return event
 
     # -- lifecycle steps ----------------------------------------------------
-    def create(self, spec: OrderSpec, submitted_ns: int, actor: str = "gateway") -> Order:
-        """Open a new order (status NEW)."""
+    def create(self, spec: OrderSpec, submitted_ns: int, actor: str = "gateway",
+               details: Mapping[str, Any] | None = None) -> Order:
+        """Open a new order (status NEW); ``details`` are recorded with it (e.g. the block it joins)."""
         order = Order(
             order_id=self._ids.next_id("ORD"),
             trace_id=self._ids.next_id("TRC"),
@@ -158,7 +159,7 @@ class Oms:
             order,
             E.ORDER_RECEIVED,
             actor=f"advisor:{spec.advisor_id}" if actor == "gateway" else actor,
-            details={"client_order_id": spec.client_order_id, "submitted_ns": submitted_ns},
+            details={"client_order_id": spec.client_order_id, "submitted_ns": submitted_ns, **(details or {})},
         )
         return order
 

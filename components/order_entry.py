@@ -212,14 +212,14 @@ class OrderEntry:
     """Validates, authorizes and de-duplicates submissions, then opens orders.
 
     ``open_order`` is the OMS's ``create`` (any callable taking the spec and the
-    submit time and returning an Order).
+    submit time, and ``details`` by keyword when there are any, returning an Order).
     """
 
     def __init__(
         self,
         known_symbols: Callable[[str], bool],
         entitled: Callable[[str, str], bool],
-        open_order: Callable[[OrderSpec, int], Order],
+        open_order: Callable[..., Order],
     ):
         self._known_symbols = known_symbols
         self._entitled = entitled
@@ -230,7 +230,9 @@ class OrderEntry:
         """The order a client knows by its client_order_id, if any."""
         return self._by_key.get((account_id, client_order_id))
 
-    def submit(self, body: Any, submitted_ns: int) -> Accepted:
+    def submit(self, body: Any, submitted_ns: int, details: Mapping[str, Any] | None = None) -> Accepted:
+        """Open the order ``body`` asks for (``details`` recorded with it), or return the one a
+        resubmission names; raises ``OrderRequestError``, ``NotEntitled``, ``IdempotencyConflict``."""
         spec = parse_order_request(body, self._known_symbols)
         if not self._entitled(spec.advisor_id, spec.account_id):
             raise NotEntitled(f"advisor {spec.advisor_id} is not entitled to account {spec.account_id}")
@@ -242,6 +244,6 @@ class OrderEntry:
                     f"client_order_id {spec.client_order_id} was already used for a different order"
                 )
             return Accepted(known, replayed=True)
-        order = self._open_order(spec, submitted_ns)
+        order = self._open_order(spec, submitted_ns, details=details) if details else self._open_order(spec, submitted_ns)
         self._by_key[key] = order
         return Accepted(order, replayed=False)

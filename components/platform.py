@@ -156,9 +156,9 @@ class Platform:
         return out
 
     # -- handlers -------------------------------------------------------------
-    def submit(self, msg: SubmitOrder) -> list[object]:
+    def submit(self, msg: SubmitOrder, details: dict[str, str] | None = None) -> list[object]:
         try:
-            accepted = self.entry.submit(msg.body, msg.submitted_ns)
+            accepted = self.entry.submit(msg.body, msg.submitted_ns, details)
         except OrderRequestError as exc:
             self.refused.add(RefusedRequest(msg.submitted_ns, 422, exc.fields, str(exc)))
             return []
@@ -180,13 +180,14 @@ class Platform:
                                                f"unknown allocation policy {msg.policy!r}"))  # fmt: skip
             return []
         out: list[object] = []
+        joins = {"block_ref": msg.block_ref, "block_policy": msg.policy}  # on each member's OrderReceived
         for i, (account_id, quantity) in enumerate(msg.lines, 1):
             body = {"account_id": account_id, "symbol": msg.symbol, "side": msg.side, "quantity": quantity,
                     "order_type": msg.order_type, "time_in_force": msg.time_in_force,
                     "advisor_id": msg.advisor_id, "client_order_id": member_client_order_id(msg.block_ref, i)}  # fmt: skip
             if msg.limit_price is not None:
                 body["limit_price"] = msg.limit_price
-            out += self.submit(SubmitOrder(body, msg.submitted_ns))
+            out += self.submit(SubmitOrder(body, msg.submitted_ns), joins)
         if out:
             self.desk.open(msg.block_ref, msg.advisor_id, msg.policy, [m.order_id for m in out])
         return out
@@ -199,7 +200,8 @@ class Platform:
     def check_risk(self, msg: CheckRisk) -> list[object]:
         order = self.oms.get(msg.order_id)
         if order.status is not _VALIDATED:
-            return []
+            # Canceled while waiting: a member may have been its block's last undecided one.
+            return self._form_block(order.order_id) if self.desk.is_member(order.order_id) else []
         decision = self.risk.check(order.order_id, order.spec, self.clock.now_ns())
         approved = self.oms.record_risk(order.order_id, decision.approved, decision.decisions)
         if self.desk.is_member(order.order_id):
@@ -255,7 +257,7 @@ class Platform:
     # -- blocks -------------------------------------------------------------------
     def _form_block(self, member_id: str) -> list[object]:
         """When the member's block has every member decided: fix its statement, open and route the parent."""
-        pending = self.desk.ready(member_id, self.oms.orders)
+        pending = self.desk.ready(member_id, self._status_of)
         if pending is None:
             return []
         approved = [self.oms.orders[m] for m in pending.members if self.oms.orders[m].status is _APPROVED]
@@ -269,6 +271,9 @@ class Platform:
         parent = self.oms.open_block_parent(spec, (formation,))
         self.desk.form(parent.order_id, spec.symbol, spec.side, formation, parent.created_ns)
         return [RouteOrder(parent.order_id)]
+
+    def _status_of(self, order_id: str) -> OrderStatus:
+        return self.oms.orders[order_id].status
 
     def _allocate_block(self, parent_id: str) -> None:
         """Allocate a done parent; fill, close and settle its members at the allocation price."""

@@ -74,7 +74,7 @@ class Recovery:
             "entry": EntryPart(platform.entry, oms.get),
             "risk": RiskPart(platform.risk),
             "post_trade": PostTradePart(platform.post_trade),
-            "desk": DeskPart(platform.desk),
+            "desk": DeskPart(platform.desk, lambda order_id: platform.oms.orders[order_id].status),
         }
         self.latest: dict[str, Snapshot] = {}
         """Each component's newest snapshot."""

@@ -180,7 +180,8 @@ def rebuild(event_log: EventLog, platform: Platform, views: OrderViews, clock: C
     oms = platform.oms
     ledger: Ledger = platform.ledger
     parts = [OmsPart(oms), EntryPart(platform.entry, oms.get),  # the OMS first: entry reads its orders
-             RiskPart(platform.risk), PostTradePart(platform.post_trade), DeskPart(platform.desk),
+             RiskPart(platform.risk), PostTradePart(platform.post_trade),
+             DeskPart(platform.desk, lambda order_id: oms.orders[order_id].status),
              _Projection("ledger", ledger.apply), _Projection("views", views.on_event), _Routing(restored)]
     restored.events = recover_all(parts, event_log)
     restored.settlement_runs = rearm(platform.post_trade, clock)

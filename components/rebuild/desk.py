@@ -1,42 +1,42 @@
 """Restart the block desk from its last snapshot plus a replay of the event log.
 
-The log holds how each block formed (its parent's ``BLOCK_FORMED`` risk
-decision: members, accounts, quantities, policy, advisor; replayed through
-``BlockDesk.form``, the call that formed it), the parent's fills and its
-allocation (``OrderAllocated`` details are exactly
+Everything the desk decides is in the log: each member's ``OrderReceived``
+names its block and policy (``BlockDesk.join``); a member's status events
+tell when its block has every member decided (``BlockDesk.ready``, asked of
+the OMS's statuses as live); the parent's ``BLOCK_FORMED`` risk decision
+holds the statement the block formed with (``BlockDesk.form``); the parent's
+fills and its allocation (``OrderAllocated`` details are exactly
 ``AllocationResult.to_details()``, so the result and the advisor's rotation
-pointer are re-derived with ``blocks.rederive``). It does not hold a block
-still pending (members submitted, not all decided) nor one dropped with no
-member approved: those changes are counted in ``BlockDesk.unlogged`` and the
-host snapshots the desk before the next message.
+pointer are re-derived with ``blocks.rederive``) follow. The replay calls
+the same desk methods the platform calls.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Callable
 
 from ..block_desk import BLOCK_ACCOUNT, BLOCK_FORMED, BlockDesk, DeskState, fill_of
 from ..blocks import rederive
-from ..domain.events import EventType, OrderEvent
-from ..domain.orders import Side
+from ..domain.events import STATUS_OF, EventType, OrderEvent
+from ..domain.orders import OrderStatus, Side
 
 _FILLS = frozenset({EventType.ORDER_FILLED, EventType.ORDER_PARTIALLY_FILLED})
 _ALLOCATED = EventType.ORDER_ALLOCATED
 _APPROVED = EventType.ORDER_RISK_APPROVED
+_RECEIVED = EventType.ORDER_RECEIVED
 
 
 class DeskPart:
     """The block desk as a ``components.rebuild.Part``."""
 
     name = "desk"
+    unlogged = 0  # every desk decision is in the log (module docstring)
 
-    def __init__(self, desk: BlockDesk) -> None:
+    def __init__(self, desk: BlockDesk, status_of: Callable[[str], OrderStatus]) -> None:
+        """``status_of``: an order's status in the OMS (rebuilt before the desk, or live)."""
         self.desk = desk
-
-    @property
-    def unlogged(self) -> int:
-        return self.desk.unlogged
+        self._status_of = status_of
 
     def capture(self) -> DeskState:
         return copy.deepcopy(self.desk.state)
@@ -45,10 +45,17 @@ class DeskPart:
         self.desk.state = DeskState() if state is None else copy.deepcopy(state)
 
     def apply(self, event: OrderEvent) -> None:
+        kind = event.event_type
         if event.account_id != BLOCK_ACCOUNT:
+            desk = self.desk
+            if kind is _RECEIVED:
+                d = event.details
+                if d and d.get("block_ref"):
+                    desk.join(d["block_ref"], event.actor.removeprefix("advisor:"), d["block_policy"], event.order_id)
+            elif kind in STATUS_OF and event.order_id in desk.state.pending_of:
+                desk.ready(event.order_id, self._status_of)
             return
         state = self.desk.state
-        kind = event.event_type
         if kind is _APPROVED:
             for decision in event.policy_decisions:
                 if decision.policy == BLOCK_FORMED:

@@ -83,7 +83,7 @@ def test_the_log_alone_re_forms_every_block_with_its_statement_policy_and_alloca
     live = world.platform.desk
     assert live.state.blocks and not live.state.pending  # blocks formed; none left waiting at the close
     rebuilt = BlockDesk()
-    recover(DeskPart(rebuilt), world.log)  # no snapshot: the whole log
+    recover(DeskPart(rebuilt, lambda o: world.platform.oms.orders[o].status), world.log)  # the whole log
     assert desk_dump(rebuilt) == desk_dump(live)
     formed = [d for e in world.log.read() for d in e.policy_decisions if d.policy == BLOCK_FORMED]
     assert len(formed) == len(live.state.blocks)

@@ -134,3 +134,29 @@ def test_a_block_with_an_unknown_policy_is_refused_with_the_field(smoke_scenario
     assert out == []
     (refused,) = world.platform.refused
     assert refused.status == 422 and refused.fields == ("policy",)
+
+
+def test_a_member_canceled_while_waiting_for_risk_still_lets_its_block_form(blocks_scenario):
+    """The last undecided member is canceled between validation and the risk check: the block
+    must still form from the others (and every member says which block it joined)."""
+    from components.domain.commands import CancelOrder, CheckRisk, RouteOrder, SubmitBlock, ValidateOrder
+    from twin.bootstrap import build_twin
+
+    world = build_twin(blocks_scenario, blocks_scenario.seed)
+    platform = world.platform
+    advisor = world.population.advisors[0].advisor_id
+    accounts = [a.account_id for a in world.population.accounts if a.advisor_id == advisor][:2]
+    now = world.clock.now_ns()
+    validates = platform.handle(SubmitBlock(advisor, "AAPL", "BUY", ((accounts[0], 100), (accounts[1], 100)),
+                                            "pro_rata", "B-CXL", now))
+    assert [type(m) for m in validates] == [ValidateOrder, ValidateOrder]
+    checks = [m for v in validates for m in platform.handle(v)]
+    assert [type(m) for m in checks] == [CheckRisk, CheckRisk]
+    assert platform.handle(checks[0]) == []  # the first member decided; the second is not yet
+    platform.handle(CancelOrder(accounts[1], "B-CXL-2", now))
+    assert platform.oms.orders[checks[1].order_id].status is OrderStatus.CANCELED
+    (route,) = platform.handle(checks[1])  # its risk check finds it canceled: the block forms anyway
+    assert isinstance(route, RouteOrder) and platform.desk.is_parent(route.order_id)
+    assert [m.order_id for m in platform.desk.members(route.order_id)] == [checks[0].order_id]
+    received = [e for e in world.log.read() if e.event_type is EventType.ORDER_RECEIVED and e.account_id != BLOCK_ACCOUNT]
+    assert {(e.detail("block_ref"), e.detail("block_policy")) for e in received} == {("B-CXL", "pro_rata")}
