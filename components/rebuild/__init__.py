@@ -8,8 +8,8 @@ again from a copy, replay one event, and dump the state canonically so a
 rebuild can be compared with the live state); ``recover`` is the one piece of
 code that restarts any of them.
 
-A few facts never reach the event log (a block's allocation policy before it
-allocates, a kill-switch flip): a part counts such changes in ``unlogged``
+A few facts never reach the event log (a kill-switch flip, a restricted-list
+change): a part counts such changes in ``unlogged``
 and the host snapshots that part before the next message, so a restart never
 depends on memory it lost. Parts live beside their components
 (``components.oms_rebuild``, ``components.risk.rebuild``,
