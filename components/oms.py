@@ -94,6 +94,7 @@ class Oms:
         self._market_refusal: dict[str, str] = {}  # order id -> MARKET_WIDE_REFUSALS reason
         self.child_venue: dict[str, str] = {}
         self._applied_fills: set[tuple[str, str]] = set()  # (venue, exec_id)
+        self.platform_seq = 0  # the stream of platform events (``record_platform_event``)
 
     # -- plumbing -----------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -385,6 +386,18 @@ class Oms:
         return [o for o in self.orders.values() if not is_terminal(o)]
 
     # -- blocks (see components.block_desk) ---------------------------------
+    def record_platform_event(self, event_type: EventType, actor: str, details: Mapping[str, Any]) -> OrderEvent:
+        """A fact about the platform rather than an order (order fields empty; its own stream,
+        ``stream_seq`` 1, 2, 3... over the platform's events)."""
+        self.platform_seq += 1
+        now = self._clock.now_ns()
+        event = OrderEvent(event_type, self._ids.next_id("EV"), self._ids.next_id("TRC"), now, now, "",
+                           self.platform_seq, "", "", "", 0, "", None, "", actor, (), dict(details))  # fmt: skip
+        self._log.append(event)
+        for listener in self._listeners:
+            listener(event, None)
+        return event
+
     def open_block_parent(self, spec: OrderSpec, decisions: tuple[PolicyDecision, ...]) -> Order:
         """A block parent: created, validated and approved on its members' approvals."""
         order = self.create(spec, self._clock.now_ns(), actor="block_desk")

@@ -50,6 +50,7 @@ def apply(oms: Oms, event: OrderEvent) -> None:
     """Replay one event into ``oms``'s state (listeners are not called)."""
     order_id = event.order_id
     if not order_id:
+        oms.platform_seq = event.stream_seq  # the platform's own stream continues after a rebuild
         return
     kind = event.event_type
     if kind is EventType.ORDER_RECEIVED:
@@ -108,7 +109,7 @@ def rebuild(oms: Oms, events: Iterable[OrderEvent]) -> Oms:
 # -- crash recovery: snapshot + replay, then reconcile with the venues ---------------------------
 
 _STATE = ("orders", "_streams", "_cancel_requested", "reroutes", "refused_by", "_refused_since_routing",
-          "_market_refusal", "child_venue", "_applied_fills")
+          "_market_refusal", "child_venue", "_applied_fills", "platform_seq")
 
 
 OmsSnapshot = Snapshot

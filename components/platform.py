@@ -25,6 +25,7 @@ from .domain.commands import (
     ExpireDay,
     ProcessPostTrade,
     RouteOrder,
+    SetTradingState,
     SubmitBlock,
     SubmitOrder,
     ValidateOrder,
@@ -39,6 +40,7 @@ from .order_entry import IdempotencyConflict, NotEntitled, OrderEntry, OrderRequ
 from .post_trade import PostTrade
 from .ports import Clock, VenueGateway
 from .risk.engine import RiskEngine
+from .risk.policies import TradingState
 from .routing import SmartOrderRouter
 
 SERVICE_OF: dict[type, str] = {
@@ -51,6 +53,7 @@ SERVICE_OF: dict[type, str] = {
     ExecutionReport: "oms",
     ProcessPostTrade: "post_trade",
     ExpireDay: "oms",
+    SetTradingState: "risk",
 }
 SERVICES = ("gateway", "oms", "risk", "router", "post_trade")
 
@@ -146,6 +149,7 @@ class Platform:
             ExecutionReport: self.on_execution,
             ProcessPostTrade: self.process_post_trade,
             ExpireDay: self.expire_day,
+            SetTradingState: self.set_trading_state,
         }
 
     def handle(self, message: object) -> list[object]:
@@ -272,6 +276,23 @@ class Platform:
         self.desk.form(parent.order_id, spec.symbol, spec.side, formation, parent.created_ns)
         return [RouteOrder(parent.order_id)]
 
+    def set_trading_state(self, msg: SetTradingState) -> list[object]:
+        """Flip the kill switch and record who did it and why; a repeat (redelivery, or the
+        state it already is in) records nothing."""
+        try:
+            state = TradingState(msg.state)
+        except ValueError:
+            self.refused.add(RefusedRequest(msg.requested_ns, 422, ("state",),
+                                            f"must be one of ACTIVE, REDUCING, HALTED, got {msg.state!r}"))
+            return []
+        previous = self.risk.trading_state
+        if state is previous:
+            return []
+        self.risk.set_trading_state(state)
+        self.oms.record_platform_event(EventType.TRADING_STATE_CHANGED, msg.actor, {
+            "state": state.value, "previous": previous.value, "reason": msg.reason})
+        return []
+
     def _status_of(self, order_id: str) -> OrderStatus:
         return self.oms.orders[order_id].status
 
@@ -314,7 +335,9 @@ class Platform:
         return []
 
     # -- listeners --------------------------------------------------------------
-    def _on_event(self, event: OrderEvent, order: Order) -> None:
+    def _on_event(self, event: OrderEvent, order: Order | None) -> None:
+        if order is None:
+            return  # a platform event: nothing to book
         kind = event.event_type
         if self.desk.is_parent(order.order_id):
             # The parent trades for the firm's average-price account: no client risk to book.

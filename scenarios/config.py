@@ -30,7 +30,7 @@ from components.business_days import BusinessCalendar
 from components.risk.policies import RiskLimits
 
 from .config_agents import Agents, Fundamental, MarketMakerAgents, MomentumAgents, NoiseAgents, ValueAgents
-from .config_faults import Crash, Crashes
+from .config_faults import Crash, Crashes, TradingStateChange
 from .config_market import LatencyModel, Replay, Sip
 from .config_post_trade import Blocks, Settlement
 from .schema import DOCUMENT, MONEY, NonEmpty, Pattern, Range, ScenarioError, Unique, build
@@ -43,6 +43,7 @@ __all__ = [
     "Blocks",
     "Crash",
     "Crashes",
+    "TradingStateChange",
     "LatencyModel",
     "Replay",
     "Sip",
@@ -115,13 +116,17 @@ class Session:
         if self.date.weekday() >= 5:
             yield "date", f"must be a weekday, got {self.date:%A} {self.date.isoformat()}"
 
+    def at_ns(self, moment: time) -> int:
+        """UTC nanoseconds of ``moment`` (New York time) on ``date``."""
+        return _to_ns(datetime.combine(self.date, moment, NEW_YORK))
+
     def open_ns(self) -> int:
         """UTC nanoseconds of the open on ``date`` in New York."""
-        return _to_ns(datetime.combine(self.date, self.open, NEW_YORK))
+        return self.at_ns(self.open)
 
     def close_ns(self) -> int:
         """UTC nanoseconds of the close on ``date`` in New York."""
-        return _to_ns(datetime.combine(self.date, self.close, NEW_YORK))
+        return self.at_ns(self.close)
 
     def settlement_date(self) -> date:
         """``date`` plus ``settlement_days`` business days (weekends skipped; no holiday calendar)."""
@@ -446,6 +451,8 @@ class Scenario:
     crashes: Crashes = field(default_factory=Crashes)
     """Hosted services that crash mid-day and restart from snapshot + replay (at-least-once redelivery).
     Default none."""
+    trading_state: tuple[TradingStateChange, ...] = ()
+    """Kill-switch flips by an operator during the day ({at, state, reason}). Default none."""
     sip: Sip | None = None
     """A SIP consolidating venue quotes; risk and analytics see its delayed NBBO. Default none."""
     replay: Replay | None = None

@@ -1,7 +1,8 @@
-"""The ``crashes`` section of the scenario schema: hosted services that die mid-day.
+"""Operational events of the scenario schema: ``crashes`` (hosted services that
+die mid-day) and ``trading_state`` (an operator flipping the kill switch).
 
 Typed, frozen and validated like the rest of ``scenarios.config`` (which
-imports it). Default: no crashes. A crashed service loses its components'
+imports it). Default: neither. A crashed service loses its components'
 memory and rebuilds it from the last snapshot plus the event log
 (``twin.crashes.Recovery``); ``snapshot_every`` is how often snapshots are taken.
 """
@@ -36,3 +37,18 @@ class Crashes:
     """Events between two snapshots of every crashable component (taken between messages). Default 500."""
     plan: tuple[Crash, ...] = ()
     """The crashes, in any order. Default none."""
+
+
+@dataclass(frozen=True, slots=True)
+class TradingStateChange:
+    """An operator flips the kill switch (the platform's ``SetTradingState``, recorded as a
+    ``TradingStateChanged`` event; the risk engine's ``trading_state`` policy applies it)."""
+
+    at: time
+    """When, "HH:MM" New York time on the session date (required)."""
+    state: Annotated[str, Pattern(r"ACTIVE|REDUCING|HALTED", "one of ACTIVE, REDUCING, HALTED")]
+    """ACTIVE (normal), REDUCING (only orders that reduce a position) or HALTED (no new orders) (required)."""
+    reason: str = ""
+    """Why, as the operator would record it. Default empty."""
+    operator: str = "operator"
+    """Who flipped it (the event's actor is ``operator:NAME``). Default "operator"."""

@@ -23,7 +23,6 @@ difference is a divergence, counted per service.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 
 from components.oms_rebuild import OmsPart, reconcile
 from components.rebuild import Part, Snapshot, recover, snapshot
@@ -31,11 +30,8 @@ from components.rebuild.desk import DeskPart
 from components.rebuild.entry import EntryPart
 from components.rebuild.post_trade import PostTradePart
 from components.risk.rebuild import RiskPart
-from scenarios.config import NEW_YORK
 
 from .bootstrap import TwinWorld
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 HOSTED: dict[str, tuple[str, ...]] = {
     "gateway": ("entry",),
@@ -149,8 +145,7 @@ def schedule_crashes(world: TwinWorld) -> None:
         return
     world.recovery = Recovery(world, crashes.snapshot_every)
     for crash in crashes.plan:
-        at = datetime.combine(world.scenario.session.date, crash.at, NEW_YORK)
-        at_ns = (at - _EPOCH) // timedelta(microseconds=1) * 1_000
+        at_ns = world.scenario.session.at_ns(crash.at)
         service = world.network.services[crash.service]
         down_ns = int(crash.restart_ms * 1_000_000)
         world.clock.call_at(at_ns, lambda service=service, down_ns=down_ns: service.crash(down_ns))

@@ -20,7 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Callable
 
-from components.domain.commands import CancelOrder, SubmitBlock, SubmitOrder
+from components.domain.commands import CancelOrder, SetTradingState, SubmitBlock, SubmitOrder
 from components.domain.money import CENT
 from components.domain.orders import Side
 from components.platform import close_session
@@ -191,6 +191,17 @@ def _schedule_close(world: TwinWorld, close_ns: int) -> None:
     world.clock.call_at(close_ns, close)
 
 
+def _schedule_trading_state(world: TwinWorld) -> None:
+    """The scenario's kill-switch flips, sent by the operator to the risk service."""
+    session = world.scenario.session
+    for change in world.scenario.trading_state:
+        def flip(change=change) -> None:
+            world.network.send("operator", SetTradingState(change.state, f"operator:{change.operator}",
+                                                           change.reason, world.clock.now_ns()))
+
+        world.clock.call_at(session.at_ns(change.at), flip)
+
+
 def evidence_of(world: TwinWorld) -> RunEvidence:
     platform = world.platform
     return RunEvidence(
@@ -217,6 +228,7 @@ def simulate(world: TwinWorld, progress: Progress | None = None, chunks: int = 2
         world.market_recorder.start(world.clock, session.open_ns(), close_ns)
     _schedule_client_flow(world)
     _schedule_close(world, close_ns)
+    _schedule_trading_state(world)
     schedule_crashes(world)
     end = world.clock.to_sim(end_ns)
     step = max(1, end // chunks)

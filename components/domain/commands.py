@@ -74,3 +74,14 @@ class SubmitBlock:
 def member_client_order_id(block_ref: str, line: int) -> str:
     """The client order id of statement line ``line`` (1-based) of block ``block_ref``."""
     return f"{block_ref}-{line}"
+
+
+@dataclass(frozen=True, slots=True)
+class SetTradingState:
+    """An operator flips the kill switch: ``state`` ACTIVE, REDUCING or HALTED (recorded
+    as a ``TradingStateChanged`` platform event naming the operator and the reason)."""
+
+    state: str
+    actor: str
+    reason: str
+    requested_ns: int

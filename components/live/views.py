@@ -50,6 +50,8 @@ class OrderViews:
     def on_event(self, event: OrderEvent, order: Order | None = None) -> None:
         """The OMS listener (after ``event`` is stored); also the replay of one logged event
         at start-up (``recovery``), which needs no order: everything kept is in the event."""
+        if not event.order_id:
+            return  # a platform event (the kill switch): no order's view
         kind = event.event_type
         if kind in _RISK:
             self.decisions[event.order_id] = event.policy_decisions

@@ -223,9 +223,9 @@ class RiskEngine:
         return self._state
 
     def set_trading_state(self, state: TradingState | str) -> None:
-        """Flip the kill switch (ACTIVE, REDUCING, HALTED)."""
+        """Flip the kill switch (ACTIVE, REDUCING, HALTED). The platform's ``SetTradingState``
+        records each flip (``TradingStateChanged``), which is what a rebuild replays."""
         self._state = TradingState(state)
-        self.unlogged += 1
 
     @property
     def restricted(self) -> frozenset[str]:

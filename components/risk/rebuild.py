@@ -29,6 +29,7 @@ from ..domain.events import EventType, OrderEvent
 from ..rebuild import spec_of
 from .engine import RESERVATION, RiskDecision, RiskEngine, _Open
 
+_STATE_CHANGED = EventType.TRADING_STATE_CHANGED
 _CHECKED = frozenset({EventType.ORDER_RISK_APPROVED, EventType.ORDER_BLOCKED})
 _FILLS = frozenset({EventType.ORDER_FILLED, EventType.ORDER_PARTIALLY_FILLED})
 # As ``Platform._on_event``: the order will fill no further, so risk releases what it holds.
@@ -86,6 +87,9 @@ class RiskPart:
         e._state, e._restricted, e._sanctions = state["settings"]
 
     def apply(self, event: OrderEvent) -> None:
+        if event.event_type is _STATE_CHANGED:
+            self.engine.set_trading_state(event.details["state"])
+            return
         if event.account_id == BLOCK_ACCOUNT or not event.order_id:
             return
         kind, e = event.event_type, self.engine
