@@ -264,6 +264,21 @@ class PositionsOut(BaseModel):
     as_of: str = Field(description="ISO-8601 UTC")
 
 
+class TradingStateOut(BaseModel):
+    state: str = Field(description="ACTIVE, REDUCING (only orders that reduce a position) or HALTED (no new orders)")
+    previous: str | None = Field(default=None, description="The state before this request (POST only)")
+    changed: bool | None = Field(default=None, description="Whether this request changed it (POST only)")
+
+
+TRADING_STATE_REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False, "required": ["state"],
+    "properties": {
+        "state": {"type": "string", "enum": ["ACTIVE", "REDUCING", "HALTED"]},
+        "reason": {"type": "string", "maxLength": 500, "description": "Why (recorded with the change)"},
+    },
+}
+
+
 class HealthOut(BaseModel):
     status: str
     venues: dict[str, str] = Field(description="Venue name -> UP or DOWN")

@@ -308,15 +308,15 @@ def _tokens(config: LiveConfig, accounts: list[Account]) -> tuple[TokenRegistry,
     """The token registry, plus a demo token (and its advisor) when none is configured."""
     advisors = {a.advisor_id for a in accounts} | {g.advisor_id for g in config.grants}
     for i, token in enumerate(config.tokens):
-        if token.advisor_id not in advisors:
+        if token.role == "advisor" and token.advisor_id not in advisors:
             raise LiveConfigError("<config>", f"tokens[{i}].advisor_id",
                                   f"advisor {token.advisor_id!r} has no account nor grant")
-    pairs = [(t.digest, t.advisor_id) for t in config.tokens]
-    if pairs or not accounts:
-        return TokenRegistry(pairs), None, None
+    entries = [(t.digest, t.advisor_id, t.role) for t in config.tokens]
+    if entries or not accounts:
+        return TokenRegistry(entries), None, None
     demo_advisor = min(a.advisor_id for a in accounts)
     demo = secrets.token_urlsafe(24)
-    registry = TokenRegistry([(TokenRegistry.digest(demo), demo_advisor)])
+    registry = TokenRegistry([(TokenRegistry.digest(demo), demo_advisor, "advisor")])
     return registry, demo, demo_advisor
 
 

@@ -95,13 +95,17 @@ class GrantConfig:
 
 @dataclass(frozen=True, slots=True)
 class TokenConfig:
-    """An API bearer token and the advisor it authenticates. Give exactly one of
-    ``token`` (the secret itself, for development) or ``token_sha256`` (its
-    SHA-256 hex digest, so the file holds no secret)."""
+    """An API bearer token and who it authenticates: an advisor (orders, blocks, reads on
+    entitled accounts) or, with ``role = "operator"``, an operator (the kill switch, no
+    accounts), named by ``advisor_id``. Give exactly one of ``token`` (the secret itself,
+    for development) or ``token_sha256`` (its SHA-256 hex digest, so the file holds no secret)."""
 
     advisor_id: Id
+    """The advisor the token authenticates (for an operator token: the operator's name)."""
     token: str = ""
     token_sha256: str = ""
+    role: Annotated[str, Pattern(r"advisor|operator", "one of advisor, operator")] = "advisor"
+    """advisor (default) or operator."""
 
     def _problems(self) -> Iterator[tuple[str, str]]:
         if bool(self.token) == bool(self.token_sha256):
@@ -313,7 +317,7 @@ class LiveConfig:
         if self.accounts:
             advisors = {a.advisor_id for a in self.accounts} | {g.advisor_id for g in self.grants}
             for i, token in enumerate(self.tokens):
-                if token.advisor_id not in advisors:
+                if token.role == "advisor" and token.advisor_id not in advisors:
                     yield f"tokens[{i}].advisor_id", f"advisor {token.advisor_id!r} has no account nor grant"
 
 

@@ -29,7 +29,17 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .api_schema import BLOCK_REQUEST_SCHEMA, ORDER_REQUEST_SCHEMA, BlockOut, HealthOut, OrderOut, PositionsOut, problems
+from .api_schema import (
+    BLOCK_REQUEST_SCHEMA,
+    ORDER_REQUEST_SCHEMA,
+    TRADING_STATE_REQUEST_SCHEMA,
+    BlockOut,
+    HealthOut,
+    OrderOut,
+    PositionsOut,
+    TradingStateOut,
+    problems,
+)
 from .bootstrap import LiveApp
 from .security import Principal, RateLimiter, install_masking
 from .service import OrderService, Reply, problem
@@ -127,6 +137,19 @@ def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> F
                                    {"Retry-After": retry}))
         return who
 
+    def role(name: str) -> Callable[..., Any]:
+        """A dependency: the caller, who must hold a ``name`` token (403 otherwise)."""
+        async def holding(who: Principal = Depends(caller)) -> Principal:
+            if who.role != name:
+                log.info("refused status=403 reason=role_%s %s=%s", who.role, who.role, who.advisor_id)
+                raise ApiError(problem(403, "forbidden", f"this needs an {name} token",
+                                       [("Authorization", f"a {who.role} token cannot do this")]))
+            return who
+        return holding
+
+    advisor = role("advisor")
+    operator = role("operator")
+
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> ApiJSON:
         return _respond(exc.reply)
@@ -149,7 +172,7 @@ def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> F
                          **problems(400, 401, 403, 409, 413, 422, 429)},
               openapi_extra={"requestBody": {"required": True,
                                              "content": {"application/json": {"schema": ORDER_REQUEST_SCHEMA}}}})
-    async def submit_order(request: Request, who: Principal = Depends(caller)) -> ApiJSON:
+    async def submit_order(request: Request, who: Principal = Depends(advisor)) -> ApiJSON:
         body = await read_json(request, live.config.max_body_bytes)
         return _respond(service.submit(body, who))
 
@@ -161,26 +184,43 @@ def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> F
                          **problems(400, 401, 403, 409, 413, 422, 429)},
               openapi_extra={"requestBody": {"required": True,
                                              "content": {"application/json": {"schema": BLOCK_REQUEST_SCHEMA}}}})
-    async def submit_block_route(request: Request, who: Principal = Depends(caller)) -> ApiJSON:
+    async def submit_block_route(request: Request, who: Principal = Depends(advisor)) -> ApiJSON:
         body = await read_json(request, live.config.max_body_bytes)
         return _respond(service.submit_block(body, who))
 
     @app.get("/v1/orders/{order_id}", summary="Read an order",
              responses={200: {"model": OrderOut, "description": "The order"}, **problems(401, 403, 404, 429)})
-    async def get_order(order_id: str, who: Principal = Depends(caller)) -> ApiJSON:
+    async def get_order(order_id: str, who: Principal = Depends(advisor)) -> ApiJSON:
         return _respond(service.get(order_id, who))
 
     @app.post("/v1/orders/{order_id}/cancel", status_code=202, summary="Cancel an order",
               responses={202: {"model": OrderOut, "description": "Cancel requested; venues confirm later"},
                          **problems(401, 403, 404, 409, 429)})
-    async def cancel_order(order_id: str, who: Principal = Depends(caller)) -> ApiJSON:
+    async def cancel_order(order_id: str, who: Principal = Depends(advisor)) -> ApiJSON:
         return _respond(service.cancel(order_id, who))
 
     @app.get("/v1/accounts/{account_id}/positions", summary="Cash and positions of an account",
              responses={200: {"model": PositionsOut, "description": "Cash and positions"},
                         **problems(401, 403, 429)})
-    async def positions(account_id: str, who: Principal = Depends(caller)) -> ApiJSON:
+    async def positions(account_id: str, who: Principal = Depends(advisor)) -> ApiJSON:
         return _respond(service.positions(account_id, who))
+
+    @app.get("/v1/trading-state", summary="The kill switch's state",
+             responses={200: {"model": TradingStateOut, "description": "ACTIVE, REDUCING or HALTED"},
+                        **problems(401, 429)})
+    async def get_trading_state(_who: Principal = Depends(caller)) -> ApiJSON:
+        return _respond(service.trading_state())
+
+    @app.post("/v1/trading-state", summary="Flip the kill switch (operators)",
+              description="ACTIVE, REDUCING (only position-reducing orders pass risk) or HALTED (none do). "
+                          "Recorded as a TradingStateChanged event naming the operator and the reason.",
+              responses={200: {"model": TradingStateOut, "description": "The state before and after"},
+                         **problems(400, 401, 403, 413, 422, 429)},
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": TRADING_STATE_REQUEST_SCHEMA}}}})
+    async def set_trading_state(request: Request, who: Principal = Depends(operator)) -> ApiJSON:
+        body = await read_json(request, live.config.max_body_bytes)
+        return _respond(service.set_trading_state(body, who))
 
     @app.get("/healthz", summary="Liveness", responses={200: {"model": HealthOut, "description": "Up"}})
     async def healthz() -> ApiJSON:

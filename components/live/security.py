@@ -29,16 +29,17 @@ LOGGERS = ("components.live", "uvicorn.access", "uvicorn.error")
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who a valid token says is calling."""
+    """Who a valid token says is calling: an advisor, or an operator (``role``)."""
 
-    advisor_id: str
+    advisor_id: str  # the advisor (an operator's name for an operator)
     key: str  # the token's digest: the rate-limit bucket, safe to keep
+    role: str = "advisor"
 
 
 class TokenRegistry:
-    def __init__(self, digests: Iterable[tuple[str, str]]) -> None:
-        """``digests``: (sha256 hex of the token, advisor_id) pairs."""
-        self._by_digest = dict(digests)
+    def __init__(self, entries: Iterable[tuple[str, str, str]]) -> None:
+        """``entries``: (sha256 hex of the token, advisor id or operator name, role) triples."""
+        self._by_digest = {digest: (name, role) for digest, name, role in entries}
 
     @staticmethod
     def digest(token: str) -> str:
@@ -49,8 +50,8 @@ class TokenRegistry:
         if not token:
             return None
         digest = self.digest(token)
-        advisor = self._by_digest.get(digest)
-        return None if advisor is None else Principal(advisor, digest)
+        known = self._by_digest.get(digest)
+        return None if known is None else Principal(known[0], digest, known[1])
 
     def __len__(self) -> int:
         return len(self._by_digest)

@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from components.domain.commands import CancelOrder, SubmitOrder, member_client_order_id
+from components.domain.commands import CancelOrder, SetTradingState, SubmitOrder, member_client_order_id
 from components.domain.lifecycle import WORKING
 from components.order_entry import OrderRequestError, parse_order_request
 from components.platform import RefusedRequest
@@ -202,6 +202,39 @@ class OrderService:
                  who.advisor_id, len(members), parent_id)
         return Reply(200 if retry else 201, view)
 
+
+    # -- the kill switch -----------------------------------------------------------
+    def trading_state(self) -> Reply:
+        """``GET /v1/trading-state``: the kill switch's state (any valid token)."""
+        live = self._live
+        with live.runtime.atomic():
+            return Reply(200, {"state": live.platform.risk.trading_state.value})
+
+    def set_trading_state(self, body: Any, who: Principal) -> Reply:
+        """``POST /v1/trading-state`` (operator tokens): 200 with the state before and after;
+        422 naming ``state``, ``reason`` or an unknown field. The change is recorded
+        (``TradingStateChanged``, actor ``operator:NAME``)."""
+        live = self._live
+        if not isinstance(body, dict):
+            return problem(422, "invalid_request", "the body must be a JSON object", [("body", "not an object")])
+        errors = [(key, "unknown field") for key in body if key not in ("state", "reason")]
+        state, reason = body.get("state"), body.get("reason", "")
+        if not isinstance(state, str):
+            errors.append(("state", "required: one of ACTIVE, REDUCING, HALTED"))
+        if not isinstance(reason, str) or len(reason) > 500:
+            errors.append(("reason", "must be text of at most 500 characters"))
+        if errors:
+            return problem(422, "invalid_request", "the trading-state request has invalid fields", errors)
+        platform, runtime = live.platform, live.runtime
+        with runtime.atomic():
+            previous, refused_before = platform.risk.trading_state, platform.refused.count
+            runtime.dispatch(SetTradingState(state, f"operator:{who.advisor_id}", reason, live.clock.now_ns()))
+            refused = platform.refused.since(refused_before)
+            if refused:
+                return problem(422, "invalid_request", refused[0].problem, [("state", refused[0].problem)])
+            now = platform.risk.trading_state
+        log.warning("trading state %s -> %s by operator %s", previous.value, now.value, who.advisor_id)
+        return Reply(200, {"state": now.value, "previous": previous.value, "changed": now is not previous})
 
     # -- accounts -----------------------------------------------------------------
     def positions(self, account_id: str, who: Principal) -> Reply:
