@@ -69,3 +69,10 @@ duplicate_window_s = 0.0
 concentration_max_bps = 10000
 """
 """Two venues where XNAS pays the better maker rebate (an order with no better price rests there)."""
+
+
+def one_venue_market(account_id: str = "ACCT-1", cash: str = "1000000.00") -> str:
+    """AAPL at 190.00 on XNAS alone, one account of ADV-1's, no market makers: the books
+    hold only what a test puts there."""
+    return ('\n[venue_link]\nliquidity = false\n' + symbols(AAPL="190.00") + '\n[[venues]]\nname = "XNAS"\n'
+            + account(account_id, "CL-1", "ADV-1", cash=cash))

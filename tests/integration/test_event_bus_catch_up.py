@@ -21,24 +21,13 @@ from components.live.bootstrap import build_live  # noqa: E402
 from components.live.config import parse_live_config  # noqa: E402
 from components.live.event_bus import EventPublisher  # noqa: E402
 from components.live.nats_bus import BlockingNatsBus  # noqa: E402
+from tests.live_configs import one_venue_market  # noqa: E402
 from tests.live_script import LiveScript  # noqa: E402
 from twin.scripted import AgentOrder, Submit  # noqa: E402
 
-BASE = """
-[venue_link]
-liquidity = false
+BASE = one_venue_market() + """
 [session]
 enabled = false
-[[symbols]]
-symbol = "AAPL"
-reference_price = "190.00"
-[[venues]]
-name = "XNAS"
-[[accounts]]
-account_id = "ACCT-1"
-client_id = "CL-1"
-advisor_id = "ADV-1"
-cash = "1000000.00"
 """
 
 

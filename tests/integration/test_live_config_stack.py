@@ -25,25 +25,13 @@ from components.domain.orders import Side  # noqa: E402
 from components.live.bootstrap import build_live  # noqa: E402
 from components.live.config import LiveConfig, parse_live_config  # noqa: E402
 from components.live.venue_link import DirectLink, FixLink  # noqa: E402
+from tests.live_configs import one_venue_market  # noqa: E402
 from tests.live_script import LiveScript  # noqa: E402
 from tests.services import free_port  # noqa: E402
 from twin.scripted import AgentOrder, Submit  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-BASE = """
-[venue_link]
-liquidity = false
-[[symbols]]
-symbol = "AAPL"
-reference_price = "190.00"
-[[venues]]
-name = "XNAS"
-[[accounts]]
-account_id = "ACCT-1"
-client_id = "CL-1"
-advisor_id = "ADV-1"
-cash = "1000000.00"
-"""
+BASE = one_venue_market()
 FLOW = [AgentOrder(0, "XNAS", "AAPL", Side.SELL, 500, to_units("190.05")),
         Submit(0, {"account_id": "ACCT-1", "symbol": "AAPL", "side": "BUY", "quantity": 100, "order_type": "MARKET",
                    "time_in_force": "DAY", "advisor_id": "ADV-1", "client_order_id": "S-1"})]

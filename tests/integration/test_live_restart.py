@@ -26,27 +26,16 @@ from components.live.config import parse_live_config  # noqa: E402
 from components.live.recovery import VENUE_RESTARTED  # noqa: E402
 from components.live.security import Principal  # noqa: E402
 from components.live.service import OrderService  # noqa: E402
+from tests.live_configs import one_venue_market  # noqa: E402
 from tests.live_script import LiveScript  # noqa: E402
 from twin.scripted import AgentOrder, Submit  # noqa: E402
 
-BASE = """
-[venue_link]
-liquidity = false
+BASE = one_venue_market() + """
 [session]
 enabled = false
 [risk]
 max_order_notional = "50000.00"
 max_daily_notional_per_account = "60000.00"
-[[symbols]]
-symbol = "AAPL"
-reference_price = "190.00"
-[[venues]]
-name = "XNAS"
-[[accounts]]
-account_id = "ACCT-1"
-client_id = "CL-1"
-advisor_id = "ADV-1"
-cash = "1000000.00"
 """
 WHO = Principal("ADV-1", "test")
 
