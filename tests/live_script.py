@@ -4,7 +4,7 @@ For parity tests, recorded sessions and kill tests: the live app must run
 its venues embedded (``[venue_link] mode = "embedded"``), so participant
 orders can be entered on their books and the runner can tell when nothing
 is in flight. Requests go through the live runtime exactly as the HTTP
-service sends them (``SubmitOrder`` / ``CancelOrder`` dispatched with the
+service sends them (``SubmitOrder`` / ``CancelOrder`` / ``SubmitBlock`` dispatched with the
 wall-clock time). After each step the runner waits until the system is
 quiet: no FIX message in flight either way, no report waiting in the
 gateway, nothing queued in the runtime. Every wait has a timeout.
@@ -18,7 +18,7 @@ from typing import Iterable
 from components.domain.commands import CancelOrder, SubmitOrder
 from components.live.bootstrap import LiveApp
 from components.live.venue_link import FixLink
-from twin.scripted import AgentOrder, Cancel, Step, Submit, agent_order_id, ordered
+from twin.scripted import AgentOrder, Block, Cancel, Step, Submit, agent_order_id, ordered
 
 QUIET_TIMEOUT = 15.0
 
@@ -36,6 +36,8 @@ class LiveScript:
             live.runtime.dispatch(SubmitOrder(dict(step.body), live.clock.now_ns()))
         elif isinstance(step, Cancel):
             live.runtime.dispatch(CancelOrder(step.account_id, step.client_order_id, live.clock.now_ns()))
+        elif isinstance(step, Block):
+            live.runtime.dispatch(step.command(live.clock.now_ns()))
         elif isinstance(step, AgentOrder):
             app = self.link.embedded.apps[step.venue]
             with app.lock:  # the venue's own lock: its acceptor threads use the book too

@@ -27,7 +27,7 @@ from components.domain.money import format_price
 _RECEIVED = EventType.ORDER_RECEIVED
 _FILLS = (EventType.ORDER_PARTIALLY_FILLED, EventType.ORDER_FILLED)
 _RISK = (EventType.ORDER_RISK_APPROVED, EventType.ORDER_BLOCKED)
-_ID_PARAMS = frozenset({"duplicate_of"})  # runtime-made ids inside risk parameters
+_ID_PARAMS = frozenset({"duplicate_of", "members"})  # runtime-made (order) ids inside risk parameters
 
 SEGMENTS: tuple[tuple[str, tuple[EventType, ...], tuple[EventType, ...]], ...] = (
     ("gateway", (), (EventType.ORDER_RECEIVED,)),

@@ -6,7 +6,10 @@ client order id and the time the advisor sent it), so the submissions are
 replayed exactly, at their offsets from the first one. A client cancel is
 replayed when it was asked for: an ``OrderCancelRequested`` for an order at
 a venue, or the ``OrderCanceled`` (reason CLIENT_REQUEST) of one that had not
-reached a venue yet, which is recorded as the request arrives. (Logs from
+reached a venue yet, which is recorded as the request arrives. A block is
+replayed as one block request: its members' ``OrderReceived`` events name
+their block and policy and hold the statement's lines; the parent, which the
+desk opens, is not a request. (Logs from
 before ``OrderCancelRequested`` existed replay such cancels at their
 ``OrderCanceled``, a venue round trip late.)
 Requests refused at the door (403, 409, 422) were never stored and are not
@@ -23,11 +26,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Iterable
 
+from components.block_desk import BLOCK_ACCOUNT
+from components.domain.commands import SubmitBlock
 from components.domain.events import EventType, OrderEvent
 from components.domain.money import PRICE_SCALE, to_units
 from components.domain.orders import Side, TimeInForce
 
-from .scripted import AgentOrder, Cancel, Step, Submit
+from .scripted import AgentOrder, Block, Cancel, Step, Submit
 
 LEAD_NS = 1_000_000_000
 """The first request comes this long after the script starts (after seeded books)."""
@@ -65,11 +70,20 @@ def script_of(events: Iterable[OrderEvent]) -> list[Step]:
     keys: dict[str, tuple[str, str]] = {}
     cancels: set[str] = set()  # orders whose cancel request is already a step
     steps: list[Step] = []
+    blocks: dict[str, tuple[int, list[tuple[str, int]], dict]] = {}  # block ref -> (at, lines, first member)
     for event in events:
         if event.event_type is EventType.ORDER_RECEIVED and event.order_id not in keys:
+            if event.account_id == BLOCK_ACCOUNT:
+                continue  # a block's parent: the desk opens it, the replayed block will too
             body = request_of(event)
             keys[event.order_id] = (body["account_id"], body["client_order_id"])
             at = int(event.detail("submitted_ns", event.timestamp_utc)) - start
+            ref = event.detail("block_ref")
+            if ref:  # a block member: its lines make one block request
+                if ref not in blocks:
+                    blocks[ref] = (LEAD_NS + at, [], {**body, "block_policy": event.detail("block_policy")})
+                blocks[ref][1].append((body["account_id"], body["quantity"]))
+                continue
             steps.append(Submit(LEAD_NS + at, body))
         elif event.order_id in keys and event.order_id not in cancels and (
                 event.event_type is EventType.ORDER_CANCEL_REQUESTED
@@ -77,6 +91,10 @@ def script_of(events: Iterable[OrderEvent]) -> list[Step]:
             cancels.add(event.order_id)
             account_id, client_order_id = keys[event.order_id]
             steps.append(Cancel(LEAD_NS + event.timestamp_utc - start, account_id, client_order_id))
+    for ref, (at, lines, first) in blocks.items():
+        steps.append(Block(at, SubmitBlock(first["advisor_id"], first["symbol"], first["side"], tuple(lines),
+                                           first["block_policy"], ref, 0, first["order_type"],
+                                           first.get("limit_price"), first["time_in_force"])))
     return sorted(steps, key=lambda s: s.at_ns)
 
 

@@ -4,6 +4,8 @@ A script is a list of steps, each at an offset from its start:
 
 * ``Submit``: an advisor's order request body (as ``POST /v1/orders`` takes it);
 * ``Cancel``: a client's cancel of an order it knows by client order id;
+* ``Block``: an advisor's block (``SubmitBlock``: the statement's accounts and
+  quantities, the allocation policy, the block ref);
 * ``AgentOrder``: a simulated market participant's order entered straight at
   a venue, to seed its book before the flow or to trade with resting orders.
 
@@ -20,10 +22,10 @@ fill comes from the books the script built.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping
 
-from components.domain.commands import CancelOrder, SubmitOrder
+from components.domain.commands import CancelOrder, SubmitBlock, SubmitOrder
 from components.domain.orders import Side, TimeInForce
 
 from .bootstrap import TwinWorld
@@ -61,7 +63,17 @@ class AgentOrder:
     """Book order id; default ``<owner>-<step index>`` (the same in every runtime)."""
 
 
-Step = Submit | Cancel | AgentOrder
+@dataclass(frozen=True, slots=True)
+class Block:
+    at_ns: int
+    block: SubmitBlock
+    """The block as submitted (its ``submitted_ns`` is set when the step runs)."""
+
+    def command(self, now_ns: int) -> SubmitBlock:
+        return replace(self.block, submitted_ns=now_ns)
+
+
+Step = Submit | Cancel | Block | AgentOrder
 
 
 def agent_order_id(step: AgentOrder, index: int) -> str:
@@ -98,6 +110,8 @@ def run_script(world: TwinWorld, steps: Iterable[Step], *, settle_ns: int = 5 * 
             network.send("advisor", SubmitOrder(dict(step.body), now))
         elif isinstance(step, Cancel):
             network.send("advisor", CancelOrder(step.account_id, step.client_order_id, now))
+        elif isinstance(step, Block):
+            network.send("advisor", step.command(now))
         else:
             world.venues[step.venue].submit_agent_order(agent_order_id(step, index), step.owner, step.symbol,
                                                         step.side, step.quantity, step.price,

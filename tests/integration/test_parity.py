@@ -10,10 +10,8 @@ must pass through the same states, with the same risk verdicts (policy,
 outcome, reason code, parameters), reasons and fills (venue, quantity,
 price, liquidity).
 
-TODO(blocks): block orders (``SubmitBlock``, ``components.block_desk``, with
-pro-rata and rotational allocation) were not built when this was written;
-add block submissions to the script (a ``twin.scripted`` step for them, and
-the live stack dispatching ``SubmitBlock``) once both runtimes take them.
+The script includes a block (two accounts of one advisor, rotational
+allocation), traded as one parent and allocated in both runtimes.
 """
 
 from __future__ import annotations
@@ -24,6 +22,7 @@ import pytest
 
 pytest.importorskip("quickfix", reason="quickfix is not installed (pip install quickfix builds it from source)")
 
+from components.domain.commands import SubmitBlock  # noqa: E402
 from components.domain.money import to_units  # noqa: E402
 from components.domain.orders import Side, TimeInForce  # noqa: E402
 from components.live.bootstrap import build_live  # noqa: E402
@@ -32,7 +31,7 @@ from tests.live_script import LiveScript  # noqa: E402
 from twin.bootstrap import build_twin  # noqa: E402
 from twin.live_diff import ParityError, assert_same, diff_traces, order_traces  # noqa: E402
 from twin.live_scenario import live_config_for  # noqa: E402
-from twin.scripted import AgentOrder, Cancel, Submit, run_script  # noqa: E402
+from twin.scripted import AgentOrder, Block, Cancel, Submit, run_script  # noqa: E402
 
 S = 1_000_000_000
 
@@ -66,11 +65,13 @@ def seed_books() -> list[AgentOrder]:
 
 def script(population) -> list:
     """The order set: fills, a split, partial fills (taker and maker), an IOC and a market
-    remainder, client cancels, risk refusals (notional, collar, position, sanctions, duplicate)."""
+    remainder, client cancels, risk refusals (notional, collar, position, sanctions, duplicate),
+    and a block for two accounts of another advisor."""
     sanctioned = set(population.sanctioned_client_ids)
     clean = [a for a in population.accounts if a.client_id not in sanctioned]
     bad = next(a for a in population.accounts if a.client_id in sanctioned)
     a = clean[0]
+    b1, b2 = [x for x in clean if x.advisor_id != a.advisor_id][:2]  # the other advisor's two accounts
 
     def order(n, side, qty, symbol, kind, price=None, tif="DAY", account=a):
         body = {"account_id": account.account_id, "symbol": symbol, "side": side, "quantity": qty,
@@ -97,6 +98,8 @@ def script(population) -> list:
         Cancel(13 * S, a.account_id, "P-11"),  # partly filled order canceled
         order(14, "BUY", 10, "AAPL", "LIMIT", "190.00", account=bad),  # blocked: sanctions
         order(15, "BUY", 100, "AAPL", "LIMIT", "190.05"),  # blocked: duplicate of P-01
+        Block(16 * S, SubmitBlock(b1.advisor_id, "AAPL", "BUY", ((b1.account_id, 150), (b2.account_id, 100)),
+                                  "rotational", "PB-1", 0, "LIMIT", "190.15")),  # one parent of 250, allocated
     ]
 
 
@@ -142,14 +145,17 @@ def test_the_script_exercises_what_it_claims(twin_events):
             "DUPLICATE_ORDER_SUSPECTED"} <= reasons, reasons
     states = {s for t in traces.values() for s in t.states}
     assert {"OrderPartiallyFilled", "OrderFilled", "OrderCanceled", "OrderBlocked", "OrderConfirmed"} <= states
-    assert {v for t in traces.values() for v, *_ in t.fills} == {"XNAS", "BATS"}
+    assert {v for t in traces.values() for v, *_ in t.fills} == {"XNAS", "BATS", ""}  # "": a block allocation
     assert any(liq == "MAKER" for t in traces.values() for *_, liq in t.fills)
-    assert len(traces) == 12
+    assert {"OrderAllocated", "OrderConfirmed"} <= set(traces["FIRM-AVGPX/PB-1"].states)  # the block's parent
+    members = [t for k, t in traces.items() if k.split("/")[1].startswith("PB-1-")]
+    assert sorted(sum(qty for _, qty, _, _ in t.fills) for t in members) == [100, 150]
+    assert len(traces) == 15
 
 
 def test_twin_and_live_agree_order_by_order(twin_events, live_events):
     traces = assert_same(twin_events, live_events)
-    assert len(traces) == 12
+    assert len(traces) == 15
 
 
 def test_a_divergence_names_the_order_and_the_state(scenario, steps, live_events):

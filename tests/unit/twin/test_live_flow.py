@@ -42,3 +42,19 @@ def test_a_cancel_of_an_order_at_a_venue_replays_at_its_request_not_at_the_venue
     assert [type(s) for s in steps] == [Submit, Cancel]  # one cancel, not one per fact
     assert steps[1].at_ns == LEAD_NS + asked.timestamp_utc - sent
     assert (steps[1].account_id, steps[1].client_order_id) == (account.account_id, "F-1")
+
+
+def test_a_block_replays_as_one_block_request_with_its_lines_and_policy():
+    from components.domain.commands import SubmitBlock
+    from twin.scripted import Block
+
+    scenario = parse_scenario(SCENARIO.replace("clients_per_advisor: 1", "clients_per_advisor: 2"), "flow")
+    world = build_twin(scenario, scenario.seed)
+    a, b = world.population.accounts[:2]
+    block = SubmitBlock(a.advisor_id, "AAPL", "BUY", ((a.account_id, 60), (b.account_id, 40)), "rotational",
+                        "BLK-9", 0, "LIMIT", "190.05")
+    run_script(world, [AgentOrder(0, "XNAS", "AAPL", Side.SELL, 100, to_units("190.05"), owner="SEED"),
+                       Block(1 * S, block)])
+    (step,) = script_of(world.log.read())
+    assert isinstance(step, Block) and step.at_ns == LEAD_NS
+    assert step.block == block  # the same request: lines, policy, ref, type and price
