@@ -139,6 +139,12 @@ def _risk_text(record: tuple | None) -> str:
     return f"{outcome}{extra}"
 
 
+def _param_difference(a: tuple, b: tuple, names: tuple[str, str]) -> str:
+    da, db = dict(a), dict(b)
+    keys = [k for k in dict.fromkeys([*da, *db]) if da.get(k) != db.get(k)]
+    return "; ".join(f"{k}: {names[0]} {da.get(k)!r}, {names[1]} {db.get(k)!r}" for k in keys)
+
+
 def diff_traces(expected: Mapping[str, OrderTrace], actual: Mapping[str, OrderTrace],
                 names: tuple[str, str] = ("twin", "live")) -> list[Divergence]:
     """Every way ``actual`` differs from ``expected``, order by order (``expected``'s order first)."""
@@ -165,8 +171,11 @@ def diff_traces(expected: Mapping[str, OrderTrace], actual: Mapping[str, OrderTr
                 ra = next((r for r in a.risk if r[0] == policy), None)
                 rb = next((r for r in b.risk if r[0] == policy), None)
                 if ra != rb:
-                    out.append(Divergence(key, a.order, "risk",
-                                          f"policy {policy}: {a_name} {_risk_text(ra)}, {b_name} {_risk_text(rb)}"))
+                    # The same verdict with other inputs: say which parameters differ.
+                    same_verdict = ra is not None and rb is not None and ra[:4] == rb[:4]
+                    detail = (f"{_risk_text(ra)} with {_param_difference(ra[4], rb[4], names)}" if same_verdict
+                              else f"{a_name} {_risk_text(ra)}, {b_name} {_risk_text(rb)}")
+                    out.append(Divergence(key, a.order, "risk", f"policy {policy}: {detail}"))
         if a.reasons != b.reasons:
             out.append(Divergence(key, a.order, "reasons",
                                   f"{a_name} {', '.join(a.reasons) or 'none'}; {b_name} {', '.join(b.reasons) or 'none'}"))

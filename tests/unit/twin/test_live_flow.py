@@ -58,3 +58,14 @@ def test_a_block_replays_as_one_block_request_with_its_lines_and_policy():
     (step,) = script_of(world.log.read())
     assert isinstance(step, Block) and step.at_ns == LEAD_NS
     assert step.block == block  # the same request: lines, policy, ref, type and price
+
+
+def test_a_verdict_reached_on_other_inputs_names_the_parameters():
+    from twin.live_diff import OrderTrace, diff_traces
+
+    a = OrderTrace("AC/1", "BUY 10 AAPL", 0)
+    b = OrderTrace("AC/1", "BUY 10 AAPL", 0)
+    a.risk = [("price_collar", "1.0", "PASS", "", (("collar_bps", 500), ("reference_price", 1_900_000)))]
+    b.risk = [("price_collar", "1.0", "PASS", "", (("collar_bps", 500), ("reference_price", 1_900_500)))]
+    (found,) = diff_traces({"AC/1": a}, {"AC/1": b})
+    assert found.detail == "policy price_collar: PASS with reference_price: twin 1900000, live 1900500"
