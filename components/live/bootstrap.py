@@ -173,6 +173,7 @@ class LiveApp:
         lines.append(f"session close: {session.close} New York, Monday to Friday" if session.enabled
                      else "session close: off (DAY orders work until canceled)")
         lines.append(self.restored.describe())
+        lines.append(f"trading state: {self.platform.risk.trading_state.value}")  # a restart keeps a halt
         lines.append(f"run folder: {self.run_dir}")
         return lines
 

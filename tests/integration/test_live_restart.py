@@ -227,3 +227,23 @@ def test_a_block_working_at_the_restart_is_re_formed_from_the_log_and_allocated(
         reasons = [e.detail("reason") for e in events if e.order_id == m and e.event_type is EventType.ORDER_CANCELED]
         assert reasons == ["BLOCK_PARTIALLY_FILLED"], reasons  # short of its request, never BLOCK_NOT_RECOVERED
         assert_legal_lifecycle([e for e in events if e.order_id == m])
+
+
+def test_a_halt_survives_a_restart(tmp_path):
+    from components.domain.commands import SetTradingState
+
+    live = build(tmp_path)
+    try:
+        live.start()
+        live.runtime.dispatch(SetTradingState("HALTED", "operator:sre", "incident 42", live.clock.now_ns()))
+        assert "trading state: HALTED" in live.describe()
+    finally:
+        live.close()
+    live = build(tmp_path)
+    try:
+        live.start()
+        assert "trading state: HALTED" in live.describe()  # rebuilt from the TradingStateChanged event
+        reply = OrderService(live).submit(order("C-HALT", 10, "MARKET"), WHO)
+        assert reply.status == 201 and reply.body["status"] == "BLOCKED"
+    finally:
+        live.close()
