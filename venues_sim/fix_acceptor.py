@@ -3,7 +3,8 @@
 Owns the QuickFIX ``Application`` (``VenueFixApp``) that turns NewOrderSingle,
 OrderCancelRequest and OrderCancelReplaceRequest into ``SimVenue.submit`` /
 ``cancel`` / ``replace`` calls and the venue's reports into ExecutionReports
-and OrderCancelRejects, and ``FixVenueServer``, which runs it behind a
+and OrderCancelRejects, answers OrderStatusRequest (35=H) with an
+ExecutionReport ExecType I (the order as it stands, or "unknown order"), and ``FixVenueServer``, which runs it behind a
 ``ThreadedSocketAcceptor`` with an optional market maker requoting on a timer.
 (Not the plain ``SocketAcceptor``: in quickfix 1.16 its ``stop`` closes the
 socket server while the acceptor thread may be deleting it, a SIGSEGV seen
@@ -28,6 +29,14 @@ runs on another, so every venue call holds ``VenueFixApp.lock``. Outgoing
 messages are queued under that lock (so they leave in venue order) and sent
 by one sender thread that holds no venue lock while QuickFIX takes its
 session locks: no lock-order deadlock between the two.
+
+Sequence numbers. The acceptor keeps them across disconnects and logouts
+(QuickFIX's ResetOn* settings default to N and ``fix_config`` writes them so;
+the store is a FileStore): reports the venue produced while a session was away
+are stored under their sequence numbers and replayed (PossDupFlag=Y) when the
+gateway, logging on again, asks for them with a ResendRequest. A Logon with
+ResetSeqNumFlag=Y (the gateway's first logon, or after a venue restart with an
+empty store) starts the session over at 1.
 
 An exception escaping a QuickFIX callback kills the process (the bindings
 call ``Py_Exit``), so every callback catches everything that is not a FIX
@@ -61,7 +70,8 @@ log = logging.getLogger(__name__)
 # Exceptions QuickFIX turns into session or business rejects; all others are ours.
 _FIX_ERRORS = (fix.FieldNotFound, fix.IncorrectDataFormat, fix.IncorrectTagValue, fix.UnsupportedMessageType)
 # Tags read from order messages (the codec's input).
-_ORDER_TAGS = (c.CL_ORD_ID, c.ORIG_CL_ORD_ID, c.SYMBOL, c.SIDE, c.ORDER_QTY, c.ORD_TYPE, c.PRICE, c.TIME_IN_FORCE)
+_ORDER_TAGS = (c.CL_ORD_ID, c.ORIG_CL_ORD_ID, c.SYMBOL, c.SIDE, c.ORDER_QTY, c.ORD_TYPE, c.PRICE, c.TIME_IN_FORCE,
+               c.ORD_STATUS_REQ_ID)
 
 
 @dataclass
@@ -169,6 +179,11 @@ class VenueFixApp(fix.Application):
             if not message.isSetField(c.SYMBOL):
                 raise fix.FieldNotFound(c.SYMBOL)
             fields = {tag: message.getField(tag) for tag in _ORDER_TAGS if message.isSetField(tag)}
+            if msg_type == c.NEW_ORDER_SINGLE:
+                header = message.getHeader()
+                poss_dup = header.isSetField(c.POSS_DUP_FLAG) and header.getField(c.POSS_DUP_FLAG) == "Y"
+                self._new_order(fields, _copy_session_id(sessionID), poss_dup)
+                return
             handler(self, fields, _copy_session_id(sessionID))
         except _FIX_ERRORS:
             raise
@@ -182,11 +197,16 @@ class VenueFixApp(fix.Application):
 
     # ---------------------------------------------------------- requests
 
-    def _new_order(self, fields: dict[int, str], sid: fix.SessionID) -> None:
+    def _new_order(self, fields: dict[int, str], sid: fix.SessionID, poss_dup: bool = False) -> None:
         session = sid.toString()
         cl_ord_id = fields[c.CL_ORD_ID]
         child_id = f"{session}|{cl_ord_id}"
         with self.lock:
+            if poss_dup and (session, cl_ord_id) in self._by_cl_ord_id:
+                # A resend of an order already taken (PossDupFlag=Y): FIX asks the receiver to
+                # check, and the original's reports already answered it.
+                log.info("resent NewOrderSingle %s already known; ignored", cl_ord_id)
+                return
             now = self.now_ns()
             try:
                 child = c.parse_order(fields, child_id=child_id, order_id=self._next_order_id(),
@@ -223,6 +243,23 @@ class VenueFixApp(fix.Application):
             request = _Request("replace", sid, fields, order, new_child_id, total)
             self._call(request, self.venue.replace, old_child, new_child, now)
 
+    def _order_status(self, fields: dict[int, str], sid: fix.SessionID) -> None:
+        """OrderStatusRequest (35=H): the order as it stands (ExecType I), or "unknown".
+
+        Looked up by ClOrdID among every ClOrdID of the session's order chains (the
+        original, its replacements and its cancel requests), as FIX asks. Answered
+        through the outbox under the venue lock, so the answer leaves after every
+        report the venue produced before it.
+        """
+        cl_ord_id = fields[c.CL_ORD_ID]
+        with self.lock:
+            now = self.now_ns()
+            order = self._by_cl_ord_id.get((sid.toString(), cl_ord_id))
+            if order is None:
+                self._emit(sid, c.order_status_unknown(fields, now))
+            else:
+                self._emit(sid, c.order_status(order, now, fields.get(c.ORD_STATUS_REQ_ID, ""), cl_ord_id))
+
     def _market_data_request(self, message: fix.Message, sid: fix.SessionID) -> None:
         fields = {tag: message.getField(tag) for tag in (md.MD_REQ_ID, md.SUBSCRIPTION_REQUEST_TYPE,
                                                          md.MARKET_DEPTH, md.MD_UPDATE_TYPE)
@@ -240,6 +277,7 @@ class VenueFixApp(fix.Application):
         c.NEW_ORDER_SINGLE: _new_order,
         c.ORDER_CANCEL_REQUEST: _cancel,
         c.ORDER_CANCEL_REPLACE_REQUEST: _replace,
+        c.ORDER_STATUS_REQUEST: _order_status,
     }
 
     def _call(self, request: _Request, op: Callable, *args) -> None:

@@ -13,6 +13,11 @@ exactly to integer units (``components.domain.money``); a price finer than
 1/10_000 of a dollar is refused, never rounded. Quantities are whole shares.
 ``AvgPx`` is the one computed price: rounded half-even to four places.
 
+Order status: an OrderStatusRequest (35=H) is answered with an
+ExecutionReport ExecType I (``order_status``: OrdStatus, CumQty, LeavesQty,
+AvgPx as they stand) or, for a ClOrdID the venue does not know, ExecType I
+with OrdStatus 8 and OrdRejReason 5 (``order_status_unknown``).
+
 Market data: a MarketDataRequest (35=V, its repeating groups already read
 into lists) becomes a ``MarketDataRequest`` or a ``MarketDataRefusal``
 naming the MDReqRejReason and the field; the answers are a
@@ -43,6 +48,7 @@ from components.fix.wire import (  # noqa: F401 - re-exported: the front's users
     EXEC_CANCELED,
     EXEC_ID,
     EXEC_NEW,
+    EXEC_ORDER_STATUS,
     EXEC_REJECTED,
     EXEC_REPLACED,
     EXEC_TRADE,
@@ -55,14 +61,18 @@ from components.fix.wire import (  # noqa: F401 - re-exported: the front's users
     MSG_TYPE,
     NEW_ORDER_SINGLE,
     ORD_REJ_REASON,
+    ORD_REJ_UNKNOWN_ORDER,
     ORD_STATUS,
+    ORD_STATUS_REQ_ID,
     ORD_TYPE,
     ORDER_CANCEL_REJECT,
     ORDER_CANCEL_REPLACE_REQUEST,
     ORDER_CANCEL_REQUEST,
     ORDER_ID,
     ORDER_QTY,
+    ORDER_STATUS_REQUEST,
     ORIG_CL_ORD_ID,
+    POSS_DUP_FLAG,
     PRICE,
     REF_MSG_TYPE,
     REF_SEQ_NUM,
@@ -70,6 +80,7 @@ from components.fix.wire import (  # noqa: F401 - re-exported: the front's users
     SIDE_SELL_SHORT,
     STATUS_CANCELED,
     STATUS_FILLED,
+    STATUS_EXEC_ID,
     STATUS_NEW,
     STATUS_PARTIAL,
     STATUS_REJECTED,
@@ -226,6 +237,39 @@ def execution_report(order: FixOrder, exec_id: str, exec_type: str, status: str,
             body += [(COMMISSION, price_text(fee)), (COMM_TYPE, "3")]  # 3 = absolute amount
     if text:
         body.append((TEXT, text))
+    return EXECUTION_REPORT, body
+
+
+def order_status(order: FixOrder, now_ns: int, req_id: str = "", cl_ord_id: str | None = None) -> Outbound:
+    """The answer to an OrderStatusRequest (35=H) for an order the venue knows: an
+    ExecutionReport with ExecType I (order status) and ExecID 0, nothing executed by it.
+
+    OrdStatus, CumQty and AvgPx are the order chain's as they stand; LeavesQty is
+    what still works (0 once the order is filled, canceled or expired). ClOrdID is
+    the one asked about (``cl_ord_id``, default the chain's latest); OrdStatusReqID
+    is echoed when the request had one.
+    """
+    working = order.status in (STATUS_NEW, STATUS_PARTIAL)
+    leaves = max(0, order.order_qty - order.cum_qty) if working else 0
+    _, body = execution_report(order, STATUS_EXEC_ID, EXEC_ORDER_STATUS, order.status, leaves, now_ns,
+                               cl_ord_id=cl_ord_id)
+    if req_id:
+        body.append((ORD_STATUS_REQ_ID, req_id))
+    return EXECUTION_REPORT, body
+
+
+def order_status_unknown(fields: dict[int, str], now_ns: int) -> Outbound:
+    """The answer to an OrderStatusRequest for a ClOrdID the venue does not know (it never
+    received the order, or restarted without it): ExecType I with OrdStatus 8 Rejected,
+    OrdRejReason 5 Unknown order and Text UNKNOWN_ORDER, nothing executed."""
+    body: Fields = [
+        (ORDER_ID, "NONE"), (CL_ORD_ID, fields.get(CL_ORD_ID, "")), (EXEC_ID, STATUS_EXEC_ID),
+        (EXEC_TYPE, EXEC_ORDER_STATUS), (ORD_STATUS, STATUS_REJECTED), (ORD_REJ_REASON, ORD_REJ_UNKNOWN_ORDER),
+        (SYMBOL, fields.get(SYMBOL, "")), (SIDE, fields.get(SIDE, "1")), (LEAVES_QTY, "0"), (CUM_QTY, "0"),
+        (AVG_PX, "0"), (TRANSACT_TIME, transact_time(now_ns)), (TEXT, v.UNKNOWN_ORDER),
+    ]
+    if fields.get(ORD_STATUS_REQ_ID):
+        body.append((ORD_STATUS_REQ_ID, fields[ORD_STATUS_REQ_ID]))
     return EXECUTION_REPORT, body
 
 

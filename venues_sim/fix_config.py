@@ -4,8 +4,9 @@ Owns turning ``venues_sim/fix/acceptor.cfg`` (or a user's settings file in
 the same format) into a concrete QuickFIX settings file for one run:
 ``${VENUE}``, ``${PORT}``, ``${DATA_DICTIONARY}`` and ``${RUN_DIR}`` are
 filled in, the listening port is forced to the one asked for, and sessions
-are limited to loopback peers. The rendered file is written into the run
-folder so what QuickFIX actually loaded can be read afterwards.
+are limited to loopback peers, and sequence numbers are kept across
+disconnects unless the file says otherwise (``KEEP_SEQUENCES``). The
+rendered file is written into the run folder so what QuickFIX actually loaded can be read afterwards.
 
 No quickfix import here. Reading and writing settings files and finding the
 data dictionary are ``components.fix.settings`` (shared with the live
@@ -28,6 +29,11 @@ from components.fix.settings import (  # noqa: F401 - re-exported for the front'
 )
 
 LOOPBACK = "127.0.0.1"
+KEEP_SEQUENCES = {"ResetOnLogon": "N", "ResetOnLogout": "N", "ResetOnDisconnect": "N", "PersistMessages": "Y"}
+"""Acceptor defaults (QuickFIX's own, made explicit): sequence numbers and sent messages survive a
+dropped session, so a gateway logging on again gets what it missed by ResendRequest. Not
+ResetOnLogon=Y: the acceptor would start each logon at 1 and throw away the reports to resend
+(the gateway sends ResetSeqNumFlag=Y itself when a new session is really wanted)."""
 
 
 def template_path() -> Path:
@@ -58,6 +64,8 @@ def render_acceptor_settings(text: str, *, venue: str, port: int, run_dir: Path)
             values["SocketAcceptPort"] = str(port)
     defaults["SocketAcceptPort"] = str(port)
     defaults.setdefault("AllowedRemoteAddresses", LOOPBACK)
+    for key, value in KEEP_SEQUENCES.items():  # written out, so the rendered file says it
+        defaults.setdefault(key, value)
     leftover = leftover_placeholders(sections)
     if leftover:
         raise ValueError(f"unknown placeholders in settings: {', '.join(leftover)}")

@@ -291,7 +291,7 @@ def _venue_link(config: LiveConfig, clock: WallClock, streams: RandomSource, run
     names = [v.name for v in config.venues]
     opening = {s.symbol: s.reference_price for s in config.symbols}
     fix_gateway = FixVenueGateway(names, now_ns=clock.now_ns, on_disconnect=link.on_disconnect,
-                                  symbols=[s.symbol for s in config.symbols])
+                                  symbols=[s.symbol for s in config.symbols], hold_s=link.hold_s)
     embedded = None
     if link.mode == "embedded":
         embedded = EmbeddedFixVenues(config.symbols, config.venues, run_dir / "fix" / "venues", streams,

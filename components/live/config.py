@@ -195,10 +195,15 @@ class VenueLinkConfig:
     """fix: host and port per venue (for venues the settings file has no [SESSION] for)."""
     sender_comp_id: Annotated[str, Pattern(r"[A-Za-z0-9_.-]{1,32}", "1-32 letters, digits, _ . or -")] = "BD"
     """Our SenderCompID. Default BD (what the simulated venues expect)."""
-    on_disconnect: Annotated[str, Pattern(r"cancel|reroute", "one of: cancel, reroute")] = "cancel"
+    on_disconnect: Annotated[str, Pattern(r"cancel|reroute|hold", "one of: cancel, reroute, hold")] = "cancel"
     """What becomes of child orders working at a venue whose session drops: cancel (the order is canceled,
-    reason VENUE_DISCONNECTED) or reroute (the leaves go to venues that are up; the venue may still hold the
-    child, so this risks a double fill). Default cancel."""
+    reason VENUE_DISCONNECTED), reroute (the leaves go to venues that are up; the venue may still hold the
+    child, so this risks a double fill) or hold (they stay working up to ``hold_s``: if the session logs on
+    again by then, missed reports are replayed and each child's status is asked; otherwise as cancel).
+    The venue is DOWN for new orders meanwhile in every case. Default cancel."""
+    hold_s: Annotated[float, Range(gt=0.0, le=3600.0)] = 30.0
+    """hold: seconds children stay working at a venue whose session dropped before they are settled as with
+    cancel. Default 30."""
     logon_timeout_s: Annotated[float, Range(ge=0.0, le=600.0)] = 10.0
     """Seconds start-up waits for every venue's session to log on (venues not logged on are DOWN). Default 10."""
     liquidity: bool = True

@@ -12,7 +12,7 @@ remote venue (MarketDataRequest / snapshots, see ``venues_sim.fix_market_data``)
 ``stop_venue`` / ``restart_venue`` take one venue away and bring a fresh one
 back on the same port, as a crashed and restarted venue process would: its
 book starts empty. Each venue counts the FIX application messages it
-received and sent, so ``quiet`` can tell when nothing is in flight between
+received and sent in the current logon (resends of earlier ones aside), so ``quiet`` can tell when nothing is in flight between
 the venues and the gateway (tests and scripted sessions wait on it).
 """
 
@@ -77,16 +77,32 @@ class CountingVenueFixApp(VenueFixApp):
         super().__init__(*args, **kwargs)
         self.received = 0
         self.sent = 0
+        self._logon_seq = 0
 
     def onLogon(self, sessionID):  # noqa: N802, N803 - QuickFIX names
-        self.received = self.sent = 0  # counted per session, as the gateway counts
+        self.received = self.sent = 0  # counted per logon, as the gateway counts
         super().onLogon(sessionID)
+
+    def fromAdmin(self, message, sessionID):  # noqa: N802, N803
+        try:
+            if message.getHeader().getField(35) == "A":
+                self._logon_seq = int(message.getHeader().getField(34))
+        except Exception:  # pragma: no cover - must not escape into QuickFIX
+            log.exception("fromAdmin failed")
+        super().fromAdmin(message, sessionID)
 
     def fromApp(self, message, sessionID):  # noqa: N802, N803
         try:
+            seq = int(message.getHeader().getField(34))
+        except Exception:  # pragma: no cover - QuickFIX always sets it
+            seq = self._logon_seq + 1
+        try:
             super().fromApp(message, sessionID)
         finally:
-            self.received += 1  # after the venue acted on it and queued its answers
+            # After the venue acted on it and queued its answers. A message from an earlier
+            # logon, resent now (it went missing), was counted by the gateway back then.
+            if seq > self._logon_seq:
+                self.received += 1
 
     def send_pending(self, timeout: float) -> bool:
         sent = super().send_pending(timeout)

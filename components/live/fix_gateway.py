@@ -19,16 +19,30 @@ QuickFIX call.
 Venue health. A venue is up while its session is logged on
 (``is_logged_on``; the live MarketData reads it, so the router never picks a
 venue that is down). When a session logs out or drops, every child still
-working there gets an outcome at once (``on_disconnect``): "cancel" feeds a
-CANCELED report (reason VENUE_DISCONNECTED; the order is canceled, or its
-other children carry on), "reroute" a REJECTED one (the OMS reroutes the
-leaves to venues that are up, or rejects with a reason). The children are
+working there gets an outcome (``on_disconnect``): "cancel" feeds a
+CANCELED report at once (reason VENUE_DISCONNECTED; the order is canceled,
+or its other children carry on), "reroute" a REJECTED one (the OMS reroutes
+the leaves to venues that are up, or rejects with a reason); "hold" keeps
+them working up to ``hold_s`` seconds (a timer thread) and settles them as
+"cancel" does if the session is not back by then. Back in time, the venue's
+missed reports arrive by resend, then one OrderStatusRequest per held child
+confirms it (``_on_order_status``: unknown to the venue, it is closed;
+more executed than received, a ``LostFill`` is logged and kept). The children are
 remembered as orphans; at the next logon the gateway asks the venue to cancel
 them, in case the venue kept them. The children a restarted process found
 working in its log are adopted as orphans the same way (``adopt_orphans``). A child sent while its venue is down never
 leaves and is REJECTED (VENUE_DISCONNECTED) at once. OrderCancelReject
 changes nothing, except when the venue says the order is unknown: then the
 child is gone (REJECTED, UNKNOWN_ORDER, as the simulated venue reports it).
+
+Sequence numbers. They survive a dropped session (the settings have no
+ResetOn*), so on logging on again QuickFIX asks each side for what it missed
+and the venue replays its reports (PossDupFlag=Y): a fill passes on once per
+ExecID. What the venue asks us to resend goes again only while it still
+means something (``_may_resend``), else it is gap-filled. The gateway starts
+a new session itself (ResetSeqNumFlag=Y on its Logon, ``_on_admin_sending``)
+at its first logon to each venue and after a Logout "MsgSeqNum too low" (a
+venue restarted with an empty store): recovery is within one gateway's life.
 
 Market data. Given ``symbols``, the gateway subscribes at every logon to
 each symbol's top of book at the venue (one MarketDataRequest per symbol,
@@ -50,6 +64,8 @@ import logging
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -68,7 +84,8 @@ from .report_pump import ReportPump
 
 log = logging.getLogger("components.live.fix")
 
-ON_DISCONNECT = ("cancel", "reroute")
+ON_DISCONNECT = ("cancel", "reroute", "hold")
+DEFAULT_HOLD_S = 30.0
 KEEP_FINISHED = 100_000
 """Finished children remembered (for late or duplicate reports about them); older ones are forgotten."""
 KEEP_SENT_SEQS = 100_000
@@ -81,8 +98,35 @@ def _copy_session_id(sid: fix.SessionID) -> fix.SessionID:
                          sid.getTargetCompID().getValue(), sid.getSessionQualifier())
 
 
+def _is_poss_dup(message: fix.Message) -> bool:
+    """Whether a message carries PossDupFlag=Y (a resend). Never raises."""
+    try:
+        header = message.getHeader()
+        return header.isSetField(w.POSS_DUP_FLAG) and header.getField(w.POSS_DUP_FLAG) == "Y"
+    except Exception:  # must not escape into QuickFIX
+        return False
+
+
+_TOO_LOW = "MsgSeqNum too low"
+"""How QuickFIX starts the Logout text when a peer's sequence numbers went backwards."""
+
+
 def _fields(message: fix.Message) -> dict[int, str]:
     return {tag: message.getField(tag) for tag in m.REPORT_TAGS if message.isSetField(tag)}
+
+
+@dataclass(frozen=True, slots=True)
+class LostFill:
+    """An order status showing more shares executed at the venue than the gateway received fills for."""
+
+    venue: str
+    child_id: str
+    order_id: str
+    venue_cum_qty: int
+    received_qty: int
+    avg_px: Decimal
+    """The venue's average price over all its executions of the child, as written (not booked)."""
+    at_ns: int
 
 
 class _App(fix.Application):
@@ -108,9 +152,12 @@ class _App(fix.Application):
         self._guard("onLogout", self._gateway._on_logout, sessionID)
 
     def toAdmin(self, message, sessionID):  # noqa: N802, N803
-        pass
+        self._guard("toAdmin", self._gateway._on_admin_sending, message, sessionID)
 
     def toApp(self, message, sessionID):  # noqa: N802, N803
+        if _is_poss_dup(message) and not self._gateway._may_resend(message):
+            # QuickFIX turns DoNotSend into a SequenceReset-GapFill over the message.
+            raise fix.DoNotSend()
         self._guard("toApp", self._gateway._on_sending, message, sessionID)
 
     def fromAdmin(self, message, sessionID):  # noqa: N802, N803
@@ -125,12 +172,17 @@ class FixVenueGateway:
 
     def __init__(self, venues: Iterable[str], *, now_ns: Callable[[], int] = time.time_ns,
                  on_disconnect: str = "cancel", symbols: Iterable[str] = (),
-                 quotes: QuoteCache | None = None) -> None:
+                 quotes: QuoteCache | None = None, hold_s: float = DEFAULT_HOLD_S) -> None:
         if on_disconnect not in ON_DISCONNECT:
             raise ValueError(f"on_disconnect must be one of {ON_DISCONNECT}, got {on_disconnect!r}")
+        if not hold_s > 0:
+            raise ValueError(f"hold_s must be > 0, got {hold_s!r}")
         self.venues = tuple(venues)
         self._now_ns = now_ns
-        self._outcome = ExecKind.CANCELED if on_disconnect == "cancel" else ExecKind.REJECTED
+        self._hold = on_disconnect == "hold"
+        self.hold_s = hold_s
+        # What a dropped session's children get at once ("cancel", "reroute"), or when a hold expires.
+        self._outcome = ExecKind.REJECTED if on_disconnect == "reroute" else ExecKind.CANCELED
         self._lock = threading.Lock()
         self._sessions: dict[str, fix.SessionID] = {}
         self._up: dict[str, bool] = {v: False for v in self.venues}
@@ -153,6 +205,22 @@ class FixVenueGateway:
         self._md_requests: dict[str, tuple[str, str]] = {}  # MDReqID -> (venue, symbol)
         self._md_by_seq: dict[tuple[str, int], str] = {}  # (venue, MsgSeqNum) -> MDReqID of a request
         self._md_seq = 0
+        # Session recovery (see "Sequence numbers" above).
+        self._reset_next: dict[str, bool] = {v: True for v in self.venues}  # send ResetSeqNumFlag=Y next logon
+        self._reset_sent: dict[str, bool] = {}  # this logon started the session over
+        self._held: dict[str, set[str]] = {}  # venue -> children kept working while its session is away
+        self._hold_gen: dict[str, int] = {}  # bumped whenever a venue's hold ends: stale timers do nothing
+        self._hold_timers: dict[str, threading.Timer] = {}
+        self._cancel_wanted: set[str] = set()  # held children a cancel could not be sent for
+        self._status_reqs: dict[str, str] = {}  # OrdStatusReqID -> reason if the venue does not know the order
+        self._status_seq = 0
+        self._filled: dict[str, int] = {}  # child -> shares filled, from the fill reports passed on
+        self._fill_ids: dict[str, set[str]] = {}  # child -> exec ids passed on (a resend repeats them)
+        self.lost_fills: list[LostFill] = []
+        """Order status answers showing more executed than the fills received: fills lost despite
+        resend (logged as errors; they need booking by hand)."""
+        self.resent_received = {v: 0 for v in self.venues}  # PossDupFlag=Y messages taken, per venue
+        self._logon_seq: dict[str, int] = {}  # MsgSeqNum of the venue's last Logon
         self._pump = ReportPump()
         self._app = _App(self)
         self._initiator = None
@@ -187,8 +255,13 @@ class FixVenueGateway:
             sid, up = self._sessions.get(venue), self._up.get(venue, False)
         if not (up and sid is not None and self._deliver(m.order_cancel_request(cancel_id, child, self._now_ns()),
                                                          sid, venue)):
-            # The disconnect handling closes (or has closed) the child; nothing to add.
-            log.warning("cancel of %s not sent: venue %s is not connected", child_id, venue)
+            with self._lock:
+                held = child_id in self._held.get(venue, ())
+                if held:  # sent once the venue is back and has confirmed the child still works
+                    self._cancel_wanted.add(child_id)
+            # Otherwise the disconnect handling closes (or has closed) the child; nothing to add.
+            log.warning("cancel of %s not sent: venue %s is not connected%s", child_id, venue,
+                        " (sent when it logs on again)" if held else "")
 
     def adopt_orphans(self, children: Iterable[ChildOrder]) -> None:
         """Children an earlier process left working, which the OMS has just closed locally
@@ -240,6 +313,9 @@ class FixVenueGateway:
         if initiator is None:
             return
         self._stopping = True  # a logout now is ours: it closes no orders
+        with self._lock:  # held children stay at their venues, like every working order at a stop
+            for venue in list(self._hold_timers):
+                self._end_hold(venue)
         for sid in initiator.getSessions():
             session = fix.Session.lookupSession(sid)
             if session is not None and session.isLoggedOn():
@@ -281,14 +357,22 @@ class FixVenueGateway:
         venue = sid.getTargetCompID().getValue()
         with self._lock:
             self._up[venue] = True
-            self.sent[venue] = self.received[venue] = 0  # sequence numbers restart with the session
-            self._by_seq = {k: c for k, c in self._by_seq.items() if k[0] != venue}
-            self._md_by_seq = {k: r for k, r in self._md_by_seq.items() if k[0] != venue}
+            self.sent[venue] = self.received[venue] = 0  # counted per logon, as the embedded venues count
+            reset = self._reset_sent.pop(venue, False)
+            self._reset_next[venue] = False
+            if reset:  # sequence numbers restart with the session: old ones name nothing now
+                self._by_seq = {k: c for k, c in self._by_seq.items() if k[0] != venue}
+                self._md_by_seq = {k: r for k, r in self._md_by_seq.items() if k[0] != venue}
+            held = sorted(c for c in self._held.get(venue, ()) if c in self._working)
+            self._end_hold(venue)
             orphans = sorted(self._orphans.get(venue, ()))
             self._orphans[venue] = set()
             self._finished.extend(orphans)  # forgotten in time, like any finished child
-        log.info("venue %s logged on (%s)", venue, sid.toString())
-        if orphans:  # sent from the pump: never from inside a QuickFIX callback
+        log.info("venue %s logged on (%s)%s", venue, sid.toString(),
+                 ", new session (sequence numbers reset)" if reset else "")
+        if held:  # sent from the pump: never from inside a QuickFIX callback
+            self._pump.put(lambda: self._confirm_held(venue, held, reset))
+        if orphans:
             self._pump.put(lambda: self._cancel_orphans(venue, orphans))
         if self.symbols:
             self.quotes.expect(venue, self.symbols)  # before sending: waiters see "not yet answered"
@@ -306,16 +390,39 @@ class FixVenueGateway:
                 return
             self.disconnects[venue] = self.disconnects.get(venue, 0) + 1
             lost = sorted(c for c in self._working if self._children[c].venue == venue)
-            reports = []
-            for child_id in lost:
-                self._working.discard(child_id)
-                self._orphans.setdefault(venue, set()).add(child_id)
-                reports.append(m.synthesized(self._outcome, self._children[child_id], m.VENUE_DISCONNECTED, now))
-        log.warning("venue %s disconnected: %d working child order(s) %s (%s)", venue, len(reports),
-                    "canceled" if self._outcome is ExecKind.CANCELED else "rejected for rerouting",
-                    m.VENUE_DISCONNECTED)
-        for report in reports:
-            self._pump.put(report)
+            if self._hold:
+                self._held.setdefault(venue, set()).update(lost)
+                timer = self._start_hold(venue)
+            else:
+                reports = self._settle(venue, lost, now)
+        if self._hold:
+            log.warning("venue %s disconnected: %d working child order(s) held up to %.1f s for it to return",
+                        venue, len(lost), self.hold_s)
+            timer.start()
+            return
+        self._report_settled(venue, reports)
+
+    def _may_resend(self, message: fix.Message) -> bool:
+        """Whether to resend a message the venue asked for again (ResendRequest) or gap-fill it.
+
+        Resent (PossDupFlag=Y) only while it still means something: an order, a cancel or a
+        status request for a child still working (the venue never got it; it asked because the
+        message went missing), a market data request of a live subscription. Anything else,
+        e.g. the order of a child closed while the venue was away, is gap-filled: replayed late
+        it would trade for an order the OMS has closed. Never raises (QuickFIX thread)."""
+        try:
+            msg_type = message.getHeader().getField(w.MSG_TYPE)
+            with self._lock:
+                if msg_type in (w.NEW_ORDER_SINGLE, w.ORDER_STATUS_REQUEST):
+                    return message.getField(w.CL_ORD_ID) in self._working
+                if msg_type == w.ORDER_CANCEL_REQUEST:
+                    return message.getField(w.ORIG_CL_ORD_ID) in self._working
+                if msg_type == md.MARKET_DATA_REQUEST:
+                    return message.getField(md.MD_REQ_ID) in self._md_requests
+            return False
+        except Exception:  # must not escape into QuickFIX
+            log.exception("resend check failed; gap-filling")
+            return False
 
     def _on_sending(self, message: fix.Message, sid: fix.SessionID) -> None:
         """Remember which child each outgoing NewOrderSingle is, by sequence number (for rejects)."""
@@ -335,12 +442,49 @@ class FixVenueGateway:
                 del self._by_seq[next(iter(self._by_seq))]  # the oldest: a reject comes soon or never
 
     def _on_admin(self, message: fix.Message, sid: fix.SessionID) -> None:
-        if message.getHeader().getField(w.MSG_TYPE) == w.SESSION_REJECT:
+        msg_type = message.getHeader().getField(w.MSG_TYPE)
+        if msg_type == w.SESSION_REJECT:
             self._on_refused(_fields(message), sid.getTargetCompID().getValue(), "session")
+        elif msg_type == w.LOGOUT:
+            self._check_sequence_logout(message, sid, "venue")
+        elif msg_type == w.LOGON:  # what came before it belongs to earlier logons (see ``received``)
+            with self._lock:
+                self._logon_seq[sid.getTargetCompID().getValue()] = int(message.getHeader().getField(w.MSG_SEQ_NUM))
+
+    def _on_admin_sending(self, message: fix.Message, sid: fix.SessionID) -> None:
+        """Start the session over (ResetSeqNumFlag=Y on our Logon) when this gateway first logs on
+        to a venue, or after either side found the other's sequence numbers gone backwards."""
+        msg_type = message.getHeader().getField(w.MSG_TYPE)
+        if msg_type == w.LOGOUT:
+            self._check_sequence_logout(message, sid, "gateway")
+            return
+        if msg_type != w.LOGON:
+            return
+        venue = sid.getTargetCompID().getValue()
+        with self._lock:
+            reset = self._reset_next.get(venue, True)
+            self._reset_sent[venue] = reset
+        if reset:  # QuickFIX resets our side and numbers this Logon 1 when it sees the flag here
+            message.setField(w.RESET_SEQ_NUM_FLAG, "Y")
+
+    def _check_sequence_logout(self, message: fix.Message, sid: fix.SessionID, side: str) -> None:
+        """A Logout saying "MsgSeqNum too low": one side's sequence numbers went backwards (a venue
+        restarted with an empty store). QuickFIX cannot recover that: the next Logon starts over."""
+        text = message.getField(w.TEXT) if message.isSetField(w.TEXT) else ""
+        if not text.startswith(_TOO_LOW):
+            return
+        venue = sid.getTargetCompID().getValue()
+        with self._lock:
+            self._reset_next[venue] = True
+        log.warning("FIX session with %s: %s (%s side); the next logon starts a new session", venue, text, side)
 
     def _on_app(self, message: fix.Message, sid: fix.SessionID) -> None:
         venue = sid.getTargetCompID().getValue()
         msg_type = message.getHeader().getField(w.MSG_TYPE)
+        resent = _is_poss_dup(message)
+        # Counted per logon, like the embedded venues count what they send: a message from an
+        # earlier logon replayed now was counted then (``quiet`` compares the two counts).
+        counted = int(message.getHeader().getField(w.MSG_SEQ_NUM)) > self._logon_seq.get(venue, 0)
         try:
             if msg_type == md.MARKET_DATA_SNAPSHOT:
                 self._on_snapshot(message, venue)
@@ -349,7 +493,9 @@ class FixVenueGateway:
                 self._on_market_data_reject(message, venue)
                 return
             fields = _fields(message)
-            if msg_type == w.EXECUTION_REPORT:
+            if msg_type == w.EXECUTION_REPORT and m.is_order_status(fields):
+                self._on_order_status(fields, venue)
+            elif msg_type == w.EXECUTION_REPORT:
                 self._on_execution_report(fields, venue)
             elif msg_type == w.ORDER_CANCEL_REJECT:
                 self._on_cancel_reject(fields, venue)
@@ -359,7 +505,10 @@ class FixVenueGateway:
                 log.warning("unexpected message type %s from %s dropped", msg_type, venue)
         finally:
             with self._lock:  # counted once its report is queued: see ``quiet``
-                self.received[venue] = self.received.get(venue, 0) + 1
+                if resent:
+                    self.resent_received[venue] = self.resent_received.get(venue, 0) + 1
+                if counted:
+                    self.received[venue] = self.received.get(venue, 0) + 1
 
     # -- inbound --------------------------------------------------------------------
     def _child_of(self, fields: dict[int, str]) -> str | None:
@@ -381,6 +530,15 @@ class FixVenueGateway:
             report = m.execution_report(fields, child, received_ns=now, sent_ns=self._sent_ns.get(child_id, 0))
             if report is None:
                 return
+            if report.kind is ExecKind.FILL and report.exec_id:
+                seen = self._fill_ids.setdefault(child_id, set())
+                if report.exec_id in seen:  # a resend of a fill already passed on: the OMS has it
+                    log.info("fill %s for %s from %s again (resent); already passed on", report.exec_id,
+                             child_id, venue)
+                    return
+                seen.add(report.exec_id)
+            if report.kind is ExecKind.FILL:
+                self._filled[child_id] = self._filled.get(child_id, 0) + report.last_qty
             was_working = child_id in self._working
             if m.is_final(report) and was_working:
                 self._finish(child_id)
@@ -477,6 +635,10 @@ class FixVenueGateway:
         symbol = self._subscription(md_req_id, "", venue)
         if symbol is None:
             return
+        if fields.get(md.MD_REQ_REJ_REASON) == md.REJ_DUPLICATE_MD_REQ_ID:
+            # The answer to a resent request (PossDupFlag=Y) the venue had after all: subscribed.
+            log.info("%s already has market data subscription %s (%s)", venue, md_req_id, symbol)
+            return
         with self._lock:
             self._md_requests.pop(md_req_id, None)
         log.warning("%s refused market data for %s: MDReqRejReason %s %s", venue, symbol,
@@ -494,12 +656,15 @@ class FixVenueGateway:
         """The child is done at its venue: stop counting it as working; forget the oldest
         finished ones beyond KEEP_FINISHED. Call holding the lock."""
         self._working.discard(child_id)
+        self._cancel_wanted.discard(child_id)
         self._finished.append(child_id)
         while len(self._finished) > KEEP_FINISHED:
             old = self._finished.popleft()
             if old not in self._working and not any(old in o for o in self._orphans.values()):
                 self._children.pop(old, None)
                 self._sent_ns.pop(old, None)
+                self._filled.pop(old, None)
+                self._fill_ids.pop(old, None)
 
     def _deliver(self, outbound: m.Outbound, sid: fix.SessionID, venue: str) -> bool:
         msg_type, body = outbound
@@ -522,6 +687,129 @@ class FixVenueGateway:
             self._finish(child_id)
             report = m.synthesized(kind, self._children[child_id], reason, self._now_ns())
         self._pump.put(report)
+
+    # -- a dropped session: settle at once, or hold -----------------------------------
+    def _settle(self, venue: str, child_ids: Iterable[str], now: int) -> list[ExecutionReport]:
+        """Close still-working children of a venue that is away, per the policy's outcome
+        (CANCELED, or REJECTED for rerouting; reason VENUE_DISCONNECTED), and remember them as
+        orphans to cancel at the venue after the next logon. Call holding the lock."""
+        reports = []
+        for child_id in child_ids:
+            if child_id not in self._working:
+                continue
+            self._working.discard(child_id)
+            self._cancel_wanted.discard(child_id)
+            self._orphans.setdefault(venue, set()).add(child_id)
+            reports.append(m.synthesized(self._outcome, self._children[child_id], m.VENUE_DISCONNECTED, now))
+        return reports
+
+    def _report_settled(self, venue: str, reports: list[ExecutionReport]) -> None:
+        log.warning("venue %s disconnected: %d working child order(s) %s (%s)", venue, len(reports),
+                    "canceled" if self._outcome is ExecKind.CANCELED else "rejected for rerouting",
+                    m.VENUE_DISCONNECTED)
+        for report in reports:
+            self._pump.put(report)
+
+    def _start_hold(self, venue: str) -> threading.Timer:
+        """Arm (not start) the timer that settles ``venue``'s held children after ``hold_s``
+        unless it logs on first. Call holding the lock; start the timer after releasing it."""
+        old = self._hold_timers.pop(venue, None)
+        if old is not None:  # held again before the last hold ended: the new deadline counts
+            old.cancel()
+        generation = self._hold_gen[venue] = self._hold_gen.get(venue, 0) + 1
+        timer = threading.Timer(self.hold_s, self._hold_expired, (venue, generation))
+        timer.daemon = True
+        timer.name = f"fix-hold-{venue}"
+        self._hold_timers[venue] = timer
+        return timer
+
+    def _end_hold(self, venue: str) -> None:
+        """The venue is back (or we stop): its hold timer, if any, does nothing now. Holding the lock."""
+        self._hold_gen[venue] = self._hold_gen.get(venue, 0) + 1
+        timer = self._hold_timers.pop(venue, None)
+        if timer is not None:
+            timer.cancel()
+        self._held.pop(venue, None)
+
+    def _hold_expired(self, venue: str, generation: int) -> None:
+        """``hold_s`` passed with the venue still away: its held children are settled as the
+        "cancel" policy settles them at once (timer thread)."""
+        try:
+            with self._lock:
+                if self._hold_gen.get(venue) != generation or self._up.get(venue, False) or self._stopping:
+                    return  # the venue came back (or we stop) meanwhile
+                held = sorted(self._held.pop(venue, ()))
+                self._hold_timers.pop(venue, None)
+                reports = self._settle(venue, held, self._now_ns())
+            log.warning("venue %s still away after %.1f s: hold over", venue, self.hold_s)
+            self._report_settled(venue, reports)
+        except Exception:  # a timer thread has nobody to tell
+            log.exception("hold expiry for %s failed", venue)
+
+    def _confirm_held(self, venue: str, child_ids: list[str], reset: bool) -> None:
+        """After a held venue logs on again (from the pump): by now the venue has been asked to
+        resend what it sent while away; ask for the status of every held child (the answers come
+        after the resent reports), then send the cancels that could not be sent meanwhile."""
+        unknown_reason = m.VENUE_RESTARTED if reset else m.UNKNOWN_ORDER
+        with self._lock:
+            sid, up = self._sessions.get(venue), self._up.get(venue, False)
+            requests = []
+            for child_id in child_ids:
+                if child_id not in self._working:
+                    continue  # a resent report finished it already
+                self._status_seq += 1
+                req_id = f"ST-{self._cancel_prefix}-{self._status_seq}"
+                self._status_reqs[req_id] = unknown_reason
+                requests.append((req_id, self._children[child_id]))
+            cancels = [c for c in child_ids if c in self._cancel_wanted and c in self._working]
+            self._cancel_wanted.difference_update(cancels)
+        sent = 0
+        for req_id, child in requests:
+            if up and sid is not None and self._deliver(m.order_status_request(req_id, child), sid, venue):
+                sent += 1
+            else:  # the session went again: the next disconnect holds the child again
+                self._status_reqs.pop(req_id, None)
+        log.info("asked %s for the status of %d child order(s) held while it was away", venue, sent)
+        for child_id in cancels:
+            self.cancel(venue, child_id)
+
+    def _on_order_status(self, fields: dict[int, str], venue: str) -> None:
+        """An ExecutionReport ExecType I, the answer to our OrderStatusRequest (QuickFIX thread).
+
+        Unknown to the venue: the child is closed (CANCELED, VENUE_RESTARTED when the session
+        had started over, else UNKNOWN_ORDER; its fills stay booked). Done at the venue with no
+        final report seen: closed (VENUE_ORDER_DONE). More executed than the fills passed on:
+        fills were lost; logged as an error and kept in ``lost_fills``, never made up."""
+        try:
+            status = m.order_status(fields)
+        except ValueError as exc:
+            log.error("malformed order status from %s dropped: %s", venue, exc)
+            return
+        now = self._now_ns()
+        report = lost = None
+        with self._lock:
+            reason = self._status_reqs.pop(status.req_id, m.UNKNOWN_ORDER)
+            child_id = self._child_of(fields)
+            if child_id is None:
+                log.warning("order status from %s for unknown ClOrdID %s dropped", venue, status.cl_ord_id)
+                return
+            known = self._filled.get(child_id, 0)
+            if status.known and status.cum_qty > known:
+                lost = LostFill(venue, child_id, self._children[child_id].order_id, status.cum_qty, known,
+                                status.avg_px, now)
+                self.lost_fills.append(lost)
+            if status.final and child_id in self._working:
+                self._finish(child_id)
+                report = m.synthesized(ExecKind.CANCELED, self._children[child_id],
+                                       reason if not status.known else m.VENUE_ORDER_DONE, now)
+        if lost is not None:
+            log.error("LOST FILL: %s says child %s (order %s) executed %d, but only %d were received "
+                      "(average %s); the difference needs booking by hand", venue, child_id, lost.order_id,
+                      lost.venue_cum_qty, lost.received_qty, lost.avg_px)
+        log.info("order status of %s at %s: OrdStatus %s, CumQty %d, LeavesQty %d%s", child_id, venue,
+                 status.ord_status, status.cum_qty, status.leaves_qty, "" if status.known else " (unknown order)")
+        if report is not None:
+            self._pump.put(report)
 
     def _cancel_orphans(self, venue: str, child_ids: list[str]) -> None:
         """After a reconnect: ask the venue to cancel children we closed while it was away."""

@@ -16,6 +16,14 @@ F Trade    FILL, LastQty at LastPx, leaves = LeavesQty, MAKER/TAKER
 8 Rejected REJECTED, reason = the Text's code (UNKNOWN_SYMBOL, ...)
 =========  ===========================================================
 
+Order status: after a dropped session logs on again, an OrderStatusRequest
+(35=H, ``order_status_request``) per child held meanwhile; the answer, an
+ExecutionReport with ExecType I, becomes an ``OrderStatus`` (``order_status``:
+OrdStatus, CumQty, LeavesQty exact whole shares, AvgPx an exact Decimal, and
+whether the venue knows the order at all). It is never a domain report: the
+gateway compares it with what it has seen. Malformed answers raise
+``OrderStatusError`` naming the field and tag.
+
 Business time of a report is the venue's TransactTime, but never before the
 child was sent: TransactTime has millisecond precision (and a remote
 venue's clock may lag ours), and an execution cannot precede its order.
@@ -33,6 +41,7 @@ Anything malformed raises ``MarketDataError`` naming the field and tag.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 
 from components.domain.orders import OrderType
@@ -51,11 +60,15 @@ FIX_REJECTED = "FIX_REJECTED"
 """Reason of a child whose NewOrderSingle the venue's FIX layer refused (session or business reject)."""
 UNKNOWN_ORDER = "UNKNOWN_ORDER"
 CANCEL_REQUESTED = "CANCEL_REQUESTED"
+VENUE_RESTARTED = "VENUE_RESTARTED"
+"""Reason of a held child the venue no longer knows after its session started over (a restarted venue)."""
+VENUE_ORDER_DONE = "VENUE_ORDER_DONE"
+"""Reason of a held child whose order status says it is done at the venue with no final report received."""
 
 REPORT_TAGS = (w.CL_ORD_ID, w.ORIG_CL_ORD_ID, w.ORDER_ID, w.EXEC_ID, w.EXEC_TYPE, w.ORD_STATUS, w.SYMBOL,
                w.ORDER_QTY, w.LAST_QTY, w.LAST_PX, w.CUM_QTY, w.LEAVES_QTY, w.COMMISSION, w.COMM_TYPE,
                w.LAST_LIQUIDITY_IND, w.TEXT, w.TRANSACT_TIME, w.ORD_REJ_REASON, w.CXL_REJ_REASON,
-               w.CXL_REJ_RESPONSE_TO, w.REF_SEQ_NUM, w.REF_MSG_TYPE)
+               w.CXL_REJ_RESPONSE_TO, w.REF_SEQ_NUM, w.REF_MSG_TYPE, w.AVG_PX, w.ORD_STATUS_REQ_ID)
 """Tags read from inbound messages."""
 MARKET_DATA_TAGS = (md.MD_REQ_ID, w.SYMBOL, md.MD_REQ_REJ_REASON, w.TEXT)
 """Tags read from the body of inbound market data messages (the entries are read as a group)."""
@@ -83,6 +96,15 @@ def order_cancel_request(cancel_id: str, child: ChildOrder, now_ns: int) -> Outb
         (w.CL_ORD_ID, cancel_id), (w.ORIG_CL_ORD_ID, child.child_id), (w.SYMBOL, child.symbol),
         (w.SIDE, w.side_code(child.side, child.short)), (w.TRANSACT_TIME, w.transact_time(now_ns)),
         (w.ORDER_QTY, str(child.quantity)),
+    ]
+
+
+def order_status_request(req_id: str, child: ChildOrder) -> Outbound:
+    """OrderStatusRequest (35=H) for ``child`` (ClOrdID = child id), itself identified by ``req_id``
+    (OrdStatusReqID, echoed in the answer)."""
+    return w.ORDER_STATUS_REQUEST, [
+        (w.CL_ORD_ID, child.child_id), (w.ORD_STATUS_REQ_ID, req_id), (w.SYMBOL, child.symbol),
+        (w.SIDE, w.side_code(child.side, child.short)),
     ]
 
 
@@ -132,6 +154,77 @@ def execution_report(fields: dict[int, str], child: ChildOrder, *, received_ns: 
         reason = w.reason_code(fields.get(w.TEXT, "")) or f"ORD_REJ_REASON_{fields.get(w.ORD_REJ_REASON, '99')}"
         return ExecutionReport(ExecKind.REJECTED, *common, reason=reason, exec_id=exec_id)
     return None
+
+
+class OrderStatusError(ValueError):
+    """An order status answer the gateway cannot read; the message names the field and tag."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderStatus:
+    """A venue's answer to an OrderStatusRequest (ExecutionReport, ExecType I).
+
+    ``known`` is False when the venue does not know the ClOrdID (OrdStatus 8 with
+    OrdRejReason 5, or the Text's reason UNKNOWN_ORDER). ``avg_px`` is the exact
+    Decimal the venue wrote: an average may be finer than a price unit, and it is
+    only ever reported, never booked (a fill is booked from its own report).
+    """
+
+    cl_ord_id: str
+    req_id: str
+    ord_status: str
+    cum_qty: int
+    leaves_qty: int
+    avg_px: Decimal
+    known: bool = True
+
+    @property
+    def final(self) -> bool:
+        """Whether the order no longer works at the venue (filled, canceled, rejected, expired)."""
+        return not self.known or self.ord_status in w.FINAL_STATUSES
+
+
+_STATUS_NAMES = {w.CL_ORD_ID: "ClOrdID", w.ORD_STATUS: "OrdStatus", w.CUM_QTY: "CumQty", w.LEAVES_QTY: "LeavesQty",
+                 w.AVG_PX: "AvgPx", w.EXEC_TYPE: "ExecType"}
+
+
+def _status_field(fields: dict[int, str], tag: int) -> str:
+    text = (fields.get(tag) or "").strip()
+    if not text:
+        raise OrderStatusError(f"{_STATUS_NAMES[tag]} ({tag}) is missing")
+    return text
+
+
+def _status_number(fields: dict[int, str], tag: int, *, whole: bool) -> Decimal:
+    text = _status_field(fields, tag)
+    if not _FIX_DECIMAL.fullmatch(text):
+        raise OrderStatusError(f"{_STATUS_NAMES[tag]} ({tag}) is not a number: {text!r}")
+    value = Decimal(text)
+    if value < 0 or (whole and value != value.to_integral_value()):
+        kind = "a whole number of shares >= 0" if whole else "a number >= 0"
+        raise OrderStatusError(f"{_STATUS_NAMES[tag]} ({tag}) must be {kind}, got {text!r}")
+    return value
+
+
+def is_order_status(fields: dict[int, str]) -> bool:
+    """Whether an ExecutionReport answers an OrderStatusRequest (ExecType I)."""
+    return fields.get(w.EXEC_TYPE) == w.EXEC_ORDER_STATUS
+
+
+def order_status(fields: dict[int, str]) -> OrderStatus:
+    """An ExecutionReport with ExecType I as an ``OrderStatus``; ``OrderStatusError``
+    naming the field and tag if ClOrdID, OrdStatus, CumQty, LeavesQty or AvgPx is
+    missing or not a number (quantities whole shares, all exact, never via float)."""
+    if not is_order_status(fields):
+        raise OrderStatusError(f"ExecType (150) must be I (order status), got {fields.get(w.EXEC_TYPE)!r}")
+    cl_ord_id = _status_field(fields, w.CL_ORD_ID)
+    ord_status = _status_field(fields, w.ORD_STATUS)
+    cum = int(_status_number(fields, w.CUM_QTY, whole=True))
+    leaves = int(_status_number(fields, w.LEAVES_QTY, whole=True))
+    avg_px = _status_number(fields, w.AVG_PX, whole=False)
+    unknown = ord_status == w.STATUS_REJECTED and (
+        fields.get(w.ORD_REJ_REASON) == w.ORD_REJ_UNKNOWN_ORDER or w.reason_code(fields.get(w.TEXT, "")) == UNKNOWN_ORDER)
+    return OrderStatus(cl_ord_id, fields.get(w.ORD_STATUS_REQ_ID, ""), ord_status, cum, leaves, avg_px, not unknown)
 
 
 def is_final(report: ExecutionReport) -> bool:

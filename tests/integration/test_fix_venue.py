@@ -359,8 +359,8 @@ def test_malformed_messages_get_rejects_and_the_session_keeps_serving(client):
     missing = client.expect("j", t372="D", t380="5")  # conditionally required field missing
     assert "(55)" in missing["58"]
     # A message type the venue does not handle: BusinessMessageReject, unsupported type.
-    client.send("H", (11, "MAL-4"), (55, sym), (54, "1"))
-    client.expect("j", t372="H", t380="3")
+    client.send("AF", (584, "MAL-4"), (585, "7"))  # OrderMassStatusRequest (35=H is served now)
+    client.expect("j", t372="AF", t380="3")
     # The session is still up and trading.
     client.new_order("AFTER-1", "1", 100, "189.00")
     client.expect("8", t11="AFTER-1", t150="0", t39="0", t151="100")

@@ -98,7 +98,7 @@ def test_the_template_renders_a_session_per_venue(tmp_path):
                                          sessions={"XNAS": ("127.0.0.1", 9001), "BATS": ("127.0.0.1", 9002)})
     assert session_names(sections) == ["FIX.4.4:BD->XNAS", "FIX.4.4:BD->BATS"]
     defaults = dict(sections)["DEFAULT"]
-    assert defaults["ConnectionType"] == "initiator" and defaults["ResetOnLogon"] == "Y"
+    assert defaults["ConnectionType"] == "initiator" and defaults["ResetOnLogon"] == "N"
     assert Path(defaults["DataDictionary"]).name == "FIX44.xml" and defaults["FileStorePath"] == str(tmp_path / "store")
     assert [s[1]["SocketConnectPort"] for s in sections if s[0] == "SESSION"] == ["9001", "9002"]
 
