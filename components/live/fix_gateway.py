@@ -23,17 +23,15 @@ working there gets an outcome (``on_disconnect``): "cancel" feeds a
 CANCELED report at once (reason VENUE_DISCONNECTED; the order is canceled,
 or its other children carry on), "reroute" a REJECTED one (the OMS reroutes
 the leaves to venues that are up, or rejects with a reason); "hold" keeps
-them working up to ``hold_s`` seconds (a timer thread) and settles them as
-"cancel" does if the session is not back by then. Back in time, the venue's
-missed reports arrive by resend, then one OrderStatusRequest per held child
-confirms it (``_on_order_status``: unknown to the venue, it is closed;
-more executed than received, a ``LostFill`` is logged and kept). The children are
-remembered as orphans; at the next logon the gateway asks the venue to cancel
-them, in case the venue kept them. The children a restarted process found
-working in its log are adopted as orphans the same way (``adopt_orphans``). A child sent while its venue is down never
-leaves and is REJECTED (VENUE_DISCONNECTED) at once. OrderCancelReject
-changes nothing, except when the venue says the order is unknown: then the
-child is gone (REJECTED, UNKNOWN_ORDER, as the simulated venue reports it).
+them working up to ``hold_s`` seconds and confirms them with the venue when
+it is back (``fix_recovery``). Settled children are remembered as orphans:
+at the next logon the gateway asks the venue to cancel them, in case it kept
+them; the children a restarted process found working in its log are adopted
+as orphans the same way (``adopt_orphans``). A child sent while its venue is
+down never leaves and is REJECTED (VENUE_DISCONNECTED) at once.
+OrderCancelReject changes nothing, except when the venue says the order is
+unknown: then the child is gone (REJECTED, UNKNOWN_ORDER, as the simulated
+venue reports it).
 
 Sequence numbers and holds: see ``fix_recovery`` (``SessionRecovery``).
 
