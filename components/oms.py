@@ -252,9 +252,16 @@ class Oms:
         """Apply a venue report. Returns what the caller must do next:
         "" (nothing), "post_trade" (order done with fills) or "reroute"."""
         order = self.orders.get(report.order_id)
-        if order is None or report.child_id not in order.open_children:
-            return ""  # a late or duplicate report: at-least-once delivery, so ignore
+        if order is None:
+            return ""
         kind = report.kind
+        if kind is K.DISCREPANCY:  # about any child the order ever had, working or not
+            self._emit(order, E.EXECUTION_DISCREPANCY, actor=f"venue:{report.venue}", details={
+                "child_id": report.child_id, "venue": report.venue, "reason": report.reason,
+                "missing_qty": report.last_qty, "venue_leaves_qty": report.leaves_qty}, at_ns=report.timestamp_ns)
+            return ""
+        if report.child_id not in order.open_children:
+            return ""  # a late or duplicate report: at-least-once delivery, so ignore
         if kind is K.ACK:
             return ""
         if kind is K.FILL:

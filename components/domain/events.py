@@ -69,6 +69,7 @@ class EventType(str, Enum):
     ORDER_CANCEL_REQUESTED = "OrderCancelRequested"  # a client's cancel sent to the venues (they confirm later)
     CHILD_ORDER_REJECTED = "ChildOrderRejected"
     EXECUTION_REFUSED = "ExecutionRefused"  # a venue fill the order cannot take (e.g. an overfill)
+    EXECUTION_DISCREPANCY = "ExecutionDiscrepancy"  # the venue executed more than it reported to us
     TRADING_STATE_CHANGED = "TradingStateChanged"
     VENUE_STATUS_CHANGED = "VenueStatusChanged"
     SETTLEMENT_FAILED = "SettlementFailed"  # an attempt failed; the order stays CONFIRMED until retried

@@ -18,6 +18,9 @@ class ExecKind(str, Enum):
     FILL = "FILL"
     CANCELED = "CANCELED"  # leaves canceled: on request, IOC remainder, or end of day
     REJECTED = "REJECTED"
+    # Not a venue report: the gateway found the venue executed more of a child than it reported
+    # (``last_qty`` the missing shares, ``last_px`` 0: the price is unknown and never made up).
+    DISCREPANCY = "DISCREPANCY"
 
 
 class Liquidity(str, Enum):

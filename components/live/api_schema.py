@@ -283,6 +283,8 @@ class HealthOut(BaseModel):
     status: str
     venues: dict[str, str] = Field(description="Venue name -> UP or DOWN")
     handler_failures: int = Field(description="Messages whose handler raised since start (a bug; see the log)")
+    lost_fills: int = Field(description="Executions a venue reported in an order status but never as fills "
+                                        "(recorded as ExecutionDiscrepancy events; they need booking by hand)")
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:

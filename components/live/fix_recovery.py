@@ -35,13 +35,16 @@ from decimal import Decimal
 
 import quickfix as fix
 
-from components.domain.venues import ExecKind
+from components.domain.venues import ExecKind, ExecutionReport
 from components.fix import market_data as md
 from components.fix import wire as w
 
 from . import fix_messages as m
 
 log = logging.getLogger("components.live.fix")
+
+LOST_FILL = "LOST_FILL"
+"""The reason of the ``ExecutionDiscrepancy`` a lost fill records."""
 
 _TOO_LOW = "MsgSeqNum too low"
 """How QuickFIX starts the Logout text when a peer's sequence numbers went backwards."""
@@ -182,7 +185,8 @@ class SessionRecovery:
         Unknown to the venue: the child is closed (CANCELED, VENUE_RESTARTED when the session
         had started over, else UNKNOWN_ORDER; its fills stay booked). Done at the venue with no
         final report seen: closed (VENUE_ORDER_DONE). More executed than the fills passed on:
-        fills were lost; logged as an error and kept in ``lost_fills``, never made up."""
+        fills were lost; logged as an error, kept in ``lost_fills`` and reported to the OMS as a
+        DISCREPANCY (recorded, never booked as a fill: its price is unknown)."""
         try:
             status = m.order_status(fields)
         except ValueError as exc:
@@ -201,11 +205,16 @@ class SessionRecovery:
                 lost = LostFill(venue, child_id, self._children[child_id].order_id, status.cum_qty, known,
                                 status.avg_px, now)
                 self.lost_fills.append(lost)
+                # Into the books and records: the missing shares, never a made-up price.
+                discrepancy = ExecutionReport(ExecKind.DISCREPANCY, venue, child_id, lost.order_id, now,
+                                              last_qty=status.cum_qty - known, leaves_qty=status.leaves_qty,
+                                              reason=LOST_FILL)
             if status.final and child_id in self._working:
                 self._finish(child_id)
                 report = m.synthesized(ExecKind.CANCELED, self._children[child_id],
                                        reason if not status.known else m.VENUE_ORDER_DONE, now)
         if lost is not None:
+            self._pump.put(discrepancy)
             log.error("LOST FILL: %s says child %s (order %s) executed %d, but only %d were received "
                       "(average %s); the difference needs booking by hand", venue, child_id, lost.order_id,
                       lost.venue_cum_qty, lost.received_qty, lost.avg_px)

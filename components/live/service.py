@@ -256,5 +256,7 @@ class OrderService:
 
     def health(self) -> Reply:
         live = self._live
+        # Fills a venue made that never reached us (FIX session recovery): each needs booking by hand.
+        lost = len(getattr(live.link.gateway, "lost_fills", ()))
         return Reply(200, {"status": "ok", "venues": live.venue_statuses(),
-                           "handler_failures": len(live.runtime.failures)})
+                           "handler_failures": len(live.runtime.failures), "lost_fills": lost})

@@ -199,3 +199,41 @@ def test_an_order_the_venue_asks_for_again_is_resent_once(stack):
     assert order_of(live, 1).status is OrderStatus.ROUTED and live.link.gateway.working == 2
     assert live.runtime.failures == []
     assert live.runtime.failures == []
+
+
+@pytest.mark.parametrize("stack", [("hold", 30)], indirect=True)
+def test_a_fill_the_venue_can_no_longer_resend_is_recorded_as_a_discrepancy(stack, caplog):
+    """The venue keeps its book but loses its FIX store while the session is away: the fill it
+    made meanwhile cannot be resent. The status answer shows it; the OMS records the missing
+    shares (no price is made up) and books nothing."""
+    from components.domain.events import EventType
+    from components.live.fix_recovery import LOST_FILL
+
+    live, driver = stack
+    gateway = live.link.gateway
+    app = live.link.embedded.apps["XNAS"]
+    caplog.set_level(logging.INFO, logger="components.live.fix")
+    session = gateway_session(live, "XNAS")
+    session.logout("network blip")
+    wait_until(lambda: not gateway.is_logged_on("XNAS"), "the gateway sees XNAS go")
+    with app.lock:
+        app.venue.submit_agent_order("HIT-1", "HIT", "AAPL", Side.SELL, 1040, to_units("189.00"),
+                                     TimeInForce.IOC, app.now_ns())  # 40 of K-1
+    time.sleep(0.3)  # the fill report is stored for resend...
+    venue_side = fix.Session.lookupSession(fix.SessionID("FIX.4.4", "XNAS", live.link.embedded.counterparty))
+    venue_side.reset()  # ...and the store is lost: the venue starts over at 1, its book intact
+
+    session.logon()
+    wait_until(lambda: gateway.lost_fills, "the status answer shows the lost fill")
+    driver.wait_quiet(WAIT)
+    order = order_of(live, 1)
+    assert (order.status, order.filled_qty) == (OrderStatus.ROUTED, 0)  # nothing booked without a price
+    (lost,) = gateway.lost_fills
+    assert (lost.venue_cum_qty, lost.received_qty) == (40, 0)
+    found = [e for e in live.log.read() if e.event_type is EventType.EXECUTION_DISCREPANCY]
+    assert [(e.order_id, e.detail("reason"), e.detail("missing_qty"), e.detail("venue_leaves_qty")) for e in found] \
+        == [(order.order_id, LOST_FILL, 40, 60)]
+    assert "LOST FILL" in caplog.text
+    from components.live.service import OrderService
+
+    assert OrderService(live).health().body["lost_fills"] == 1

@@ -363,3 +363,15 @@ def test_an_overfill_after_a_partial_fill_is_measured_against_the_child_leaves(w
     world.deliver(world.report(ExecKind.FILL, child, last_qty=31, last_px=190 * D, leaves_qty=0, exec_id="X2"))
     assert (order.filled_qty, order.open_children) == (70, {child.child_id: 30})
     assert world.types(order.order_id)[-1] is E.EXECUTION_REFUSED
+
+
+def test_a_discrepancy_is_recorded_on_the_order_and_changes_nothing_else(world):
+    order, (child,) = world.routed(("XNAS", 100))
+    world.deliver(world.fill(child, 100, 190 * D, leaves=0))  # the child is closed
+    before = (order.status, order.filled_qty, order.filled_notional)
+    lost = world.report(ExecKind.DISCREPANCY, child, last_qty=40, leaves_qty=0, reason="LOST_FILL")
+    assert world.deliver(lost) == ""
+    assert (order.status, order.filled_qty, order.filled_notional) == before
+    last = world.events(order.order_id)[-1]
+    assert last.event_type is E.EXECUTION_DISCREPANCY
+    assert (last.detail("reason"), last.detail("missing_qty"), last.detail("venue")) == ("LOST_FILL", 40, "XNAS")
