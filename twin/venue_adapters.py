@@ -140,9 +140,13 @@ class SimMarketData:
         self._nbbo = nbbo
         self._venues = venues
         self._mids = LastGoodMid(opening_prices)  # the rule shared with the live market data
-        self._last_reference = self._mids.prices
         self._books_of: dict[str, list] = {}  # symbol -> [(venue, book)] in venue order
         self._reference: dict[str, tuple[int, int]] = {}  # symbol -> (books' version sum, price)
+
+    def last_good_mid(self, symbol: str) -> int:
+        """The reference price used while there is no two-sided market: the last good mid
+        (or the opening price before there was one)."""
+        return self._mids.prices.get(symbol, 0)
 
     def quote(self, venue: str, symbol: str) -> Quote | None:
         target = self._venues.get(venue)

@@ -30,7 +30,7 @@ def test_sip_day_passes_and_risk_reads_the_sips_nbbo(sip_run):
     published = world.sip.published("AAPL")
     assert published is not None and published.sequence > 10
     assert set(published.bid_venues) | set(published.ask_venues) <= {"XNAS", "BATS", "WHSL"}
-    assert world.market_data.reference_price("AAPL") in (published.mid, world.market_data._last_reference["AAPL"])
+    assert world.market_data.reference_price("AAPL") in (published.mid, world.market_data.last_good_mid("AAPL"))
 
 
 def test_wholesaler_fills_carry_the_fixed_fee_and_price_improvement(sip_run):
