@@ -313,6 +313,7 @@ class Oms:
                 "fee": report.fee,
                 "liquidity": report.liquidity.value if report.liquidity else "",
                 "cum_qty": order.filled_qty,
+                "leaves_qty": leaves,  # the venue's: what a rebuild keeps working
             },
             at_ns=report.timestamp_ns,
         )

@@ -72,13 +72,17 @@ def apply(oms: Oms, event: OrderEvent) -> None:
         order.fees += d["fee"]
         child = d.get("child_id")
         if child in order.open_children:
-            left = order.open_children[child] - d["last_qty"]
+            # The venue's leaves, as the live OMS took them (older events: ours, less the fill).
+            left = d.get("leaves_qty", order.open_children[child] - d["last_qty"])
             if left > 0:
                 order.open_children[child] = left
             else:
                 del order.open_children[child]
         if d.get("exec_id") and d.get("venue"):
             oms._applied_fills.add((d["venue"], d["exec_id"]))
+    elif kind is EventType.EXECUTION_REFUSED:
+        if d.get("exec_id"):
+            oms._applied_fills.add((d["venue"], d["exec_id"]))  # refused once: a redelivery is a duplicate
     elif kind is EventType.ORDER_CANCEL_REQUESTED:
         oms._cancel_requested.add(order_id)
     elif kind is EventType.CHILD_ORDER_REJECTED:

@@ -103,7 +103,8 @@ def default_codec() -> WireCodec:
     codec.register("OrderEvent", OrderEvent, event_codec.encode, event_codec.decode)
     codec.register_dataclass(ExecutionReport)
     for cls in (commands.SubmitOrder, commands.SubmitBlock, commands.ValidateOrder, commands.CheckRisk,
-                commands.RouteOrder, commands.CancelOrder, commands.ProcessPostTrade, commands.ExpireDay):
+                commands.RouteOrder, commands.CancelOrder, commands.ProcessPostTrade, commands.ExpireDay,
+                commands.SetTradingState):
         codec.register_dataclass(cls)
     return codec
 

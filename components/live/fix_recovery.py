@@ -174,7 +174,8 @@ class SessionRecovery:
             if up and sid is not None and self._deliver(m.order_status_request(req_id, child), sid, venue):
                 sent += 1
             else:  # the session went again: the next disconnect holds the child again
-                self._status_reqs.pop(req_id, None)
+                with self._lock:
+                    self._status_reqs.pop(req_id, None)
         log.info("asked %s for the status of %d child order(s) held while it was away", venue, sent)
         for child_id in cancels:
             self.cancel(venue, child_id)
@@ -205,6 +206,7 @@ class SessionRecovery:
                 lost = LostFill(venue, child_id, self._children[child_id].order_id, status.cum_qty, known,
                                 status.avg_px, now)
                 self.lost_fills.append(lost)
+                self._filled[child_id] = status.cum_qty  # reported once: a later status finds no new loss
                 # Into the books and records: the missing shares, never a made-up price.
                 discrepancy = ExecutionReport(ExecKind.DISCREPANCY, venue, child_id, lost.order_id, now,
                                               last_qty=status.cum_qty - known, leaves_qty=status.leaves_qty,
@@ -226,10 +228,12 @@ class SessionRecovery:
     def _cancel_orphans(self, venue: str, child_ids: list[str]) -> None:
         """After a reconnect: ask the venue to cancel children we closed while it was away."""
         with self._lock:
-            sid = self._sessions.get(venue)
-            requests = [(self._next_cancel_id(c), self._children[c]) for c in child_ids]
-        if sid is None:
-            return
-        for cancel_id, child in requests:
-            self._deliver(m.order_cancel_request(cancel_id, child, self._now_ns()), sid, venue)
-        log.info("asked %s to cancel %d child order(s) closed while it was away", venue, len(requests))
+            sid, up = self._sessions.get(venue), self._up.get(venue, False)
+            requests = [(self._next_cancel_id(c), self._children[c]) for c in child_ids if c in self._children]
+        unsent = [child.child_id for cancel_id, child in requests
+                  if not (up and sid is not None
+                          and self._deliver(m.order_cancel_request(cancel_id, child, self._now_ns()), sid, venue))]
+        if unsent:  # the session went again before they left: asked at the next logon
+            with self._lock:
+                self._orphans.setdefault(venue, set()).update(unsent)
+        log.info("asked %s to cancel %d child order(s) closed while it was away", venue, len(requests) - len(unsent))

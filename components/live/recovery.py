@@ -49,8 +49,10 @@ What the log cannot restore:
   no child) when the old process died: the follow-up message was lost with
   it. Such orders are counted and left as they are; the session close
   expires them (``ExpireDay``).
-* a client cancel sent to a venue but not yet confirmed: the order is closed
-  with the restart's reason, not CLIENT_REQUEST.
+
+A client cancel sent to a venue but not yet confirmed is in the log
+(``OrderCancelRequested``), so such an order is closed as the client asked
+(CLIENT_REQUEST), keeping its fills.
 
 No I/O here beyond reading the log the bootstrap opened.
 """

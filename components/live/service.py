@@ -193,7 +193,11 @@ class OrderService:
                 return problem(500, "internal", "the block could not be processed")
             desk = platform.desk
             parent_id = next((p for p in map(desk.block_of_member, (o.order_id for o in members)) if p), None)
-            policy = desk.state.policy_of.get(parent_id, block.policy) if parent_id else block.policy
+            if parent_id:
+                policy = desk.state.policy_of.get(parent_id, block.policy)
+            else:  # not formed yet (members still being decided): the policy it was opened with
+                pending = desk.state.pending.get(block.block_ref)
+                policy = pending.policy if pending is not None else block.policy
             if retry and policy != block.policy:
                 return _block_conflict(who)
             view = block_json(block.block_ref, block.advisor_id, block.symbol, block.side, policy, parent_id,

@@ -8,7 +8,7 @@ again from a copy, replay one event, and dump the state canonically so a
 rebuild can be compared with the live state); ``recover`` is the one piece of
 code that restarts any of them.
 
-A few facts never reach the event log (a kill-switch flip, a restricted-list
+A few facts never reach the event log (a restricted-list or sanctions-list
 change): a part counts such changes in ``unlogged``
 and the host snapshots that part before the next message, so a restart never
 depends on memory it lost. Parts live beside their components

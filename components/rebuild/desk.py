@@ -3,7 +3,9 @@
 Everything the desk decides is in the log: each member's ``OrderReceived``
 names its block and policy (``BlockDesk.join``); a member's status events
 tell when its block has every member decided (``BlockDesk.ready``, asked of
-the OMS's statuses as live); the parent's ``BLOCK_FORMED`` risk decision
+the OMS's statuses: as at that event when the OMS is replayed alongside, the
+current ones when only the desk restarts, which leads to the same end
+state); the parent's ``BLOCK_FORMED`` risk decision
 holds the statement the block formed with (``BlockDesk.form``); the parent's
 fills and its allocation (``OrderAllocated`` details are exactly
 ``AllocationResult.to_details()``, so the result and the advisor's rotation

@@ -15,9 +15,10 @@ kinds of events, replayed through the engine's own code paths:
 
 Block parents trade for the firm's average-price account and never touch
 client risk (as in ``Platform._on_event``), so their events are skipped. The
-kill switch, the restricted list and the sanctions list are operator settings
-no event records: they travel in the snapshot, and ``RiskEngine.unlogged``
-tells the host to snapshot when one changes.
+kill switch is replayed from its ``TradingStateChanged`` platform events; the
+restricted and sanctions lists are operator settings no event records: they
+travel in the snapshot, and ``RiskEngine.unlogged`` tells the host to
+snapshot when one changes.
 """
 
 from __future__ import annotations

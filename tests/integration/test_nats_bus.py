@@ -18,6 +18,7 @@ from components.domain.commands import (
     ExpireDay,
     ProcessPostTrade,
     RouteOrder,
+    SetTradingState,
     SubmitBlock,
     SubmitOrder,
     ValidateOrder,
@@ -67,6 +68,7 @@ def one_of_each() -> list[object]:
         ProcessPostTrade("ORD-1"),
         ExpireDay(),
         SubmitBlock("ADV-1", "AAPL", "BUY", (("AC-1", 100), ("AC-2", 50)), "pro_rata", "B-1", 9_000, "LIMIT", "190.25"),
+        SetTradingState("HALTED", "operator:sre", "drill", 10_000),
     ]
 
 

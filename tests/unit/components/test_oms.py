@@ -375,3 +375,30 @@ def test_a_discrepancy_is_recorded_on_the_order_and_changes_nothing_else(world):
     last = world.events(order.order_id)[-1]
     assert last.event_type is E.EXECUTION_DISCREPANCY
     assert (last.detail("reason"), last.detail("missing_qty"), last.detail("venue")) == ("LOST_FILL", 40, "XNAS")
+
+
+def _rebuilt_dump(world):
+    from components.oms_rebuild import OmsPart, dump
+    from components.rebuild import recover
+
+    live = dump(world.oms)
+    recover(OmsPart(world.oms), world.log)  # the OMS loses its memory and replays the log
+    return live, dump(world.oms)
+
+
+def test_a_refused_fill_is_still_refused_once_after_a_rebuild(world):
+    order, (child,) = world.routed(("XNAS", 100))
+    bad = world.report(ExecKind.FILL, child, last_qty=101, last_px=190 * D, leaves_qty=0, exec_id="X1")
+    world.deliver(bad)
+    live, rebuilt = _rebuilt_dump(world)
+    assert rebuilt == live
+    world.deliver(bad)  # redelivered after the restart
+    assert [e.event_type for e in world.events(order.order_id)].count(E.EXECUTION_REFUSED) == 1
+
+
+def test_a_rebuild_keeps_the_leaves_the_venue_reported(world):
+    order, (a, b) = world.routed(("XNAS", 100), ("BATS", 100), quantity=200)
+    world.deliver(world.fill(a, 30, 190 * D, leaves=0))  # the venue ended the rest of child a with this fill
+    assert order.open_children == {b.child_id: 100}
+    live, rebuilt = _rebuilt_dump(world)
+    assert rebuilt == live and order.open_children == {b.child_id: 100}
