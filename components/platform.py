@@ -39,7 +39,7 @@ from .oms import Oms
 from .order_entry import IdempotencyConflict, NotEntitled, OrderEntry, OrderRequestError
 from .post_trade import PostTrade
 from .ports import Clock, VenueGateway
-from .risk.engine import RiskEngine
+from .risk.engine import DONE_FOR_RISK, RiskEngine
 from .risk.policies import TradingState
 from .routing import SmartOrderRouter
 
@@ -57,8 +57,6 @@ SERVICE_OF: dict[type, str] = {
 }
 SERVICES = ("gateway", "oms", "risk", "router", "post_trade")
 
-_DONE_FOR_RISK = frozenset({EventType.ORDER_FILLED, EventType.ORDER_CANCELED, EventType.ORDER_EXPIRED,
-                            EventType.ORDER_REJECTED})
 _FILLS = frozenset({EventType.ORDER_FILLED, EventType.ORDER_PARTIALLY_FILLED})
 # Enum members bound once: Enum class attribute access is slow on Python 3.11.
 _VALIDATED = OrderStatus.VALIDATED
@@ -354,5 +352,5 @@ class Platform:
             self.risk.on_fill(order.order_id, order.spec.account_id, order.spec.symbol, order.spec.side,
                               d["last_qty"], d["last_px"])
             self.ledger.apply(event)
-        if kind in _DONE_FOR_RISK:
+        if kind in DONE_FOR_RISK:
             self.risk.on_order_done(order.order_id)

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Iterable, NamedTuple, Protocol, Sequence
 
-from ..domain.events import Outcome, PolicyDecision
+from ..domain.events import EventType, Outcome, PolicyDecision
 from ..domain.orders import OrderSpec, OrderType, Side
 from ..reference.accounts import Account, AccountDirectory
 from ..reference.sanctions import SanctionsList
@@ -38,6 +38,11 @@ NS_PER_DAY = 86_400 * 1_000_000_000
 _BUY = Side.BUY  # enum members bound once: Enum attribute access is slow on 3.11
 _LIMIT = OrderType.LIMIT
 _PASS = Outcome.PASS
+
+DONE_FOR_RISK = frozenset({EventType.ORDER_FILLED, EventType.ORDER_CANCELED, EventType.ORDER_EXPIRED,
+                           EventType.ORDER_REJECTED})
+"""Events after which an order will fill no further: the engine releases what it holds for it
+(``on_order_done``), live and on replay."""
 
 RESERVATION = "reservation"
 """The record an approval carries after its policy verdicts: (notional, reference_price, client_order_id)."""

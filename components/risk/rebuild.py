@@ -28,14 +28,11 @@ from typing import Any
 from ..block_desk import BLOCK_ACCOUNT
 from ..domain.events import EventType, OrderEvent
 from ..rebuild import spec_of
-from .engine import RESERVATION, RiskDecision, RiskEngine, _Open
+from .engine import DONE_FOR_RISK, RESERVATION, RiskDecision, RiskEngine, _Open
 
 _STATE_CHANGED = EventType.TRADING_STATE_CHANGED
 _CHECKED = frozenset({EventType.ORDER_RISK_APPROVED, EventType.ORDER_BLOCKED})
 _FILLS = frozenset({EventType.ORDER_FILLED, EventType.ORDER_PARTIALLY_FILLED})
-# As ``Platform._on_event``: the order will fill no further, so risk releases what it holds.
-_DONE = frozenset({EventType.ORDER_FILLED, EventType.ORDER_CANCELED, EventType.ORDER_EXPIRED,
-                   EventType.ORDER_REJECTED})  # fmt: skip
 
 
 class MissingReservation(ValueError):
@@ -103,7 +100,7 @@ class RiskPart:
         if kind in _FILLS:
             d = event.details
             e.on_fill(event.order_id, event.account_id, event.symbol, event.side, d["last_qty"], d["last_px"])
-        if kind in _DONE:
+        if kind in DONE_FOR_RISK:
             e.on_order_done(event.order_id)
 
     def dump(self) -> dict[str, Any]:
