@@ -225,6 +225,8 @@ class OrderEntry:
         self._entitled = entitled
         self._open_order = open_order
         self._by_key: dict[tuple[str, str], Order] = {}
+        self.block_of: dict[tuple[str, str], str] = {}
+        """(account, client order id) -> the block the order joined, for orders that joined one."""
 
     def lookup(self, account_id: str, client_order_id: str) -> Order | None:
         """The order a client knows by its client_order_id, if any."""
@@ -238,12 +240,16 @@ class OrderEntry:
             raise NotEntitled(f"advisor {spec.advisor_id} is not entitled to account {spec.account_id}")
         key = (spec.account_id, spec.client_order_id)
         known = self._by_key.get(key)
+        block_ref = details.get("block_ref", "") if details else ""
         if known is not None:
-            if known.spec != spec:
+            # A resubmission is the same request: the same order, in (or out of) the same block.
+            if known.spec != spec or self.block_of.get(key, "") != block_ref:
                 raise IdempotencyConflict(
                     f"client_order_id {spec.client_order_id} was already used for a different order"
                 )
             return Accepted(known, replayed=True)
         order = self._open_order(spec, submitted_ns, details=details) if details else self._open_order(spec, submitted_ns)
         self._by_key[key] = order
+        if block_ref:
+            self.block_of[key] = block_ref
         return Accepted(order, replayed=False)

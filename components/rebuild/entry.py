@@ -2,16 +2,18 @@
 
 Order entry keeps one thing: which order each (account, client order id)
 opened, so a resubmission is recognised (idempotency) and a cancel finds its
-order. Every order it opened has an ``OrderReceived`` whose actor is the
+order, and which orders joined a block (a resubmission must join the same
+one). Every order it opened has an ``OrderReceived`` whose actor is the
 advisor (a block parent, opened by the desk, has actor ``block_desk`` and is
-not entry's), carrying the client order id; that is the whole replay. The
+not entry's), carrying the client order id and the block it joined; that is
+the whole replay. The
 snapshot holds order ids; the ``Order`` objects come from the OMS
 (``order_of``), as the live map holds the OMS's.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 from ..domain.events import EventType, OrderEvent
 from ..domain.orders import Order
@@ -30,21 +32,22 @@ class EntryPart:
         self.entry = entry
         self._order_of = order_of
 
-    def capture(self) -> dict[tuple[str, str], str]:
-        return {key: order.order_id for key, order in self.entry._by_key.items()}
+    def capture(self) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]]:
+        return {key: order.order_id for key, order in self.entry._by_key.items()}, dict(self.entry.block_of)
 
-    def reset(self, state: dict[tuple[str, str], str] | None) -> None:
-        self.entry._by_key = {key: self._order_of(order_id) for key, order_id in (state or {}).items()}
+    def reset(self, state: tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]] | None) -> None:
+        by_key, block_of = state or ({}, {})
+        self.entry._by_key = {key: self._order_of(order_id) for key, order_id in by_key.items()}
+        self.entry.block_of = dict(block_of)
 
     def apply(self, event: OrderEvent) -> None:
         if event.event_type is _RECEIVED and event.actor.startswith("advisor:"):
             key = (event.account_id, event.details["client_order_id"])
             self.entry._by_key[key] = self._order_of(event.order_id)
+            if event.details.get("block_ref"):
+                self.entry.block_of[key] = event.details["block_ref"]
 
-    def dump(self) -> list[tuple[tuple[str, str], str]]:
-        return list(self.capture().items())
+    def dump(self) -> tuple[list[tuple[tuple[str, str], str]], list[tuple[tuple[str, str], str]]]:
+        by_key, block_of = self.capture()
+        return list(by_key.items()), list(block_of.items())
 
-
-def dump_of(entry: OrderEntry) -> Any:
-    """``EntryPart.dump`` for a bare ``OrderEntry``."""
-    return [(key, order.order_id) for key, order in entry._by_key.items()]

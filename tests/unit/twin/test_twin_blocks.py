@@ -160,3 +160,26 @@ def test_a_member_canceled_while_waiting_for_risk_still_lets_its_block_form(bloc
     assert [m.order_id for m in platform.desk.members(route.order_id)] == [checks[0].order_id]
     received = [e for e in world.log.read() if e.event_type is EventType.ORDER_RECEIVED and e.account_id != BLOCK_ACCOUNT]
     assert {(e.detail("block_ref"), e.detail("block_policy")) for e in received} == {("B-CXL", "pro_rata")}
+
+
+def test_a_block_member_cannot_pass_for_an_earlier_single_order_with_its_client_order_id(blocks_scenario):
+    """Idempotency covers the block too: a member whose (account, client order id) already names
+    a single order is a conflict (409), not a replay that would silently leave the block."""
+    from components.domain.commands import SubmitBlock, SubmitOrder
+    from twin.bootstrap import build_twin
+
+    world = build_twin(blocks_scenario, blocks_scenario.seed)
+    platform = world.platform
+    advisor = world.population.advisors[0].advisor_id
+    accounts = [a.account_id for a in world.population.accounts if a.advisor_id == advisor][:2]
+    now = world.clock.now_ns()
+    single = {"account_id": accounts[0], "symbol": "AAPL", "side": "BUY", "quantity": 100, "order_type": "MARKET",
+              "time_in_force": "DAY", "advisor_id": advisor, "client_order_id": "B-DUP-1"}
+    assert len(platform.handle(SubmitOrder(single, now))) == 1
+    before = platform.refused.count
+    out = platform.handle(SubmitBlock(advisor, "AAPL", "BUY", ((accounts[0], 100), (accounts[1], 100)),
+                                      "pro_rata", "B-DUP", now))
+    (conflict,) = platform.refused.since(before)
+    assert (conflict.status, conflict.fields) == (409, ("client_order_id",))
+    assert len(out) == 1  # only the second line became a member
+    assert platform.desk.state.pending["B-DUP"].members == [out[0].order_id]
