@@ -76,3 +76,15 @@ def one_venue_market(account_id: str = "ACCT-1", cash: str = "1000000.00") -> st
     hold only what a test puts there."""
     return ('\n[venue_link]\nliquidity = false\n' + symbols(AAPL="190.00") + '\n[[venues]]\nname = "XNAS"\n'
             + account(account_id, "CL-1", "ADV-1", cash=cash))
+
+
+REMOTE_ARCX = """run_dir = "{run_dir}"
+[event_log]
+kind = "memory"
+[venue_link]
+mode = "fix"
+sessions = [{{ venue = "ARCX", host = "127.0.0.1", port = {port} }}]
+[[venues]]
+name = "ARCX"
+"""
+"""One remote FIX venue, ARCX on loopback: a template for ``.format(run_dir=..., port=...)``."""

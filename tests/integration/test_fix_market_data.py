@@ -34,7 +34,7 @@ from components.live.config import parse_live_config  # noqa: E402
 from components.live.embedded_venues import CountingVenueFixApp, free_port  # noqa: E402
 from tests.integration.test_fix_venue import _read_line  # noqa: E402
 from tests.live_script import LiveScript  # noqa: E402
-from tests.live_configs import REBATE_VENUES, account, symbols  # noqa: E402
+from tests.live_configs import REBATE_VENUES, REMOTE_ARCX, account, symbols  # noqa: E402
 from twin.scripted import AgentOrder  # noqa: E402
 from venues_sim.fees import MakerTakerFees  # noqa: E402
 from venues_sim.fix_acceptor import FixVenueServer  # noqa: E402
@@ -168,27 +168,8 @@ def test_remote_fix_venues_quotes_routing_and_a_killed_venue(tmp_path, venues):
         live.close()
 
 
-ONE_REMOTE = """
-run_dir = "{run_dir}"
-[event_log]
-kind = "memory"
-[venue_link]
-mode = "fix"
-sessions = [{{ venue = "ARCX", host = "127.0.0.1", port = {port} }}]
-[[symbols]]
-symbol = "AAPL"
-reference_price = "150.00"
-[[symbols]]
-symbol = "ZZZZ"
-reference_price = "10.00"
-[[venues]]
-name = "ARCX"
-[[accounts]]
-account_id = "ACCT-1"
-client_id = "CL-1"
-advisor_id = "ADV-1"
-cash = "1000000.00"
-"""
+ONE_REMOTE = (REMOTE_ARCX + symbols(AAPL="150.00", ZZZZ="10.00")
+              + account("ACCT-1", "CL-1", "ADV-1", cash="1000000.00"))
 
 
 def test_a_remote_venue_process_killed_outright_stops_quoting(tmp_path):

@@ -40,7 +40,7 @@ from components.live.config import parse_live_config  # noqa: E402
 from tests.integration.test_fix_venue import _read_line  # noqa: E402
 from tests.live_script import LiveScript  # noqa: E402
 from tests.services import free_port  # noqa: E402
-from tests.live_configs import REBATE_VENUES, account, symbols  # noqa: E402
+from tests.live_configs import REBATE_VENUES, REMOTE_ARCX, account, symbols  # noqa: E402
 from twin.scripted import AgentOrder, Cancel, Submit  # noqa: E402
 
 WAIT = 15.0
@@ -140,24 +140,7 @@ def test_no_order_is_lost_when_a_venue_dies_and_comes_back(tmp_path, policy):
         assert stored.verify().ok and len(stored) == len(events)
 
 
-REMOTE = """
-run_dir = "{run_dir}"
-[event_log]
-kind = "memory"
-[venue_link]
-mode = "fix"
-sessions = [{{ venue = "ARCX", host = "127.0.0.1", port = {port} }}]
-[[symbols]]
-symbol = "AAPL"
-reference_price = "190.00"
-[[venues]]
-name = "ARCX"
-[[accounts]]
-account_id = "ACCT-1"
-client_id = "CL-1"
-advisor_id = "ADV-1"
-cash = "1000000.00"
-"""
+REMOTE = REMOTE_ARCX + symbols(AAPL="190.00") + account("ACCT-1", "CL-1", "ADV-1", cash="1000000.00")
 
 
 def wait_status(live, n: int, wanted: set[OrderStatus], timeout: float = WAIT) -> OrderStatus:
