@@ -13,7 +13,6 @@ simulated.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING
@@ -38,7 +37,7 @@ from scenarios.arrivals import OrderIntent, order_intents
 from scenarios.block_flow import BlockIntent, block_intents
 from scenarios.config import NEW_YORK, Scenario
 from scenarios.population import Population, build_population
-from venues_sim.liquidity import FairValue, MarketMaker, NoiseTrader
+from venues_sim.liquidity import MarketMaker, NoiseTrader, standard_participants
 from venues_sim.sip import Sip
 from venues_sim.venue import SimVenue
 
@@ -55,7 +54,6 @@ if TYPE_CHECKING:  # twin.crashes imports this module
 
 PRE_OPEN_NS = 60 * 1_000_000_000
 """Simulation starts this long before the open so market makers have quoted."""
-MINUTES_PER_DAY = 390
 SETTLEMENT_RUN = time(9, 0)
 """Settlement runs at 09:00 New York on each business day (as ``Session.settlement_ns``)."""
 
@@ -207,25 +205,11 @@ def build_twin(scenario: Scenario, seed: int) -> TwinWorld:
 
 def _add_liquidity(world: TwinWorld) -> None:
     """A fair-value path per symbol, a market maker per symbol and venue, noise traders."""
-    scenario, streams = world.scenario, world.streams
-    liq = scenario.liquidity
-    start_ns = world.clock.now_ns()
-    venue_list = list(world.venues.values())
-    for s in scenario.symbols:
-        vol_per_sqrt_min = s.daily_vol_bps / math.sqrt(MINUTES_PER_DAY)
-        fair = FairValue(s.reference_price, vol_per_sqrt_min, streams.stream(f"fair:{s.symbol}"), start_ns=start_ns)
-        for venue in venue_list:
-            world.makers.append(MarketMaker(
-                venue, s.symbol, fair, streams.stream(f"mm:{venue.name}:{s.symbol}"),
-                liq.market_maker_spread_ticks, liq.market_maker_size, liq.market_maker_levels,
-                owner=f"MM-{venue.name}-{s.symbol}",
-            ))
-        for i in range(liq.noise_traders):
-            world.noise.append(NoiseTrader(
-                venue_list, s.symbol, fair, streams.stream(f"noise:{s.symbol}:{i}"),
-                owner=f"NOISE-{s.symbol}-{i}", market_fraction=liq.noise_market_fraction,
-                mean_size=max(1, liq.market_maker_size // 5),
-            ))
+    scenario = world.scenario
+    makers, noise = standard_participants(scenario.symbols, list(world.venues.values()), scenario.liquidity,
+                                          world.streams.stream, world.clock.now_ns())
+    world.makers.extend(makers)
+    world.noise.extend(noise)
 
 
 def _add_agents(world: TwinWorld) -> None:

@@ -14,7 +14,6 @@ out, stores closed).
 from __future__ import annotations
 
 import argparse
-import math
 import signal
 import sys
 import tempfile
@@ -25,7 +24,6 @@ from components.domain.money import to_units
 from scenarios.config import ScenarioError, SymbolConfig, Venue, builtin_scenario_path, load_scenario
 
 _DEFAULT_REFERENCE = to_units("100.00")
-_MINUTES_PER_DAY = 390
 
 
 def register(subparsers) -> None:
@@ -107,7 +105,7 @@ def _market_makers(app, scenario, symbols: list[str], seed: int | None) -> list:
     """One market maker per symbol on ``app.venue``, each with its own seeded streams."""
     import numpy as np
 
-    from venues_sim.liquidity import FairValue, MarketMaker
+    from venues_sim.liquidity import fair_value_path, standard_maker
 
     liq = scenario.liquidity
     refs = {s.symbol: s for s in scenario.symbols}
@@ -118,9 +116,6 @@ def _market_makers(app, scenario, symbols: list[str], seed: int | None) -> list:
     makers = []
     for i, symbol in enumerate(symbols):
         ref = refs.get(symbol) or SymbolConfig(symbol=symbol, reference_price=_DEFAULT_REFERENCE)
-        vol = ref.daily_vol_bps / math.sqrt(_MINUTES_PER_DAY)
-        fair = FairValue(ref.reference_price, vol, np.random.default_rng(streams[2 * i]), start_ns=start_ns)
-        makers.append(MarketMaker(app.venue, symbol, fair, np.random.default_rng(streams[2 * i + 1]),
-                                  liq.market_maker_spread_ticks, liq.market_maker_size, liq.market_maker_levels,
-                                  owner=f"MM-{app.venue.name}-{symbol}"))
+        fair = fair_value_path(ref.reference_price, ref.daily_vol_bps, np.random.default_rng(streams[2 * i]), start_ns)
+        makers.append(standard_maker(app.venue, symbol, fair, np.random.default_rng(streams[2 * i + 1]), liq))
     return makers

@@ -269,3 +269,41 @@ class NoiseTrader:
         while resting and (resting[0][0] <= cutoff or len(resting) >= self.max_resting):
             _, venue_idx, order_id = resting.popleft()
             self.venues[venue_idx].cancel_agent_order(order_id)  # 0 if it already filled
+
+
+# -- the standard participants of a ``liquidity`` section ------------------------------------
+
+MINUTES_PER_DAY = 390
+"""Minutes in a regular US session: a symbol's daily volatility is spread over them."""
+
+
+def fair_value_path(reference_price: int, daily_vol_bps: float, rng: np.random.Generator,
+                    start_ns: int) -> FairValue:
+    """A symbol's fair-value walk from ``reference_price`` with its daily volatility."""
+    return FairValue(reference_price, daily_vol_bps / math.sqrt(MINUTES_PER_DAY), rng, start_ns=start_ns)
+
+
+def standard_maker(venue: SimVenue, symbol: str, fair: FairValue, rng: np.random.Generator,
+                   liquidity) -> MarketMaker:
+    """The market maker a ``liquidity`` section describes (spread, size, levels), owner ``MM-VENUE-SYMBOL``."""
+    return MarketMaker(venue, symbol, fair, rng, liquidity.market_maker_spread_ticks, liquidity.market_maker_size,
+                       liquidity.market_maker_levels, owner=f"MM-{venue.name}-{symbol}")
+
+
+def standard_participants(symbols, venues: list[SimVenue], liquidity, stream,
+                          start_ns: int) -> tuple[list[MarketMaker], list[NoiseTrader]]:
+    """Per symbol: one fair-value path (stream ``fair:SYMBOL``), a maker on every venue
+    (``mm:VENUE:SYMBOL``) and ``liquidity.noise_traders`` noise traders across them
+    (``noise:SYMBOL:i``). ``symbols`` have ``symbol``, ``reference_price`` and
+    ``daily_vol_bps``; ``stream(name)`` gives a named random stream."""
+    makers: list[MarketMaker] = []
+    noise: list[NoiseTrader] = []
+    for s in symbols:
+        fair = fair_value_path(s.reference_price, s.daily_vol_bps, stream(f"fair:{s.symbol}"), start_ns)
+        for venue in venues:
+            makers.append(standard_maker(venue, s.symbol, fair, stream(f"mm:{venue.name}:{s.symbol}"), liquidity))
+        for i in range(liquidity.noise_traders):
+            noise.append(NoiseTrader(venues, s.symbol, fair, stream(f"noise:{s.symbol}:{i}"),
+                                     owner=f"NOISE-{s.symbol}-{i}", market_fraction=liquidity.noise_market_fraction,
+                                     mean_size=max(1, liquidity.market_maker_size // 5)))
+    return makers, noise

@@ -18,7 +18,6 @@ fire through it, and sends happen inside its handlers.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from typing import Callable, Iterable
 
@@ -26,11 +25,10 @@ from components.domain.venues import ChildOrder, ExecutionReport
 from components.ports import Clock, RandomSource
 from scenarios.config import Liquidity, SymbolConfig, Venue
 from venues_sim.fees import MakerTakerFees
-from venues_sim.liquidity import FairValue, MarketMaker, NoiseTrader
+from venues_sim.liquidity import MarketMaker, NoiseTrader, standard_participants
 from venues_sim.venue import SimVenue
 
 NS = 1_000_000_000
-MINUTES_PER_DAY = 390
 
 
 class FifoLink:
@@ -149,23 +147,10 @@ class InProcessVenues:
 
     def _add_participants(self, start_ns: int) -> None:
         """A fair-value path per symbol, a market maker per symbol and venue, noise traders."""
-        liq, streams = self._liquidity, self._streams
-        venue_list = list(self.venues.values())
-        for s in self._symbols:
-            fair = FairValue(s.reference_price, s.daily_vol_bps / math.sqrt(MINUTES_PER_DAY),
-                             streams.stream(f"fair:{s.symbol}"), start_ns=start_ns)
-            for venue in venue_list:
-                self.makers.append(MarketMaker(
-                    venue, s.symbol, fair, streams.stream(f"mm:{venue.name}:{s.symbol}"),
-                    liq.market_maker_spread_ticks, liq.market_maker_size, liq.market_maker_levels,
-                    owner=f"MM-{venue.name}-{s.symbol}",
-                ))
-            for i in range(liq.noise_traders):
-                self.noise.append(NoiseTrader(
-                    venue_list, s.symbol, fair, streams.stream(f"noise:{s.symbol}:{i}"),
-                    owner=f"NOISE-{s.symbol}-{i}", market_fraction=liq.noise_market_fraction,
-                    mean_size=max(1, liq.market_maker_size // 5),
-                ))
+        makers, noise = standard_participants(self._symbols, list(self.venues.values()), self._liquidity,
+                                              self._streams.stream, start_ns)
+        self.makers.extend(makers)
+        self.noise.extend(noise)
 
     def stop(self) -> None:
         """Participants stop acting (pending timers find nothing to do)."""

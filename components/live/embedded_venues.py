@@ -19,7 +19,6 @@ the venues and the gateway (tests and scripted sessions wait on it).
 from __future__ import annotations
 
 import logging
-import math
 import socket
 import threading
 from pathlib import Path
@@ -34,12 +33,11 @@ from scenarios.config import Liquidity, SymbolConfig, Venue
 from venues_sim.fees import MakerTakerFees
 from venues_sim.fix_acceptor import FixVenueServer, VenueFixApp
 from venues_sim.fix_config import format_settings, render_acceptor_settings, template_path
-from venues_sim.liquidity import FairValue, MarketMaker
+from venues_sim.liquidity import FairValue, MarketMaker, fair_value_path, standard_maker
 
 log = logging.getLogger("components.live.fix")
 
 LOOPBACK = "127.0.0.1"
-MINUTES_PER_DAY = 390
 _BIND_ATTEMPTS = 5
 
 
@@ -211,12 +209,10 @@ class EmbeddedFixVenues:
         for s in self._symbols:
             fair = self._fair.get(s.symbol)
             if fair is None:
-                fair = self._fair[s.symbol] = SharedFairValue(FairValue(
-                    s.reference_price, s.daily_vol_bps / math.sqrt(MINUTES_PER_DAY),
-                    self._streams.stream(f"fair:{s.symbol}"), start_ns=start_ns))
-            makers.append(MarketMaker(app.venue, s.symbol, fair, self._streams.stream(f"mm:{app.venue.name}:{s.symbol}"),
-                                      liq.market_maker_spread_ticks, liq.market_maker_size, liq.market_maker_levels,
-                                      owner=f"MM-{app.venue.name}-{s.symbol}"))
+                fair = self._fair[s.symbol] = SharedFairValue(fair_value_path(
+                    s.reference_price, s.daily_vol_bps, self._streams.stream(f"fair:{s.symbol}"), start_ns))
+            makers.append(standard_maker(app.venue, s.symbol, fair,
+                                         self._streams.stream(f"mm:{app.venue.name}:{s.symbol}"), liq))
         return makers
 
     def quiet(self, sent: dict[str, int], received: dict[str, int]) -> bool:
