@@ -8,7 +8,7 @@ the outcome is ``BUY_IN_REQUIRED``. Every answer is a frozen
 ``SettlementOutcome`` with a reason code: data, never an exception.
 
 The in-memory adapter serves tests and the twin; a live adapter (a clearing
-firm's API or files) would live under ``components/live/``.
+firm's API or files) would live under ``live/adapters/``.
 """
 
 from __future__ import annotations

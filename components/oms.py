@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable, Mapping
 from .domain.events import STATUS_OF, EventType, OrderEvent, PolicyDecision
 from .domain.lifecycle import IllegalTransition, check_transition, is_terminal
 from .domain.orders import Order, OrderSpec, OrderStatus
+from .domain.outcomes import NextStep
 from .domain.venues import ChildOrder, ExecKind, ExecutionReport
 from .ports import Clock, EventLog, IdSource
 
@@ -39,6 +40,10 @@ MARKET_WIDE_REFUSALS = {
     "SSR_PRICE": "SSR_PRICE",
 }
 _RECEIVED = EventType.ORDER_RECEIVED
+# What follows a report (``NextStep``), bound once for the same reason.
+_NOTHING = NextStep.NOTHING
+_POST_TRADE = NextStep.POST_TRADE
+_REROUTE = NextStep.REROUTE
 
 
 class _Stream:
@@ -216,18 +221,18 @@ class Oms:
         else:
             self._emit(order, E.ORDER_REROUTED, actor="router", details={"children": plan, "reason": reason})
 
-    def close_unroutable(self, order_id: str, reason: str) -> str:
+    def close_unroutable(self, order_id: str, reason: str) -> NextStep:
         """No venue will take the leaves: reject an unfilled order, cancel the rest
-        of a partly filled one. Returns "post_trade" when fills must be settled."""
+        of a partly filled one. Returns ``NextStep.POST_TRADE`` when fills must be settled."""
         order = self.get(order_id)
         if order.open_children:
-            return ""  # something is still working; its report will close the order
+            return _NOTHING  # something is still working; its report will close the order
         if order.filled_qty == 0:
             self._emit(order, E.ORDER_REJECTED, actor="router", details={"reason": reason})
-            return ""
+            return _NOTHING
         self._emit(order, E.ORDER_CANCELED, actor="router",
                    details={"reason": reason, "leaves_qty": order.leaves_qty})
-        return "post_trade"
+        return _POST_TRADE
 
     def request_cancel(self, order_id: str) -> tuple[tuple[str, str], ...]:
         """A client's cancel. Returns (venue, child id) pairs to cancel at venues.
@@ -248,25 +253,25 @@ class Oms:
             return children
         return ()
 
-    def on_execution(self, report: ExecutionReport) -> str:
-        """Apply a venue report. Returns what the caller must do next:
-        "" (nothing), "post_trade" (order done with fills) or "reroute"."""
+    def on_execution(self, report: ExecutionReport) -> NextStep:
+        """Apply a venue report. Returns what the caller must do next: ``NextStep.NOTHING``,
+        ``POST_TRADE`` (the order is done with fills) or ``REROUTE`` (route the leaves again)."""
         order = self.orders.get(report.order_id)
         if order is None:
-            return ""
+            return _NOTHING
         kind = report.kind
         if kind is K.DISCREPANCY:  # about any child the order ever had, working or not
             self._emit(order, E.EXECUTION_DISCREPANCY, actor=f"venue:{report.venue}", details={
                 "child_id": report.child_id, "venue": report.venue, "reason": report.reason,
                 "missing_qty": report.last_qty, "venue_leaves_qty": report.leaves_qty}, at_ns=report.timestamp_ns)
-            return ""
+            return _NOTHING
         if report.child_id not in order.open_children:
-            return ""  # a late or duplicate report: at-least-once delivery, so ignore
+            return _NOTHING  # a late or duplicate report: at-least-once delivery, so ignore
         if kind is K.ACK:
-            return ""
+            return _NOTHING
         if kind is K.FILL:
             if report.exec_id and (report.venue, report.exec_id) in self._applied_fills:
-                return ""  # the same fill delivered again
+                return _NOTHING  # the same fill delivered again
             child_leaves = order.open_children[report.child_id]
             if not 0 < report.last_qty <= child_leaves:
                 return self._refuse_execution(order, report, child_leaves)
@@ -285,10 +290,10 @@ class Oms:
                 at_ns=report.timestamp_ns,
             )
         if order.open_children:
-            return ""
+            return _NOTHING
         return self._close_leaves(order, report)
 
-    def _apply_fill(self, order: Order, report: ExecutionReport) -> str:
+    def _apply_fill(self, order: Order, report: ExecutionReport) -> NextStep:
         qty = report.last_qty
         done = order.filled_qty + qty == order.spec.quantity
         check_transition(order, S.FILLED if done else S.PARTIALLY_FILLED)  # before touching the aggregate
@@ -320,12 +325,12 @@ class Oms:
         if report.exec_id:
             self._applied_fills.add((report.venue, report.exec_id))
         if done:
-            return "post_trade"
+            return _POST_TRADE
         if not order.open_children:
             return self._close_leaves(order, report)
-        return ""
+        return _NOTHING
 
-    def _refuse_execution(self, order: Order, report: ExecutionReport, child_leaves: int) -> str:
+    def _refuse_execution(self, order: Order, report: ExecutionReport, child_leaves: int) -> NextStep:
         """A fill the child cannot take: more than its leaves (an overfill) or not
         a positive quantity. The client's order is not
         touched (its fills stay consistent with what was sent); the refusal is
@@ -342,9 +347,9 @@ class Oms:
                      "leaves_qty": report.leaves_qty, "child_leaves": child_leaves},
             at_ns=report.timestamp_ns,
         )
-        return ""
+        return _NOTHING
 
-    def _close_leaves(self, order: Order, report: ExecutionReport) -> str:
+    def _close_leaves(self, order: Order, report: ExecutionReport) -> NextStep:
         """No child is working any more and the order is not fully filled.
 
         If any venue refused a child since the last routing, the leaves are
@@ -359,16 +364,16 @@ class Oms:
             self._refused_since_routing.discard(order_id)
             if order.filled_qty == 0:
                 self._emit(order, E.ORDER_REJECTED, actor=f"venue:{report.venue}", details={"reason": market_refusal})
-                return ""
+                return _NOTHING
             self._emit(order, E.ORDER_CANCELED, actor=f"venue:{report.venue}",
                        details={"reason": market_refusal, "leaves_qty": order.leaves_qty})
-            return "post_trade"
+            return _POST_TRADE
         if refused and not requested and self.reroutes.get(order_id, 0) < 2:
-            return "reroute"  # counted when the router records it (so the count is derivable from the log)
+            return _REROUTE  # counted when the router records it (so the count is derivable from the log)
         if refused and order.filled_qty == 0 and not requested:
             reason = report.reason if report.kind is K.REJECTED else "VENUE_REJECTED"
             self._emit(order, E.ORDER_REJECTED, actor=f"venue:{report.venue}", details={"reason": reason})
-            return ""
+            return _NOTHING
         if report.reason == "END_OF_DAY":
             event_type, reason = E.ORDER_EXPIRED, "END_OF_DAY"
         else:
@@ -376,7 +381,7 @@ class Oms:
             reason = "CLIENT_REQUEST" if requested else (report.reason or "VENUE_CANCELED")
         self._cancel_requested.discard(order.order_id)
         self._emit(order, event_type, details={"reason": reason, "leaves_qty": order.leaves_qty})
-        return "post_trade" if order.filled_qty else ""
+        return _POST_TRADE if order.filled_qty else _NOTHING
 
     def expire(self, order_id: str) -> None:
         """End of day for an order that never reached a venue."""

@@ -1,10 +1,14 @@
 """The trading platform as a message bus with small handlers.
 
 ``Platform`` holds the components and maps each message type to the service
-that handles it (``SERVICE_OF``) and a handler that returns the follow-up
-messages. The runtime decides how messages travel: the twin delays each hop and
-queues it at its simulated service; the live runtime dispatches in process or
-over NATS. Nothing here knows which one it is in.
+that handles it (``SERVICE_OF``) and a handler that returns what it decided: a
+``Handled`` (``components.domain.outcomes``), the message's outcome (accepted,
+replayed, refused and why, ...) and the follow-up messages. The runtime decides
+how follow-ups travel: the twin delays each hop and queues it at its simulated
+service; the live runtime dispatches in process or over NATS. Nothing here
+knows which one it is in. ``refused`` and ``replays`` count refusals and
+replays for reports; a caller learns what became of its own command from the
+outcome.
 
 Blocks (``SubmitBlock``) go through the same handlers: members are validated
 and risk-checked one by one, the block parent is routed like an order, and
@@ -33,6 +37,18 @@ from .domain.commands import (
 )
 from .domain.events import EventType, OrderEvent
 from .domain.orders import Order, OrderSpec, OrderStatus
+from .domain.outcomes import (
+    DONE,
+    Accepted,
+    BlockAccepted,
+    CancelRequested,
+    Handled,
+    NextStep,
+    RefusalReason,
+    Refused,
+    Replayed,
+    TradingStateSet,
+)
 from .domain.venues import ExecutionReport
 from .ledger import Ledger
 from .oms import Oms
@@ -66,10 +82,14 @@ _EXPIRED = OrderStatus.EXPIRED
 _DONE_WITH_FILLS = (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.EXPIRED)
 _ENDS_UNFILLED = frozenset({EventType.ORDER_REJECTED, EventType.ORDER_CANCELED, EventType.ORDER_EXPIRED})
 _POLICY_NAMES = frozenset(name for name, _ in POLICIES)
+_POST_TRADE = NextStep.POST_TRADE
+_REROUTE = NextStep.REROUTE
+_INVALID = RefusalReason.INVALID
+_NOTHING = Handled(DONE, ())  # an internal message that gives rise to nothing
 
 
 def close_session(now_ns: int, end_venue_days: Callable[[int], object], deliver: Callable[[object], object]) -> None:
-    """The session close, the same in every runtime (the live bootstrap's ``SessionCloser``
+    """The session close, the same in every runtime (``live.session_close.SessionCloser``
     and the twin runner's ``_schedule_close`` call it).
 
     The venues this process runs end their day first (``end_venue_days(now_ns)``:
@@ -94,8 +114,9 @@ class RefusedRequest:
 
 class Refusals:
     """The requests that never became orders: how many, how many per status, and the
-    latest ``keep`` of them (None: all). A live gateway keeps a bounded window, so a
-    stream of bad requests cannot grow its memory; the twin keeps every one."""
+    latest ``keep`` of them (None: all), for reports. A live gateway keeps a bounded
+    window, so a stream of bad requests cannot grow its memory; the twin keeps every
+    one. Whoever sent a request learns of its refusal from the handler's outcome."""
 
     def __init__(self, keep: int | None = None) -> None:
         self.count = 0
@@ -106,11 +127,6 @@ class Refusals:
         self.count += 1
         self.by_status[refusal.status] += 1
         self._recent.append(refusal)
-
-    def since(self, count: int) -> list[RefusedRequest]:
-        """The refusals added after the ``count``-th (the caller read ``count`` before submitting)."""
-        added = self.count - count
-        return list(self._recent)[-added:] if added > 0 else []
 
     def __iter__(self) -> Iterator[RefusedRequest]:
         return iter(self._recent)
@@ -150,38 +166,53 @@ class Platform:
             SetTradingState: self.set_trading_state,
         }
 
-    def handle(self, message: object) -> list[object]:
-        """Run the handler for ``message``; return the messages it gives rise to."""
-        out = self._handlers[type(message)](message)
+    def handle(self, message: object) -> Handled:
+        """Run the handler for ``message``; return its outcome and the messages it gives rise to."""
+        handled = self._handlers[type(message)](message)
         if self._unfilled_parents:
             self._close_unfilled_blocks()
-        return out
+        return handled
 
     # -- handlers -------------------------------------------------------------
-    def submit(self, msg: SubmitOrder, details: dict[str, str] | None = None) -> list[object]:
+    def submit(self, msg: SubmitOrder) -> Handled:
+        """A client order: ``Accepted`` (then validated), ``Replayed`` (a retry) or ``Refused``."""
+        outcome = self._enter(msg.body, msg.submitted_ns)
+        if type(outcome) is Accepted:
+            return Handled(outcome, [ValidateOrder(outcome.order_id)])
+        return Handled(outcome)
+
+    def _enter(self, body: object, submitted_ns: int,
+               details: dict[str, str] | None = None) -> Accepted | Replayed | Refused:
+        """Order entry's decision on one request (``details`` recorded with a new order), counted."""
         try:
-            accepted = self.entry.submit(msg.body, msg.submitted_ns, details)
+            accepted = self.entry.submit(body, submitted_ns, details)
         except OrderRequestError as exc:
-            self.refused.add(RefusedRequest(msg.submitted_ns, 422, exc.fields, str(exc)))
-            return []
+            return self._refuse(submitted_ns, _INVALID, exc.fields, str(exc))
         except NotEntitled as exc:
-            self.refused.add(RefusedRequest(msg.submitted_ns, 403, ("account_id",), str(exc)))
-            return []
+            return self._refuse(submitted_ns, RefusalReason.NOT_ENTITLED, ("account_id",), str(exc))
         except IdempotencyConflict as exc:
-            self.refused.add(RefusedRequest(msg.submitted_ns, 409, ("client_order_id",), str(exc)))
-            return []
+            return self._refuse(submitted_ns, RefusalReason.CONFLICT, ("client_order_id",), str(exc))
         if accepted.replayed:
             self.replays += 1
-            return []
-        return [ValidateOrder(accepted.order.order_id)]
+            return Replayed(accepted.order.order_id)
+        return Accepted(accepted.order.order_id)
 
-    def submit_block(self, msg: SubmitBlock) -> list[object]:
-        """One client order per statement line, each on the normal path; the block forms when all are decided."""
+    def _refuse(self, at_ns: int, reason: RefusalReason, fields: tuple[str, ...], problem: str) -> Refused:
+        """Count the refusal (reports show them by status) and return it."""
+        self.refused.add(RefusedRequest(at_ns, reason.status, fields, problem))
+        return Refused(reason, fields, problem)
+
+    def submit_block(self, msg: SubmitBlock) -> Handled:
+        """One client order per statement line, each on the normal path; the block forms when all are decided.
+
+        The outcome is ``BlockAccepted``, or the first line's ``Refused`` if any
+        line was refused (the other lines still go their way, as members).
+        """
         if msg.policy not in _POLICY_NAMES:
-            self.refused.add(RefusedRequest(msg.submitted_ns, 422, ("policy",),
-                                               f"unknown allocation policy {msg.policy!r}"))  # fmt: skip
-            return []
-        out: list[object] = []
+            return Handled(self._refuse(msg.submitted_ns, _INVALID, ("policy",),
+                                        f"unknown allocation policy {msg.policy!r}"))  # fmt: skip
+        members: list[Accepted | Replayed] = []
+        refusal: Refused | None = None
         joins = {"block_ref": msg.block_ref, "block_policy": msg.policy}  # on each member's OrderReceived
         for i, (account_id, quantity) in enumerate(msg.lines, 1):
             body = {"account_id": account_id, "symbol": msg.symbol, "side": msg.side, "quantity": quantity,
@@ -189,39 +220,57 @@ class Platform:
                     "advisor_id": msg.advisor_id, "client_order_id": member_client_order_id(msg.block_ref, i)}  # fmt: skip
             if msg.limit_price is not None:
                 body["limit_price"] = msg.limit_price
-            out += self.submit(SubmitOrder(body, msg.submitted_ns), joins)
-        if out:
-            self.desk.open(msg.block_ref, msg.advisor_id, msg.policy, [m.order_id for m in out])
-        return out
+            outcome = self._enter(body, msg.submitted_ns, joins)
+            if type(outcome) is Refused:
+                refusal = refusal or outcome
+            else:
+                members.append(outcome)
+        opened = [m.order_id for m in members if type(m) is Accepted]
+        if opened:
+            self.desk.open(msg.block_ref, msg.advisor_id, msg.policy, opened)
+        follow_ups = [ValidateOrder(order_id) for order_id in opened]
+        if refusal is not None:
+            return Handled(refusal, follow_ups)
+        policy = msg.policy if opened else self._policy_of_block(msg.block_ref, members, msg.policy)
+        return Handled(BlockAccepted(msg.block_ref, tuple(members), policy), follow_ups)
 
-    def validate(self, msg: ValidateOrder) -> list[object]:
+    def _policy_of_block(self, block_ref: str, members: list[Accepted | Replayed], default: str) -> str:
+        """The policy an earlier submission opened block ``block_ref`` with (``default`` if none is kept)."""
+        desk = self.desk
+        parent_id = next((p for p in (desk.block_of_member(m.order_id) for m in members) if p), None)
+        if parent_id:
+            return desk.state.policy_of.get(parent_id, default)
+        pending = desk.state.pending.get(block_ref)  # not formed yet: members still being decided
+        return pending.policy if pending is not None else default
+
+    def validate(self, msg: ValidateOrder) -> Handled:
         if self.oms.validate(msg.order_id, self.account_known):
-            return [CheckRisk(msg.order_id)]
-        return self._form_block(msg.order_id) if self.desk.is_member(msg.order_id) else []
+            return Handled(DONE, [CheckRisk(msg.order_id)])
+        return self._form_block(msg.order_id) if self.desk.is_member(msg.order_id) else _NOTHING
 
-    def check_risk(self, msg: CheckRisk) -> list[object]:
+    def check_risk(self, msg: CheckRisk) -> Handled:
         order = self.oms.get(msg.order_id)
         if order.status is not _VALIDATED:
             # Canceled while waiting: a member may have been its block's last undecided one.
-            return self._form_block(order.order_id) if self.desk.is_member(order.order_id) else []
+            return self._form_block(order.order_id) if self.desk.is_member(order.order_id) else _NOTHING
         decision = self.risk.check(order.order_id, order.spec, self.clock.now_ns())
         approved = self.oms.record_risk(order.order_id, decision.approved, decision.decisions)
         if self.desk.is_member(order.order_id):
             return self._form_block(order.order_id)  # a member is never routed by itself
-        return [RouteOrder(order.order_id)] if approved else []
+        return Handled(DONE, [RouteOrder(order.order_id)]) if approved else _NOTHING
 
-    def route(self, msg: RouteOrder) -> list[object]:
+    def route(self, msg: RouteOrder) -> Handled:
         order = self.oms.get(msg.order_id)
         if order.status not in _ROUTABLE:
-            return []
+            return _NOTHING
         # Redelivered (at-least-once): a first routing only from RISK_APPROVED, a reroute only once nothing works.
         if order.open_children or (not msg.exclude and order.status is not _APPROVED):
-            return []
+            return _NOTHING
         plan = self.router.route(order, msg.exclude)
         if not plan.children:
-            if self.oms.close_unroutable(order.order_id, plan.reason):
-                return [ProcessPostTrade(order.order_id)]
-            return []
+            if self.oms.close_unroutable(order.order_id, plan.reason) is _POST_TRADE:
+                return Handled(DONE, [ProcessPostTrade(order.order_id)])
+            return _NOTHING
         first_routing = order.status is _APPROVED
         self.oms.record_routed(order.order_id, plan.children, reason="REROUTE" if msg.exclude else "")
         if first_routing and self.desk.is_parent(order.order_id):
@@ -229,42 +278,43 @@ class Platform:
                 self.oms.record_block_routed(member.order_id, order.order_id)
         for child in plan.children:
             self.venues.send(child)
-        return []
+        return _NOTHING
 
-    def cancel(self, msg: CancelOrder) -> list[object]:
+    def cancel(self, msg: CancelOrder) -> Handled:
+        """A client's cancel: ``CancelRequested``, or ``Refused`` (not found) for an order nobody entered."""
         order = self.entry.lookup(msg.account_id, msg.client_order_id)
         if order is None:
-            self.refused.add(RefusedRequest(msg.requested_ns, 404, ("client_order_id",), "no such order"))
-            return []
+            return Handled(self._refuse(msg.requested_ns, RefusalReason.NOT_FOUND, ("client_order_id",),
+                                        "no such order"))  # fmt: skip
         for venue, child_id in self.oms.request_cancel(order.order_id):
             self.venues.cancel(venue, child_id)
-        return []
+        return Handled(CancelRequested(order.order_id))
 
-    def on_execution(self, report: ExecutionReport) -> list[object]:
+    def on_execution(self, report: ExecutionReport) -> Handled:
         next_step = self.oms.on_execution(report)
-        if next_step == "post_trade":
-            return [ProcessPostTrade(report.order_id)]
-        if next_step == "reroute":
-            # Never back to a venue that already refused this order.
-            return [RouteOrder(report.order_id, exclude=frozenset(self.oms.refused_by[report.order_id]))]
-        return []
+        if next_step is _POST_TRADE:
+            return Handled(DONE, [ProcessPostTrade(report.order_id)])
+        if next_step is _REROUTE:
+            refused_by = frozenset(self.oms.refused_by[report.order_id])  # never back to a venue that refused it
+            return Handled(DONE, [RouteOrder(report.order_id, exclude=refused_by)])
+        return _NOTHING
 
-    def process_post_trade(self, msg: ProcessPostTrade) -> list[object]:
+    def process_post_trade(self, msg: ProcessPostTrade) -> Handled:
         if self.desk.is_parent(msg.order_id):
             self._allocate_block(msg.order_id)
         else:
             self.post_trade.process(msg.order_id)
-        return []
+        return _NOTHING
 
     # -- blocks -------------------------------------------------------------------
-    def _form_block(self, member_id: str) -> list[object]:
+    def _form_block(self, member_id: str) -> Handled:
         """When the member's block has every member decided: fix its statement, open and route the parent."""
         pending = self.desk.ready(member_id, self._status_of)
         if pending is None:
-            return []
+            return _NOTHING
         approved = [self.oms.orders[m] for m in pending.members if self.oms.orders[m].status is _APPROVED]
         if not approved:
-            return []
+            return _NOTHING
         first = approved[0].spec
         spec = OrderSpec(BLOCK_ACCOUNT, first.symbol, first.side, sum(o.spec.quantity for o in approved),
                          first.order_type, first.limit_price, first.time_in_force, first.advisor_id,
@@ -272,24 +322,23 @@ class Platform:
         formation = self.desk.formation(pending, approved)
         parent = self.oms.open_block_parent(spec, (formation,))
         self.desk.form(parent.order_id, spec.symbol, spec.side, formation, parent.created_ns)
-        return [RouteOrder(parent.order_id)]
+        return Handled(DONE, [RouteOrder(parent.order_id)])
 
-    def set_trading_state(self, msg: SetTradingState) -> list[object]:
+    def set_trading_state(self, msg: SetTradingState) -> Handled:
         """Flip the kill switch and record who did it and why; a repeat (redelivery, or the
-        state it already is in) records nothing."""
+        state it already is in) records nothing. ``TradingStateSet`` (before and after), or
+        ``Refused`` naming ``state``."""
         try:
             state = TradingState(msg.state)
         except ValueError:
-            self.refused.add(RefusedRequest(msg.requested_ns, 422, ("state",),
-                                            f"must be one of ACTIVE, REDUCING, HALTED, got {msg.state!r}"))
-            return []
+            return Handled(self._refuse(msg.requested_ns, _INVALID, ("state",),
+                                        f"must be one of ACTIVE, REDUCING, HALTED, got {msg.state!r}"))
         previous = self.risk.trading_state
-        if state is previous:
-            return []
-        self.risk.set_trading_state(state)
-        self.oms.record_platform_event(EventType.TRADING_STATE_CHANGED, msg.actor, {
-            "state": state.value, "previous": previous.value, "reason": msg.reason})
-        return []
+        if state is not previous:
+            self.risk.set_trading_state(state)
+            self.oms.record_platform_event(EventType.TRADING_STATE_CHANGED, msg.actor, {
+                "state": state.value, "previous": previous.value, "reason": msg.reason})
+        return Handled(TradingStateSet(state.value, previous.value))
 
     def _status_of(self, order_id: str) -> OrderStatus:
         return self.oms.orders[order_id].status
@@ -325,12 +374,12 @@ class Platform:
                     self.oms.close_block_member(member.order_id, expired, "END_OF_DAY" if expired else
                                                 f"BLOCK_{parent.status.value}")  # fmt: skip
 
-    def expire_day(self, msg: ExpireDay) -> list[object]:
+    def expire_day(self, msg: ExpireDay) -> Handled:
         """Orders that never reached a venue expire now; venues expire the rest."""
         for order in self.oms.open_orders():
             if order.status in (OrderStatus.NEW, OrderStatus.VALIDATED, OrderStatus.RISK_APPROVED):
                 self.oms.expire(order.order_id)
-        return []
+        return _NOTHING
 
     # -- listeners --------------------------------------------------------------
     def _on_event(self, event: OrderEvent, order: Order | None) -> None:

@@ -2,7 +2,7 @@
 
 Each port is a ``typing.Protocol``. The twin implements them on simpy
 (``twin/``), the live runtime on the wall clock, FIX, NATS and a database
-(``components/live/``). In-memory implementations that serve unit tests and the
+(``live/adapters/``). In-memory implementations that serve unit tests and the
 twin's fast path live in ``components/memory.py``.
 """
 

@@ -20,8 +20,10 @@ from typing import Literal
 
 import numpy as np
 
+from components.reference.accounts import Account
+
 from .config import OrderFlow, Scenario
-from .population import AccountSpec, Population
+from .population import Population
 
 Side = Literal["BUY", "SELL"]
 OrderTypeName = Literal["MARKET", "LIMIT"]
@@ -173,7 +175,7 @@ def order_intents(
 def _new_order(
     rng: np.random.Generator,
     flow: OrderFlow,
-    acct: AccountSpec,
+    acct: Account,
     held: dict[str, int],
     symbols: tuple[str, ...],
     submit_ns: int,

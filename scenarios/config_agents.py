@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Iterator
 
-from .schema import Range
+from components.config.schema import Range
 
 Fraction = Annotated[float, Range(ge=0.0, le=1.0)]
 Seconds = Annotated[float, Range(gt=0.0, le=86_400.0)]

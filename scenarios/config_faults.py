@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Annotated
 
-from .schema import Pattern, Range
+from components.config.schema import Pattern, Range
 
 
 @dataclass(frozen=True, slots=True)

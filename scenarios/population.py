@@ -21,6 +21,7 @@ import numpy as np
 from faker import Faker
 
 from components.domain.money import PRICE_SCALE
+from components.reference.accounts import Account
 
 from .config import Scenario
 
@@ -46,36 +47,24 @@ class Advisor:
 
 
 @dataclass(frozen=True, slots=True)
-class AccountSpec:
-    """One account's identity and starting state; cash and credit in integer units."""
-
-    account_id: str
-    client_id: str
-    client_name: str
-    advisor_id: str
-    cash: int
-    credit_limit: int = 0
-    positions: tuple[tuple[str, int], ...] = ()
-    """(symbol, quantity) pairs, symbols in scenario order; quantities > 0."""
-
-
-@dataclass(frozen=True, slots=True)
 class Population:
     """Everyone on the client side of the platform at the start of the day."""
 
     advisors: tuple[Advisor, ...]
-    accounts: tuple[AccountSpec, ...]
+    accounts: tuple[Account, ...]
+    """Start-of-day accounts, as the platform loads them. Credit limits are 0; positions
+    are (symbol, quantity) pairs in scenario symbol order, quantities > 0."""
     sanctioned_client_ids: tuple[str, ...] = ()
     """Clients named from the sanctions list, sorted."""
 
-    def account(self, account_id: str) -> AccountSpec:
+    def account(self, account_id: str) -> Account:
         """The account with this id; KeyError if absent."""
         for acct in self.accounts:
             if acct.account_id == account_id:
                 return acct
         raise KeyError(account_id)
 
-    def accounts_of(self, advisor_id: str) -> tuple[AccountSpec, ...]:
+    def accounts_of(self, advisor_id: str) -> tuple[Account, ...]:
         """Accounts an advisor manages, in id order."""
         return tuple(a for a in self.accounts if a.advisor_id == advisor_id)
 
@@ -126,13 +115,13 @@ def build_population(
         client_names[idx] = names_pool[int(picks[j % len(picks)])]
 
     accounts_per_client = 1 + (second_rng.random(n_clients) < SECOND_ACCOUNT_FRACTION)
-    accounts: list[AccountSpec] = []
+    accounts: list[Account] = []
     for c in range(n_clients):
         client_id = f"CL-{c + 1:04d}"
         advisor_id = advisors[c // cfg.clients_per_advisor].advisor_id
         for _ in range(int(accounts_per_client[c])):
             accounts.append(
-                AccountSpec(
+                Account(
                     account_id=f"AC-{len(accounts) + 1:05d}",
                     client_id=client_id,
                     client_name=client_names[c],

@@ -16,8 +16,8 @@ import time
 from typing import Iterable
 
 from components.domain.commands import CancelOrder, SubmitOrder
-from components.live.bootstrap import LiveApp
-from components.live.venue_link import FixLink
+from live.bootstrap import LiveApp
+from live.adapters.venue_link import FixLink
 from twin.scripted import AgentOrder, Block, Cancel, Step, Submit, agent_order_id, ordered
 
 QUIET_TIMEOUT = 15.0

@@ -1,117 +1,64 @@
-"""The twin bootstrap: one place that builds the platform on simulated ports.
+"""The twin bootstrap: the one place that chooses the simulated world.
 
-``build_twin`` creates the simpy world, the sim adapters (clock, network,
-venue gateway, market data), the production components wired to them, the
-simulated venues with their liquidity providers (the ``liquidity`` section's
-market makers and noise traders, or the ``agents`` section's populations when
-a scenario has one), the client population, and the market recorder that
-samples the primary venue for the market-realism report. Venue models (fee
-model, price improvement, replayed recorded day) and the optional SIP come from
-``twin.market_structure``. Nothing else in the code base decides that it is
-simulated.
+``build_twin`` chooses the simulated ports (a simpy environment and its
+``SimClock``, sequential ids, an in-memory event log, the venue gateway and
+market data of ``twin.venue_adapters`` with network latency, a seeded clearing
+adapter when the scenario fails settlements) and the scenario's accounts (the
+generated client population), and hands them with the scenario's
+configuration to ``components.kernel.build_platform``, the wiring the live
+bootstrap calls too. It then hosts the platform's handlers as simulated
+services on a ``Network``, and builds what only the twin has: the simulated
+venues (fee model, price improvement, replayed recorded day, optional SIP:
+``twin.market_structure``) with their liquidity providers (the ``liquidity``
+section's market makers and noise traders, or the ``agents`` section's
+populations when a scenario has one), the client order and block intents,
+venue stress, market rules and the market recorder that samples the primary
+venue for the market-realism report. Nothing else in the code base decides
+that it is simulated.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING
 
 import simpy
 
 from components.business_days import BusinessCalendar
 from components.clearing import InMemoryClearing, SeededFailModel
-from components.ledger import Ledger
+from components.kernel import build_platform
 from components.memory import InMemoryEventLog, SeededStreams, SequentialIds
-from components.oms import Oms
-from components.order_entry import OrderEntry
-from components.platform import SERVICE_OF, SERVICES, Platform
-from components.post_trade import PostTrade
-from components.settlement_rail import SettlementRail
-from components.reference.accounts import Account, AccountDirectory
+from components.platform import SERVICE_OF, SERVICES
+from components.reference.accounts import AccountDirectory
 from components.reference.sanctions import default_sanctions_list, sdn_individual_names
-from components.risk.engine import RiskEngine
-from components.routing import SmartOrderRouter
-from scenarios.agents import AgentPopulation, build_agents
-from scenarios.arrivals import OrderIntent, order_intents
-from scenarios.block_flow import BlockIntent, block_intents
-from scenarios.config import NEW_YORK, Scenario
-from scenarios.population import Population, build_population
-from venues_sim.liquidity import MarketMaker, NoiseTrader, standard_participants
-from venues_sim.sip import Sip
-from venues_sim.venue import SimVenue
+from components.settlement_time import settlement_run_ns
+from scenarios.agents import build_agents
+from scenarios.arrivals import order_intents
+from scenarios.block_flow import block_intents
+from scenarios.config import Scenario
+from scenarios.population import build_population
+from venues_sim.liquidity import standard_participants
 
 from .clock import SimClock
 from .market_recorder import MarketRecorder
 from .market_rules import install_market_rules
-from .market_structure import build_sip, build_venues, fee_model, feed_sip
+from .market_structure import build_sip, build_venues, feed_sip
 from .services import Network, build_service
 from .venue_adapters import SimMarketData, SimVenueGateway
-from .venue_stress import StressWindow, schedule_venue_stress
-
-if TYPE_CHECKING:  # twin.crashes imports this module
-    from .crashes import Recovery
+from .venue_stress import schedule_venue_stress
+from .world import TwinWorld
 
 PRE_OPEN_NS = 60 * 1_000_000_000
 """Simulation starts this long before the open so market makers have quoted."""
-SETTLEMENT_RUN = time(9, 0)
-"""Settlement runs at 09:00 New York on each business day (as ``Session.settlement_ns``)."""
 
 
-@dataclass
-class TwinWorld:
-    """Everything one run needs, built and wired; the runner drives it."""
-
-    scenario: Scenario
-    seed: int
-    env: simpy.Environment
-    clock: SimClock
-    streams: SeededStreams
-    log: InMemoryEventLog
-    platform: Platform
-    network: Network
-    gateway: SimVenueGateway
-    venues: dict[str, SimVenue]
-    market_data: SimMarketData
-    accounts: AccountDirectory
-    population: Population
-    intents: list[OrderIntent]
-    sanctioned_accounts: frozenset[str]
-    makers: list[MarketMaker] = field(default_factory=list)
-    noise: list[NoiseTrader] = field(default_factory=list)
-    agents: AgentPopulation | None = None
-    market_recorder: MarketRecorder | None = None
-    block_intents: list[BlockIntent] = field(default_factory=list)
-    stress: list[StressWindow] = field(default_factory=list)
-    sip: Sip | None = None
-    recovery: Recovery | None = None
-    """Crash recovery (snapshots, restarts), set by ``twin.crashes.schedule_crashes`` when the
-    scenario crashes services."""
-
-    @property
-    def opening_cash(self) -> dict[str, int]:
-        return {a.account_id: a.cash for a in self.population.accounts}
-
-    @property
-    def opening_positions(self) -> dict[str, dict[str, int]]:
-        return {a.account_id: dict(a.positions) for a in self.population.accounts if a.positions}
-
-
-def settlement_rail(scenario: Scenario, streams: SeededStreams) -> SettlementRail | None:
+def seeded_clearing(scenario: Scenario, streams: SeededStreams) -> InMemoryClearing | None:
     """Clearing with seeded fails when the scenario asks for them; None keeps the plain T+N path."""
     cfg = scenario.settlement
     if cfg.fail_probability == 0:
         return None
     calendar = BusinessCalendar()
     seed = int(streams.stream("settlement-fails").integers(0, 2**63 - 1))
-    clearing = InMemoryClearing(calendar.settlement_date_fn(scenario.session.settlement_days),
-                                calendar.next_business_day, SeededFailModel(cfg.fail_probability, seed),
-                                cfg.max_retries)  # fmt: skip
-    return SettlementRail(
-        clearing,
-        day_of=lambda ns: datetime.fromtimestamp(ns / 1e9, NEW_YORK).date(),
-        run_ns=lambda day: _ns_of(datetime.combine(day, SETTLEMENT_RUN, NEW_YORK)),
-    )
+    return InMemoryClearing(calendar.settlement_date_fn(scenario.session.settlement_days),
+                            calendar.next_business_day, SeededFailModel(cfg.fail_probability, seed),
+                            cfg.max_retries)  # fmt: skip
 
 
 def settlement_horizon_ns(scenario: Scenario) -> int:
@@ -119,14 +66,11 @@ def settlement_horizon_ns(scenario: Scenario) -> int:
     day = scenario.session.settlement_date()
     if scenario.settlement.fail_probability:
         day = BusinessCalendar().add_business_days(day, scenario.settlement.max_retries)
-    return _ns_of(datetime.combine(day, SETTLEMENT_RUN, NEW_YORK))
-
-
-def _ns_of(moment: datetime) -> int:
-    return (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(microseconds=1) * 1_000
+    return settlement_run_ns(day)
 
 
 def build_twin(scenario: Scenario, seed: int) -> TwinWorld:
+    """The scenario's world for one run with ``seed``: built, wired, its day scheduled up to the runner."""
     streams = SeededStreams(seed)
     env = simpy.Environment()
     session = scenario.session
@@ -137,10 +81,7 @@ def build_twin(scenario: Scenario, seed: int) -> TwinWorld:
     sanctions = default_sanctions_list()
     planted = list(sdn_individual_names(scenario.population.sanctioned_clients))
     population = build_population(scenario, streams.stream("population"), planted)
-    accounts = AccountDirectory(
-        Account(a.account_id, a.client_id, a.client_name, a.advisor_id, a.cash, a.credit_limit, a.positions)
-        for a in population.accounts
-    )
+    accounts = AccountDirectory(population.accounts)
     sanctioned = frozenset(a.account_id for a in population.accounts if sanctions.is_sanctioned(a.client_name))
 
     symbols = [s.symbol for s in scenario.symbols]
@@ -153,23 +94,10 @@ def build_twin(scenario: Scenario, seed: int) -> TwinWorld:
     market_data = SimMarketData(clock, venues, {s.symbol: s.reference_price for s in scenario.symbols},
                                 nbbo=None if sip is None else sip.published)
 
-    oms = Oms(clock, ids, log)
-    settlement_ns = session.settlement_ns()
-    risk = RiskEngine(scenario.risk.to_limits(), accounts, market_data, sanctions, scenario.risk.restricted)
-    platform = Platform(
-        clock=clock,
-        oms=oms,
-        entry=OrderEntry(set(symbols).__contains__, accounts.entitled, oms.create),
-        risk=risk,
-        router=SmartOrderRouter({v.name: fee_model(v).routing_schedule() for v in scenario.venues},
-                                market_data, ids, clock,
-                                max_quote_age_ns=int(scenario.routing.max_quote_age_ms * 1_000_000),
-                                position=risk.position),
-        venues=gateway,
-        post_trade=PostTrade(oms, clock, lambda _trade_ns: settlement_ns, settlement_rail(scenario, streams)),
-        ledger=Ledger({a.account_id: a.cash for a in population.accounts},
-                      {a.account_id: dict(a.positions) for a in population.accounts}),
-        account_known=lambda account_id: accounts.get(account_id) is not None,
+    platform = build_platform(
+        clock=clock, ids=ids, log=log, gateway=gateway, market_data=market_data, accounts=accounts,
+        sanctions=sanctions, symbols=symbols, venues=scenario.venues, risk=scenario.risk, routing=scenario.routing,
+        settlement_days=session.settlement_days, clearing=seeded_clearing(scenario, streams),
     )
     network = Network(clock, streams, SERVICE_OF, scenario.network.hop_ms, scenario.network.jitter_ms)
     for name in SERVICES:

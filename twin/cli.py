@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from pathlib import Path
 
-from scenarios.config import ScenarioError, load_scenario
+from components.config.schema import ScenarioError
+from scenarios.config import load_scenario
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -65,7 +67,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMAND_MODULES: tuple[str, ...] = ("twin.cli_replay_log", "twin.cli_venue", "twin.cli_serve", "twin.cli_diff_live")
+COMMAND_MODULES: tuple[str, ...] = ("twin.cli_replay_log", "twin.cli_venue", "twin.diff_live.command")
 """Modules (importable names) that add more subcommands via ``register(subparsers)``."""
 
 
@@ -88,9 +90,23 @@ def _register_core(sub) -> None:
     validate = sub.add_parser("validate", help="check a scenario file without running it")
     validate.add_argument("scenario")
     validate.set_defaults(func=_cmd_validate)
+    serve = sub.add_parser("serve", add_help=False, help="run the live stack (hands over to `python -m live`; "
+                                                         "`twin serve --help` lists its options)")
+    serve.add_argument("options", nargs=argparse.REMAINDER)
+    serve.set_defaults(func=_cmd_serve)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    """Hand the process over to the live runtime (``python -m live``): same pid, so signals reach the
+    server. The twin does not import ``live``; the two runtimes meet only in files."""
+    os.execv(sys.executable, [sys.executable, "-m", "live", *args.options])
+    return 1  # not reached
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:  # every option is the live runtime's: argparse would claim them here
+        return _cmd_serve(argparse.Namespace(options=argv[1:]))
     args = build_parser().parse_args(argv)
     return args.func(args)
 

@@ -21,7 +21,9 @@ import threading
 from pathlib import Path
 
 from components.domain.money import to_units
-from scenarios.config import ScenarioError, SymbolConfig, Venue, builtin_scenario_path, load_scenario
+from components.config.market import SymbolConfig, Venue
+from components.config.schema import ScenarioError
+from scenarios.config import builtin_scenario_path, load_scenario
 
 _DEFAULT_REFERENCE = to_units("100.00")
 
@@ -68,10 +70,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except ImportError as exc:
         print(f"quickfix is not installed ({exc}); pip install quickfix", file=sys.stderr)
         return 2
-    from venues_sim.fees import MakerTakerFees
+    from venues_sim.fees import fee_model_of
 
     venue_cfg = next((vc for vc in scenario.venues if vc.name == args.venue), Venue(name=args.venue))
-    app = VenueFixApp(args.venue, MakerTakerFees.from_schedule(venue_cfg), symbols)
+    app = VenueFixApp(args.venue, fee_model_of(venue_cfg), symbols)
     makers = _market_makers(app, scenario, symbols, args.seed) if args.liquidity else []
     run_dir = Path(args.run_dir) if args.run_dir else Path(tempfile.mkdtemp(prefix=f"venue-{args.venue}-"))
     try:

@@ -14,7 +14,7 @@ component are taken every ``crashes.snapshot_every`` events, and of one
 component as soon as it changed something no event records (its
 ``unlogged`` count), always after a message is handled, never in the middle
 of one. A restarted OMS is then reconciled with the venues through the venue
-gateway's order-status request (``components.oms_rebuild.reconcile``). For
+gateway's order-status request (``components.rebuild.oms.reconcile``). For
 every other component the rebuilt state is compared with the state the
 process held when it died (which, in the twin, is still in memory): a
 difference is a divergence, counted per service.
@@ -24,14 +24,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from components.oms_rebuild import OmsPart, reconcile
+from components.domain.outcomes import Handled
+from components.rebuild.oms import OmsPart, reconcile
 from components.rebuild import Part, Snapshot, recover, snapshot
 from components.rebuild.desk import DeskPart
 from components.rebuild.entry import EntryPart
 from components.rebuild.post_trade import PostTradePart
-from components.risk.rebuild import RiskPart
+from components.rebuild.risk import RiskPart
 
-from .bootstrap import TwinWorld
+from .world import TwinWorld
 
 HOSTED: dict[str, tuple[str, ...]] = {
     "gateway": ("entry",),
@@ -87,7 +88,7 @@ class Recovery:
     def _snapshotting(self, handler):
         log, parts, unlogged = self.world.log, self.parts, self._unlogged
 
-        def handle(message: object) -> list:
+        def handle(message: object) -> Handled:
             out = handler(message)
             if len(log) >= self._next_at:
                 self.snapshot_all()
@@ -129,7 +130,7 @@ class Recovery:
         reports = reconcile(platform.oms, self.world.gateway)
         self.reconciled += len(reports)
         for report in reports:
-            for follow_up in platform.handle(report):
+            for follow_up in platform.handle(report).follow_ups:
                 network.send("oms", follow_up)
 
     @property

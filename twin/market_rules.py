@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from components.domain.venues import VenueStatus
-from scenarios.config import NEW_YORK, _to_ns
+from components.config.session import NEW_YORK, to_ns
 from venues_sim.rules import LimitUpLimitDown, MarketRule, ShortSaleRestriction, TradingHalt
 
 NS = 1_000_000_000
@@ -28,7 +28,7 @@ def install_market_rules(world) -> list[MarketRule]:
         halt = TradingHalt()
         rules.append(halt)
         for h in cfg.halts:
-            start = _to_ns(datetime.combine(scenario.session.date, h.at, NEW_YORK))
+            start = to_ns(datetime.combine(scenario.session.date, h.at, NEW_YORK))
             clock.call_at(start, lambda symbol=h.symbol: halt.halt(symbol))
             clock.call_at(start + int(h.duration_s * NS), lambda symbol=h.symbol: halt.resume(symbol))
     if cfg.luld_band_bps:

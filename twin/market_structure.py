@@ -24,8 +24,7 @@ from typing import Callable
 from components.domain.venues import VenueStatus
 from components.memory import SeededStreams
 from scenarios.config import Scenario
-from scenarios.config import Venue as VenueConfig
-from venues_sim.fees import FixedFee, MakerTakerFees
+from venues_sim.fees import fee_model_of
 from venues_sim.replay import ReplayVenue
 from venues_sim.replay_format import load_day
 from venues_sim.sip import Sip, exponential_latency
@@ -36,13 +35,6 @@ from .clock import SimClock
 from .latency import link_draws
 
 MS = 1_000_000
-
-
-def fee_model(v: VenueConfig) -> MakerTakerFees | FixedFee:
-    """The venue's fee model from its scenario entry."""
-    if v.fee_model == "fixed":
-        return FixedFee(v.fixed_fee)
-    return MakerTakerFees(v.maker_rebate, v.taker_fee)
 
 
 def build_sip(scenario: Scenario, clock: SimClock, streams: SeededStreams) -> Sip | None:
@@ -96,7 +88,7 @@ def build_venues(scenario: Scenario, symbols: list[str], on_report: Callable, cl
         if missing:
             raise ValueError(f"venues {missing} have no quotes in {scenario.replay.quotes}")
         for v in scenario.venues:
-            venue = ReplayVenue(v.name, day, fee_model(v), symbols, on_report)
+            venue = ReplayVenue(v.name, day, fee_model_of(v), symbols, on_report)
             venue.start(clock.call_at)
             venues[v.name] = venue
         return venues
@@ -106,7 +98,7 @@ def build_venues(scenario: Scenario, symbols: list[str], on_report: Callable, cl
         if v.price_improvement:
             nbbo = nbbo or nbbo_source(sip, venues)  # reads ``venues`` when called, all built by then
             pricing = PriceImprovement(v.price_improvement, nbbo)
-        venues[v.name] = SimVenue(v.name, fee_model(v), symbols, on_report, fill_price=pricing)
+        venues[v.name] = SimVenue(v.name, fee_model_of(v), symbols, on_report, fill_price=pricing)
     return venues
 
 

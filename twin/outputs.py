@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from components.domain.events import OrderEvent
 from components.eventstore.sqlite import write_log_file
@@ -12,16 +11,14 @@ from reports.realism import realism_section
 from reports.summary import build_summary, write_summary
 
 from .recorder import events_frame, orders_frame, write_parquet
-
-if TYPE_CHECKING:
-    from .runner import RunResult
+from .run_result import RunResult
 
 
 def default_out_dir(scenario_name: str, seed: int) -> Path:
     return Path("reports") / "out" / f"{scenario_name}-{seed}"
 
 
-def write_run(result: "RunResult", out_dir: Path, events: list[OrderEvent]) -> Path:
+def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Path:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     world = result.world

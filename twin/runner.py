@@ -15,7 +15,6 @@ from __future__ import annotations
 import gc
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Callable
@@ -29,28 +28,15 @@ from scenarios.arrivals import OrderIntent
 from scenarios.block_flow import BlockIntent
 from scenarios.config import Scenario
 
-from .bootstrap import TwinWorld, build_twin, settlement_horizon_ns
+from .bootstrap import build_twin, settlement_horizon_ns
+from .world import TwinWorld
 from .crashes import schedule_crashes
+from .run_result import RunResult
 from .fingerprint import fingerprint
-from .invariants import InvariantResult, InvariantViolation, RunEvidence, check_all, first_violation
+from .invariants import InvariantViolation, RunEvidence, check_all, first_violation
 
 NS = 1_000_000_000
 Progress = Callable[[float], None]  # fraction of simulated time done, 0..1
-
-
-@dataclass
-class RunResult:
-    world: TwinWorld
-    fingerprint: str
-    invariants: list[InvariantResult]
-    wall_seconds: float
-    sim_seconds: float
-    out_dir: Path | None = None
-    peak_memory_bytes: int = 0
-
-    @property
-    def passed(self) -> bool:
-        return all(r.passed for r in self.invariants)
 
 
 def limit_price_for(intent: OrderIntent, world: TwinWorld) -> int:

@@ -10,7 +10,7 @@ A script is a list of steps, each at an offset from its start:
   a venue, to seed its book before the flow or to trade with resting orders.
 
 The same script drives the live stack (``tests/live_script.py``) so the two
-runtimes can be compared event by event (``twin.live_diff``), and
+runtimes can be compared event by event (``twin.diff_live.compare``), and
 ``twin diff-live`` replays a live session's order flow as a script.
 
 ``run_script`` schedules only the script: no generated client flow, no
@@ -28,7 +28,7 @@ from typing import Any, Iterable, Mapping
 from components.domain.commands import CancelOrder, SubmitBlock, SubmitOrder
 from components.domain.orders import Side, TimeInForce
 
-from .bootstrap import TwinWorld
+from .world import TwinWorld
 
 NS = 1_000_000_000
 

@@ -3,7 +3,7 @@
 Each service is a single-server FIFO queue with a service-time distribution:
 a message waits while the server is busy, then takes a drawn service time, and
 only then is the component's handler run (so its events carry the completion
-time). Queueing and saturation therefore come from the simulation, not from
+time); the follow-ups in the ``Handled`` it returns go out on the network. Queueing and saturation therefore come from the simulation, not from
 the component. Every hop between services takes a drawn network delay on its
 own (source, destination) link stream.
 """
@@ -14,6 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 
+from components.domain.outcomes import Handled
 from components.memory import SeededStreams
 
 from .clock import SimClock, Timer
@@ -28,8 +29,11 @@ class ServiceStats:
     queue_samples: list[int] = field(default_factory=list)
 
 
+Handler = Callable[[object], Handled]
+
+
 class SimService:
-    def __init__(self, name: str, clock: SimClock, service_time: Draws, handler: Callable[[object], list]):
+    def __init__(self, name: str, clock: SimClock, service_time: Draws, handler: Handler):
         self.name = name
         self._handler = handler
         self._queue: deque = deque()
@@ -48,7 +52,7 @@ class SimService:
         self.redelivered = 0
         self.on_restart: Callable[[], None] | None = None  # rebuilds the component's state, if set
 
-    def wrap_handler(self, wrap: Callable[[Callable[[object], list]], Callable[[object], list]]) -> None:
+    def wrap_handler(self, wrap: Callable[[Handler], Handler]) -> None:
         """Replace the handler with ``wrap(handler)`` (e.g. to snapshot state between messages)."""
         self._handler = wrap(self._handler)
 
@@ -81,7 +85,7 @@ class SimService:
         message = self._queue.popleft()
         self._last = message
         self.stats.handled += 1
-        follow_ups = self._handler(message)
+        follow_ups = self._handler(message).follow_ups
         if follow_ups:
             emit, name = self.emit, self.name
             for follow_up in follow_ups:
@@ -158,7 +162,7 @@ class Network:
 
 
 def build_service(name: str, clock: SimClock, streams: SeededStreams, median_ms: float, p99_ms: float,
-                  handler: Callable[[object], list]) -> SimService:
+                  handler: Handler) -> SimService:
     """A service whose service times come from its own stream ``service:NAME``."""
     draws = lognormal_ms(streams.stream(f"service:{name}"), median_ms, p99_ms)
     return SimService(name, clock, draws, handler)

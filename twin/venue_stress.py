@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from scenarios.config import NEW_YORK, VenueStress, _to_ns
+from components.config.market import VenueStress
+from components.config.session import NEW_YORK, to_ns
 from venues_sim.stress import (
     Down,
     RejectStorm,
@@ -59,7 +60,7 @@ def windows_for(entry: VenueStress, rng, session) -> list[Window]:
     """When ``entry`` is active during the session."""
     open_ns, close_ns = session.open_ns(), session.close_ns()
     if entry.at is not None:
-        start = _to_ns(datetime.combine(session.date, entry.at, NEW_YORK))
+        start = to_ns(datetime.combine(session.date, entry.at, NEW_YORK))
         return [Window(start, start + int(entry.duration_s * NS))]
     return poisson_windows(rng, open_ns, close_ns, entry.rate_per_hour, entry.duration_s)
 

@@ -3,10 +3,11 @@
 One interface, ``FeeModel``, so a venue can be given any pricing scheme
 (maker-taker, inverted, flat, tiered) without the venue knowing which:
 ``MakerTakerFees`` for exchanges, ``FixedFee`` for a wholesaler or dark venue
-charging the same per share whatever the liquidity. Each also says, with
-``routing_schedule()``, what the smart order router should rank it by. Fees are
-integer units (``components.domain.money``): positive is a charge, negative a
-rebate.
+charging the same per share whatever the liquidity. What the smart order
+router ranks a venue by is not the venue's business: it comes from the venue's
+configuration (``components.config.market.Venue.routing_schedule``), the same
+in the twin and live. Fees are integer units (``components.domain.money``):
+positive is a charge, negative a rebate.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from components.config.market import Venue
 from components.domain.venues import FeeSchedule, Liquidity
 
 
@@ -54,19 +56,13 @@ class MakerTakerFees(FeeSchedule):
             return -self.maker_rebate * qty
         raise ValueError(f"liquidity must be a Liquidity, got {liquidity!r}")
 
-    def routing_schedule(self) -> FeeSchedule:
-        """What the router ranks by: this schedule itself."""
-        return FeeSchedule(self.maker_rebate, self.taker_fee)
-
 
 @dataclass(frozen=True, slots=True)
 class FixedFee:
     """A flat fee per share whatever the liquidity: a wholesaler or dark venue.
 
     Taking or providing costs ``per_share`` units a share (negative would pay
-    the same rebate either way). ``routing_schedule`` maps it into the router's
-    ``FeeSchedule`` honestly: a taker pays ``per_share`` and a maker pays it too,
-    i.e. a maker *rebate* of ``-per_share``.
+    the same rebate either way).
     """
 
     per_share: int
@@ -81,6 +77,14 @@ class FixedFee:
             raise ValueError(f"liquidity must be a Liquidity, got {liquidity!r}")
         return self.per_share * qty
 
-    def routing_schedule(self) -> FeeSchedule:
-        """Taker fee ``per_share``; maker rebate ``-per_share`` (the maker pays)."""
-        return FeeSchedule(maker_rebate=-self.per_share, taker_fee=self.per_share)
+
+def fee_model_of(venue: Venue) -> MakerTakerFees | FixedFee:
+    """The fee model a configured venue charges with (``fee_model: maker_taker`` or ``fixed``).
+
+    The one rule for every place that builds a simulated venue: the twin, the
+    live stack's in-process and embedded venues, and ``twin venue serve``. The
+    router's view of the same fees is ``Venue.routing_schedule``.
+    """
+    if venue.fee_model == "fixed":
+        return FixedFee(venue.fixed_fee)
+    return MakerTakerFees(venue.maker_rebate, venue.taker_fee)

@@ -57,7 +57,7 @@ import quickfix as fix
 
 from components.domain.venues import ExecKind, ExecutionReport, Liquidity
 from components.fix import market_data as md
-from components.fix.quickfix_io import group_entries, to_message
+from venues_sim.quickfix_io import group_entries, to_message
 
 from . import fix_codec as c
 from . import venue as v

@@ -24,14 +24,28 @@ applies them at their times. Nothing here reads a clock or imports simpy.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Iterable, Protocol
 
 import numpy as np
 
 from components.domain.venues import ChildOrder, Quote, VenueStatus
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .venue import SimVenue
+
+class StressedVenue(Protocol):
+    """What a condition touches on the venue it is attached to (``venues_sim.venue.SimVenue``).
+
+    A Protocol, not an import of ``SimVenue``: the venue imports this module for
+    ``VenueCondition``, so importing it back would be a cycle."""
+
+    @property
+    def symbols(self) -> Iterable[str]: ...
+
+    @property
+    def conditions(self) -> tuple["VenueCondition", ...]: ...
+
+    def set_status(self, status: VenueStatus) -> None: ...
+
+    def quote(self, symbol: str, now_ns: int) -> Quote: ...
 
 # Reason codes on REJECTED reports caused by a condition.
 VENUE_THROTTLED = "VENUE_THROTTLED"
@@ -48,10 +62,10 @@ class VenueCondition:
     extra_latency_ns = 0
     """Added to each one-way trip on the venue's links while active (read by the twin)."""
 
-    def on_start(self, venue: SimVenue, now_ns: int) -> None:
+    def on_start(self, venue: StressedVenue, now_ns: int) -> None:
         """Called just before the condition is attached to ``venue``."""
 
-    def on_end(self, venue: SimVenue, now_ns: int) -> None:
+    def on_end(self, venue: StressedVenue, now_ns: int) -> None:
         """Called just after the condition is detached from ``venue``."""
 
     def refuse_submit(self, child: ChildOrder, now_ns: int) -> str:
@@ -72,10 +86,10 @@ class Down(VenueCondition):
 
     kind = "DOWN"
 
-    def on_start(self, venue: SimVenue, now_ns: int) -> None:
+    def on_start(self, venue: StressedVenue, now_ns: int) -> None:
         venue.set_status(VenueStatus.DOWN)
 
-    def on_end(self, venue: SimVenue, now_ns: int) -> None:
+    def on_end(self, venue: StressedVenue, now_ns: int) -> None:
         # Overlapping outages: the venue comes back only when the last one ends.
         if not any(isinstance(c, Down) for c in venue.conditions):
             venue.set_status(VenueStatus.UP)
@@ -108,7 +122,7 @@ class StaleBook(VenueCondition):
     def __init__(self) -> None:
         self._frozen: dict[str, Quote] = {}
 
-    def on_start(self, venue: SimVenue, now_ns: int) -> None:
+    def on_start(self, venue: StressedVenue, now_ns: int) -> None:
         self._frozen = {s: venue.quote(s, now_ns) for s in venue.symbols}
 
     def published(self, quote: Quote) -> Quote:

@@ -32,11 +32,11 @@ from components.domain.venues import (
 
 from .book import AddResult, Fill, OrderBook
 from .fees import FeeModel
+from .stress import VenueCondition
 
 if TYPE_CHECKING:  # pragma: no cover
     from .rules import MarketRule
     from .wholesale import FillPriceModel
-    from .stress import VenueCondition
 
 # Reason codes on REJECTED / CANCELED reports.
 VENUE_DOWN = "VENUE_DOWN"

@@ -1,4 +1,7 @@
-"""An in-memory, hash-chained event store: the EventLog port for tests and the twin.
+"""An in-memory, hash-chained event store: what ``twin replay-log`` verifies a run log into, and tests use.
+
+The twin's own event log is ``components.memory.InMemoryEventLog`` (no hash per
+record while a run is simulated; the run's log file is chained when written).
 
 Keeps the event objects themselves (no copy, no decoding on read) with each
 record's parent and hash. ``verify`` re-encodes the held events, so a record

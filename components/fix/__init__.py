@@ -1,5 +1,5 @@
 """FIX 4.4 shared by both ends of a session: the live venue gateway
-(``components.live.fix_gateway``) and the simulated venues' acceptor
+(``live.adapters.fix.gateway``) and the simulated venues' acceptor
 (``venues_sim.fix_acceptor``).
 
 ``wire`` holds the vocabulary (tag numbers, message types, enumerations) and

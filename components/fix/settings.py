@@ -4,7 +4,7 @@ A QuickFIX settings file is ``[DEFAULT]`` plus repeated ``[SESSION]``
 sections of ``Key=Value`` lines, which is why this is not ``configparser``.
 Used to render the shipped templates of both ends (the venue acceptor,
 ``venues_sim.fix_config``; the live gateway's initiator,
-``components.live.fix_config``). No quickfix import: the data dictionary is
+``live.adapters.fix.settings``). No quickfix import: the data dictionary is
 found on disk where the quickfix package installs it.
 """
 

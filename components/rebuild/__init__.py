@@ -12,7 +12,7 @@ A few facts never reach the event log (a restricted-list or sanctions-list
 change): a part counts such changes in ``unlogged``
 and the host snapshots that part before the next message, so a restart never
 depends on memory it lost. Parts live beside their components
-(``components.oms_rebuild``, ``components.risk.rebuild``,
+(``components.rebuild.oms``, ``components.rebuild.risk``,
 ``components.rebuild.entry``, ``.desk``, ``.post_trade``); no I/O here.
 """
 

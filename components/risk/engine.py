@@ -11,7 +11,7 @@ Every approval also records a ``reservation`` entry after the policy verdicts
 (``RESERVATION``: not a policy, always PASS) with the notional reserved and
 counted, the reference price it was marked at and the client order id, so a
 restarted engine rebuilds its state exactly from the RISK_APPROVED events
-(``components.risk.rebuild``): a MARKET order's notional depends on the
+(``components.rebuild.risk``): a MARKET order's notional depends on the
 reference price at approval time, which no other event holds. The envelope's
 ``event_version`` is unchanged: the entry is additive, and versioned on its own
 (``RESERVATION_VERSION``).
@@ -328,7 +328,7 @@ class RiskEngine:
     def replay_check(self, order_id: str, spec: OrderSpec, now_ns: int, result: RiskDecision) -> None:
         """Apply a check recorded earlier (its ``result``, at ``now_ns``) without running the
         policies: the same day roll-over, duplicate-window pruning and, for an approval, the
-        same reservation as ``check`` made. For a restart (``components.risk.rebuild``)."""
+        same reservation as ``check`` made. For a restart (``components.rebuild.risk``)."""
         if order_id in self._open:
             return
         book = self._books.get(spec.account_id) or self._book(spec.account_id)

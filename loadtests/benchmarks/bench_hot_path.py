@@ -33,10 +33,10 @@ import numpy as np
 
 from components.domain.commands import CheckRisk, RouteOrder, SubmitOrder, ValidateOrder
 from components.domain.venues import ExecKind, ExecutionReport
-from components.live.bootstrap import build_live
-from components.live.config import parse_live_config
-from components.live.security import Principal
-from components.live.service import OrderService
+from live.bootstrap import build_live
+from components.config.live import parse_live_config
+from live.security import Principal
+from live.entrypoints.service import OrderService
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "bench-token-0123456789abcdef"

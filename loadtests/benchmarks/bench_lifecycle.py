@@ -27,6 +27,7 @@ import time
 
 import simpy
 
+from components.domain.outcomes import DONE, Handled
 from components.memory import SeededStreams
 from scenarios.config import parse_scenario
 from twin.bootstrap import build_twin
@@ -87,8 +88,8 @@ def plumbing_ceiling_rate(lifecycles: int = 50_000) -> tuple[float, float]:
                   k["route"]: (k["child"],), k["child"]: (k["ack"], k["fill"]), k["ack"]: (),
                   k["fill"]: (k["post_trade"],), k["post_trade"]: ()}
 
-    def handler(message: object) -> list:
-        return [kind() for kind in follow_ups[type(message)]]
+    def handler(message: object) -> Handled:
+        return Handled(DONE, [kind() for kind in follow_ups[type(message)]])
 
     for name in {svc for _, svc in _PATH}:
         network.attach(build_service(name, clock, streams, 0.5, 1.0, handler))

@@ -15,7 +15,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from components.domain.money import CENT
-from scenarios.config import Agents, SymbolConfig
+from components.config.market import SymbolConfig
+from scenarios.config_agents import Agents
 from venues_sim.liquidity import NoiseTrader
 from venues_sim.venue import SimVenue
 

@@ -19,11 +19,11 @@ import pytest
 pytest.importorskip("quickfix", reason="quickfix is not installed (pip install quickfix builds it from source)")
 
 from components.domain.money import to_units  # noqa: E402
-from components.live.bootstrap import build_live  # noqa: E402
-from components.live.config import load_live_config  # noqa: E402
+from live.bootstrap import build_live  # noqa: E402
+from components.config.live import load_live_config  # noqa: E402
 from tests.live_script import LiveScript  # noqa: E402
 from twin.cli import main as twin_main  # noqa: E402
-from twin.live_flow import books_from_json  # noqa: E402
+from twin.diff_live.flow import books_from_json  # noqa: E402
 from twin.scripted import Cancel, Submit  # noqa: E402
 
 MS = 1_000_000

@@ -17,10 +17,10 @@ pytest.importorskip("quickfix", reason="quickfix is not installed (pip install q
 from components.domain.money import to_units  # noqa: E402
 from components.domain.orders import Side  # noqa: E402
 from components.eventstore.sqlite import SqliteEventStore  # noqa: E402
-from components.live.bootstrap import build_live  # noqa: E402
-from components.live.config import parse_live_config  # noqa: E402
-from components.live.event_bus import EventPublisher  # noqa: E402
-from components.live.nats_bus import BlockingNatsBus  # noqa: E402
+from live.bootstrap import build_live  # noqa: E402
+from components.config.live import parse_live_config  # noqa: E402
+from live.adapters.event_bus import EventPublisher  # noqa: E402
+from live.adapters.nats_bus import BlockingNatsBus  # noqa: E402
 from tests.live_configs import one_venue_market  # noqa: E402
 from tests.live_script import LiveScript  # noqa: E402
 from twin.scripted import AgentOrder, Submit  # noqa: E402

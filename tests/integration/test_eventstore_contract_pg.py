@@ -1,6 +1,6 @@
 """The event-store contract suite, run on PostgreSQL.
 
-The suite is one piece of code, ``tests/unit/components/test_eventstore_contract.py``:
+The suite is one piece of code, ``tests/unit/components/eventstore/test_eventstore_contract.py``:
 there it runs over the in-memory and SQLite backends; here its test functions
 and ``store`` fixture are taken as they are and the ``backend`` fixture is
 replaced by a PostgreSQL one on the session's server (each test gets a fresh
@@ -15,8 +15,8 @@ import uuid
 import psycopg
 import pytest
 
-from components.live.postgres_store import PostgresEventStore
-from tests.unit.components import test_eventstore_contract as suite
+from live.adapters.postgres_store import PostgresEventStore
+from tests.unit.components.eventstore import test_eventstore_contract as suite
 
 # Collect the suite's tests (and its ``store`` fixture) in this module.
 globals().update({name: value for name, value in vars(suite).items() if name.startswith("test_")})

@@ -20,11 +20,11 @@ pytest.importorskip("quickfix", reason="quickfix is not installed (pip install q
 from components.domain.money import to_units  # noqa: E402
 from components.domain.orders import OrderType, Side, TimeInForce  # noqa: E402
 from components.domain.venues import ChildOrder, ExecKind  # noqa: E402
-from components.live.bootstrap import build_live  # noqa: E402
-from components.live.config import parse_live_config  # noqa: E402
-from components.live.embedded_venues import CountingVenueFixApp, free_port  # noqa: E402
-from components.live.fix_config import write_initiator_settings  # noqa: E402
-from components.live.fix_gateway import FixVenueGateway  # noqa: E402
+from live.bootstrap import build_live  # noqa: E402
+from components.config.live import parse_live_config  # noqa: E402
+from live.adapters.embedded_venues import CountingVenueFixApp, free_port  # noqa: E402
+from live.adapters.fix.settings import write_initiator_settings  # noqa: E402
+from live.adapters.fix.gateway import FixVenueGateway  # noqa: E402
 from venues_sim.fees import MakerTakerFees  # noqa: E402
 from venues_sim.fix_acceptor import FixVenueServer  # noqa: E402
 from venues_sim.fix_config import write_acceptor_settings  # noqa: E402

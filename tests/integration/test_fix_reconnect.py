@@ -29,8 +29,8 @@ fix = pytest.importorskip("quickfix", reason="quickfix is not installed (pip ins
 from components.domain.commands import SubmitOrder  # noqa: E402
 from components.domain.money import to_units  # noqa: E402
 from components.domain.orders import OrderStatus, Side, TimeInForce  # noqa: E402
-from components.live.bootstrap import build_live  # noqa: E402
-from components.live.config import parse_live_config  # noqa: E402
+from live.bootstrap import build_live  # noqa: E402
+from components.config.live import parse_live_config  # noqa: E402
 from tests.live_configs import REBATE_VENUES, account, symbols  # noqa: E402
 from tests.live_script import LiveScript  # noqa: E402
 from twin.scripted import AgentOrder, Submit  # noqa: E402
@@ -102,7 +102,7 @@ def test_a_fill_made_while_the_session_was_away_arrives_once_by_resend(stack, ca
     live, driver = stack
     gateway = live.link.gateway
     app = live.link.embedded.apps["XNAS"]
-    caplog.set_level(logging.INFO, logger="components.live.fix")
+    caplog.set_level(logging.INFO, logger="live.fix")
     session = gateway_session(live, "XNAS")
     session.logout("network blip")  # the session ends and stays down until ``logon``
     wait_until(lambda: not gateway.is_logged_on("XNAS"), "the gateway sees XNAS go")
@@ -159,7 +159,7 @@ def test_a_venue_restarted_empty_within_the_hold_closes_the_held_child_as_unknow
 @pytest.mark.parametrize("stack", [("hold", 0.5)], indirect=True)
 def test_a_hold_that_expires_settles_the_children_as_cancel_does(stack, caplog):
     live, driver = stack
-    caplog.set_level(logging.INFO, logger="components.live.fix")
+    caplog.set_level(logging.INFO, logger="live.fix")
     gateway, farm = live.link.gateway, live.link.embedded
     farm.stop_venue("XNAS")
     wait_until(lambda: order_of(live, 1).status is OrderStatus.CANCELED, "K-1 canceled after hold_s")
@@ -207,12 +207,12 @@ def test_a_fill_the_venue_can_no_longer_resend_is_recorded_as_a_discrepancy(stac
     made meanwhile cannot be resent. The status answer shows it; the OMS records the missing
     shares (no price is made up) and books nothing."""
     from components.domain.events import EventType
-    from components.live.fix_recovery import LOST_FILL
+    from live.adapters.fix.recovery import LOST_FILL
 
     live, driver = stack
     gateway = live.link.gateway
     app = live.link.embedded.apps["XNAS"]
-    caplog.set_level(logging.INFO, logger="components.live.fix")
+    caplog.set_level(logging.INFO, logger="live.fix")
     session = gateway_session(live, "XNAS")
     session.logout("network blip")
     wait_until(lambda: not gateway.is_logged_on("XNAS"), "the gateway sees XNAS go")
@@ -234,6 +234,6 @@ def test_a_fill_the_venue_can_no_longer_resend_is_recorded_as_a_discrepancy(stac
     assert [(e.order_id, e.detail("reason"), e.detail("missing_qty"), e.detail("venue_leaves_qty")) for e in found] \
         == [(order.order_id, LOST_FILL, 40, 60)]
     assert "LOST FILL" in caplog.text
-    from components.live.service import OrderService
+    from live.entrypoints.service import OrderService
 
     assert OrderService(live).health().body["lost_fills"] == 1

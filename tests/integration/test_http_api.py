@@ -20,10 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.live.bootstrap import build_live
-from components.live.config import parse_live_config
-from components.live.http_api import create_app
-from components.live.openapi_export import DEFAULT_PATH as OPENAPI_PATH
+from live.bootstrap import build_live
+from components.config.live import parse_live_config
+from live.entrypoints.http_api import create_app
+from live.entrypoints.openapi_export import DEFAULT_PATH as OPENAPI_PATH
 from components.risk.policies import POLICY_NAMES
 from tests.live_configs import account, quiet_market, symbols, tokens
 
@@ -273,13 +273,13 @@ def test_the_burst_is_allowed_then_429_with_retry_after():
 # -- logs ---------------------------------------------------------------------------------------
 
 def test_logs_mask_account_and_client_ids_and_never_hold_a_token(client, caplog):
-    caplog.set_level(logging.INFO, logger="components.live")
+    caplog.set_level(logging.INFO, logger="live")
     assert client.post("/v1/orders", json=body(account_id="ACCT-1002"), headers=AUTH_1).status_code == 201
     assert client.post("/v1/orders", json=body(account_id="ACCT-2001"), headers=AUTH_1).status_code == 403
     assert client.post("/v1/orders", json=body(quantity=-1), headers=AUTH_1).status_code == 422
     assert client.get("/v1/accounts/ACCT-1001/positions", headers={"Authorization": "Bearer wrong-token-xyz"}
                       ).status_code == 401
-    logging.getLogger("components.live").info("client Ada Lovelace CLNT-5001 and account ACCT-1001 spoke")
+    logging.getLogger("live").info("client Ada Lovelace CLNT-5001 and account ACCT-1001 spoke")
     text = caplog.text
     assert "order accepted" in text and "order refused" in text
     for secret in ("ACCT-1001", "ACCT-1002", "ACCT-2001", "CLNT-5001", "Ada Lovelace", TOKEN_1, "wrong-token-xyz"):
@@ -344,7 +344,7 @@ def test_the_committed_openapi_document_is_what_the_app_serves(client):
     assert served.status_code == 200
     assert served.json()["openapi"].startswith("3.1")
     committed = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
-    assert served.json() == committed, "docs/openapi.json is stale: python -m components.live.openapi_export"
+    assert served.json() == committed, "docs/openapi.json is stale: python -m live.entrypoints.openapi_export"
 
 
 # -- the real server ----------------------------------------------------------------------------

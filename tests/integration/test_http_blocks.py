@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.domain.commands import SubmitBlock, member_client_order_id
-from components.live.bootstrap import build_live
-from components.live.bus_codec import default_codec
-from components.live.config import parse_live_config
-from components.live.http_api import create_app
-from components.live.openapi_export import DEFAULT_PATH as OPENAPI_PATH
+from live.bootstrap import build_live
+from live.adapters.bus_codec import default_codec
+from components.config.live import parse_live_config
+from live.entrypoints.http_api import create_app
+from live.entrypoints.openapi_export import DEFAULT_PATH as OPENAPI_PATH
 from tests.live_configs import IN_PROCESS, account, quiet_market, symbols, tokens
 
 with warnings.catch_warnings():  # starlette nags about httpx; it is the client we have
@@ -273,7 +273,7 @@ def test_submit_block_makes_the_round_trip_through_the_bus_codec():
 def test_the_committed_openapi_document_describes_the_block_endpoint(client):
     served = client.get("/openapi.json").json()
     assert served == json.loads(OPENAPI_PATH.read_text(encoding="utf-8")), \
-        "docs/openapi.json is stale: python -m components.live.openapi_export"
+        "docs/openapi.json is stale: python -m live.entrypoints.openapi_export"
     post = served["paths"]["/v1/blocks"]["post"]
     schema = post["requestBody"]["content"]["application/json"]["schema"]
     assert set(schema["required"]) == {"block_ref", "advisor_id", "symbol", "side", "policy", "members"}

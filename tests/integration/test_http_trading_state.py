@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.domain.events import EventType
-from components.live.bootstrap import build_live
-from components.live.config import parse_live_config
-from components.live.http_api import create_app
+from live.bootstrap import build_live
+from components.config.live import parse_live_config
+from live.entrypoints.http_api import create_app
 from tests.live_configs import IN_PROCESS, account, quiet_market, symbols, tokens
 
 with warnings.catch_warnings():  # starlette nags about httpx; it is the client we have

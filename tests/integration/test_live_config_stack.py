@@ -22,9 +22,9 @@ pytest.importorskip("quickfix", reason="quickfix is not installed (pip install q
 
 from components.domain.money import to_units  # noqa: E402
 from components.domain.orders import Side  # noqa: E402
-from components.live.bootstrap import build_live  # noqa: E402
-from components.live.config import LiveConfig, parse_live_config  # noqa: E402
-from components.live.venue_link import DirectLink, FixLink  # noqa: E402
+from live.bootstrap import build_live  # noqa: E402
+from components.config.live import LiveConfig, parse_live_config  # noqa: E402
+from live.adapters.venue_link import DirectLink, FixLink  # noqa: E402
 from tests.live_configs import one_venue_market  # noqa: E402
 from tests.live_script import LiveScript  # noqa: E402
 from tests.services import free_port  # noqa: E402
@@ -80,7 +80,7 @@ def test_direct_mode_builds_in_process_venues_without_fix(tmp_path):
 
 
 def test_events_go_to_postgres(postgres_server, tmp_path):
-    from components.live.postgres_store import PostgresEventStore
+    from live.adapters.postgres_store import PostgresEventStore
 
     events = run_flow(config(tmp_path, f'[event_log]\nkind = "postgres"\ndsn = "{postgres_server.dsn}"\n'
                                        'schema = "live_test"\n'))
@@ -89,7 +89,7 @@ def test_events_go_to_postgres(postgres_server, tmp_path):
 
 
 def test_stored_events_are_published_on_nats(nats_server, tmp_path):
-    from components.live.nats_bus import BlockingNatsBus
+    from live.adapters.nats_bus import BlockingNatsBus
 
     events = run_flow(config(tmp_path, f'[event_log]\nkind = "memory"\n[bus]\nkind = "nats"\n'
                                        f'url = "{nats_server.url}"\nstream = "LIVE_T"\nprefix = "lt"\n'))

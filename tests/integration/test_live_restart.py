@@ -21,11 +21,11 @@ from components.domain.lifecycle import ALLOWED  # noqa: E402
 from components.domain.money import to_units  # noqa: E402
 from components.domain.orders import OrderStatus, Side  # noqa: E402
 from components.eventstore.sqlite import SqliteEventStore  # noqa: E402
-from components.live.bootstrap import LiveApp, build_live  # noqa: E402
-from components.live.config import parse_live_config  # noqa: E402
-from components.live.recovery import VENUE_RESTARTED  # noqa: E402
-from components.live.security import Principal  # noqa: E402
-from components.live.service import OrderService  # noqa: E402
+from live.bootstrap import LiveApp, build_live  # noqa: E402
+from components.config.live import parse_live_config  # noqa: E402
+from live.recovery import VENUE_RESTARTED  # noqa: E402
+from live.security import Principal  # noqa: E402
+from live.entrypoints.service import OrderService  # noqa: E402
 from tests.live_configs import one_venue_market  # noqa: E402
 from tests.live_script import LiveScript  # noqa: E402
 from twin.scripted import AgentOrder, Submit  # noqa: E402

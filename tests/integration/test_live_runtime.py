@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import logging
 import threading
 import time
@@ -12,16 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from components.live.bootstrap import build_live, settlement_calendar
-from components.live.clock import WallClock
-from components.live.config import LiveConfig, LiveConfigError, load_live_config, parse_live_config
-from components.live.direct_venue import FifoLink
-from components.live.ids import UuidIds
-from components.live.runtime import LiveRuntime
-from components.live.security import Masker, MaskingFilter, RateLimiter
+from components.settlement_time import settlement_calendar
+from live.bootstrap import build_live
+from live.adapters.clock import WallClock
+from components.config.live import LiveConfig, LiveConfigError, load_live_config, parse_live_config
+from live.adapters.direct_venue import FifoLink
+from live.adapters.ids import UuidIds
+from components.domain.outcomes import DONE, Handled
+from live.runtime import LiveRuntime
+from live.security import Masker, MaskingFilter, RateLimiter
 from components.memory import ManualClock
-from scenarios.config import NEW_YORK
-from twin.cli import main as twin_main
+from components.config.session import NEW_YORK
+from live.entrypoints.serve import main as serve_main
 
 ROOT = Path(__file__).resolve().parents[2]
 MS = 1_000_000
@@ -32,8 +36,8 @@ MS = 1_000_000
 def test_dispatch_runs_follow_ups_breadth_first_before_returning():
     graph = {"a": ["b", "c"], "b": ["d"], "c": ["e"], "d": [], "e": []}
     seen: list[str] = []
-    runtime = LiveRuntime(lambda m: seen.append(m) or graph[m])
-    runtime.dispatch("a")
+    runtime = LiveRuntime(lambda m: seen.append(m) or Handled(f"outcome of {m}", graph[m]))
+    assert runtime.dispatch("a") == "outcome of a"  # the outcome of the message given, not of a follow-up
     assert seen == ["a", "b", "c", "d", "e"] and runtime.idle and runtime.handled == 5
 
 
@@ -46,12 +50,12 @@ def test_a_dispatch_from_inside_a_handler_is_queued_behind_it():
         assert depth[0] == 1, "handlers never nest"
         seen.append(message)
         if message == "send":
-            runtime.dispatch("report")  # a venue answering synchronously inside send
+            assert runtime.dispatch("report") is None  # a venue answering synchronously inside send: queued
         depth[0] -= 1
-        return ["next"] if message == "send" else []
+        return Handled(DONE, ["next"] if message == "send" else [])
 
     runtime = LiveRuntime(handle)
-    runtime.dispatch("send")
+    assert runtime.dispatch("send") is DONE
     assert seen == ["send", "report", "next"]
 
 
@@ -66,7 +70,7 @@ def test_messages_from_many_threads_never_overlap():
         time.sleep(0)  # invite a thread switch mid-update
         count[0] = value + 1
         inside.clear()
-        return []
+        return Handled(DONE)
 
     runtime = LiveRuntime(handle)
     threads = [threading.Thread(target=lambda: [runtime.dispatch(i) for i in range(300)]) for _ in range(8)]
@@ -84,19 +88,20 @@ def test_a_failing_handler_is_recorded_and_the_queue_goes_on(caplog):
         if message == "bad":
             raise RuntimeError("boom")
         seen.append(message)
-        return ["bad", "good"] if message == "start" else []
+        return Handled(DONE, ["bad", "good"] if message == "start" else [])
 
     runtime = LiveRuntime(handle)
-    with caplog.at_level(logging.ERROR, logger="components.live"):
+    with caplog.at_level(logging.ERROR, logger="live"):
         runtime.dispatch("start")
+        assert runtime.dispatch("bad") is None  # no outcome: the handler raised
     assert seen == ["start", "good"]
-    assert runtime.failures == [("str", "RuntimeError('boom')")]
+    assert runtime.failures == [("str", "RuntimeError('boom')")] * 2
     assert "handler failed" in caplog.text
 
 
 def test_the_observer_sees_each_handler_time():
     timings = []
-    runtime = LiveRuntime(lambda m: [], observe=lambda m, ns: timings.append((m, ns)))
+    runtime = LiveRuntime(lambda m: Handled(DONE), observe=lambda m, ns: timings.append((m, ns)))
     runtime.dispatch("x")
     assert [m for m, _ in timings] == ["x"] and timings[0][1] >= 0
 
@@ -216,28 +221,29 @@ def test_the_token_bucket_allows_the_burst_then_refills_at_the_rate():
 
 # -- configuration ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, field", [
-    ("colour = 1", "colour"),
-    ("[risk]\ncolar_bps = 1", "risk.colar_bps"),
-    ("[risk]\ncollar_bps = 'wide'", "risk.collar_bps"),
-    ("[rate_limit]\nburst = 0", "rate_limit.burst"),
-    ("[[accounts]]\naccount_id = 'A1'\nclient_id = 'C1'", "accounts[0].advisor_id"),
-    ("[[accounts]]\naccount_id = 'A1'\nclient_id = 'C1'\nadvisor_id = 'V'\ncash = 'lots'", "accounts[0].cash"),
-    ("[[accounts]]\naccount_id = 'A1'\nclient_id = 'C1'\nadvisor_id = 'V'\nbalance = 1", "accounts[0].balance"),
-    ("[[tokens]]\nadvisor_id = 'V'\ntoken = 'short'", "tokens[0].token"),
-    ("[[tokens]]\nadvisor_id = 'V'", "tokens[0].token"),
-    ("[[tokens]]\nadvisor_id = 'V'\ntoken_sha256 = 'abc'", "tokens[0].token_sha256"),
-    ("event_log = 'sqlite'", "event_log"),
-    ("[risk]\nrestricted = ['TSLA']", "risk.restricted[0]"),
-    ("[[symbols]]\nsymbol = 'AAPL'", "symbols[0].reference_price"),
-    ("symbols = 3", "symbols"),
-    ("x = ", "<document>"),
+@pytest.mark.parametrize("text, field, line", [
+    ("colour = 1", "colour", 1),
+    ("[risk]\ncolar_bps = 1", "risk.colar_bps", 2),
+    ("[risk]\ncollar_bps = 'wide'", "risk.collar_bps", 2),
+    ("[rate_limit]\nburst = 0", "rate_limit.burst", 2),
+    ("[[accounts]]\naccount_id = 'A1'\nclient_id = 'C1'", "accounts[0].advisor_id", 1),  # the table missing it
+    ("[[accounts]]\naccount_id = 'A1'\nclient_id = 'C1'\nadvisor_id = 'V'\ncash = 'lots'", "accounts[0].cash", 5),
+    ("[[accounts]]\naccount_id = 'A1'\nclient_id = 'C1'\nadvisor_id = 'V'\nbalance = 1", "accounts[0].balance", 5),
+    ("[[tokens]]\nadvisor_id = 'V'\ntoken = 'short'", "tokens[0].token", 3),
+    ("[[tokens]]\nadvisor_id = 'V'", "tokens[0].token", 1),  # not given: the token's table
+    ("[[tokens]]\nadvisor_id = 'V'\ntoken_sha256 = 'abc'", "tokens[0].token_sha256", 3),
+    ("event_log = 'sqlite'", "event_log", 1),
+    ("[risk]\nrestricted = ['TSLA']", "risk.restricted[0]", 2),
+    ("[[symbols]]\nsymbol = 'AAPL'", "symbols[0].reference_price", 1),
+    ("symbols = 3", "symbols", 1),
+    ("x = ", "<document>", 1),
+    ("# live\n\n[rate_limit]\nrate_per_s = 5.0\nburst_size = 5", "rate_limit.burst_size", 5),
 ])
-def test_config_problems_name_the_field(text, field):
+def test_config_problems_name_the_line_and_field(text, field, line):
     with pytest.raises(LiveConfigError) as caught:
         parse_live_config(text, "live.toml")
-    assert caught.value.field == field, caught.value
-    assert str(caught.value).startswith(f"live.toml: {field}: ")
+    assert (caught.value.field, caught.value.line) == (field, line), caught.value
+    assert str(caught.value).startswith(f"live.toml:{line}: {field}: ")
 
 
 def test_an_empty_config_is_the_defaults_and_the_example_file_parses():
@@ -255,11 +261,21 @@ def test_a_partial_section_keeps_the_defaults_of_the_rest():
     assert config.risk.max_order_notional == LiveConfig().risk.max_order_notional
 
 
-def test_twin_serve_refuses_a_bad_config_naming_the_key(tmp_path, capsys):
+def test_serve_refuses_a_bad_config_naming_the_key(tmp_path, capsys):
     bad = tmp_path / "live.toml"
     bad.write_text("[rate_limit]\nburst_size = 5\n")
-    assert twin_main(["serve", "--config", str(bad)]) == 2
-    assert "rate_limit.burst_size: unknown key" in capsys.readouterr().err
+    assert serve_main(["--config", str(bad)]) == 2
+    assert f"{bad}:2: rate_limit.burst_size: unknown key" in capsys.readouterr().err
+
+
+def test_twin_serve_hands_over_to_the_live_runtime(tmp_path):
+    """``twin serve`` runs ``python -m live`` in its place: same options, same exit status."""
+    bad = tmp_path / "live.toml"
+    bad.write_text("[rate_limit]\nburst_size = 5\n")
+    done = subprocess.run([sys.executable, "-m", "twin.cli", "serve", "--config", str(bad)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "rate_limit.burst_size: unknown key" in done.stderr
 
 
 # -- bootstrap ----------------------------------------------------------------------------------
@@ -310,9 +326,9 @@ def test_the_access_log_keeps_its_argument_tuple():
 # -- in-process venues --------------------------------------------------------------------------
 
 def _venues(clock, noise_traders=2):
-    from components.live.direct_venue import InProcessVenues
-    from components.live.ids import EntropyStreams
-    from scenarios.config import Liquidity, SymbolConfig, Venue
+    from live.adapters.direct_venue import InProcessVenues
+    from live.adapters.ids import EntropyStreams
+    from components.config.market import Liquidity, SymbolConfig, Venue
 
     return InProcessVenues(clock, EntropyStreams(), [SymbolConfig("AAPL", 1_900_000)],
                            [Venue("XNAS", latency_ms=1.0), Venue("BATS", latency_ms=2.0)],

@@ -25,8 +25,8 @@ from components.domain.commands import (
 )
 from components.domain.events import EventType, OrderEvent, Outcome, PolicyDecision
 from components.domain.venues import ExecKind, ExecutionReport, Liquidity
-from components.live.bus_codec import default_codec
-from components.live.nats_bus import BlockingNatsBus, NatsBus
+from live.adapters.bus_codec import default_codec
+from live.adapters.nats_bus import BlockingNatsBus, NatsBus
 
 TIMEOUT = 60.0  # seconds for any one test's async part
 

@@ -25,12 +25,12 @@ pytest.importorskip("quickfix", reason="quickfix is not installed (pip install q
 from components.domain.commands import SubmitBlock  # noqa: E402
 from components.domain.money import to_units  # noqa: E402
 from components.domain.orders import Side, TimeInForce  # noqa: E402
-from components.live.bootstrap import build_live  # noqa: E402
+from live.bootstrap import build_live  # noqa: E402
 from scenarios.config import parse_scenario  # noqa: E402
 from tests.live_script import LiveScript  # noqa: E402
 from twin.bootstrap import build_twin  # noqa: E402
-from twin.live_diff import ParityError, assert_same, diff_traces, order_traces  # noqa: E402
-from twin.live_scenario import live_config_for  # noqa: E402
+from twin.diff_live.compare import ParityError, assert_same, diff_traces, order_traces  # noqa: E402
+from twin.diff_live.worlds import live_config_for  # noqa: E402
 from twin.scripted import AgentOrder, Block, Cancel, Submit, run_script  # noqa: E402
 
 S = 1_000_000_000

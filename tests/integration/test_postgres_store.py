@@ -16,7 +16,7 @@ import pytest
 
 from components.domain.events import EventType, OrderEvent
 from components.eventstore.errors import DuplicateEvent
-from components.live.postgres_store import PostgresEventStore
+from live.adapters.postgres_store import PostgresEventStore
 
 WAIT = 60.0  # seconds for a whole concurrent run; it takes well under 5
 

@@ -35,8 +35,8 @@ from components.domain.commands import SubmitOrder  # noqa: E402
 from components.domain.money import to_units  # noqa: E402
 from components.domain.orders import OrderStatus, Side, TimeInForce  # noqa: E402
 from components.eventstore.sqlite import SqliteEventStore  # noqa: E402
-from components.live.bootstrap import build_live  # noqa: E402
-from components.live.config import parse_live_config  # noqa: E402
+from live.bootstrap import build_live  # noqa: E402
+from components.config.live import parse_live_config  # noqa: E402
 from tests.integration.test_fix_venue import _read_line  # noqa: E402
 from tests.live_script import LiveScript  # noqa: E402
 from tests.services import free_port  # noqa: E402

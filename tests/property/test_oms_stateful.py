@@ -21,6 +21,7 @@ from components.domain.events import EventType, Outcome, PolicyDecision
 from components.domain.lifecycle import ALLOWED, IllegalTransition, is_terminal
 from components.domain.money import CENT, PRICE_SCALE
 from components.domain.orders import Order, OrderSpec, OrderStatus, OrderType, Side, TimeInForce
+from components.domain.outcomes import NextStep
 from components.domain.venues import ChildOrder, ExecKind, ExecutionReport, Liquidity
 from components.memory import InMemoryEventLog, ManualClock, SequentialIds
 from components.oms import Oms
@@ -95,7 +96,7 @@ class OmsMachine(RuleBasedStateMachine):
             call(*args)
         assert self.state() == before
 
-    def deliver(self, report: ExecutionReport) -> str:
+    def deliver(self, report: ExecutionReport) -> NextStep:
         self.sent.append(report)
         return self.oms.on_execution(report)
 
@@ -216,16 +217,16 @@ class OmsMachine(RuleBasedStateMachine):
             del live[child_id]
             assert order.filled_qty == filled_before
         if live:
-            assert step == "" and order.status in AT_VENUE
-        elif step == "post_trade":
+            assert step is NextStep.NOTHING and order.status in AT_VENUE
+        elif step is NextStep.POST_TRADE:
             assert done_with_fills(order)
-        elif step == "reroute":
+        elif step is NextStep.REROUTE:
             # A venue refused part of the order since it was last routed (whichever report came last).
             assert order_id in self.refused_since_routing and order.status in AT_VENUE
             assert not order.open_children
             assert self.oms.reroutes.get(order_id, 0) < 2  # counted when the reroute is recorded
         else:
-            assert step == ""
+            assert step is NextStep.NOTHING
             assert order.status in (S.REJECTED, S.CANCELED, S.EXPIRED) and order.filled_qty == 0
         if kind == "END_OF_DAY" and not live and order.status is not S.FILLED:
             assert order.status is S.EXPIRED
@@ -260,14 +261,14 @@ class OmsMachine(RuleBasedStateMachine):
                                                     exec_id=f"{child.venue}-E{self.exec_seq}"))
                 if not live:
                     assert self.oms.get(order_id).status is S.EXPIRED
-                    assert step == ("post_trade" if self.oms.get(order_id).filled_qty else "")
+                    assert step is (NextStep.POST_TRADE if self.oms.get(order_id).filled_qty else NextStep.NOTHING)
 
     @precondition(lambda self: self.sent)
     @rule(data=st.data())
     def redeliver(self, data):
         report = data.draw(st.sampled_from(self.sent), label="duplicate")
         before = self.state()
-        assert self.oms.on_execution(report) == ""
+        assert self.oms.on_execution(report) is NextStep.NOTHING
         assert self.state() == before
 
     @precondition(lambda self: self.oms.orders)

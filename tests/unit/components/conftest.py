@@ -16,6 +16,7 @@ from components.domain.events import EventType, OrderEvent, Outcome, PolicyDecis
 from components.domain.money import PRICE_SCALE
 from components.domain.orders import Order, OrderSpec, OrderType, Side, TimeInForce
 from components.domain.venues import ChildOrder, ExecKind, ExecutionReport, Liquidity
+from components.domain.outcomes import NextStep
 from components.memory import InMemoryEventLog, ManualClock, SequentialIds
 from components.oms import Oms
 
@@ -120,7 +121,7 @@ class OmsWorld:
         return self.report(ExecKind.FILL, child, last_qty=qty, last_px=px, leaves_qty=leaves, fee=fee,
                            liquidity=liquidity)
 
-    def deliver(self, report: ExecutionReport) -> str:
+    def deliver(self, report: ExecutionReport) -> NextStep:
         return self.oms.on_execution(report)
 
     # -- reading the log ------------------------------------------------------

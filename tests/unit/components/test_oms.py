@@ -11,9 +11,12 @@ from components.domain.lifecycle import IllegalTransition
 from components.domain.money import PRICE_SCALE
 from components.domain.orders import OrderStatus as S
 from components.domain.orders import OrderType, Side, TimeInForce
+from components.domain.outcomes import NextStep
 from components.domain.venues import ExecKind, Liquidity
 from components.oms import UnknownOrder
 from components.post_trade import PostTrade
+
+NOTHING, POST_TRADE, REROUTE = NextStep.NOTHING, NextStep.POST_TRADE, NextStep.REROUTE
 
 D = PRICE_SCALE
 SEC = 1_000_000_000
@@ -34,10 +37,10 @@ def test_full_lifecycle_records_one_event_per_step(world, policy, settlement):
     (child,) = world.route(order, ("XNAS", 100))
     assert order.status is S.ROUTED and order.open_children == {child.child_id: 100}
 
-    assert world.deliver(world.report(ExecKind.ACK, child, leaves_qty=100)) == ""
-    assert world.deliver(world.fill(child, 40, 190 * D, leaves=60, fee=120)) == ""
+    assert world.deliver(world.report(ExecKind.ACK, child, leaves_qty=100)) is NOTHING
+    assert world.deliver(world.fill(child, 40, 190 * D, leaves=60, fee=120)) is NOTHING
     assert order.status is S.PARTIALLY_FILLED and order.filled_qty == 40
-    assert world.deliver(world.fill(child, 60, 190 * D + 100, leaves=0, fee=180)) == "post_trade"
+    assert world.deliver(world.fill(child, 60, 190 * D + 100, leaves=0, fee=180)) is POST_TRADE
     assert order.status is S.FILLED and order.filled_qty == 100 and order.open_children == {}
     assert order.fees == 300
     assert order.filled_notional == 40 * 190 * D + 60 * (190 * D + 100)
@@ -127,7 +130,7 @@ def test_a_blocked_order_cannot_be_routed_or_filled(world, policy):
     assert order.status is S.BLOCKED and order.open_children == {} and len(world.log) == before
     # a fill for a child the OMS never recorded changes nothing
     stray = world.children(order, ("XNAS", 100))[0]
-    assert world.deliver(world.fill(stray, 100, 190 * D, leaves=0)) == ""
+    assert world.deliver(world.fill(stray, 100, 190 * D, leaves=0)) is NOTHING
     assert order.filled_qty == 0 and order.status is S.BLOCKED and len(world.log) == before
 
 
@@ -195,9 +198,9 @@ def test_cancel_after_routing_waits_for_every_venue(world):
     to_cancel = world.oms.request_cancel(order.order_id)
     assert sorted(to_cancel) == sorted([("XNAS", a.child_id), ("ARCX", b.child_id)])
     assert order.status is S.ROUTED
-    assert world.deliver(world.report(ExecKind.CANCELED, a)) == ""
+    assert world.deliver(world.report(ExecKind.CANCELED, a)) is NOTHING
     assert order.status is S.ROUTED  # ARCX still working
-    assert world.deliver(world.report(ExecKind.CANCELED, b)) == ""
+    assert world.deliver(world.report(ExecKind.CANCELED, b)) is NOTHING
     assert order.status is S.CANCELED
     last = world.events(order.order_id)[-1]
     assert (last.detail("reason"), last.detail("leaves_qty")) == ("CLIENT_REQUEST", 100)
@@ -207,7 +210,7 @@ def test_a_fill_racing_a_cancel_still_counts(world):
     order, (child,) = world.routed(("XNAS", 100))
     world.oms.request_cancel(order.order_id)
     world.deliver(world.fill(child, 30, 190 * D, leaves=70))
-    assert world.deliver(world.report(ExecKind.CANCELED, child)) == "post_trade"
+    assert world.deliver(world.report(ExecKind.CANCELED, child)) is POST_TRADE
     assert order.status is S.CANCELED and order.filled_qty == 30
 
 
@@ -218,14 +221,14 @@ def test_duplicate_and_late_reports_are_ignored(world):
     partial = world.fill(child, 40, 190 * D, leaves=60, fee=12)
     world.deliver(partial)
     n = len(world.log)
-    assert world.deliver(partial) == ""  # at-least-once: the same fill again, child still open
+    assert world.deliver(partial) is NOTHING  # at-least-once: the same fill again, child still open
     assert (order.filled_qty, order.fees, order.filled_notional, len(world.log)) == (40, 12, 40 * 190 * D, n)
     assert order.open_children == {child.child_id: 60}
     last = world.fill(child, 60, 190 * D, leaves=0)
-    assert world.deliver(last) == "post_trade"
+    assert world.deliver(last) is POST_TRADE
     n = len(world.log)
     for late in (last, partial, world.report(ExecKind.CANCELED, child), world.report(ExecKind.ACK, child)):
-        assert world.deliver(late) == ""
+        assert world.deliver(late) is NOTHING
     assert (order.status, order.filled_qty, len(world.log)) == (S.FILLED, 100, n)
 
 
@@ -239,13 +242,13 @@ def test_the_same_exec_id_from_another_venue_is_another_fill(world):
 def test_report_for_unknown_order_is_ignored(world):
     order, (child,) = world.routed(("XNAS", 100))
     stray = replace(world.fill(child, 10, 190 * D, leaves=90), order_id="ORD-none")
-    assert world.deliver(stray) == ""
+    assert world.deliver(stray) is NOTHING
     assert order.filled_qty == 0 and order.open_children == {child.child_id: 100}
 
 
 def test_end_of_day_cancel_expires_the_order(world):
     order, (child,) = world.routed(("XNAS", 100))
-    assert world.deliver(world.report(ExecKind.CANCELED, child, reason="END_OF_DAY")) == ""
+    assert world.deliver(world.report(ExecKind.CANCELED, child, reason="END_OF_DAY")) is NOTHING
     assert order.status is S.EXPIRED
     assert world.events(order.order_id)[-1].detail("reason") == "END_OF_DAY"
 
@@ -253,7 +256,7 @@ def test_end_of_day_cancel_expires_the_order(world):
 def test_end_of_day_after_a_partial_fill_goes_to_post_trade(world):
     order, (child,) = world.routed(("XNAS", 100))
     world.deliver(world.fill(child, 25, 190 * D, leaves=75))
-    assert world.deliver(world.report(ExecKind.CANCELED, child, reason="END_OF_DAY")) == "post_trade"
+    assert world.deliver(world.report(ExecKind.CANCELED, child, reason="END_OF_DAY")) is POST_TRADE
     assert order.status is S.EXPIRED and order.filled_qty == 25
     world.oms.record_post_trade(order.order_id, E.ORDER_ALLOCATED, {})
     assert order.status is S.ALLOCATED
@@ -261,12 +264,12 @@ def test_end_of_day_after_a_partial_fill_goes_to_post_trade(world):
 
 def test_venue_rejects_are_rerouted_twice_then_the_order_is_rejected(world):
     order, (first,) = world.routed(("XNAS", 100))
-    assert world.deliver(world.report(ExecKind.REJECTED, first, reason="VENUE_HALTED")) == "reroute"
+    assert world.deliver(world.report(ExecKind.REJECTED, first, reason="VENUE_HALTED")) is REROUTE
     assert order.status is S.ROUTED and order.open_children == {}
     second = world.route(order, ("ARCX", 100))[0]
-    assert world.deliver(world.report(ExecKind.REJECTED, second, reason="VENUE_HALTED")) == "reroute"
+    assert world.deliver(world.report(ExecKind.REJECTED, second, reason="VENUE_HALTED")) is REROUTE
     third = world.route(order, ("BATS", 100))[0]
-    assert world.deliver(world.report(ExecKind.REJECTED, third, reason="VENUE_HALTED")) == ""
+    assert world.deliver(world.report(ExecKind.REJECTED, third, reason="VENUE_HALTED")) is NOTHING
     assert order.status is S.REJECTED
     assert world.types(order.order_id) == [
         E.ORDER_RECEIVED, E.ORDER_VALIDATED, E.ORDER_RISK_APPROVED, E.ORDER_ROUTED,
@@ -281,16 +284,16 @@ def test_a_reject_after_partial_fills_closes_the_rest(world):
     world.deliver(world.fill(first, 30, 190 * D, leaves=70))
     # the venue then refuses the rest: rerouted twice, then the order is done for day
     for venue in ("ARCX", "BATS"):
-        assert world.deliver(world.report(ExecKind.REJECTED, first, reason="NO")) == "reroute"
+        assert world.deliver(world.report(ExecKind.REJECTED, first, reason="NO")) is REROUTE
         (first,) = world.route(order, (venue, order.leaves_qty))
-    assert world.deliver(world.report(ExecKind.REJECTED, first, reason="NO")) == "post_trade"
+    assert world.deliver(world.report(ExecKind.REJECTED, first, reason="NO")) is POST_TRADE
     assert order.status is S.CANCELED and order.filled_qty == 30
 
 
 def test_a_cancel_requested_order_is_not_rerouted_on_reject(world):
     order, (child,) = world.routed(("XNAS", 100))
     world.oms.request_cancel(order.order_id)
-    assert world.deliver(world.report(ExecKind.REJECTED, child, reason="NO")) == ""
+    assert world.deliver(world.report(ExecKind.REJECTED, child, reason="NO")) is NOTHING
     assert order.status is S.CANCELED
     assert world.events(order.order_id)[-1].detail("reason") == "CLIENT_REQUEST"
 
@@ -298,7 +301,7 @@ def test_a_cancel_requested_order_is_not_rerouted_on_reject(world):
 def test_partially_filled_then_canceled_goes_to_post_trade(world):
     order, (child,) = world.routed(("XNAS", 100))
     world.deliver(world.fill(child, 70, 190 * D, leaves=30, liquidity=Liquidity.MAKER, fee=-14))
-    assert world.deliver(world.report(ExecKind.CANCELED, child, reason="IOC")) == "post_trade"
+    assert world.deliver(world.report(ExecKind.CANCELED, child, reason="IOC")) is POST_TRADE
     assert order.status is S.CANCELED and order.filled_qty == 70 and order.leaves_qty == 30
     assert world.events(order.order_id)[-1].detail("reason") == "IOC"
     world.oms.record_post_trade(order.order_id, E.ORDER_ALLOCATED, {"quantity": 70})
@@ -348,13 +351,13 @@ def test_listeners_see_each_event_after_it_is_stored(world):
 def test_a_fill_the_child_cannot_take_is_refused_and_recorded_once(world, qty, reason):
     order, (child,) = world.routed(("XNAS", 100))
     bad = world.report(ExecKind.FILL, child, last_qty=qty, last_px=190 * D, leaves_qty=0, exec_id="X1")
-    assert world.deliver(bad) == ""
-    assert world.deliver(bad) == ""  # redelivered: not recorded twice
+    assert world.deliver(bad) is NOTHING
+    assert world.deliver(bad) is NOTHING  # redelivered: not recorded twice
     refused = [e for e in world.events(order.order_id) if e.event_type is E.EXECUTION_REFUSED]
     assert [(e.detail("reason"), e.detail("last_qty"), e.detail("child_leaves")) for e in refused] == [
         (reason, qty, 100)]
     assert (order.status, order.filled_qty, order.open_children) == (S.ROUTED, 0, {child.child_id: 100})
-    assert world.deliver(world.fill(child, 100, 190 * D, leaves=0)) == "post_trade"  # the real fill still lands
+    assert world.deliver(world.fill(child, 100, 190 * D, leaves=0)) is POST_TRADE  # the real fill still lands
 
 
 def test_an_overfill_after_a_partial_fill_is_measured_against_the_child_leaves(world):
@@ -370,7 +373,7 @@ def test_a_discrepancy_is_recorded_on_the_order_and_changes_nothing_else(world):
     world.deliver(world.fill(child, 100, 190 * D, leaves=0))  # the child is closed
     before = (order.status, order.filled_qty, order.filled_notional)
     lost = world.report(ExecKind.DISCREPANCY, child, last_qty=40, leaves_qty=0, reason="LOST_FILL")
-    assert world.deliver(lost) == ""
+    assert world.deliver(lost) is NOTHING
     assert (order.status, order.filled_qty, order.filled_notional) == before
     last = world.events(order.order_id)[-1]
     assert last.event_type is E.EXECUTION_DISCREPANCY
@@ -378,7 +381,7 @@ def test_a_discrepancy_is_recorded_on_the_order_and_changes_nothing_else(world):
 
 
 def _rebuilt_dump(world):
-    from components.oms_rebuild import OmsPart, dump
+    from components.rebuild.oms import OmsPart, dump
     from components.rebuild import recover
 
     live = dump(world.oms)

@@ -9,6 +9,7 @@ from components.domain.lifecycle import IllegalTransition
 from components.domain.money import PRICE_SCALE
 from components.domain.orders import OrderStatus as S
 from components.domain.orders import Side
+from components.domain.outcomes import NextStep
 from components.domain.venues import ExecKind
 from components.post_trade import PostTrade
 
@@ -115,7 +116,7 @@ def test_orders_settling_the_same_day_all_settle(world, settlement):
 def test_a_done_for_day_order_allocates_only_what_filled(world, settlement):
     order, (child,) = world.routed(("XNAS", 100))
     world.deliver(world.fill(child, 30, PX, leaves=70, fee=90))
-    assert world.deliver(world.report(ExecKind.CANCELED, child, reason="END_OF_DAY")) == "post_trade"
+    assert world.deliver(world.report(ExecKind.CANCELED, child, reason="END_OF_DAY")) is NextStep.POST_TRADE
     post = PostTrade(world.oms, world.clock, settlement)
     post.process(order.order_id)
     (alloc,) = events_of(world, order, E.ORDER_ALLOCATED)

@@ -20,7 +20,9 @@ from scenarios.agents import (
     ValueTrader,
     build_agents,
 )
-from scenarios.config import Agents, MomentumAgents, NoiseAgents, ScenarioError, ValueAgents, parse_scenario
+from components.config.schema import ScenarioError
+from scenarios.config import parse_scenario
+from scenarios.config_agents import Agents, MomentumAgents, NoiseAgents, ValueAgents
 from venues_sim.fees import MakerTakerFees
 from venues_sim.liquidity import NoiseTrader
 from venues_sim.venue import SimVenue

@@ -13,15 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.domain.money import to_units
-from scenarios.config import (
-    BUILTIN_SCENARIOS,
-    Scenario,
-    ScenarioError,
-    ServiceLatency,
-    builtin_scenario_path,
-    load_scenario,
-    parse_scenario,
-)
+from components.config.schema import ScenarioError
+from scenarios.config import BUILTIN_SCENARIOS, Scenario, ServiceLatency, builtin_scenario_path, load_scenario, parse_scenario
 
 SCENARIO_DIR = Path(__file__).resolve().parents[3] / "scenarios"
 

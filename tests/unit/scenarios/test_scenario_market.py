@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scenarios.config import ScenarioError, load_scenario, parse_scenario
+from components.config.schema import ScenarioError
+from scenarios.config import load_scenario, parse_scenario
 
 
 def test_new_venue_models_parse_and_default_off():

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from components.reference.accounts import Account
 from scenarios.config import load_scenario, parse_scenario
-from scenarios.population import AccountSpec, Advisor, Population, build_population
+from scenarios.population import Advisor, Population, build_population
 
 SCENARIO_DIR = Path(__file__).resolve().parents[3] / "scenarios"
 SANCTIONED = ["AL-ZAWAHIRI, Ayman", "BOUT, Viktor", "KIM, Jong Un"]
@@ -62,7 +63,7 @@ def test_accounts_are_sane(scenario) -> None:
     symbols = set(scenario.symbol_names)
     cfg = scenario.population
     for acct in pop.accounts:
-        assert isinstance(acct, AccountSpec)
+        assert isinstance(acct, Account)  # the platform's own account type, no copy
         assert type(acct.cash) is int and cfg.cash_min <= acct.cash <= cfg.cash_max
         assert acct.credit_limit == 0
         for symbol, qty in acct.positions:

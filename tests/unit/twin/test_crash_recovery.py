@@ -27,9 +27,10 @@ from components.rebuild import recover
 from components.rebuild.desk import DeskPart
 from components.rebuild.desk import dump as desk_dump
 from components.risk.policies import DAILY_NOTIONAL_EXCEEDED
-from components.risk.rebuild import RiskPart
-from scenarios.config import Crashes, Scenario, load_scenario
-from scenarios.schema import ScenarioError
+from components.rebuild.risk import RiskPart
+from scenarios.config import Scenario, load_scenario
+from scenarios.config_faults import Crashes
+from components.config.schema import ScenarioError
 from tests.conftest import SCENARIOS
 from twin.bootstrap import build_twin
 from twin.crashes import HOSTED, Recovery
@@ -145,10 +146,9 @@ def _submit(platform, account, advisor, coid, qty, price, now):
     body = {"account_id": account, "symbol": "AAPL", "side": "BUY", "quantity": qty, "order_type": "LIMIT",
             "limit_price": f"{price / PRICE_SCALE:.2f}", "time_in_force": "DAY", "advisor_id": advisor,
             "client_order_id": coid}  # fmt: skip
-    out = platform.handle(SubmitOrder(body, now))
-    (validate,) = out
+    (validate,) = platform.handle(SubmitOrder(body, now)).follow_ups
     assert isinstance(validate, ValidateOrder)
-    (check,) = platform.handle(validate)
+    (check,) = platform.handle(validate).follow_ups
     assert isinstance(check, CheckRisk)
     platform.handle(check)
     return platform.oms.get(check.order_id)

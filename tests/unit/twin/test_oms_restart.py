@@ -19,7 +19,7 @@ from components.block_desk import BLOCK_ACCOUNT
 from components.domain.lifecycle import is_terminal
 from components.memory import InMemoryEventLog, SequentialIds
 from components.oms import Oms
-from components.oms_rebuild import reconcile, recover, snapshot
+from components.rebuild.oms import reconcile, recover, snapshot
 from scenarios.config import load_scenario
 from tests.conftest import SCENARIOS
 from twin.bootstrap import build_twin

@@ -11,12 +11,14 @@ import pytest
 
 from components.domain.commands import SetTradingState
 from components.domain.events import EventType
+from components.domain.outcomes import Handled, RefusalReason, TradingStateSet
 from components.memory import InMemoryEventLog
 from components.risk.policies import TradingState
-from components.risk.rebuild import RiskPart
+from components.rebuild.risk import RiskPart
 from components.rebuild import recover
-from scenarios.config import TradingStateChange, load_scenario
-from scenarios.schema import ScenarioError
+from scenarios.config import load_scenario
+from scenarios.config_faults import TradingStateChange
+from components.config.schema import ScenarioError
 from tests.conftest import SCENARIOS
 from twin.runner import run_scenario
 
@@ -71,10 +73,12 @@ def test_a_rebuilt_risk_engine_comes_back_in_the_logged_state(halted_run):
 def test_a_repeat_records_nothing_and_a_bad_state_is_refused_naming_the_field(halted_run):
     platform = halted_run.world.platform
     before = len(halted_run.world.log)
-    assert platform.handle(SetTradingState("ACTIVE", "operator:sre", "again", 0)) == []  # already ACTIVE
+    again = platform.handle(SetTradingState("ACTIVE", "operator:sre", "again", 0))
+    assert again == Handled(TradingStateSet("ACTIVE", "ACTIVE")) and not again.outcome.changed  # already ACTIVE
     assert len(halted_run.world.log) == before
-    platform.handle(SetTradingState("PAUSED", "operator:sre", "", 0))
-    (refusal,) = platform.refused.since(platform.refused.count - 1)
+    (refused, _) = platform.handle(SetTradingState("PAUSED", "operator:sre", "", 0))
+    assert refused.reason is RefusalReason.INVALID and refused.fields == ("state",)
+    refusal = list(platform.refused)[-1]  # counted for the run's summary too
     assert (refusal.status, refusal.fields) == (422, ("state",)) and "PAUSED" in refusal.problem
     assert len(halted_run.world.log) == before
 

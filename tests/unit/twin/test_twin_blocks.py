@@ -129,9 +129,10 @@ def test_a_block_with_an_unknown_policy_is_refused_with_the_field(smoke_scenario
 
     world = build_twin(smoke_scenario, 1)
     account = world.population.accounts[0]
-    out = world.platform.handle(SubmitBlock(account.advisor_id, "AAPL", "BUY", ((account.account_id, 100),),
-                                            "favourites_first", "BLK-X", 0))  # fmt: skip
-    assert out == []
+    outcome, follow_ups = world.platform.handle(SubmitBlock(account.advisor_id, "AAPL", "BUY",
+                                                            ((account.account_id, 100),), "favourites_first",
+                                                            "BLK-X", 0))  # fmt: skip
+    assert not follow_ups and outcome.fields == ("policy",)
     (refused,) = world.platform.refused
     assert refused.status == 422 and refused.fields == ("policy",)
 
@@ -148,14 +149,14 @@ def test_a_member_canceled_while_waiting_for_risk_still_lets_its_block_form(bloc
     accounts = [a.account_id for a in world.population.accounts if a.advisor_id == advisor][:2]
     now = world.clock.now_ns()
     validates = platform.handle(SubmitBlock(advisor, "AAPL", "BUY", ((accounts[0], 100), (accounts[1], 100)),
-                                            "pro_rata", "B-CXL", now))
+                                            "pro_rata", "B-CXL", now)).follow_ups
     assert [type(m) for m in validates] == [ValidateOrder, ValidateOrder]
-    checks = [m for v in validates for m in platform.handle(v)]
+    checks = [m for v in validates for m in platform.handle(v).follow_ups]
     assert [type(m) for m in checks] == [CheckRisk, CheckRisk]
-    assert platform.handle(checks[0]) == []  # the first member decided; the second is not yet
+    assert not platform.handle(checks[0]).follow_ups  # the first member decided; the second is not yet
     platform.handle(CancelOrder(accounts[1], "B-CXL-2", now))
     assert platform.oms.orders[checks[1].order_id].status is OrderStatus.CANCELED
-    (route,) = platform.handle(checks[1])  # its risk check finds it canceled: the block forms anyway
+    (route,) = platform.handle(checks[1]).follow_ups  # its risk check finds it canceled: the block forms anyway
     assert isinstance(route, RouteOrder) and platform.desk.is_parent(route.order_id)
     assert [m.order_id for m in platform.desk.members(route.order_id)] == [checks[0].order_id]
     received = [e for e in world.log.read() if e.event_type is EventType.ORDER_RECEIVED and e.account_id != BLOCK_ACCOUNT]
@@ -175,11 +176,9 @@ def test_a_block_member_cannot_pass_for_an_earlier_single_order_with_its_client_
     now = world.clock.now_ns()
     single = {"account_id": accounts[0], "symbol": "AAPL", "side": "BUY", "quantity": 100, "order_type": "MARKET",
               "time_in_force": "DAY", "advisor_id": advisor, "client_order_id": "B-DUP-1"}
-    assert len(platform.handle(SubmitOrder(single, now))) == 1
-    before = platform.refused.count
-    out = platform.handle(SubmitBlock(advisor, "AAPL", "BUY", ((accounts[0], 100), (accounts[1], 100)),
-                                      "pro_rata", "B-DUP", now))
-    (conflict,) = platform.refused.since(before)
-    assert (conflict.status, conflict.fields) == (409, ("client_order_id",))
+    assert len(platform.handle(SubmitOrder(single, now)).follow_ups) == 1
+    conflict, out = platform.handle(SubmitBlock(advisor, "AAPL", "BUY", ((accounts[0], 100), (accounts[1], 100)),
+                                                "pro_rata", "B-DUP", now))
+    assert (conflict.reason.status, conflict.fields) == (409, ("client_order_id",))
     assert len(out) == 1  # only the second line became a member
     assert platform.desk.state.pending["B-DUP"].members == [out[0].order_id]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import simpy
 
+from components.domain.outcomes import DONE, Handled
 from components.memory import SeededStreams
 from scenarios.config import load_scenario
 from tests.conftest import SCENARIOS
@@ -18,7 +19,7 @@ def test_a_crash_loses_the_queue_and_the_bus_redelivers_it_with_the_last_handled
     env = simpy.Environment()
     clock = SimClock(env, 0)
     handled: list[str] = []
-    service = build_service("oms", clock, SeededStreams(1), 1.0, 1.0, lambda m: handled.append(m) or [])
+    service = build_service("oms", clock, SeededStreams(1), 1.0, 1.0, lambda m: handled.append(m) or Handled(DONE))
     service.deliver("a")
     env.run(until=clock.to_sim(5 * MS))  # "a" handled
     for m in ("b", "c"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scenarios.config import LatencyModel
+from components.config.market import LatencyModel
 from twin.draws import FifoLink, hop_ms, lognormal_ms
 from twin.latency import ActivityLink, build_link, fat_tail_ms
 

@@ -8,7 +8,8 @@ import pytest
 
 from components.domain.events import EventType
 from components.domain.orders import OrderStatus
-from scenarios.config import Settlement, load_scenario
+from components.config.post_trade import Settlement
+from scenarios.config import load_scenario
 from tests.conftest import SCENARIOS
 from twin.invariants import InvariantViolation, RunEvidence
 from twin.runner import run_scenario

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from components.domain.orders import OrderType, Side, TimeInForce
-from components.domain.venues import ChildOrder, ExecKind, FeeSchedule, Liquidity
-from venues_sim.fees import FeeModel, FixedFee, MakerTakerFees
+from components.domain.venues import ChildOrder, ExecKind, Liquidity
+from venues_sim.fees import FeeModel, FixedFee
 from venues_sim.venue import SimVenue
 from venues_sim.wholesale import PriceImprovement
 
@@ -22,11 +22,6 @@ def test_fixed_fee_charges_the_same_whatever_the_liquidity():
         FixedFee(0.001)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         fees.fee("TAKER", 1)  # type: ignore[arg-type]
-
-
-def test_routing_schedules_map_fees_honestly():
-    assert FixedFee(10).routing_schedule() == FeeSchedule(maker_rebate=-10, taker_fee=10)
-    assert MakerTakerFees(20, 30).routing_schedule() == FeeSchedule(20, 30)
 
 
 def child(cid: str, side: Side, qty: int, venue: str = "WHSL", limit: int | None = None) -> ChildOrder:

@@ -1,0 +1,95 @@
+"""VenueMarketData: the MarketData port live, from FIX market data or in-process books, plus venue health.
+
+Quotes are each venue's top of book; the reference price follows the rule
+shared with the twin (``components.reference_price``): the consolidated mid
+over the venues that are up, else the last good mid, else the configured
+opening price.
+
+Two sources, chosen by the bootstrap:
+
+* ``feed`` (FIX venues, remote or served in this process): the top of book
+  each venue last sent over its FIX session (``fix.market_data.QuoteCache``,
+  filled by the FIX gateway). Venues push a snapshot on every change of
+  their top and the cache drops a venue's quotes when its session goes, so a
+  quote that stands while the session is logged on is the venue's current
+  top: it is stamped with the time it is read, and the router's quote-age
+  check never excludes it. (A venue that stayed logged on but stopped
+  publishing would not be noticed: the FIX session cannot tell.)
+* ``venues`` (direct mode): in-process ``venues_sim`` venues, only touched
+  holding the live runtime, which callers hold, so no lock is needed.
+
+A venue is UP when it is configured (``names``), its session is logged on if
+``connected`` is given (the FIX gateway's ``is_logged_on``), and its own
+status is UP where the venue object is here: the router never picks a venue
+we cannot reach.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable, Mapping, Protocol
+
+from components.domain.venues import Quote, VenueStatus
+from components.reference_price import LastGoodMid
+
+from live.adapters.fix.market_data import BookTop
+
+_UP, _DOWN = VenueStatus.UP, VenueStatus.DOWN
+
+
+class QuoteFeed(Protocol):
+    """Where FIX venues' top of book is read from (``QuoteCache``)."""
+
+    def top(self, venue: str, symbol: str) -> BookTop | None: ...
+
+
+class VenueMarketData:
+    """The MarketData port over ``feed`` (FIX venues) or in-process ``venues`` (direct mode)."""
+
+    def __init__(self, now_ns: Callable[[], int], venues: Mapping, opening_prices: Mapping[str, int], *,
+                 names: Iterable[str] | None = None, connected: Callable[[str], bool] | None = None,
+                 feed: QuoteFeed | None = None) -> None:
+        self._now_ns = now_ns
+        self._venues = venues  # read on every call: a restarted venue's new book is seen at once
+        self._names = tuple(names) if names is not None else tuple(venues)
+        self._connected = connected
+        self._feed = feed
+        self._mids = LastGoodMid(opening_prices)
+
+    def _up(self, name: str) -> bool:
+        if name not in self._names or (self._connected is not None and not self._connected(name)):
+            return False
+        venue = self._venues.get(name)
+        return venue is None or venue.status is _UP
+
+    def _top(self, name: str, symbol: str) -> tuple[int, int] | None:
+        """(bid, ask) of an up venue, from whichever source this reads."""
+        if self._feed is not None:
+            top = self._feed.top(name, symbol)
+            return None if top is None else (top.bid, top.ask)
+        venue = self._venues.get(name)
+        if venue is None:
+            return None
+        bid, _, ask, _ = venue.book(symbol).top()
+        return bid, ask
+
+    def quote(self, venue: str, symbol: str) -> Quote | None:
+        if not self._up(venue):
+            return None
+        if self._feed is not None:
+            top = self._feed.top(venue, symbol)
+            if top is None:
+                return None
+            return Quote(venue, symbol, top.bid, top.bid_size, top.ask, top.ask_size, self._now_ns())
+        target = self._venues.get(venue)
+        return None if target is None else target.quote(symbol, self._now_ns())
+
+    def reference_price(self, symbol: str) -> int:
+        tops = [top for name in self._names if self._up(name) and (top := self._top(name, symbol)) is not None]
+        return self._mids.from_tops(symbol, tops)
+
+    def venue_status(self, venue: str) -> VenueStatus:
+        return _UP if self._up(venue) else _DOWN
+
+    def statuses(self) -> dict[str, str]:
+        """Every configured venue's status, for health checks."""
+        return {name: self.venue_status(name).value for name in self._names}

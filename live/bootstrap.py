@@ -1,0 +1,299 @@
+"""The live bootstrap: the one place that chooses the live adapters.
+
+``build_live(config)`` chooses the live ports (the wall clock, uuid ids, an
+event log, a venue link with its gateway and market data) and the accounts
+(the configured ``accounts``, converted in one place, or a population
+generated as the twin does), and hands them with the configuration to
+``components.kernel.build_platform``, the wiring the twin bootstrap calls too.
+Around the platform it adds what only a live process has: the runtime that
+dispatches its messages, a bus for the stored events, the API's order views,
+token registry, rate limiter and masker, and the session close on the wall
+clock (``live.session_close``). Nothing else decides that the platform is
+live, nor which live adapters it runs on:
+
+* ``[event_log]``: memory, SQLite (default: events.sqlite in the run folder)
+  or PostgreSQL (``stores``);
+* ``[bus]``: in process (default) or NATS JetStream (``event_bus``);
+* ``[venue_link]``: simulated venues served over FIX in this process and the
+  FIX gateway (default), the FIX gateway to venues elsewhere, or in-process
+  venues without FIX (``venue_link``).
+
+Building opens the event log and makes the run folder; sockets, sessions and
+threads start with ``LiveApp.start``. A log that already holds events (a
+restart on the same SQLite file or PostgreSQL schema) is replayed into the
+components at build, and ``start`` closes the child orders it left working
+before the venues come up (``recovery``). Adapters may be passed in (``log``,
+``gateway``): tests and benchmarks use that; a ``gateway`` implies in-process
+venues for market data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from components.config.live import AccountConfig, BusConfig, LiveConfig, LiveConfigError
+from components.kernel import build_platform
+from components.memory import InProcessBus, SeededStreams
+from components.platform import Platform, Refusals
+from components.ports import EventLog, MessageBus, RandomSource, VenueGateway
+from components.reference.accounts import Account, AccountDirectory
+from components.reference.sanctions import default_sanctions_list, sdn_individual_names
+from scenarios.config import Scenario
+from scenarios.population import build_population
+
+from live.adapters.clock import WallClock
+from live.adapters.direct_venue import InProcessVenues
+from live.adapters.event_bus import EventPublisher
+from live.adapters.ids import EntropyStreams, UuidIds
+from live.adapters.market_data import VenueMarketData
+from live.adapters.stores import describe as describe_event_log
+from live.adapters.stores import open_event_log
+from live.adapters.venue_link import DirectLink, FixLink
+from live.recovery import Restored, close_orphans
+from live.recovery import rebuild as rebuild_from_log
+from live.runtime import LiveRuntime
+from live.security import Masker, RateLimiter, TokenRegistry
+from live.session_close import SessionCloser, end_venue_days
+from live.views import OrderViews
+
+
+REFUSALS_KEPT = 1_000
+"""Refused requests a live process remembers (the API answers each as it happens; counts are kept whole)."""
+
+@dataclass
+class LiveApp:
+    """The live platform, built and wired; ``start`` it (on an event loop, for timers)."""
+
+    config: LiveConfig
+    clock: WallClock
+    ids: UuidIds
+    log: EventLog
+    runtime: LiveRuntime
+    platform: Platform
+    gateway: VenueGateway
+    link: DirectLink | FixLink
+    market_data: VenueMarketData
+    accounts: AccountDirectory
+    tokens: TokenRegistry
+    limiter: RateLimiter
+    views: OrderViews
+    masker: Masker
+    symbols: frozenset[str]
+    run_dir: Path
+    bus: MessageBus
+    publisher: EventPublisher
+    demo_token: str | None = None
+    """Made at start-up when the config has no tokens; printed, never logged."""
+    demo_advisor: str | None = None
+    session_close: SessionCloser | None = None
+    """Closes the session every business day (None when ``[session] enabled = false``)."""
+    restored: Restored = field(default_factory=Restored)
+    """What was rebuilt from an event log that already held events (``recovery``)."""
+    _started: bool = field(default=False, repr=False)
+    _orphans_closed: bool = field(default=False, repr=False)
+    _closed: bool = field(default=False, repr=False)
+
+    def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """Bind the clock to ``loop`` (default: the running loop, if any), start publishing
+        (first the stored events an earlier process never published), close the
+        child orders an earlier process left working (``recovery.close_orphans``),
+        then bring up the venue link (venues quote; FIX sessions log on)."""
+        if loop is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                loop = None  # no loop: timers are held (benchmarks drive the platform directly)
+        if loop is not None:
+            self.clock.bind(loop)
+        self.publisher.catch_up(self.log)
+        if self.restored.events and not self._orphans_closed:
+            # After the catch-up (the bus gets the log in order), before the venues are up.
+            self._close_orphans()
+        self.publisher.start()
+        self.link.start(self.runtime.run)
+        if self.session_close is not None:
+            self.session_close.arm()  # here, not at build: ``stop`` cancels every timer of the clock
+        self._started = True
+
+    def _close_orphans(self) -> None:
+        """Close the children the previous process left working (``recovery.close_orphans``)."""
+        self._orphans_closed = True
+        link = self.link
+        remote = isinstance(link, FixLink) and link.embedded is None
+        adopt = link.gateway.adopt_orphans if remote else None
+        close_orphans(self.restored, self.platform, self.runtime, self.clock.now_ns, remote=remote, adopt=adopt)
+
+    def stop(self) -> None:
+        """Stop the venue link (working orders stay at their venues), publish what is queued, stop timers."""
+        if not self._started:
+            return
+        self._started = False
+        self.link.stop(self.runtime.run)
+        self.publisher.stop()
+        self.clock.close()
+
+    def close(self) -> None:
+        """``stop``, then close the event log and the bus connection."""
+        if self._closed:
+            return
+        self.stop()
+        self._closed = True
+        for resource in (self.log, self.bus):
+            close = getattr(resource, "close", None)
+            if close is not None:
+                close()
+
+    def venue_statuses(self) -> dict[str, str]:
+        """Each configured venue: "UP" or "DOWN" as the router sees it."""
+        return self.link.statuses()
+
+    def describe(self) -> list[str]:
+        """Where things are, for the start-up banner."""
+        lines = [f"event log: {describe_event_log(self.config.event_log, self.run_dir)}",
+                 f"bus: {self.config.bus.kind}" + (f" {self.config.bus.url}" if self.config.bus.kind == "nats" else "")]
+        if isinstance(self.link, FixLink):
+            embedded = self.link.embedded
+            where = ", ".join(f"{v} 127.0.0.1:{p}" for v, p in embedded.ports.items()) if embedded else "remote"
+            lines.append(f"venues: FIX 4.4 ({where}); settings {self.link.settings_path}")
+        else:
+            lines.append("venues: in process (no FIX)")
+        session = self.config.session
+        lines.append(f"session close: {session.close} New York, Monday to Friday" if session.enabled
+                     else "session close: off (DAY orders work until canceled)")
+        lines.append(self.restored.describe())
+        lines.append(f"trading state: {self.platform.risk.trading_state.value}")  # a restart keeps a halt
+        lines.append(f"run folder: {self.run_dir}")
+        return lines
+
+
+def account_of(config: AccountConfig) -> Account:
+    """A configured account (``[[accounts]]``) as the platform's start-of-day ``Account``."""
+    return Account(config.account_id, config.client_id, config.client_name, config.advisor_id, config.cash,
+                   config.credit_limit, tuple((p.symbol, p.quantity) for p in config.positions))
+
+
+def _accounts(config: LiveConfig) -> list[Account]:
+    """The configured accounts, or else the population the twin would generate from the same section and seed."""
+    if config.accounts:
+        return [account_of(a) for a in config.accounts]
+    scenario = Scenario(name="live", symbols=config.symbols, venues=config.venues, population=config.population)
+    planted = list(sdn_individual_names(config.population.sanctioned_clients))
+    population = build_population(scenario, SeededStreams(config.population_seed).stream("population"), planted)
+    return list(population.accounts)
+
+
+def _run_dir(config: LiveConfig) -> Path:
+    if config.run_dir:
+        path = Path(config.run_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    return Path(tempfile.mkdtemp(prefix="twin-live-"))
+
+
+def _bus(config: BusConfig) -> tuple[MessageBus, EventPublisher]:
+    if config.kind == "nats":
+        from live.adapters.nats_bus import BlockingNatsBus  # nats-py only when asked for
+
+        bus = BlockingNatsBus(config.url, stream=config.stream, prefix=config.prefix)
+        return bus, EventPublisher(bus, background=True)
+    bus = InProcessBus()
+    return bus, EventPublisher(bus)
+
+
+def _venue_link(config: LiveConfig, clock: WallClock, streams: RandomSource, run_dir: Path,
+                gateway: VenueGateway | None) -> DirectLink | FixLink:
+    link = config.venue_link
+    if gateway is not None or link.mode == "direct":
+        market = InProcessVenues(clock, streams, config.symbols, config.venues, config.liquidity)
+        return DirectLink(market, clock.now_ns, gateway)
+    from live.adapters.embedded_venues import EmbeddedFixVenues  # quickfix only when FIX is asked for
+    from live.adapters.fix.gateway import FixVenueGateway
+
+    names = [v.name for v in config.venues]
+    opening = {s.symbol: s.reference_price for s in config.symbols}
+    fix_gateway = FixVenueGateway(names, now_ns=clock.now_ns, on_disconnect=link.on_disconnect,
+                                  symbols=[s.symbol for s in config.symbols], hold_s=link.hold_s)
+    embedded = None
+    if link.mode == "embedded":
+        embedded = EmbeddedFixVenues(config.symbols, config.venues, run_dir / "fix" / "venues", streams,
+                                     config.liquidity if link.liquidity else None)
+    # Embedded or remote, quotes come over FIX: the gateway's market data subscriptions.
+    market_data = VenueMarketData(clock.now_ns, {}, opening, names=names, connected=fix_gateway.is_logged_on,
+                                  feed=fix_gateway.quotes)
+    return FixLink(fix_gateway, market_data, run_dir, sender=link.sender_comp_id,
+                   settings=Path(link.settings) if link.settings else None,
+                   sessions={s.venue: (s.host, s.port) for s in link.sessions}, embedded=embedded,
+                   logon_timeout_s=link.logon_timeout_s)
+
+
+def _tokens(config: LiveConfig, accounts: list[Account]) -> tuple[TokenRegistry, str | None, str | None]:
+    """The token registry, plus a demo token (and its advisor) when none is configured."""
+    advisors = {a.advisor_id for a in accounts} | {g.advisor_id for g in config.grants}
+    for i, token in enumerate(config.tokens):
+        if token.role == "advisor" and token.advisor_id not in advisors:
+            raise LiveConfigError("<config>", 1, f"tokens[{i}].advisor_id",
+                                  f"advisor {token.advisor_id!r} has no account nor grant")
+    entries = [(t.digest, t.advisor_id, t.role) for t in config.tokens]
+    if entries or not accounts:
+        return TokenRegistry(entries), None, None
+    demo_advisor = min(a.advisor_id for a in accounts)
+    demo = secrets.token_urlsafe(24)
+    registry = TokenRegistry([(TokenRegistry.digest(demo), demo_advisor, "advisor")])
+    return registry, demo, demo_advisor
+
+
+def build_live(config: LiveConfig | None = None, *, log: EventLog | None = None,
+               gateway: VenueGateway | None = None, streams: RandomSource | None = None) -> LiveApp:
+    """Build the live platform as ``config`` says (default: the embedded defaults).
+
+    ``log`` replaces the configured event log; ``gateway`` replaces the venue
+    link's gateway and implies in-process venues for market data.
+    """
+    config = config or LiveConfig()
+    clock = WallClock()
+    ids = UuidIds()
+    streams = streams or EntropyStreams()
+    run_dir = _run_dir(config)
+    log = log if log is not None else open_event_log(config.event_log, run_dir)
+    account_list = _accounts(config)
+    accounts = AccountDirectory(account_list, ((g.advisor_id, g.account_id) for g in config.grants))
+    link = _venue_link(config, clock, streams, run_dir, gateway)
+    market_data = link.market_data
+    venue_gateway = link.gateway
+    symbols = frozenset(s.symbol for s in config.symbols)
+
+    platform = build_platform(
+        clock=clock, ids=ids, log=log, gateway=venue_gateway, market_data=market_data, accounts=accounts,
+        sanctions=default_sanctions_list(), symbols=symbols, venues=config.venues, risk=config.risk,
+        routing=config.routing, settlement_days=config.settlement_days, refused=Refusals(keep=REFUSALS_KEPT),
+    )
+    oms = platform.oms
+    views = OrderViews()
+    oms.subscribe(views.on_event)
+    bus, publisher = _bus(config.bus)
+    oms.subscribe(publisher.on_event)  # after the views: published events are already visible in the API
+    runtime = LiveRuntime(platform.handle)
+    clock.set_invoker(runtime.run)  # timers touch components: same critical section as messages
+    venue_gateway.connect(runtime.dispatch)
+
+    # Before anything can append: the state an earlier process left in this log (recovery). Here, not at
+    # start, so whatever holds a LiveApp (the API, benchmarks driving the platform directly) sees it.
+    restored = rebuild_from_log(log, platform, views, clock)
+
+    session_close = None
+    if config.session.enabled:
+        session_close = SessionCloser(clock, runtime.dispatch, end_venue_days(link), config.session.next_close_ns)
+    tokens, demo_token, demo_advisor = _tokens(config, account_list)
+    masker = Masker([i for a in account_list for i in (a.account_id, a.client_id)],
+                    [a.client_name for a in account_list])
+    return LiveApp(
+        config=config, clock=clock, ids=ids, log=log, runtime=runtime, platform=platform,
+        gateway=venue_gateway, link=link, market_data=market_data, accounts=accounts, tokens=tokens,
+        limiter=RateLimiter(clock, config.rate_limit.rate_per_s, config.rate_limit.burst), views=views,
+        masker=masker, symbols=symbols, run_dir=run_dir, bus=bus, publisher=publisher, demo_token=demo_token,
+        demo_advisor=demo_advisor, session_close=session_close, restored=restored,
+    )

@@ -1,0 +1,229 @@
+"""The order API over HTTP (FastAPI): ``create_app(live) -> FastAPI``.
+
+Thin glue: authenticate the bearer token, apply the token's rate limit, read
+the raw JSON body (bounded in size and depth), call ``OrderService`` and
+answer with its ``Reply``. Bodies are not validated by pydantic: the one
+validator is ``parse_order_request``, reached through the platform. Every
+error, including a malformed body or an unknown path, is a JSON problem body
+naming what is wrong; a 5xx means a bug.
+
+Handlers are ``async`` and synchronous inside: they run on the event loop
+thread, with the wall clock's timers, and hold the live runtime only for the
+microseconds of the order path.
+
+``POST /v1/blocks`` submits the twin's ``SubmitBlock`` (``OrderService.submit_block``):
+one member order per statement line, each validated and risk-checked on the
+normal path, then traded as one parent order and allocated by the policy.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from contextlib import asynccontextmanager
+from typing import Any, Callable
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from live.entrypoints.api_schema import (
+    BLOCK_REQUEST_SCHEMA,
+    ORDER_REQUEST_SCHEMA,
+    TRADING_STATE_REQUEST_SCHEMA,
+    BlockOut,
+    HealthOut,
+    OrderOut,
+    PositionsOut,
+    TradingStateOut,
+    problems,
+)
+from live.bootstrap import LiveApp
+from live.security import Principal, RateLimiter, install_masking
+from live.entrypoints.service import OrderService, Reply, problem
+
+API_VERSION = "1.0.0"
+log = logging.getLogger("live")
+
+
+class ApiJSON(JSONResponse):
+    """JSON with non-ASCII escaped: echoed field names may hold lone surrogates,
+    which cannot be encoded as UTF-8."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
+class ApiError(Exception):
+    """Raised by dependencies to answer with a problem body at once."""
+
+    def __init__(self, reply: Reply) -> None:
+        self.reply = reply
+
+
+def _respond(reply: Reply) -> ApiJSON:
+    return ApiJSON(reply.body, status_code=reply.status, headers=reply.headers or None)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The body as JSON, or ApiError (400 not JSON, 413 too large)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise ApiError(problem(413, "too_large", f"the body must be at most {limit} bytes",
+                               [("body", "too large")]))
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(problem(413, "too_large", f"the body must be at most {limit} bytes",
+                                   [("body", "too large")]))
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ApiError(problem(400, "invalid_json", "the body is nested too deeply",
+                               [("body", "nested too deeply")])) from None
+    except ValueError as exc:  # JSONDecodeError, bad UTF-8, NaN/Infinity, ints past the digit limit
+        raise ApiError(problem(400, "invalid_json", "the body is not valid JSON",
+                               [("body", f"not valid JSON: {str(exc)[:200]}")])) from None
+
+
+def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> FastAPI:
+    """The order API over ``live``; its lifespan starts and stops the live stack
+    (``on_started`` runs once it is up, e.g. to print where things are)."""
+    service = OrderService(live)
+    install_masking(live.masker)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        live.start()
+        try:
+            if on_started is not None:
+                on_started()
+            yield
+        finally:
+            live.stop()
+
+    app = FastAPI(
+        title="Broker-dealer trading platform: order API",
+        version=API_VERSION,
+        description="Order entry for advisors. Every request but /healthz needs a bearer token; "
+                    "an advisor may act only on the accounts entitled to them.",
+        lifespan=lifespan,
+        default_response_class=ApiJSON,
+    )
+    bearer = HTTPBearer(auto_error=False, description="An API token from live.toml")
+
+    async def caller(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
+        who = live.tokens.authenticate(credentials.credentials if credentials else None)
+        if who is None:
+            log.warning("authentication failed")
+            raise ApiError(problem(401, "unauthorized", "a valid bearer token is required",
+                                   [("Authorization", "missing or invalid bearer token")],
+                                   {"WWW-Authenticate": "Bearer"}))
+        wait_s = live.limiter.acquire(who.key)
+        if wait_s:
+            retry = RateLimiter.retry_after(wait_s)
+            log.info("rate limited advisor=%s retry_after=%s", who.advisor_id, retry)
+            raise ApiError(problem(429, "rate_limited", f"too many requests; retry after {retry} s",
+                                   [("Authorization", "this token's request rate is exceeded")],
+                                   {"Retry-After": retry}))
+        return who
+
+    def role(name: str) -> Callable[..., Any]:
+        """A dependency: the caller, who must hold a ``name`` token (403 otherwise)."""
+        async def holding(who: Principal = Depends(caller)) -> Principal:
+            if who.role != name:
+                log.info("refused status=403 reason=role_%s %s=%s", who.role, who.role, who.advisor_id)
+                raise ApiError(problem(403, "forbidden", f"this needs an {name} token",
+                                       [("Authorization", f"a {who.role} token cannot do this")]))
+            return who
+        return holding
+
+    advisor = role("advisor")
+    operator = role("operator")
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> ApiJSON:
+        return _respond(exc.reply)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> ApiJSON:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _respond(problem(exc.status_code, code, str(exc.detail), [("path", str(exc.detail))],
+                                dict(exc.headers or {})))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> ApiJSON:
+        errors = [(".".join(map(str, e.get("loc", ()))) or "request", str(e.get("msg", "invalid")))
+                  for e in exc.errors()]
+        return _respond(problem(422, "invalid_request", "the request is invalid", errors))
+
+    @app.post("/v1/orders", status_code=201, summary="Submit an order",
+              responses={201: {"model": OrderOut, "description": "Accepted: a new order"},
+                         200: {"model": OrderOut, "description": "A retry: the original order"},
+                         **problems(400, 401, 403, 409, 413, 422, 429)},
+              openapi_extra={"requestBody": {"required": True,
+                                             "content": {"application/json": {"schema": ORDER_REQUEST_SCHEMA}}}})
+    async def submit_order(request: Request, who: Principal = Depends(advisor)) -> ApiJSON:
+        body = await read_json(request, live.config.max_body_bytes)
+        return _respond(service.submit(body, who))
+
+    @app.post("/v1/blocks", status_code=201, summary="Submit a block for several accounts",
+              description="One order per member account on the usual path (validation, entitlement, risk), "
+                          "traded together as one parent order and allocated by the policy.",
+              responses={201: {"model": BlockOut, "description": "Accepted: the block and its member orders"},
+                         200: {"model": BlockOut, "description": "A retry: the original block"},
+                         **problems(400, 401, 403, 409, 413, 422, 429)},
+              openapi_extra={"requestBody": {"required": True,
+                                             "content": {"application/json": {"schema": BLOCK_REQUEST_SCHEMA}}}})
+    async def submit_block_route(request: Request, who: Principal = Depends(advisor)) -> ApiJSON:
+        body = await read_json(request, live.config.max_body_bytes)
+        return _respond(service.submit_block(body, who))
+
+    @app.get("/v1/orders/{order_id}", summary="Read an order",
+             responses={200: {"model": OrderOut, "description": "The order"}, **problems(401, 403, 404, 429)})
+    async def get_order(order_id: str, who: Principal = Depends(advisor)) -> ApiJSON:
+        return _respond(service.get(order_id, who))
+
+    @app.post("/v1/orders/{order_id}/cancel", status_code=202, summary="Cancel an order",
+              responses={202: {"model": OrderOut, "description": "Cancel requested; venues confirm later"},
+                         **problems(401, 403, 404, 409, 429)})
+    async def cancel_order(order_id: str, who: Principal = Depends(advisor)) -> ApiJSON:
+        return _respond(service.cancel(order_id, who))
+
+    @app.get("/v1/accounts/{account_id}/positions", summary="Cash and positions of an account",
+             responses={200: {"model": PositionsOut, "description": "Cash and positions"},
+                        **problems(401, 403, 429)})
+    async def positions(account_id: str, who: Principal = Depends(advisor)) -> ApiJSON:
+        return _respond(service.positions(account_id, who))
+
+    @app.get("/v1/trading-state", summary="The kill switch's state",
+             responses={200: {"model": TradingStateOut, "description": "ACTIVE, REDUCING or HALTED"},
+                        **problems(401, 429)})
+    async def get_trading_state(_who: Principal = Depends(caller)) -> ApiJSON:
+        return _respond(service.trading_state())
+
+    @app.post("/v1/trading-state", summary="Flip the kill switch (operators)",
+              description="ACTIVE, REDUCING (only position-reducing orders pass risk) or HALTED (none do). "
+                          "Recorded as a TradingStateChanged event naming the operator and the reason.",
+              responses={200: {"model": TradingStateOut, "description": "The state before and after"},
+                         **problems(400, 401, 403, 413, 422, 429)},
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": TRADING_STATE_REQUEST_SCHEMA}}}})
+    async def set_trading_state(request: Request, who: Principal = Depends(operator)) -> ApiJSON:
+        body = await read_json(request, live.config.max_body_bytes)
+        return _respond(service.set_trading_state(body, who))
+
+    @app.get("/healthz", summary="Liveness", responses={200: {"model": HealthOut, "description": "Up"}})
+    async def healthz() -> ApiJSON:
+        return _respond(service.health())
+
+    return app

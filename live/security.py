@@ -1,0 +1,157 @@
+"""API security: bearer tokens, per-token rate limits, identifiers masked in logs.
+
+* ``TokenRegistry`` keeps only SHA-256 digests of tokens and maps each to an
+  advisor; a presented token is hashed and looked up, never stored or logged.
+* ``RateLimiter`` is a token bucket per API token on the Clock port: ``rate``
+  requests per second sustained, ``burst`` at once; a refusal says how long
+  to wait (HTTP ``Retry-After``).
+* ``MaskingFilter`` rewrites log records so account ids, client ids and
+  client names (known ones, and any value after ``account_id=`` /
+  ``client_id=`` or in an ``/accounts/...`` path) show only their last two
+  characters, and bearer credentials vanish.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import re
+import threading
+from dataclasses import dataclass
+from typing import Iterable
+
+from components.ports import Clock
+
+LOGGERS = ("live", "uvicorn.access", "uvicorn.error")
+"""Loggers whose records are masked (a logger filter sees only its own records)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a valid token says is calling: an advisor, or an operator (``role``)."""
+
+    advisor_id: str  # the advisor (an operator's name for an operator)
+    key: str  # the token's digest: the rate-limit bucket, safe to keep
+    role: str = "advisor"
+
+
+class TokenRegistry:
+    def __init__(self, entries: Iterable[tuple[str, str, str]]) -> None:
+        """``entries``: (sha256 hex of the token, advisor id or operator name, role) triples."""
+        self._by_digest = {digest: (name, role) for digest, name, role in entries}
+
+    @staticmethod
+    def digest(token: str) -> str:
+        """SHA-256 hex of a token (what config's ``token_sha256`` holds)."""
+        return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+
+    def authenticate(self, token: str | None) -> Principal | None:
+        if not token:
+            return None
+        digest = self.digest(token)
+        known = self._by_digest.get(digest)
+        return None if known is None else Principal(known[0], digest, known[1])
+
+    def __len__(self) -> int:
+        return len(self._by_digest)
+
+
+class RateLimiter:
+    """One token bucket per key: ``rate_per_s`` refill, ``burst`` capacity."""
+
+    def __init__(self, clock: Clock, rate_per_s: float, burst: int) -> None:
+        self._clock = clock
+        self._rate_per_ns = rate_per_s / 1e9
+        self._burst = float(burst)
+        self._buckets: dict[str, tuple[float, int]] = {}  # key -> (tokens, at_ns)
+        self._lock = threading.Lock()  # handlers may one day run on worker threads
+
+    def acquire(self, key: str) -> float:
+        """Take one request's token; return 0.0 if allowed, else seconds to wait."""
+        with self._lock:
+            now = self._clock.now_ns()
+            tokens, at = self._buckets.get(key, (self._burst, now))
+            tokens = min(self._burst, tokens + max(0, now - at) * self._rate_per_ns)
+            if tokens >= 1.0:
+                self._buckets[key] = (tokens - 1.0, now)
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            return (1.0 - tokens) / self._rate_per_ns / 1e9
+
+    @staticmethod
+    def retry_after(wait_s: float) -> str:
+        """HTTP ``Retry-After``: whole seconds, rounded up, at least 1."""
+        return str(max(1, math.ceil(wait_s)))
+
+
+# -- log masking ----------------------------------------------------------------
+
+_BEARER = re.compile(r"(?i)(bearer\s+)[^\s'\",]+")
+_KEYED = re.compile(r"(?i)\b((?:account_id|client_id|account|client)[=:]\s*['\"]?)([^\s'\",;&)]+)")
+_PATH = re.compile(r"(/accounts/)([^/\s?'\"]+)")
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")
+
+
+def mask(value: str) -> str:
+    """``AC-00017`` -> ``***17``: enough to correlate lines, not to identify."""
+    return "***" + value[-2:] if len(value) > 2 else "***"
+
+
+class Masker:
+    """Masks identifiers in text: known ones anywhere, unknown ones by context."""
+
+    def __init__(self, identifiers: Iterable[str] = (), names: Iterable[str] = ()) -> None:
+        self._ids = frozenset(i for i in identifiers if i)
+        names = sorted({n for n in names if n}, key=len, reverse=True)
+        self._names = re.compile("|".join(map(re.escape, names))) if names else None
+
+    def __call__(self, text: str) -> str:
+        text = _BEARER.sub(r"\1[REDACTED]", text)
+        text = _KEYED.sub(lambda m: m.group(1) + mask(m.group(2)), text)
+        text = _PATH.sub(lambda m: m.group(1) + mask(m.group(2)), text)
+        if self._ids:
+            ids = self._ids
+            text = _WORD.sub(lambda m: mask(m.group(0)) if m.group(0) in ids else m.group(0), text)
+        if self._names is not None:
+            text = self._names.sub(lambda m: mask(m.group(0)), text)
+        return text
+
+
+class MaskingFilter(logging.Filter):
+    """Masks a record in place, so every handler downstream sees it masked.
+
+    The message is merged with its arguments and masked as a whole (so
+    ``account_id=%s`` is caught whatever the value), except on uvicorn's
+    access log, whose formatter unpacks ``record.args``: there each argument
+    is masked on its own (the request path carries the account id).
+    """
+
+    def __init__(self, masker: Masker) -> None:
+        super().__init__()
+        self.masker = masker
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        m = self.masker
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple):
+            record.args = tuple(m(a) if isinstance(a, str) else a for a in record.args)
+        else:
+            try:
+                message = record.getMessage()
+            except Exception:  # a broken format string: leave it to logging to report
+                return True
+            record.msg, record.args = m(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = m(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+def install_masking(masker: Masker, loggers: Iterable[str] = LOGGERS) -> MaskingFilter:
+    """Put one MaskingFilter on each logger, replacing one installed before."""
+    installed = MaskingFilter(masker)
+    for name in loggers:
+        logger = logging.getLogger(name)
+        for old in [f for f in logger.filters if isinstance(f, MaskingFilter)]:
+            logger.removeFilter(old)
+        logger.addFilter(installed)
+    return installed

@@ -1,0 +1,90 @@
+"""What the API shows of an order: a small projection of OMS events, and JSON.
+
+``OrderViews`` listens to the OMS (after each event is stored) and keeps, per
+order, the risk decisions that approved or blocked it and the reason of the
+last refusal, cancel or expiry, so reading an order never scans the log. The
+same ``on_event`` replays the log into fresh views when a process starts on
+an existing log (``live.recovery``).
+``order_json`` renders an order (``block_json`` a block) as the API's JSON: money as decimal strings,
+times as ISO-8601 UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from components.domain.events import EventType, OrderEvent, PolicyDecision
+from components.domain.money import PRICE_SCALE
+from components.domain.orders import Order
+
+_RISK = frozenset({EventType.ORDER_RISK_APPROVED, EventType.ORDER_BLOCKED})
+
+
+def iso_utc(ns: int) -> str:
+    """UTC nanoseconds -> ``2026-11-24T14:30:00.123456Z`` (microseconds, exactly)."""
+    seconds, rest = divmod(ns, 1_000_000_000)
+    moment = datetime.fromtimestamp(seconds, timezone.utc).replace(microsecond=rest // 1_000)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def dollars(units: int | None, places: int = 2) -> str | None:
+    """Integer units -> a decimal dollar string (None stays None)."""
+    if units is None:
+        return None
+    return f"{Decimal(units) / PRICE_SCALE:.{places}f}"
+
+
+def decision_json(decision: PolicyDecision) -> dict[str, Any]:
+    return decision.to_record()
+
+
+class OrderViews:
+    """Per-order facts the API needs that the Order aggregate does not hold."""
+
+    def __init__(self) -> None:
+        self.decisions: dict[str, tuple[PolicyDecision, ...]] = {}
+        self.reasons: dict[str, str] = {}
+
+    def on_event(self, event: OrderEvent, order: Order | None = None) -> None:
+        """The OMS listener (after ``event`` is stored); also the replay of one logged event
+        at start-up (``recovery``), which needs no order: everything kept is in the event."""
+        if not event.order_id:
+            return  # a platform event (the kill switch): no order's view
+        kind = event.event_type
+        if kind in _RISK:
+            self.decisions[event.order_id] = event.policy_decisions
+        reason = event.detail("reason") if event.details else None
+        if reason and kind is not EventType.CHILD_ORDER_REJECTED:
+            self.reasons[event.order_id] = reason
+
+    def order_json(self, order: Order) -> dict[str, Any]:
+        spec = order.spec
+        return {
+            "order_id": order.order_id,
+            "client_order_id": spec.client_order_id,
+            "account_id": spec.account_id,
+            "advisor_id": spec.advisor_id,
+            "symbol": spec.symbol,
+            "side": spec.side.value,
+            "quantity": spec.quantity,
+            "order_type": spec.order_type.value,
+            "limit_price": dollars(spec.limit_price),
+            "time_in_force": spec.time_in_force.value,
+            "status": order.status.value,
+            "status_reason": self.reasons.get(order.order_id, ""),
+            "filled_quantity": order.filled_qty,
+            "average_price": dollars(order.avg_price, 4) if order.filled_qty else None,
+            "fees": dollars(order.fees, 4),
+            "accepted_at": iso_utc(order.created_ns),
+            "trace_id": order.trace_id,
+            "risk_decisions": [decision_json(d) for d in self.decisions.get(order.order_id, ())],
+        }
+
+
+def block_json(block_ref: str, advisor_id: str, symbol: str, side: str, policy: str, parent_order_id: str | None,
+               members: list[dict[str, Any]]) -> dict[str, Any]:
+    """A block as the API shows it: its terms, the order the venues trade, and its members' order views."""
+    return {"block_ref": block_ref, "advisor_id": advisor_id, "symbol": symbol, "side": side, "policy": policy,
+            "parent_order_id": parent_order_id, "members": members}

@@ -1,0 +1,35 @@
+"""Regression by replay (STYLE 8): each shipped scenario, at its own seed, gives its stored fingerprint.
+
+A change that moves one of these is either a bug or a deliberate change of
+behaviour: then update the baseline here in the same commit and say why in
+its message. Refactors (moving modules, rewiring bootstraps) must leave them
+all where they are.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from scenarios.config import load_scenario
+from tests.conftest import SCENARIOS
+from twin.runner import run_scenario
+
+BASELINES = {
+    "smoke.yaml": "b8c0ffd22355591388ec73373602e5a808f64aab9961a5a6c311242cb96f1f2d",
+    "blocks_day.yaml": "ec35da463f4dd9acba3bfeb0d3716d74ec186ea9af9c3cfad04c07e22a52cda5",
+    "crash_day.yaml": "51819f0c1c87e7a5d6ff68d9acb426f8ed7d91321de159af524c04f77ea16e08",
+    "sip_day.yaml": "e330c1d66165ab7b8c5a0019880d97be7547ef09562122821bc75a16c5c8730b",
+    "rmsc_like.yaml": "339e5377aa2c0bc7e7367240d8b9433ca00175eeaf0fe8c9c39df0f6fc383f94",
+    "trading_day.yaml": "1125f77e2ed578d93980532c5f0c4edb03ac40fc516739465accb8cdcd1c4690",
+}
+
+
+def test_every_shipped_scenario_has_a_baseline():
+    assert sorted(p.name for p in SCENARIOS.glob("*.yaml")) == sorted(BASELINES)
+
+
+@pytest.mark.parametrize("scenario", [pytest.param(name, marks=pytest.mark.slow) if name == "trading_day.yaml"
+                                      else name for name in BASELINES])
+def test_the_default_seed_gives_the_stored_fingerprint(scenario):
+    loaded = load_scenario(SCENARIOS / scenario)
+    assert run_scenario(loaded, seed=loaded.seed).fingerprint == BASELINES[scenario]

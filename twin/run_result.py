@@ -1,0 +1,28 @@
+"""What one run produced: the world as it ended, its fingerprint, invariant results and timings.
+
+Its own module so that ``twin.runner`` (which makes it) and ``twin.outputs``
+(which writes it) both import it and neither imports the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .world import TwinWorld
+from .invariants import InvariantResult
+
+
+@dataclass
+class RunResult:
+    world: TwinWorld
+    fingerprint: str
+    invariants: list[InvariantResult]
+    wall_seconds: float
+    sim_seconds: float
+    out_dir: Path | None = None
+    peak_memory_bytes: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.invariants)
