@@ -117,7 +117,10 @@ def symbol_realism(samples: Mapping[str, Sequence[int]], trades: Mapping[str, Se
     mids = minute_mids(t_ns, bid, ask) if len(t_ns) else np.empty(0)
     returns = np.diff(np.log(mids)) if len(mids) > 1 else np.empty(0)
     abs_returns = np.abs(returns)
-    spread = (ask - bid)[two_sided] // tick
+    # Recorded days hold crossed (ask < bid) and locked (ask == bid) rows: counted, kept out of the histogram.
+    raw_spread = (ask - bid)[two_sided] // tick
+    crossed, locked = int((raw_spread < 0).sum()), int((raw_spread == 0).sum())
+    spread = raw_spread[raw_spread > 0]
     ret = moments(returns)
     ret["histogram"] = _histogram(returns, RETURN_BINS)
     capped = np.minimum(spread, SPREAD_CAP_TICKS)
@@ -125,6 +128,8 @@ def symbol_realism(samples: Mapping[str, Sequence[int]], trades: Mapping[str, Se
     section: dict[str, Any] = {
         "samples": int(len(t_ns)),
         "two_sided_fraction": float(two_sided.mean()) if len(t_ns) else None,
+        "crossed_samples": crossed,
+        "locked_samples": locked,
         "mid_first": float(mids[0]) / PRICE_SCALE if len(mids) else None,
         "mid_last": float(mids[-1]) / PRICE_SCALE if len(mids) else None,
         "returns_1min": ret,

@@ -1,4 +1,12 @@
-"""Run recorder: the event log and the order table as parquet (via pyarrow)."""
+"""Run recorder: the event log and the order table as parquet (via pyarrow).
+
+Money columns are integers in the project's units (``PRICE_SCALE`` per dollar)
+and times are integer nanoseconds since the Unix epoch, UTC; both facts travel
+in each file's schema metadata (``UNITS``), so a reader needs nothing else.
+``orders.parquet`` carries ``filled_notional`` (the exact sum of fill quantity
+times price) beside the rounded ``avg_price``: the exact average is
+``filled_notional / filled_qty``.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +15,11 @@ from pathlib import Path
 from typing import Iterable
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from components.domain.events import OrderEvent
+from components.domain.money import PRICE_SCALE
 from components.domain.orders import Order
 
 
@@ -42,6 +53,7 @@ def orders_frame(orders: Iterable[Order]) -> pd.DataFrame:
             "final_status": o.status.value,
             "filled_qty": o.filled_qty,
             "avg_price": o.avg_price,
+            "filled_notional": o.filled_notional,
             "fees": o.fees,
             "created_ns": o.created_ns,
             "trace_id": o.trace_id,
@@ -54,6 +66,18 @@ def orders_frame(orders: Iterable[Order]) -> pd.DataFrame:
     return frame
 
 
+UNITS = {
+    "price_scale": str(PRICE_SCALE),
+    "money": f"integer units, {PRICE_SCALE} per US dollar (prices, fees, notionals)",
+    "time": "integer nanoseconds since 1970-01-01 UTC (columns ending in _ns, timestamp_utc, recorded_at)",
+    "avg_price": "rounded half up to a unit; exact average = filled_notional / filled_qty",
+}
+"""Schema metadata written into every parquet file of a run (keys and values are text)."""
+
+
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
-    frame.to_parquet(path, engine="pyarrow", index=False)
+    """Write ``frame`` with the run's units in its schema metadata (``UNITS``)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    metadata = {**(table.schema.metadata or {}), **{f"twin.{k}".encode(): v.encode() for k, v in UNITS.items()}}
+    pq.write_table(table.replace_schema_metadata(metadata), path)
     return path

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pyarrow.parquet as pq
+
+from components.domain.money import PRICE_SCALE
 
 from tests.conftest import SCENARIOS
 from twin.cli import main
@@ -23,6 +26,12 @@ def test_run_writes_the_four_outputs(tmp_path, capsys):
     assert len(events) == summary["event_count"]
     assert sum(summary["order_counts"].values()) == len(orders)
     assert "fingerprint" in capsys.readouterr().out
+    # Units travel with the data; the exact average price is recoverable.
+    metadata = pq.read_schema(out / "orders.parquet").metadata
+    assert metadata[b"twin.price_scale"] == str(PRICE_SCALE).encode()
+    assert b"UTC" in pq.read_schema(out / "events.parquet").metadata[b"twin.time"]
+    filled = orders[orders.filled_qty > 0]
+    assert len(filled) and ((filled.avg_price - filled.filled_notional / filled.filled_qty).abs() <= 0.5).all()
 
 
 def test_validate_accepts_the_shipped_scenarios(capsys):

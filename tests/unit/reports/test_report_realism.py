@@ -79,6 +79,17 @@ def test_realism_section_without_samples_or_trades() -> None:
     assert r["samples"] == 0 and r["returns_1min"]["count"] == 0 and r["trades"] is None
 
 
+def test_crossed_and_locked_samples_are_counted_not_histogrammed() -> None:
+    """A recorded day's consolidated quotes can be crossed or locked; the section must not crash on them."""
+    s = samples_from_mids(np.full(3, PX // CENT))
+    s["ask"][0] = s["bid"][0] - CENT  # crossed by a cent
+    s["ask"][1] = s["bid"][1]  # locked
+    r = realism_section({"ABM": s}, venue="XNAS", sample_interval_s=1.0)["symbols"]["ABM"]
+    assert r["crossed_samples"] == 1 and r["locked_samples"] == 1
+    assert sum(r["spread_ticks"]["histogram"]["counts"]) == len(s["t_ns"]) - 2
+    assert r["spread_ticks"]["p50"] == 2.0
+
+
 def test_report_shows_the_realism_section(tmp_path) -> None:
     mids = PX // CENT + np.cumsum(np.random.default_rng(4).integers(-3, 4, 120))
     section = realism_section({"ABM": samples_from_mids(mids)}, venue="XNAS", sample_interval_s=1.0)
