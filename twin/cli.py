@@ -34,6 +34,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from venues_sim.replay_format import ReplayFormatError
+
     from .invariants import InvariantViolation
     from .outputs import default_out_dir
     from .runner import run_scenario
@@ -54,6 +56,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         except InvariantViolation as exc:
             print(f"FAILED: {exc}\nevidence written to {out_dir}", file=sys.stderr)
             return 1
+        except ReplayFormatError as exc:  # the scenario's recorded day: one line naming file, row and column
+            print(f"invalid: {exc}", file=sys.stderr)
+            return 2
+        except FileNotFoundError as exc:
+            print(f"cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+            return 2
     orders = result.world.platform.oms.orders.values()
     counts: dict[str, int] = {}
     for order in orders:

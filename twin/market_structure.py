@@ -19,14 +19,17 @@ it draw exactly what they did before.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from typing import Callable
 
 from components.domain.venues import VenueStatus
 from components.memory import SeededStreams
+from components.config.session import NEW_YORK
 from scenarios.config import Scenario
 from venues_sim.fees import fee_model_of
 from venues_sim.replay import ReplayVenue
-from venues_sim.replay_format import load_day
+from venues_sim.replay_format import ReplayFormatError, load_day
 from venues_sim.sip import Sip, exponential_latency
 from venues_sim.venue import SimVenue
 from venues_sim.wholesale import NbboSource, PriceImprovement
@@ -86,7 +89,15 @@ def build_venues(scenario: Scenario, symbols: list[str], on_report: Callable, cl
         recorded = {q.venue for q in day.quotes}
         missing = [v.name for v in scenario.venues if v.name not in recorded]
         if missing:
-            raise ValueError(f"venues {missing} have no quotes in {scenario.replay.quotes}")
+            raise ReplayFormatError(scenario.replay.quotes, None, "venue",
+                                    f"no quotes for scenario venue(s) {', '.join(missing)} "
+                                    f"(the file has {', '.join(sorted(recorded)) or 'none'})")
+        dates = sorted({datetime.fromtimestamp(q.timestamp_ns // 1_000_000_000, NEW_YORK).date() for q in day.quotes})
+        if dates and scenario.session.date not in dates:
+            # Replaying another day would fill against the previous evening's quotes: refuse, naming both.
+            raise ReplayFormatError(scenario.replay.quotes, None, "timestamp_ns",
+                                    f"the recorded day is {', '.join(d.isoformat() for d in dates)} (New York) but "
+                                    f"session.date is {scenario.session.date.isoformat()}")
         for v in scenario.venues:
             venue = ReplayVenue(v.name, day, fee_model_of(v), symbols, on_report)
             venue.start(clock.call_at)

@@ -34,6 +34,10 @@ misspelt name cannot be silently ignored. CSV prices are parsed with
 ``components.domain.money.to_units``: exact decimals with at most 4 places,
 never floats. Rows need not be sorted: the reader sorts each table stably by
 ``timestamp_ns`` (rows with equal timestamps keep file order).
+
+Every problem in a file is one ``ReplayFormatError`` naming the file, the row
+(the CSV line, or the 1-based parquet row) and the column:
+``quotes.csv:17: bid: must be a decimal amount with at most 4 places, got '1.00001'``.
 """
 
 from __future__ import annotations
@@ -52,6 +56,18 @@ TRADE_COLUMNS = ("timestamp_ns", "venue", "symbol", "price", "size")
 _QUOTE_PRICES = ("bid", "ask")
 _TRADE_PRICES = ("price",)
 _TEXT = ("venue", "symbol")
+
+
+class ReplayFormatError(ValueError):
+    """One problem in a recorded-day file: where it is (file, row, column) and what is wrong."""
+
+    def __init__(self, path: str | Path, row: int | None, column: str | None, problem: str) -> None:
+        self.path, self.row, self.column, self.problem = str(path), row, column, problem
+        where = self.path + (f":{row}" if row is not None else "") + (f": {column}" if column else "")
+        super().__init__(f"{where}: {problem}")
+
+    def __reduce__(self):  # picklable across process pools
+        return (ReplayFormatError, (self.path, self.row, self.column, self.problem))
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,49 +130,93 @@ def _check(row: object, ok: bool, problem: str) -> None:
 
 
 def load_day(quotes_path: str | Path, trades_path: str | Path) -> RecordedDay:
-    """Read a recorded day from two files (``.csv`` or ``.parquet`` each)."""
-    quotes = [RecordedQuote(**row) for row in _read(Path(quotes_path), QUOTE_COLUMNS, _QUOTE_PRICES)]
-    trades = [RecordedTrade(**row) for row in _read(Path(trades_path), TRADE_COLUMNS, _TRADE_PRICES)]
+    """Read a recorded day from two files (``.csv`` or ``.parquet`` each); ``ReplayFormatError`` on a bad one."""
+    quotes = [RecordedQuote(**row) for row in _rows(Path(quotes_path), QUOTE_COLUMNS, _QUOTE_PRICES, _quote_problem)]
+    trades = [RecordedTrade(**row) for row in _rows(Path(trades_path), TRADE_COLUMNS, _TRADE_PRICES, _trade_problem)]
     return RecordedDay(tuple(quotes), tuple(trades))
 
 
-def _read(path: Path, columns: tuple[str, ...], prices: tuple[str, ...]) -> list[dict]:
+def _quote_problem(row: dict) -> tuple[str, str] | None:
+    for side in ("bid", "ask"):
+        price, size = row[side], row[f"{side}_size"]
+        if price < 0 or size < 0:
+            return (side if price < 0 else f"{side}_size"), "must be >= 0"
+        if (price == 0) != (size == 0):
+            return f"{side}_size", f"an empty {side} has price 0 and size 0, got {format_price(price)} x {size}"
+    return None
+
+
+def _trade_problem(row: dict) -> tuple[str, str] | None:
+    for column in ("price", "size"):
+        if row[column] <= 0:
+            return column, "must be > 0"
+    return None
+
+
+def _rows(path: Path, columns: tuple[str, ...], prices: tuple[str, ...], problem_of) -> list[dict]:
+    """The file's rows as dicts of exact values, each checked by ``problem_of`` (row, column) -> problem."""
     if path.suffix == ".csv":
-        return _read_csv(path, columns, prices)
-    if path.suffix == ".parquet":
-        return _read_parquet(path, columns)
-    raise ValueError(f"{path}: unknown format (want .csv or .parquet)")
+        numbered = _read_csv(path, columns, prices)
+    elif path.suffix == ".parquet":
+        numbered = _read_parquet(path, columns)
+    else:
+        raise ReplayFormatError(path, None, None, "unknown format (want .csv or .parquet)")
+    rows = []
+    for number, row in numbered:
+        problem = problem_of(row)
+        if problem is not None:
+            raise ReplayFormatError(path, number, *problem)
+        rows.append(row)
+    return rows
 
 
-def _read_csv(path: Path, columns: tuple[str, ...], prices: tuple[str, ...]) -> list[dict]:
-    with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        _check_columns(path, reader.fieldnames or [], columns)
-        rows = []
-        for line, raw in enumerate(reader, start=2):
-            try:
-                rows.append({
-                    c: raw[c] if c in _TEXT else to_units(raw[c]) if c in prices else int(raw[c])
-                    for c in columns
-                })
-            except (ValueError, TypeError) as exc:
-                raise ValueError(f"{path}:{line}: {exc}") from None
-        return rows
+def _read_csv(path: Path, columns: tuple[str, ...], prices: tuple[str, ...]) -> list[tuple[int, dict]]:
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            _check_columns(path, reader.fieldnames or [], columns)
+            return [(line, {c: _csv_value(path, line, c, raw.get(c), prices) for c in columns})
+                    for line, raw in enumerate(reader, start=2)]
+    except UnicodeDecodeError as exc:
+        raise ReplayFormatError(path, None, None, f"not UTF-8 text: {exc.reason}") from None
 
 
-def _read_parquet(path: Path, columns: tuple[str, ...]) -> list[dict]:
-    table = pq.read_table(path)
+def _csv_value(path: Path, line: int, column: str, text: str | None, prices: tuple[str, ...]) -> int | str:
+    if text is None or text == "":
+        raise ReplayFormatError(path, line, column, "is missing")
+    if column in _TEXT:
+        return text
+    try:
+        return to_units(text) if column in prices else int(text)
+    except (ValueError, ArithmeticError) as exc:
+        expect = "a decimal dollar amount" if column in prices else "a whole number"
+        raise ReplayFormatError(path, line, column, f"must be {expect}, got {text!r} ({exc})") from None
+
+
+def _read_parquet(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict]]:
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise ReplayFormatError(path, None, None, f"not a readable parquet file: {exc}") from None
     _check_columns(path, table.column_names, columns)
     for c in columns:
         if c not in _TEXT and not pa.types.is_integer(table.schema.field(c).type):
-            raise ValueError(f"{path}: column {c} must be an integer type, got {table.schema.field(c).type}")
+            raise ReplayFormatError(path, None, c, f"must be an integer type, got {table.schema.field(c).type}")
+        nulls = table.column(c).null_count
+        if nulls:
+            first = table.column(c).to_pylist().index(None) + 1
+            raise ReplayFormatError(path, first, c, f"is missing ({nulls} empty values in the column)")
     data = {c: table.column(c).to_pylist() for c in columns}
-    return [dict(zip(columns, values)) for values in zip(*(data[c] for c in columns))]
+    return [(i, dict(zip(columns, values))) for i, values in enumerate(zip(*(data[c] for c in columns)), start=1)]
 
 
 def _check_columns(path: Path, found: list[str], columns: tuple[str, ...]) -> None:
     if sorted(found) != sorted(columns):
-        raise ValueError(f"{path}: columns must be {', '.join(columns)}; got {', '.join(found)}")
+        missing = [c for c in columns if c not in found]
+        extra = [c for c in found if c not in columns]
+        detail = "; ".join(part for part in (f"missing {', '.join(missing)}" if missing else "",
+                                             f"unexpected {', '.join(extra)}" if extra else "") if part)
+        raise ReplayFormatError(path, 1, None, f"columns must be {', '.join(columns)} ({detail or 'no header'})")
 
 
 # ------------------------------------------------------------------ writing

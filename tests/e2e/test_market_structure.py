@@ -65,3 +65,47 @@ replay: {quotes: quotes.csv, trades: trades.csv}
     assert not world.makers and not world.noise and world.agents is None
     assert world.gateway.venue_fills  # our orders traded against the recording
     assert run_scenario(scenario).fingerprint == result.fingerprint
+
+
+REPLAY_SCENARIO = """
+name: replay_day
+seed: 5
+session: {{date: "{date}", open: "09:30", close: "09:35"}}
+symbols: [{{symbol: AAPL, reference_price: "190.00"}}]
+venues: [{{name: XNAS}}, {{name: ARCX}}]
+population: {{advisors: 1, clients_per_advisor: 2, sanctioned_clients: 0}}
+order_flow: {{orders: 5}}
+replay: {{quotes: quotes.csv, trades: trades.csv}}
+"""
+
+
+def replay_run(tmp_path, capsys, *, date="2026-11-24", quotes_edit=None) -> tuple[int, str]:
+    """``twin run`` on a replayed synthetic day, the quotes file edited first; (exit status, stderr)."""
+    from twin.cli import main
+
+    write_csv(synthetic_day(5, prices={"AAPL": 190 * 10_000}, ticks=50), tmp_path / "quotes.csv",
+              tmp_path / "trades.csv")
+    if quotes_edit is not None:
+        quotes = tmp_path / "quotes.csv"
+        quotes.write_text(quotes_edit(quotes.read_text()))
+    (tmp_path / "day.yaml").write_text(REPLAY_SCENARIO.format(date=date))
+    status = main(["run", str(tmp_path / "day.yaml"), "--out", str(tmp_path / "out"), "--quiet"])
+    return status, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda text: text.split("\n", 1)[1], ":1: columns must be timestamp_ns"),  # no header row
+    (lambda text: text.replace(",190.", ",190.00001", 1), ":2: bid: must be a decimal dollar amount"),
+    (lambda text: text.replace("XNAS", "XXXX").replace("ARCX", "XXXX"), ": venue: no quotes for scenario venue"),
+])
+def test_a_bad_recorded_day_is_one_line_naming_file_row_and_column(tmp_path, capsys, edit, expected):
+    status, err = replay_run(tmp_path, capsys, quotes_edit=edit)
+    assert status == 2
+    assert err.startswith(f"invalid: {tmp_path / 'quotes.csv'}") and expected in err, err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_a_session_date_that_is_not_the_recorded_day_is_refused(tmp_path, capsys):
+    status, err = replay_run(tmp_path, capsys, date="2026-11-25")
+    assert status == 2
+    assert "the recorded day is 2026-11-24 (New York) but session.date is 2026-11-25" in err
