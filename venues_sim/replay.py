@@ -35,6 +35,12 @@ Fill assumptions (documented in ``docs/replay_format.md``; all deliberate):
   print never fills more of our orders in total than its size; our orders
   share it in price-time priority. Prints carry no aggressor side, so a print
   is offered to our buys at or above it and to our sells at or below it.
+* An order that rests although its limit is at or through the displayed
+  opposite quote (it took that quote's displayed size and the rest waited)
+  is not a resting maker: no real book holds a bid above the ask. A print
+  through its limit fills it as TAKER at the print's price, never at its own
+  worse limit (a buy at 183.36 under a displayed 183.03/183.04 and a print at
+  183.03 fills at 183.03, not 183.36 with a rebate).
 * At equal timestamps recorded trades apply before recorded quotes (the print
   hit the book that was displayed before the update).
 * While DOWN the recorded market goes on (quotes are tracked) but nothing of
@@ -313,9 +319,21 @@ class ReplayVenue:
                 if traded:
                     used += traded
                     w.leaves -= traded
-                    self._fill(w.child, traded, w.price, w.leaves, Liquidity.MAKER, row.timestamp_ns)
+                    if self._crosses_displayed(w):
+                        # Our limit is at or through the displayed opposite quote (we took its displayed size):
+                        # no real book rests there, so we are the aggressor and trade at the print, never worse.
+                        self._fill(w.child, traded, row.price, w.leaves, Liquidity.TAKER, row.timestamp_ns)
+                    else:
+                        self._fill(w.child, traded, w.price, w.leaves, Liquidity.MAKER, row.timestamp_ns)
                     if not w.leaves:
                         del self._working[w.child.child_id]
+
+    def _crosses_displayed(self, w: _Working) -> bool:
+        """True when a resting order's limit is at or through the displayed opposite price."""
+        shown = self._shown[w.child.symbol]
+        if w.child.side is _BUY:
+            return shown.ask > 0 and w.price >= shown.ask
+        return shown.bid > 0 and w.price <= shown.bid
 
     def _resting(self, symbol: str, side: Side | None = None) -> Iterator[_Working]:
         """Our resting orders in ``symbol`` in price-time priority (a snapshot list)."""

@@ -140,6 +140,23 @@ def test_improving_the_best_queues_behind_nothing_and_trade_through_fills():
     assert fills(reports)[-1] == (300, 120, P + C, Liquidity.MAKER)
 
 
+def test_an_order_resting_through_the_displayed_quote_fills_at_the_print_not_its_worse_limit():
+    bid, ask, limit, printed = 183_030_0, 183_040_0, 183_360_0, 183_030_0
+    venue, reports = make([quote(10, bid, 500, ask, 100)], [trade(200, printed, 500)])
+    venue.submit(child("c1", BUY, 300, limit, DAY), 100)  # takes the 100 displayed; 200 wait
+    assert fills(reports) == [(100, 100, ask, Liquidity.TAKER)]
+    venue.advance(250)
+    assert fills(reports)[-1] == (200, 200, printed, Liquidity.TAKER)  # not 183.36 as a maker
+    assert reports[-1].fee == 200 * 30 and venue.leaves("c1") == 0
+
+
+def test_a_sell_resting_through_the_displayed_bid_fills_at_the_print_too():
+    venue, reports = make([quote(10, P, 100, P + C, 500)], [trade(200, P + 3 * C, 400)])
+    venue.submit(child("c1", SELL, 300, P - 5 * C, DAY), 100)  # takes the 100 bid at P; 200 wait
+    venue.advance(250)
+    assert fills(reports) == [(100, 100, P, Liquidity.TAKER), (200, 200, P + 3 * C, Liquidity.TAKER)]
+
+
 def test_queue_ahead_shrinks_with_displayed_size_and_one_print_is_shared():
     venue, reports = make(
         [quote(10, P, 300, P + C, 100), quote(150, P, 100, P + C, 100)],
