@@ -84,7 +84,8 @@ def write_report(
     images = [{"title": title, "src": figure_to_data_uri(fig)} for title, fig in figures]
     realism = summary.get("market_realism") or {}
     realism_images = [
-        {"title": f"Market realism: {symbol}", "src": figure_to_data_uri(plots.plot_market_realism(symbol, section))}
+        {"title": f"Market realism: {symbol}", "src": figure_to_data_uri(plots.plot_market_realism(
+            symbol, section, realism.get("source", "simulated")))}
         for symbol, section in (realism.get("symbols") or {}).items()
     ]
 

@@ -143,7 +143,7 @@ def plot_risk_blocks(blocks: Mapping[str, int]) -> Figure:
     return fig
 
 
-def plot_market_realism(symbol: str, section: Mapping[str, Any]) -> Figure:
+def plot_market_realism(symbol: str, section: Mapping[str, Any], source: str = "simulated") -> Figure:
     """Four panels for one symbol: 1-minute returns vs a normal of the same
     mean and std, ACF of absolute returns with the 95% no-correlation band,
     spread histogram (ticks) and top-of-book depth histogram."""
@@ -156,7 +156,7 @@ def plot_market_realism(symbol: str, section: Mapping[str, Any]) -> Figure:
         widths = [(b - a) * 1e4 for a, b in zip(edges, edges[1:])]
         total = sum(counts)
         dens = [c / (total * w) if w else 0.0 for c, w in zip(counts, widths)]
-        ret_ax.bar([a * 1e4 for a in edges[:-1]], dens, widths, align="edge", color=_MAIN, label="simulated")
+        ret_ax.bar([a * 1e4 for a in edges[:-1]], dens, widths, align="edge", color=_MAIN, label=source)
         mean, std = ret["mean"] * 1e4, ret["std"] * 1e4
         lo, hi = edges[0] * 1e4, edges[-1] * 1e4
         xs = [lo + (hi - lo) * i / 200 for i in range(201)]
@@ -196,9 +196,10 @@ def plot_market_realism(symbol: str, section: Mapping[str, Any]) -> Figure:
     if depth.get("counts"):
         e = depth["edges"]
         depth_ax.bar(e[:-1], depth["counts"], [b - a for a, b in zip(e, e[1:])], align="edge", color=_MAIN)
-        depth_ax.set_title("Top-of-book depth (bid + ask shares)")
+        depth_ax.set_title("Top-of-book depth (bid + ask shares)"
+                           + ("; last bar includes deeper" if depth.get("last_includes_larger") else ""))
     else:
         _none_note(depth_ax, "Top-of-book depth")
-    fig.suptitle(f"Market realism: {symbol}")
+    fig.suptitle(f"Market realism: {symbol} ({source})")
     fig.tight_layout()
     return fig

@@ -1,4 +1,4 @@
-"""Market realism: stylised facts of the simulated market, for ``summary.json`` and the report.
+"""Market realism: stylised facts of the run's market (simulated or recorded), for ``summary.json`` and the report.
 
 Input is what the run's market recorder kept (``twin.market_recorder``): per
 symbol, top-of-book samples at a fixed interval at the primary venue, and,
@@ -36,6 +36,7 @@ from components.domain.money import CENT, PRICE_SCALE
 ACF_LAGS = 10
 RETURN_BINS = 40
 DEPTH_BINS = 30
+DEPTH_CLIP_QUANTILE = 0.99  # deeper books share the last depth bar
 SPREAD_CAP_TICKS = 30  # spreads wider than this share the last histogram bar
 _NS_PER_MIN = 60_000_000_000
 
@@ -92,11 +93,19 @@ def autocorrelation(x: np.ndarray, lags: int = ACF_LAGS) -> list[float | None]:
     return out
 
 
-def _histogram(x: np.ndarray, bins: int) -> dict[str, list]:
+def _histogram(x: np.ndarray, bins: int, clip_quantile: float | None = None) -> dict[str, list]:
+    """Counts over ``bins`` equal bins; with ``clip_quantile`` values above that quantile share the last
+    bin (``last_includes_larger``), so a few very deep books do not squash the rest into one bar."""
     if len(x) == 0:
         return {"edges": [], "counts": []}
+    clipped = clip_quantile is not None and len(x) > 1 and np.quantile(x, clip_quantile) < x.max()
+    if clipped:
+        x = np.minimum(x, np.quantile(x, clip_quantile))
     counts, edges = np.histogram(x, bins=bins)
-    return {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]}
+    out: dict[str, Any] = {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]}
+    if clipped:
+        out["last_includes_larger"] = True
+    return out
 
 
 def _distribution(x: np.ndarray) -> dict[str, float | None]:
@@ -144,7 +153,7 @@ def symbol_realism(samples: Mapping[str, Sequence[int]], trades: Mapping[str, Se
                           "last_includes_wider": True},
         },
         "top_depth": {**_distribution(depth[two_sided].astype(float)),
-                      "histogram": _histogram(depth[two_sided].astype(float), DEPTH_BINS)},
+                      "histogram": _histogram(depth[two_sided].astype(float), DEPTH_BINS, DEPTH_CLIP_QUANTILE)},
         "trades": None,
     }
     if trades is not None:
@@ -178,11 +187,14 @@ def market_digest(samples: Mapping[str, Mapping[str, Sequence[int]]],
 
 def realism_section(samples: Mapping[str, Mapping[str, Sequence[int]]],
                     trades: Mapping[str, Mapping[str, Sequence[int]]] | None = None, *,
-                    venue: str, sample_interval_s: float, tick: int = CENT) -> dict[str, Any]:
-    """``summary.json``'s ``market_realism``: venue, interval, market digest and per-symbol figures."""
+                    venue: str, sample_interval_s: float, tick: int = CENT,
+                    source: str = "simulated") -> dict[str, Any]:
+    """``summary.json``'s ``market_realism``: venue, interval, market digest and per-symbol figures;
+    ``source`` is "simulated" or "recorded" (a replayed day), so the report words fit the data."""
     trades = trades or {}
     return {
         "venue": venue,
+        "source": source,
         "sample_interval_s": float(sample_interval_s),
         "market_digest": market_digest(samples, trades),
         "symbols": {s: symbol_realism(rows, trades.get(s), tick) for s, rows in samples.items()},

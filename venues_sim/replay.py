@@ -167,6 +167,10 @@ class ReplayVenue:
             return Quote(self.name, symbol, 0, 0, 0, 0, now_ns)
         return Quote(self.name, symbol, *shown.top(), now_ns)
 
+    def recorded_trades(self, symbol: str) -> list[RecordedTrade]:
+        """This venue's recorded prints in ``symbol``, in time order (what the market did, not our fills)."""
+        return [r for _, r in self._events if isinstance(r, RecordedTrade) and r.symbol == symbol]
+
     def leaves(self, child_id: str) -> int:
         working = self._working.get(child_id)
         return 0 if working is None else working.leaves

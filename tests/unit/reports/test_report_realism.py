@@ -90,10 +90,21 @@ def test_crossed_and_locked_samples_are_counted_not_histogrammed() -> None:
     assert r["spread_ticks"]["p50"] == 2.0
 
 
+def test_a_few_very_deep_books_do_not_squash_the_depth_histogram_into_one_bar() -> None:
+    s = samples_from_mids(np.full(3, PX // CENT))
+    s["bid_size"] = [100 + (i % 50) for i in range(len(s["t_ns"]))]
+    s["bid_size"][0] = 1_000_000  # one enormous book
+    r = realism_section({"ABM": s}, venue="XNAS", sample_interval_s=1.0)["symbols"]["ABM"]
+    hist = r["top_depth"]["histogram"]
+    assert hist["last_includes_larger"] is True
+    assert sum(c > 0 for c in hist["counts"]) > 10 and sum(hist["counts"]) == len(s["t_ns"])
+    assert r["top_depth"]["max"] == 1_000_000 + 300  # the distribution itself is not clipped
+
+
 def test_report_shows_the_realism_section(tmp_path) -> None:
     mids = PX // CENT + np.cumsum(np.random.default_rng(4).integers(-3, 4, 120))
     section = realism_section({"ABM": samples_from_mids(mids)}, venue="XNAS", sample_interval_s=1.0)
     summary = {"scenario": "t", "seed": 1, "fingerprint": "f", "market_realism": section}
     html = write_report(summary, None, None, tmp_path).read_text(encoding="utf-8")
-    assert "Market realism (XNAS" in html and 'alt="Market realism: ABM"' in html
+    assert "Market realism (simulated market, XNAS" in html and 'alt="Market realism: ABM"' in html
     assert "Market realism" not in write_report({"scenario": "t"}, None, None, tmp_path / "b").read_text()
