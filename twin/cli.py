@@ -11,6 +11,7 @@ import argparse
 import importlib
 import os
 import sys
+import time
 from pathlib import Path
 
 from components.config.schema import ScenarioError
@@ -46,6 +47,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"invalid: {exc}", file=sys.stderr)
         return 2
     seed = scenario.seed if args.seed is None else args.seed
+    started = time.perf_counter()
     out_dir = Path(args.out) if args.out else default_out_dir(scenario.name, seed)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                TimeElapsedColumn())
@@ -67,8 +69,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for order in orders:
         counts[order.status.value] = counts.get(order.status.value, 0) + 1
     print(f"scenario {scenario.name}  seed {seed}  fingerprint {result.fingerprint}")
+    phases = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in result.phase_seconds.items())
     print(f"orders {len(result.world.platform.oms.orders)}  events {len(result.world.log)}  "
-          f"wall {result.wall_seconds:.1f}s  simulated {result.sim_seconds / 3600:.1f}h")
+          f"wall {time.perf_counter() - started:.1f}s ({phases})  simulated {result.sim_seconds / 3600:.1f}h")
     print("final states: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     print("invariants: " + ", ".join(f"{r.name} {'ok' if r.passed else 'FAILED'}" for r in result.invariants))
     print(f"report: {out_dir / 'report.html'}")

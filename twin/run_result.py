@@ -6,7 +6,7 @@ Its own module so that ``twin.runner`` (which makes it) and ``twin.outputs``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .world import TwinWorld
@@ -22,6 +22,9 @@ class RunResult:
     sim_seconds: float
     out_dir: Path | None = None
     peak_memory_bytes: int = 0
+    phase_seconds: dict[str, float] = field(default_factory=dict)
+    """Wall seconds of each phase: build, simulate, check (invariants and fingerprint), write (outputs).
+    ``wall_seconds`` is build + simulate, as summary.json has always reported it."""
 
     @property
     def passed(self) -> bool:

@@ -255,17 +255,22 @@ def run_scenario(scenario: Scenario, seed: int | None = None, out_dir: Path | No
     seed = scenario.seed if seed is None else seed
     started = time.perf_counter()
     world = build_twin(scenario, seed)
+    built = time.perf_counter()
     sim_seconds = simulate(world, progress)
-    wall = time.perf_counter() - started
+    simulated = time.perf_counter()
+    wall = simulated - started
     evidence = evidence_of(world)
     if tamper:
         tamper(evidence)
     results = check_all(evidence)
     result = RunResult(world, fingerprint(evidence.events), results, wall, sim_seconds)
+    checked = time.perf_counter()
+    result.phase_seconds = {"build": built - started, "simulate": simulated - built, "check": checked - simulated}
     if out_dir is not None:
         from .outputs import write_run
 
         result.out_dir = write_run(result, out_dir, evidence.events)
+        result.phase_seconds["write"] = time.perf_counter() - checked
     violation = first_violation(results)
     if check and violation is not None:
         raise InvariantViolation(seed, violation)
