@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from typing import Any, Callable, Iterable, Mapping
 
 from .domain.events import STATUS_OF, EventType, OrderEvent, PolicyDecision
-from .domain.lifecycle import IllegalTransition, check_transition, is_terminal
+from .domain.lifecycle import WORKING, IllegalTransition, check_transition, is_terminal
 from .domain.orders import Order, OrderSpec, OrderStatus
 from .domain.outcomes import NextStep
 from .domain.venues import ChildOrder, ExecKind, ExecutionReport
@@ -44,6 +44,8 @@ _RECEIVED = EventType.ORDER_RECEIVED
 _NOTHING = NextStep.NOTHING
 _POST_TRADE = NextStep.POST_TRADE
 _REROUTE = NextStep.REROUTE
+# What the gateway records about venue messages and orders (not venue reports): the event each becomes.
+_NOTICE = {K.REFUSED: E.VENUE_MESSAGE_REFUSED, K.CANCEL_REJECTED: E.CANCEL_REJECTED, K.FLAGGED: E.ORDER_FLAGGED}
 
 
 class _Stream:
@@ -77,6 +79,18 @@ assert OrderEvent._fields[7:14] == (
 ), "_Stream.spec_fields must follow OrderEvent's field order"
 
 
+VENUE_REJECTED = "VENUE_REJECTED"
+"""Prefix of a child reason carrying a venue's own words (``VENUE_REJECTED: ...``, from a live gateway);
+an order whose leaves then find no venue ends with that reason rather than the router's."""
+
+
+def fill_key(venue: str, child_id: str, exec_id: str, last_qty: int, last_px: int) -> tuple[str, str, str, int, int]:
+    """What identifies one execution across a venue's restarts: the venue, our child (the venue's
+    ClOrdID), its exec id and the fill's quantity and price. A resend repeats all five (exactly once);
+    an exec id reused with other content, or for another child, is another fill."""
+    return (venue, child_id, exec_id, last_qty, last_px)
+
+
 class UnknownOrder(KeyError):
     """No order with this id."""
 
@@ -98,7 +112,10 @@ class Oms:
         self._refused_since_routing: set[str] = set()  # orders with leaves a venue refused
         self._market_refusal: dict[str, str] = {}  # order id -> MARKET_WIDE_REFUSALS reason
         self.child_venue: dict[str, str] = {}
-        self._applied_fills: set[tuple[str, str]] = set()  # (venue, exec_id)
+        # Fills applied, by what identifies an execution across a venue's restarts (``fill_key``):
+        # a venue that restarts numbers its exec ids from 1 again, so the exec id alone is not enough.
+        self._applied_fills: set[tuple[str, str, str, int, int]] = set()
+        self.venue_refusal: dict[str, str] = {}  # order id -> the last "VENUE_REJECTED: ..." child reason
         self.platform_seq = 0  # the stream of platform events (``record_platform_event``)
 
     # -- plumbing -----------------------------------------------------------
@@ -146,6 +163,8 @@ class Oms:
         self._log.append(event)
         if target is not None:
             order.status = target
+            if self.venue_refusal and target not in WORKING:
+                self.venue_refusal.pop(order_id, None)
         for listener in self._listeners:
             listener(event, order)
         return event
@@ -227,6 +246,7 @@ class Oms:
         order = self.get(order_id)
         if order.open_children:
             return _NOTHING  # something is still working; its report will close the order
+        reason = self.venue_refusal.pop(order_id, reason)  # the venue's own words, when it gave them
         if order.filled_qty == 0:
             self._emit(order, E.ORDER_REJECTED, actor="router", details={"reason": reason})
             return _NOTHING
@@ -255,22 +275,37 @@ class Oms:
 
     def on_execution(self, report: ExecutionReport) -> NextStep:
         """Apply a venue report. Returns what the caller must do next: ``NextStep.NOTHING``,
-        ``POST_TRADE`` (the order is done with fills) or ``REROUTE`` (route the leaves again)."""
+        ``POST_TRADE`` (the order is done with fills) or ``REROUTE`` (route the leaves again).
+
+        What a gateway records rather than reports (REFUSED, CANCEL_REJECTED, FLAGGED) becomes an
+        event on the order whatever its children's state (``VenueMessageRefused``, ``CancelRejected``,
+        ``OrderFlagged``), a REFUSED naming no known order a platform event; none changes the order.
+        Fills are applied once per ``fill_key``."""
         order = self.orders.get(report.order_id)
-        if order is None:
-            return _NOTHING
         kind = report.kind
+        if order is None:
+            if kind is K.REFUSED:  # about no order we know: still recorded, as a platform fact
+                self.record_platform_event(E.VENUE_MESSAGE_REFUSED, f"venue:{report.venue}", {
+                    "child_id": report.child_id, "venue": report.venue, "reason": report.reason,
+                    "text": report.text})
+            return _NOTHING
         if kind is K.DISCREPANCY:  # about any child the order ever had, working or not
             self._emit(order, E.EXECUTION_DISCREPANCY, actor=f"venue:{report.venue}", details={
                 "child_id": report.child_id, "venue": report.venue, "reason": report.reason,
                 "missing_qty": report.last_qty, "venue_leaves_qty": report.leaves_qty}, at_ns=report.timestamp_ns)
+            return _NOTHING
+        if kind is K.REFUSED or kind is K.CANCEL_REJECTED or kind is K.FLAGGED:
+            self._emit(order, _NOTICE[kind], actor=f"venue:{report.venue}", details={
+                "child_id": report.child_id, "venue": report.venue, "reason": report.reason,
+                "text": report.text}, at_ns=report.timestamp_ns)
             return _NOTHING
         if report.child_id not in order.open_children:
             return _NOTHING  # a late or duplicate report: at-least-once delivery, so ignore
         if kind is K.ACK:
             return _NOTHING
         if kind is K.FILL:
-            if report.exec_id and (report.venue, report.exec_id) in self._applied_fills:
+            if report.exec_id and fill_key(report.venue, report.child_id, report.exec_id, report.last_qty,
+                                           report.last_px) in self._applied_fills:
                 return _NOTHING  # the same fill delivered again
             child_leaves = order.open_children[report.child_id]
             if not 0 < report.last_qty <= child_leaves:
@@ -282,6 +317,8 @@ class Oms:
             self._refused_since_routing.add(order.order_id)
             if report.reason in MARKET_WIDE_REFUSALS:
                 self._market_refusal[order.order_id] = MARKET_WIDE_REFUSALS[report.reason]
+            if report.reason.startswith(VENUE_REJECTED):
+                self.venue_refusal[order.order_id] = report.reason
             self._emit(
                 order,
                 E.CHILD_ORDER_REJECTED,
@@ -323,7 +360,7 @@ class Oms:
             at_ns=report.timestamp_ns,
         )
         if report.exec_id:
-            self._applied_fills.add((report.venue, report.exec_id))
+            self._applied_fills.add(fill_key(report.venue, report.child_id, report.exec_id, qty, report.last_px))
         if done:
             return _POST_TRADE
         if not order.open_children:
@@ -336,7 +373,8 @@ class Oms:
         touched (its fills stay consistent with what was sent); the refusal is
         recorded, once per exec id, for operations to break out with the venue."""
         if report.exec_id:
-            self._applied_fills.add((report.venue, report.exec_id))
+            self._applied_fills.add(fill_key(report.venue, report.child_id, report.exec_id, report.last_qty,
+                                             report.last_px))
         reason = "OVERFILL" if report.last_qty > child_leaves else "BAD_QUANTITY"
         self._emit(
             order,

@@ -12,10 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping  # isinstance() against typing.Mapping is several times slower
 from dataclasses import dataclass
-from decimal import Decimal, Inexact, InvalidOperation, localcontext
 from typing import Any, Callable, Iterable
 
-from .domain.money import CENT, PRICE_SCALE
+from .domain.money import PRICE_SCALE
 from .domain.orders import Order, OrderSpec, OrderType, Side, TimeInForce
 
 REQUEST_FIELDS = (
@@ -32,7 +31,11 @@ REQUEST_FIELDS = (
 REQUIRED_FIELDS = tuple(f for f in REQUEST_FIELDS if f != "limit_price")
 _REQUEST_FIELD_SET = frozenset(REQUEST_FIELDS)
 MAX_QUANTITY = 1_000_000
-_PRICE_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+PRICE_PATTERN = r"^([1-9][0-9]{0,5}(\.[0-9]{1,2}0{0,2})?|0\.(0[1-9]|[1-9][0-9]?)0{0,2})$"
+"""A limit price on the wire: a positive decimal string below 1,000,000 with at most 4 places on a
+one-cent tick ("190.25", "0.05", "190.2500"); no sign, exponent, leading zero or bare point."""
+_PRICE = re.compile(PRICE_PATTERN)
+_DECIMAL_TEXT = re.compile(r"[0-9]+(\.[0-9]+)?")
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 
 
@@ -98,6 +101,8 @@ def _enum(body: Mapping[str, Any], name: str, kind: type, errors: list[FieldErro
 
 def _quantity(body: Mapping[str, Any], errors: list[FieldError]) -> int | None:
     value = body.get("quantity")
+    if type(value) is float and value.is_integer():
+        value = int(value)  # JSON's 100.0 is the integer 100 (as JSON Schema's "integer" says)
     if isinstance(value, bool) or not isinstance(value, int):
         errors.append(FieldError("quantity", f"must be a whole number of shares, got {value!r}"))
         return None
@@ -111,37 +116,32 @@ def _quantity(body: Mapping[str, Any], errors: list[FieldError]) -> int | None:
 
 
 def parse_price(value: Any) -> int:
-    """A price given as a decimal string, int or JSON number, to units on a cent tick.
+    """A price as the API writes it, a decimal string, to units on a cent tick.
 
-    JSON numbers are read through their decimal text, so 190.25 means exactly
-    190.25; the float itself never reaches the ledger.
+    Accepted exactly when ``PRICE_PATTERN`` matches (the OpenAPI document
+    publishes the same pattern): plain digits, at most 4 decimal places on a
+    one-cent tick, positive, below $1,000,000; no sign, exponent, spaces or
+    JSON number (a float never reaches the ledger). The error says which rule
+    the value broke.
     """
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError(f"must be a decimal amount like \"190.25\", got {value!r}")
-    if isinstance(value, str) and not _PRICE_TEXT.fullmatch(value):
-        # Decimal() also takes "1_000.00" and " 5 "; a price on the wire must be plain.
-        raise ValueError(f"must be a decimal amount like \"190.25\", got {value!r}")
-    try:
-        dec = Decimal(repr(value) if isinstance(value, float) else value)
-    except (InvalidOperation, ValueError):
-        raise ValueError(f"must be a decimal amount like \"190.25\", got {value!r}") from None
-    if not dec.is_finite() or dec <= 0:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a decimal string like \"190.25\", got {value!r}")
+    if _PRICE.fullmatch(value):
+        whole, _, frac = value.partition(".")
+        return int(whole) * PRICE_SCALE + int(frac.ljust(4, "0")) * (PRICE_SCALE // 10_000)
+    if not _DECIMAL_TEXT.fullmatch(value):
+        raise ValueError(f"must be a decimal string like \"190.25\" (digits, an optional point and at most "
+                         f"4 places; no sign, exponent or spaces), got {value!r}")
+    whole, _, frac = value.partition(".")
+    if len(frac) > 4:
+        raise ValueError(f"must have at most 4 decimal places, got {value!r}")
+    if frac[2:].strip("0"):
+        raise ValueError(f"must be on a one-cent tick, got {value!r}")
+    if not (whole + frac).strip("0"):
         raise ValueError(f"must be a positive amount, got {value!r}")
-    if dec.adjusted() > 6:  # $10,000,000 or more; also keeps the scaling below from overflowing
+    if len(whole.lstrip("0")) > 6:
         raise ValueError(f"must be below $1,000,000, got {value!r}")
-    if dec.adjusted() < -2:  # below one cent: cannot be on the tick (nor underflow to 0 units)
-        raise ValueError(f"must be on a one-cent tick, got {value!r}")
-    with localcontext() as ctx:
-        ctx.traps[Inexact] = True  # never round away digits beyond the context precision
-        try:
-            units = dec * PRICE_SCALE
-        except Inexact:
-            raise ValueError(f"must be on a one-cent tick, got {value!r}") from None
-    if units != units.to_integral_value() or int(units) % CENT:
-        raise ValueError(f"must be on a one-cent tick, got {value!r}")
-    if int(units) > 1_000_000 * PRICE_SCALE:
-        raise ValueError(f"must be below $1,000,000, got {value!r}")
-    return int(units)
+    raise ValueError(f"must be written without leading zeros, got {value!r}")
 
 
 def parse_order_request(body: Any, known_symbols: Callable[[str], bool]) -> OrderSpec:

@@ -18,7 +18,10 @@ live, nor which live adapters it runs on:
   FIX gateway (default), the FIX gateway to venues elsewhere, or in-process
   venues without FIX (``venue_link``).
 
-Building opens the event log and makes the run folder; sockets, sessions and
+Building opens the event log, verifies it and its anchors before anything reads
+it (``_proven_log``, ``live.adapters.anchoring``: a tampered log raises
+``TamperedLog`` unless the process is built ``read_only``, which accepts no
+change) and makes the run folder; sockets, sessions and
 threads start with ``LiveApp.start``. A log that already holds events (a
 restart on the same SQLite file or PostgreSQL schema) is replayed into the
 components at build, and ``start`` closes the child orders it left working
@@ -30,8 +33,10 @@ venues for market data.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,8 +55,12 @@ from live.adapters.direct_venue import InProcessVenues
 from live.adapters.event_bus import EventPublisher
 from live.adapters.ids import EntropyStreams, UuidIds
 from live.adapters.market_data import VenueMarketData
+from components.eventstore.anchorlog import anchor_path, resolve_key
+from components.eventstore.anchors import AnchorKeyError
+from live.adapters.anchoring import (AnchoredLog, AnchorSink, Integrity, ReadOnlyLog, TamperedLog, anchor_lines,
+                                     check_start)
 from live.adapters.stores import describe as describe_event_log
-from live.adapters.stores import open_event_log
+from live.adapters.stores import open_event_log, sqlite_path
 from live.adapters.venue_link import DirectLink, FixLink
 from live.recovery import Restored, close_orphans
 from live.recovery import rebuild as rebuild_from_log
@@ -93,6 +102,9 @@ class LiveApp:
     """Closes the session every business day (None when ``[session] enabled = false``)."""
     restored: Restored = field(default_factory=Restored)
     """What was rebuilt from an event log that already held events (``recovery``)."""
+    integrity: Integrity = field(default_factory=Integrity)
+    """The verified start's findings and the anchors (``live.adapters.anchoring``); ``integrity.read_only``
+    non-empty means nothing may change: no order, block, cancel or trading-state change."""
     _started: bool = field(default=False, repr=False)
     _orphans_closed: bool = field(default=False, repr=False)
     _closed: bool = field(default=False, repr=False)
@@ -102,6 +114,11 @@ class LiveApp:
         (first the stored events an earlier process never published), close the
         child orders an earlier process left working (``recovery.close_orphans``),
         then bring up the venue link (venues quote; FIX sessions log on)."""
+        if self.read_only:
+            # For investigation only: no timer fires (settlement, session close), no stored event is
+            # published, no orphan closed, no venue reached: nothing could append to the log.
+            self._started = True
+            return
         if loop is None:
             try:
                 loop = asyncio.get_running_loop()
@@ -127,11 +144,18 @@ class LiveApp:
         adopt = link.gateway.adopt_orphans if remote else None
         close_orphans(self.restored, self.platform, self.runtime, self.clock.now_ns, remote=remote, adopt=adopt)
 
+    @property
+    def read_only(self) -> str:
+        """Why this process accepts no change (empty when it does)."""
+        return self.integrity.read_only
+
     def stop(self) -> None:
         """Stop the venue link (working orders stay at their venues), publish what is queued, stop timers."""
         if not self._started:
             return
         self._started = False
+        if self.read_only:
+            return
         self.link.stop(self.runtime.run)
         self.publisher.stop()
         self.clock.close()
@@ -142,6 +166,8 @@ class LiveApp:
             return
         self.stop()
         self._closed = True
+        if isinstance(self.log, AnchoredLog):
+            self.log.anchor("stop")  # a clean stop: whatever follows this anchor was not written by us
         for resource in (self.log, self.bus):
             close = getattr(resource, "close", None)
             if close is not None:
@@ -164,6 +190,7 @@ class LiveApp:
         session = self.config.session
         lines.append(f"session close: {session.close} New York, Monday to Friday" if session.enabled
                      else "session close: off (DAY orders work until canceled)")
+        lines.extend(self.integrity.describe())
         lines.append(self.restored.describe())
         lines.append(f"trading state: {self.platform.risk.trading_state.value}")  # a restart keeps a halt
         lines.append(f"run folder: {self.run_dir}")
@@ -216,7 +243,10 @@ def _venue_link(config: LiveConfig, clock: WallClock, streams: RandomSource, run
     names = [v.name for v in config.venues]
     opening = {s.symbol: s.reference_price for s in config.symbols}
     fix_gateway = FixVenueGateway(names, now_ns=clock.now_ns, on_disconnect=link.on_disconnect,
-                                  symbols=[s.symbol for s in config.symbols], hold_s=link.hold_s)
+                                  symbols=[s.symbol for s in config.symbols], hold_s=link.hold_s,
+                                  stuck_after_s={"ROUTED": link.stuck_routed_s,
+                                                 "PENDING_CANCEL": link.stuck_pending_cancel_s},
+                                  status_timeout_s=link.status_timeout_s)
     embedded = None
     if link.mode == "embedded":
         embedded = EmbeddedFixVenues(config.symbols, config.venues, run_dir / "fix" / "venues", streams,
@@ -231,13 +261,20 @@ def _venue_link(config: LiveConfig, clock: WallClock, streams: RandomSource, run
 
 
 def _tokens(config: LiveConfig, accounts: list[Account]) -> tuple[TokenRegistry, str | None, str | None]:
-    """The token registry, plus a demo token (and its advisor) when none is configured."""
+    """The token registry (static tokens, and JWTs when ``[jwt] jwks`` is set), plus a demo token
+    (and its advisor) when neither is configured."""
     advisors = {a.advisor_id for a in accounts} | {g.advisor_id for g in config.grants}
     for i, token in enumerate(config.tokens):
         if token.role == "advisor" and token.advisor_id not in advisors:
             raise LiveConfigError("<config>", 1, f"tokens[{i}].advisor_id",
                                   f"advisor {token.advisor_id!r} has no account nor grant")
     entries = [(t.digest, t.advisor_id, t.role) for t in config.tokens]
+    if config.jwt.jwks:
+        from live.jwt_auth import JwksError, JwtVerifier  # PyJWT only when JWTs are configured
+        try:
+            return TokenRegistry(entries, jwt=JwtVerifier(config.jwt)), None, None
+        except JwksError as exc:
+            raise LiveConfigError("<config>", 1, "jwt.jwks", str(exc)) from None
     if entries or not accounts:
         return TokenRegistry(entries), None, None
     demo_advisor = min(a.advisor_id for a in accounts)
@@ -246,19 +283,80 @@ def _tokens(config: LiveConfig, accounts: list[Account]) -> tuple[TokenRegistry,
     return registry, demo, demo_advisor
 
 
+def _proven_log(config: LiveConfig, run_dir: Path, clock: WallClock, read_only: bool,
+                adopt_anchor_key: bool = False) -> tuple[EventLog, Integrity]:
+    """Open the configured event log and verify it before anything reads it (the verified start).
+
+    A durable log (SQLite, PostgreSQL) is checked with its anchors; a finding raises
+    ``TamperedLog`` unless ``read_only``, which gets the log with appends refused and only
+    its verified records replayed. Otherwise the log comes back anchoring itself, with a
+    start anchor at its head."""
+    settings = config.event_log
+    store = open_event_log(settings, run_dir)
+    if settings.kind == "memory":
+        integrity = Integrity(anchors="off", read_only="started with --read-only" if read_only else "")
+        return (ReadOnlyLog(store, 0, integrity.read_only) if read_only else store), integrity
+    try:
+        key, source = resolve_key(settings.anchor_key_file or None, run_dir)
+        table = None
+        if settings.kind == "postgres":
+            from live.adapters.postgres_store import PostgresAnchorTable
+
+            table = PostgresAnchorTable(store)
+            path = run_dir / "events.anchors"
+        else:
+            path = anchor_path(sqlite_path(settings, run_dir))
+        started = time.perf_counter()
+        check = check_start(store, anchor_lines(path, table), key, adopt_anchor_key,
+                            from_anchor=settings.start_check == "anchors")
+    except AnchorKeyError as exc:
+        store.close()
+        raise LiveConfigError("<config>", 1, "event_log.anchor_key_file", str(exc)) from None
+    except BaseException:
+        store.close()
+        raise
+    integrity = Integrity(anchors="keyed" if key is not None else "unkeyed", key_source=source, check=check,
+                          verify_ms=(time.perf_counter() - started) * 1000,
+                          notes=[n for n in check.notes if key is not None or not n.startswith("anchors are unkeyed")])
+    if key is None:
+        integrity.notes.insert(0, "no anchor key (TWIN_ANCHOR_KEY, [event_log] anchor_key_file or "
+                                  "--anchor-key-file): anchors are unkeyed SHA-256, they detect a cut tail "
+                                  "but not a forgery")
+    if not check.ok:
+        if not read_only:
+            store.close()
+            raise TamperedLog(check)
+        integrity.read_only = f"the event log failed verification at {check.finding}"
+        return ReadOnlyLog(store, check.verified, integrity.read_only), integrity
+    if read_only:
+        integrity.read_only = "started with --read-only (the event log verified)"
+        return ReadOnlyLog(store, len(store), integrity.read_only), integrity
+    anchored = AnchoredLog(store, AnchorSink(path, key, table), settings.anchor_every, clock.now_ns)
+    anchored.anchor("start")
+    return anchored, integrity
+
+
 def build_live(config: LiveConfig | None = None, *, log: EventLog | None = None,
-               gateway: VenueGateway | None = None, streams: RandomSource | None = None) -> LiveApp:
+               gateway: VenueGateway | None = None, streams: RandomSource | None = None,
+               read_only: bool = False, adopt_anchor_key: bool = False) -> LiveApp:
     """Build the live platform as ``config`` says (default: the embedded defaults).
 
-    ``log`` replaces the configured event log; ``gateway`` replaces the venue
-    link's gateway and implies in-process venues for market data.
+    ``log`` replaces the configured event log (not verified, not anchored); ``gateway``
+    replaces the venue link's gateway and implies in-process venues for market data.
+    The configured log is verified first (``_proven_log``): ``TamperedLog`` if it fails,
+    unless ``read_only``, which builds a process that accepts no change. ``adopt_anchor_key``
+    accepts unkeyed anchors before the first keyed one (the start that adopts a key).
     """
     config = config or LiveConfig()
     clock = WallClock()
     ids = UuidIds()
     streams = streams or EntropyStreams()
     run_dir = _run_dir(config)
-    log = log if log is not None else open_event_log(config.event_log, run_dir)
+    integrity = Integrity()
+    if log is None:
+        log, integrity = _proven_log(config, run_dir, clock, read_only, adopt_anchor_key)
+    for note in integrity.notes:
+        logging.getLogger("live").warning("event log: %s", note)
     account_list = _accounts(config)
     accounts = AccountDirectory(account_list, ((g.advisor_id, g.account_id) for g in config.grants))
     link = _venue_link(config, clock, streams, run_dir, gateway)
@@ -295,5 +393,5 @@ def build_live(config: LiveConfig | None = None, *, log: EventLog | None = None,
         gateway=venue_gateway, link=link, market_data=market_data, accounts=accounts, tokens=tokens,
         limiter=RateLimiter(clock, config.rate_limit.rate_per_s, config.rate_limit.burst), views=views,
         masker=masker, symbols=symbols, run_dir=run_dir, bus=bus, publisher=publisher, demo_token=demo_token,
-        demo_advisor=demo_advisor, session_close=session_close, restored=restored,
+        demo_advisor=demo_advisor, session_close=session_close, restored=restored, integrity=integrity,
     )

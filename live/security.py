@@ -1,8 +1,12 @@
-"""API security: bearer tokens, per-token rate limits, identifiers masked in logs.
+"""API security: bearer tokens, rate limits, identifiers masked in logs.
 
-* ``TokenRegistry`` keeps only SHA-256 digests of tokens and maps each to an
-  advisor; a presented token is hashed and looked up, never stored or logged.
-* ``RateLimiter`` is a token bucket per API token on the Clock port: ``rate``
+* ``TokenRegistry`` keeps only SHA-256 digests of static tokens and maps each
+  to an advisor, operator or analyst; a presented token is hashed and looked
+  up, never stored or logged. Given a JWT verifier (``live.jwt_auth``), a
+  token that is not a known static one and looks like a JWT is verified by it.
+  ``check`` says why a token is refused (``AuthFailure``).
+* ``RateLimiter`` is a token bucket per key (an API token's digest, or a client
+  address for requests without a valid token) on the Clock port: ``rate``
   requests per second sustained, ``burst`` at once; a refusal says how long
   to wait (HTTP ``Retry-After``).
 * ``MaskingFilter`` rewrites log records so account ids, client ids and
@@ -19,7 +23,7 @@ import math
 import re
 import threading
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Protocol
 
 from components.ports import Clock
 
@@ -29,29 +33,55 @@ LOGGERS = ("live", "uvicorn.access", "uvicorn.error")
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who a valid token says is calling: an advisor, or an operator (``role``)."""
+    """Who a valid token says is calling: an advisor, an operator or an analyst (``role``)."""
 
-    advisor_id: str  # the advisor (an operator's name for an operator)
-    key: str  # the token's digest: the rate-limit bucket, safe to keep
+    advisor_id: str  # the advisor (an operator's or analyst's name for those roles)
+    key: str  # the rate-limit bucket, safe to keep: a static token's digest, a JWT subject's hash
     role: str = "advisor"
 
 
+@dataclass(frozen=True, slots=True)
+class AuthFailure:
+    """Why a bearer token is refused: the HTTP status (401 or 403), the RFC 6750 error code
+    (``invalid_request``, ``invalid_token``, ``insufficient_scope``) and a reason for people."""
+
+    status: int
+    code: str
+    reason: str
+
+
+class TokenVerifier(Protocol):
+    def verify(self, token: str) -> Principal | AuthFailure: ...
+
+
 class TokenRegistry:
-    def __init__(self, entries: Iterable[tuple[str, str, str]]) -> None:
-        """``entries``: (sha256 hex of the token, advisor id or operator name, role) triples."""
+    def __init__(self, entries: Iterable[tuple[str, str, str]], jwt: TokenVerifier | None = None) -> None:
+        """``entries``: (sha256 hex of the token, advisor id or operator/analyst name, role) triples;
+        ``jwt``: verifies tokens that are not static ones (``live.jwt_auth.JwtVerifier``), if given."""
         self._by_digest = {digest: (name, role) for digest, name, role in entries}
+        self._jwt = jwt
 
     @staticmethod
     def digest(token: str) -> str:
         """SHA-256 hex of a token (what config's ``token_sha256`` holds)."""
         return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
-    def authenticate(self, token: str | None) -> Principal | None:
+    def check(self, token: str | None) -> Principal | AuthFailure:
+        """Who ``token`` is, or why it is refused."""
         if not token:
-            return None
+            return AuthFailure(401, "invalid_request", "a bearer token is required")
         digest = self.digest(token)
         known = self._by_digest.get(digest)
-        return None if known is None else Principal(known[0], digest, known[1])
+        if known is not None:
+            return Principal(known[0], digest, known[1])
+        if self._jwt is not None and token.count(".") == 2:
+            return self._jwt.verify(token)
+        return AuthFailure(401, "invalid_token", "unknown token")
+
+    def authenticate(self, token: str | None) -> Principal | None:
+        """Who ``token`` is, or None."""
+        who = self.check(token)
+        return who if isinstance(who, Principal) else None
 
     def __len__(self) -> int:
         return len(self._by_digest)

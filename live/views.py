@@ -1,8 +1,10 @@
 """What the API shows of an order: a small projection of OMS events, and JSON.
 
 ``OrderViews`` listens to the OMS (after each event is stored) and keeps, per
-order, the risk decisions that approved or blocked it and the reason of the
-last refusal, cancel or expiry, so reading an order never scans the log. The
+order, the risk decisions that approved or blocked it, the reason of the
+last refusal, cancel or expiry, and the reasons of the venue's refused
+cancels, the order's flags and the venue messages the gateway refused about
+it, so reading an order never scans the log. The
 same ``on_event`` replays the log into fresh views when a process starts on
 an existing log (``live.recovery``).
 ``order_json`` renders an order (``block_json`` a block) as the API's JSON: money as decimal strings,
@@ -20,6 +22,12 @@ from components.domain.money import PRICE_SCALE
 from components.domain.orders import Order
 
 _RISK = frozenset({EventType.ORDER_RISK_APPROVED, EventType.ORDER_BLOCKED})
+# Facts with a reason that is not the order's status reason: a child's reject (the order may be
+# rerouted), and what the gateway records about venue messages, refused cancels and flags.
+_NOT_STATUS = frozenset({EventType.CHILD_ORDER_REJECTED, EventType.VENUE_MESSAGE_REFUSED,
+                         EventType.CANCEL_REJECTED, EventType.ORDER_FLAGGED})
+_NOTES = {EventType.CANCEL_REJECTED: "cancel_rejections", EventType.ORDER_FLAGGED: "flags",
+          EventType.VENUE_MESSAGE_REFUSED: "refused_messages"}
 
 
 def iso_utc(ns: int) -> str:
@@ -46,6 +54,8 @@ class OrderViews:
     def __init__(self) -> None:
         self.decisions: dict[str, tuple[PolicyDecision, ...]] = {}
         self.reasons: dict[str, str] = {}
+        # order id -> kind -> the reasons, in order: cancels a venue refused, flags, venue messages refused
+        self.notes: dict[str, dict[str, list[str]]] = {}
 
     def on_event(self, event: OrderEvent, order: Order | None = None) -> None:
         """The OMS listener (after ``event`` is stored); also the replay of one logged event
@@ -56,8 +66,10 @@ class OrderViews:
         if kind in _RISK:
             self.decisions[event.order_id] = event.policy_decisions
         reason = event.detail("reason") if event.details else None
-        if reason and kind is not EventType.CHILD_ORDER_REJECTED:
+        if reason and kind not in _NOT_STATUS:
             self.reasons[event.order_id] = reason
+        elif kind in _NOTES:
+            self.notes.setdefault(event.order_id, {}).setdefault(_NOTES[kind], []).append(reason or "")
 
     def order_json(self, order: Order) -> dict[str, Any]:
         spec = order.spec
@@ -80,6 +92,7 @@ class OrderViews:
             "accepted_at": iso_utc(order.created_ns),
             "trace_id": order.trace_id,
             "risk_decisions": [decision_json(d) for d in self.decisions.get(order.order_id, ())],
+            **{key: list(self.notes.get(order.order_id, {}).get(key, ())) for key in _NOTES.values()},
         }
 
 

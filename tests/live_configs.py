@@ -23,6 +23,8 @@ requote_s = {requote_s}
 [rate_limit]
 rate_per_s = 100000.0
 burst = 100000
+unauthenticated_rate_per_s = 100000.0
+unauthenticated_burst = 100000
 """
 """Two venues, risk that refuses nothing by accident, market makers only, no rate limit in the way."""
 

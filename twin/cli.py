@@ -49,6 +49,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     seed = scenario.seed if args.seed is None else args.seed
     started = time.perf_counter()
     out_dir = Path(args.out) if args.out else default_out_dir(scenario.name, seed)
+    try:  # the run's anchors are keyed with $TWIN_ANCHOR_KEY: refuse a bad key before the run, not after
+        from components.eventstore.anchorlog import resolve_key
+
+        resolve_key(None, out_dir)
+    except ValueError as exc:
+        print(f"anchor key: {exc}", file=sys.stderr)
+        return 2
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                TimeElapsedColumn())
     with Progress(*columns, transient=False, disable=args.quiet) as bar:

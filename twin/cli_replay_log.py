@@ -3,9 +3,16 @@
 RUN is a run folder written by ``twin run`` (its ``events.sqlite``; a folder
 from before the event store falls back to ``events.parquet``, which has no
 chain to verify) or a ``.sqlite`` event store file. The hash chain is checked
-first; a break exits 1 naming the first offending offset. When the folder has
-a ``summary.json`` the log is also checked against the run's fingerprint,
-which catches what the chain alone cannot: a cut tail or a rewritten chain.
+first; a break exits 1 naming the first offending offset. Then the anchor log
+next to it (``events.anchors``, see ``components.eventstore.anchors``) when
+present, with the key from ``--anchor-key-file`` or ``$TWIN_ANCHOR_KEY``:
+HMACs, the anchors' own sequence, each anchored record present with the
+anchored hash, nothing after the clean stop; this catches what the chain alone
+cannot (a cut tail, a forged row appended with its hash recomputed, a whole
+log rewritten with a new consistent chain). When the folder has a
+``summary.json`` its anchor must be the anchor log's last, and the log must
+match the run's fingerprint. Every finding is printed as
+``TAMPERED: SOURCE: first offending offset N (KIND): REASON``.
 Exit codes: 0 verified (and rebuilt), 1 tampering found, 2 nothing readable.
 """
 
@@ -22,11 +29,14 @@ def register(subparsers) -> None:
     cmd = subparsers.add_parser("replay-log", help="verify a run's event log hash chain and rebuild projections")
     cmd.add_argument("run", help="run folder (from `twin run`) or an events .sqlite file")
     cmd.add_argument("--verify-only", action="store_true", help="check the log; do not rebuild projections")
+    cmd.add_argument("--anchor-key-file", default=None,
+                     help="file holding the anchor key (default: $TWIN_ANCHOR_KEY); not inside the run folder")
     cmd.set_defaults(func=_cmd_replay_log)
 
 
 def _cmd_replay_log(args: argparse.Namespace) -> int:
     from components.eventstore import InMemoryEventStore, Projections, SqliteEventStore
+    from components.eventstore.anchors import AnchorKeyError, Finding
 
     from .fingerprint import fingerprint
 
@@ -49,15 +59,26 @@ def _cmd_replay_log(args: argparse.Namespace) -> int:
         return 2
     try:
         try:
-            result = store.verify()
+            if isinstance(store, SqliteEventStore):
+                finding, count, anchors = _check_sqlite(store, db, folder, args.anchor_key_file)
+            else:
+                result = store.verify()
+                finding = None if result.ok else Finding(result.offset, result.kind, result.problem)
+                count, anchors = result.count, None
         except sqlite3.DatabaseError as exc:
             print(f"cannot read {db}: {exc}", file=sys.stderr)
             return 2
-        if not result.ok:
-            print(f"TAMPERED: {source}: first offending offset {result.offset}: {result.problem}", file=sys.stderr)
+        except AnchorKeyError as exc:
+            print(f"anchor key: {exc}", file=sys.stderr)
+            return 2
+        if finding is not None:
+            where = f"first offending offset {finding.offset}" if finding.offset is not None else "anchor log"
+            print(f"TAMPERED: {source}: {where} ({finding.kind}): {finding.reason}", file=sys.stderr)
             return 1
         chain = "hash chain ok" if isinstance(store, SqliteEventStore) else "hash chain computed on load"
-        print(f"{source}: {result.count} events, {chain} (head {result.head[:16]})")
+        print(f"{source}: {count} events, {chain} (head {store.head_hash[:16]})")
+        if anchors is not None:
+            print(anchors)
         projections = None if args.verify_only else Projections()
         events = store.read() if projections is None else _applying(store.read(), projections)
         recorded = _recorded_fingerprint(folder)
@@ -65,7 +86,7 @@ def _cmd_replay_log(args: argparse.Namespace) -> int:
         if recorded is not None:
             if actual != recorded:
                 print(f"TAMPERED: {source}: log fingerprint {actual[:16]} differs from the run's {recorded[:16]} "
-                      f"(summary.json): records cut or the chain rewritten after offset {result.count - 1}",
+                      f"(summary.json): records cut or the chain rewritten after offset {count - 1}",
                       file=sys.stderr)
                 return 1
             print(f"fingerprint matches summary.json ({actual[:16]})")
@@ -76,6 +97,39 @@ def _cmd_replay_log(args: argparse.Namespace) -> int:
         store.close()
 
 
+def _check_sqlite(store, db: Path, folder: Path | None, key_file: str | None):
+    """The chain, the anchor log and summary.json's anchor of a SQLite log: (finding, records, anchors line)."""
+    from components.eventstore.anchorlog import anchor_path, read_lines, resolve_key
+    from components.eventstore.anchors import Finding, verify_log
+
+    key, key_source = resolve_key(key_file, folder if folder is not None else db.parent)
+    lines = read_lines(anchor_path(db))
+    length = len(store)
+    check = verify_log(store.stored_rows, length, store.hash_at, lines, key, full=True)
+    for note in check.notes:
+        print(f"warning: {note}", file=sys.stderr)
+    if not check.ok:
+        return check.finding, length, None
+    recorded = _recorded(folder, "anchor")
+    last = check.anchors.last
+    if recorded is not None and (last is None or last.to_record() != recorded):
+        offset = recorded.get("offset") if isinstance(recorded, dict) else None
+        if isinstance(offset, int) and offset >= length:
+            return Finding(length, "cut_tail", f"summary.json's anchor vouches for record {offset} but the log "
+                                               f"ends at record {length - 1}"), length, None
+        what = "there is no anchor log" if lines is None else "the anchor log does not end with it"
+        return Finding(offset if isinstance(offset, int) else None,
+                       "anchors_missing" if lines is None else "anchor_deleted",
+                       f"summary.json records the run's last anchor but {what}"), length, None
+    if lines is None:
+        return None, length, "anchors: none (no anchor log next to the events file)"
+    kind = "keyed HMAC-SHA-256, checked with the key" if check.anchors.keyed else (
+        "keyed, NOT checked (no key given)" if key is None and last is not None and last.alg != "SHA256"
+        else "unkeyed SHA-256 (detects a cut tail, not a forgery)")
+    where = f", last at record {last.offset} ({last.kind})" if last is not None else ""
+    return None, length, f"anchors: {check.anchors.anchors} ok, {kind}{where}; key: {key_source}"
+
+
 def _applying(events, projections):
     for event in events:
         projections.apply(event)
@@ -83,10 +137,14 @@ def _applying(events, projections):
 
 
 def _recorded_fingerprint(folder: Path | None) -> str | None:
+    return _recorded(folder, "fingerprint")
+
+
+def _recorded(folder: Path | None, field: str):
     summary = folder / "summary.json" if folder else None
     if summary is None or not summary.is_file():
         return None
-    return json.loads(summary.read_text()).get("fingerprint")
+    return json.loads(summary.read_text()).get(field)
 
 
 def _print_projections(projections) -> None:
@@ -97,6 +155,10 @@ def _print_projections(projections) -> None:
     print(f"orders {len(projections.orders)}  open orders {len(projections.open_orders())}  "
           f"accounts with positions {len(positions)} (from fills; opening balances are not in the log)")
     print("by status: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())))
+    from .open_orders import open_order_lines  # the stuck-order list (issue 10)
+
+    for line in open_order_lines(projections):
+        print(line)
 
 
 def _parquet_events(path: Path):

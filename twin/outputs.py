@@ -1,11 +1,14 @@
-"""Write a run folder: summary.json, events.parquet, events.sqlite, orders.parquet, report.html."""
+"""Write a run folder: summary.json, events.parquet, events.sqlite (+ events.anchors), orders.parquet, report.html."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from components.domain.events import OrderEvent
-from components.eventstore.sqlite import write_log_file
+from components.eventstore.anchorlog import anchor_path, resolve_key, write_anchors
+from components.eventstore.anchors import DEFAULT_EVERY, Anchor
+from components.eventstore.sqlite import SqliteEventStore, write_log_file
 from reports.html import write_report
 from reports.realism import realism_section
 from reports.summary import build_summary, write_summary
@@ -27,6 +30,7 @@ def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Pat
     write_parquet(events_df, out_dir / "events.parquet")
     write_parquet(orders_df, out_dir / "orders.parquet")
     write_log_file(out_dir / "events.sqlite", events)  # hash-chained: `twin replay-log` verifies it
+    anchor = write_run_anchors(out_dir / "events.sqlite")
     platform = world.platform
     session = world.scenario.session
     session_ns = session.close_ns() - session.open_ns()
@@ -57,7 +61,21 @@ def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Pat
     if recorder is not None:
         summary["market_realism"] = realism_section(
             recorder.samples, recorder.trades() or None, venue=recorder.venue.name,
-            sample_interval_s=recorder.interval_ns / 1e9)
+            sample_interval_s=recorder.interval_ns / 1e9, source=recorder.source)
+    if anchor is not None:
+        summary["anchor"] = anchor.to_record()  # the log's last anchor, kept apart from the anchor log
     write_summary(summary, out_dir / "summary.json")
     write_report(summary, events_df, orders_df, out_dir)
     return out_dir
+
+
+def write_run_anchors(db: Path, every: int = DEFAULT_EVERY) -> Anchor | None:
+    """The anchor log of a finished run's events file (``events.anchors``: one anchor every ``every``
+    events and a stop anchor at the end), keyed with ``$TWIN_ANCHOR_KEY`` when set; the last anchor.
+    Anchors hold the wall time they were made at: the run's fingerprint (its events) does not change."""
+    key, _source = resolve_key(None, db.parent)
+    with SqliteEventStore(db, read_only=True) as store:
+        end = len(store) - 1
+        offsets = [*range(every - 1, end, every), end] if end >= 0 else []
+        hashes = {offset: store.hash_at(offset) for offset in offsets}
+    return write_anchors(anchor_path(db), hashes, time.time_ns(), key, every)

@@ -37,7 +37,7 @@ from components.config.schema import DOCUMENT, MONEY, LiveConfigError, NonEmpty,
 from components.config.toml_reader import read_toml
 from components.config.walker import build
 
-__all__ = ["AccountConfig", "BusConfig", "EventLogConfig", "FixSessionConfig", "GrantConfig", "LiveConfig",
+__all__ = ["AccountConfig", "BusConfig", "EventLogConfig", "FixSessionConfig", "GrantConfig", "JwtConfig", "LiveConfig",
            "LiveConfigError", "PositionConfig", "RateLimit", "SessionConfig", "TokenConfig", "VenueLinkConfig", "load_live_config",
            "parse_live_config"]
 
@@ -85,16 +85,18 @@ class GrantConfig:
 @dataclass(frozen=True, slots=True)
 class TokenConfig:
     """An API bearer token and who it authenticates: an advisor (orders, blocks, reads on
-    entitled accounts) or, with ``role = "operator"``, an operator (the kill switch, no
-    accounts), named by ``advisor_id``. Give exactly one of ``token`` (the secret itself,
+    entitled accounts), with ``role = "operator"`` an operator (the kill switch, no
+    accounts) or with ``role = "analyst"`` an analyst (reads every account, changes
+    nothing), named by ``advisor_id``. Give exactly one of ``token`` (the secret itself,
     for development) or ``token_sha256`` (its SHA-256 hex digest, so the file holds no secret)."""
 
     advisor_id: Id
-    """The advisor the token authenticates (for an operator token: the operator's name)."""
+    """The advisor the token authenticates (for an operator or analyst token: their name)."""
     token: str = ""
     token_sha256: str = ""
-    role: Annotated[str, Pattern(r"advisor|operator", "one of advisor, operator")] = "advisor"
-    """advisor (default) or operator."""
+    role: Annotated[str, Pattern(r"advisor|operator|analyst", "one of advisor, operator, analyst")] = "advisor"
+    """advisor (default), operator, or analyst (reads any order, positions and the kill switch; changes
+    nothing)."""
 
     def _problems(self) -> Iterator[tuple[str, str]]:
         if bool(self.token) == bool(self.token_sha256):
@@ -119,6 +121,52 @@ class RateLimit:
     """Sustained requests per second per token. Default 50."""
     burst: Annotated[int, Range(ge=1, le=1_000_000)] = 100
     """Requests a token may make at once after being idle. Default 100."""
+    unauthenticated_rate_per_s: Annotated[float, Range(gt=0.0, le=1_000_000.0)] = 1.0
+    """Sustained requests per second per client address without a valid token (each answered 401 until
+    the bucket is empty, then 429). Default 1."""
+    unauthenticated_burst: Annotated[int, Range(ge=1, le=1_000_000)] = 20
+    """Such requests a client address may make at once. Default 20."""
+
+
+_ALGORITHM = Pattern(r"(RS|PS|ES)(256|384|512)|EdDSA", "an asymmetric JWS algorithm (RS256, PS256, ES256, EdDSA, ...)")
+_SCOPE = Pattern(r"[!#-\[\]-~]{1,128}", "1-128 printable characters without spaces, quotes or backslashes")
+
+
+@dataclass(frozen=True, slots=True)
+class JwtConfig:
+    """JWT bearer tokens (RFC 7519), accepted besides the static ``tokens``: signed by a key of the
+    JWKS file (chosen by the token's ``kid``), within ``exp``/``nbf``, for ``audience``, from
+    ``issuer``, and carrying a role scope (``scope`` claim, space-separated, or ``scp``).
+    An advisor token names its advisor in ``advisor_claim``; operators and analysts are named by ``sub``."""
+
+    jwks: str = ""
+    """Path to a JWKS file (``{"keys": [...]}``, public keys only); re-read when it changes, so keys rotate
+    without a restart. Default empty: JWTs are not accepted."""
+    issuer: str = ""
+    """Required ``iss`` (required with ``jwks``)."""
+    audience: str = ""
+    """Required ``aud`` (required with ``jwks``)."""
+    algorithms: Annotated[tuple[Annotated[str, _ALGORITHM], ...], NonEmpty()] = ("RS256", "ES256", "EdDSA")
+    """Accepted signing algorithms (asymmetric only). Default RS256, ES256, EdDSA."""
+    leeway_s: Annotated[float, Range(ge=0.0, le=300.0)] = 30.0
+    """Clock skew allowed on ``exp`` and ``nbf``, seconds. Default 30."""
+    advisor_claim: Annotated[str, _SCOPE] = "advisor_id"
+    """The claim holding an advisor token's advisor id. Default advisor_id."""
+    advisor_scope: Annotated[str, _SCOPE] = "advisor"
+    """The scope that makes a token an advisor's. Default advisor."""
+    operator_scope: Annotated[str, _SCOPE] = "operator"
+    """The scope that makes a token an operator's. Default operator."""
+    analyst_scope: Annotated[str, _SCOPE] = "analyst"
+    """The scope that makes a token an analyst's (read-only). Default analyst."""
+
+    def _problems(self) -> Iterator[tuple[str, str]]:
+        if self.jwks and not self.issuer:
+            yield "issuer", "is required with jwks"
+        if self.jwks and not self.audience:
+            yield "audience", "is required with jwks"
+        scopes = (self.advisor_scope, self.operator_scope, self.analyst_scope)
+        if len(set(scopes)) != len(scopes):
+            yield "advisor_scope", "the three role scopes must differ"
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +185,18 @@ class EventLogConfig:
     """postgres: a libpq connection string or URL (required for postgres)."""
     schema: Annotated[str, Pattern(r"([a-z_][a-z0-9_]{0,62})?", "empty or a lower-case SQL identifier")] = ""
     """postgres: schema holding the events table, created if missing. Default: the search path's first."""
+    anchor_every: Annotated[int, Range(ge=1, le=100_000_000)] = 10_000
+    """sqlite, postgres: events between two anchors (keyed checkpoints of the hash chain, written to
+    events.anchors next to the log, and for postgres also to its event_anchors table). Default 10000."""
+    start_check: Annotated[str, Pattern(r"chain|anchors", "one of: chain, anchors")] = "chain"
+    """sqlite, postgres: what a start verifies besides the anchors: chain (every record's hash recomputed, so an
+    edited byte is found anywhere; query columns after the last anchor) or anchors (the chain only after the last
+    anchor: faster on a long log, but a payload edited before it, its stored hash left alone, is not seen at
+    start; `twin replay-log` still finds it). Default chain."""
+    anchor_key_file: str = ""
+    """sqlite, postgres: a file holding the anchor key (hex, or text of 16+ bytes); it must not be inside
+    the run folder. Default: the TWIN_ANCHOR_KEY environment variable; with neither, anchors are unkeyed
+    (they detect a cut tail, not a forgery) and start-up says so."""
 
     def _problems(self) -> Iterator[tuple[str, str]]:
         if self.kind == "postgres" and not self.dsn:
@@ -193,6 +253,17 @@ class VenueLinkConfig:
     hold_s: Annotated[float, Range(gt=0.0, le=3600.0)] = 30.0
     """hold: seconds children stay working at a venue whose session dropped before they are settled as with
     cancel. Default 30."""
+    stuck_routed_s: Annotated[float, Range(gt=0.0, le=86400.0)] = 10.0
+    """fix, embedded: seconds a child may go unacknowledged by its venue (no report of any kind) before its
+    order is flagged (an OrderFlagged event, STUCK_ROUTED_NO_ACK, counted in /healthz) and its status asked
+    (OrderStatusRequest). Default 10."""
+    stuck_pending_cancel_s: Annotated[float, Range(gt=0.0, le=86400.0)] = 10.0
+    """fix, embedded: seconds a cancel sent to a venue may go unanswered before the order is flagged
+    (STUCK_PENDING_CANCEL) and its status asked. Default 10."""
+    status_timeout_s: Annotated[float, Range(gt=0.0, le=3600.0)] = 10.0
+    """fix, embedded: seconds a venue has to answer an OrderStatusRequest the gateway sent to reconcile an
+    order (after a refused message or a stuck order) before the order is flagged for manual review
+    (MANUAL_REVIEW). Default 10."""
     logon_timeout_s: Annotated[float, Range(ge=0.0, le=600.0)] = 10.0
     """Seconds start-up waits for every venue's session to log on (venues not logged on are DOWN). Default 10."""
     liquidity: bool = True
@@ -267,7 +338,9 @@ class LiveConfig:
     tokens: tuple[TokenConfig, ...] = ()
     """API tokens. Default none: a demo token for the first advisor is made and printed at start-up."""
     rate_limit: RateLimit = RateLimit()
-    """Per-token request rate limit."""
+    """Per-token request rate limit (and per client address for requests without a valid token)."""
+    jwt: JwtConfig = JwtConfig()
+    """JWT bearer tokens signed by keys from a JWKS file. Default: none accepted."""
     event_log: EventLogConfig = EventLogConfig()
     """Where events are stored. Default: a SQLite file in the run folder."""
     bus: BusConfig = BusConfig()

@@ -70,6 +70,12 @@ class EventType(str, Enum):
     CHILD_ORDER_REJECTED = "ChildOrderRejected"
     EXECUTION_REFUSED = "ExecutionRefused"  # a venue fill the order cannot take (e.g. an overfill)
     EXECUTION_DISCREPANCY = "ExecutionDiscrepancy"  # the venue executed more than it reported to us
+    # An inbound venue message the gateway could not apply (refused by the FIX data dictionary, an
+    # unknown order, an exec id reused with other content, an unparseable field): reason and raw text.
+    # On the order it names, or a platform event when none matches.
+    VENUE_MESSAGE_REFUSED = "VenueMessageRefused"
+    CANCEL_REJECTED = "CancelRejected"  # a venue refused our cancel (35=9 or 35=j); the order works on
+    ORDER_FLAGGED = "OrderFlagged"  # needs attention: stuck in a state too long, or unanswered status request
     TRADING_STATE_CHANGED = "TradingStateChanged"
     VENUE_STATUS_CHANGED = "VenueStatusChanged"
     SETTLEMENT_FAILED = "SettlementFailed"  # an attempt failed; the order stays CONFIRMED until retried

@@ -21,6 +21,13 @@ class ExecKind(str, Enum):
     # Not a venue report: the gateway found the venue executed more of a child than it reported
     # (``last_qty`` the missing shares, ``last_px`` 0: the price is unknown and never made up).
     DISCREPANCY = "DISCREPANCY"
+    # Not venue reports either: what the gateway records about a venue message or order. REFUSED: an
+    # inbound message it could not apply (``reason`` why, ``text`` the raw FIX); CANCEL_REJECTED: the
+    # venue refused our cancel (OrderCancelReject or BusinessMessageReject; ``reason``); FLAGGED: an
+    # order needs attention (stuck, or a status request unanswered: ``reason`` says which).
+    REFUSED = "REFUSED"
+    CANCEL_REJECTED = "CANCEL_REJECTED"
+    FLAGGED = "FLAGGED"
 
 
 class Liquidity(str, Enum):
@@ -60,6 +67,7 @@ class ExecutionReport:
     fee: int = 0  # units charged to us; negative for a rebate
     reason: str = ""
     exec_id: str = ""
+    text: str = ""  # REFUSED: the raw FIX message (SOH shown as |), when the gateway has it
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,9 @@ Events are stored as canonical JSON (``codec``), linked in a SHA-256 hash chain
 (``memory``) or in a SQLite file (``sqlite``). Read models are rebuilt from the
 events (``projections``), optionally from a snapshot plus the tail
 (``snapshot``), and questions about the past are answered bitemporally
-(``temporal``).
+(``temporal``). Keyed anchors (``anchors``: pure checks; ``anchorlog``: the
+anchor file and the key) keep checkpoints of the chain outside the log, so a
+cut tail, a forged append or a rewritten chain is detected too.
 """
 
 from .chain import GENESIS, VerifyResult, link_hash, verify

@@ -9,7 +9,7 @@ the first offset where the chain breaks.
 The chain proves the records are the ones written, in order, *up to the head*:
 a rewrite of the whole tail with fresh hashes, or a cut tail, is only caught by
 comparing the head hash (or count) with one kept elsewhere, which is what
-``expected_head`` is for.
+``expected_head`` and the keyed anchors (``anchors``) are for.
 """
 
 from __future__ import annotations
@@ -34,28 +34,36 @@ class VerifyResult:
     problem: str = ""
     count: int = 0  # records checked
     head: str = GENESIS  # hash of the last good record
+    kind: str = ""  # when not ok: deleted, reordered, changed, columns or cut_or_rewritten
 
     def __bool__(self) -> bool:
         return self.ok
 
 
-def verify(records: Iterable[Record], expected_head: str | None = None) -> VerifyResult:
+def verify(records: Iterable[Record], expected_head: str | None = None, start: int = 0,
+           parent: str = GENESIS) -> VerifyResult:
     """Check offsets run 0, 1, 2..., each parent is the previous hash, and each
-    hash matches its payload. Stops at the first break."""
-    expected_offset, parent = 0, GENESIS
+    hash matches its payload. Stops at the first break.
+
+    ``start`` and ``parent`` verify a suffix: ``records`` begin at offset
+    ``start`` and the first one's parent must be ``parent`` (the hash of record
+    ``start - 1``, e.g. taken from an anchor); ``count`` is then an offset too."""
+    expected_offset = start
     for offset, payload, parent_hash, stored in records:
         if offset != expected_offset:
             # A gap means the record at expected_offset was removed; a smaller or
             # repeated offset means records were moved. Either way the chain
             # breaks at the first position that no longer holds what was written.
             what = "missing (deleted?)" if offset > expected_offset else f"out of order (found offset {offset})"
-            return VerifyResult(False, expected_offset, f"record {expected_offset} {what}", expected_offset, parent)
+            return VerifyResult(False, expected_offset, f"record {expected_offset} {what}", expected_offset, parent,
+                                "deleted" if offset > expected_offset else "reordered")
         if parent_hash != parent:
             after = f"record {offset - 1}" if offset else "the genesis hash"
             return VerifyResult(False, offset, f"record {offset} does not follow {after} "
-                                               "(parent hash mismatch: deleted or reordered)", offset, parent)
+                                               "(parent hash mismatch: deleted or reordered)", offset, parent, "reordered")
         if link_hash(parent_hash, payload) != stored:
-            return VerifyResult(False, offset, f"record {offset} was changed (hash mismatch)", offset, parent)
+            return VerifyResult(False, offset, f"record {offset} was changed (hash mismatch)", offset, parent,
+                                "changed")
         parent = stored
         expected_offset += 1
     return check_head(VerifyResult(True, None, "", expected_offset, parent), expected_head)
@@ -67,4 +75,4 @@ def check_head(result: VerifyResult, expected_head: str | None) -> VerifyResult:
         return result
     return VerifyResult(False, result.count, f"head is {result.head}, expected {expected_head} "
                                              "(records cut or rewritten after the last one checked)",
-                        result.count, result.head)
+                        result.count, result.head, "cut_or_rewritten")

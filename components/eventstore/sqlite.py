@@ -160,16 +160,24 @@ class SqliteEventStore:
             args.append(stream)
         return _decoded(self._con.execute(sql + ' ORDER BY "offset"', args))
 
-    def verify(self, expected_head: str | None = None) -> VerifyResult:
-        """Recompute the chain from the stored payloads; check the query columns agree."""
+    def verify(self, expected_head: str | None = None, columns_from: int = 0) -> VerifyResult:
+        """Recompute the chain from the stored payloads; check the query columns agree
+        (from offset ``columns_from`` on: a verified start checks them only after its last anchor)."""
+        return verify_stored_rows(self.stored_rows(), expected_head, columns_from)
+
+    def stored_rows(self, start: int = 0) -> Iterator[tuple]:
+        """Rows ``(offset, payload, parent_hash, hash, event_id, stream, stream_seq, business_time,
+        system_time)`` as stored, from ``start`` on, in offset order (what ``verify`` reads)."""
         cursor = self._con.execute('SELECT "offset", payload, parent_hash, hash, event_id, stream, stream_seq, '
-                                   'business_time, system_time FROM events ORDER BY "offset"')
+                                   'business_time, system_time FROM events WHERE "offset" >= ? ORDER BY "offset"',
+                                   (start,))
+        while batch := cursor.fetchmany(_FETCH):
+            yield from batch
 
-        def rows():
-            while batch := cursor.fetchmany(_FETCH):
-                yield from batch
-
-        return verify_stored_rows(rows(), expected_head)
+    def hash_at(self, offset: int) -> str | None:
+        """The hash stored for the record at ``offset`` (None if there is none): what anchors are checked against."""
+        row = self._con.execute('SELECT hash FROM events WHERE "offset" = ?', (offset,)).fetchone()
+        return None if row is None else row[0]
 
     def close(self) -> None:
         self._con.close()
@@ -181,15 +189,20 @@ class SqliteEventStore:
         self.close()
 
 
-def verify_stored_rows(rows: Iterable[tuple], expected_head: str | None = None) -> VerifyResult:
+def verify_stored_rows(rows: Iterable[tuple], expected_head: str | None = None,
+                       columns_from: int = 0, start: int = 0, parent: str = GENESIS) -> VerifyResult:
     """Verify rows ``(offset, payload text, parent_hash, hash, *query columns)`` as a
     store holds them: the hash chain, then that the copied query columns agree with
-    each payload. Shared by every SQL-backed store."""
+    each payload (for offsets from ``columns_from`` on: decoding every payload is
+    the slow part). ``start`` and ``parent`` verify a suffix (``chain.verify``).
+    Shared by every SQL-backed store."""
     column_problem: list[tuple[int, str]] = []
 
     def records():
         for offset, payload, parent_hash, digest, *columns in rows:
             yield offset, payload.encode("utf-8"), parent_hash, digest
+            if offset < columns_from:
+                continue
             # Runs only once the chain has accepted this record, so a changed
             # payload is reported as a hash mismatch, not as a column mismatch.
             problem = _column_problem(payload, columns)
@@ -197,10 +210,10 @@ def verify_stored_rows(rows: Iterable[tuple], expected_head: str | None = None) 
                 column_problem.append((offset, problem))
                 return
 
-    result = verify(records())
+    result = verify(records(), None, start, parent)
     if column_problem and result.ok:
         offset, problem = column_problem[0]
-        return VerifyResult(False, offset, f"record {offset}: {problem}", offset, result.head)
+        return VerifyResult(False, offset, f"record {offset}: {problem}", offset, result.head, "columns")
     return check_head(result, expected_head)
 
 

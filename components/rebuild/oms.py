@@ -38,7 +38,7 @@ from components.domain.lifecycle import WORKING, is_terminal
 from components.block_desk import BLOCK_ACCOUNT
 from components.domain.orders import Order, OrderSpec
 from components.domain.venues import ExecutionReport
-from components.oms import MARKET_WIDE_REFUSALS, Oms, _Stream
+from components.oms import MARKET_WIDE_REFUSALS, VENUE_REJECTED, Oms, _Stream, fill_key
 from components.rebuild import ReadableLog, Snapshot, spec_of
 from components.rebuild import recover as _recover
 
@@ -79,10 +79,12 @@ def apply(oms: Oms, event: OrderEvent) -> None:
             else:
                 del order.open_children[child]
         if d.get("exec_id") and d.get("venue"):
-            oms._applied_fills.add((d["venue"], d["exec_id"]))
+            oms._applied_fills.add(fill_key(d["venue"], d.get("child_id", ""), d["exec_id"], d["last_qty"],
+                                            d["last_px"]))
     elif kind is EventType.EXECUTION_REFUSED:
-        if d.get("exec_id"):
-            oms._applied_fills.add((d["venue"], d["exec_id"]))  # refused once: a redelivery is a duplicate
+        if d.get("exec_id"):  # refused once: a redelivery is a duplicate
+            oms._applied_fills.add(fill_key(d["venue"], d.get("child_id", ""), d["exec_id"], d["last_qty"],
+                                            d["last_px"]))
     elif kind is EventType.ORDER_CANCEL_REQUESTED:
         oms._cancel_requested.add(order_id)
     elif kind is EventType.CHILD_ORDER_REJECTED:
@@ -91,6 +93,8 @@ def apply(oms: Oms, event: OrderEvent) -> None:
         oms._refused_since_routing.add(order_id)
         if d.get("reason") in MARKET_WIDE_REFUSALS:
             oms._market_refusal[order_id] = MARKET_WIDE_REFUSALS[d["reason"]]
+        if str(d.get("reason", "")).startswith(VENUE_REJECTED):
+            oms.venue_refusal[order_id] = d["reason"]
     if kind in _ROUTING:
         oms._refused_since_routing.discard(order_id)
     status = STATUS_OF.get(kind)
@@ -101,6 +105,7 @@ def apply(oms: Oms, event: OrderEvent) -> None:
             oms._refused_since_routing.discard(order_id)
             oms._market_refusal.pop(order_id, None)
             oms._cancel_requested.discard(order_id)
+            oms.venue_refusal.pop(order_id, None)
 
 
 def rebuild(oms: Oms, events: Iterable[OrderEvent]) -> Oms:
@@ -113,7 +118,7 @@ def rebuild(oms: Oms, events: Iterable[OrderEvent]) -> Oms:
 # -- crash recovery: snapshot + replay, then reconcile with the venues ---------------------------
 
 _STATE = ("orders", "_streams", "_cancel_requested", "reroutes", "refused_by", "_refused_since_routing",
-          "_market_refusal", "child_venue", "_applied_fills", "platform_seq")
+          "_market_refusal", "child_venue", "_applied_fills", "platform_seq", "venue_refusal")
 
 
 OmsSnapshot = Snapshot
@@ -179,10 +184,11 @@ def forget_exec_ids(oms: Oms) -> int:
     """Forget the venue exec ids of fills already applied; returns how many were held.
 
     For a host whose venues restarted and number their exec ids from 1 again
-    (the live process's own simulated venues): a new fill would otherwise be
-    taken for a duplicate of an old one with the same (venue, exec id). Only
-    safe once no child the old ids belong to is still working (a late report
-    about a closed child is ignored anyway).
+    (the live process's own simulated venues). Fills are deduplicated by
+    ``fill_key`` (venue, child, exec id, quantity, price), so a new child's
+    fill is never taken for an old one's; forgetting only keeps the set from
+    growing across restarts. Only safe once no child the old ids belong to is
+    still working (a late report about a closed child is ignored anyway).
     """
     held = len(oms._applied_fills)
     oms._applied_fills = set()

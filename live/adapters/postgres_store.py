@@ -213,10 +213,19 @@ class PostgresEventStore:
                 return
             start = rows[-1][0] + 1
 
-    def verify(self, expected_head: str | None = None) -> VerifyResult:
+    def verify(self, expected_head: str | None = None, columns_from: int = 0) -> VerifyResult:
         """Recompute the chain from the stored payloads; check the query columns agree."""
+        return verify_stored_rows(self.stored_rows(), expected_head, columns_from)
+
+    def hash_at(self, offset: int) -> str | None:
+        """The hash stored for the record at ``offset`` (None if there is none)."""
+        row = self._con.execute('SELECT hash FROM events WHERE "offset" = %s', (offset,)).fetchone()
+        return None if row is None else row[0]
+
+    def stored_rows(self, start: int = 0) -> Iterator[tuple]:
+        """Rows ``(offset, payload, parent_hash, hash, *query columns)`` from ``start`` on, in offset order, paged."""
         def rows():
-            last = None
+            last = start - 1 if start > 0 else None
             while True:
                 # Keyed on the last offset *seen* (not last + 1): a reordered or
                 # repeated offset must reach the chain check to be reported.
@@ -229,7 +238,7 @@ class PostgresEventStore:
                     return
                 last = page[-1][0]
 
-        return verify_stored_rows(rows(), expected_head)
+        return rows()
 
     def close(self) -> None:
         self._con.close()
@@ -239,3 +248,34 @@ class PostgresEventStore:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+_ANCHOR_DDL = """
+CREATE TABLE IF NOT EXISTS event_anchors (
+    seq    BIGINT PRIMARY KEY,
+    line   TEXT   NOT NULL
+);
+CREATE OR REPLACE TRIGGER event_anchors_no_update BEFORE UPDATE ON event_anchors
+    FOR EACH ROW EXECUTE FUNCTION events_refuse_change();
+CREATE OR REPLACE TRIGGER event_anchors_no_delete BEFORE DELETE ON event_anchors
+    FOR EACH ROW EXECUTE FUNCTION events_refuse_change();
+CREATE OR REPLACE TRIGGER event_anchors_no_truncate BEFORE TRUNCATE ON event_anchors
+    FOR EACH STATEMENT EXECUTE FUNCTION events_refuse_change();
+"""
+
+
+class PostgresAnchorTable:
+    """A copy of the anchor log in the events' schema (table ``event_anchors``: seq, the anchor's JSON
+    line), append-only by the same triggers as the events. Written alongside the anchor file."""
+
+    def __init__(self, store: PostgresEventStore) -> None:
+        self._con = store._con  # the store's connection: same schema on the search path
+        with self._con.transaction():
+            self._con.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            self._con.execute(_ANCHOR_DDL)
+
+    def write(self, seq: int, line: str) -> None:
+        self._con.execute("INSERT INTO event_anchors (seq, line) VALUES (%s, %s)", (seq, line))
+
+    def lines(self) -> list[str]:
+        return [r[0] for r in self._con.execute("SELECT line FROM event_anchors ORDER BY seq").fetchall()]

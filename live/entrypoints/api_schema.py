@@ -21,9 +21,11 @@ from pydantic import BaseModel, Field
 from components.blocks import POLICIES
 from components.domain.commands import SubmitBlock, member_client_order_id
 from components.domain.orders import OrderStatus, OrderType, Side, TimeInForce
+from components.config.fields import SYMBOL
 from components.order_entry import (
     _ID_PATTERN,
     MAX_QUANTITY,
+    PRICE_PATTERN,
     REQUIRED_FIELDS,
     FieldError,
     OrderRequestError,
@@ -31,6 +33,23 @@ from components.order_entry import (
 )
 
 _ID = {"type": "string", "pattern": _ID_PATTERN.pattern, "maxLength": 64}
+_PRICE = {
+    "type": ["string", "null"], "pattern": PRICE_PATTERN,
+    "description": "Decimal dollars as a string: positive, below 1,000,000, at most 4 decimal places on a "
+                   "one-cent tick, no sign, exponent or leading zero (\"190.25\", \"0.05\"; not 190.25, "
+                   "\"1e2\" nor \"190.001\"). Required for LIMIT; absent or null for MARKET.",
+}
+
+
+def _price_rule(order_type_required: bool) -> dict[str, Any]:
+    """LIMIT needs a price string; MARKET (or, for a block, no order_type) takes none."""
+    limit: dict[str, Any] = {"properties": {"order_type": {"const": OrderType.LIMIT.value}}}
+    if order_type_required:
+        limit["required"] = ["order_type"]
+    return {"if": limit,
+            "then": {"required": ["limit_price"], "properties": {"limit_price": {"type": "string"}}},
+            "else": {"properties": {"limit_price": {"type": "null"}}}}
+
 
 ORDER_REQUEST_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -38,20 +57,18 @@ ORDER_REQUEST_SCHEMA: dict[str, Any] = {
     "required": list(REQUIRED_FIELDS),
     "properties": {
         "account_id": {**_ID, "description": "The client account; the token's advisor must be entitled to it."},
-        "symbol": {"type": "string", "description": "A configured symbol, e.g. AAPL."},
+        "symbol": {"type": "string", "pattern": f"^{SYMBOL.regex}$",
+                   "description": "A configured symbol, e.g. AAPL (422 for one not configured)."},
         "side": {"type": "string", "enum": [s.value for s in Side]},
         "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY, "description": "Shares."},
         "order_type": {"type": "string", "enum": [t.value for t in OrderType]},
-        "limit_price": {
-            "type": ["string", "number"],
-            "description": "Decimal dollars on a one-cent tick, e.g. \"190.25\"; required for LIMIT, "
-                           "absent for MARKET.",
-        },
+        "limit_price": _PRICE,
         "time_in_force": {"type": "string", "enum": [t.value for t in TimeInForce]},
         "advisor_id": {**_ID, "description": "Must be the advisor the bearer token belongs to."},
         "client_order_id": {**_ID, "description": "Idempotency key per account: a retry with the same body "
                                                   "returns the original order (200); another body is 409."},
     },
+    "allOf": [_price_rule(order_type_required=False)],
     "example": {
         "account_id": "AC-00001", "symbol": "AAPL", "side": "BUY", "quantity": 100, "order_type": "LIMIT",
         "limit_price": "190.25", "time_in_force": "DAY", "advisor_id": "ADV-001", "client_order_id": "C-1",
@@ -89,12 +106,14 @@ BLOCK_REQUEST_SCHEMA: dict[str, Any] = {
         "time_in_force": {**_ORDER_FIELD["time_in_force"], "default": _BLOCK_DEFAULTS["time_in_force"]},
         "members": {
             "type": "array", "minItems": 1, "maxItems": MAX_BLOCK_MEMBERS,
-            "description": "The allocation statement: one line per account (each account once), in order.",
+            "description": "The allocation statement: one line per account, in order (an account listed "
+                           "twice is a 422 naming the second line).",
             "items": {"type": "object", "additionalProperties": False, "required": list(_MEMBER_FIELDS),
                       "properties": {"account_id": _ORDER_FIELD["account_id"],
                                      "quantity": _ORDER_FIELD["quantity"]}},
         },
     },
+    "allOf": [_price_rule(order_type_required=True)],
     "example": {
         "block_ref": "BLK-1", "advisor_id": "ADV-001", "symbol": "AAPL", "side": "BUY", "policy": "pro_rata",
         "order_type": "LIMIT", "limit_price": "190.25", "time_in_force": "DAY",
@@ -228,6 +247,12 @@ class OrderOut(BaseModel):
     accepted_at: str = Field(description="ISO-8601 UTC time the order was accepted")
     trace_id: str
     risk_decisions: list[RiskDecisionOut]
+    cancel_rejections: list[str] = Field(description="Why a venue refused our cancel (OrderCancelReject or "
+                                                     "BusinessMessageReject), oldest first; the order works on")
+    flags: list[str] = Field(description="Why the order was flagged for attention (stuck, an exec id reused, "
+                                         "a status request unanswered: manual review), oldest first")
+    refused_messages: list[str] = Field(description="Why venue messages about the order could not be applied "
+                                                    "(recorded as VenueMessageRefused events with the raw FIX)")
 
 
 class BlockOut(BaseModel):
@@ -285,18 +310,26 @@ class HealthOut(BaseModel):
     handler_failures: int = Field(description="Messages whose handler raised since start (a bug; see the log)")
     lost_fills: int = Field(description="Executions a venue reported in an order status but never as fills "
                                         "(recorded as ExecutionDiscrepancy events; they need booking by hand)")
+    refused_messages: dict[str, int] = Field(description="Venue -> inbound messages the FIX gateway could not "
+                                                         "apply (VenueMessageRefused events, logged at ERROR)")
+    flagged_orders: dict[str, int] = Field(description="Venue -> orders flagged (OrderFlagged events: stuck, "
+                                                       "exec id reused, status request unanswered)")
+    flagged_working: int = Field(description="Flagged child orders still working")
+    degraded_venues: list[str] = Field(description="Venues with a refused message or a flagged order; "
+                                                   "status is then \"degraded\"")
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for error statuses."""
     text = {
         400: "The body is not JSON",
-        401: "Missing or invalid bearer token",
-        403: "The advisor may not act on this account",
+        401: "Missing, unknown, expired or otherwise invalid bearer token (WWW-Authenticate says why)",
+        403: "The token's role or scope does not allow this, or the advisor may not act on this account",
         404: "No such order",
         409: "Conflict (client_order_id reused with another body; order not cancelable)",
         413: "Body too large",
+        415: "The body is not declared as JSON (Content-Type must be application/json)",
         422: "Invalid fields, each named in errors",
-        429: "Rate limit exceeded; see Retry-After",
+        429: "Rate limit exceeded (per token, or per client address without a valid token); see Retry-After",
     }
     return {s: {"model": ProblemOut, "description": text[s]} for s in statuses}

@@ -1,11 +1,16 @@
 """The order API over HTTP (FastAPI): ``create_app(live) -> FastAPI``.
 
-Thin glue: authenticate the bearer token, apply the token's rate limit, read
-the raw JSON body (bounded in size and depth), call ``OrderService`` and
-answer with its ``Reply``. Bodies are not validated by pydantic: the one
-validator is ``parse_order_request``, reached through the platform. Every
-error, including a malformed body or an unknown path, is a JSON problem body
-naming what is wrong; a 5xx means a bug.
+Thin glue: authenticate the bearer token (a static token or a JWT; a request
+without a valid one spends its client address's rate limit, then gets 401 or
+403), apply the caller's rate limit, check the role, read the raw JSON body
+(``Content-Type`` JSON or 415; bounded in size and depth), call
+``OrderService`` and answer with its ``Reply``. Bodies are not validated by
+pydantic: the one validator is ``parse_order_request``, reached through the
+platform, and the request schemas (``api_schema``) publish the same rules.
+Every error, including a malformed body or an unknown path, is a JSON problem
+body naming what is wrong; a 5xx means a bug. A method a path does not serve is
+405 with ``Allow`` listing the methods it does serve (from every route on the
+path); ``OPTIONS`` on a served path is 204 with the same ``Allow``.
 
 Handlers are ``async`` and synchronous inside: they run on the event loop
 thread, with the wall clock's timers, and hold the live runtime only for the
@@ -28,6 +33,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.routing import Match
 
 from live.entrypoints.api_schema import (
     BLOCK_REQUEST_SCHEMA,
@@ -41,7 +48,7 @@ from live.entrypoints.api_schema import (
     problems,
 )
 from live.bootstrap import LiveApp
-from live.security import Principal, RateLimiter, install_masking
+from live.security import AuthFailure, Principal, RateLimiter, install_masking
 from live.entrypoints.service import OrderService, Reply, problem
 
 API_VERSION = "1.0.0"
@@ -71,8 +78,19 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def is_json_media_type(content_type: str | None) -> bool:
+    """``application/json`` or ``application/*+json``, any parameters (``charset=utf-8``)."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
 async def read_json(request: Request, limit: int) -> Any:
-    """The body as JSON, or ApiError (400 not JSON, 413 too large)."""
+    """The body as JSON, or ApiError (415 not declared JSON, 400 not JSON, 413 too large)."""
+    if not is_json_media_type(request.headers.get("content-type")):
+        got = request.headers.get("content-type")
+        raise ApiError(problem(415, "unsupported_media_type", "the body must be JSON (Content-Type: application/json)",
+                               [("Content-Type", f"must be application/json, got {got!r}" if got else
+                                 "missing: must be application/json")]))
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
         raise ApiError(problem(413, "too_large", f"the body must be at most {limit} bytes",
@@ -119,15 +137,36 @@ def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> F
         lifespan=lifespan,
         default_response_class=ApiJSON,
     )
-    bearer = HTTPBearer(auto_error=False, description="An API token from live.toml")
+    bearer = HTTPBearer(auto_error=False, description="A static API token from live.toml, or a JWT signed by a "
+                                                      "key of the [jwt] JWKS file")
+    limits = live.config.rate_limit
+    anonymous = RateLimiter(live.clock, limits.unauthenticated_rate_per_s, limits.unauthenticated_burst)
 
-    async def caller(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
-        who = live.tokens.authenticate(credentials.credentials if credentials else None)
-        if who is None:
-            log.warning("authentication failed")
-            raise ApiError(problem(401, "unauthorized", "a valid bearer token is required",
-                                   [("Authorization", "missing or invalid bearer token")],
-                                   {"WWW-Authenticate": "Bearer"}))
+    def refuse(request: Request, failure: AuthFailure) -> ApiError:
+        """401/403 for a bad token, or 429 once the client address has spent its unauthenticated budget."""
+        address = request.client.host if request.client else "unknown"
+        wait_s = anonymous.acquire(f"address:{address}")
+        if wait_s:
+            retry = RateLimiter.retry_after(wait_s)
+            log.info("rate limited unauthenticated retry_after=%s", retry)
+            return ApiError(problem(429, "rate_limited", f"too many requests; retry after {retry} s",
+                                    [("Authorization", "too many requests without a valid token from this address")],
+                                    {"Retry-After": retry}))
+        log.warning("authentication failed status=%d reason=%s", failure.status, failure.code)
+        challenge = f'Bearer error="{failure.code}", error_description="{failure.reason}"'
+        if failure.status == 403:
+            return ApiError(problem(403, "insufficient_scope", failure.reason, [("Authorization", failure.reason)],
+                                    {"WWW-Authenticate": challenge}))
+        if failure.code == "invalid_request":  # no credentials at all: RFC 6750 sends a bare challenge
+            challenge = "Bearer"
+        return ApiError(problem(401, "unauthorized", f"a valid bearer token is required: {failure.reason}",
+                                [("Authorization", failure.reason)], {"WWW-Authenticate": challenge}))
+
+    async def caller(request: Request,
+                     credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
+        who = live.tokens.check(credentials.credentials if credentials else None)
+        if isinstance(who, AuthFailure):
+            raise refuse(request, who)
         wait_s = live.limiter.acquire(who.key)
         if wait_s:
             retry = RateLimiter.retry_after(wait_s)
@@ -137,28 +176,44 @@ def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> F
                                    {"Retry-After": retry}))
         return who
 
-    def role(name: str) -> Callable[..., Any]:
-        """A dependency: the caller, who must hold a ``name`` token (403 otherwise)."""
+    def role(*names: str) -> Callable[..., Any]:
+        """A dependency: the caller, who must hold a token of one of ``names`` (403 otherwise)."""
         async def holding(who: Principal = Depends(caller)) -> Principal:
-            if who.role != name:
+            if who.role not in names:
                 log.info("refused status=403 reason=role_%s %s=%s", who.role, who.role, who.advisor_id)
-                raise ApiError(problem(403, "forbidden", f"this needs an {name} token",
+                raise ApiError(problem(403, "forbidden", f"this needs an {' or '.join(names)} token",
                                        [("Authorization", f"a {who.role} token cannot do this")]))
             return who
         return holding
 
     advisor = role("advisor")
+    reader = role("advisor", "analyst")  # an analyst reads every account; an advisor the entitled ones
     operator = role("operator")
+
+    def allowed_methods(request: Request) -> list[str]:
+        """Every method some route serves on this request's path (routes are per method)."""
+        methods: set[str] = set()
+        for route in app.router.routes:
+            match, _ = route.matches(request.scope)
+            if match is not Match.NONE:
+                methods |= set(getattr(route, "methods", None) or ())
+        return sorted(methods | {"OPTIONS"}) if methods else []
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> ApiJSON:
         return _respond(exc.reply)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> ApiJSON:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            allow = allowed_methods(request)
+            if allow:
+                headers["Allow"] = ", ".join(allow)
+                if request.method == "OPTIONS":
+                    return Response(status_code=204, headers=headers)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _respond(problem(exc.status_code, code, str(exc.detail), [("path", str(exc.detail))],
-                                dict(exc.headers or {})))
+        return _respond(problem(exc.status_code, code, str(exc.detail), [("path", str(exc.detail))], headers))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> ApiJSON:
@@ -169,7 +224,7 @@ def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> F
     @app.post("/v1/orders", status_code=201, summary="Submit an order",
               responses={201: {"model": OrderOut, "description": "Accepted: a new order"},
                          200: {"model": OrderOut, "description": "A retry: the original order"},
-                         **problems(400, 401, 403, 409, 413, 422, 429)},
+                         **problems(400, 401, 403, 409, 413, 415, 422, 429)},
               openapi_extra={"requestBody": {"required": True,
                                              "content": {"application/json": {"schema": ORDER_REQUEST_SCHEMA}}}})
     async def submit_order(request: Request, who: Principal = Depends(advisor)) -> ApiJSON:
@@ -181,7 +236,7 @@ def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> F
                           "traded together as one parent order and allocated by the policy.",
               responses={201: {"model": BlockOut, "description": "Accepted: the block and its member orders"},
                          200: {"model": BlockOut, "description": "A retry: the original block"},
-                         **problems(400, 401, 403, 409, 413, 422, 429)},
+                         **problems(400, 401, 403, 409, 413, 415, 422, 429)},
               openapi_extra={"requestBody": {"required": True,
                                              "content": {"application/json": {"schema": BLOCK_REQUEST_SCHEMA}}}})
     async def submit_block_route(request: Request, who: Principal = Depends(advisor)) -> ApiJSON:
@@ -190,7 +245,7 @@ def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> F
 
     @app.get("/v1/orders/{order_id}", summary="Read an order",
              responses={200: {"model": OrderOut, "description": "The order"}, **problems(401, 403, 404, 429)})
-    async def get_order(order_id: str, who: Principal = Depends(advisor)) -> ApiJSON:
+    async def get_order(order_id: str, who: Principal = Depends(reader)) -> ApiJSON:
         return _respond(service.get(order_id, who))
 
     @app.post("/v1/orders/{order_id}/cancel", status_code=202, summary="Cancel an order",
@@ -202,12 +257,12 @@ def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> F
     @app.get("/v1/accounts/{account_id}/positions", summary="Cash and positions of an account",
              responses={200: {"model": PositionsOut, "description": "Cash and positions"},
                         **problems(401, 403, 429)})
-    async def positions(account_id: str, who: Principal = Depends(advisor)) -> ApiJSON:
+    async def positions(account_id: str, who: Principal = Depends(reader)) -> ApiJSON:
         return _respond(service.positions(account_id, who))
 
     @app.get("/v1/trading-state", summary="The kill switch's state",
              responses={200: {"model": TradingStateOut, "description": "ACTIVE, REDUCING or HALTED"},
-                        **problems(401, 429)})
+                        **problems(401, 403, 429)})
     async def get_trading_state(_who: Principal = Depends(caller)) -> ApiJSON:
         return _respond(service.trading_state())
 
@@ -215,15 +270,27 @@ def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> F
               description="ACTIVE, REDUCING (only position-reducing orders pass risk) or HALTED (none do). "
                           "Recorded as a TradingStateChanged event naming the operator and the reason.",
               responses={200: {"model": TradingStateOut, "description": "The state before and after"},
-                         **problems(400, 401, 403, 413, 422, 429)},
+                         **problems(400, 401, 403, 413, 415, 422, 429)},
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/json": {"schema": TRADING_STATE_REQUEST_SCHEMA}}}})
     async def set_trading_state(request: Request, who: Principal = Depends(operator)) -> ApiJSON:
         body = await read_json(request, live.config.max_body_bytes)
         return _respond(service.set_trading_state(body, who))
 
+    @app.middleware("http")
+    async def _read_only(request: Request, call_next: Callable[[Request], Any]) -> Any:
+        """A process started ``--read-only`` (a tampered log, under investigation) changes nothing: 503."""
+        if live.read_only and request.method not in ("GET", "HEAD", "OPTIONS"):
+            return _respond(problem(503, "read_only", f"this server is read-only: {live.read_only}",
+                                    [("server", live.read_only)], {"Retry-After": "3600"}))
+        return await call_next(request)
+
     @app.get("/healthz", summary="Liveness", responses={200: {"model": HealthOut, "description": "Up"}})
     async def healthz() -> ApiJSON:
-        return _respond(service.health())
+        reply = service.health()
+        body = {**reply.body, **live.integrity.health()}  # read-only and why, anchors keyed or not
+        if live.read_only:
+            body["status"] = "read_only"
+        return _respond(Reply(reply.status, body, reply.headers))
 
     return app

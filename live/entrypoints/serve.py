@@ -1,6 +1,11 @@
 """``twin serve`` (or ``python -m live``): the live stack (HTTP order API, FIX gateway, event log, bus) under uvicorn.
 
-    twin serve [--config live.toml] [--direct-venues] [--host 127.0.0.1] [--port 8080]
+    twin serve [--config live.toml] [--direct-venues] [--run-dir DIR] [--read-only] [--anchor-key-file F]
+               [--host 127.0.0.1] [--port 8080]
+
+Before serving, a log that holds events is verified with its anchors (``live.adapters.anchoring``):
+a finding refuses the start (offset and reason on stderr, exit status 1) unless ``--read-only``,
+which serves it for investigation and accepts no change (docs/live.md, "Records you can prove").
 
 ``twin serve`` hands over to this module (``python -m live``) without importing it: the twin and the live
 runtime never import each other.
@@ -47,20 +52,36 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             config = dataclasses.replace(config, venue_link=dataclasses.replace(config.venue_link, mode="direct"))
         if args.run_dir:
             config = dataclasses.replace(config, run_dir=args.run_dir)
+        if args.anchor_key_file:
+            config = dataclasses.replace(config, event_log=dataclasses.replace(
+                config.event_log, anchor_key_file=args.anchor_key_file))
     except LiveConfigError as exc:
         print(f"invalid: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"cannot read {args.config}: {exc.strerror}", file=sys.stderr)
         return 2
+    from live.adapters.anchoring import TamperedLog
+
     try:
-        live = build_live(config)
+        live = build_live(config, read_only=args.read_only, adopt_anchor_key=args.adopt_anchor_key)
+    except TamperedLog as exc:
+        finding = exc.check.finding
+        print(f"REFUSED: the event log failed verification at offset {finding.offset} ({finding.kind}): "
+              f"{finding.reason}", file=sys.stderr)
+        print("the log is not served; to investigate, start it with --read-only (nothing can be changed)",
+              file=sys.stderr)
+        return 1
     except LiveConfigError as exc:
         print(f"invalid: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # the event log's database or the bus unreachable, a folder not writable, ...
         print(f"cannot start the live stack: {exc!r}", file=sys.stderr)
         return 1
+    for note in live.integrity.notes:
+        print(f"warning: event log: {note}", file=sys.stderr)
+    if live.read_only:
+        print(f"warning: READ-ONLY: {live.read_only}", file=sys.stderr)
     if not _is_loopback(args.host):
         print(f"warning: serving on {args.host}, which is not a loopback address", file=sys.stderr)
     # Our own lines (order accepted, refused, venue down, ...) go to stderr like uvicorn's, masked.
@@ -106,8 +127,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--direct-venues", action="store_true",
                        help="in-process venues without FIX (same as [venue_link] mode = \"direct\")")
     serve.add_argument("--run-dir", default=None,
-                       help="run folder (overrides the config's run_dir): its events.sqlite is the event log, "
-                            "so serving again on the same folder carries on from it (default: a new temporary folder)")
+                       help="run folder (overrides the config's run_dir): with a SQLite log its events.sqlite is "
+                            "the event log and events.anchors its anchors, so serving again on the same folder "
+                            "carries on from it after verifying both (default: a new temporary folder)")
+    serve.add_argument("--read-only", action="store_true",
+                       help="start even on an event log that fails verification, for investigation: no order, "
+                            "block, cancel or trading-state change is accepted (503), /healthz says why")
+    serve.add_argument("--anchor-key-file", default=None,
+                       help="file holding the anchor key (overrides [event_log] anchor_key_file and "
+                            "$TWIN_ANCHOR_KEY); it must not be inside the run folder")
+    serve.add_argument("--adopt-anchor-key", action="store_true",
+                       help="accept a log whose anchors were written without a key (before one was configured) "
+                            "and anchor it with the key from now on; without this, unkeyed anchors under a key "
+                            "refuse the start (anyone can write them)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))

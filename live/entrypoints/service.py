@@ -31,6 +31,7 @@ from components.domain.outcomes import (
 )
 from components.order_entry import OrderRequestError, parse_order_request
 
+from live.venue_health import venue_health
 from live.entrypoints.api_schema import parse_block_request
 from live.bootstrap import LiveApp
 from live.security import Principal
@@ -134,13 +135,13 @@ class OrderService:
         return problem(status, "refused", refusal.problem, [(f, refusal.problem) for f in refusal.fields])
 
     def get(self, order_id: str, who: Principal) -> Reply:
-        """``GET /v1/orders/{order_id}``."""
+        """``GET /v1/orders/{order_id}`` (an advisor's entitled accounts; an analyst's any)."""
         live = self._live
         with live.runtime.atomic():
             order = live.platform.oms.orders.get(order_id)
             if order is None:
                 return problem(404, "not_found", "no such order", [("order_id", "unknown")])
-            if not live.accounts.entitled(who.advisor_id, order.spec.account_id):
+            if who.role != "analyst" and not live.accounts.entitled(who.advisor_id, order.spec.account_id):
                 return problem(403, "forbidden", "the advisor is not entitled to this order's account",
                                [("order_id", "belongs to an account the advisor may not see")])
             return Reply(200, live.views.order_json(order))
@@ -254,9 +255,10 @@ class OrderService:
 
     # -- accounts -----------------------------------------------------------------
     def positions(self, account_id: str, who: Principal) -> Reply:
-        """``GET /v1/accounts/{account_id}/positions``: cash and holdings from the ledger."""
+        """``GET /v1/accounts/{account_id}/positions``: cash and holdings from the ledger (an advisor's
+        entitled accounts; an analyst's any)."""
         live = self._live
-        if not live.accounts.entitled(who.advisor_id, account_id):
+        if who.role != "analyst" and not live.accounts.entitled(who.advisor_id, account_id):
             return problem(403, "forbidden", "the advisor is not entitled to this account",
                            [("account_id", "not entitled")])
         with live.runtime.atomic():
@@ -274,5 +276,7 @@ class OrderService:
         live = self._live
         # Fills a venue made that never reached us (FIX session recovery): each needs booking by hand.
         lost = len(getattr(live.link.gateway, "lost_fills", ()))
-        return Reply(200, {"status": "ok", "venues": live.venue_statuses(),
-                           "handler_failures": len(live.runtime.failures), "lost_fills": lost})
+        venues = venue_health(live.link.gateway)  # refused messages, flagged orders: "degraded", naming them
+        return Reply(200, {"status": "degraded" if venues["degraded_venues"] else "ok",
+                           "venues": live.venue_statuses(), "handler_failures": len(live.runtime.failures),
+                           "lost_fills": lost, **venues})

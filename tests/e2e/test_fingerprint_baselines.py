@@ -28,8 +28,9 @@ def test_every_shipped_scenario_has_a_baseline():
     assert sorted(p.name for p in SCENARIOS.glob("*.yaml")) == sorted(BASELINES)
 
 
-@pytest.mark.parametrize("scenario", [pytest.param(name, marks=pytest.mark.slow) if name == "trading_day.yaml"
-                                      else name for name in BASELINES])
+@pytest.mark.parametrize("scenario", [name for name in BASELINES if name != "trading_day.yaml"])
 def test_the_default_seed_gives_the_stored_fingerprint(scenario):
+    """trading_day's baseline is checked by ``test_twin_determinism.test_trading_day_is_deterministic``,
+    which runs it twice in fresh processes anyway."""
     loaded = load_scenario(SCENARIOS / scenario)
     assert run_scenario(loaded, seed=loaded.seed).fingerprint == BASELINES[scenario]

@@ -109,3 +109,17 @@ def test_a_session_date_that_is_not_the_recorded_day_is_refused(tmp_path, capsys
     status, err = replay_run(tmp_path, capsys, date="2026-11-25")
     assert status == 2
     assert "the recorded day is 2026-11-24 (New York) but session.date is 2026-11-25" in err
+
+
+def test_the_report_of_a_replayed_day_speaks_of_recorded_data(tmp_path, capsys):
+    """Realism figures of a replayed day say "recorded" and count the venue's recorded prints."""
+    import json
+
+    status, _ = replay_run(tmp_path, capsys)
+    assert status == 0
+    realism = json.loads((tmp_path / "out" / "summary.json").read_text())["market_realism"]
+    assert realism["source"] == "recorded"
+    trades = realism["symbols"]["AAPL"]["trades"]
+    assert trades is not None and trades["count"] > 0 and trades["orders"] == 0
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "recorded market" in html and "recorded prints" in html

@@ -66,7 +66,7 @@ def test_rmsc_like_market_is_fat_tailed_and_clusters_volatility(rmsc_run) -> Non
     assert realism["abs_return_acf"]["values"][0] > 0  # volatility clustering at lag 1
     assert realism["two_sided_fraction"] > 0.99
     assert realism["spread_ticks"]["p50"] >= 1 and realism["top_depth"]["p50"] > 0
-    assert "Market realism (XNAS" in (out / "report.html").read_text(encoding="utf-8")
+    assert "Market realism (simulated market, XNAS" in (out / "report.html").read_text(encoding="utf-8")
 
 
 def test_a_market_only_day_runs(tmp_path) -> None:

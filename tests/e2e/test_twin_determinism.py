@@ -37,6 +37,8 @@ def test_different_seed_different_fingerprint(smoke_scenario):
 
 @pytest.mark.slow
 def test_trading_day_is_deterministic():
+    from tests.e2e.test_fingerprint_baselines import BASELINES
+
     first = fingerprint_in_new_process("trading_day.yaml", 42)
     second = fingerprint_in_new_process("trading_day.yaml", 42)
-    assert first == second
+    assert first == second == BASELINES["trading_day.yaml"]

@@ -157,7 +157,8 @@ def test_a_cancel_the_venue_cannot_match_closes_the_child_only_when_the_order_is
         gw._working.add(ghost.child_id)
     gw.cancel("XNAS", "C5")
     sink.expect(ExecKind.REJECTED, child_id="C5", reason="UNKNOWN_ORDER")
-    # A cancel refused as too late changes nothing: the venue's own reports tell the story.
+    # A cancel refused as too late changes nothing but is recorded (CANCEL_REJECTED, a CancelRejected
+    # event): the venue's own reports tell the story.
     venue.seed("G4", Side.SELL, 100, "20.00")
     gw.send(child("C6", "G4", Side.BUY, 200, "20.00"))
     sink.expect(ExecKind.ACK, child_id="C6")
@@ -165,6 +166,8 @@ def test_a_cancel_the_venue_cannot_match_closes_the_child_only_when_the_order_is
     with venue.app.lock:  # the rest leaves the book behind the gateway's back
         venue.app.venue.book("G4").cancel("FIX.4.4:XNAS->BD|C6")
     gw.cancel("XNAS", "C6")
+    refused = sink.expect(ExecKind.CANCEL_REJECTED, child_id="C6")
+    assert refused.reason.startswith("CxlRejReason=0"), refused
     sink.quiet()
     assert gw.working == 1  # still working as far as anyone told us
 

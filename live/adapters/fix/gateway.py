@@ -29,9 +29,13 @@ at the next logon the gateway asks the venue to cancel them, in case it kept
 them; the children a restarted process found working in its log are adopted
 as orphans the same way (``adopt_orphans``). A child sent while its venue is
 down never leaves and is REJECTED (VENUE_DISCONNECTED) at once.
-OrderCancelReject changes nothing, except when the venue says the order is
-unknown: then the child is gone (REJECTED, UNKNOWN_ORDER, as the simulated
-venue reports it).
+An OrderCancelReject (or a BusinessMessageReject of our cancel) is recorded
+(CANCEL_REJECTED: a ``CancelRejected`` event) and changes nothing else,
+except when the venue says the order is unknown: then the child is gone
+(REJECTED, UNKNOWN_ORDER, as the simulated venue reports it).
+
+Messages the gateway cannot apply, order status reconciliation and stuck
+orders: see ``reconcile`` (``Reconciliation``).
 
 Sequence numbers and holds: see ``recovery`` (``SessionRecovery``).
 
@@ -61,6 +65,8 @@ from live.adapters.fix import messages as m
 from live.adapters.fix.settings import claim_sessions, release_sessions
 from live.adapters.fix.market_data import QuoteCache
 from live.adapters.fix.recovery import LostFill, SessionRecovery
+from live.adapters.fix.reconcile import (DEFAULT_STATUS_TIMEOUT_S, FILL_AFTER_CLOSE, UNKNOWN_ORDER, UNPARSEABLE, UNSUPPORTED,
+                                         Reconciliation, message_logs, readable)
 from live.adapters.ids import uuid4_hex
 from live.adapters.fix.report_pump import ReportPump
 from live.adapters.fix.subscriptions import MarketDataSubscriptions
@@ -132,12 +138,14 @@ class _App(fix.Application):
         self._guard("fromApp", self._gateway._on_app, message, sessionID)
 
 
-class FixVenueGateway(SessionRecovery, MarketDataSubscriptions):
+class FixVenueGateway(SessionRecovery, Reconciliation, MarketDataSubscriptions):
     """The VenueGateway port over QuickFIX initiator sessions, one per venue in ``venues``."""
 
     def __init__(self, venues: Iterable[str], *, now_ns: Callable[[], int] = time.time_ns,
                  on_disconnect: str = "cancel", symbols: Iterable[str] = (),
-                 quotes: QuoteCache | None = None, hold_s: float = DEFAULT_HOLD_S) -> None:
+                 quotes: QuoteCache | None = None, hold_s: float = DEFAULT_HOLD_S,
+                 stuck_after_s: dict[str, float] | None = None,
+                 status_timeout_s: float = DEFAULT_STATUS_TIMEOUT_S) -> None:
         if on_disconnect not in ON_DISCONNECT:
             raise ValueError(f"on_disconnect must be one of {ON_DISCONNECT}, got {on_disconnect!r}")
         if not hold_s > 0:
@@ -173,6 +181,7 @@ class FixVenueGateway(SessionRecovery, MarketDataSubscriptions):
         # Session recovery (see "Sequence numbers" above).
         self._reset_next: dict[str, bool] = {v: True for v in self.venues}  # send ResetSeqNumFlag=Y next logon
         self._reset_sent: dict[str, bool] = {}  # this logon started the session over
+        self._session_no: dict[str, int] = {}  # sessions started with each venue (1 at the first logon)
         self._held: dict[str, set[str]] = {}  # venue -> children kept working while its session is away
         self._hold_gen: dict[str, int] = {}  # bumped whenever a venue's hold ends: stale timers do nothing
         self._hold_timers: dict[str, threading.Timer] = {}
@@ -180,7 +189,8 @@ class FixVenueGateway(SessionRecovery, MarketDataSubscriptions):
         self._status_reqs: dict[str, str] = {}  # OrdStatusReqID -> reason if the venue does not know the order
         self._status_seq = 0
         self._filled: dict[str, int] = {}  # child -> shares filled, from the fill reports passed on
-        self._fill_ids: dict[str, set[str]] = {}  # child -> exec ids passed on (a resend repeats them)
+        # child -> exec id -> (LastQty, LastPx) passed on: a resend repeats them (``_seen_fill``)
+        self._fill_ids: dict[str, dict[str, set[tuple[int, int]]]] = {}
         self.lost_fills: list[LostFill] = []
         """Order status answers showing more executed than the fills received: fills lost despite
         resend (logged as errors; they need booking by hand)."""
@@ -192,6 +202,7 @@ class FixVenueGateway(SessionRecovery, MarketDataSubscriptions):
         self._keep: tuple = ()
         self._claimed: list[str] = []
         self._stopping = False
+        self._init_reconciliation(stuck_after_s, status_timeout_s)
 
     # -- the port -----------------------------------------------------------------
     def connect(self, on_report: Callable[[ExecutionReport], None]) -> None:
@@ -218,8 +229,11 @@ class FixVenueGateway(SessionRecovery, MarketDataSubscriptions):
                 return
             cancel_id = self._next_cancel_id(child_id)
             sid, up = self._sessions.get(venue), self._up.get(venue, False)
-        if not (up and sid is not None and self._deliver(m.order_cancel_request(cancel_id, child, self._now_ns()),
-                                                         sid, venue)):
+        if up and sid is not None and self._deliver(m.order_cancel_request(cancel_id, child, self._now_ns()),
+                                                    sid, venue):
+            with self._lock:
+                self._cancel_sent_ns[child_id] = self._now_ns()  # watched until answered (``stuck``)
+        else:
             with self._lock:
                 held = child_id in self._held.get(venue, ())
                 if held:  # sent once the venue is back and has confirmed the child still works
@@ -255,8 +269,10 @@ class FixVenueGateway(SessionRecovery, MarketDataSubscriptions):
             initiator = fix.ThreadedSocketInitiator(self._app, store, settings, logs)
             self._keep = (settings, store, logs)  # the initiator holds raw C++ references to them
             self._stopping = False
+            self._message_logs = message_logs(settings, sids)
             self._pump.start()
             initiator.start()
+            self._start_watchdog()
         except BaseException:
             release_sessions(names)
             raise
@@ -278,6 +294,7 @@ class FixVenueGateway(SessionRecovery, MarketDataSubscriptions):
         if initiator is None:
             return
         self._stopping = True  # a logout now is ours: it closes no orders
+        self._stop_watchdog()
         with self._lock:  # held children stay at their venues, like every working order at a stop
             for venue in list(self._hold_timers):
                 self._end_hold(venue)
@@ -325,7 +342,9 @@ class FixVenueGateway(SessionRecovery, MarketDataSubscriptions):
             self.sent[venue] = self.received[venue] = 0  # counted per logon, as the embedded venues count
             reset = self._reset_sent.pop(venue, False)
             self._reset_next[venue] = False
-            if reset:  # sequence numbers restart with the session: old ones name nothing now
+            if reset:  # a new session: exec ids are qualified by it (``m.session_exec_id``), and
+                # sequence numbers restart with it: old ones name nothing now
+                self._session_no[venue] = self._session_no.get(venue, 0) + 1
                 self._by_seq = {k: c for k, c in self._by_seq.items() if k[0] != venue}
                 self._md_by_seq = {k: r for k, r in self._md_by_seq.items() if k[0] != venue}
             held = sorted(c for c in self._held.get(venue, ()) if c in self._working)
@@ -376,10 +395,10 @@ class FixVenueGateway(SessionRecovery, MarketDataSubscriptions):
             with self._lock:
                 self._md_by_seq[(venue, int(header.getField(w.MSG_SEQ_NUM)))] = message.getField(md.MD_REQ_ID)
             return
-        if msg_type != w.NEW_ORDER_SINGLE:
+        if msg_type not in (w.NEW_ORDER_SINGLE, w.ORDER_CANCEL_REQUEST):
             return
         venue = sid.getTargetCompID().getValue()
-        with self._lock:
+        with self._lock:  # a cancel by its own ClOrdID (``_cancels`` maps it to the child)
             self._by_seq[(venue, int(header.getField(w.MSG_SEQ_NUM)))] = message.getField(w.CL_ORD_ID)
             if len(self._by_seq) > KEEP_SENT_SEQS:
                 del self._by_seq[next(iter(self._by_seq))]  # the oldest: a reject comes soon or never
@@ -412,13 +431,14 @@ class FixVenueGateway(SessionRecovery, MarketDataSubscriptions):
             if msg_type == w.EXECUTION_REPORT and m.is_order_status(fields):
                 self._on_order_status(fields, venue)
             elif msg_type == w.EXECUTION_REPORT:
-                self._on_execution_report(fields, venue)
+                self._on_execution_report(fields, venue, message)
             elif msg_type == w.ORDER_CANCEL_REJECT:
                 self._on_cancel_reject(fields, venue)
             elif msg_type == w.BUSINESS_MESSAGE_REJECT:
                 self._on_refused(fields, venue, "business")
             else:
-                log.warning("unexpected message type %s from %s dropped", msg_type, venue)
+                self.refuse(venue, self._child_of(fields), f"{UNSUPPORTED}: MsgType {msg_type!r}",
+                            readable(message.toString()))
         finally:
             with self._lock:  # counted once its report is queued: see ``quiet``
                 if resent:
@@ -435,24 +455,33 @@ class FixVenueGateway(SessionRecovery, MarketDataSubscriptions):
             return self._cancels[cl_ord_id]
         return orig if orig in self._children else None
 
-    def _on_execution_report(self, fields: dict[int, str], venue: str) -> None:
+    def _on_execution_report(self, fields: dict[int, str], venue: str, message: fix.Message) -> None:
         now = self._now_ns()
         with self._lock:
             child_id = self._child_of(fields)
-            if child_id is None:
-                log.warning("execution report from %s for unknown ClOrdID %s dropped", venue, fields.get(w.CL_ORD_ID))
+            child = self._children.get(child_id) if child_id else None
+            try:
+                report = child and m.execution_report(fields, child, received_ns=now,
+                                                      sent_ns=self._sent_ns.get(child_id, 0),
+                                                      session=self._session_no.get(venue, 1))
+                problem = "" if child else f"{UNKNOWN_ORDER}: ClOrdID {fields.get(w.CL_ORD_ID)!r}"
+                if child and report is None and fields.get(w.EXEC_TYPE) not in m.PENDING_EXEC_TYPES:
+                    problem = f"{UNSUPPORTED}: ExecType {fields.get(w.EXEC_TYPE)!r}"  # e.g. a trade bust (H)
+            except ValueError as exc:
+                report, problem = None, f"{UNPARSEABLE}: {exc}"
+            if child_id is not None:
+                self._acked.add(child_id)  # the venue has answered about it (``stuck``)
+        if problem:  # never dropped without a record
+            self.refuse(venue, child_id, problem, readable(message.toString()))
+            return
+        if report is None:
+            return
+        with self._lock:
+            if report.kind is ExecKind.FILL and report.exec_id and self._seen_fill(child_id, report):
+                # a resend of a fill already passed on: the OMS has it
+                log.info("fill %s for %s from %s again (resent); already passed on", report.exec_id,
+                         child_id, venue)
                 return
-            child = self._children[child_id]
-            report = m.execution_report(fields, child, received_ns=now, sent_ns=self._sent_ns.get(child_id, 0))
-            if report is None:
-                return
-            if report.kind is ExecKind.FILL and report.exec_id:
-                seen = self._fill_ids.setdefault(child_id, set())
-                if report.exec_id in seen:  # a resend of a fill already passed on: the OMS has it
-                    log.info("fill %s for %s from %s again (resent); already passed on", report.exec_id,
-                             child_id, venue)
-                    return
-                seen.add(report.exec_id)
             if report.kind is ExecKind.FILL:
                 self._filled[child_id] = self._filled.get(child_id, 0) + report.last_qty
             was_working = child_id in self._working
@@ -460,51 +489,14 @@ class FixVenueGateway(SessionRecovery, MarketDataSubscriptions):
                 self._finish(child_id)
             if report.kind is not ExecKind.FILL and fields.get(w.CL_ORD_ID) in self._cancels:
                 del self._cancels[fields[w.CL_ORD_ID]]  # the cancel is answered
-        if not was_working and report.kind is ExecKind.FILL:
-            # The venue kept an order we had closed (VENUE_DISCONNECTED): the OMS will not book it.
-            log.error("fill %s for child %s at %s after the child was closed; needs manual booking",
-                      report.exec_id, child_id, venue)
+                self._cancel_sent_ns.pop(child_id, None)
         self._pump.put(report)
-
-    def _on_cancel_reject(self, fields: dict[int, str], venue: str) -> None:
-        now = self._now_ns()
-        with self._lock:
-            child_id = self._child_of(fields)
-            self._cancels.pop(fields.get(w.CL_ORD_ID, ""), None)
-            gone = child_id is not None and child_id in self._working and m.cancel_reject_closes_child(fields)
-            if gone:
-                self._finish(child_id)
-                report = m.synthesized(ExecKind.REJECTED, self._children[child_id], m.UNKNOWN_ORDER, now)
-        log.info("cancel of %s refused by %s: %s", child_id, venue, fields.get(w.TEXT, ""))
-        if gone:
-            self._pump.put(report)
-
-    def _on_refused(self, fields: dict[int, str], venue: str, level: str) -> None:
-        """A session Reject (35=3) or BusinessMessageReject (35=j): if it refused a
-        NewOrderSingle, the child never reached the venue's book; if a MarketDataRequest,
-        the symbol has no quotes from that venue."""
-        try:
-            seq = int(fields.get(w.REF_SEQ_NUM, ""))
-        except ValueError:
-            seq = -1
-        now = self._now_ns()
-        with self._lock:
-            md_req_id = self._md_by_seq.pop((venue, seq), None)
-            subscription = self._md_requests.pop(md_req_id, None) if md_req_id else None
-        if subscription is not None:
-            log.warning("%s reject from %s of market data request %s (%s): %s", level, venue, md_req_id,
-                        subscription[1], fields.get(w.TEXT, ""))
-            self.quotes.refused(venue, subscription[1])
-            return
-        with self._lock:
-            child_id = self._by_seq.pop((venue, seq), None)
-            closes = child_id is not None and child_id in self._working
-            if closes:
-                self._finish(child_id)
-                report = m.synthesized(ExecKind.REJECTED, self._children[child_id], m.FIX_REJECTED, now)
-        log.error("%s reject from %s of message %s: %s", level, venue, seq, fields.get(w.TEXT, ""))
-        if closes:
-            self._pump.put(report)
+        if not was_working and report.kind is ExecKind.FILL:
+            # The venue kept an order we had closed (VENUE_DISCONNECTED): the OMS will not book it, so it is
+            # recorded on the order (VenueMessageRefused) and counted; it needs manual booking.
+            self.refuse(venue, child_id, f"{FILL_AFTER_CLOSE}: {report.last_qty} at {w.price_text(report.last_px)}"
+                        f" (exec id {report.exec_id}) after the child was closed; needs manual booking",
+                        readable(message.toString()))
 
     # -- helpers ----------------------------------------------------------------------
     def _next_cancel_id(self, child_id: str) -> str:
@@ -518,6 +510,7 @@ class FixVenueGateway(SessionRecovery, MarketDataSubscriptions):
         finished ones beyond KEEP_FINISHED. Call holding the lock."""
         self._working.discard(child_id)
         self._cancel_wanted.discard(child_id)
+        self._forget_watch(child_id)
         self._finished.append(child_id)
         while len(self._finished) > KEEP_FINISHED:
             old = self._finished.popleft()
@@ -560,6 +553,7 @@ class FixVenueGateway(SessionRecovery, MarketDataSubscriptions):
                 continue
             self._working.discard(child_id)
             self._cancel_wanted.discard(child_id)
+            self._forget_watch(child_id)
             self._orphans.setdefault(venue, set()).add(child_id)
             reports.append(m.synthesized(self._outcome, self._children[child_id], m.VENUE_DISCONNECTED, now))
         return reports

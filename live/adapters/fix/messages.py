@@ -10,10 +10,14 @@ ExecType   domain report
 =========  ===========================================================
 0 New      ACK, leaves = LeavesQty
 F Trade    FILL, LastQty at LastPx, leaves = LeavesQty, MAKER/TAKER
+(1, 2)     (FIX 4.2's partial fill and fill: read as F)
            from LastLiquidityInd (1/2), fee = Commission (signed)
 4 Canceled CANCELED, removed = OrderQty - CumQty, reason = the Text's
            code (IOC_REMAINDER, END_OF_DAY, ...) or CANCEL_REQUESTED
-8 Rejected REJECTED, reason = the Text's code (UNKNOWN_SYMBOL, ...)
+C Expired  CANCELED, reason = the Text's code or END_OF_DAY (the OMS
+           expires the order)
+8 Rejected REJECTED, reason = the Text's code (UNKNOWN_SYMBOL, ...), or
+           ``VENUE_REJECTED: OrdRejReason=N: Text`` for a venue's own words
 =========  ===========================================================
 
 Order status: after a dropped session logs on again, an OrderStatusRequest
@@ -48,6 +52,7 @@ from components.domain.orders import OrderType
 from components.domain.venues import ChildOrder, ExecKind, ExecutionReport, Liquidity
 from components.fix import market_data as md
 from components.fix import wire as w
+from components.oms import VENUE_REJECTED  # noqa: F401 - the prefix of a reason in the venue's own words
 
 from live.adapters.fix.market_data import BookTop
 
@@ -68,7 +73,8 @@ VENUE_ORDER_DONE = "VENUE_ORDER_DONE"
 REPORT_TAGS = (w.CL_ORD_ID, w.ORIG_CL_ORD_ID, w.ORDER_ID, w.EXEC_ID, w.EXEC_TYPE, w.ORD_STATUS, w.SYMBOL,
                w.ORDER_QTY, w.LAST_QTY, w.LAST_PX, w.CUM_QTY, w.LEAVES_QTY, w.COMMISSION, w.COMM_TYPE,
                w.LAST_LIQUIDITY_IND, w.TEXT, w.TRANSACT_TIME, w.ORD_REJ_REASON, w.CXL_REJ_REASON,
-               w.CXL_REJ_RESPONSE_TO, w.REF_SEQ_NUM, w.REF_MSG_TYPE, w.AVG_PX, w.ORD_STATUS_REQ_ID)
+               w.CXL_REJ_RESPONSE_TO, w.REF_SEQ_NUM, w.REF_MSG_TYPE, w.AVG_PX, w.ORD_STATUS_REQ_ID,
+               w.SESSION_REJECT_REASON, w.BUSINESS_REJECT_REASON, w.REF_TAG_ID)
 """Tags read from inbound messages."""
 MARKET_DATA_TAGS = (md.MD_REQ_ID, w.SYMBOL, md.MD_REQ_REJ_REASON, w.TEXT)
 """Tags read from the body of inbound market data messages (the entries are read as a group)."""
@@ -76,6 +82,15 @@ ENTRY_TAGS = (md.MD_ENTRY_TYPE, md.MD_ENTRY_PX, md.MD_ENTRY_SIZE)
 """Tags read from each NoMDEntries entry."""
 
 _ABSOLUTE = "3"  # CommType: absolute amount
+PENDING_EXEC_TYPES = frozenset({"6", "A", "E"})
+"""ExecTypes that change nothing here (Pending Cancel, Pending New, Pending Replace): ignored. Any other
+ExecType ``execution_report`` has no report for is recorded as refused (``reconcile``)."""
+_FIX42_FILLS = ("1", "2")
+_EXPIRED = "C"
+"""ExecType Partial fill and Fill (FIX 4.2; FIX 4.4 has F): a venue speaking 4.2 style, when the
+session's dictionary lets them through (ValidateFieldsOutOfRange=N), is read as F (LastQty, LastPx)."""
+_REASON_CODE = re.compile(r"[A-Z][A-Z0-9_]*")
+"""A reason code as our simulated venues write them at the front of Text (UNKNOWN_SYMBOL: ...)."""
 
 
 def new_order_single(child: ChildOrder, now_ns: int) -> Outbound:
@@ -126,17 +141,28 @@ def _business_ns(fields: dict[int, str], received_ns: int, sent_ns: int) -> int:
     return max(venue_ns, sent_ns)
 
 
+def session_exec_id(exec_id: str, session: int) -> str:
+    """A venue's ExecID qualified by the FIX session it came in (``session``: 1 for the gateway's first
+    session with the venue, +1 each time the session starts over, as after a venue restart). A venue
+    that restarts numbers its ExecIDs from 1 again; a resend (PossDupFlag) never crosses a session
+    start, so (session, ExecID) still names one execution. The first session's ids are unchanged."""
+    return exec_id if session <= 1 or not exec_id else f"{exec_id}/S{session}"
+
+
 def execution_report(fields: dict[int, str], child: ChildOrder, *, received_ns: int,
-                     sent_ns: int = 0) -> ExecutionReport | None:
-    """The domain report for an ExecutionReport about ``child``; None for ExecTypes
-    the gateway does not act on (Replaced, Pending, ...). ValueError if malformed."""
+                     sent_ns: int = 0, session: int = 1) -> ExecutionReport | None:
+    """The domain report for an ExecutionReport about ``child`` (received in the venue's FIX
+    ``session``: ``session_exec_id``); None for ExecTypes the gateway does not act on
+    (Replaced, Pending, ...). ValueError if malformed."""
     exec_type = fields.get(w.EXEC_TYPE, "")
     at = _business_ns(fields, received_ns, sent_ns)
-    exec_id = fields.get(w.EXEC_ID, "")
+    exec_id = session_exec_id(fields.get(w.EXEC_ID, ""), session)
     common = (child.venue, child.child_id, child.order_id, at)
     if exec_type == w.EXEC_NEW:
         return ExecutionReport(ExecKind.ACK, *common, leaves_qty=_int(fields, w.LEAVES_QTY, child.quantity),
                                exec_id=exec_id)
+    if exec_type in _FIX42_FILLS:  # FIX 4.2's Partial fill (1) and Fill (2): a trade, read the same way
+        exec_type = w.EXEC_TRADE
     if exec_type == w.EXEC_TRADE:
         indicator = fields.get(w.LAST_LIQUIDITY_IND)
         liquidity = {w.LIQUIDITY_ADDED: Liquidity.MAKER, w.LIQUIDITY_REMOVED: Liquidity.TAKER}.get(indicator or "")
@@ -146,12 +172,20 @@ def execution_report(fields: dict[int, str], child: ChildOrder, *, received_ns: 
         return ExecutionReport(ExecKind.FILL, *common, last_qty=_int(fields, w.LAST_QTY),
                                last_px=w.money_units(fields[w.LAST_PX]), leaves_qty=_int(fields, w.LEAVES_QTY),
                                liquidity=liquidity, fee=fee, exec_id=exec_id)
+    if exec_type == _EXPIRED:  # a venue's own expiry (ours write 4 with END_OF_DAY)
+        removed = max(0, _int(fields, w.ORDER_QTY, child.quantity) - _int(fields, w.CUM_QTY))
+        reason = w.reason_code(fields.get(w.TEXT, ""))
+        return ExecutionReport(ExecKind.CANCELED, *common, last_qty=removed,
+                               reason=reason if _REASON_CODE.fullmatch(reason) else "END_OF_DAY", exec_id=exec_id)
     if exec_type == w.EXEC_CANCELED:
         removed = max(0, _int(fields, w.ORDER_QTY, child.quantity) - _int(fields, w.CUM_QTY))
         reason = w.reason_code(fields.get(w.TEXT, "")) or CANCEL_REQUESTED
         return ExecutionReport(ExecKind.CANCELED, *common, last_qty=removed, reason=reason, exec_id=exec_id)
     if exec_type == w.EXEC_REJECTED:
-        reason = w.reason_code(fields.get(w.TEXT, "")) or f"ORD_REJ_REASON_{fields.get(w.ORD_REJ_REASON, '99')}"
+        text = fields.get(w.TEXT, "")
+        reason = w.reason_code(text)
+        if not _REASON_CODE.fullmatch(reason):  # the venue's own words, not one of our codes
+            reason = f"{VENUE_REJECTED}: OrdRejReason={fields.get(w.ORD_REJ_REASON, '99')}" + (f": {text}" if text else "")
         return ExecutionReport(ExecKind.REJECTED, *common, reason=reason, exec_id=exec_id)
     return None
 

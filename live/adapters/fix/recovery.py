@@ -91,8 +91,12 @@ class SessionRecovery:
 
     def _on_admin_sending(self, message: fix.Message, sid: fix.SessionID) -> None:
         """Start the session over (ResetSeqNumFlag=Y on our Logon) when this gateway first logs on
-        to a venue, or after either side found the other's sequence numbers gone backwards."""
+        to a venue, or after either side found the other's sequence numbers gone backwards. Our
+        session Reject of an inbound message goes to ``_on_reject_sent``."""
         msg_type = message.getHeader().getField(w.MSG_TYPE)
+        if msg_type == w.SESSION_REJECT:  # QuickFIX refused an inbound message: ``reconcile`` records it
+            self._on_reject_sent(message, sid)
+            return
         if msg_type == w.LOGOUT:
             self._check_sequence_logout(message, sid, "gateway")
             return
@@ -190,17 +194,23 @@ class SessionRecovery:
         DISCREPANCY (recorded, never booked as a fill: its price is unknown)."""
         try:
             status = m.order_status(fields)
-        except ValueError as exc:
-            log.error("malformed order status from %s dropped: %s", venue, exc)
+        except ValueError as exc:  # recorded, never dropped (``reconcile``)
+            with self._lock:
+                child_id = self._child_of(fields)
+            self.refuse(venue, child_id, f"UNPARSEABLE: order status: {exc}",
+                        "|".join(f"{tag}={value}" for tag, value in sorted(fields.items())))
             return
         now = self._now_ns()
         report = lost = None
         with self._lock:
             reason = self._status_reqs.pop(status.req_id, m.UNKNOWN_ORDER)
+            self._status_answered(status.req_id)
             child_id = self._child_of(fields)
-            if child_id is None:
-                log.warning("order status from %s for unknown ClOrdID %s dropped", venue, status.cl_ord_id)
-                return
+        if child_id is None:  # recorded, never dropped (``reconcile``)
+            self.refuse(venue, None, f"UNKNOWN_ORDER: order status for ClOrdID {status.cl_ord_id!r}",
+                        "|".join(f"{tag}={value}" for tag, value in sorted(fields.items())))
+            return
+        with self._lock:
             known = self._filled.get(child_id, 0)
             if status.known and status.cum_qty > known:
                 lost = LostFill(venue, child_id, self._children[child_id].order_id, status.cum_qty, known,

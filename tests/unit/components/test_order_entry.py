@@ -15,12 +15,14 @@ from components.memory import InMemoryEventLog, ManualClock, SequentialIds
 from components.oms import Oms
 from components.order_entry import (
     MAX_QUANTITY,
+    PRICE_PATTERN,
     REQUEST_FIELDS,
     IdempotencyConflict,
     NotEntitled,
     OrderEntry,
     OrderRequestError,
     parse_order_request,
+    parse_price,
 )
 
 D = PRICE_SCALE
@@ -53,7 +55,8 @@ def make_entry() -> tuple[OrderEntry, Oms]:
     [
         ({"quantity": "100"}, "quantity"),
         ({"quantity": 1.5}, "quantity"),
-        ({"quantity": 100.0}, "quantity"),
+        ({"quantity": 100.5}, "quantity"),
+        ({"quantity": 1e7}, "quantity"),
         ({"quantity": True}, "quantity"),
         ({"quantity": None}, "quantity"),
         ({"quantity": 0}, "quantity"),
@@ -150,11 +153,40 @@ def test_a_valid_limit_request_becomes_the_exact_spec(body):
 
 @pytest.mark.parametrize(
     ("given_price", "units"),
-    [("190.25", 1_902_500), ("190.2500", 1_902_500), (190.25, 1_902_500), (190, 1_900_000), ("0.01", CENT),
-     ("1000000", 1_000_000 * D)],
+    [("190.25", 1_902_500), ("190.2500", 1_902_500), ("190.250", 1_902_500), ("190", 1_900_000),
+     ("0.01", CENT), ("0.1", 10 * CENT), ("999999.99", 1_000_000 * D - CENT)],
 )
 def test_prices_become_exact_units(body, given_price, units):
     assert parse(body(limit_price=given_price)).limit_price == units
+
+
+@pytest.mark.parametrize("price, problem", [
+    ("1e2", "decimal string"), ("1E+2", "decimal string"), (190.25, "decimal string"), (190, "decimal string"),
+    ("+190.25", "decimal string"), ("190.", "decimal string"), (".5", "decimal string"), (" 190", "decimal string"),
+    ("190.25001", "at most 4 decimal places"), ("190.005", "one-cent tick"), ("0.0000", "positive"),
+    ("1000000", "below $1,000,000"), ("0190.25", "leading zeros"),
+])
+def test_a_price_is_a_plain_decimal_string_and_the_error_says_which_rule(body, price, problem):
+    with pytest.raises(OrderRequestError) as refused:
+        parse(body(limit_price=price))
+    assert refused.value.fields == ("limit_price",) and problem in refused.value.errors[0].problem
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet="0123456789.e-+ ", max_size=12) | st.from_regex(PRICE_PATTERN, fullmatch=True))
+def test_a_price_is_accepted_exactly_when_the_published_pattern_matches(price):
+    """``PRICE_PATTERN`` is what the OpenAPI document publishes: the server accepts nothing else."""
+    try:
+        units = parse_price(price)
+    except ValueError:
+        assert not re.fullmatch(PRICE_PATTERN, price), price
+    else:
+        assert re.fullmatch(PRICE_PATTERN, price), price
+        assert 0 < units < 1_000_000 * D and units % CENT == 0
+
+
+def test_a_whole_json_number_is_a_quantity_as_json_schema_integer_says(body):
+    assert parse(body(quantity=100.0)).quantity == 100 and type(parse(body(quantity=100.0)).quantity) is int
 
 
 def test_a_market_request_has_no_price(body):
@@ -179,7 +211,7 @@ def test_submit_opens_one_order(body):
 def test_the_same_request_again_is_a_replay_of_the_same_order(body):
     entry, oms = make_entry()
     first = entry.submit(body(), 1_000)
-    again = entry.submit(body(limit_price=190.25), 2_000)  # same order, price written as a number
+    again = entry.submit(body(limit_price="190.2500"), 2_000)  # same order, price written with 4 places
     assert again.replayed
     assert again.order is first.order
     assert len(oms.orders) == 1
