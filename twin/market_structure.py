@@ -92,12 +92,15 @@ def build_venues(scenario: Scenario, symbols: list[str], on_report: Callable, cl
             raise ReplayFormatError(scenario.replay.quotes, None, "venue",
                                     f"no quotes for scenario venue(s) {', '.join(missing)} "
                                     f"(the file has {', '.join(sorted(recorded)) or 'none'})")
-        dates = sorted({datetime.fromtimestamp(q.timestamp_ns // 1_000_000_000, NEW_YORK).date() for q in day.quotes})
-        if dates and scenario.session.date not in dates:
-            # Replaying another day would fill against the previous evening's quotes: refuse, naming both.
-            raise ReplayFormatError(scenario.replay.quotes, None, "timestamp_ns",
-                                    f"the recorded day is {', '.join(d.isoformat() for d in dates)} (New York) but "
-                                    f"session.date is {scenario.session.date.isoformat()}")
+        if day.quotes:  # sorted by time: the first and last quote bound the recorded dates
+            first, last = (datetime.fromtimestamp(q.timestamp_ns // 1_000_000_000, NEW_YORK).date()
+                           for q in (day.quotes[0], day.quotes[-1]))
+            if not first <= scenario.session.date <= last:
+                # Replaying another day would fill against the previous evening's quotes: refuse, naming both.
+                span = first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+                raise ReplayFormatError(scenario.replay.quotes, None, "timestamp_ns",
+                                        f"the recorded day is {span} (New York) but "
+                                        f"session.date is {scenario.session.date.isoformat()}")
         for v in scenario.venues:
             venue = ReplayVenue(v.name, day, fee_model_of(v), symbols, on_report)
             venue.start(clock.call_at)
