@@ -27,22 +27,45 @@ def consolidated_mid(tops: Iterable[tuple[int, int]]) -> int:
     return 0
 
 
+VENUE_QUOTES = "venue_quotes"
+"""Reference price source: the consolidated mid of the venues' quotes now."""
+LAST_GOOD_MID = "last_good_mid"
+"""Reference price source: no market now (a side empty, or locked/crossed); the last good mid."""
+CONFIGURED = "configured"
+"""Reference price source: no good mid yet this session; the configured opening price (the fallback)."""
+SIP = "sip"
+"""Reference price source: a consolidated feed (the twin's SIP). Named for completeness; the live
+market data has no SIP today, so live sources are the three above."""
+
+
 class LastGoodMid:
     """Per symbol, the last good mid; the opening price until there is one.
 
     ``prices`` is the live dict (symbol -> units), exposed for callers that
-    report the fallback they would use.
+    report the fallback they would use. ``source`` says where the last answer
+    for a symbol came from (``VENUE_QUOTES``, ``LAST_GOOD_MID``, ``CONFIGURED``).
     """
 
     def __init__(self, opening_prices: Mapping[str, int]) -> None:
         self.prices = dict(opening_prices)
+        self._now: dict[str, bool] = {}  # symbol -> whether its last answer was a mid of now
+        self._had_mid: set[str] = set()
 
     def update(self, symbol: str, mid: int) -> int:
         """Remember ``mid`` if there is one (non-zero) and return the reference price."""
         if mid:
             self.prices[symbol] = mid
+            self._now[symbol] = True
+            self._had_mid.add(symbol)
             return mid
+        self._now[symbol] = False
         return self.prices.get(symbol, 0)
+
+    def source(self, symbol: str) -> str:
+        """Where ``symbol``'s last reference price came from (``CONFIGURED`` before any answer)."""
+        if self._now.get(symbol):
+            return VENUE_QUOTES
+        return LAST_GOOD_MID if symbol in self._had_mid else CONFIGURED
 
     def from_tops(self, symbol: str, tops: Iterable[tuple[int, int]]) -> int:
         """The reference price of ``symbol`` given the up venues' ``(bid, ask)`` tops."""

@@ -10,7 +10,9 @@ remainder sweeps deeper. A venue marked DOWN is never chosen, and neither is
 one whose quote is older than ``max_quote_age_ns`` (its market data stopped
 updating, so its displayed price cannot be trusted) when a clock is given.
 Given the accounts' positions, a sell of more than the account holds goes out
-marked short, so venues can apply the short-sale restriction.
+marked short, so venues can apply the short-sale restriction. Venues given
+``VenueCapabilities`` (``restrict``: the live venues' dialects) are only sent
+the order types and times in force they take; the twin gives none.
 """
 
 from __future__ import annotations
@@ -21,6 +23,22 @@ from typing import Callable
 from .domain.orders import Order, OrderType, Side, TimeInForce
 from .domain.venues import ChildOrder, FeeSchedule, VenueStatus
 from .ports import Clock, IdSource, MarketData
+
+
+@dataclass(frozen=True, slots=True)
+class VenueCapabilities:
+    """The order types and times in force one venue takes (a live venue's dialect); the router never
+    sends it a child outside them. A MARKET child goes out IOC, so that is what is checked for it."""
+
+    order_types: frozenset[OrderType]
+    time_in_force: frozenset[TimeInForce]
+
+    def accepts(self, order_type: OrderType, time_in_force: TimeInForce) -> bool:
+        return order_type in self.order_types and time_in_force in self.time_in_force
+
+
+NO_VENUE_TAKES_ORDER = "NO_VENUE_TAKES_ORDER"
+"""Plan reason: venues are up, but none takes the order's type and time in force (their capabilities)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +67,12 @@ class SmartOrderRouter:
         self._clock = clock if max_quote_age_ns is not None else None
         self._max_quote_age_ns = max_quote_age_ns or 0
         self._position = position  # (account id, symbol) -> shares held
+        self._capabilities: dict[str, VenueCapabilities] = {}  # none (the twin): every venue takes all
+
+    def restrict(self, capabilities: dict[str, VenueCapabilities]) -> None:
+        """Route to each named venue only what it takes (venues not named take everything). The live
+        bootstrap calls this with the venues' dialects; the twin never does, so its routes are unchanged."""
+        self._capabilities = dict(capabilities)
 
     @property
     def venues(self) -> tuple[str, ...]:
@@ -61,6 +85,11 @@ class SmartOrderRouter:
         up = [v for v in self._fees if v not in exclude and venue_status(v) is _UP]
         if not up:
             return RoutingPlan((), "NO_VENUE_AVAILABLE")
+        if self._capabilities:
+            sent_as = _IOC if spec.order_type is _MARKET else spec.time_in_force  # as the children go out
+            up = self._capable(up, spec.order_type, sent_as)
+            if not up:
+                return RoutingPlan((), f"{NO_VENUE_TAKES_ORDER}: {spec.order_type.value} {sent_as.value}")
         buy = spec.side is _BUY
         limit = spec.limit_price
         ranked: list[tuple[int, int, str, int]] = []  # (cost, -size, venue, price)
@@ -118,6 +147,10 @@ class SmartOrderRouter:
             for venue, qty in slices.items()
         )
         return RoutingPlan(children)
+
+    def _capable(self, up: list[str], order_type: OrderType, tif: TimeInForce) -> list[str]:
+        caps = self._capabilities
+        return [v for v in up if v not in caps or caps[v].accepts(order_type, tif)]
 
     def _resting_venue(self, up: list[str]) -> str:
         """Where a non-marketable order rests: the best maker rebate, then name."""

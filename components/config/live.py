@@ -17,6 +17,10 @@ walks it against the dataclass type hints with the walker scenarios use
 values raise one ``LiveConfigError`` naming the line and the dotted field,
 e.g. ``live.toml:3: rate_limit.burst_size: unknown key ...``. Money is written
 as decimal dollar strings ("190.00") and held as int units.
+
+A FIX session's venue dialect (``VenueDialect``) may come from a shared dialect
+file (``dialect_file``), checked on its own first so its errors name that file,
+line and key, then merged under the session's own ``dialect`` keys.
 """
 
 from __future__ import annotations
@@ -34,12 +38,13 @@ from components.config.population import PopulationConfig
 from components.config.risk import Risk
 from components.config.session import NEW_YORK
 from components.config.schema import DOCUMENT, MONEY, LiveConfigError, NonEmpty, Pattern, Range, Unique
+from components.config.nodes import MAPPING, SCALAR, SEQUENCE, STR, Document, Node
 from components.config.toml_reader import read_toml
 from components.config.walker import build
 
 __all__ = ["AccountConfig", "BusConfig", "EventLogConfig", "FixSessionConfig", "GrantConfig", "JwtConfig", "LiveConfig",
-           "LiveConfigError", "PositionConfig", "RateLimit", "SessionConfig", "TokenConfig", "VenueLinkConfig", "load_live_config",
-           "parse_live_config"]
+           "LiveConfigError", "PositionConfig", "RateLimit", "SessionConfig", "TokenConfig", "VenueDialect", "VenueLinkConfig",
+           "load_live_config", "parse_live_config"]
 
 _ID = Pattern(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}", "1-64 letters, digits or ._:- starting with a letter or digit")
 Id = Annotated[str, _ID]
@@ -158,6 +163,10 @@ class JwtConfig:
     """The scope that makes a token an operator's. Default operator."""
     analyst_scope: Annotated[str, _SCOPE] = "analyst"
     """The scope that makes a token an analyst's (read-only). Default analyst."""
+    revoked: str = ""
+    """Path to a file of revoked token ids (``jti``), one a line (``#`` starts a comment); re-read when it
+    changes, so a token is revoked without a restart. With it, a token without a ``jti`` is refused (it could
+    not be revoked). Default empty: no revocation list."""
 
     def _problems(self) -> Iterator[tuple[str, str]]:
         if self.jwks and not self.issuer:
@@ -217,9 +226,69 @@ class BusConfig:
     """nats: subject prefix; events go to PREFIX.events. Default twin."""
 
 
+_ORDER_TYPE = Pattern(r"MARKET|LIMIT", "one of: MARKET, LIMIT")
+_TIF = Pattern(r"DAY|IOC", "one of: DAY, IOC")
+
+
+@dataclass(frozen=True, slots=True)
+class VenueDialect:
+    """What one venue does differently from the FIX 4.4 our gateway speaks by default (issue 10).
+
+    Written per session (``[[venue_link.sessions]]``'s ``dialect`` table) or in a dialect file that
+    several sessions share (``dialect_file``; the session's own ``dialect`` keys override the file's).
+    Every default keeps the gateway's behaviour without a dialect: strict validation, both order types
+    and both times in force, market data subscribed.
+
+    The four validation switches are written into that session's [SESSION] of the generated QuickFIX
+    settings (only where they differ from QuickFIX's defaults, so a default session's file is unchanged).
+    QuickFIX 1.16's Python build has no ``ValidateFieldsOutOfRange`` setting (its library names none; a
+    key it does not know is ignored), so an enumerated value outside FIX44.xml is always refused by the
+    dictionary: ``fix42_exec_types`` instead gives the session a copy of the dictionary that also lists
+    FIX 4.2's ExecType values, and the gateway reads them as trades.
+    """
+
+    validate_user_defined_fields: bool = True
+    """QuickFIX ``ValidateUserDefinedFields``: refuse tags 5000+ the dictionary does not define. Default true."""
+    allow_unknown_msg_fields: bool = False
+    """QuickFIX ``AllowUnknownMsgFields``: let through fields the dictionary does not define for a message
+    type. Default false (such a message is refused with a session Reject and recorded)."""
+    validate_fields_have_values: bool = True
+    """QuickFIX ``ValidateFieldsHaveValues``: refuse a field with an empty value. Default true."""
+    validate_fields_out_of_order: bool = True
+    """QuickFIX ``ValidateFieldsOutOfOrder``: refuse header/body/trailer fields out of their place.
+    Default true."""
+    fix42_exec_types: bool = False
+    """The venue sends FIX 4.2-style ExecType 1 (partial fill) and 2 (fill) instead of F: the session's data
+    dictionary (a copy written to the run folder) accepts them, and the gateway reads them as F, the fill
+    from LastQty (32) and LastPx (31). Default false (FIX44.xml refuses them: recorded as refused)."""
+    order_types: Annotated[tuple[Annotated[str, _ORDER_TYPE], ...], NonEmpty()] = ("MARKET", "LIMIT")
+    """Order types the venue takes; the router never sends it another. Default MARKET and LIMIT."""
+    time_in_force: Annotated[tuple[Annotated[str, _TIF], ...], NonEmpty()] = ("DAY", "IOC")
+    """Times in force the venue takes (a MARKET order goes out IOC). Default DAY and IOC."""
+    market_data: bool = True
+    """The venue answers MarketDataRequest (35=V). false: none is sent; the venue has no quotes, and the
+    reference price comes from the other venues or the configured fallback (``/healthz`` says which).
+    Default true."""
+
+    def _problems(self) -> Iterator[tuple[str, str]]:
+        for name in ("order_types", "time_in_force"):
+            values = getattr(self, name)
+            if len(set(values)) != len(values):
+                yield name, "lists a value twice"
+
+    def accepts(self, order_type: str, time_in_force: str) -> bool:
+        """Whether the venue takes a child of this type and time in force."""
+        return order_type in self.order_types and time_in_force in self.time_in_force
+
+    @property
+    def all_orders(self) -> bool:
+        """Whether the venue takes every order type and time in force (no routing restriction)."""
+        return set(self.order_types) == {"MARKET", "LIMIT"} and set(self.time_in_force) == {"DAY", "IOC"}
+
+
 @dataclass(frozen=True, slots=True)
 class FixSessionConfig:
-    """Where one venue's FIX acceptor listens."""
+    """Where one venue's FIX acceptor listens, and how it speaks."""
 
     venue: str
     """A configured venue (its name is the session's TargetCompID)."""
@@ -227,6 +296,12 @@ class FixSessionConfig:
     """TCP port."""
     host: str = "127.0.0.1"
     """Host name or address. Default 127.0.0.1."""
+    dialect_file: str = ""
+    """A TOML file of ``VenueDialect`` keys shared by several sessions (relative paths: from the live.toml's
+    folder). Its errors name the file, line and key. Default none."""
+    dialect: VenueDialect = VenueDialect()
+    """This venue's dialect: the dialect file's values, overridden by the keys given here. Default: plain
+    FIX 4.4 (``VenueDialect()``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,10 +343,21 @@ class VenueLinkConfig:
     """Seconds start-up waits for every venue's session to log on (venues not logged on are DOWN). Default 10."""
     liquidity: bool = True
     """embedded: run the ``liquidity`` section's market makers on the served venues. Default true."""
+    reference_fallback_warn_s: Annotated[float, Range(gt=0.0, le=86400.0)] = 60.0
+    """fix, embedded: seconds a symbol's reference price (what risk marks orders at) may come from the configured
+    fallback (no venue quote yet) before ``/healthz`` warns (``reference_warnings``) and the log says so once.
+    Default 60."""
 
     def _problems(self) -> Iterator[tuple[str, str]]:
         if self.mode == "fix" and not self.settings and not self.sessions:
             yield "mode", "fix needs a settings file or [[venue_link.sessions]]"
+
+    def dialect_of(self, venue: str) -> VenueDialect:
+        """The dialect of ``venue``'s session; plain FIX 4.4 for a venue without a session entry."""
+        return next((s.dialect for s in self.sessions if s.venue == venue), _PLAIN)
+
+
+_PLAIN = VenueDialect()
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -384,9 +470,13 @@ class LiveConfig:
                     yield f"tokens[{i}].advisor_id", f"advisor {token.advisor_id!r} has no account nor grant"
 
 
-def parse_live_config(text: str, source: str = "<string>") -> LiveConfig:
-    """Parse TOML text; ``source`` names it in error messages. An empty text is the defaults."""
-    return build(LiveConfig, read_toml(text, source, LiveConfigError))
+def parse_live_config(text: str, source: str = "<string>", base_dir: str | Path | None = None) -> LiveConfig:
+    """Parse TOML text; ``source`` names it in error messages. An empty text is the defaults.
+
+    ``base_dir`` is where relative ``dialect_file`` paths start (default: the current folder)."""
+    document = read_toml(text, source, LiveConfigError)
+    _merge_dialect_files(document, Path(base_dir) if base_dir is not None else Path.cwd())
+    return build(LiveConfig, document)
 
 
 def load_live_config(path: str | Path | None) -> LiveConfig:
@@ -398,4 +488,48 @@ def load_live_config(path: str | Path | None) -> LiveConfig:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise LiveConfigError(str(path), 1, DOCUMENT, f"not UTF-8 text: {exc.reason}") from None
-    return parse_live_config(text, str(path))
+    return parse_live_config(text, str(path), path.parent)
+
+
+def _read_text(path: Path, source: str, line: int, field: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise LiveConfigError(str(path), 1, DOCUMENT, f"not UTF-8 text: {exc.reason}") from None
+    except OSError as exc:
+        raise LiveConfigError(source, line, field, f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def _entries(node: Node | None, key: str) -> Node | None:
+    if node is None or node.kind != MAPPING:
+        return None
+    return next((v for k, v in node.value if k.kind == SCALAR and k.text == key), None)
+
+
+def _merge_dialect_files(document: Document, base_dir: Path) -> None:
+    """Give each ``[[venue_link.sessions]]`` entry with a ``dialect_file`` the file's dialect keys under
+    its own ``dialect`` keys (which win). The file is checked on its own first, so a mistake in it is
+    named by the file's path, line and key. Edits the freshly read ``document`` in place (its node lists
+    are ours); anything malformed around it is left for the walker to name."""
+    sessions = _entries(_entries(document.root, "venue_link"), "sessions")
+    if sessions is None or sessions.kind != SEQUENCE:
+        return
+    for i, session in enumerate(sessions.value):
+        named = _entries(session, "dialect_file")
+        if named is None or named.kind != SCALAR or named.tag != STR or not named.text:
+            continue
+        field_path = f"venue_link.sessions[{i}].dialect_file"
+        path = Path(named.text)
+        if not path.is_absolute():
+            path = base_dir / path
+        shared = read_toml(_read_text(path, document.source, named.line, field_path), str(path), LiveConfigError)
+        build(VenueDialect, shared)  # raises naming the dialect file, line and key
+        own = _entries(session, "dialect")
+        own_pairs = list(own.value) if own is not None and own.kind == MAPPING else []
+        given = {k.text for k, _ in own_pairs}
+        from_file = [(k, v) for k, v in (shared.root.value if shared.root is not None else []) if k.text not in given]
+        merged = Node(MAPPING, own.line if own is not None else named.line, from_file + own_pairs)
+        if own is None:
+            session.value.append((Node(SCALAR, named.line, "dialect", STR, "dialect"), merged))
+        elif own.kind == MAPPING:
+            session.value[:] = [(k, merged if v is own else v) for k, v in session.value]

@@ -25,7 +25,7 @@ inside one UTC day). Fees are not booked here; cash moves by quantity * price.
 from __future__ import annotations
 
 from collections import deque
-from typing import Iterable, NamedTuple, Protocol, Sequence
+from typing import Callable, Iterable, NamedTuple, Protocol, Sequence
 
 from ..domain.events import EventType, Outcome, PolicyDecision
 from ..domain.orders import OrderSpec, OrderType, Side
@@ -202,6 +202,9 @@ class RiskEngine:
         self._limits = limits
         self._accounts = accounts
         self._reference_price = market_data.reference_price
+        # Live market data also names each price's source (venue quotes or the configured fallback): it goes
+        # into each approval's record. The twin's has none, so its records (and fingerprints) are unchanged.
+        self._reference_source: Callable[[str], str] | None = getattr(market_data, "reference_source", None)
         self._sanctions = sanctions
         self._restricted: frozenset[str] = frozenset(restricted)
         self._policies: tuple[Policy, ...] = tuple(policies)
@@ -318,8 +321,10 @@ class RiskEngine:
         # identity comparison in C; a FAIL never equals a PASS.
         if decisions != self._all_pass:
             return RiskDecision(False, decisions, notional, reference)
-        reservation = _reservation((("notional", notional), ("reference_price", reference),
-                                    ("client_order_id", spec.client_order_id)))  # fmt: skip
+        params = (("notional", notional), ("reference_price", reference), ("client_order_id", spec.client_order_id))
+        if self._reference_source is not None:
+            params += (("reference_source", self._reference_source(symbol)),)
+        reservation = _reservation(params)
         result = RiskDecision(True, decisions + (reservation,), notional, reference)
         if book is not None:
             self._hold(book, order_id, spec, key, is_buy, unit_price, notional, now_ns, result)

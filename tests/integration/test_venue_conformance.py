@@ -7,6 +7,8 @@ events, in its API view (GET /v1/orders/{id}) and in ``/healthz``.
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import time
 from pathlib import Path
@@ -21,8 +23,9 @@ from components.domain.events import EventType as E  # noqa: E402
 from components.domain.orders import OrderStatus  # noqa: E402
 from live.bootstrap import build_live  # noqa: E402
 from live.entrypoints.service import OrderService  # noqa: E402
+from live.venue_health import reference_health  # noqa: E402
 from live.security import Principal  # noqa: E402
-from tests.integration.conformance_venue import Books, ConformanceVenue, Dialect, data_dictionary  # noqa: E402
+from tests.integration.conformance_venue import Books, ConformanceVenue, Dialect  # noqa: E402
 from tests.live_configs import account, symbols  # noqa: E402
 from tests.services import free_port  # noqa: E402
 
@@ -31,9 +34,10 @@ ADVISOR = Principal("ADV-1", "test")
 DONE = {OrderStatus.CONFIRMED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.FILLED}
 
 
-def config(run_dir: Path, port: int, extra: str = "", settings: Path | None = None) -> str:
+def config(run_dir: Path, port: int, extra: str = "", settings: Path | None = None, session: str = "") -> str:
+    """live.toml for one session to XCON; ``session``: more keys of its entry (``, dialect = {...}``)."""
     return (f'run_dir = "{run_dir}"\n[event_log]\nkind = "memory"\n[venue_link]\nmode = "fix"\n'
-            f'sessions = [{{ venue = "XCON", host = "127.0.0.1", port = {port} }}]\nlogon_timeout_s = 10.0\n'
+            f'sessions = [{{ venue = "XCON", host = "127.0.0.1", port = {port}{session} }}]\nlogon_timeout_s = 10.0\n'
             + (f'settings = "{settings}"\n' if settings else "") + extra
             + '\n[[venues]]\nname = "XCON"\n[risk]\nduplicate_window_s = 0.0\nconcentration_max_bps = 10000\n'
             + 'max_daily_notional_per_account = "100000000000"\n'
@@ -57,10 +61,12 @@ def wait_for(what: str, condition, timeout: float = WAIT):
 
 
 class Stack:
-    def __init__(self, tmp: Path, dialect: Dialect, extra: str = "", settings: Path | None = None) -> None:
+    def __init__(self, tmp: Path, dialect: Dialect, extra: str = "", settings: Path | None = None,
+                 session: str = "") -> None:
         self.port = free_port()
         self.venue = ConformanceVenue(tmp / "venue", "XCON", self.port, dialect, Books()).start()
-        self.live = build_live(parse_live_config(config(tmp / "run", self.port, extra, settings), "conformance"))
+        self.live = build_live(parse_live_config(config(tmp / "run", self.port, extra, settings, session),
+                                                 "conformance"))
         self.live.start()
         self.service = OrderService(self.live)
         assert self.live.venue_statuses() == {"XCON": "UP"}
@@ -79,6 +85,9 @@ class Stack:
         return self.service.health().body
 
     def close(self) -> None:
+        if getattr(self, "closed", False):  # a test may close a stack before the fixture does
+            return
+        self.closed = True
         try:
             self.live.stop()
         finally:
@@ -95,23 +104,6 @@ def stack_of(tmp_path):
     yield make
     for stack in made:
         stack.close()
-
-
-def lenient_settings(tmp: Path) -> Path:
-    """The shipped initiator template with a venue dialect: its own data dictionary, FIX44.xml with
-    FIX 4.2's ExecType 1 and 2 added. (QuickFIX C++ 1.16 has no ValidateFieldsOutOfRange setting: an
-    enum value outside the dictionary is always refused, so a dialect is a dictionary.)"""
-    template = (Path(__file__).resolve().parents[2] / "live" / "adapters" / "fix" / "initiator.cfg").read_text()
-    dictionary = data_dictionary().read_text()
-    anchor = "<value enum='0' description='NEW' />\n   <value enum='3' description='DONE_FOR_DAY' />"
-    assert dictionary.count(anchor) == 1
-    venue_xml = tmp / "FIX44-XCON.xml"
-    venue_xml.write_text(dictionary.replace(anchor, anchor.replace(
-        "<value enum='3'", "<value enum='1' description='PARTIAL_FILL' />\n   "
-                           "<value enum='2' description='FILL' />\n   <value enum='3'")))
-    out = tmp / "lenient.cfg"
-    out.write_text(template.replace("DataDictionary=${DATA_DICTIONARY}", f"DataDictionary={venue_xml}"))
-    return out
 
 
 def test_a_report_failing_strict_validation_is_recorded_reconciled_and_shown(stack_of):
@@ -133,13 +125,61 @@ def test_a_report_failing_strict_validation_is_recorded_reconciled_and_shown(sta
     assert health["refused_messages"] == {"XCON": 1} and health["lost_fills"] == 1
 
 
-def test_fix42_exec_types_are_booked_with_the_lenient_dialect(tmp_path, stack_of):
-    # Before: with a dictionary that lets ExecType 2 through, the gateway ignored it (no fill, no record).
-    s = stack_of(Dialect(fill_exec_type="2"), settings=lenient_settings(tmp_path))
-    order = s.submit(1, qty=300, price="190.25")
+def test_fix42_exec_types_are_refused_by_default_and_booked_with_the_dialect(stack_of):
+    # Plain FIX 4.4 (the default dialect): ExecType 2 is outside FIX44.xml, refused and recorded, never lost.
+    strict = stack_of(Dialect(fill_exec_type="2"))
+    refused = strict.submit(1)
+    wait_for("the refusal", lambda: strict.health()["refused_messages"].get("XCON"))
+    assert refused.filled_qty == 0 and strict.health()["status"] == "degraded"
+    strict.close()
+    # The dialect (issue 10): the session's dictionary accepts 1/2 and the gateway reads them as F.
+    s = stack_of(Dialect(fill_exec_type="2"), session=", dialect = { fix42_exec_types = true }")
+    cfg = s.live.link.settings_path.read_text()
+    assert "FIX44-exectype42.xml" in cfg
+    order = s.submit(2, qty=300, price="190.25")
     wait_for("the fill", lambda: order.status in DONE)
     assert order.filled_qty == 300 and order.avg_price == 1_902_500, order
     assert s.health()["status"] == "ok" and s.health()["refused_messages"] == {"XCON": 0}
+
+
+def test_a_limit_only_venue_without_market_data_from_a_shared_dialect_file(stack_of, caplog):
+    # Before: MARKET orders went to a LIMIT-only venue (refused there), and a 35=V went to a venue with none.
+    shared = Path(__file__).resolve().parents[2] / "docs" / "dialects" / "limit_only.toml"
+    s = stack_of(Dialect(), session=f', dialect_file = "{shared}", dialect = {{ allow_unknown_msg_fields = true }}',
+                 extra="reference_fallback_warn_s = 2.0\n")
+    assert "AllowUnknownMsgFields=Y" in s.live.link.settings_path.read_text()  # the override, in its [SESSION]
+    market = s.submit(1, order_type="MARKET")
+    wait_for("the MARKET order's end", lambda: market.status in DONE)
+    assert market.status is OrderStatus.REJECTED
+    assert s.view(market)["status_reason"].startswith("NO_VENUE_TAKES_ORDER: MARKET IOC"), s.view(market)
+    limit = s.submit(2)
+    wait_for("the LIMIT fill", lambda: limit.filled_qty == 100)
+    assert s.venue.received.count("D") == 1 and "V" not in s.venue.received  # no MARKET, no 35=V sent
+    health = reference_health(s.live.market_data)
+    assert health["reference_sources"]["AAPL"] == "configured"
+    # No venue quotes AAPL: past reference_fallback_warn_s the configured fallback is a warning, logged once.
+    with caplog.at_level(logging.WARNING, logger="live.fix"):
+        warnings = wait_for("the fallback warning", lambda: reference_health(s.live.market_data)["reference_warnings"])
+    assert warnings[0].startswith("AAPL: reference price from the configured fallback for "), warnings
+    assert [r.message for r in caplog.records if "configured fallback" in r.message][0].startswith(
+        "reference price of AAPL has come from the configured fallback")
+    approval = next(e for e in s.events(limit) if e.event_type is E.ORDER_RISK_APPROVED)
+    assert dict(approval.policy_decisions[-1].params)["reference_source"] == "configured", approval
+    # /healthz over HTTP names the source, and answers exactly what docs/openapi.json documents.
+    from fastapi.testclient import TestClient
+    import jsonschema
+
+    from live.entrypoints.http_api import create_app
+    from live.entrypoints.openapi_export import DEFAULT_PATH
+
+    served = TestClient(create_app(s.live)).get("/healthz").json()  # no lifespan: the stack is already up
+    schema = json.loads(Path(DEFAULT_PATH).read_text())
+    health_schema = {**schema["components"]["schemas"]["HealthOut"], "components": schema["components"]}
+    jsonschema.validate(served, health_schema)
+    assert served["reference_sources"] == {"AAPL": "configured"} and served["status"] == "ok", served
+    assert [w.split(" for ")[0] for w in served["reference_warnings"]] == [w.split(" for ")[0] for w in warnings]
+    assert {"reference_warnings", "read_only_reason", "degraded_venues", "flagged_orders"} <= set(
+        health_schema["required"])
 
 
 def test_a_venue_restarting_with_exec_ids_from_1_loses_no_fill(stack_of):

@@ -39,7 +39,10 @@ orders: see ``reconcile`` (``Reconciliation``).
 
 Sequence numbers and holds: see ``recovery`` (``SessionRecovery``).
 
-Market data: see ``subscriptions`` (``MarketDataSubscriptions``).
+Market data: see ``subscriptions`` (``MarketDataSubscriptions``); a venue whose dialect
+(``dialects``, ``components.config.live.VenueDialect``) has none is never asked for it.
+Each venue's dialect validation keys are written into its [SESSION] at ``start``
+(``settings.apply_dialects``).
 
 An exception escaping a QuickFIX callback kills the process (the bindings
 call ``Py_Exit``), so every callback catches everything not meant for QuickFIX.
@@ -52,17 +55,18 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
 
 import quickfix as fix
 
+from components.config.live import VenueDialect
 from components.domain.venues import ChildOrder, ExecKind, ExecutionReport
 from components.fix import market_data as md
 from components.fix import wire as w
 from venues_sim.quickfix_io import to_message
 
 from live.adapters.fix import messages as m
-from live.adapters.fix.settings import claim_sessions, release_sessions
+from live.adapters.fix.settings import apply_dialects, claim_sessions, release_sessions
 from live.adapters.fix.market_data import QuoteCache
 from live.adapters.fix.recovery import LostFill, SessionRecovery
 from live.adapters.fix.reconcile import (DEFAULT_STATUS_TIMEOUT_S, FILL_AFTER_CLOSE, UNKNOWN_ORDER, UNPARSEABLE, UNSUPPORTED,
@@ -145,7 +149,8 @@ class FixVenueGateway(SessionRecovery, Reconciliation, MarketDataSubscriptions):
                  on_disconnect: str = "cancel", symbols: Iterable[str] = (),
                  quotes: QuoteCache | None = None, hold_s: float = DEFAULT_HOLD_S,
                  stuck_after_s: dict[str, float] | None = None,
-                 status_timeout_s: float = DEFAULT_STATUS_TIMEOUT_S) -> None:
+                 status_timeout_s: float = DEFAULT_STATUS_TIMEOUT_S,
+                 dialects: Mapping[str, VenueDialect] | None = None) -> None:
         if on_disconnect not in ON_DISCONNECT:
             raise ValueError(f"on_disconnect must be one of {ON_DISCONNECT}, got {on_disconnect!r}")
         if not hold_s > 0:
@@ -174,6 +179,10 @@ class FixVenueGateway(SessionRecovery, Reconciliation, MarketDataSubscriptions):
         self.received = {v: 0 for v in self.venues}
         self.disconnects = {v: 0 for v in self.venues}
         self.symbols = tuple(symbols)  # subscribed at every venue after each logon; () = no market data
+        # Each venue's dialect (``VenueDialect``): its validation settings are written into its [SESSION]
+        # at ``start``, and a venue without market data is never sent a MarketDataRequest (35=V).
+        self.dialects = dict(dialects or {})
+        self.without_market_data = frozenset(v for v, d in self.dialects.items() if not d.market_data)
         self.quotes = quotes if quotes is not None else QuoteCache()
         self._md_requests: dict[str, tuple[str, str]] = {}  # MDReqID -> (venue, symbol)
         self._md_by_seq: dict[tuple[str, int], str] = {}  # (venue, MsgSeqNum) -> MDReqID of a request
@@ -253,7 +262,9 @@ class FixVenueGateway(SessionRecovery, Reconciliation, MarketDataSubscriptions):
 
     # -- lifecycle ------------------------------------------------------------------
     def start(self, settings_path: str | Path) -> FixVenueGateway:
-        """Load a rendered settings file, check every venue has a session, and start connecting."""
+        """Load a rendered settings file (after writing the venues' dialect keys into it), check every venue
+        has a session, and start connecting."""
+        apply_dialects(Path(settings_path), self.dialects)
         settings = fix.SessionSettings(str(settings_path))
         sids = list(settings.getSessions())
         targets = {sid.getTargetCompID().getValue() for sid in sids}
@@ -358,7 +369,7 @@ class FixVenueGateway(SessionRecovery, Reconciliation, MarketDataSubscriptions):
             self._pump.put(lambda: self._confirm_held(venue, held, reset))
         if orphans:
             self._pump.put(lambda: self._cancel_orphans(venue, orphans))
-        if self.symbols:
+        if self.symbols and venue not in self.without_market_data:
             self.quotes.expect(venue, self.symbols)  # before sending: waiters see "not yet answered"
             self._pump.put(lambda: self._subscribe(venue))
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from string import Template
 from typing import Iterable, Mapping
 
+from components.config.live import VenueDialect
 from components.fix.settings import (
     Section,
     data_dictionary,
@@ -40,9 +41,46 @@ def template_path() -> Path:
     return Path(str(resources.files(__package__).joinpath("initiator.cfg")))
 
 
+_VALIDATION = (("validate_user_defined_fields", "ValidateUserDefinedFields"),
+               ("allow_unknown_msg_fields", "AllowUnknownMsgFields"),
+               ("validate_fields_have_values", "ValidateFieldsHaveValues"),
+               ("validate_fields_out_of_order", "ValidateFieldsOutOfOrder"))
+"""Dialect switch -> QuickFIX session setting. (No ValidateFieldsOutOfRange: QuickFIX 1.16's Python build
+does not know the key; see ``VenueDialect``.)"""
+_PLAIN = VenueDialect()
+_EXEC_TYPE_VALUES = "<field number='150' name='ExecType' type='CHAR'>"
+FIX42_DICTIONARY = "FIX44-exectype42.xml"
+"""The dictionary copy of sessions whose dialect has ``fix42_exec_types`` (written to the run folder)."""
+
+
+def fix42_dictionary(run_dir: Path, source: Path | None = None) -> Path:
+    """Write FIX44.xml with ExecType (150) also listing FIX 4.2's 1 (PARTIAL_FILL) and 2 (FILL) into
+    ``run_dir``; return its path. Every other rule of the dictionary is unchanged."""
+    text = Path(source or data_dictionary()).read_text(encoding="utf-8")
+    if _EXEC_TYPE_VALUES not in text:
+        raise ValueError(f"{source or data_dictionary()}: no ExecType (150) field definition to extend")
+    extended = text.replace(_EXEC_TYPE_VALUES, _EXEC_TYPE_VALUES + "\n   <value enum='1' description='PARTIAL_FILL' />"
+                            "\n   <value enum='2' description='FILL' />", 1)
+    out = Path(run_dir) / FIX42_DICTIONARY
+    out.write_text(extended, encoding="utf-8")
+    return out
+
+
+def dialect_settings(dialect: VenueDialect, run_dir: Path) -> dict[str, str]:
+    """The [SESSION] keys a venue's dialect adds: only what differs from a plain FIX 4.4 session, so a
+    session with the default dialect renders exactly as before."""
+    keys = {name: "Y" if getattr(dialect, field) else "N" for field, name in _VALIDATION
+            if getattr(dialect, field) != getattr(_PLAIN, field)}
+    if dialect.fix42_exec_types:
+        keys["DataDictionary"] = str(fix42_dictionary(run_dir))
+    return keys
+
+
 def render_initiator_settings(text: str, *, sender: str, run_dir: Path, venues: list[str],
-                              sessions: Mapping[str, tuple[str, int]] | None = None) -> list[Section]:
-    """Fill in a settings template; add a [SESSION] for each venue in ``sessions`` it lacks.
+                              sessions: Mapping[str, tuple[str, int]] | None = None,
+                              dialects: Mapping[str, VenueDialect] | None = None) -> list[Section]:
+    """Fill in a settings template; add a [SESSION] for each venue in ``sessions`` it lacks; write each
+    venue's ``dialects`` keys (``dialect_settings``) into its [SESSION], given or added.
 
     Raises ValueError for a venue with no session, or placeholders left over.
     """
@@ -59,6 +97,10 @@ def render_initiator_settings(text: str, *, sender: str, run_dir: Path, venues: 
         sections.append(("SESSION", {"TargetCompID": venue, "SocketConnectHost": host,
                                      "SocketConnectPort": str(port)}))
         present.add(venue)
+    for name, keys in sections:
+        dialect = (dialects or {}).get(keys.get("TargetCompID", "")) if name == "SESSION" else None
+        if dialect is not None:
+            keys.update(dialect_settings(dialect, run_dir))
     missing = [v for v in venues if v not in present]
     if missing:
         raise ValueError(f"no FIX session for venue(s) {', '.join(missing)}: add [SESSION] blocks "
@@ -71,16 +113,32 @@ def render_initiator_settings(text: str, *, sender: str, run_dir: Path, venues: 
 
 def write_initiator_settings(run_dir: Path, *, sender: str, venues: list[str],
                              sessions: Mapping[str, tuple[str, int]] | None = None,
-                             config: Path | None = None) -> Path:
+                             config: Path | None = None, dialects: Mapping[str, VenueDialect] | None = None) -> Path:
     """Render ``config`` (default: the shipped template) into ``run_dir/initiator.cfg``; return its path."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     source = Path(config) if config is not None else template_path()
     sections = render_initiator_settings(source.read_text(encoding="utf-8"), sender=sender, run_dir=run_dir,
-                                         venues=venues, sessions=sessions)
+                                         venues=venues, sessions=sessions, dialects=dialects)
     out = run_dir / "initiator.cfg"
     out.write_text(format_settings(sections), encoding="utf-8")
     return out
+
+
+def apply_dialects(settings_path: Path, dialects: Mapping[str, VenueDialect]) -> None:
+    """Write each venue's dialect keys (``dialect_settings``) into its [SESSION] of a rendered settings file,
+    in place (the gateway does this before loading it, whoever rendered it); a file whose sessions all
+    have the plain dialect is left byte for byte as it was."""
+    dialects = {venue: d for venue, d in dialects.items() if d != _PLAIN}
+    if not dialects:
+        return
+    path = Path(settings_path)
+    sections = parse_settings(path.read_text(encoding="utf-8"))
+    for name, keys in sections:
+        dialect = dialects.get(keys.get("TargetCompID", "")) if name == "SESSION" else None
+        if dialect is not None:
+            keys.update(dialect_settings(dialect, path.parent))
+    path.write_text(format_settings(sections), encoding="utf-8")
 
 
 _claimed: set[str] = set()
