@@ -15,6 +15,12 @@ Scopes come from ``scope`` (a space-separated string, RFC 9068) or ``scp``
 modification time changes (checked at most once a second), so keys rotate by
 editing the file: add the new key, let tokens signed by the old one expire,
 remove it.
+
+Revocation: with ``[jwt] revoked`` naming a file of revoked ``jti`` values
+(one a line), a token whose ``jti`` is listed is refused (401, "revoked"),
+and a token without a ``jti`` too (it could not be revoked). The file is
+re-read like the JWKS file; a file that cannot be read later keeps the last
+list (revocations are never dropped by a bad write), but must be readable at start.
 """
 
 from __future__ import annotations
@@ -40,7 +46,15 @@ def _invalid(reason: str) -> AuthFailure:
 
 
 class JwksError(ValueError):
-    """The JWKS file cannot be read or holds no usable key."""
+    """The JWKS file cannot be read or holds no usable key (``field``: the live.toml key to fix)."""
+
+    field = "jwt.jwks"
+
+
+class RevokedListError(JwksError):
+    """The revoked token list cannot be read, or a line is not a token id."""
+
+    field = "jwt.revoked"
 
 
 def _load_jwks(path: Path, algorithms: tuple[str, ...]) -> dict[str, jwt.PyJWK]:
@@ -66,15 +80,31 @@ def _load_jwks(path: Path, algorithms: tuple[str, ...]) -> dict[str, jwt.PyJWK]:
     return usable
 
 
-class JwtVerifier:
-    """Verifies JWTs against ``config`` (``config.jwks`` must name a file)."""
+def _load_revoked(path: Path) -> frozenset[str]:
+    """The revoked token ids in ``path``: one a line, blank lines and ``#`` comments skipped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RevokedListError(f"{path}: cannot read the revoked token list ({exc})") from None
+    ids = set()
+    for number, line in enumerate(text.splitlines(), 1):
+        jti = line.split("#", 1)[0].strip()
+        if not jti:
+            continue
+        if any(c.isspace() for c in jti):
+            raise RevokedListError(f"{path}: line {number}: a token id (jti) has no spaces, got {jti!r}")
+        ids.add(jti)
+    return frozenset(ids)
 
-    def __init__(self, config: JwtConfig) -> None:
-        self._path = Path(config.jwks)  # a relative path is from the working directory
-        self._config = config
-        self._algorithms = list(config.algorithms)
+
+class _Watched:
+    """A file's parsed contents, re-parsed when its modification time changes (checked at most once a
+    second); a file that fails to parse keeps the last good contents."""
+
+    def __init__(self, path: Path, parse) -> None:
+        self._path, self._parse = path, parse
         self._lock = threading.Lock()
-        self._keys = _load_jwks(self._path, config.algorithms)
+        self.value = parse(path)
         self._mtime = self._stat()
         self._checked = time.monotonic()
 
@@ -84,7 +114,7 @@ class JwtVerifier:
         except OSError:
             return -1
 
-    def _key(self, kid: str) -> jwt.PyJWK | None:
+    def get(self):
         with self._lock:
             now = time.monotonic()
             if now - self._checked >= _RELOAD_EVERY_S:
@@ -92,11 +122,25 @@ class JwtVerifier:
                 mtime = self._stat()
                 if mtime != self._mtime:
                     try:
-                        self._keys = _load_jwks(self._path, self._config.algorithms)
+                        self.value = self._parse(self._path)
                         self._mtime = mtime
                     except JwksError:
-                        pass  # a file caught mid-write or broken: keep the keys we have, try again later
-            return self._keys.get(kid)
+                        pass  # a file caught mid-write or broken: keep what we have, try again later
+            return self.value
+
+
+class JwtVerifier:
+    """Verifies JWTs against ``config`` (``config.jwks`` must name a file)."""
+
+    def __init__(self, config: JwtConfig) -> None:
+        self._config = config
+        self._algorithms = list(config.algorithms)
+        # A relative path is from the working directory.
+        self._keys = _Watched(Path(config.jwks), lambda path: _load_jwks(path, config.algorithms))
+        self._revoked = _Watched(Path(config.revoked), _load_revoked) if config.revoked else None
+
+    def _key(self, kid: str) -> jwt.PyJWK | None:
+        return self._keys.get().get(kid)
 
     def verify(self, token: str) -> Principal | AuthFailure:
         config = self._config
@@ -113,9 +157,9 @@ class JwtVerifier:
         if header.get("alg") not in self._algorithms or header.get("alg") != key.algorithm_name:
             return _invalid(f"the token's algorithm {header.get('alg')!r} is not accepted for its key")
         try:
+            required = ["exp", "iss", "aud", "sub"] + (["jti"] if self._revoked is not None else [])
             claims = jwt.decode(token, key, algorithms=self._algorithms, audience=config.audience,
-                                issuer=config.issuer, leeway=config.leeway_s,
-                                options={"require": ["exp", "iss", "aud", "sub"]})
+                                issuer=config.issuer, leeway=config.leeway_s, options={"require": required})
         except jwt.ExpiredSignatureError:
             return _invalid("the token has expired")
         except jwt.ImmatureSignatureError:
@@ -130,6 +174,8 @@ class JwtVerifier:
             return _invalid(f"the token has no {exc.claim!r} claim")
         except jwt.PyJWTError as exc:
             return _invalid(f"the token is invalid ({type(exc).__name__})")
+        if self._revoked is not None and claims.get("jti") in self._revoked.get():
+            return _invalid("the token has been revoked")
         return self._principal(claims)
 
     def _principal(self, claims: dict[str, Any]) -> Principal | AuthFailure:

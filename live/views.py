@@ -56,6 +56,10 @@ class OrderViews:
         self.reasons: dict[str, str] = {}
         # order id -> kind -> the reasons, in order: cancels a venue refused, flags, venue messages refused
         self.notes: dict[str, dict[str, list[str]]] = {}
+        # order id -> its OrderReceived event's time: what the API serves as accepted_at. Taken from the
+        # stored event, not the Order (whose created_ns the OMS reads from the clock a moment before it
+        # stamps the event), so a restarted process, which rebuilds from the events, serves the same value.
+        self.accepted_ns: dict[str, int] = {}
 
     def on_event(self, event: OrderEvent, order: Order | None = None) -> None:
         """The OMS listener (after ``event`` is stored); also the replay of one logged event
@@ -63,6 +67,8 @@ class OrderViews:
         if not event.order_id:
             return  # a platform event (the kill switch): no order's view
         kind = event.event_type
+        if kind is EventType.ORDER_RECEIVED:
+            self.accepted_ns[event.order_id] = event.timestamp_utc
         if kind in _RISK:
             self.decisions[event.order_id] = event.policy_decisions
         reason = event.detail("reason") if event.details else None
@@ -89,7 +95,7 @@ class OrderViews:
             "filled_quantity": order.filled_qty,
             "average_price": dollars(order.avg_price, 4) if order.filled_qty else None,
             "fees": dollars(order.fees, 4),
-            "accepted_at": iso_utc(order.created_ns),
+            "accepted_at": iso_utc(self.accepted_ns.get(order.order_id, order.created_ns)),
             "trace_id": order.trace_id,
             "risk_decisions": [decision_json(d) for d in self.decisions.get(order.order_id, ())],
             **{key: list(self.notes.get(order.order_id, {}).get(key, ())) for key in _NOTES.values()},

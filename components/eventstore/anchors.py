@@ -305,7 +305,7 @@ class LogCheck:
 def verify_log(stored_rows: Callable[[int], Iterable[tuple]], log_length: int,
                hash_at: Callable[[int], str | None], anchor_lines: Iterable[str] | None, key: bytes | None, *,
                full: bool = True, from_anchor: bool = False, require_anchors: bool = False,
-               adopt_unkeyed: bool = False) -> LogCheck:
+               adopt_unkeyed: bool = False, chain: bool = True) -> LogCheck:
     """Verify a stored log and its anchor log together.
 
     The anchors are checked first (cheap: one stored hash per anchor). The hash chain is then
@@ -318,6 +318,8 @@ def verify_log(stored_rows: Callable[[int], Iterable[tuple]], log_length: int,
     ``stored_rows(start)`` is a store's ``stored_rows``. A log with records and no anchor log is a finding only when
     ``require_anchors`` (an anchor log deleted to hide a rewrite looks exactly like that).
     The chain's finding, which names the exact record, wins over the anchors'.
+    ``chain=False`` checks the anchors only (``verified`` is then 0): for a caller that verifies the
+    chain itself while it reads the records anyway (``sqlite.RowCheck``; the live start's rebuild).
     """
     from .sqlite import verify_stored_rows  # the one row check every SQL store shares
 
@@ -331,13 +333,15 @@ def verify_log(stored_rows: Callable[[int], Iterable[tuple]], log_length: int,
     else:
         anchors = check_anchors(anchor_lines, key, log_length, hash_at, adopt_unkeyed)
     columns_from = 0 if full or anchors.last is None else anchors.last.offset + 1
+    if not chain:
+        return LogCheck(anchors.finding, log_length, 0, anchors, columns_from, 0)
     start = 0
     if from_anchor and anchors.ok and anchors.last is not None:
         start = anchors.last.offset + 1
-        chain = verify_stored_rows(stored_rows(start), None, columns_from, start, anchors.last.hash)
+        walked = verify_stored_rows(stored_rows(start), None, columns_from, start, anchors.last.hash)
     else:
-        chain = verify_stored_rows(stored_rows(0), None, columns_from)
-    if not chain.ok:
-        return LogCheck(chain_finding(chain.offset, chain.kind, chain.problem), log_length,
-                        chain.offset or 0, anchors, columns_from, start)
-    return LogCheck(anchors.finding, log_length, chain.count, anchors, columns_from, start)
+        walked = verify_stored_rows(stored_rows(0), None, columns_from)
+    if not walked.ok:
+        return LogCheck(chain_finding(walked.offset, walked.kind, walked.problem), log_length,
+                        walked.offset or 0, anchors, columns_from, start)
+    return LogCheck(anchors.finding, log_length, walked.count, anchors, columns_from, start)

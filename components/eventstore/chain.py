@@ -40,16 +40,18 @@ class VerifyResult:
         return self.ok
 
 
-def verify(records: Iterable[Record], expected_head: str | None = None, start: int = 0,
-           parent: str = GENESIS) -> VerifyResult:
-    """Check offsets run 0, 1, 2..., each parent is the previous hash, and each
-    hash matches its payload. Stops at the first break.
+class ChainWalk:
+    """``verify`` one record at a time, for a reader that also needs each record once it is proven
+    (the live start verifies the chain during the rebuild's read: one pass over the log, not two)."""
 
-    ``start`` and ``parent`` verify a suffix: ``records`` begin at offset
-    ``start`` and the first one's parent must be ``parent`` (the hash of record
-    ``start - 1``, e.g. taken from an anchor); ``count`` is then an offset too."""
-    expected_offset = start
-    for offset, payload, parent_hash, stored in records:
+    __slots__ = ("expected", "parent")
+
+    def __init__(self, start: int = 0, parent: str = GENESIS) -> None:
+        self.expected, self.parent = start, parent
+
+    def step(self, offset: int, payload: bytes, parent_hash: str, stored: str) -> VerifyResult | None:
+        """Check the next record: None if it extends the chain, else the failed ``VerifyResult``."""
+        expected_offset, parent = self.expected, self.parent
         if offset != expected_offset:
             # A gap means the record at expected_offset was removed; a smaller or
             # repeated offset means records were moved. Either way the chain
@@ -64,9 +66,29 @@ def verify(records: Iterable[Record], expected_head: str | None = None, start: i
         if link_hash(parent_hash, payload) != stored:
             return VerifyResult(False, offset, f"record {offset} was changed (hash mismatch)", offset, parent,
                                 "changed")
-        parent = stored
-        expected_offset += 1
-    return check_head(VerifyResult(True, None, "", expected_offset, parent), expected_head)
+        self.expected, self.parent = expected_offset + 1, stored
+        return None
+
+    def result(self, expected_head: str | None = None) -> VerifyResult:
+        """The outcome once every record passed ``step``."""
+        return check_head(VerifyResult(True, None, "", self.expected, self.parent), expected_head)
+
+
+def verify(records: Iterable[Record], expected_head: str | None = None, start: int = 0,
+           parent: str = GENESIS) -> VerifyResult:
+    """Check offsets run 0, 1, 2..., each parent is the previous hash, and each
+    hash matches its payload. Stops at the first break.
+
+    ``start`` and ``parent`` verify a suffix: ``records`` begin at offset
+    ``start`` and the first one's parent must be ``parent`` (the hash of record
+    ``start - 1``, e.g. taken from an anchor); ``count`` is then an offset too."""
+    walk = ChainWalk(start, parent)
+    step = walk.step
+    for record in records:
+        broken = step(*record)
+        if broken is not None:
+            return broken
+    return walk.result(expected_head)
 
 
 def check_head(result: VerifyResult, expected_head: str | None) -> VerifyResult:

@@ -23,7 +23,7 @@ from typing import Iterable, Iterator
 
 from components.domain.events import OrderEvent
 
-from .chain import GENESIS, VerifyResult, check_head, link_hash, verify
+from .chain import GENESIS, ChainWalk, VerifyResult, link_hash
 from .codec import decode, encode
 from .errors import DuplicateEvent
 
@@ -189,6 +189,34 @@ class SqliteEventStore:
         self.close()
 
 
+class RowCheck:
+    """``verify_stored_rows`` one stored row at a time (``ChainWalk`` plus the query columns): for a
+    reader that decodes each row once it is proven, as the live start's rebuild does."""
+
+    __slots__ = ("_walk", "columns_from")
+
+    def __init__(self, columns_from: int = 0, start: int = 0, parent: str = GENESIS) -> None:
+        self._walk, self.columns_from = ChainWalk(start, parent), columns_from
+
+    def step(self, row: tuple) -> VerifyResult | None:
+        """Check the next row ``(offset, payload text, parent_hash, hash, *query columns)``: None if good."""
+        offset, payload, parent_hash, digest, *columns = row
+        broken = self._walk.step(offset, payload.encode("utf-8"), parent_hash, digest)
+        if broken is not None:
+            return broken
+        # Only once the chain has accepted this record, so a changed payload is reported as a
+        # hash mismatch, not as a column mismatch.
+        if offset >= self.columns_from:
+            problem = _column_problem(payload, columns)
+            if problem:
+                return VerifyResult(False, offset, f"record {offset}: {problem}", offset, self._walk.parent, "columns")
+        return None
+
+    def result(self, expected_head: str | None = None) -> VerifyResult:
+        """The outcome once every row passed ``step``."""
+        return self._walk.result(expected_head)
+
+
 def verify_stored_rows(rows: Iterable[tuple], expected_head: str | None = None,
                        columns_from: int = 0, start: int = 0, parent: str = GENESIS) -> VerifyResult:
     """Verify rows ``(offset, payload text, parent_hash, hash, *query columns)`` as a
@@ -196,25 +224,13 @@ def verify_stored_rows(rows: Iterable[tuple], expected_head: str | None = None,
     each payload (for offsets from ``columns_from`` on: decoding every payload is
     the slow part). ``start`` and ``parent`` verify a suffix (``chain.verify``).
     Shared by every SQL-backed store."""
-    column_problem: list[tuple[int, str]] = []
-
-    def records():
-        for offset, payload, parent_hash, digest, *columns in rows:
-            yield offset, payload.encode("utf-8"), parent_hash, digest
-            if offset < columns_from:
-                continue
-            # Runs only once the chain has accepted this record, so a changed
-            # payload is reported as a hash mismatch, not as a column mismatch.
-            problem = _column_problem(payload, columns)
-            if problem:
-                column_problem.append((offset, problem))
-                return
-
-    result = verify(records(), None, start, parent)
-    if column_problem and result.ok:
-        offset, problem = column_problem[0]
-        return VerifyResult(False, offset, f"record {offset}: {problem}", offset, result.head, "columns")
-    return check_head(result, expected_head)
+    check = RowCheck(columns_from, start, parent)
+    step = check.step
+    for row in rows:
+        broken = step(row)
+        if broken is not None:
+            return broken
+    return check.result(expected_head)
 
 
 def _decoded(cursor: sqlite3.Cursor) -> Iterator[OrderEvent]:

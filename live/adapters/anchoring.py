@@ -14,7 +14,9 @@ only the verified records replayed.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import time
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -22,7 +24,11 @@ from typing import Callable, Iterator
 
 from components.domain.events import OrderEvent
 from components.eventstore.anchorlog import AnchorFile, read_lines
-from components.eventstore.anchors import LogCheck, verify_log
+from components.eventstore.anchors import Finding, LogCheck, chain_finding, verify_log
+from components.eventstore.chain import VerifyResult
+from components.eventstore.codec import decode
+from components.eventstore.sqlite import RowCheck, verify_stored_rows
+from components.eventstore.pgsql import compare_anchor_copies
 from components.ports import EventLog
 
 log = logging.getLogger("live")
@@ -44,6 +50,8 @@ class Integrity:
     """Why this process is read-only (the tamper finding); empty when it is not."""
     verify_ms: float = 0.0
     notes: list[str] = field(default_factory=list)
+    one_pass: bool = False
+    """The chain was checked during the rebuild's read (``ChainOnRead``)."""
 
     def health(self) -> dict:
         finding = self.check.finding if self.check is not None else None
@@ -57,8 +65,8 @@ class Integrity:
             c = self.check
             verdict = "ok" if c.ok else f"FAILED at {c.finding}"
             lines.append(f"verified start: {c.records} records, {c.anchors.anchors} anchors, chain {verdict} "
-                         f"({self.verify_ms:.0f} ms; hashes from offset {c.chain_from}, query columns from "
-                         f"offset {c.columns_from})")
+                         f"({self.verify_ms:.0f} ms{', during the rebuild' if self.one_pass else ''}; hashes from "
+                         f"offset {c.chain_from}, query columns from offset {c.columns_from})")
         lines.append(f"anchors: {self.anchors} (key: {self.key_source})")
         lines.extend(f"warning: {n}" for n in self.notes)
         if self.read_only:
@@ -66,19 +74,118 @@ class Integrity:
         return lines
 
 
+ONE_PASS_START = True
+"""The whole-chain start check runs during the rebuild's read (``ChainOnRead``), not as a pass of its
+own. Off only to measure the two-pass start (loadtests/benchmarks/bench_verified_start.py)."""
+
+
 def check_start(store, anchor_lines: list[str] | None, key: bytes | None, adopt_unkeyed: bool = False,
-                from_anchor: bool = False) -> LogCheck:
+                from_anchor: bool = False, table=None, file_lines: list[str] | None = None,
+                defer_chain: bool = False) -> LogCheck:
     """The verified start's check of ``store`` (a SQLite or PostgreSQL event store) and its anchors:
-    the whole chain, or with ``from_anchor`` only after the last anchor (``[event_log] start_check``)."""
+    the whole chain, or with ``from_anchor`` only after the last anchor (``[event_log] start_check``).
+    With ``table`` (PostgreSQL's ``event_anchors``) and the anchor file's ``file_lines``, the two copies
+    must agree too (``components.eventstore.pgsql.compare_anchor_copies``). ``defer_chain`` checks only
+    the anchors when they pass (``verified`` 0): the caller verifies the chain while it rebuilds
+    (``ChainOnRead``, ``finish_start``); when they fail, the whole check runs, so the chain's finding,
+    which names the exact record, still wins."""
     length = len(store)
-    return verify_log(store.stored_rows, length, store.hash_at, anchor_lines, key, full=False,
-                      from_anchor=from_anchor, require_anchors=True, adopt_unkeyed=adopt_unkeyed)
+    check = None
+    if defer_chain and not from_anchor:
+        check = verify_log(store.stored_rows, length, store.hash_at, anchor_lines, key, full=False,
+                           require_anchors=True, adopt_unkeyed=adopt_unkeyed, chain=False)
+        check = check if check.ok else None
+    if check is None:
+        check = verify_log(store.stored_rows, length, store.hash_at, anchor_lines, key, full=False,
+                           from_anchor=from_anchor, require_anchors=True, adopt_unkeyed=adopt_unkeyed)
+    if check.ok and table is not None and file_lines is not None:
+        differ, missing = compare_anchor_copies(file_lines, table.rows())
+        if differ:
+            return dataclasses.replace(check, finding=Finding(None, "anchor_copies_differ", differ))
+        if missing:
+            notes = (*check.anchors.notes, missing)
+            return dataclasses.replace(check, anchors=dataclasses.replace(check.anchors, notes=notes))
+    return check
+
+
+class ChainOnRead:
+    """A store whose first whole read verifies the hash chain as it goes: the verified start's chain
+    check done during the rebuild's read, so a restart reads the log once, not twice.
+
+    Each record is decoded and handed on only once its hash (and, from ``columns_from``, its query
+    columns) checked out; at the first break the read ends there and ``result`` holds the finding.
+    The rebuilt state is then thrown away (``finish_start`` raises ``TamperedLog``), and nothing is
+    appended or anchored before ``finish_start`` says the chain held."""
+
+    def __init__(self, store, columns_from: int) -> None:
+        self._store, self.columns_from = store, columns_from
+        self.result: VerifyResult | None = None
+        self.seconds = 0.0
+        """Time spent reading, checking and decoding (the rebuild's own work excluded)."""
+
+    def read(self, start: int = 0) -> Iterator[OrderEvent]:
+        if start != 0 or self.result is not None:
+            return self._store.read(start)
+        return self._verifying()
+
+    def _verifying(self) -> Iterator[OrderEvent]:
+        check = RowCheck(self.columns_from)
+        step, clock = check.step, time.perf_counter
+        spent, mark = 0.0, clock()
+        for row in self._store.stored_rows(0):
+            broken = step(row)
+            if broken is not None:
+                self.result, self.seconds = broken, spent + clock() - mark
+                return
+            event = decode(row[1])
+            spent += clock() - mark
+            yield event
+            mark = clock()
+        self.result, self.seconds = check.result(), spent + clock() - mark
+
+    def verify_now(self) -> VerifyResult:
+        """The chain's outcome, reading the log for it if no whole read happened (an empty rebuild)."""
+        if self.result is None:
+            self.result = verify_stored_rows(self._store.stored_rows(0), None, self.columns_from)
+        return self.result
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
+
+def finish_start(log, integrity: Integrity) -> None:
+    """After the rebuild: the outcome of the chain check it ran (``ChainOnRead``). A break raises
+    ``TamperedLog`` (the caller closes what it opened); otherwise ``integrity`` gets the records verified
+    and the log its start anchor. Nothing to do for a log whose check was not deferred."""
+    inner = getattr(log, "_store", None)
+    if not isinstance(log, AnchoredLog) or not isinstance(inner, ChainOnRead) or integrity.check is None:
+        return
+    walked = inner.verify_now()
+    check = integrity.check
+    integrity.verify_ms += inner.seconds * 1000
+    if not walked.ok:
+        integrity.check = dataclasses.replace(
+            check, finding=chain_finding(walked.offset, walked.kind, walked.problem), verified=walked.offset or 0)
+        raise TamperedLog(integrity.check)
+    integrity.check = dataclasses.replace(check, verified=walked.count)
+    integrity.one_pass = True
+    log.anchor("start")
 
 
 class AnchorSink:
     """Where anchors go: the anchor file, and a database table too when there is one."""
 
     def __init__(self, path: Path, key: bytes | None, table=None) -> None:
+        if table is not None and read_lines(path) is None:
+            # A new run folder on a PostgreSQL log anchored before: the file starts as the table's copy,
+            # so both go on with the same sequence (a fresh file would restart at anchor 0).
+            lines = table.lines()
+            if lines:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                Path(path).write_text("".join(line + "\n" for line in lines), encoding="ascii")
         self.file = AnchorFile(path, key)
         self.table = table
 

@@ -167,7 +167,14 @@ class NatsBus:
                 await asyncio.wait_for(self._nc.close(), 5.0)
             except asyncio.TimeoutError:
                 log.warning("NATS connection did not close within 5s")
+            except (OSError, nats.errors.Error) as error:  # the server is gone: nothing left to flush to
+                log.warning("NATS connection closed without a goodbye (%r)", error)
             self._nc = None
+
+    @property
+    def connected(self) -> bool:
+        """Whether the client holds a live connection now (False while it reconnects)."""
+        return self._nc is not None and self._nc.is_connected
 
 
 class Subscriber:
@@ -256,7 +263,9 @@ class BlockingNatsBus:
 
     def __init__(self, servers: str | list[str], **options: Any):
         self._loop = asyncio.new_event_loop()
+        self._loop.set_exception_handler(_log_loop_error)
         self._thread = threading.Thread(target=self._loop.run_forever, name="nats-bus", daemon=True)
+        self._pending: set = set()  # calls in flight: ``close`` cancels them rather than wait out their retries
         self._thread.start()
         self.core = NatsBus(servers, **options)
         self._timeout = self.core.publish_deadline_s + self.core.connect_timeout_s + 5.0
@@ -266,16 +275,24 @@ class BlockingNatsBus:
             self._stop_loop()
             raise
 
-    def _call(self, coroutine: Awaitable[Any]) -> Any:
+    def _call(self, coroutine: Awaitable[Any], timeout: float | None = None) -> Any:
         future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        self._pending.add(future)
         try:
-            return future.result(self._timeout)
+            return future.result(self._timeout if timeout is None else timeout)
         except TimeoutError:
             future.cancel()
             raise
+        finally:
+            self._pending.discard(future)
 
     def publish(self, topic: str, message: object, msg_id: str | None = None) -> Any:
         return self._call(self.core.publish(topic, message, msg_id))
+
+    @property
+    def connected(self) -> bool:
+        """Whether the bus holds a live connection now (``EventPublisher.stop`` does not wait on a dead one)."""
+        return self.core.connected
 
     def last_msg_id(self, topic: str) -> str | None:
         return self._call(self.core.last_msg_id(topic))
@@ -284,9 +301,15 @@ class BlockingNatsBus:
                   seen: SeenIds | None = None) -> Subscriber:
         return self._call(self.core.subscribe(topic, handler, durable, seen))
 
-    def close(self) -> None:
+    def close(self, timeout: float = 8.0) -> None:
+        """Cancel the calls in flight (a publish retrying against an unreachable server), close the
+        connection (bounded by ``timeout``; a dead server is a warning, not an error), stop the loop."""
+        for future in list(self._pending):
+            future.cancel()
         try:
-            self._call(self.core.close())
+            self._call(self.core.close(), timeout)
+        except Exception as error:  # noqa: BLE001 - shutting down: say so in one line, never a traceback
+            log.warning("NATS bus did not close cleanly: %r", error)
         finally:
             self._stop_loop()
 
@@ -305,6 +328,11 @@ class BlockingNatsBus:
 
 async def _log_error(error: Exception) -> None:
     log.debug("nats: %r", error)
+
+
+def _log_loop_error(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    # The nats client's own tasks end with connection errors once the server is gone; one line each.
+    log.debug("nats loop: %s %r", context.get("message"), context.get("exception"))
 
 
 async def _log_disconnect() -> None:

@@ -10,9 +10,14 @@ class: row triggers refuse UPDATE and DELETE (``INSERT ... ON CONFLICT DO
 UPDATE`` included), a statement trigger refuses TRUNCATE, and an insert
 trigger refuses a row that is not the next offset, does not link to the current
 head, or whose hash is not SHA-256(parent_hash + payload). REVOKE alone would
-not do: the owner (which is who tests and small deployments connect as) keeps
-every privilege. A superuser or the owner can still disable the triggers;
-``verify`` recomputes the chain and finds what such an edit did.
+not do: the owner keeps every privilege, and can ``ALTER TABLE ... DISABLE
+TRIGGER``. So a deployment provisions the tables WORM (``provision_worm``): owned
+by a role the application never logs in as, the application's role granted
+INSERT and SELECT only (no UPDATE, DELETE, TRUNCATE, no ownership, no CREATE on
+the schema). This class then finds the tables made and leaves their DDL alone.
+A superuser or the owner can still do anything; ``verify`` recomputes the chain
+and the anchors (``event_anchors``, kept apart from the events) find what such
+an edit did.
 
 Many processes may append at once: each append transaction first takes a
 transaction-level advisory lock keyed on the table's oid, so appends are
@@ -29,12 +34,12 @@ import psycopg
 from psycopg import sql
 
 from components.domain.events import OrderEvent
+from components.eventstore import pgsql
 from components.eventstore.chain import GENESIS, VerifyResult, link_hash
 from components.eventstore.codec import decode, encode
 from components.eventstore.errors import DuplicateEvent
 from components.eventstore.sqlite import verify_stored_rows
 
-_PAGE = 4096  # rows per round trip on a long read: bounded memory, no open transaction
 _SCHEMA_LOCK = 0x7477_696E_5F65_7673  # advisory key for schema creation ("twin_evs")
 
 _DDL = """
@@ -93,7 +98,16 @@ CREATE OR REPLACE TRIGGER events_append_only BEFORE INSERT ON events
 TRIGGERS = ("events_no_update", "events_no_delete", "events_no_truncate", "events_append_only")
 _INSERT = ('INSERT INTO events ("offset", event_id, stream, stream_seq, business_time, system_time, '
            "payload, parent_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)")
-_HEAD = 'SELECT "offset", hash FROM events ORDER BY "offset" DESC LIMIT 1'
+_HEAD = pgsql.HEAD
+# Who owns a table here, and whether this session is (or may act as) that owner; no row: no table yet.
+_OWNER = ("SELECT pg_get_userbyid(c.relowner), pg_has_role(c.relowner, 'USAGE') FROM pg_class c "
+          "WHERE c.oid = to_regclass(%s)")
+_ENABLED_TRIGGERS = ("SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass(%s) AND NOT tgisinternal "
+                     "AND tgenabled <> 'D'")
+
+
+class UnprotectedLog(RuntimeError):
+    """The events table another role owns lacks an enabled append-only trigger: this process will not write to it."""
 
 
 class PostgresEventStore:
@@ -113,9 +127,12 @@ class PostgresEventStore:
                 # IF NOT EXISTS is not safe against a concurrent creator: the lock is.
                 self._con.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
                 if schema is not None:
-                    self._con.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+                    # Only when missing: CREATE SCHEMA checks the right to create before IF NOT EXISTS,
+                    # and a WORM application role has no such right.
+                    if self._con.execute("SELECT to_regnamespace(%s)", (schema,)).fetchone()[0] is None:
+                        self._con.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
                     self._con.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
-                self._con.execute(_DDL)
+                self.owner = _ensure_tables(self._con, _DDL, "events", TRIGGERS)
             (self._lock_key,) = self._con.execute("SELECT 'events'::regclass::oid::bigint").fetchone()
         except BaseException:
             self._con.close()
@@ -127,11 +144,13 @@ class PostgresEventStore:
         return self.append_batch((event,)).start
 
     def read(self, start: int = 0) -> Iterator[OrderEvent]:
-        return self._payloads(sql.SQL("TRUE"), (), max(0, start))
+        return pgsql.events(self._fetch, start)
 
     def __len__(self) -> int:
-        row = self._con.execute(_HEAD).fetchone()
-        return 0 if row is None else row[0] + 1
+        return pgsql.head(self._fetch)[0]
+
+    def _fetch(self, query: str, params) -> list:
+        return self._con.execute(query, params).fetchall()
 
     # -- beyond the port ---------------------------------------------------
     def append_batch(self, events: Iterable[OrderEvent], batch_size: int | None = None) -> range:
@@ -184,8 +203,7 @@ class PostgresEventStore:
 
     @property
     def head_hash(self) -> str:
-        row = self._con.execute(_HEAD).fetchone()
-        return GENESIS if row is None else row[1]
+        return pgsql.head(self._fetch)[1]
 
     def read_as_of(self, system_time_ns: int, business_time_ns: int | None = None,
                    stream: str | None = None) -> Iterator[OrderEvent]:
@@ -204,12 +222,12 @@ class PostgresEventStore:
         # Keyset pages rather than one cursor: no transaction stays open while the
         # caller iterates, and memory stays bounded on a long log.
         query = sql.SQL('SELECT "offset", payload FROM events WHERE {} AND "offset" >= %s '
-                        'ORDER BY "offset" LIMIT {}').format(where, sql.Literal(_PAGE))
+                        'ORDER BY "offset" LIMIT {}').format(where, sql.Literal(pgsql.PAGE))
         while True:
             rows = self._con.execute(query, (*args, start)).fetchall()
             for _, payload in rows:
                 yield decode(payload)
-            if len(rows) < _PAGE:
+            if len(rows) < pgsql.PAGE:
                 return
             start = rows[-1][0] + 1
 
@@ -219,26 +237,11 @@ class PostgresEventStore:
 
     def hash_at(self, offset: int) -> str | None:
         """The hash stored for the record at ``offset`` (None if there is none)."""
-        row = self._con.execute('SELECT hash FROM events WHERE "offset" = %s', (offset,)).fetchone()
-        return None if row is None else row[0]
+        return pgsql.hash_at(self._fetch, offset)
 
     def stored_rows(self, start: int = 0) -> Iterator[tuple]:
         """Rows ``(offset, payload, parent_hash, hash, *query columns)`` from ``start`` on, in offset order, paged."""
-        def rows():
-            last = start - 1 if start > 0 else None
-            while True:
-                # Keyed on the last offset *seen* (not last + 1): a reordered or
-                # repeated offset must reach the chain check to be reported.
-                page = self._con.execute(
-                    'SELECT "offset", payload, parent_hash, hash, event_id, stream, stream_seq, business_time, '
-                    'system_time FROM events WHERE %s::bigint IS NULL OR "offset" > %s ORDER BY "offset" LIMIT %s',
-                    (last, last, _PAGE)).fetchall()
-                yield from page
-                if len(page) < _PAGE:
-                    return
-                last = page[-1][0]
-
-        return rows()
+        return pgsql.stored_rows(self._fetch, start)
 
     def close(self) -> None:
         self._con.close()
@@ -269,13 +272,65 @@ class PostgresAnchorTable:
     line), append-only by the same triggers as the events. Written alongside the anchor file."""
 
     def __init__(self, store: PostgresEventStore) -> None:
-        self._con = store._con  # the store's connection: same schema on the search path
+        self._con, self._fetch = store._con, store._fetch  # the store's connection: same schema on the search path
         with self._con.transaction():
             self._con.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            self._con.execute(_ANCHOR_DDL)
+            _ensure_tables(self._con, _ANCHOR_DDL, "event_anchors", ANCHOR_TRIGGERS)
 
     def write(self, seq: int, line: str) -> None:
         self._con.execute("INSERT INTO event_anchors (seq, line) VALUES (%s, %s)", (seq, line))
 
+    def rows(self) -> list[tuple[int, str]]:
+        """(seq, line) in order (``components.eventstore.pgsql.anchor_rows``)."""
+        return pgsql.anchor_rows(self._fetch) or []
+
     def lines(self) -> list[str]:
-        return [r[0] for r in self._con.execute("SELECT line FROM event_anchors ORDER BY seq").fetchall()]
+        return [line for _, line in self.rows()]
+
+
+ANCHOR_TRIGGERS = ("event_anchors_no_update", "event_anchors_no_delete", "event_anchors_no_truncate")
+
+
+def _ensure_tables(con: psycopg.Connection, ddl: str, table: str, triggers: tuple[str, ...]) -> str:
+    """Create ``table`` (and its functions and triggers) with ``ddl`` when it is missing or this session
+    owns it; when another role owns it (a WORM deployment, ``provision_worm``) leave its DDL alone, which
+    this role could not run anyway, and refuse to go on if an append-only trigger is missing or disabled.
+    Returns the table's owner. Call inside a transaction holding the schema lock."""
+    row = con.execute(_OWNER, (table,)).fetchone()
+    if row is None or row[1]:
+        con.execute(ddl)
+        return row[0] if row is not None else con.execute("SELECT current_user").fetchone()[0]
+    enabled = {r[0] for r in con.execute(_ENABLED_TRIGGERS, (table,)).fetchall()}
+    missing = [t for t in triggers if t not in enabled]
+    if missing:
+        raise UnprotectedLog(f"table {table} (owned by {row[0]}) lacks the enabled append-only trigger(s) "
+                             f"{', '.join(missing)}: ask its owner to recreate them (provision_worm)")
+    return row[0]
+
+
+def provision_worm(admin_dsn: str, schema: str, owner_role: str, app_role: str) -> None:
+    """Make ``schema``'s event tables WORM for ``app_role``: run once by an administrator (a superuser, or a
+    role that is a member of ``owner_role`` and may create schemas).
+
+    ``owner_role`` (created NOLOGIN if missing: nobody logs in as it) owns the schema, the tables, their
+    functions and triggers; ``app_role`` (which must exist: create it with a password first) gets USAGE on
+    the schema and INSERT and SELECT on ``events`` and ``event_anchors``, nothing else. So the
+    application cannot UPDATE, DELETE or TRUNCATE a record, nor disable or drop a trigger (only the owner
+    can), nor create tables in the schema. Idempotent. docs/live.md, "Records you can prove"."""
+    ident = sql.Identifier
+    with psycopg.connect(admin_dsn, autocommit=True) as con, con.transaction():
+        con.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+        if con.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (owner_role,)).fetchone() is None:
+            con.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(ident(owner_role)))
+        if con.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (app_role,)).fetchone() is None:
+            raise ValueError(f"app_role {app_role!r}: no such role (create it with a password first)")
+        con.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(ident(schema), ident(owner_role)))
+        con.execute(sql.SQL("SET LOCAL ROLE {}").format(ident(owner_role)))
+        con.execute(sql.SQL("SET LOCAL search_path TO {}").format(ident(schema)))
+        con.execute(_DDL)
+        con.execute(_ANCHOR_DDL)
+        con.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM PUBLIC").format(ident(schema)))
+        con.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(ident(schema), ident(app_role)))
+        for table in ("events", "event_anchors"):
+            con.execute(sql.SQL("REVOKE ALL ON {} FROM PUBLIC, {}").format(ident(table), ident(app_role)))
+            con.execute(sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(ident(table), ident(app_role)))

@@ -127,9 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--direct-venues", action="store_true",
                        help="in-process venues without FIX (same as [venue_link] mode = \"direct\")")
     serve.add_argument("--run-dir", default=None,
-                       help="run folder (overrides the config's run_dir): with a SQLite log its events.sqlite is "
-                            "the event log and events.anchors its anchors, so serving again on the same folder "
-                            "carries on from it after verifying both (default: a new temporary folder)")
+                       help="run folder (overrides the config's run_dir): it holds the anchor file events.anchors "
+                            "and, for [event_log] kind = \"sqlite\" without a path, the log events.sqlite; a "
+                            "PostgreSQL log lives in its database (dsn, schema) with its anchors also in the "
+                            "event_anchors table. Serving again on the same folder and log carries on after "
+                            "verifying both (default: a new temporary folder)")
     serve.add_argument("--read-only", action="store_true",
                        help="start even on an event log that fails verification, for investigation: no order, "
                             "block, cancel or trading-state change is accepted (503), /healthz says why")

@@ -287,3 +287,38 @@ def test_postgres_anchors_go_to_their_own_table_and_a_tampered_table_refuses_the
         con.execute('DELETE FROM events WHERE "offset" >= 5')
     with pytest.raises(TamperedLog, match="cut_tail"):
         build_live(pg_config(tmp_path / "third"))
+
+
+def test_a_restart_reads_the_log_once_verifying_the_chain_as_it_rebuilds(served, tmp_path, monkeypatch):
+    """The verified start's chain check runs during the rebuild's read (``ChainOnRead``): one pass."""
+    from components.eventstore.sqlite import SqliteEventStore
+
+    run = shutil.copytree(served, tmp_path / "run")
+    passes = []
+    rows, reads = SqliteEventStore.stored_rows, SqliteEventStore.read
+    monkeypatch.setattr(SqliteEventStore, "stored_rows", lambda self, start=0: passes.append(("rows", start))
+                        or rows(self, start))
+    monkeypatch.setattr(SqliteEventStore, "read", lambda self, start=0: passes.append(("read", start))
+                        or reads(self, start))
+    live = build_live(config(run))
+    try:
+        whole = [p for p in passes if p[1] == 0]
+        assert whole == [("rows", 0)], passes  # one whole read, not a check and then a replay
+        assert live.integrity.one_pass and live.integrity.check.ok
+        assert live.integrity.check.verified == len(live.log) == live.restored.events
+        assert any("during the rebuild" in line for line in live.integrity.describe())
+        assert read_lines(run / "events.anchors")[-1].count('"kind":"start"') == 1  # anchored once proven
+    finally:
+        live.close()
+
+
+def test_a_break_found_during_the_rebuild_refuses_the_start_and_anchors_nothing(served, tmp_path):
+    run = shutil.copytree(served, tmp_path / "run")
+    anchors_before = read_lines(run / "events.anchors")
+    raw(run / "events.sqlite",
+        ("""UPDATE events SET payload = substr(payload, 1, length(payload) - 1) || ']' WHERE "offset" = ?""", 20))
+    with pytest.raises(TamperedLog) as refused:
+        build_live(config(run))
+    finding = refused.value.check.finding
+    assert (finding.offset, finding.kind) == (20, "changed") and refused.value.check.verified == 20
+    assert read_lines(run / "events.anchors") == anchors_before

@@ -1,9 +1,10 @@
 """``twin diff-live RUN_LOG``: replay a live session's order flow in the twin and report where they diverge.
 
     twin diff-live RUN_DIR/events.sqlite [--config live.toml] [--books books.json] [--out report.html]
+    twin diff-live postgresql://user@host/db [--schema S] --out report.html ...
 
-Reads the live session's SQLite event log (the live stack's default event
-log), extracts its order flow (``twin.diff_live.flow``: every request with its
+Reads the live session's event log, a SQLite file (the live stack's default)
+or a PostgreSQL database (read-only, ``twin.pg_log``), extracts its order flow (``twin.diff_live.flow``: every request with its
 send time, and client cancels), builds the twin world the live config
 describes (``twin.diff_live.worlds``: same symbols, venues, limits and
 generated population) and runs the flow through it (``twin.scripted``).
@@ -29,12 +30,15 @@ NAMES = ("live", "twin")
 
 def register(subparsers) -> None:
     diff = subparsers.add_parser("diff-live", help="replay a live session's order flow in the twin and diff them")
-    diff.add_argument("run_log", help="the live session's SQLite event log (events.sqlite in its run folder)")
+    diff.add_argument("run_log", help="the live session's event log: a SQLite file (events.sqlite in its run folder) "
+                                      "or a PostgreSQL URL (postgresql://user@host/db)")
+    diff.add_argument("--schema", default=None, help="PostgreSQL: the schema holding the events table")
     diff.add_argument("--config", default=None, help="the live.toml the session ran with (default: embedded defaults)")
     diff.add_argument("--books", default=None,
                       help="JSON list of resting orders {venue, symbol, side, quantity, price} to seed the twin's "
                            "books with (then no market maker quotes)")
-    diff.add_argument("--out", default=None, help="HTML report (default: diff-live.html next to RUN_LOG)")
+    diff.add_argument("--out", default=None,
+                      help="HTML report (default: diff-live.html next to RUN_LOG; required for a PostgreSQL URL)")
     diff.add_argument("--settle-s", type=float, default=5.0, help="twin time after the last request (default 5)")
     diff.set_defaults(func=_cmd_diff_live)
 
@@ -50,10 +54,21 @@ def _cmd_diff_live(args: argparse.Namespace) -> int:
     from twin.diff_live.worlds import NoScenarioForConfig, scenario_for, trade_date_of
     from twin.scripted import Cancel, Submit, run_script
 
-    run_log = Path(args.run_log)
+    from twin.pg_log import PostgresLogReader, is_dsn
+
+    postgres = is_dsn(args.run_log)
+    if postgres and not args.out:
+        print("diff-live: --out is required with a PostgreSQL URL (there is no folder to write the report to)",
+              file=sys.stderr)
+        return 2
+    if args.schema and not postgres:
+        print("diff-live: --schema applies to a PostgreSQL URL, not to a file", file=sys.stderr)
+        return 2
+    run_log = Path(args.run_log) if not postgres else None
     try:
         config = load_live_config(args.config)
-        with SqliteEventStore(run_log, read_only=True) as store:
+        opened = PostgresLogReader(args.run_log, args.schema) if postgres else SqliteEventStore(run_log, read_only=True)
+        with opened as store:
             live_events = list(store.read())
         books = books_from_json(args.books) if args.books else []
     except (LiveConfigError, ValueError, OSError) as exc:
@@ -75,9 +90,10 @@ def _cmd_diff_live(args: argparse.Namespace) -> int:
     notes = [f"{sum(isinstance(s, Submit) for s in steps)} requests and "
              f"{sum(isinstance(s, Cancel) for s in steps)} client cancels replayed; "
              + (f"twin books seeded from {args.books}" if books else "twin market: the scenario's market makers")]
-    _print(run_log, orders, divergences, latency, notes)
+    source = opened.source if postgres else str(run_log)
+    _print(source, orders, divergences, latency, notes)
     out = Path(args.out) if args.out else run_log.with_name("diff-live.html")
-    write_diff_report(out, run_log=str(run_log), names=NAMES, orders=orders,
+    write_diff_report(out, run_log=source, names=NAMES, orders=orders,
                       divergences=[{"key": d.key, "order": d.order, "aspect": d.aspect, "detail": d.detail}
                                    for d in divergences], latency=latency, notes=notes)
     print(f"report: {out}")
@@ -98,7 +114,7 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def _print(run_log: Path, orders: list, divergences: list, latency: list, notes: list[str]) -> None:
+def _print(run_log: str, orders: list, divergences: list, latency: list, notes: list[str]) -> None:
     print(f"live session {run_log}: {sum(o['in_live'] for o in orders)} orders live, "
           f"{sum(o['in_twin'] for o in orders)} in the twin")
     for note in notes:
