@@ -27,7 +27,9 @@ from components.domain.money import format_price
 _RECEIVED = EventType.ORDER_RECEIVED
 _FILLS = (EventType.ORDER_PARTIALLY_FILLED, EventType.ORDER_FILLED)
 _RISK = (EventType.ORDER_RISK_APPROVED, EventType.ORDER_BLOCKED)
-_ID_PARAMS = frozenset({"duplicate_of", "members"})  # runtime-made (order) ids inside risk parameters
+# Parameters that describe the runtime, not the decision: runtime-made (order) ids, and where the live side
+# read its reference price (the twin's market data is its own source and records none).
+_RUNTIME_PARAMS = frozenset({"duplicate_of", "members", "reference_source"})
 
 SEGMENTS: tuple[tuple[str, tuple[EventType, ...], tuple[EventType, ...]], ...] = (
     ("gateway", (), (EventType.ORDER_RECEIVED,)),
@@ -75,7 +77,7 @@ def _describe(event: OrderEvent) -> str:
 
 def _risk_record(decision: Any) -> tuple:
     # Sorted: a decoded event (SQLite, bus) has its params in key order, an in-memory one as built.
-    params = tuple(sorted((k, v) for k, v in decision.params if k not in _ID_PARAMS))
+    params = tuple(sorted((k, v) for k, v in decision.params if k not in _RUNTIME_PARAMS))
     return decision.policy, decision.version, decision.outcome.value, decision.reason_code, params
 
 
