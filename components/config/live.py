@@ -99,9 +99,10 @@ class TokenConfig:
     """The advisor the token authenticates (for an operator or analyst token: their name)."""
     token: str = ""
     token_sha256: str = ""
-    role: Annotated[str, Pattern(r"advisor|operator|analyst", "one of advisor, operator, analyst")] = "advisor"
-    """advisor (default), operator, or analyst (reads any order, positions and the kill switch; changes
-    nothing)."""
+    role: Annotated[str, Pattern(r"advisor|operator|analyst|compliance",
+                                 "one of advisor, operator, analyst, compliance")] = "advisor"
+    """advisor (default), operator, analyst (reads any order, positions and the kill switch; changes
+    nothing; works surveillance cases), or compliance (signs and files regulatory report packages)."""
 
     def _problems(self) -> Iterator[tuple[str, str]]:
         if bool(self.token) == bool(self.token_sha256):
@@ -142,7 +143,8 @@ class JwtConfig:
     """JWT bearer tokens (RFC 7519), accepted besides the static ``tokens``: signed by a key of the
     JWKS file (chosen by the token's ``kid``), within ``exp``/``nbf``, for ``audience``, from
     ``issuer``, and carrying a role scope (``scope`` claim, space-separated, or ``scp``).
-    An advisor token names its advisor in ``advisor_claim``; operators and analysts are named by ``sub``."""
+    An advisor token names its advisor in ``advisor_claim``; operators, analysts and compliance officers are
+    named by ``sub``."""
 
     jwks: str = ""
     """Path to a JWKS file (``{"keys": [...]}``, public keys only); re-read when it changes, so keys rotate
@@ -163,6 +165,8 @@ class JwtConfig:
     """The scope that makes a token an operator's. Default operator."""
     analyst_scope: Annotated[str, _SCOPE] = "analyst"
     """The scope that makes a token an analyst's (read-only). Default analyst."""
+    compliance_scope: Annotated[str, _SCOPE] = "compliance"
+    """The scope that makes a token a compliance officer's (signs and files report packages). Default compliance."""
     revoked: str = ""
     """Path to a file of revoked token ids (``jti``), one a line (``#`` starts a comment); re-read when it
     changes, so a token is revoked without a restart. With it, a token without a ``jti`` is refused (it could
@@ -173,9 +177,9 @@ class JwtConfig:
             yield "issuer", "is required with jwks"
         if self.jwks and not self.audience:
             yield "audience", "is required with jwks"
-        scopes = (self.advisor_scope, self.operator_scope, self.analyst_scope)
+        scopes = (self.advisor_scope, self.operator_scope, self.analyst_scope, self.compliance_scope)
         if len(set(scopes)) != len(scopes):
-            yield "advisor_scope", "the three role scopes must differ"
+            yield "advisor_scope", "the role scopes must differ"
 
 
 @dataclass(frozen=True, slots=True)
