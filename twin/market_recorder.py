@@ -7,14 +7,26 @@ events, so recording never changes a run's fingerprint. Trades come from the
 agents' tape when the run has agent populations (``scenarios.agents.tape``),
 or, on a replayed day, from the venue's recorded prints during the session;
 ``source`` says which world the figures describe ("simulated" or "recorded").
+
+``MarketTimeline`` keeps what TCA needs at full resolution: every change of each
+symbol's NBBO and the market's prints over the session, written to the run
+folder by ``write_market_timeline`` (``market_nbbo.parquet``,
+``market_prints.parquet``). It only reads too.
 """
 
 from __future__ import annotations
 
 from array import array
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from components.domain.venues import VenueStatus
 from venues_sim.venue import SimVenue
+
+from .recorder import UNITS
 
 if TYPE_CHECKING:
     from scenarios.agents.tape import TradeTape
@@ -34,6 +46,7 @@ class MarketRecorder:
         self.venue = venue
         self.interval_ns = interval_ns
         self.tapes = tapes or {}
+        self.timeline: MarketTimeline | None = None  # the NBBO and prints behind TCA, set by the runner
         self._books = [(s, venue.book(s)) for s in symbols]
         self._window: tuple[int, int] | None = None  # the session, set by ``start``
         self.samples: dict[str, dict[str, array]] = {
@@ -84,3 +97,286 @@ class MarketRecorder:
                   for s in self.samples}
         return {s: {"t_ns": [r.timestamp_ns for r in rows], "price": [r.price for r in rows],
                     "qty": [r.size for r in rows], "orders": 0} for s, rows in prints.items()}
+
+
+# ---------------------------------------------------------------------------------------------------
+# The market timeline behind TCA: every NBBO change and every market print of the session, per symbol.
+
+
+POLL_NS = 1_000_000_000
+"""How often ``MarketTimeline`` polls the venue tops: every order is announced to it, so the poll only
+catches what no order does (outages, stress conditions) at most this late."""
+
+
+class MarketTimeline:
+    """Records, per symbol, the consolidated best bid and offer each time it changes and the market's
+    prints, through the session ``[open, close]``, for TCA (``reports.tca``), written to the run folder
+    as ``market_nbbo.parquet`` and ``market_prints.parquet``.
+
+    Where the NBBO comes from, most exact first (``nbbo_source`` says which):
+
+    * ``sip``: the scenario's SIP publications, at their publication times: what the router saw;
+    * ``recorded``: a replayed day's venues, consolidated at each recorded quote (``ReplayVenue.listen``);
+    * ``venue-tops``: the simulated venues' published tops (``SimVenue.quote``: DOWN venues and stress
+      conditions apply) consolidated, checked after every order and cancel of the liquidity providers,
+      noise traders, agent populations and our own child orders (through forwarding fronts installed
+      here: the venues, the world's venue table and every draw are untouched), and by a poll every
+      ``interval_ns`` (``POLL_NS``) for what no order announces (outages, stress conditions).
+
+    Prints: a replayed day's recorded trades; the agents' tape; or, with liquidity providers and noise
+    traders, a tape of their orders' trades (they reach the venues through a ``TapedVenue`` front
+    installed here). Our own taker fills are not on these tapes; ``reports.tca`` adds them from the
+    event log where the market is simulated. Only reads: no randomness, no events, so recording never
+    changes a run's fingerprint.
+    """
+
+    def __init__(self, venues: dict, symbols: list[str], open_ns: int, close_ns: int,
+                 interval_ns: int = POLL_NS):
+        if type(interval_ns) is not int or interval_ns <= 0:
+            raise ValueError(f"interval_ns must be a positive int, got {interval_ns!r}")
+        self.venues = venues
+        self.symbols = list(symbols)
+        self.open_ns, self.close_ns = open_ns, close_ns
+        self.interval_ns = interval_ns
+        self.nbbo_source = "venue-tops"
+        self.nbbo: dict[str, dict[str, array]] = {
+            s: {k: array("q") for k in ("t_ns", "bid", "bid_size", "ask", "ask_size")} for s in symbols}
+        self._last: dict[str, tuple[int, int, int, int]] = {}
+        self._books = {s: [(v, v.book(s)) for v in venues.values()] for s in symbols}
+        self._seen = {s: [-1] * len(venues) for s in symbols}  # book versions last read, per venue
+        self._tops: dict[str, list[tuple[int, int, int, int]]] = {s: [(0, 0, 0, 0)] * len(venues) for s in symbols}
+        self._tapes: list[dict[str, "TradeTape"]] = []  # fronts' tapes, per venue
+        self._clock: "SimClock | None" = None
+
+    # -------------------------------------------------------------------- wiring
+
+    @classmethod
+    def attach(cls, world: Any, interval_ns: int = POLL_NS) -> "MarketTimeline":
+        """Start recording ``world``'s market (a ``TwinWorld``: not imported, ``twin.world`` imports this
+        module) over its session (call before the simulation runs); ``interval_ns``: the poll."""
+        session = world.scenario.session
+        symbols = [s.symbol for s in world.scenario.symbols]
+        timeline = cls(world.venues, symbols, session.open_ns(), session.close_ns(), interval_ns)
+        clock = timeline._clock = world.clock
+        replayed = bool(world.venues) and all(hasattr(v, "listen") for v in world.venues.values())
+        if world.sip is not None:
+            timeline.nbbo_source = "sip"
+            world.sip.subscribe(lambda n: timeline._record(n.symbol, clock.now_ns(), n.bid, n.bid_size,
+                                                           n.ask, n.ask_size))
+        elif replayed:
+            timeline.nbbo_source = "recorded"
+            for venue in world.venues.values():
+                venue.listen(lambda q: timeline.check(q.symbol, q.timestamp_ns))
+        if not replayed:
+            timeline._front_participants(world)  # their prints, and a check after their orders
+            timeline._front_agents(world)
+        if world.sip is None:
+            timeline._front_our_orders(world)  # a check after each of our child orders reaches a venue
+        if timeline.nbbo_source == "venue-tops":
+            timeline._poll(clock)
+        return timeline
+
+    def touch(self, symbol: str) -> None:
+        """An order may just have changed ``symbol``'s books: check now. Within a burst at one instant
+        (a maker posting a ladder) this may record several rows with the same ``t_ns``; the last one
+        is the quote in force from then (``components.tca.NbboTimeline`` reads the last row at a time)."""
+        if self.nbbo_source != "sip" and self._clock is not None:
+            self.check(symbol, self._clock.now_ns())
+
+    def _front_participants(self, world: Any) -> None:
+        """Send the liquidity providers' and noise traders' orders through taped fronts that touch the
+        timeline after each order (the fronts only forward: the venues and the draws are untouched).
+        Cancels are not announced: a participant cancels just before it sends, and the send's check at
+        the same instant sees both."""
+        from scenarios.agents.tape import TapedVenue
+
+        timeline = self
+
+        class _Front(TapedVenue):
+            def submit_agent_order(self, order_id, owner, symbol, side, qty, price, tif, now_ns):  # noqa: D102
+                result = super().submit_agent_order(order_id, owner, symbol, side, qty, price, tif, now_ns)
+                timeline.touch(symbol)
+                return result
+
+        fronts = {name: _Front(v) for name, v in world.venues.items() if isinstance(v, SimVenue)}
+        self._tapes = [f.tapes for f in fronts.values()]
+        for maker in world.makers:
+            maker.venue = fronts.get(maker.venue.name, maker.venue)
+        for trader in world.noise:
+            trader.venues = [fronts.get(v.name, v) for v in trader.venues]
+
+    def _front_agents(self, world: Any) -> None:
+        """Agent populations reach their venue through the population's ``TapedVenue``: put a front
+        behind it (between the tape and the venue) that checks after each of their orders and cancels."""
+        agents = getattr(world, "agents", None)
+        if agents is None:
+            return
+        front = agents.venue
+        front.venue = _Announcing(front.venue, self, ("submit_agent_order", "cancel_agent_order"))
+
+    def _front_our_orders(self, world: Any) -> None:
+        """Put a front before each venue in the gateway's table: our child orders and cancels go through
+        unchanged, then touch the timeline (how our own orders' effect on the NBBO is seen at once)."""
+        table = world.gateway.venues
+        for name in list(table):
+            table[name] = _Announcing(table[name], self, ("submit", "cancel"))
+
+    def _poll(self, clock: "SimClock") -> None:
+        step, close = self.interval_ns, self.close_ns
+
+        def poll() -> None:
+            now = clock.now_ns()
+            for symbol in self.symbols:
+                self.check(symbol, now)
+            if now + step <= close:
+                clock.call_later(step, poll)
+
+        clock.call_at(self.open_ns, poll)
+
+    # -------------------------------------------------------------------- recording
+
+    def check(self, symbol: str, now_ns: int) -> None:
+        """Record ``symbol``'s consolidated top at ``now_ns`` if a venue's book moved and the top changed."""
+        if now_ns < self.open_ns or now_ns > self.close_ns:
+            return
+        seen, tops, books = self._seen[symbol], self._tops[symbol], self._books[symbol]
+        moved = False
+        for i in range(len(books)):
+            venue, book = books[i]
+            if book.version != seen[i]:
+                seen[i] = book.version
+                top = _published_top(venue, book, symbol, now_ns)
+                if top != tops[i]:  # most book changes are behind the top: nothing to consolidate
+                    tops[i] = top
+                    moved = True
+        if not moved:
+            return
+        bid = bid_size = ask = ask_size = 0
+        for b, bs, a, as_ in tops:
+            if b > 0 and bs > 0:
+                if b > bid:
+                    bid, bid_size = b, bs
+                elif b == bid:
+                    bid_size += bs
+            if a > 0 and as_ > 0:
+                if ask == 0 or a < ask:
+                    ask, ask_size = a, as_
+                elif a == ask:
+                    ask_size += as_
+        self._record(symbol, now_ns, bid, bid_size, ask, ask_size)
+
+    def _record(self, symbol: str, now_ns: int, bid: int, bid_size: int, ask: int, ask_size: int) -> None:
+        if now_ns < self.open_ns or now_ns > self.close_ns:
+            return
+        top = (bid, bid_size, ask, ask_size)
+        if self._last.get(symbol) == top:
+            return
+        self._last[symbol] = top
+        row = self.nbbo[symbol]
+        row["t_ns"].append(now_ns)
+        for key, value in zip(("bid", "bid_size", "ask", "ask_size"), top):
+            row[key].append(value)
+
+    def prints(self, recorder: MarketRecorder | None) -> dict[str, dict[str, list[int]]]:
+        """Per symbol, the session's market prints in time order: ``t_ns``, ``price``, ``qty``."""
+        out: dict[str, dict[str, list[int]]] = {s: {"t_ns": [], "price": [], "qty": []} for s in self.symbols}
+        sources = [{s: {"t_ns": t.times, "price": t.prices, "qty": t.quantities} for s, t in tapes.items()}
+                   for tapes in self._tapes]
+        if recorder is not None:
+            sources.append(recorder.trades())
+        for source in sources:
+            for symbol, rows in source.items():
+                if symbol in out:
+                    for key in ("t_ns", "price", "qty"):
+                        out[symbol][key].extend(int(v) for v in rows[key])
+        for symbol, rows in out.items():
+            keep = sorted((t, i) for i, t in enumerate(rows["t_ns"]) if self.open_ns <= t <= self.close_ns)
+            out[symbol] = {k: [rows[k][i] for _, i in keep] for k in ("t_ns", "price", "qty")}
+        return out
+
+
+class _Announcing:
+    """A venue seen through a front: every attribute is the venue's, and after each call of one of
+    ``methods`` the timeline checks the symbol the call named (every symbol when it named none)."""
+
+    def __init__(self, venue: Any, timeline: MarketTimeline, methods: tuple[str, ...]):
+        self._venue = venue
+        for name in methods:
+            setattr(self, name, self._announced(getattr(venue, name)))
+        self._timeline = timeline
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._venue, name)
+
+    def _announced(self, call: Any) -> Any:
+        def forward(*args: Any, **kwargs: Any) -> Any:
+            result = call(*args, **kwargs)
+            timeline = self._timeline
+            symbol = _symbol_of(args)
+            for s in (symbol,) if symbol in timeline._seen else timeline.symbols:
+                timeline.touch(s)
+            return result
+
+        return forward
+
+
+def _symbol_of(args: tuple) -> str | None:
+    """The symbol an order entry call names: ``submit(child, now)`` (``child.symbol``) or
+    ``submit_agent_order(order_id, owner, symbol, ...)``; None for a cancel by id."""
+    if args and hasattr(args[0], "symbol"):
+        return args[0].symbol
+    return args[2] if len(args) > 2 and isinstance(args[2], str) else None
+
+
+def _published_top(venue: Any, book: Any, symbol: str, now_ns: int) -> tuple[int, int, int, int]:
+    """A venue's published top (bid, bid size, ask, ask size): ``SimVenue.quote``, or a replayed venue's
+    displayed top read without side effects (``ReplayVenue.quote`` would advance it)."""
+    if isinstance(venue, SimVenue):
+        if venue.status is VenueStatus.UP and not venue.conditions:
+            return book.top()  # what quote() publishes, without building a Quote
+        q = venue.quote(symbol, now_ns)
+        return q.bid, q.bid_size, q.ask, q.ask_size
+    if getattr(venue, "status", None) is not None and str(getattr(venue.status, "value", "UP")) != "UP":
+        return 0, 0, 0, 0
+    return book.top()
+
+
+NBBO_FILE = "market_nbbo.parquet"
+PRINTS_FILE = "market_prints.parquet"
+
+
+def write_market_timeline(timeline: MarketTimeline, recorder: MarketRecorder | None, out_dir: Path) -> None:
+    """Write ``market_nbbo.parquet`` (symbol, t_ns, bid, bid_size, ask, ask_size: one row per change)
+    and ``market_prints.parquet`` (symbol, t_ns, price, qty) with units and sources in the schema
+    metadata (``twin.*`` keys, the run's ``UNITS`` among them)."""
+    prints = timeline.prints(recorder)
+    if timeline._tapes:
+        prints_source = "simulated: the liquidity providers' and noise traders' trades (as aggressors)"
+    elif recorder is not None and recorder.source == "recorded":
+        prints_source = "recorded: the replayed day's prints"
+    elif recorder is not None and recorder.tapes:
+        prints_source = "simulated: the agents' tape"
+    else:
+        prints_source = "none"
+    common = {**{f"twin.{k}": v for k, v in UNITS.items()},
+              "twin.session_open_ns": str(timeline.open_ns), "twin.session_close_ns": str(timeline.close_ns),
+              "twin.time_columns": "every time column ends in _ns: integer nanoseconds since 1970-01-01 UTC"}
+    tables = {
+        NBBO_FILE: (timeline.nbbo, ("t_ns", "bid", "bid_size", "ask", "ask_size"), {
+            "twin.nbbo_source": timeline.nbbo_source,
+            "twin.nbbo_poll_interval_ns": str(timeline.interval_ns) if timeline.nbbo_source == "venue-tops" else "",
+            "twin.nbbo_rows": "one row per change of the consolidated top, in force from t_ns to the next row; "
+                              "prices in units, sizes in shares, 0 for an empty side"}),
+        PRINTS_FILE: (prints, ("t_ns", "price", "qty"), {
+            "twin.prints_source": prints_source,
+            "twin.prints_rows": "market prints in time order: price in units, qty in shares; "
+                                "the broker-dealer's own taker fills are not included"}),
+    }
+    for name, (data, columns, meta) in tables.items():
+        symbols = [s for s in timeline.symbols for _ in range(len(data[s]["t_ns"]))]
+        arrays = {"symbol": pa.array(symbols, pa.string())}
+        for column in columns:
+            arrays[column] = pa.array([v for s in timeline.symbols for v in data[s][column]], pa.int64())
+        table = pa.table(arrays)
+        metadata = {k.encode(): v.encode() for k, v in {**common, **meta}.items()}
+        pq.write_table(table.replace_schema_metadata(metadata), out_dir / name)

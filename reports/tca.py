@@ -1,0 +1,314 @@
+"""TCA of a run folder: per-order metrics (``tca_orders.parquet``) and their aggregates by venue, order
+type, size bucket and symbol (``tca_summary.parquet``), from the run's event log and market timeline.
+
+Inputs, all in the run folder: ``events.parquet`` (each order's receipt, client submit time, fills with
+venue, price, quantity and fee, and its terminal event), ``market_nbbo.parquet`` (every NBBO change of
+the session) and ``market_prints.parquet`` (market prints). The formulas are ``components.tca``'s;
+this module only gathers inputs, groups and writes. Conventions (docs/tca.md):
+
+* an order is analysed once it was routed (blocked or rejected orders never met the market);
+* its ``venue`` is where most of its shares filled (the first routed child's venue if none did);
+  ``venues`` lists every venue that filled any of it;
+* the unfilled remainder is valued at the NBBO mid at the session close (Perold's opportunity cost);
+* where the market is simulated, our own taker fills are market prints too and join the tape for
+  VWAP; a replayed day's prints are the recorded ones only (our fills there are hypothetical).
+
+Money per order is exact: Decimal units (1/10,000 dollar) stored as ``decimal128(38, 6)``; ratios are
+float bps; every time column ends in ``_ns`` (integer nanoseconds since the epoch, UTC).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from components import tca
+from components.domain.events import EventType
+from components.domain.money import PRICE_SCALE
+
+from .frames import decode_details
+
+E = EventType
+NBBO_FILE = "market_nbbo.parquet"
+PRINTS_FILE = "market_prints.parquet"
+ORDERS_FILE = "tca_orders.parquet"
+SUMMARY_FILE = "tca_summary.parquet"
+
+FILL_TYPES = (E.ORDER_PARTIALLY_FILLED.value, E.ORDER_FILLED.value)
+DONE_TYPES = (E.ORDER_FILLED.value, E.ORDER_CANCELED.value, E.ORDER_EXPIRED.value, E.ORDER_REJECTED.value)
+
+SIZE_BUCKETS: tuple[tuple[int, int | None, str], ...] = (
+    (1, 99, "1-99"), (100, 499, "100-499"), (500, 1_999, "500-1999"), (2_000, 4_999, "2000-4999"),
+    (5_000, 9_999, "5000-9999"), (10_000, None, "10000+"),
+)
+"""Order size buckets in shares: odd lots, then Rule 605's share ranges, then 10,000 and up."""
+
+DIMENSIONS = ("venue", "order_type", "order_class", "size_bucket", "symbol")
+"""The groupings of ``tca_summary.parquet``."""
+
+MONEY = pa.decimal128(38, 6)
+_QUANT = Decimal("0.000001")
+
+
+class TcaInputError(ValueError):
+    """A run folder TCA cannot read (a missing or malformed file): the message names it."""
+
+
+def size_bucket(quantity: int) -> str:
+    """The ``SIZE_BUCKETS`` label of an order of ``quantity`` shares."""
+    for lo, hi, label in SIZE_BUCKETS:
+        if quantity >= lo and (hi is None or quantity <= hi):
+            return label
+    raise ValueError(f"quantity must be a positive number of shares, got {quantity!r}")
+
+
+def _read(path: Path) -> pa.Table:
+    if not path.exists():
+        raise TcaInputError(f"{path}: missing (runs written before the market timeline have no TCA inputs)")
+    try:
+        return pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several types for a corrupt file
+        raise TcaInputError(f"{path}: not a readable parquet file ({exc})") from None
+
+
+def _meta(table: pa.Table, key: str, default: str = "") -> str:
+    meta = table.schema.metadata or {}
+    return meta.get(f"twin.{key}".encode(), default.encode()).decode()
+
+
+def _need(table: pa.Table, path: Path, columns: Iterable[str]) -> None:
+    missing = [c for c in columns if c not in table.column_names]
+    if missing:
+        raise TcaInputError(f"{path}: missing column(s) {', '.join(missing)}")
+
+
+def load_market(run_dir: Path) -> tuple[dict[str, tca.NbboTimeline], dict[str, dict[str, list[int]]], dict[str, str]]:
+    """The run's NBBO timelines per symbol (ending at the session close), its prints per symbol as
+    plain columns, and the files' sources (``nbbo_source``, ``prints_source``)."""
+    run_dir = Path(run_dir)
+    nbbo_path, prints_path = run_dir / NBBO_FILE, run_dir / PRINTS_FILE
+    nbbo, prints = _read(nbbo_path), _read(prints_path)
+    _need(nbbo, nbbo_path, ("symbol", "t_ns", "bid", "bid_size", "ask", "ask_size"))
+    _need(prints, prints_path, ("symbol", "t_ns", "price", "qty"))
+    close = _meta(nbbo, "session_close_ns")
+    end_ns = int(close) if close else None
+    frame = nbbo.to_pandas()
+    timelines: dict[str, tca.NbboTimeline] = {}
+    for symbol, rows in frame.groupby("symbol", sort=True):
+        try:
+            timelines[str(symbol)] = tca.NbboTimeline(rows["t_ns"], rows["bid"], rows["bid_size"], rows["ask"],
+                                                      rows["ask_size"], end_ns)
+        except ValueError as exc:
+            raise TcaInputError(f"{nbbo_path}: symbol {symbol}: {exc}") from None
+    tape = {str(symbol): {k: rows[k].astype("int64").tolist() for k in ("t_ns", "price", "qty")}
+            for symbol, rows in prints.to_pandas().groupby("symbol", sort=True)}
+    sources = {"nbbo_source": _meta(nbbo, "nbbo_source"), "prints_source": _meta(prints, "prints_source")}
+    return timelines, tape, sources
+
+
+def order_inputs(events: pd.DataFrame) -> tuple[list[tca.OrderInput], dict[str, dict[str, Any]]]:
+    """One ``OrderInput`` per routed order of the event log, and per order its grouping facts
+    (``venue``, ``venues``, ``routed_venues``, ``time_in_force``, ``final_event``)."""
+    if events is None or events.empty:
+        return [], {}
+    frame = events[["event_type", "order_id", "timestamp_utc", "symbol", "side", "quantity", "order_type",
+                    "limit_price", "time_in_force", "details"]]
+    frame = frame[frame["order_id"].astype(str) != ""]
+    details = decode_details(frame["details"])
+    per_order: dict[str, dict[str, Any]] = {}
+    for row, d in zip(frame.itertuples(index=False), details):
+        o = per_order.setdefault(row.order_id, {"fills": [], "routed": [], "arrival": None, "decision": None,
+                                                "done": None, "final": "", "row": row})
+        kind = row.event_type
+        t = int(row.timestamp_utc)
+        if kind == E.ORDER_RECEIVED.value:
+            o["arrival"] = t
+            o["decision"] = d.get("submitted_ns")
+        elif kind == E.ORDER_ROUTED.value:
+            o["routed"] += [str(c.get("venue")) for c in d.get("children") or []]
+        elif kind in FILL_TYPES:
+            o["fills"].append(tca.Fill(t, int(d["last_qty"]), int(d["last_px"]), int(d.get("fee") or 0),
+                                       str(d.get("venue") or ""), str(d.get("liquidity") or "")))
+        if kind in DONE_TYPES and o["done"] is None:
+            o["done"], o["final"] = t, kind
+    inputs, facts = [], {}
+    for order_id, o in per_order.items():
+        if o["arrival"] is None or not o["routed"]:
+            continue
+        row = o["row"]
+        shares: dict[str, int] = {}
+        for f in o["fills"]:
+            shares[f.venue] = shares.get(f.venue, 0) + f.qty
+        venue = max(sorted(shares), key=lambda v: shares[v]) if shares else o["routed"][0]
+        limit = None if pd.isna(row.limit_price) else int(row.limit_price)
+        decision = o["decision"]
+        inputs.append(tca.OrderInput(
+            order_id=order_id, symbol=str(row.symbol), side=str(row.side), quantity=int(row.quantity),
+            arrival_ns=o["arrival"], fills=tuple(o["fills"]), order_type=str(row.order_type), limit_price=limit,
+            decision_ns=None if decision is None else int(decision), done_ns=o["done"]))
+        facts[order_id] = {"venue": venue, "venues": ",".join(sorted(shares)), "routed_venues":
+                           ",".join(dict.fromkeys(o["routed"])), "time_in_force": str(row.time_in_force),
+                           "final_event": o["final"]}
+    return inputs, facts
+
+
+def _print_tapes(prints: dict[str, dict[str, list[int]]], inputs: list[tca.OrderInput],
+                 with_own_taker_fills: bool) -> dict[str, tca.PrintTape]:
+    columns = {s: {k: list(v) for k, v in rows.items()} for s, rows in prints.items()}
+    if with_own_taker_fills:
+        for order in inputs:
+            rows = columns.setdefault(order.symbol, {"t_ns": [], "price": [], "qty": []})
+            for f in order.fills:
+                if f.liquidity.upper() == "TAKER":  # a maker fill of ours is already the aggressor's print
+                    rows["t_ns"].append(f.t_ns)
+                    rows["price"].append(f.price)
+                    rows["qty"].append(f.qty)
+    tapes = {}
+    for symbol, rows in columns.items():
+        order = np.argsort(np.asarray(rows["t_ns"], dtype=np.int64), kind="stable")
+        tapes[symbol] = tca.PrintTape(*(np.asarray(rows[k], dtype=np.int64)[order] for k in ("t_ns", "price", "qty")))
+    return tapes
+
+
+def tca_frame(events: pd.DataFrame, run_dir: Path) -> pd.DataFrame:
+    """One row per routed order: ``components.tca.OrderTca.to_record()`` plus the grouping columns."""
+    timelines, prints, sources = load_market(run_dir)
+    inputs, facts = order_inputs(events)
+    tapes = _print_tapes(prints, inputs, not sources["prints_source"].startswith("recorded"))
+    empty = tca.NbboTimeline([], [], [], [], [])
+    rows = []
+    for order in inputs:
+        result = tca.order_tca(order, timelines.get(order.symbol, empty), tapes.get(order.symbol))
+        record = result.to_record()
+        record.update(facts[order.order_id])
+        record["size_bucket"] = size_bucket(order.quantity)
+        rows.append(record)
+    frame = pd.DataFrame(rows)
+    frame.attrs.update(sources)
+    return frame
+
+
+def _to_table(frame: pd.DataFrame, meta: dict[str, str]) -> pa.Table:
+    arrays, fields = [], []
+    for column in frame.columns:
+        values = frame[column].tolist()
+        sample = next((v for v in values if v is not None and not (isinstance(v, float) and np.isnan(v))), None)
+        if isinstance(sample, Decimal):
+            arr = pa.array([None if v is None or (isinstance(v, float) and np.isnan(v)) else v.quantize(_QUANT)
+                            for v in values], MONEY)
+        elif column.endswith("_ns") or column in ("quantity", "filled_qty", "fees", "size_improvement",
+                                                  "limit_price", "arrival_bid", "arrival_ask",
+                                                  "arrival_bid_size", "arrival_ask_size"):
+            arr = pa.array([None if v is None or (isinstance(v, float) and np.isnan(v)) else int(v) for v in values],
+                           pa.int64())
+        else:
+            arr = pa.array(values, from_pandas=True)
+        arrays.append(arr)
+        fields.append(pa.field(column, arr.type))
+    table = pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+    return table.replace_schema_metadata({f"twin.{k}".encode(): str(v).encode() for k, v in meta.items()})
+
+
+UNITS_META = {
+    "price_scale": str(PRICE_SCALE),
+    "money": f"Decimal units, {PRICE_SCALE} per US dollar, stored as decimal128(38, 6): avg_price, mids, "
+             "slippage, spreads, price improvement per share; is_* and price_improvement_total per order",
+    "ratios": "floats: *_bps in basis points of the column's benchmark (docs/tca.md), fill_rate and eq_ratio "
+              "as fractions",
+    "signs": "cost-like metrics are side * (paid - benchmark): positive is a cost; price improvement: positive "
+             "is better than the quote",
+    "time_columns": "every time column ends in _ns: integer nanoseconds since 1970-01-01 UTC (durations: ns)",
+}
+
+
+def summarize(orders: pd.DataFrame, dimensions: Iterable[str] = DIMENSIONS) -> pd.DataFrame:
+    """Aggregates per value of each dimension: counts, share-weighted fill rate, the mean (and share-weighted
+    mean, ``*_sw``) of each bps metric over the orders that have it, and median times to fill."""
+    if orders is None or orders.empty:
+        return pd.DataFrame(columns=["dimension", "group", "orders"])
+    bps = [c for c in orders.columns if c.endswith("_bps")]
+    out = []
+    for dim in dimensions:
+        for group, rows in orders.groupby(dim, sort=True):
+            filled = rows["filled_qty"].astype("int64")
+            rec: dict[str, Any] = {
+                "dimension": dim, "group": str(group), "orders": int(len(rows)),
+                "filled_orders": int((filled > 0).sum()), "shares": int(rows["quantity"].sum()),
+                "filled_shares": int(filled.sum()),
+                "fill_rate": float(filled.sum() / rows["quantity"].sum()) if rows["quantity"].sum() else 0.0,
+            }
+            for c in bps:
+                values = pd.to_numeric(rows[c], errors="coerce")
+                ok = values.notna()
+                rec[f"{c}_mean"] = float(values[ok].mean()) if ok.any() else None
+                weights = filled[ok] if not c.startswith("is_") else rows["quantity"][ok]
+                rec[f"{c}_sw"] = float(np.average(values[ok], weights=weights)) if ok.any() and weights.sum() else None
+            for c in ("time_to_first_fill_ns", "time_to_complete_ns"):
+                values = pd.to_numeric(rows[c], errors="coerce").dropna()
+                rec[f"{c}_median"] = int(values.median()) if len(values) else None
+            out.append(rec)
+    return pd.DataFrame(out)
+
+
+def write_tca(run_dir: Path, events: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Write ``tca_orders.parquet`` and ``tca_summary.parquet`` into ``run_dir``; return the report's
+    section (JSON-able: counts, sources, and the by-venue rows). ``events`` defaults to the folder's."""
+    run_dir = Path(run_dir)
+    if events is None:
+        events = _read(run_dir / "events.parquet").to_pandas()
+    orders = tca_frame(events, run_dir)
+    meta = {**UNITS_META, **orders.attrs}
+    pq.write_table(_to_table(orders, meta), run_dir / ORDERS_FILE)
+    summary = summarize(orders)
+    pq.write_table(_to_table(summary, meta), run_dir / SUMMARY_FILE)
+    keep = ["group", "orders", "filled_shares", "fill_rate", "arrival_slippage_bps_mean", "effective_spread_bps_mean",
+            "price_improvement_bps_mean", "realized_spread_1min_bps_mean", "is_total_bps_mean",
+            "vwap_slippage_bps_mean", "time_to_first_fill_ns_median"]
+
+    def rows_of(dimension: str) -> list[dict[str, Any]]:
+        chosen = summary[summary["dimension"] == dimension] if not summary.empty else summary
+        return [{k: (None if pd.isna(r.get(k)) else r.get(k)) for k in keep if k in r}
+                for r in chosen.to_dict("records")]
+
+    return {"orders": int(len(orders)), **orders.attrs, "by_venue": rows_of("venue"),
+            "by_order_class": rows_of("order_class")}
+
+
+def read_tca_orders(run_dir: Path) -> pd.DataFrame:
+    """``tca_orders.parquet`` of a run folder (written by ``write_tca``)."""
+    return _read(Path(run_dir) / ORDERS_FILE).to_pandas()
+
+
+def plot_tca_by_venue(orders: pd.DataFrame | None):
+    """Box plots per venue of each filled order's effective spread and arrival slippage (bps); a
+    "none" note when no order filled. Returns a matplotlib Figure (the report embeds it)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10.0, 4.0), dpi=100)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 2)
+    panels = (("effective_spread_bps", "Effective spread by venue (bps, + = cost)"),
+              ("price_improvement_bps", "Price improvement vs NBBO by venue (bps, + = better)"))
+    for ax, (column, title) in zip(axes, panels):
+        ax.set_title(title, fontsize=10)
+        data = [] if orders is None or orders.empty else [
+            (str(venue), pd.to_numeric(rows[column], errors="coerce").dropna().to_numpy())
+            for venue, rows in orders.groupby("venue", sort=True)]
+        data = [(v, x) for v, x in data if len(x)]
+        if not data:
+            ax.text(0.5, 0.5, "none", ha="center", va="center", fontsize=14, color="#777777", transform=ax.transAxes)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            continue
+        ax.boxplot([x for _, x in data], showmeans=True)
+        ax.set_xticks(range(1, len(data) + 1), [f"{v}\n(n={len(x)})" for v, x in data])
+        ax.axhline(0, color="black", linewidth=0.8)
+    fig.tight_layout()
+    return fig
