@@ -39,6 +39,7 @@ from components.config.yaml_reader import read_yaml
 from components.config.session import Session
 
 from .config_agents import Agents
+from .config_bad_actors import BadActors
 from .config_faults import Crashes, TradingStateChange
 from .config_market import Replay, Sip
 
@@ -198,6 +199,8 @@ class Scenario:
     """A SIP consolidating venue quotes; risk and analytics see its delayed NBBO. Default none."""
     replay: Replay | None = None
     """A recorded day replayed in place of the simulated venues and their liquidity. Default none."""
+    bad_actors: BadActors = field(default_factory=BadActors)
+    """Labelled abusive episodes for surveillance backtests (``scenarios.config_bad_actors``). Default: all off."""
 
     def _problems(self) -> Iterator[tuple[str, str]]:
         known = {s.symbol for s in self.symbols}

@@ -21,6 +21,8 @@ BASELINES = {
     "sip_day.yaml": "e330c1d66165ab7b8c5a0019880d97be7547ef09562122821bc75a16c5c8730b",
     "rmsc_like.yaml": "339e5377aa2c0bc7e7367240d8b9433ca00175eeaf0fe8c9c39df0f6fc383f94",
     "trading_day.yaml": "1125f77e2ed578d93980532c5f0c4edb03ac40fc516739465accb8cdcd1c4690",
+    "quarter.yaml": "357779c9d756528204cfc6df153006fecd4937bcf8f35538011ae3d2ac113253",
+    "surveillance_day.yaml": "202f962b4d281583635731a078ae411d5a52000536c3e68d35fd29d0fa160245",
 }
 
 

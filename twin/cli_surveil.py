@@ -1,0 +1,127 @@
+"""``twin surveil-backtest SCENARIO --seeds 1,2,3 [--tune --train-seeds 4,5]``: surveillance on labelled runs.
+
+For each seed the scenario runs in the twin (its bad actors write labelled
+episodes), the surveillance engine (``components.surveillance``) reads the
+run's event log, and alerts are matched to labels: precision, recall, F1 and
+confusion counts per pattern, alert volume per 10,000 orders, and a threshold
+sweep with a precision-recall plot (``reports.surveillance``). ``--tune``
+picks each pattern's threshold by F1 on the training seeds and reports on the
+``--seeds`` (which must not overlap them). Episodes whose orders pre-trade
+risk refused never reached the market; they are counted apart, not as misses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from components.config.schema import ScenarioError
+from components.surveillance import SurveillanceConfig
+from scenarios.config import Scenario, load_scenario
+
+from .surveillance_run import SeedRun, evaluate, labels_of, linkage_of, tune
+
+
+def run_seed(scenario: Scenario, seed: int, progress: Callable[[float], None] | None = None) -> SeedRun:
+    from .runner import run_scenario
+
+    world = run_scenario(scenario, seed, progress=progress).world
+    labels, refused = labels_of(world)
+    return SeedRun(seed, list(world.log.read()), linkage_of(world), labels, refused,
+                   len(world.platform.oms.orders), scenario.session_close_ns)
+
+
+def parse_seeds(text: str, flag: str) -> list[int]:
+    """``"1,2,3"`` or ``"1-5"``; ValueError naming the flag on bad input."""
+    seeds: list[int] = []
+    for part in (p.strip() for p in text.split(",")):
+        try:
+            if "-" in part:
+                lo, hi = (int(x) for x in part.split("-", 1))
+                if hi < lo:
+                    raise ValueError
+                seeds.extend(range(lo, hi + 1))
+            else:
+                seeds.append(int(part))
+        except ValueError:
+            raise ValueError(f"{flag}: {part!r} is not a seed or a range like 1-5") from None
+    if any(s < 0 for s in seeds):
+        raise ValueError(f"{flag}: seeds must be >= 0")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"{flag}: a seed is listed twice")
+    return seeds
+
+
+def _cmd(args: argparse.Namespace) -> int:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from reports.surveillance_page import write_backtest_page
+
+    try:
+        scenario = load_scenario(args.scenario)
+        seeds = parse_seeds(args.seeds, "--seeds")
+        train = parse_seeds(args.train_seeds, "--train-seeds") if args.tune else []
+    except ScenarioError as exc:
+        print(f"invalid: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"invalid: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"cannot read {args.scenario}: {exc.strerror}", file=sys.stderr)
+        return 2
+    if args.tune and set(train) & set(seeds):
+        print(f"invalid: --train-seeds and --seeds overlap ({sorted(set(train) & set(seeds))}); "
+              f"report on seeds not used for tuning", file=sys.stderr)
+        return 2
+    config = SurveillanceConfig()
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+               TimeElapsedColumn())
+    runs: dict[int, SeedRun] = {}
+    with Progress(*columns, disable=args.quiet) as bar:
+        for seed in [*train, *seeds]:
+            task = bar.add_task(f"{scenario.name} seed {seed}{' (train)' if seed in train else ''}", total=1.0)
+            runs[seed] = run_seed(scenario, seed, progress=lambda f, task=task: bar.update(task, completed=f))
+    result: dict[str, Any] = {"scenario": scenario.name, "default": evaluate([runs[s] for s in seeds], config)}
+    if args.tune:
+        tuned, chosen = tune([runs[s] for s in train], config)
+        result["tuning"] = {"train_seeds": train, "thresholds": chosen}
+        result["tuned"] = evaluate([runs[s] for s in seeds], tuned)
+    out = Path(args.out) if args.out else Path("reports") / "out" / f"surveil-{scenario.name}"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "backtest.json").write_text(json.dumps(result, indent=2, sort_keys=True), encoding="utf-8")
+    page = write_backtest_page(result, out)
+    _print(result)
+    print(f"report: {page}")
+    return 0
+
+
+def _print(result: dict[str, Any]) -> None:
+    for key in ("default", "tuned"):
+        if key not in result:
+            continue
+        r = result[key]
+        print(f"{key} thresholds, seeds {','.join(map(str, r['seeds']))}: {r['orders']} orders, {r['labels']} labelled "
+              f"episodes ({r['refused_episodes']} partly refused by pre-trade risk, not scored)")
+        print(f"  {'pattern':<18} {'thr':>6} {'alerts':>6} {'tp':>4} {'fp':>4} {'fn':>4} {'prec':>6} {'recall':>6} "
+              f"{'f1':>6} {'per10k':>7}")
+        for name, p in r["patterns"].items():
+            print(f"  {name:<18} {p['threshold']:>6g} {p['alerts']:>6} {p['tp']:>4} {p['fp']:>4} {p['fn']:>4} "
+                  f"{p['precision']:>6.3f} {p['recall']:>6.3f} {p['f1']:>6.3f} {p['alerts_per_10k_orders']:>7.2f}")
+    if "tuning" in result:
+        print(f"tuned on seeds {result['tuning']['train_seeds']}: {result['tuning']['thresholds']}")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("surveil-backtest", help="surveillance precision/recall on labelled bad-actor runs")
+    p.add_argument("scenario", help="scenario YAML with a bad_actors section, e.g. scenarios/surveillance_day.yaml")
+    p.add_argument("--seeds", default="1,2,3", help="seeds to report on: 1,2,3 or 1-5 (default 1,2,3)")
+    p.add_argument("--tune", action="store_true", help="pick thresholds by F1 on --train-seeds first")
+    p.add_argument("--train-seeds", default="101,102,103", help="seeds to tune on (default 101,102,103)")
+    p.add_argument("--out", default=None, help="output folder (default reports/out/surveil-SCENARIO)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd)
+
