@@ -31,6 +31,7 @@ from scenarios.config import Scenario
 from .bootstrap import build_twin, settlement_horizon_ns
 from .world import TwinWorld
 from .crashes import schedule_crashes
+from .market_recorder import MarketTimeline
 from .run_result import RunResult
 from .fingerprint import fingerprint
 from .invariants import InvariantViolation, RunEvidence, check_all, first_violation
@@ -74,7 +75,8 @@ def request_body(intent: OrderIntent, world: TwinWorld) -> dict:
     return body
 
 
-def _schedule_client_flow(world: TwinWorld) -> None:
+def _schedule_client_flow(world: TwinWorld, extra: tuple[OrderIntent, ...] = ()) -> None:
+    """Client requests at their times; ``extra`` are more intents (the bad actors') sent the same way."""
     clock, network = world.clock, world.network
     bodies: dict[str, dict] = {}  # client_order_id -> the body first sent (for retries)
 
@@ -90,7 +92,7 @@ def _schedule_client_flow(world: TwinWorld) -> None:
             bodies[intent.client_order_id] = body
         network.send("advisor", SubmitOrder(body, now))
 
-    for intent in world.intents:
+    for intent in (*world.intents, *extra):
         clock.call_at(intent.submit_ns, lambda intent=intent: arrive(intent))
 
     def arrive_block(block: BlockIntent) -> None:
@@ -188,6 +190,18 @@ def _schedule_trading_state(world: TwinWorld) -> None:
         world.clock.call_at(session.at_ns(change.at), flip)
 
 
+def _bad_actor_intents(world: TwinWorld) -> tuple[OrderIntent, ...]:
+    """Plan the scenario's bad actors (off by default: no stream drawn, the run unchanged); the plan is
+    kept on the world as ``bad_actor_plan`` for ``twin.outputs`` (labels.json, links.json)."""
+    if not world.scenario.bad_actors.active:
+        return ()
+    from scenarios.bad_actors import plan_bad_actors
+
+    plan = plan_bad_actors(world.scenario, world.population, world.block_intents, world.streams.stream("bad-actors"))
+    world.bad_actor_plan = plan
+    return plan.intents
+
+
 def evidence_of(world: TwinWorld) -> RunEvidence:
     platform = world.platform
     return RunEvidence(
@@ -212,7 +226,8 @@ def simulate(world: TwinWorld, progress: Progress | None = None, chunks: int = 2
     _schedule_agents(world, close_ns)
     if world.market_recorder is not None:
         world.market_recorder.start(world.clock, session.open_ns(), close_ns)
-    _schedule_client_flow(world)
+        world.market_recorder.timeline = MarketTimeline.attach(world)  # NBBO changes and prints, for TCA
+    _schedule_client_flow(world, _bad_actor_intents(world))
     _schedule_close(world, close_ns)
     _schedule_trading_state(world)
     schedule_crashes(world)
@@ -246,15 +261,20 @@ def _long_lived_heap():
 
 def run_scenario(scenario: Scenario, seed: int | None = None, out_dir: Path | None = None,
                  progress: Progress | None = None, check: bool = True,
-                 tamper: Callable[[RunEvidence], None] | None = None) -> RunResult:
+                 tamper: Callable[[RunEvidence], None] | None = None,
+                 setup: Callable[[TwinWorld], None] | None = None) -> RunResult:
     """Build, run, check and (when ``out_dir`` is given) record one run.
 
     ``tamper`` edits the evidence before the invariant checks; the tests use
-    it to prove each invariant can fail.
+    it to prove each invariant can fail. ``setup`` is called on the built world
+    before it runs (``twin replay`` schedules its recorded orders and chooses
+    the routing policy there).
     """
     seed = scenario.seed if seed is None else seed
     started = time.perf_counter()
     world = build_twin(scenario, seed)
+    if setup is not None:
+        setup(world)
     built = time.perf_counter()
     sim_seconds = simulate(world, progress)
     simulated = time.perf_counter()

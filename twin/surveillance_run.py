@@ -39,7 +39,7 @@ class SeedRun:
 
 def linkage_of(world: TwinWorld) -> Linkage:
     """Owners and advisor ties of a run: the population's clients plus the bad actors' declared links."""
-    plan = getattr(world, "bad_actor_plan", None)
+    plan = world.bad_actor_plan
     refs = [AccountRef(a.account_id, a.client_id, a.advisor_id) for a in world.population.accounts]
     if plan is None:
         return Linkage(refs)
@@ -48,7 +48,7 @@ def linkage_of(world: TwinWorld) -> Linkage:
 
 def labels_of(world: TwinWorld) -> tuple[list[Label], list[Label]]:
     """(labels whose orders all passed pre-trade risk, labels of episodes with an order risk refused)."""
-    plan = getattr(world, "bad_actor_plan", None)
+    plan = world.bad_actor_plan
     if plan is None:
         return [], []
     status = {o.spec.client_order_id: o.status.value for o in world.platform.oms.orders.values()}
@@ -119,14 +119,14 @@ def run_report_section(world: TwinWorld, events: list) -> dict[str, Any]:
     book.add_all(alerts)
     by_pattern = {p.value: sum(1 for a in alerts if a.pattern is p) for p in Pattern}
     scores = None
-    if getattr(world, "bad_actor_plan", None) is not None and (labels or refused):
+    if world.bad_actor_plan is not None and (labels or refused):
         scores = evaluate([run], config)["patterns"]
     return run_section(by_pattern, book.funnel(), run.orders, scores)
 
 
 def write_labels(world: TwinWorld, out_dir: Path) -> None:
     """``labels.json`` (the bad actors' episodes) and ``links.json`` (reference links) beside the events."""
-    plan = getattr(world, "bad_actor_plan", None)
+    plan = world.bad_actor_plan
     if plan is None:
         return
     (out_dir / "labels.json").write_text(json.dumps({"scenario": world.scenario.name, "seed": world.seed,

@@ -18,6 +18,7 @@ from components.platform import Platform
 from components.reference.accounts import AccountDirectory
 from scenarios.agents import AgentPopulation
 from scenarios.arrivals import OrderIntent
+from scenarios.bad_actors import BadActorPlan
 from scenarios.block_flow import BlockIntent
 from scenarios.config import Scenario
 from scenarios.population import Population
@@ -75,6 +76,9 @@ class TwinWorld:
     recovery: CrashRecovery | None = None
     """Crash recovery (snapshots, restarts), set by ``twin.crashes.schedule_crashes`` when the
     scenario crashes services."""
+    bad_actor_plan: BadActorPlan | None = None
+    """The labelled bad-actor episodes (``scenarios.bad_actors``), set by the runner when the scenario
+    has a ``bad_actors`` section; ``twin.outputs`` writes them as labels.json and links.json."""
 
     @property
     def opening_cash(self) -> dict[str, int]:
