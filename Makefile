@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCENARIO ?= scenarios/trading_day.yaml
 
-.PHONY: run test bench clean
+.PHONY: run test bench load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(VENV)/.all
 bench: $(VENV)/.all
 	$(BIN)/python loadtests/benchmarks/bench_lifecycle.py
 	$(BIN)/python loadtests/benchmarks/bench_book.py
+
+# 60 s locust load test of `twin serve` on loopback (docs/load_testing.md); LOAD_ARGS="-u 50 -t 120s" etc.
+load: $(VENV)/.all
+	$(BIN)/python loadtests/run_load.py $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) reports/out
