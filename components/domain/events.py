@@ -80,6 +80,10 @@ class EventType(str, Enum):
     VENUE_STATUS_CHANGED = "VenueStatusChanged"
     SETTLEMENT_FAILED = "SettlementFailed"  # an attempt failed; the order stays CONFIRMED until retried
     BUY_IN_REQUIRED = "BuyInRequired"  # failed after every retry; the order then settles by buy-in
+    # A surveillance analyst's decision on a case (a platform event, live mode only: the twin keeps its
+    # case book in memory and never emits it, so no twin fingerprint sees it). Details: case_id, party,
+    # pattern, disposition, analyst, reason, status_after, disposition_id, opened_by (CaseDisposed.to_details).
+    CASE_DISPOSED = "CaseDisposed"
 
 
 STATUS_OF: dict[EventType, OrderStatus] = {

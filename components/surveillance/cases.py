@@ -8,13 +8,21 @@ moves a case on: ``ESCALATE`` (stays open, escalated), ``FALSE_POSITIVE`` or
 ``CaseDisposed`` event with the analyst and the reason, kept in
 ``CaseBook.events`` in order. Closing without a disposition, an analyst or a
 reason is refused with ``DispositionRequired``.
+
+``CaseBook.decide`` checks a disposition and builds its event without applying
+it, ``CaseBook.record`` applies one (``dispose`` is both): live mode appends
+the decided event to its event log first (``to_details`` / ``from_details``:
+a ``CaseDisposed`` platform event) and applies what it reads back, so a
+restart rebuilds the same decisions (``live.entrypoints.surveillance_api``);
+``record`` refuses a stored decision whose case is of another party or
+pattern, or was opened by other evidence.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from .model import Alert, Pattern
 
@@ -61,12 +69,45 @@ class CaseDisposed:
     status_after: CaseStatus
     event_type: str = "CaseDisposed"
     event_version: str = CASE_EVENT_VERSION
+    opened_by: tuple[str, ...] = ()
+    """The event ids of the alert that opened the case: a rebuilt case book applies a stored disposition
+    only to the case with this evidence, so a case id that drifted never takes another case's decision."""
 
     def to_record(self) -> dict[str, Any]:
         return {"event_type": self.event_type, "event_version": self.event_version, "event_id": self.event_id,
                 "case_id": self.case_id, "party": self.party, "pattern": self.pattern.value,
                 "disposition": self.disposition.value, "analyst": self.analyst, "reason": self.reason,
                 "at_ns": self.at_ns, "status_after": self.status_after.value}
+
+    def to_details(self) -> dict[str, Any]:
+        """The ``details`` of the event-log record (its business time is the record's ``timestamp_utc``)."""
+        return {"disposition_id": self.event_id, "case_id": self.case_id, "party": self.party,
+                "pattern": self.pattern.value, "disposition": self.disposition.value, "analyst": self.analyst,
+                "reason": self.reason, "status_after": self.status_after.value, "opened_by": list(self.opened_by)}
+
+    @classmethod
+    def from_details(cls, details: Any, at_ns: int) -> "CaseDisposed":
+        """Read back ``to_details``; a missing or bad field raises ``ValueError`` naming it."""
+        if not isinstance(details, Mapping):
+            raise ValueError("CaseDisposed details: not an object")
+        values: dict[str, str] = {}
+        for key in ("disposition_id", "case_id", "party", "pattern", "disposition", "analyst", "reason",
+                    "status_after"):
+            value = details.get(key)
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"CaseDisposed details: {key} is missing or not text")
+            values[key] = value
+        try:
+            pattern = Pattern(values["pattern"])
+            disposition = Disposition(values["disposition"])
+            status = CaseStatus(values["status_after"])
+        except ValueError as exc:
+            raise ValueError(f"CaseDisposed details: {exc}") from None
+        opened_by = details.get("opened_by", [])
+        if not isinstance(opened_by, (list, tuple)) or not all(isinstance(e, str) for e in opened_by):
+            raise ValueError("CaseDisposed details: opened_by is not a list of event ids")
+        return cls(values["disposition_id"], values["case_id"], values["party"], pattern, disposition,
+                   values["analyst"], values["reason"], at_ns, status, opened_by=tuple(opened_by))
 
 
 @dataclass
@@ -87,6 +128,10 @@ class Case:
                 "opened_ns": self.opened_ns, "status": self.status.value,
                 "alerts": [a.to_record() for a in self.alerts],
                 "dispositions": [d.to_record() for d in self.dispositions]}
+
+
+def _opened_by(case: Case) -> tuple[str, ...]:
+    return case.alerts[0].event_ids if case.alerts else ()
 
 
 class CaseBook:
@@ -122,6 +167,14 @@ class CaseBook:
     def dispose(self, case_id: str, disposition: Disposition | str | None, analyst: str, reason: str,
                 at_ns: int) -> CaseDisposed:
         """Record an analyst's decision; FALSE_POSITIVE and FILE close the case, ESCALATE escalates it."""
+        event = self.decide(case_id, disposition, analyst, reason, at_ns)
+        self.record(event)
+        return event
+
+    def decide(self, case_id: str, disposition: Disposition | str | None, analyst: str, reason: str,
+               at_ns: int) -> CaseDisposed:
+        """Check a decision and build its event, changing nothing (``record`` applies it): ``UnknownCase``
+        or ``DispositionRequired`` as ``dispose``."""
         case = self.get(case_id)
         if disposition is None or disposition == "":
             raise DispositionRequired(f"case {case_id}: a disposition is required "
@@ -138,14 +191,29 @@ class CaseBook:
         if case.status is CaseStatus.CLOSED:
             raise DispositionRequired(f"case {case_id}: already closed")
         status = CaseStatus.CLOSED if disposition in CLOSING else CaseStatus.ESCALATED
-        event = CaseDisposed(f"CD-{len(self.events) + 1:06d}", case_id, case.party, case.pattern, disposition,
-                             analyst.strip(), reason.strip(), at_ns, status)
+        return CaseDisposed(f"CD-{len(self.events) + 1:06d}", case_id, case.party, case.pattern, disposition,
+                            analyst.strip(), reason.strip(), at_ns, status, opened_by=_opened_by(case))
+
+    def record(self, event: CaseDisposed) -> None:
+        """Apply a decided event (``decide``, or one read back from an event log). ``UnknownCase`` if no case
+        has its id; ``DispositionRequired`` if that case is of another party or pattern, was opened by other
+        evidence than ``opened_by``, or is already closed (a stored decision that does not fit the rebuilt book
+        is refused, never applied to the wrong case)."""
+        case = self.get(event.case_id)
+        if (case.party, case.pattern) != (event.party, event.pattern):
+            raise DispositionRequired(f"case {event.case_id}: is {case.party} {case.pattern.value}, "
+                                      f"the disposition names {event.party} {event.pattern.value}")
+        if event.opened_by and event.opened_by != _opened_by(case):
+            raise DispositionRequired(f"case {event.case_id}: was opened by other evidence than the disposition "
+                                      f"names ({', '.join(event.opened_by)})")
+        if case.status is CaseStatus.CLOSED:
+            raise DispositionRequired(f"case {event.case_id}: already closed")
+        status = event.status_after
         case.status = status
         case.dispositions.append(event)
         self.events.append(event)
         if status is CaseStatus.CLOSED:
             del self._active[(case.party, case.pattern)]
-        return event
 
     def close(self, case_id: str, disposition: Disposition | str | None = None, analyst: str = "",
               reason: str = "", at_ns: int = 0) -> CaseDisposed:
