@@ -29,7 +29,8 @@ from components.config.session import NEW_YORK
 from scenarios.config import Scenario
 from venues_sim.fees import fee_model_of
 from venues_sim.replay import ReplayVenue
-from venues_sim.replay_format import ReplayFormatError, load_day
+from venues_sim.replay_columns import load_recorded
+from venues_sim.replay_format import ReplayFormatError
 from venues_sim.sip import Sip, exponential_latency
 from venues_sim.venue import SimVenue
 from venues_sim.wholesale import NbboSource, PriceImprovement
@@ -85,16 +86,16 @@ def build_venues(scenario: Scenario, symbols: list[str], on_report: Callable, cl
     """Every scenario venue, in order: SimVenues, or ReplayVenues over the recorded day."""
     venues: dict = {}
     if scenario.replay is not None:
-        day = load_day(scenario.replay.quotes, scenario.replay.trades)
-        recorded = {q.venue for q in day.quotes}
+        day = load_recorded(scenario.replay.quotes, scenario.replay.trades)  # columns: no object per row
+        recorded = day.quote_venues()
         missing = [v.name for v in scenario.venues if v.name not in recorded]
         if missing:
             raise ReplayFormatError(scenario.replay.quotes, None, "venue",
                                     f"no quotes for scenario venue(s) {', '.join(missing)} "
                                     f"(the file has {', '.join(sorted(recorded)) or 'none'})")
-        if day.quotes:  # sorted by time: the first and last quote bound the recorded dates
-            first, last = (datetime.fromtimestamp(q.timestamp_ns // 1_000_000_000, NEW_YORK).date()
-                           for q in (day.quotes[0], day.quotes[-1]))
+        times = day.quote_span_ns()
+        if times is not None:  # sorted by time: the first and last quote bound the recorded dates
+            first, last = (datetime.fromtimestamp(ts // 1_000_000_000, NEW_YORK).date() for ts in times)
             if not first <= scenario.session.date <= last:
                 # Replaying another day would fill against the previous evening's quotes: refuse, naming both.
                 span = first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"

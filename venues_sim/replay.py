@@ -7,9 +7,12 @@ replays the rows of one venue from a ``RecordedDay`` (file format:
 ``venues_sim.replay_format`` and ``docs/replay_format.md``). Time is passed in;
 whoever drives it calls ``advance(now_ns)`` at each recorded event
 (``next_event_ns``), or hands ``start`` a ``Clock.call_at``-shaped scheduler.
-Every public call first advances to its ``now_ns``.
+Every public call first advances to its ``now_ns``. The day is held as numpy
+columns (``venues_sim.replay_columns``) turned into Python values a chunk at a
+time, so a million-quote day never exists as a million row objects.
 
-Fill assumptions (documented in ``docs/replay_format.md``; all deliberate):
+Fill assumptions (the rules, each with its test and the defence of rule 4:
+``docs/fill_model.md``; all deliberate):
 
 * No market impact: the recorded quotes and trades happen exactly as recorded
   whatever we do. Our taking only depletes the *displayed* size of the
@@ -51,11 +54,14 @@ from __future__ import annotations
 
 from typing import Callable, Iterator
 
+import numpy as np
+
 from components.domain.orders import OrderType, Side, TimeInForce
 from components.domain.venues import ChildOrder, ExecKind, ExecutionReport, Liquidity, Quote, VenueStatus
 
 from .fees import FeeModel
-from .replay_format import RecordedDay, RecordedQuote, RecordedTrade
+from .replay_columns import RecordedTables
+from .replay_format import RecordedDay, RecordedTrade
 from .venue import (
     CANCEL_REQUESTED,
     DUPLICATE_CHILD_ID,
@@ -73,7 +79,30 @@ from .venue import (
 )
 
 _BUY = Side.BUY
+_UP = VenueStatus.UP  # bound once: Enum attribute access is slow on Python 3.11, and this runs per quote
 _TRADE, _QUOTE = 0, 1  # sort rank at equal timestamps: trades first
+_CHUNK = 16_384  # events turned into Python values at a time: a long day never is all at once
+
+
+def _timeline(trades: dict[str, np.ndarray], quotes: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """One venue's events in replay order as columns ``[time, kind, symbol, a, b, c, d]``: a trade is
+    ``(price, size, 0, 0)``, a quote ``(bid, bid size, ask, ask size)``. Ordered by time, trades before
+    quotes at equal times, then file order (the tables are sorted stably by time already)."""
+    nt, nq = len(trades["timestamp_ns"]), len(quotes["timestamp_ns"])
+    zeros = np.zeros(nt, dtype=np.int64)
+    columns = [
+        np.concatenate([trades["timestamp_ns"], quotes["timestamp_ns"]]),
+        np.concatenate([np.full(nt, _TRADE, dtype=np.int64), np.full(nq, _QUOTE, dtype=np.int64)]),
+        np.concatenate([trades["symbol"], quotes["symbol"]]),
+        np.concatenate([trades["price"], quotes["bid"]]),
+        np.concatenate([trades["size"], quotes["bid_size"]]),
+        np.concatenate([zeros, quotes["ask"]]),
+        np.concatenate([zeros, quotes["ask_size"]]),
+    ]
+    if nt:  # a day of quotes only is in order already
+        order = np.lexsort((np.arange(nt + nq), columns[1], columns[0]))
+        columns = [c[order] for c in columns]
+    return columns
 
 
 class _Working:
@@ -110,7 +139,7 @@ class ReplayVenue:
     def __init__(
         self,
         name: str,
-        day: RecordedDay,
+        day: RecordedDay | RecordedTables,
         fees: FeeModel,
         symbols: list[str],
         on_report: Callable[[ExecutionReport], None],
@@ -121,19 +150,26 @@ class ReplayVenue:
         self._on_report = on_report
         self._on_quote = on_quote  # e.g. Sip.on_quote: each recorded quote as published
         self._shown = {s: _Shown() for s in symbols}
-        rows: list[tuple[int, int, int, RecordedTrade | RecordedQuote]] = []
-        for rank, table in ((_TRADE, day.trades), (_QUOTE, day.quotes)):
-            rows += [(r.timestamp_ns, rank, i, r) for i, r in enumerate(table)
-                     if r.venue == name and r.symbol in self._shown]
-        rows.sort(key=lambda e: e[:3])
-        self._events = [(ts, r) for ts, _, _, r in rows]
-        self._next = 0
+        self._symbols = list(self._shown)  # index -> symbol, as in the event columns
+        tables = day if isinstance(day, RecordedTables) else RecordedTables.from_day(day)
+        self._trades = tables.rows_of("trades", name, self._symbols)
+        self._events = _timeline(self._trades, tables.rows_of("quotes", name, self._symbols))
+        self._count = len(self._events[0])
+        self._chunk: list[tuple[int, ...]] = []  # the events being applied, as Python tuples
+        self._pos = 0  # next event in ``_chunk``
+        self._chunk_end = 0  # index (in ``_events``) after the last event of ``_chunk``
         self._now = 0
         self._children: dict[str, ChildOrder] = {}
         self._working: dict[str, _Working] = {}
         self._seq = 0
         self._exec_seq = 0
         self._status = VenueStatus.UP
+        self._listeners: list[Callable[[Quote], None]] = []
+
+    def listen(self, callback: Callable[[Quote], None]) -> None:
+        """Call ``callback`` with each recorded quote as published (after our resting orders took it),
+        at its recorded time: how ``twin replay``'s strategy hook sees the market."""
+        self._listeners.append(callback)
 
     # ------------------------------------------------------------ status and queries
 
@@ -169,7 +205,12 @@ class ReplayVenue:
 
     def recorded_trades(self, symbol: str) -> list[RecordedTrade]:
         """This venue's recorded prints in ``symbol``, in time order (what the market did, not our fills)."""
-        return [r for _, r in self._events if isinstance(r, RecordedTrade) and r.symbol == symbol]
+        if symbol not in self._shown:
+            return []
+        t = self._trades
+        keep = t["symbol"] == self._symbols.index(symbol)
+        return [RecordedTrade(ts, self.name, symbol, price, size) for ts, price, size in
+                zip(t["timestamp_ns"][keep].tolist(), t["price"][keep].tolist(), t["size"][keep].tolist())]
 
     def leaves(self, child_id: str) -> int:
         working = self._working.get(child_id)
@@ -177,22 +218,43 @@ class ReplayVenue:
 
     def next_event_ns(self) -> int | None:
         """Timestamp of the next recorded event not yet applied, or None at the end."""
-        return self._events[self._next][0] if self._next < len(self._events) else None
+        if self._pos < len(self._chunk):
+            return self._chunk[self._pos][0]
+        return int(self._events[0][self._chunk_end]) if self._chunk_end < self._count else None
 
     # ------------------------------------------------------------ driving
 
     def advance(self, now_ns: int) -> None:
         """Apply every recorded event with ``timestamp_ns <= now_ns``, in order."""
-        events = self._events
-        while self._next < len(events) and events[self._next][0] <= now_ns:
-            ts, row = events[self._next]
-            self._next += 1
+        on_trade, on_quote, symbols = self._on_trade, self._on_recorded_quote, self._symbols
+        while True:
+            chunk, pos = self._chunk, self._pos  # read afresh each time: a callback may have advanced us
+            if pos == len(chunk):
+                if not self._load_chunk():
+                    break
+                continue
+            event = chunk[pos]
+            ts = event[0]
+            if ts > now_ns:
+                break
+            self._pos = pos + 1  # before applying it, for the same reason
             self._now = ts
-            if isinstance(row, RecordedTrade):
-                self._on_trade(row)
+            if event[1] == _TRADE:
+                on_trade(ts, symbols[event[2]], event[3], event[4])
             else:
-                self._on_recorded_quote(row)
-        self._now = max(self._now, now_ns)
+                on_quote(ts, symbols[event[2]], event[3], event[4], event[5], event[6])
+        if now_ns > self._now:
+            self._now = now_ns
+
+    def _load_chunk(self) -> bool:
+        """Turn the next ``_CHUNK`` events into Python tuples; False at the end of the day."""
+        start = self._chunk_end
+        if start >= self._count:
+            return False
+        end = min(self._count, start + _CHUNK)
+        self._chunk = list(zip(*(column[start:end].tolist() for column in self._events)))
+        self._pos, self._chunk_end = 0, end
+        return True
 
     def start(self, schedule: Callable[[int, Callable[[], None]], None]) -> None:
         """Self-drive: ``schedule(when_ns, callback)`` (``Clock.call_at``) at each event time."""
@@ -284,41 +346,47 @@ class ReplayVenue:
         improves = price > best if child.side is _BUY else price < best
         return 0 if improves else None
 
-    def _on_recorded_quote(self, row: RecordedQuote) -> None:
-        shown = self._shown[row.symbol]
-        shown.bid, shown.bid_size, shown.ask, shown.ask_size = row.bid, row.bid_size, row.ask, row.ask_size
+    def _on_recorded_quote(self, timestamp_ns: int, symbol: str, bid: int, bid_size: int, ask: int,
+                           ask_size: int) -> None:
+        shown = self._shown[symbol]
+        shown.bid, shown.bid_size, shown.ask, shown.ask_size = bid, bid_size, ask, ask_size
         shown.version += 1
-        for w in self._resting(row.symbol):
-            buy = w.child.side is _BUY
-            best, size = (row.bid, row.bid_size) if buy else (row.ask, row.ask_size)
-            if size and best == w.price:
-                w.ahead = size if w.ahead is None else min(w.ahead, size)
-            elif not size or (best < w.price if buy else best > w.price):
-                w.ahead = 0  # the public queue at our price is gone
-        if self._status is VenueStatus.UP:
-            for w in self._resting(row.symbol):
-                w.leaves = self._take(w.child, w.leaves, row.timestamp_ns)
-                if not w.leaves:
-                    del self._working[w.child.child_id]
-        if self._on_quote is not None:  # built here: quote() would re-enter advance()
-            top = shown.top() if self._status is VenueStatus.UP else (0, 0, 0, 0)
-            self._on_quote(Quote(self.name, row.symbol, *top, row.timestamp_ns))
+        if self._working:  # most quotes find none of ours resting: skip the priority sort
+            for w in self._resting(symbol):
+                buy = w.child.side is _BUY
+                best, size = (bid, bid_size) if buy else (ask, ask_size)
+                if size and best == w.price:
+                    w.ahead = size if w.ahead is None else min(w.ahead, size)
+                elif not size or (best < w.price if buy else best > w.price):
+                    w.ahead = 0  # the public queue at our price is gone
+            if self._status is _UP:
+                for w in self._resting(symbol):
+                    w.leaves = self._take(w.child, w.leaves, timestamp_ns)
+                    if not w.leaves:
+                        del self._working[w.child.child_id]
+        if self._on_quote is not None or self._listeners:  # built here: quote() would re-enter advance()
+            top = shown.top() if self._status is _UP else (0, 0, 0, 0)
+            published = Quote(self.name, symbol, *top, timestamp_ns)
+            if self._on_quote is not None:
+                self._on_quote(published)
+            for listener in self._listeners:
+                listener(published)
 
-    def _on_trade(self, row: RecordedTrade) -> None:
-        if self._status is not VenueStatus.UP:
+    def _on_trade(self, timestamp_ns: int, symbol: str, price: int, size: int) -> None:
+        if self._status is not VenueStatus.UP or not self._working:
             return
         for side in (Side.BUY, Side.SELL):
             used = 0  # of this print, already given to our orders on this side
-            for w in self._resting(row.symbol, side):
-                through = row.price < w.price if side is _BUY else row.price > w.price
-                if not through and row.price != w.price:
+            for w in self._resting(symbol, side):
+                through = price < w.price if side is _BUY else price > w.price
+                if not through and price != w.price:
                     break  # priority order: no later order is reached either
                 if through:
-                    excess, w.ahead = row.size, 0
+                    excess, w.ahead = size, 0
                 elif w.ahead is None:
                     continue  # queue at our price never seen: cannot tell the print reached us
                 else:
-                    excess, w.ahead = max(0, row.size - w.ahead), max(0, w.ahead - row.size)
+                    excess, w.ahead = max(0, size - w.ahead), max(0, w.ahead - size)
                 traded = min(w.leaves, max(0, excess - used))
                 if traded:
                     used += traded
@@ -326,9 +394,9 @@ class ReplayVenue:
                     if self._crosses_displayed(w):
                         # Our limit is at or through the displayed opposite quote (we took its displayed size):
                         # no real book rests there, so we are the aggressor and trade at the print, never worse.
-                        self._fill(w.child, traded, row.price, w.leaves, Liquidity.TAKER, row.timestamp_ns)
+                        self._fill(w.child, traded, price, w.leaves, Liquidity.TAKER, timestamp_ns)
                     else:
-                        self._fill(w.child, traded, w.price, w.leaves, Liquidity.MAKER, row.timestamp_ns)
+                        self._fill(w.child, traded, w.price, w.leaves, Liquidity.MAKER, timestamp_ns)
                     if not w.leaves:
                         del self._working[w.child.child_id]
 

@@ -1,0 +1,32 @@
+"""A small sample of loadtests/benchmarks/bench_replay.py: it runs the real `twin replay` and prints its figures."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_bench_replay_sample_prints_loop_rate_whole_process_and_peak_memory():
+    done = subprocess.run([sys.executable, str(ROOT / "loadtests" / "benchmarks" / "bench_replay.py"),
+                           "--quotes", "3000", "--every", "50"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    assert re.search(r"workload\s+3,000 quotes, 60 MARKET orders \(every 50th quote\), 60 fills", out), out
+    assert re.search(r"simulation loop\s+[0-9,]+ quotes/s", out), out
+    assert re.search(r"whole process\s+[0-9.]+s \(subprocess wall", out), out
+    assert re.search(r"peak RSS\s+[0-9,]+ MiB", out), out
+    assert "measured elsewhere, from issue 12" in out
+
+
+def test_a_million_quote_times_stay_inside_the_session_in_order():
+    """The benchmark day's times: int64 arithmetic must not wrap (a wrapped day replays in a burst at the start)."""
+    sys.path.insert(0, str(ROOT))
+    from loadtests.benchmarks.bench_replay import OPEN_NS, SESSION_NS, quote_times
+
+    times = quote_times(1_000_000)
+    assert times[0] == OPEN_NS and times[-1] < OPEN_NS + SESSION_NS
+    assert bool((times[1:] > times[:-1]).all())

@@ -1,0 +1,290 @@
+"""``twin replay``: best-execution replay of a recorded day, once per routing policy (counterfactual).
+
+``twin replay --market DAY (--orders ORDERS | --strategy pkg.mod:name) [--policy P ...] [--out DIR]``
+replays the recorded day in folder ``DAY`` (``quotes.parquet|csv`` and
+``trades.parquet|csv``, ``docs/replay_format.md``) with the client orders of
+an orders file and/or a strategy fed by the replayed quotes
+(``twin.replay_orders``), through the production order entry, risk engine,
+smart order router and OMS (``twin.runner.run_scenario``) and the replay
+venue's fill model (``docs/fill_model.md``). Each ``--policy`` is one run of
+the same orders on the same day, written to ``DIR/<policy>/`` (a normal run
+folder); ``DIR/comparison.html`` and ``comparison.json`` compare them.
+User guide: ``docs/replay.md``.
+
+Routing policies are the router's fee views (``components.routing``): the
+production router ranks venues by price plus taker fee and rests at the best
+maker rebate (``Venue.routing_schedule``); ``fee-blind`` hands it a zero fee
+schedule, so it ranks by displayed price and size only and rests by venue
+name, while the venues still charge their real fees.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from components.config.market import Venue
+from components.config.schema import ScenarioError
+from components.config.session import NEW_YORK
+from components.domain.commands import SubmitOrder
+from components.domain.money import CENT, format_price
+from components.domain.venues import FeeSchedule, Quote
+from components.memory import SequentialIds
+from components.routing import SmartOrderRouter
+from scenarios.config import Scenario, load_scenario, parse_scenario
+from scenarios.config_market import Replay
+from venues_sim.replay_columns import load_recorded
+from venues_sim.replay_format import ReplayFormatError
+
+from .replay_orders import OrdersFileError, RecordedOrder, StrategyOrder, load_strategy, read_orders
+from .run_result import RunResult
+from .world import TwinWorld
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingPolicy:
+    """A named routing policy: the fee schedule the router ranks each venue by."""
+
+    name: str
+    description: str
+    schedule: Callable[[Venue], FeeSchedule]
+
+
+POLICIES: dict[str, RoutingPolicy] = {p.name: p for p in (
+    RoutingPolicy("fee-aware", "production router: price plus taker fee, rests at the best maker rebate",
+                  Venue.routing_schedule),
+    RoutingPolicy("fee-blind", "displayed price and size only, rests by venue name; fees still charged",
+                  lambda venue: FeeSchedule(maker_rebate=0, taker_fee=0)),
+)}
+
+
+def install_policy(world: TwinWorld, policy: RoutingPolicy) -> None:
+    """Give the platform a router with ``policy``'s fee view (before the run: no child id issued yet,
+    so a fresh id source gives the same child ids the kernel's router would)."""
+    venues = world.scenario.venues
+    world.platform.router = SmartOrderRouter(
+        {v.name: policy.schedule(v) for v in venues}, world.market_data, SequentialIds(), world.clock,
+        max_quote_age_ns=int(world.scenario.routing.max_quote_age_ms * 1_000_000),
+        position=world.platform.risk.position)
+
+
+# ------------------------------------------------------------------ the day and the scenario
+
+
+def day_files(day: Path) -> tuple[Path, Path]:
+    """``(quotes, trades)`` files of a recorded-day folder (parquet preferred over CSV)."""
+    if not day.is_dir():
+        raise ReplayFormatError(day, None, None, "not a folder (want one holding quotes.parquet|csv and "
+                                                 "trades.parquet|csv)")
+    found = []
+    for table in ("quotes", "trades"):
+        candidates = [day / f"{table}.{ext}" for ext in ("parquet", "csv") if (day / f"{table}.{ext}").exists()]
+        if not candidates:
+            raise ReplayFormatError(day, None, None, f"no {table}.parquet or {table}.csv in the folder")
+        found.append(candidates[0])
+    return found[0], found[1]
+
+
+DEFAULT_SCENARIO = """
+name: replay
+seed: 1
+session: {{date: "{date}", open: "09:30", close: "16:00"}}
+symbols: [{symbols}]
+venues: [{venues}]
+population: {{advisors: 1, clients_per_advisor: 10, sanctioned_clients: 0}}
+order_flow: {{orders: 0}}
+"""
+
+
+def replay_scenario(quotes: Path, trades: Path, scenario_path: str | None) -> Scenario:
+    """The scenario a replay runs: ``scenario_path``'s venues, fees, risk and accounts, or defaults
+    drawn from the day (its date, symbols at their first mid, its venues at default fees); the day
+    as its market and no generated order flow."""
+    if scenario_path is not None:
+        scenario = load_scenario(scenario_path)
+    else:
+        import pyarrow.compute as pc  # here, not at the top: every `twin` command imports this module
+
+        day = load_recorded(quotes, trades)  # columns: a large day is not turned into row objects
+        times = day.quote_span_ns()
+        if times is None:
+            raise ReplayFormatError(quotes, None, None, "no quotes: nothing to replay")
+        date = datetime.fromtimestamp(times[0] // 1_000_000_000, NEW_YORK).date()
+        two_sided = day.quotes.filter(pc.and_(pc.greater(day.quotes.column("bid"), 0),
+                                              pc.greater(day.quotes.column("ask"), 0)))
+        first: dict[str, int] = {}  # symbol -> its first two-sided mid, whole cents
+        for symbol in sorted(pc.unique(two_sided.column("symbol")).to_pylist()):
+            row = two_sided.slice(pc.index(two_sided.column("symbol"), symbol).as_py(), 1).to_pylist()[0]
+            first[symbol] = max(CENT, (row["bid"] + row["ask"]) // 2 // CENT * CENT)
+        symbols = ", ".join(f'{{symbol: {s}, reference_price: "{format_price(p)}"}}' for s, p in first.items())
+        venues = ", ".join(f"{{name: {v}}}" for v in sorted(day.quote_venues()))
+        scenario = parse_scenario(DEFAULT_SCENARIO.format(date=date.isoformat(), symbols=symbols, venues=venues),
+                                  "<twin replay default>")
+    return replace(scenario, replay=Replay(str(quotes), str(trades)),
+                   order_flow=replace(scenario.order_flow, orders=0))
+
+
+# ------------------------------------------------------------------ order flow into the world
+
+
+class OrderFeed:
+    """Sends recorded and strategy orders to the platform as advisor requests, and notes each order's
+    arrival NBBO (read from the venue books when the client sent it) for the comparison."""
+
+    def __init__(self, world: TwinWorld):
+        self.world = world
+        self.arrival: dict[str, tuple[int, int]] = {}  # client order id -> (bid, ask) at arrival
+        self._strategy_sent = 0
+
+    def account(self, order: StrategyOrder, where: str):
+        """The order's account, or the one-line error naming ``where`` (file:row, or the strategy)."""
+        account = self.world.accounts.get(order.account)
+        if account is None:
+            known = sorted(a.account_id for a in self.world.accounts)
+            raise OrdersFileError(where, None, "account", f"unknown account {order.account!r} (the replay's "
+                                  f"accounts are {known[0]} to {known[-1]}; set them with --scenario)")
+        return account
+
+    def send(self, order: StrategyOrder, client_order_id: str, where: str) -> None:
+        world = self.world
+        account = self.account(order, where)
+        body = {"account_id": order.account, "symbol": order.symbol, "side": order.side.value,
+                "quantity": order.quantity, "order_type": order.order_type.value,
+                "time_in_force": order.time_in_force.value, "advisor_id": account.advisor_id,
+                "client_order_id": client_order_id}
+        if order.limit_price is not None:
+            body["limit_price"] = format_price(order.limit_price)
+        self.arrival[client_order_id] = self._nbbo(order.symbol)
+        world.network.send("advisor", SubmitOrder(body, world.clock.now_ns()))
+
+    def _nbbo(self, symbol: str) -> tuple[int, int]:
+        bid = ask = 0
+        for venue in self.world.venues.values():
+            b, _, a, _ = venue.book(symbol).top()
+            bid = max(bid, b)
+            if a and (ask == 0 or a < ask):
+                ask = a
+        return bid, ask
+
+    def schedule(self, orders: list[RecordedOrder], source: str) -> None:
+        session = self.world.scenario.session
+        start, close = self.world.clock.now_ns(), session.close_ns()
+        for o in orders:
+            if not start <= o.timestamp_ns < close:
+                raise OrdersFileError(source, o.row, "timestamp", f"{o.timestamp_ns} is outside the replayed "
+                                      f"session ({session.date.isoformat()} {session.open}-{session.close} New York)")
+            self.account(o.order, f"{source}:{o.row}")  # refused before the run, not in the middle of it
+            self.world.clock.call_at(o.timestamp_ns,
+                                     lambda o=o: self.send(o.order, f"R{o.row:07d}", f"{source}:{o.row}"))
+
+    def attach(self, strategy: Callable[[Quote], object], spec: str) -> None:
+        def on_quote(quote: Quote) -> None:
+            for order in strategy(quote) or ():
+                self._strategy_sent += 1
+                self.send(order, f"S{self._strategy_sent:07d}", f"strategy {spec}")
+
+        for venue in self.world.venues.values():
+            venue.listen(on_quote)
+
+
+# ------------------------------------------------------------------ running
+
+
+@dataclass
+class PolicyRun:
+    """One policy's run and the arrival NBBO of each client order."""
+
+    policy: RoutingPolicy
+    result: RunResult
+    arrival: dict[str, tuple[int, int]]
+
+
+def run_policy(scenario: Scenario, policy: RoutingPolicy, orders: list[RecordedOrder], orders_name: str,
+               strategy: str | None, seed: int, out_dir: Path | None) -> PolicyRun:
+    """One replay of the day with ``policy``: same scenario, orders and seed give the same fingerprint."""
+    from .runner import run_scenario
+
+    feeds: list[OrderFeed] = []
+
+    def setup(world: TwinWorld) -> None:
+        install_policy(world, policy)
+        feed = OrderFeed(world)
+        feed.schedule(orders, orders_name)
+        if strategy is not None:
+            feed.attach(load_strategy(strategy), strategy)
+        feeds.append(feed)
+
+    result = run_scenario(scenario, seed, out_dir, setup=setup)
+    return PolicyRun(policy, result, feeds[0].arrival)
+
+
+def replay_fingerprint(runs: list[PolicyRun]) -> str:
+    """SHA-256 over each policy's name and run fingerprint, in the order run."""
+    digest = hashlib.sha256()
+    for run in runs:
+        digest.update(f"{run.policy.name}={run.result.fingerprint}\n".encode())
+    return digest.hexdigest()
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from reports.replay_compare import policy_figures, tca_figures, write_comparison
+
+    from .invariants import InvariantViolation
+
+    started = time.perf_counter()
+    if args.orders is None and args.strategy is None:
+        print("twin replay: give --orders FILE and/or --strategy pkg.mod:name", file=sys.stderr)
+        return 2
+    policies = list(dict.fromkeys(args.policy or ["fee-aware"]))  # a policy named twice runs once
+    out = Path(args.out) if args.out else Path("reports") / "out" / f"replay-{Path(args.market).name}"
+    try:
+        quotes, trades = day_files(Path(args.market))
+        scenario = replay_scenario(quotes, trades, args.scenario)
+        orders = read_orders(args.orders) if args.orders else []
+        if args.strategy:
+            load_strategy(args.strategy)  # a bad name fails now, not after the day is loaded
+        seed = scenario.seed if args.seed is None else args.seed
+        runs = []
+        for name in policies:
+            run = run_policy(scenario, POLICIES[name], orders, str(args.orders), args.strategy, seed, out / name)
+            runs.append(run)
+            r = run.result
+            phases = ", ".join(f"{k} {v:.2f}s" for k, v in r.phase_seconds.items())
+            print(f"policy {name}  fingerprint {r.fingerprint}  orders {len(r.world.platform.oms.orders)}  "
+                  f"fills {len(r.world.gateway.venue_fills)}  ({phases})")
+    except (ReplayFormatError, ScenarioError, ValueError) as exc:
+        print(f"invalid: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except InvariantViolation as exc:
+        print(f"FAILED: {exc}\nevidence written to {out}", file=sys.stderr)
+        return 1
+    figures = [{**policy_figures(run.policy.name, run.policy.description, run.result.world, run.arrival),
+                **tca_figures(out / run.policy.name)} for run in runs]
+    write_comparison(figures, replay_fingerprint(runs), out)
+    print(f"replay fingerprint {replay_fingerprint(runs)}")
+    print(f"comparison: {out / 'comparison.html'}  wall {time.perf_counter() - started:.2f}s")
+    return 0
+
+
+def register(sub) -> None:
+    """Add ``twin replay`` to the ``twin`` command line."""
+    p = sub.add_parser("replay", help="best-execution replay of a recorded day, per routing policy")
+    p.add_argument("--market", required=True, help="recorded-day folder: quotes.parquet|csv and trades.parquet|csv")
+    p.add_argument("--orders", default=None, help="client orders file (.csv or .parquet; docs/replay.md)")
+    p.add_argument("--strategy", default=None, help="pkg.mod:name called with each replayed quote (docs/replay.md)")
+    p.add_argument("--policy", action="append", choices=sorted(POLICIES),
+                   help="routing policy; repeat to compare policies on the same orders (default fee-aware)")
+    p.add_argument("--scenario", default=None, help="scenario YAML for venues, fees, risk limits and accounts "
+                                                    "(its replay section and order flow are replaced)")
+    p.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
+    p.add_argument("--out", default=None, help="output folder (default reports/out/replay-DAY)")
+    p.set_defaults(func=_cmd_replay)
