@@ -43,6 +43,7 @@ from pathlib import Path
 from components.config.live import AccountConfig, BusConfig, LiveConfig, LiveConfigError
 from components.kernel import build_platform
 from components.memory import InProcessBus, SeededStreams
+from components.observability.metrics import PlatformMetrics
 from components.platform import Platform, Refusals
 from components.ports import EventLog, MessageBus, RandomSource, VenueGateway
 from components.reference.accounts import Account, AccountDirectory
@@ -55,10 +56,11 @@ from live.adapters.direct_venue import InProcessVenues
 from live.adapters.event_bus import EventPublisher
 from live.adapters.ids import EntropyStreams, UuidIds
 from live.adapters.market_data import VenueMarketData
-from components.eventstore.anchorlog import anchor_path, resolve_key
+from components.eventstore.anchorlog import anchor_path, read_lines, resolve_key
 from components.eventstore.anchors import AnchorKeyError
-from live.adapters.anchoring import (AnchoredLog, AnchorSink, Integrity, ReadOnlyLog, TamperedLog, anchor_lines,
-                                     check_start)
+from live.adapters import anchoring
+from live.adapters.anchoring import (AnchoredLog, AnchorSink, ChainOnRead, Integrity, ReadOnlyLog, TamperedLog,
+                                     anchor_lines, check_start, finish_start)
 from live.adapters.stores import describe as describe_event_log
 from live.adapters.stores import open_event_log, sqlite_path
 from live.adapters.venue_link import DirectLink, FixLink
@@ -67,6 +69,7 @@ from live.recovery import rebuild as rebuild_from_log
 from live.runtime import LiveRuntime
 from live.security import Masker, RateLimiter, TokenRegistry
 from live.session_close import SessionCloser, end_venue_days
+from live.venue_health import SourcedMarketData, venue_capabilities
 from live.views import OrderViews
 
 
@@ -102,6 +105,8 @@ class LiveApp:
     """Closes the session every business day (None when ``[session] enabled = false``)."""
     restored: Restored = field(default_factory=Restored)
     """What was rebuilt from an event log that already held events (``recovery``)."""
+    metrics: PlatformMetrics = field(default_factory=PlatformMetrics)
+    """What ``GET /metrics`` serves (``components.observability``), fed by the OMS and the runtime."""
     integrity: Integrity = field(default_factory=Integrity)
     """The verified start's findings and the anchors (``live.adapters.anchoring``); ``integrity.read_only``
     non-empty means nothing may change: no order, block, cancel or trading-state change."""
@@ -246,14 +251,15 @@ def _venue_link(config: LiveConfig, clock: WallClock, streams: RandomSource, run
                                   symbols=[s.symbol for s in config.symbols], hold_s=link.hold_s,
                                   stuck_after_s={"ROUTED": link.stuck_routed_s,
                                                  "PENDING_CANCEL": link.stuck_pending_cancel_s},
-                                  status_timeout_s=link.status_timeout_s)
+                                  status_timeout_s=link.status_timeout_s,
+                                  dialects={s.venue: s.dialect for s in link.sessions})
     embedded = None
     if link.mode == "embedded":
         embedded = EmbeddedFixVenues(config.symbols, config.venues, run_dir / "fix" / "venues", streams,
                                      config.liquidity if link.liquidity else None)
     # Embedded or remote, quotes come over FIX: the gateway's market data subscriptions.
-    market_data = VenueMarketData(clock.now_ns, {}, opening, names=names, connected=fix_gateway.is_logged_on,
-                                  feed=fix_gateway.quotes)
+    market_data = SourcedMarketData(clock.now_ns, {}, opening, names=names, connected=fix_gateway.is_logged_on,
+                                    feed=fix_gateway.quotes, fallback_warn_s=link.reference_fallback_warn_s)
     return FixLink(fix_gateway, market_data, run_dir, sender=link.sender_comp_id,
                    settings=Path(link.settings) if link.settings else None,
                    sessions={s.venue: (s.host, s.port) for s in link.sessions}, embedded=embedded,
@@ -274,7 +280,7 @@ def _tokens(config: LiveConfig, accounts: list[Account]) -> tuple[TokenRegistry,
         try:
             return TokenRegistry(entries, jwt=JwtVerifier(config.jwt)), None, None
         except JwksError as exc:
-            raise LiveConfigError("<config>", 1, "jwt.jwks", str(exc)) from None
+            raise LiveConfigError("<config>", 1, exc.field, str(exc)) from None
     if entries or not accounts:
         return TokenRegistry(entries), None, None
     demo_advisor = min(a.advisor_id for a in accounts)
@@ -308,7 +314,9 @@ def _proven_log(config: LiveConfig, run_dir: Path, clock: WallClock, read_only: 
             path = anchor_path(sqlite_path(settings, run_dir))
         started = time.perf_counter()
         check = check_start(store, anchor_lines(path, table), key, adopt_anchor_key,
-                            from_anchor=settings.start_check == "anchors")
+                            from_anchor=settings.start_check == "anchors", table=table,
+                            file_lines=read_lines(path) if table is not None else None,
+                            defer_chain=anchoring.ONE_PASS_START and not read_only)
     except AnchorKeyError as exc:
         store.close()
         raise LiveConfigError("<config>", 1, "event_log.anchor_key_file", str(exc)) from None
@@ -331,6 +339,9 @@ def _proven_log(config: LiveConfig, run_dir: Path, clock: WallClock, read_only: 
     if read_only:
         integrity.read_only = "started with --read-only (the event log verified)"
         return ReadOnlyLog(store, len(store), integrity.read_only), integrity
+    if check.ok and check.verified == 0 and check.records:  # the chain is checked by the rebuild's read
+        return AnchoredLog(ChainOnRead(store, check.columns_from), AnchorSink(path, key, table),
+                           settings.anchor_every, clock.now_ns), integrity  # start anchor: finish_start
     anchored = AnchoredLog(store, AnchorSink(path, key, table), settings.anchor_every, clock.now_ns)
     anchored.anchor("start")
     return anchored, integrity
@@ -369,18 +380,31 @@ def build_live(config: LiveConfig | None = None, *, log: EventLog | None = None,
         sanctions=default_sanctions_list(), symbols=symbols, venues=config.venues, risk=config.risk,
         routing=config.routing, settlement_days=config.settlement_days, refused=Refusals(keep=REFUSALS_KEPT),
     )
+    # Venues whose dialect takes only some order types or times in force get only those (none: unchanged).
+    platform.router.restrict(venue_capabilities({s.venue: s.dialect for s in config.venue_link.sessions}))
     oms = platform.oms
     views = OrderViews()
     oms.subscribe(views.on_event)
     bus, publisher = _bus(config.bus)
     oms.subscribe(publisher.on_event)  # after the views: published events are already visible in the API
     runtime = LiveRuntime(platform.handle)
+    metrics = PlatformMetrics()  # /metrics: every stored event and each handler's wall time (~2 us/message)
+    oms.subscribe(metrics.on_event)
+    runtime.set_observer(metrics.on_handled)
     clock.set_invoker(runtime.run)  # timers touch components: same critical section as messages
     venue_gateway.connect(runtime.dispatch)
 
     # Before anything can append: the state an earlier process left in this log (recovery). Here, not at
     # start, so whatever holds a LiveApp (the API, benchmarks driving the platform directly) sees it.
     restored = rebuild_from_log(log, platform, views, clock)
+    try:
+        finish_start(log, integrity)  # the chain, checked during that read: one pass over the log
+    except TamperedLog:
+        for resource in (log, bus):
+            close = getattr(resource, "close", None)
+            if close is not None:
+                close()
+        raise
 
     session_close = None
     if config.session.enabled:
@@ -389,7 +413,7 @@ def build_live(config: LiveConfig | None = None, *, log: EventLog | None = None,
     masker = Masker([i for a in account_list for i in (a.account_id, a.client_id)],
                     [a.client_name for a in account_list])
     return LiveApp(
-        config=config, clock=clock, ids=ids, log=log, runtime=runtime, platform=platform,
+        config=config, clock=clock, ids=ids, log=log, runtime=runtime, platform=platform, metrics=metrics,
         gateway=venue_gateway, link=link, market_data=market_data, accounts=accounts, tokens=tokens,
         limiter=RateLimiter(clock, config.rate_limit.rate_per_s, config.rate_limit.burst), views=views,
         masker=masker, symbols=symbols, run_dir=run_dir, bus=bus, publisher=publisher, demo_token=demo_token,

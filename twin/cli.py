@@ -85,7 +85,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMAND_MODULES: tuple[str, ...] = ("twin.cli_replay_log", "twin.cli_venue", "twin.diff_live.command")
+COMMAND_MODULES: tuple[str, ...] = ("twin.cli_replay_log", "twin.cli_venue", "twin.diff_live.command", "twin.cli_replay",
+                                      "twin.cli_market", "twin.cli_reports", "twin.cli_slo",
+                                      "twin.cli_surveil", "twin.cli_review", "twin.cli_order_timeline")
 """Modules (importable names) that add more subcommands via ``register(subparsers)``."""
 
 

@@ -1,4 +1,6 @@
-"""Write a run folder: summary.json, events.parquet, events.sqlite (+ events.anchors), orders.parquet, report.html."""
+"""Write a run folder: summary.json, events.parquet, events.sqlite (+ events.anchors), orders.parquet,
+market_nbbo.parquet and market_prints.parquet (the market behind TCA), tca_orders.parquet and
+tca_summary.parquet (reports.tca), report.html."""
 
 from __future__ import annotations
 
@@ -12,7 +14,10 @@ from components.eventstore.sqlite import SqliteEventStore, write_log_file
 from reports.html import write_report
 from reports.realism import realism_section
 from reports.summary import build_summary, write_summary
+from reports.tca import write_tca
 
+from .market_recorder import write_market_timeline
+from .observability import write_observability
 from .recorder import events_frame, orders_frame, write_parquet
 from .run_result import RunResult
 
@@ -62,8 +67,19 @@ def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Pat
         summary["market_realism"] = realism_section(
             recorder.samples, recorder.trades() or None, venue=recorder.venue.name,
             sample_interval_s=recorder.interval_ns / 1e9, source=recorder.source)
+    if recorder is not None and recorder.timeline is not None:  # the market behind TCA, then TCA itself
+        write_market_timeline(recorder.timeline, recorder, out_dir)
+        try:
+            summary["tca"] = write_tca(out_dir, events_df)
+        except ValueError as exc:  # data TCA cannot use (TcaInputError is one): the run's other outputs stand
+            summary["tca_error"] = str(exc)
     if anchor is not None:
         summary["anchor"] = anchor.to_record()  # the log's last anchor, kept apart from the anchor log
+    summary["slo"] = write_observability(out_dir, events)  # metrics.parquet/.prom, traces.json, slo.json
+    from .surveillance_run import run_report_section, write_labels  # surveillance: docs/surveillance.md
+
+    write_labels(world, out_dir)
+    summary["surveillance"] = run_report_section(world, events)
     write_summary(summary, out_dir / "summary.json")
     write_report(summary, events_df, orders_df, out_dir)
     return out_dir

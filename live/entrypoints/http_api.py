@@ -48,8 +48,11 @@ from live.entrypoints.api_schema import (
     problems,
 )
 from live.bootstrap import LiveApp
+from live.observability.http import instrument
+from live.observability.logs import configure_logging
 from live.security import AuthFailure, Principal, RateLimiter, install_masking
 from live.entrypoints.service import OrderService, Reply, problem
+from live.venue_health import reference_health
 
 API_VERSION = "1.0.0"
 log = logging.getLogger("live")
@@ -122,6 +125,7 @@ def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> F
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         live.start()
+        configure_logging(live)  # $TWIN_LOG_FORMAT=json: JSON lines (after uvicorn set its handlers up)
         try:
             if on_started is not None:
                 on_started()
@@ -288,9 +292,21 @@ def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> F
     @app.get("/healthz", summary="Liveness", responses={200: {"model": HealthOut, "description": "Up"}})
     async def healthz() -> ApiJSON:
         reply = service.health()
-        body = {**reply.body, **live.integrity.health()}  # read-only and why, anchors keyed or not
+        body = {**reply.body, **live.integrity.health(),  # read-only and why, anchors keyed or not
+                **reference_health(live.market_data)}  # where reference prices come from, fallback warnings
         if live.read_only:
             body["status"] = "read_only"
         return _respond(Reply(reply.status, body, reply.headers))
 
+    from .surveillance_api import surveillance_router  # analysts' cases (docs/surveillance.md)
+
+    surveillance = surveillance_router(role("analyst"), live, read_json, _respond)
+    app.state.surveillance_desk = surveillance.desk  # type: ignore[attr-defined]
+    app.include_router(surveillance)
+    from .reports_api import reports_router  # compliance sign-off (docs/regulatory_reporting.md)
+
+    app.include_router(reports_router(
+        role("compliance"), live.run_dir / "reports", live.clock, lambda status, body: _respond(Reply(status, body)),
+        lambda status, code, detail: _respond(problem(status, code, detail, [("package", detail)]))))
+    instrument(app, live)  # HTTP RED metrics and GET /metrics (live.observability.http)
     return app

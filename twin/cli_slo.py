@@ -1,0 +1,45 @@
+"""``twin slo-rules [SLO_FILE] [--out FILE] [--check]``: Prometheus rules from the OpenSLO file.
+
+Writes the recording rules and the burn-rate and budget alerts that
+``components.observability.slo`` generates from ``slo/platform.yaml`` (the
+default) to ``slo/rules.yaml`` (the default), or with ``--check`` only says
+whether that file is up to date (exit 1 if not), as CI would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from components.observability.slo import DEFAULT_SLO_FILE, SloError, alert_rules, load_slos, render_rules
+
+DEFAULT_RULES = DEFAULT_SLO_FILE.parent / "rules.yaml"
+
+
+def register(subparsers) -> None:
+    """Add ``slo-rules`` to the ``twin`` command line."""
+    cmd = subparsers.add_parser("slo-rules", help="generate Prometheus SLO rules from the OpenSLO file")
+    cmd.add_argument("slo_file", nargs="?", default=str(DEFAULT_SLO_FILE), help="OpenSLO YAML (default: %(default)s)")
+    cmd.add_argument("--out", default=str(DEFAULT_RULES), help="rule file to write (default: %(default)s)")
+    cmd.add_argument("--check", action="store_true", help="write nothing; exit 1 if --out is stale")
+    cmd.set_defaults(func=_cmd_slo_rules)
+
+
+def _cmd_slo_rules(args: argparse.Namespace) -> int:
+    try:
+        slos = load_slos(args.slo_file)
+    except SloError as exc:
+        print(f"invalid: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"cannot read {args.slo_file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    text, out = render_rules(slos), Path(args.out)
+    if args.check:
+        current = out.read_text() if out.exists() else ""
+        print(f"{out}: {'up to date' if current == text else 'STALE (run twin slo-rules)'}")
+        return 0 if current == text else 1
+    out.write_text(text)
+    print(f"{out}: {len(slos)} SLOs, {sum(len(alert_rules(s)) for s in slos)} alerts")
+    return 0

@@ -1,0 +1,118 @@
+"""The twin's observability outputs: its metrics over simulated time and the SLO verdicts.
+
+After a run, the run's events are fed in business-time order to the same
+``PlatformMetrics`` the live stack serves on ``/metrics``, and the registry is
+sampled every ``interval_s`` of simulated time (a sample only where something
+changed: a series holds its value until its next row). That gives:
+
+- ``metrics.parquet``: the time series (time_ns, name, labels JSON, value);
+- ``metrics.prom``: the final registry in the Prometheus text format;
+- ``traces.json``: one trace per order (``components.observability.traces``),
+  stamped with simulated time, in the OTLP/JSON encoding;
+- ``slo.json``: the SLO rules of ``slo/platform.yaml`` evaluated over those
+  samples (``components.observability.slo_eval``: the alerts that fired and
+  when, the error budget burned over the day), also returned as the summary's
+  ``slo`` section for ``report.html``.
+
+Nothing here runs during the simulation: the event log and the fingerprint are
+untouched, and the simulated run pays nothing. Handler wall times
+(``bdt_handler_*``) and HTTP metrics stay empty in the twin: its handlers take
+zero simulated time and it has no HTTP server (queueing shows in the path
+segments instead).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from components.domain.events import OrderEvent
+from components.observability.metrics import PlatformMetrics
+from components.observability.slo import DEFAULT_SLO_FILE, Slo, load_slos
+from components.observability.slo_eval import Series, budget_burned, firings
+from components.observability.traces import otlp_json, traces
+
+from .recorder import write_parquet
+
+DEFAULT_INTERVAL_S = 60
+"""Sampling step and alert evaluation interval (Prometheus' usual 1m)."""
+BURN_POINTS = 240
+"""At most this many points per SLO's budget-burn curve in the summary (the plot's resolution)."""
+_NS = 1_000_000_000
+
+
+def sample_metrics(events: Iterable[OrderEvent], interval_s: int = DEFAULT_INTERVAL_S
+                   ) -> tuple[PlatformMetrics, pd.DataFrame, np.ndarray]:
+    """Feed ``events`` in business-time order; the final registry, the sampled rows and
+    the evaluation grid (every step from the first event's to the last event's, in ns)."""
+    ordered = sorted(events, key=lambda e: e.timestamp_utc)  # stable: log order within a stamp
+    metrics = PlatformMetrics()
+    step = interval_s * _NS
+    rows: list[tuple[int, str, str, float]] = []
+    if not ordered:
+        return metrics, _frame(rows), np.array([], dtype=np.int64)
+    first = ordered[0].timestamp_utc // step * step
+    boundary, changed = first, False
+    for event in ordered:
+        while event.timestamp_utc > boundary:
+            if changed:
+                rows.extend((boundary, *s) for s in metrics.samples())
+                changed = False
+            boundary += step
+        metrics.on_event(event)
+        changed = True
+    rows.extend((boundary, *s) for s in metrics.samples())
+    return metrics, _frame(rows), np.arange(first, boundary + step, step, dtype=np.int64)
+
+
+def _frame(rows: list[tuple[int, str, str, float]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["time_ns", "name", "labels", "value"])
+    frame["time_ns"] = frame["time_ns"].astype("int64")
+    return frame
+
+
+def series_of(frame: pd.DataFrame, grid_ns: np.ndarray) -> Series:
+    """The sampled rows as the evaluator's ``Series`` on ``grid_ns`` (a value holds until its next row)."""
+    rows = zip((frame["time_ns"].to_numpy() / _NS).tolist(), frame["name"], frame["labels"], frame["value"])
+    return Series.from_rows(rows, (grid_ns / _NS).tolist())
+
+
+def _iso(t_s: float | None) -> str | None:
+    return None if t_s is None else pd.Timestamp(int(t_s * _NS), tz="UTC").isoformat()
+
+
+def slo_section(series: Series, slos: list[Slo], interval_s: int) -> dict[str, Any]:
+    """Per SLO its budget burned (final and a curve), and every alert firing with UTC times."""
+    out: dict[str, Any] = {"interval_s": interval_s, "slos": [], "alerts": []}
+    stride = max(1, -(-len(series.times_s) // BURN_POINTS))
+    for slo in slos:
+        burned = budget_burned(series, slo)
+        seen = burned[~np.isnan(burned)]
+        curve = [[float(t), round(float(b), 6)] for t, b in zip(series.times_s[::stride], burned[::stride])
+                 if not np.isnan(b)]
+        out["slos"].append({"name": slo.name, "service": slo.service, "target": slo.target,
+                            "window": slo.window, "budget_burned": round(float(seen[-1]), 6) if len(seen) else None,
+                            "burn": curve})
+        for fired in firings(series, slo):
+            record = fired.to_record()
+            record["start_utc"], record["end_utc"] = _iso(fired.start_s), _iso(fired.end_s)
+            out["alerts"].append(record)
+    out["alerts"].sort(key=lambda a: (a["start_s"], a["labels"]["slo"], a["alert"]))
+    return out
+
+
+def write_observability(out_dir: Path, events: list[OrderEvent], interval_s: int = DEFAULT_INTERVAL_S,
+                        slo_file: Path = DEFAULT_SLO_FILE) -> dict[str, Any]:
+    """Write metrics.parquet, metrics.prom, traces.json and slo.json into ``out_dir``; return the SLO section."""
+    metrics, frame, grid = sample_metrics(events, interval_s)
+    write_parquet(frame, out_dir / "metrics.parquet")
+    (out_dir / "metrics.prom").write_bytes(metrics.exposition())
+    with open(out_dir / "traces.json", "w", encoding="utf-8") as f:  # compact: ~7 kB per order
+        json.dump(otlp_json(traces(events), runtime="twin"), f, separators=(",", ":"))
+    section = slo_section(series_of(frame, grid), load_slos(slo_file), interval_s)
+    (out_dir / "slo.json").write_text(json.dumps(section, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return section
