@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,10 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from matplotlib.figure import Figure
 
-from . import plots
+from . import plots, slo_plots
 from .summary import lifecycle_funnel
+from . import tca as tca_report
+from . import surveillance
 
 REPORT_NAME = "report.html"
 TEMPLATE_NAME = "report.html.j2"
@@ -49,8 +52,57 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _num(value: Any) -> str:
+    """A count with thousands separators (``12,345``); anything else as ``_fmt`` prints it."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else _fmt(value)
+
+
+def _money(value: Any) -> str:
+    """A decimal dollar string with thousands separators, exact (``1234567.8900`` -> ``1,234,567.8900``)."""
+    if value is None or value == "":
+        return "-"
+    try:
+        return f"{Decimal(str(value)):,}"
+    except InvalidOperation:
+        return str(value)
+
+
+def _trade_dates(events: pd.DataFrame | None) -> str:
+    """The trade date(s) of the run: the New York dates of its first and last event's business time."""
+    if events is None or events.empty or "timestamp_utc" not in events.columns:
+        return ""
+    stamps = pd.to_datetime(events["timestamp_utc"].astype("int64"), unit="ns", utc=True)
+    first, last = (t.tz_convert("America/New_York").date().isoformat() for t in (stamps.min(), stamps.max()))
+    return first if first == last else f"{first} to {last}"
+
+
+def _funnel_notes(funnel: dict[str, Any], counts: dict[str, int]) -> list[str]:
+    """Why an exit in the funnel can exceed the same status in the final-status table.
+
+    The funnel counts every order that had an OrderCanceled (OrderExpired) event; an order
+    canceled (expired) after a partial fill still allocates, confirms and settles its filled
+    part (components/domain/lifecycle.py), so its final status is a later one."""
+    notes = []
+    for status, verb in (("CANCELED", "canceled"), ("EXPIRED", "expired")):
+        moved_on = int((funnel.get("exits") or {}).get(status, 0)) - int(counts.get(status, 0))
+        if counts and moved_on > 0:
+            notes.append(f"{status}: {_num(int(funnel['exits'][status]))} orders had their rest {verb}; "
+                         f"{_num(moved_on)} of them were partly filled, so their filled part went on to "
+                         f"allocation, confirmation and settlement and they end under a later status in "
+                         f"\"Orders by final status\" ({status} there: {_num(int(counts.get(status, 0)))}).")
+    return notes
+
+
 def _bps(value: Any) -> str:
     return "-" if value is None else f"{float(value) * 10_000:,.2f}"
+
+
+def _surveillance_images(section: dict[str, Any] | None) -> list[dict[str, str]]:
+    """The surveillance precision-recall plot, when the run had labelled bad actors (``reports.surveillance``)."""
+    if not section or not section.get("scores"):
+        return []
+    fig = surveillance.plot_precision_recall(section["scores"], "Surveillance: precision-recall (this run's labels)")
+    return [{"title": "Surveillance precision-recall", "src": figure_to_data_uri(fig)}]
 
 
 def write_report(
@@ -89,6 +141,16 @@ def write_report(
         for symbol, section in (realism.get("symbols") or {}).items()
     ]
 
+    slo = summary.get("slo") or {}  # twin.observability: budget burn and alerts over the run
+    slo_images = [{"title": t, "src": figure_to_data_uri(f)} for t, f in (
+        ("Error budget burned", slo_plots.plot_budget_burn(slo)),
+        ("SLO alert timeline", slo_plots.plot_alert_timeline(slo)))] if slo else []
+    tca = summary.get("tca") or {}
+    tca_images = []
+    if tca and (out_dir / tca_report.ORDERS_FILE).exists():
+        tca_images = [{"title": "Execution quality by venue", "src": figure_to_data_uri(
+            tca_report.plot_tca_by_venue(tca_report.read_tca_orders(out_dir)))}]
+
     html = _environment().get_template(TEMPLATE_NAME).render(
         s=summary,
         invariants=summary.get("invariants") or [],
@@ -102,8 +164,18 @@ def write_report(
         images=images,
         realism=realism,
         realism_images=realism_images,
+        tca=tca,
+        tca_images=tca_images,
+        surveillance=summary.get("surveillance") or {},
+        surveillance_images=_surveillance_images(summary.get("surveillance")),
+        slo=slo,
+        slo_images=slo_images,
         fmt=_fmt,
         bps=_bps,
+        num=_num,
+        money=_money,
+        trade_date=_trade_dates(events),
+        funnel_notes=_funnel_notes(funnel, counts),
     )
     path = out_dir / REPORT_NAME
     path.write_text(html, encoding="utf-8")

@@ -143,6 +143,11 @@ def plot_risk_blocks(blocks: Mapping[str, int]) -> Figure:
     return fig
 
 
+def _through_last_nonzero(counts: list[int]) -> int:
+    """How many leading bins to draw: through the last non-empty one (at least one)."""
+    return max((i + 1 for i, c in enumerate(counts) if c), default=1)
+
+
 def plot_market_realism(symbol: str, section: Mapping[str, Any], source: str = "simulated") -> Figure:
     """Four panels for one symbol: 1-minute returns vs a normal of the same
     mean and std, ACF of absolute returns with the 95% no-correlation band,
@@ -163,6 +168,8 @@ def plot_market_realism(symbol: str, section: Mapping[str, Any], source: str = "
         ys = [math.exp(-0.5 * ((x - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi)) for x in xs]
         ret_ax.plot(xs, ys, color=_EXIT, label="normal")
         ret_ax.set_yscale("log")
+        ret_ax.set_xlabel("1-min return (bps)")
+        ret_ax.set_ylabel("density per bps (log scale)")
         ret_ax.set_ylim(bottom=max(min(d for d in dens if d > 0) / 2, 1e-6) if any(dens) else None)
         kurt = ret.get("excess_kurtosis")
         ret_ax.set_title(f"1-min returns (bps), excess kurtosis {kurt:.1f}" if kurt is not None
@@ -187,17 +194,29 @@ def plot_market_realism(symbol: str, section: Mapping[str, Any], source: str = "
         _none_note(acf_ax, "ACF of |1-min returns|")
     spread = (section.get("spread_ticks") or {}).get("histogram") or {}
     if spread.get("counts") and sum(spread["counts"]):
-        spread_ax.bar(spread["ticks"], spread["counts"], color=_MAIN)
+        # the axis ends at the widest spread seen, not at the histogram's last (often empty) bin
+        shown = _through_last_nonzero(spread["counts"])
+        ticks = spread["ticks"][:shown]
+        spread_ax.bar(ticks, spread["counts"][:shown], color=_MAIN)
+        spread_ax.set_xlim(ticks[0] - 0.6, ticks[-1] + 0.6)
+        _integer_axis(spread_ax.xaxis)
         spread_ax.set_yscale("log")
-        spread_ax.set_title("Quoted spread (ticks; last bar includes wider)")
+        spread_ax.set_xlabel("quoted spread (ticks)")
+        spread_ax.set_ylabel("snapshots (log scale)")
+        wider = shown == len(spread["counts"]) and spread.get("last_includes_wider", True)
+        spread_ax.set_title("Quoted spread" + (" (last bar includes wider)" if wider else ""))
     else:
         _none_note(spread_ax, "Quoted spread")
     depth = (section.get("top_depth") or {}).get("histogram") or {}
-    if depth.get("counts"):
-        e = depth["edges"]
-        depth_ax.bar(e[:-1], depth["counts"], [b - a for a, b in zip(e, e[1:])], align="edge", color=_MAIN)
-        depth_ax.set_title("Top-of-book depth (bid + ask shares)"
-                           + ("; last bar includes deeper" if depth.get("last_includes_larger") else ""))
+    if depth.get("counts") and sum(depth["counts"]):
+        shown = _through_last_nonzero(depth["counts"])
+        e = depth["edges"][:shown + 1]
+        depth_ax.bar(e[:-1], depth["counts"][:shown], [b - a for a, b in zip(e, e[1:])], align="edge", color=_MAIN)
+        depth_ax.set_xlim(e[0], e[-1])
+        depth_ax.set_xlabel("bid + ask shares at the best prices")
+        depth_ax.set_ylabel("snapshots")
+        deeper = shown == len(depth["counts"]) and depth.get("last_includes_larger")
+        depth_ax.set_title("Top-of-book depth (bid + ask shares)" + ("; last bar includes deeper" if deeper else ""))
     else:
         _none_note(depth_ax, "Top-of-book depth")
     fig.suptitle(f"Market realism: {symbol} ({source})")
