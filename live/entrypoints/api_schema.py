@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, Field
 
@@ -305,7 +305,12 @@ TRADING_STATE_REQUEST_SCHEMA: dict[str, Any] = {
 
 
 class HealthOut(BaseModel):
-    status: str
+    """What ``/healthz`` answers (issue 10's full schema): liveness, venues, refusals and flags, reference
+    prices, and the event log's integrity."""
+
+    status: Literal["ok", "degraded", "read_only"] = Field(
+        description="ok; degraded when degraded_venues is not empty (a refused venue message or a flagged "
+                    "order); read_only when the process accepts no change (read_only_reason says why)")
     venues: dict[str, str] = Field(description="Venue name -> UP or DOWN")
     handler_failures: int = Field(description="Messages whose handler raised since start (a bug; see the log)")
     lost_fills: int = Field(description="Executions a venue reported in an order status but never as fills "
@@ -317,6 +322,21 @@ class HealthOut(BaseModel):
     flagged_working: int = Field(description="Flagged child orders still working")
     degraded_venues: list[str] = Field(description="Venues with a refused message or a flagged order; "
                                                    "status is then \"degraded\"")
+    reference_sources: dict[str, Literal["venue_quotes", "last_good_mid", "configured"]] = Field(
+        description="Symbol -> where its reference price (what risk marks orders at) comes from now: the venues' "
+                    "quotes, the last good mid (no two-sided market now), or the configured fallback (no quote "
+                    "yet: e.g. a venue without market data). Empty with in-process venues (direct mode)")
+    reference_warnings: list[str] = Field(
+        description="Symbols priced from the configured fallback for longer than [venue_link] "
+                    "reference_fallback_warn_s, each with how long (also logged once at WARNING)")
+    read_only: bool = Field(description="Whether the process accepts no change (started --read-only or on a "
+                                        "tampered event log)")
+    read_only_reason: str | None = Field(description="Why the process is read-only; null when it is not")
+    anchors: str = Field(description="Event log anchors: keyed (HMAC-SHA-256), unkeyed (SHA-256) or off")
+    log_verified: bool | None = Field(description="Whether the start's check of the event log passed; null "
+                                                  "without a durable log")
+    tamper_finding: str | None = Field(description="What the start's check found wrong (offset and reason); "
+                                                   "null when nothing")
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
