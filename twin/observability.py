@@ -111,8 +111,9 @@ def write_observability(out_dir: Path, events: list[OrderEvent], interval_s: int
     metrics, frame, grid = sample_metrics(events, interval_s)
     write_parquet(frame, out_dir / "metrics.parquet")
     (out_dir / "metrics.prom").write_bytes(metrics.exposition())
-    with open(out_dir / "traces.json", "w", encoding="utf-8") as f:  # compact: ~7 kB per order
-        json.dump(otlp_json(traces(events), runtime="twin"), f, separators=(",", ":"))
+    # json.dumps, not json.dump: dump streams through the pure-Python encoder (3 s of smoke's 4 s here).
+    document = json.dumps(otlp_json(traces(events), runtime="twin"), separators=(",", ":"))  # ~7 kB per order
+    (out_dir / "traces.json").write_text(document, encoding="utf-8")
     section = slo_section(series_of(frame, grid), load_slos(slo_file), interval_s)
     (out_dir / "slo.json").write_text(json.dumps(section, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return section
