@@ -217,8 +217,10 @@ def evidence_of(world: TwinWorld) -> RunEvidence:
     )
 
 
-def simulate(world: TwinWorld, progress: Progress | None = None, chunks: int = 200) -> float:
-    """Run the world from pre-open to after settlement; return simulated seconds."""
+def simulate(world: TwinWorld, progress: Progress | None = None, chunks: int = 200,
+             record_market: bool = True) -> float:
+    """Run the world from pre-open to after settlement; return simulated seconds. ``record_market``:
+    keep the NBBO and prints timeline behind the run's TCA (only the run folder's outputs read it)."""
     session = world.scenario.session
     close_ns = session.close_ns()
     end_ns = settlement_horizon_ns(world.scenario) + 3600 * NS  # settlement retries run on later days
@@ -226,7 +228,8 @@ def simulate(world: TwinWorld, progress: Progress | None = None, chunks: int = 2
     _schedule_agents(world, close_ns)
     if world.market_recorder is not None:
         world.market_recorder.start(world.clock, session.open_ns(), close_ns)
-        world.market_recorder.timeline = MarketTimeline.attach(world)  # NBBO changes and prints, for TCA
+        if record_market:  # NBBO changes and prints, for TCA: a check after every order, so only when written
+            world.market_recorder.timeline = MarketTimeline.attach(world)
     _schedule_client_flow(world, _bad_actor_intents(world))
     _schedule_close(world, close_ns)
     _schedule_trading_state(world)
@@ -276,7 +279,7 @@ def run_scenario(scenario: Scenario, seed: int | None = None, out_dir: Path | No
     if setup is not None:
         setup(world)
     built = time.perf_counter()
-    sim_seconds = simulate(world, progress)
+    sim_seconds = simulate(world, progress, record_market=out_dir is not None)
     simulated = time.perf_counter()
     wall = simulated - started
     evidence = evidence_of(world)

@@ -62,11 +62,12 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         scrub = self.scrub
+        record.message = record.getMessage()  # as logging.Formatter.format does: other handlers read it
         line = {
             "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="microseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": scrub(record.getMessage()),
+            "message": scrub(record.message),
         }
         for key in CORRELATION:
             value = getattr(record, key, None)

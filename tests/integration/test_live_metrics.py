@@ -121,6 +121,9 @@ def test_json_logs_of_a_live_session_hold_no_pii(client, live):
     logger.addHandler(handler)
     level = logger.level
     logger.setLevel(logging.INFO)
+    # configure_logging re-formats every handler of the process (pytest's too): give them theirs back after.
+    formatters = [(h, h.formatter) for name in ("", *logging.root.manager.loggerDict)
+                  for h in logging.getLogger(name).handlers]
     try:
         assert configure_logging(live, {"TWIN_LOG_FORMAT": "json"}) == "json"
         assert client.post("/v1/orders", json=order("J-1"), headers=AUTH).status_code == 201
@@ -131,6 +134,8 @@ def test_json_logs_of_a_live_session_hold_no_pii(client, live):
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+        for h, formatter in formatters:
+            h.setFormatter(formatter)
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert len(lines) >= 3 and lines[-1]["trace_id"] == "t-1"
     for secret in ("ACCT-7001", "CLNT-7001", "Ada Lovelace", TOKEN):
