@@ -12,7 +12,8 @@ non-marketable limit (the amended rule's finer limit-order categories are not
 split); size buckets are the amended rule's notional-value categories, valued
 at the NBBO midpoint at receipt, with $200,000 and up kept as its own row
 (outside the rule's categories); orders without a quote at receipt are
-counted in ``excluded``.
+counted in ``excluded``. An order received while the NBBO is crossed is measured against the
+last good quote before it, as the TCA tables do.
 """
 
 from __future__ import annotations
@@ -94,8 +95,11 @@ def compute_605(days: Iterable[tuple[Iterable[tca.OrderInput], Mapping[str, tca.
     for orders, nbbo in days:
         for order in orders:
             timeline = nbbo.get(order.symbol)
-            quote = None if timeline is None else timeline.at(order.arrival_ns)
-            if quote is None or not quote.two_sided:
+            # The benchmark is the last good (two-sided, uncrossed) quote, as in the TCA tables: orders
+            # received while the market is crossed are reported (the SEC rescinded the crossed-market
+            # exemption in April 2026); only an order with no good quote before it is left out (counted).
+            quote = None if timeline is None else timeline.good_at(order.arrival_ns)
+            if quote is None:
                 excluded += 1
                 continue
             result = tca.order_tca(order, timeline, horizons=horizons)

@@ -73,6 +73,6 @@ def write_605(rows: list[Row605], out: Path, excluded: int) -> list[str]:
     (out / "rule605.html").write_text(
         "<!doctype html><html><head><meta charset='utf-8'><title>Rule 605</title></head><body>"
         "<h1>Rule 605 execution quality (amended-rule shape, simplified)</h1>"
-        f"<p>{html.escape(f'{excluded} orders had no NBBO at receipt and are not counted.')}</p>"
+        f"<p>{html.escape(f'{excluded} orders had no good NBBO at or before receipt and are not counted.')}</p>"
         f"{table}</body></html>", encoding="utf-8")
     return ["rule605.csv", "rule605.parquet", "rule605.html"]

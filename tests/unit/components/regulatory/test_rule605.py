@@ -66,3 +66,17 @@ def test_size_buckets_edges():
     assert size_bucket(D(200_000 * 10_000)) == "$200k+ (not covered)"
     with pytest.raises(ValueError, match="notional must be >= 0"):
         size_bucket(D(-1))
+
+
+def test_an_order_received_in_a_crossed_market_is_reported_against_the_last_good_quote():
+    # 100.00 / 100.10 from T0, crossed (100.20 / 100.10) from T0 + 1 s: an order at T0 + 2 s is reported
+    # (the crossed-market exemption is gone) and measured against 100.00 / 100.10, as the TCA tables do.
+    crossed = tca.NbboTimeline([T0, T0 + 1_000 * MS], [1_000_000, 1_002_000], [500, 500], [1_001_000, 1_001_000],
+                               [500, 500], T0 + 3_600_000 * MS)
+    order = tca.OrderInput("X", "AAPL", "BUY", 10, T0 + 2_000 * MS, (tca.Fill(T0 + 2_002 * MS, 10, 1_000_800),),
+                           "MARKET")
+    rows, excluded = compute_605([([order], {"AAPL": crossed})], horizons=(5 * MS,))
+    assert excluded == 0 and [(r.orders, r.executed_shares) for r in rows] == [(1, 10)]
+    expected = tca.order_tca(order, crossed, horizons=(5 * MS,))
+    assert rows[0].effective_spread == expected.effective_spread == D(600)  # 2 * (100.08 - 100.05)
+    assert rows[0].quoted_spread == D(1000)
