@@ -1,5 +1,5 @@
 """JWT bearer tokens on the live order API: keys from a JWKS file named in live.toml, expiry,
-not-before, audience, issuer and scopes mapped to the roles (advisor, operator, analyst).
+not-before, audience, issuer and scopes mapped to the roles (advisor, operator, analyst, compliance).
 Each refusal is checked for its status, its problem body and its WWW-Authenticate challenge."""
 
 from __future__ import annotations
@@ -118,6 +118,17 @@ def test_scopes_map_to_roles_operator_and_read_only_analyst(client):
     assert r.status_code == 403 and r.json()["error"] == "forbidden"  # read-only
     r = client.post("/v1/trading-state", json={"state": "HALTED"}, headers=bearer(analyst))
     assert r.status_code == 403
+
+
+def test_the_compliance_scope_is_a_compliance_officer_who_reads_no_accounts_and_sends_no_orders(client):
+    officer = mint(scope="compliance", advisor_id=..., sub="cco-kim")
+    assert positions(client, officer).status_code == 403
+    order = {"account_id": "ACCT-1001", "symbol": "AAPL", "side": "BUY", "quantity": 1, "order_type": "MARKET",
+             "time_in_force": "DAY", "advisor_id": "ADV-1", "client_order_id": "JWT-C1"}
+    assert client.post("/v1/orders", json=order, headers=bearer(officer)).status_code == 403
+    # The sign-off routes know the officer (404: no such package), where an advisor's token is refused (403).
+    assert client.get("/v1/reports/packages/2026Q4", headers=bearer(officer)).status_code == 404
+    assert client.get("/v1/reports/packages/2026Q4", headers=bearer(mint())).status_code == 403
 
 
 def test_static_tokens_still_work_beside_jwts(client):
