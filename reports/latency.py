@@ -23,18 +23,15 @@ import numpy as np
 import pandas as pd
 
 from components.domain.events import EventType
+from components.observability.catalogue import LATENCY_BUDGETS_MS
 
 from .frames import decode_details, events_of
 
 SEGMENTS: tuple[str, ...] = ("gateway", "oms", "risk", "routing")
 
-BUDGETS_MS: dict[str, tuple[float, float]] = {
-    "gateway": (15, 35),
-    "oms": (20, 45),
-    "risk": (20, 50),
-    "routing": (10, 25),
-}
-"""(p50, p99) budgets in ms per segment, from the platform blueprint."""
+BUDGETS_MS: dict[str, tuple[int, int]] = LATENCY_BUDGETS_MS
+"""(p50, p99) budgets in ms per segment, from the platform blueprint: the metric catalogue's, so the
+report's budget lines and the histograms' bucket edges are one set of numbers."""
 
 PERCENTILES: tuple[tuple[str, float], ...] = (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
 

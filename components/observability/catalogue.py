@@ -22,9 +22,8 @@ LATENCY_BUDGETS_MS: dict[str, tuple[int, int]] = {
     "risk": (20, 50),
     "routing": (10, 25),
 }
-"""(p50, p99) budgets in ms per path segment, from the platform blueprint. The same
-numbers as ``reports.latency.BUDGETS_MS`` (a test keeps them equal; components cannot
-import reports)."""
+"""(p50, p99) budgets in ms per path segment, from the platform blueprint; the one copy
+(``reports.latency.BUDGETS_MS`` is this dictionary)."""
 
 
 def budget_buckets() -> tuple[float, ...]:
