@@ -1,4 +1,6 @@
-"""Reserved for the fault catalogue, the swarm and the Chaos Toolkit extension (the resilience issue).
+"""Resilience: the fault catalogue (``chaos.faults``), the swarm and the Chaos Toolkit extension.
 
-Empty today: crash injection is in ``twin.crashes``, venue stress in ``twin.venue_stress`` and
-``venues_sim.stress``."""
+``chaos.faults`` is the low layer: fault classes that say what goes wrong and when, importing
+no runtime, used by the twin's scenarios. The swarm and the Chaos Toolkit actions and probes
+sit above the runtimes and drive them.
+"""
