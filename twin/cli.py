@@ -128,7 +128,15 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["serve"]:  # every option is the live runtime's: argparse would claim them here
         return _cmd_serve(argparse.Namespace(options=argv[1:]))
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        code = args.func(args)
+        sys.stdout.flush()  # inside the try: a reader that went away shows up here, not at exit
+    except BrokenPipeError:
+        # `twin ... | head`: the reader has what it wanted. Point stdout at /dev/null so the
+        # interpreter's final flush cannot fail again, and exit as a process killed by SIGPIPE would.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13
+    return code
 
 
 if __name__ == "__main__":
