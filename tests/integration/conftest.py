@@ -1,5 +1,6 @@
 """Fixtures for tests against real services: a PostgreSQL server per test session
-(per xdist worker) and a fresh NATS JetStream server per test.
+(per xdist worker) and a fresh NATS JetStream server per test; and, for modules that
+define ``CONFIG``, the in-process live runtime and an HTTP client on it.
 
 The servers come from ``tests/services.py``. When a binary is missing the test
 is skipped with the Debian package to install; CI installs both (``.ci/run``).
@@ -17,6 +18,7 @@ if str(_ROOT) not in sys.path:  # `tests.services` must import however pytest wa
     sys.path.insert(0, str(_ROOT))
 
 from tests import services  # noqa: E402
+from tests.live_app import http_client, live_stack  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +43,17 @@ def nats_server(tmp_path):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def live(request):
+    """The live runtime built from the test module's ``CONFIG`` (``live.toml`` text), one per module."""
+    with live_stack(request.module.CONFIG) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def client(live):
+    """An HTTP test client on ``live``."""
+    with http_client(live) as c:
+        yield c

@@ -25,6 +25,7 @@ from components.config.live import parse_live_config
 from live.entrypoints.http_api import create_app
 from live.entrypoints.openapi_export import DEFAULT_PATH as OPENAPI_PATH
 from components.risk.policies import POLICY_NAMES
+from tests.live_app import wait_for_status
 from tests.live_configs import account, quiet_market, symbols, tokens
 
 with warnings.catch_warnings():  # starlette nags about httpx; it is the client we have
@@ -65,24 +66,8 @@ def body(**overrides):
     return {k: v for k, v in b.items() if v is not ...}
 
 
-@pytest.fixture(scope="module")
-def live():
-    return build_live(parse_live_config(CONFIG, "test"))
 
 
-@pytest.fixture(scope="module")
-def client(live):
-    with TestClient(create_app(live)) as c:  # the context keeps the loop (and its timers) running
-        yield c
-
-
-def wait_for(client, order_id, statuses, headers=AUTH_1, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = client.get(f"/v1/orders/{order_id}", headers=headers).json()
-        if got["status"] in statuses or time.monotonic() > deadline:
-            return got
-        time.sleep(0.01)
 
 
 def assert_names_the_problem(response):
@@ -111,7 +96,7 @@ def test_a_market_order_is_accepted_routed_and_filled_at_the_in_process_venue(cl
     assert all(d["outcome"] == "PASS" and d["reason_code"] == "" for d in order["risk_decisions"])
     assert set(order["risk_decisions"][0]) == {"policy", "version", "outcome", "reason_code", "params"}
 
-    done = wait_for(client, order["order_id"], {"CONFIRMED"})
+    done = wait_for_status(client, order["order_id"], {"CONFIRMED"}, AUTH_1)
     assert done["status"] == "CONFIRMED", done  # filled, allocated and confirmed; settles T+1
     assert done["filled_quantity"] == 100
     assert 180 < float(done["average_price"]) < 200
@@ -124,12 +109,12 @@ def test_a_resting_limit_order_can_be_canceled(client):
     r = client.post("/v1/orders", json=body(order_type="LIMIT", limit_price="185.00"), headers=AUTH_1)
     assert r.status_code == 201, r.text
     order_id = r.json()["order_id"]
-    resting = wait_for(client, order_id, {"ROUTED"})
+    resting = wait_for_status(client, order_id, {"ROUTED"}, AUTH_1)
     assert resting["status"] == "ROUTED" and resting["filled_quantity"] == 0
     time.sleep(0.05)  # let the child reach the venue
     c = client.post(f"/v1/orders/{order_id}/cancel", headers=AUTH_1)
     assert c.status_code == 202, c.text
-    done = wait_for(client, order_id, {"CANCELED"})
+    done = wait_for_status(client, order_id, {"CANCELED"}, AUTH_1)
     assert done["status"] == "CANCELED" and done["status_reason"] == "CLIENT_REQUEST"
     again = client.post(f"/v1/orders/{order_id}/cancel", headers=AUTH_1)
     assert again.status_code == 409 and assert_names_the_problem(again)["error"] == "not_cancelable"

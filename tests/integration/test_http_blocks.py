@@ -10,24 +10,16 @@ codec and the published OpenAPI document.
 from __future__ import annotations
 
 import json
-import time
-import warnings
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.domain.commands import SubmitBlock, member_client_order_id
-from live.bootstrap import build_live
 from live.adapters.bus_codec import default_codec
-from components.config.live import parse_live_config
-from live.entrypoints.http_api import create_app
 from live.entrypoints.openapi_export import DEFAULT_PATH as OPENAPI_PATH
+from tests.live_app import wait_for_status
 from tests.live_configs import IN_PROCESS, account, quiet_market, symbols, tokens
-
-with warnings.catch_warnings():  # starlette nags about httpx; it is the client we have
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
 TOKEN_1 = "test-token-blocks-adv-1-01"
 TOKEN_2 = "test-token-blocks-adv-2-02"
@@ -50,26 +42,8 @@ def block(**overrides):
     return {k: v for k, v in b.items() if v is not ...}
 
 
-@pytest.fixture(scope="module")
-def live():
-    app = build_live(parse_live_config(CONFIG, "test"))
-    yield app
-    app.close()
 
 
-@pytest.fixture(scope="module")
-def client(live):
-    with TestClient(create_app(live)) as c:  # the context keeps the loop (and its timers) running
-        yield c
-
-
-def wait_for(client, order_id, statuses, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = client.get(f"/v1/orders/{order_id}", headers=AUTH_1).json()
-        if got["status"] in statuses or time.monotonic() > deadline:
-            return got
-        time.sleep(0.01)
 
 
 def problem_of(response, status):
@@ -107,7 +81,7 @@ def test_a_market_block_is_traded_as_one_parent_and_allocated_to_its_members(cli
         parent = live.platform.oms.get(parent_id)
         assert parent.spec.quantity == 500 and parent.spec.client_order_id == b["block_ref"]
 
-    done = [wait_for(client, m["order_id"], {"CONFIRMED"}) for m in members]
+    done = [wait_for_status(client, m["order_id"], {"CONFIRMED"}, AUTH_1) for m in members]
     assert [d["status"] for d in done] == ["CONFIRMED", "CONFIRMED"], done
     assert [d["filled_quantity"] for d in done] == [300, 200]
     assert done[0]["average_price"] == done[1]["average_price"]  # one allocation price for the block

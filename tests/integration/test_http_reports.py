@@ -6,21 +6,13 @@ The officer's token is configured the way a deployment does it: a ``[[tokens]]``
 
 from __future__ import annotations
 
-import warnings
 
 import pytest
 
-from components.config.live import parse_live_config
 from components.eventstore.sqlite import write_log_file
-from live.bootstrap import build_live
-from live.entrypoints.http_api import create_app
 from reports.regulatory.package import prepare_package
 from tests.live_configs import IN_PROCESS, account, quiet_market, symbols, tokens
 from tests.unit.components.regulatory.test_cat import day
-
-with warnings.catch_warnings():  # starlette nags about httpx; it is the client we have
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
 ADVISOR = "test-token-rep-adv-0000001"
 OFFICER = "test-token-rep-cco-0000001"
@@ -31,17 +23,6 @@ CONFIG = (symbols(AAPL="190.00") + quiet_market() + IN_PROCESS + account("ACCT-1
           + "\n[session]\nenabled = false\n")
 
 
-@pytest.fixture(scope="module")
-def live():
-    app = build_live(parse_live_config(CONFIG, "test"))
-    yield app
-    app.close()
-
-
-@pytest.fixture(scope="module")
-def client(live):
-    with TestClient(create_app(live)) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")

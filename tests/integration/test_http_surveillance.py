@@ -29,12 +29,6 @@ CONFIG = (symbols(AAPL="190.00") + quiet_market() + IN_PROCESS + account("ACCT-1
           + "\n[session]\nenabled = false\n")
 
 
-@pytest.fixture(scope="module")
-def live():
-    app = build_live(parse_live_config(CONFIG, "test"))
-    yield app
-    app.close()
-
 
 @pytest.fixture(scope="module")
 def app(live):

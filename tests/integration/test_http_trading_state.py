@@ -4,21 +4,13 @@ and every flip is a recorded platform event naming the operator and the reason."
 
 from __future__ import annotations
 
-import warnings
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.domain.events import EventType
-from live.bootstrap import build_live
-from components.config.live import parse_live_config
-from live.entrypoints.http_api import create_app
 from tests.live_configs import IN_PROCESS, account, quiet_market, symbols, tokens
-
-with warnings.catch_warnings():  # starlette nags about httpx; it is the client we have
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
 ADVISOR = "test-token-kill-adv-000001"
 OPERATOR = "test-token-kill-ops-000001"
@@ -37,17 +29,6 @@ def order() -> dict:
             "client_order_id": f"K-{next(_coid)}"}
 
 
-@pytest.fixture(scope="module")
-def live():
-    app = build_live(parse_live_config(CONFIG, "test"))
-    yield app
-    app.close()
-
-
-@pytest.fixture(scope="module")
-def client(live):
-    with TestClient(create_app(live)) as c:
-        yield c
 
 
 def flip(client, state: str, reason: str = "drill"):

@@ -9,19 +9,14 @@ its venue no longer holds it, while filled and IOC orders are untouched.
 from __future__ import annotations
 
 import time
-import warnings
 
 import pytest
 
 from components.domain.events import EventType
 from live.bootstrap import build_live
 from components.config.live import parse_live_config
-from live.entrypoints.http_api import create_app
+from tests.live_app import http_client, live_stack, wait_for_status
 from tests.live_configs import IN_PROCESS, REBATE_VENUES, account, quiet_market, symbols, tokens
-
-with warnings.catch_warnings():  # starlette nags about httpx; it is the client we have
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
 TOKEN = "test-token-close-adv-0001"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -37,25 +32,20 @@ def order(**overrides):
     return body
 
 
-def wait_for(client, order_id, statuses, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = client.get(f"/v1/orders/{order_id}", headers=AUTH).json()
-        if got["status"] in statuses or time.monotonic() > deadline:
-            return got
-        time.sleep(0.01)
+
+
 
 
 @pytest.fixture
 def live():
-    app = build_live(parse_live_config(CONFIG, "test"))
-    yield app
-    app.close()
+    """A fresh stack per test: each arms and counts its own closes."""
+    with live_stack(CONFIG) as app:
+        yield app
 
 
 @pytest.fixture
 def client(live):
-    with TestClient(create_app(live)) as c:  # keeps the loop, and so the wall clock's timers, running
+    with http_client(live) as c:
         yield c
 
 
@@ -74,8 +64,8 @@ def test_at_the_close_a_resting_day_order_expires_and_leaves_the_book_while_done
     resting = client.post("/v1/orders", json=order(order_type="LIMIT", limit_price="150.00"), headers=AUTH)
     assert {r.status_code for r in (filled, ioc, resting)} == {201}, [r.text for r in (filled, ioc, resting)]
     filled_id, ioc_id, resting_id = (r.json()["order_id"] for r in (filled, ioc, resting))
-    filled_before = wait_for(client, filled_id, {"CONFIRMED"})
-    ioc_before = wait_for(client, ioc_id, {"CANCELED"})
+    filled_before = wait_for_status(client, filled_id, {"CONFIRMED"}, AUTH)
+    ioc_before = wait_for_status(client, ioc_id, {"CANCELED"}, AUTH)
     assert filled_before["status"] == "CONFIRMED" and ioc_before["status"] == "CANCELED", (filled_before, ioc_before)
 
     oms, venues = live.platform.oms, live.link.market.venues
@@ -88,11 +78,11 @@ def test_at_the_close_a_resting_day_order_expires_and_leaves_the_book_while_done
             break
         time.sleep(0.01)
     assert on_book and all(q > 0 for q in on_book.values()), on_book
-    assert wait_for(client, resting_id, {"ROUTED"})["status"] == "ROUTED"
+    assert wait_for_status(client, resting_id, {"ROUTED"}, AUTH)["status"] == "ROUTED"
 
     with live.runtime.atomic():
         armed = live.session_close.arm(time.time_ns() + 200_000_000)
-    expired = wait_for(client, resting_id, {"EXPIRED"})
+    expired = wait_for_status(client, resting_id, {"EXPIRED"}, AUTH)
     assert time.time_ns() >= armed
     assert expired["status"] == "EXPIRED" and expired["status_reason"] == "END_OF_DAY", expired
     assert expired["filled_quantity"] == 0
