@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from .domain.events import STATUS_OF, EventType, OrderEvent, PolicyDecision
 from .domain.lifecycle import WORKING, IllegalTransition, check_transition, is_terminal
-from .domain.orders import Order, OrderSpec, OrderStatus
+from .domain.orders import Order, OrderSpec, OrderStatus, OrderType, TimeInForce
 from .domain.outcomes import NextStep
 from .domain.venues import ChildOrder, ExecKind, ExecutionReport
 from .ports import Clock, EventLog, IdSource
@@ -84,6 +84,30 @@ VENUE_REJECTED = "VENUE_REJECTED"
 an order whose leaves then find no venue ends with that reason rather than the router's."""
 
 
+DUPLICATE_CHILD_ID = "DUPLICATE_CHILD_ID"
+"""A venue's refusal of a child id it already holds (the simulated venues' code; FIX 4.4 says it with
+OrdRejReason=6 "Duplicate Order", which a live gateway passes on in ``VENUE_REJECTED: OrdRejReason=6...``)."""
+_DUPLICATE_ORDER_WORDS = f"{VENUE_REJECTED}: OrdRejReason=6"
+
+
+def is_duplicate_order(reason: str) -> bool:
+    """Whether a REJECTED report's ``reason`` says the venue already has that child id (a re-send of a
+    child it holds): the child is there, so the report is not the end of it."""
+    return reason == DUPLICATE_CHILD_ID or (reason.startswith(_DUPLICATE_ORDER_WORDS)
+                                            and reason[len(_DUPLICATE_ORDER_WORDS):][:1] in ("", ":"))
+
+
+def routed_child(order: Order, entry: Mapping[str, Any]) -> ChildOrder:
+    """The child order a routing event's plan ``entry`` stands for (``Oms.record_routed`` writes it),
+    as the router made it: the order's symbol, side and type; a MARKET child goes out IOC (the
+    router's rule, ``components.routing``); ``short`` is written only for a short child."""
+    spec = order.spec
+    market = spec.order_type is OrderType.MARKET
+    return ChildOrder(entry["child_id"], order.order_id, entry["venue"], spec.symbol, spec.side, entry["quantity"],
+                      spec.order_type, entry.get("limit_price"), TimeInForce.IOC if market else spec.time_in_force,
+                      bool(entry.get("short", False)))
+
+
 def fill_key(venue: str, child_id: str, exec_id: str, last_qty: int, last_px: int) -> tuple[str, str, str, int, int]:
     """What identifies one execution across a venue's restarts: the venue, our child (the venue's
     ClOrdID), its exec id and the fill's quantity and price. A resend repeats all five (exactly once);
@@ -116,6 +140,12 @@ class Oms:
         # a venue that restarts numbers its exec ids from 1 again, so the exec id alone is not enough.
         self._applied_fills: set[tuple[str, str, str, int, int]] = set()
         self.venue_refusal: dict[str, str] = {}  # order id -> the last "VENUE_REJECTED: ..." child reason
+        # Children recorded in a routing and not known to have reached their venue: not yet handed to
+        # the venue gateway (``sent``) and with no venue report. A RouteOrder delivered again finds
+        # them here (``awaiting``) and sends them again. A rebuilt OMS cannot tell a child sent but not
+        # yet answered from one never sent (acks are not logged), so it holds both: re-sending is safe
+        # because venues are idempotent by child id (docs/router_redelivery.md).
+        self.awaiting_venue: dict[str, ChildOrder] = {}
         self.platform_seq = 0  # the stream of platform events (``record_platform_event``)
 
     # -- plumbing -----------------------------------------------------------
@@ -228,17 +258,34 @@ class Oms:
         self._refused_since_routing.discard(order_id)
         if order.status is not S.RISK_APPROVED:
             self.reroutes[order_id] = self.reroutes.get(order_id, 0) + 1  # one per ORDER_REROUTED event
+        awaiting = self.awaiting_venue
         for child in children:
             order.open_children[child.child_id] = child.quantity
             self.child_venue[child.child_id] = child.venue
+            awaiting[child.child_id] = child
         plan = [
             {"child_id": c.child_id, "venue": c.venue, "quantity": c.quantity, "limit_price": c.limit_price}
             for c in children
         ]
+        for entry, child in zip(plan, children):
+            if child.short:  # written only when true: the log then holds every term of the child
+                entry["short"] = True
         if order.status is S.RISK_APPROVED:
             self._emit(order, E.ORDER_ROUTED, actor="router", details={"children": plan})
         else:
             self._emit(order, E.ORDER_REROUTED, actor="router", details={"children": plan, "reason": reason})
+
+    def sent(self, child_id: str) -> None:
+        """``child_id`` was handed to the venue gateway: a RouteOrder delivered again will not send it."""
+        self.awaiting_venue.pop(child_id, None)
+
+    def awaiting(self, order: Order) -> list[ChildOrder]:
+        """The order's working children not known to have reached their venue, in routing order: what a
+        RouteOrder delivered again sends (the same child ids; venues ignore a child id they hold)."""
+        awaiting = self.awaiting_venue
+        if not awaiting:
+            return []
+        return [awaiting[c] for c in order.open_children if c in awaiting]
 
     def close_unroutable(self, order_id: str, reason: str) -> NextStep:
         """No venue will take the leaves: reject an unfilled order, cancel the rest
@@ -301,6 +348,8 @@ class Oms:
             return _NOTHING
         if report.child_id not in order.open_children:
             return _NOTHING  # a late or duplicate report: at-least-once delivery, so ignore
+        if self.awaiting_venue:
+            self.awaiting_venue.pop(report.child_id, None)  # the venue has it: nothing to send again
         if kind is K.ACK:
             return _NOTHING
         if kind is K.FILL:
@@ -311,6 +360,8 @@ class Oms:
             if not 0 < report.last_qty <= child_leaves:
                 return self._refuse_execution(order, report, child_leaves)
             return self._apply_fill(order, report)
+        if kind is K.REJECTED and is_duplicate_order(report.reason):
+            return _NOTHING  # a re-send of a child the venue already holds: that child still works
         del order.open_children[report.child_id]
         if kind is K.REJECTED:
             self.refused_by.setdefault(order.order_id, set()).add(report.venue)

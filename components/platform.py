@@ -260,12 +260,16 @@ class Platform:
         return Handled(DONE, [RouteOrder(order.order_id)]) if approved else _NOTHING
 
     def route(self, msg: RouteOrder) -> Handled:
+        """Plan the order's children, record them (``ORDER_ROUTED`` or ``ORDER_REROUTED``), send them.
+
+        Delivered again (at-least-once), it plans nothing new: a first routing only from
+        RISK_APPROVED, a reroute only once nothing works. It finishes instead what a process that
+        died mid-handler left undone (``_finish_routing``)."""
         order = self.oms.get(msg.order_id)
         if order.status not in _ROUTABLE:
             return _NOTHING
-        # Redelivered (at-least-once): a first routing only from RISK_APPROVED, a reroute only once nothing works.
         if order.open_children or (not msg.exclude and order.status is not _APPROVED):
-            return _NOTHING
+            return self._finish_routing(order)
         plan = self.router.route(order, msg.exclude)
         if not plan.children:
             if self.oms.close_unroutable(order.order_id, plan.reason) is _POST_TRADE:
@@ -274,11 +278,36 @@ class Platform:
         first_routing = order.status is _APPROVED
         self.oms.record_routed(order.order_id, plan.children, reason="REROUTE" if msg.exclude else "")
         if first_routing and self.desk.is_parent(order.order_id):
-            for member in self.desk.members(order.order_id):
-                self.oms.record_block_routed(member.order_id, order.order_id)
+            self._route_members(order.order_id)
+        oms_sent = self.oms.sent
         for child in plan.children:
             self.venues.send(child)
+            oms_sent(child.child_id)
         return _NOTHING
+
+    def _finish_routing(self, order: Order) -> Handled:
+        """A RouteOrder for an order already routed: record the block members' routing still missing,
+        and send the children recorded but not known to have reached their venue (``Oms.awaiting``).
+
+        In a process that sent them, nothing is awaiting: a redelivery while they are in flight sends
+        nothing. After a death between the append and the sends (the OMS rebuilt from the log, which
+        cannot tell sent from unsent), the same child ids go again; a venue that already holds one
+        ignores it, or refuses it as a duplicate, which the OMS takes for "already there"."""
+        if self.desk.is_parent(order.order_id):
+            self._route_members(order.order_id)
+        oms = self.oms
+        for child in oms.awaiting(order):
+            self.venues.send(child)
+            oms.sent(child.child_id)
+        return _NOTHING
+
+    def _route_members(self, parent_id: str) -> None:
+        """Record that the block's members still approved go to market inside it (all of them, on its
+        first routing; on a redelivery, those a dead process had not recorded yet)."""
+        oms = self.oms
+        for member in self.desk.members(parent_id):
+            if oms.get(member.order_id).status is _APPROVED:
+                oms.record_block_routed(member.order_id, parent_id)
 
     def cancel(self, msg: CancelOrder) -> Handled:
         """A client's cancel: ``CancelRequested``, or ``Refused`` (not found) for an order nobody entered."""

@@ -21,6 +21,7 @@ from .settlement_rail import BUY_IN, FAILED, SETTLED, SettlementRail, order_id_o
 
 # Enum members bound once: Enum class attribute access is slow on Python 3.11.
 _DONE_WITH_FILLS = (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.EXPIRED)
+_STATUS_ALLOCATED = OrderStatus.ALLOCATED
 _ALLOCATED = EventType.ORDER_ALLOCATED
 _CONFIRMED = EventType.ORDER_CONFIRMED
 _SETTLED = EventType.ORDER_SETTLED
@@ -46,16 +47,20 @@ class PostTrade:
         block parent).
         """
         order = self._oms.get(order_id)
-        if order.status not in _DONE_WITH_FILLS or order.filled_qty == 0:
+        # ALLOCATED: the process died between the two records and the bus redelivered this
+        # message (at-least-once); the allocation is stored, so carry on with the confirmation.
+        resuming = order.status is _STATUS_ALLOCATED
+        if not resuming and (order.status not in _DONE_WITH_FILLS or order.filled_qty == 0):
             return  # already processed (at-least-once delivery), not done, or nothing to settle
         avg_price = order.avg_price
-        if allocation is None:
-            allocation = {
-                "policy": "SINGLE_ACCOUNT",
-                "allocations": [{"account_id": order.spec.account_id, "quantity": order.filled_qty}],
-                "avg_price": avg_price,
-            }
-        self._oms.record_post_trade(order_id, _ALLOCATED, allocation)
+        if not resuming:
+            if allocation is None:
+                allocation = {
+                    "policy": "SINGLE_ACCOUNT",
+                    "allocations": [{"account_id": order.spec.account_id, "quantity": order.filled_qty}],
+                    "avg_price": avg_price,
+                }
+            self._oms.record_post_trade(order_id, _ALLOCATED, allocation)
         settle_ns = self._settlement_ns_for(self._clock.now_ns())
         self._oms.record_post_trade(
             order_id,

@@ -202,12 +202,19 @@ class VenueFixApp(fix.Application):
         cl_ord_id = fields[c.CL_ORD_ID]
         child_id = f"{session}|{cl_ord_id}"
         with self.lock:
-            if poss_dup and (session, cl_ord_id) in self._by_cl_ord_id:
+            known = (session, cl_ord_id) in self._by_cl_ord_id
+            if poss_dup and known:
                 # A resend of an order already taken (PossDupFlag=Y): FIX asks the receiver to
                 # check, and the original's reports already answered it.
                 log.info("resent NewOrderSingle %s already known; ignored", cl_ord_id)
                 return
             now = self.now_ns()
+            if known:
+                # A new order reusing a ClOrdID of the session (FIX 4.4: ClOrdID is unique per
+                # session): rejected, OrdRejReason 6 Duplicate Order; the order holding it is
+                # untouched (and the initiator's OMS takes the reject for "already there").
+                self._emit(sid, c.order_rejected(fields, self._next_reject_id(), v.DUPLICATE_CHILD_ID, now))
+                return
             try:
                 child = c.parse_order(fields, child_id=child_id, order_id=self._next_order_id(),
                                       venue=self.venue.name)

@@ -102,6 +102,7 @@ class SimVenue:
         self._status = _UP
         self._conditions: list[VenueCondition] = []  # active stress conditions (venues_sim.stress)
         self._rules: list[MarketRule] = []  # market rules (venues_sim.rules)
+        self.duplicate_submits = 0  # our children sent again and ignored (``submit``)
 
     # ------------------------------------------------------------ properties
 
@@ -194,7 +195,21 @@ class SimVenue:
 
     def submit(self, child: ChildOrder, now_ns: int) -> None:
         """Accept one of our child orders: ACK, FILL reports, then CANCELED for
-        an IOC or market remainder; or a single REJECTED report."""
+        an IOC or market remainder; or a single REJECTED report.
+
+        Idempotent by child id: the very same child sent again (an at-least-once
+        re-send: a router that died between recording and sending it, or a bus
+        redelivery) is ignored, whether it still rests or is done, and whatever
+        the venue's status, so it is never acked, filled or refused twice
+        (``duplicate_submits`` counts them). Another child with an id the venue
+        already holds is refused ``DUPLICATE_CHILD_ID`` (FIX OrdRejReason 6)."""
+        held = self._children.get(child.child_id)
+        if held is not None:
+            if held == child:
+                self.duplicate_submits += 1
+                return
+            self._report(_REJECTED, child.child_id, child.order_id, now_ns, reason=DUPLICATE_CHILD_ID)
+            return
         reason = self._check_child(child) or self._condition_refusal(child, now_ns)
         if reason:
             self._report(_REJECTED, child.child_id, child.order_id, now_ns, reason=reason)

@@ -7,7 +7,11 @@ client order id from ``OrderReceived``, the advisor from its actor), status
 already applied (so a redelivered execution report is still recognised as a
 duplicate) and each order's last ``stream_seq`` (so the next event continues
 the stream). Working children are derived from routing plans minus fills and
-child rejections, and cleared when the order leaves the working states.
+child rejections, and cleared when the order leaves the working states. Working
+children with no logged venue report (no fill, no rejection) are held as
+``awaiting_venue``: acks are not logged, so the log cannot tell a child the venue
+has from one a process died before sending, and a RouteOrder delivered again
+sends them again (venues ignore a child id they already hold).
 
 It also rebuilds what the OMS decides from those events: the venues that
 refused each order, whether a venue refused part of it since it was last
@@ -38,7 +42,7 @@ from components.domain.lifecycle import WORKING, is_terminal
 from components.block_desk import BLOCK_ACCOUNT
 from components.domain.orders import Order, OrderSpec
 from components.domain.venues import ExecutionReport
-from components.oms import MARKET_WIDE_REFUSALS, VENUE_REJECTED, Oms, _Stream, fill_key
+from components.oms import MARKET_WIDE_REFUSALS, VENUE_REJECTED, Oms, _Stream, fill_key, routed_child
 from components.rebuild import ReadableLog, Snapshot, spec_of
 from components.rebuild import recover as _recover
 
@@ -60,10 +64,12 @@ def apply(oms: Oms, event: OrderEvent) -> None:
     order = oms.orders[order_id]
     oms._streams[order_id].seq = event.stream_seq
     d = event.details or {}
+    awaiting = oms.awaiting_venue
     if kind in _ROUTING:
         for child in d.get("children", ()):
             order.open_children[child["child_id"]] = child["quantity"]
             oms.child_venue[child["child_id"]] = child["venue"]
+            awaiting[child["child_id"]] = routed_child(order, child)
         if kind is EventType.ORDER_REROUTED:
             oms.reroutes[order_id] = oms.reroutes.get(order_id, 0) + 1
     elif kind in _FILLS:
@@ -71,6 +77,7 @@ def apply(oms: Oms, event: OrderEvent) -> None:
         order.filled_notional += d["last_qty"] * d["last_px"]
         order.fees += d["fee"]
         child = d.get("child_id")
+        awaiting.pop(child, None)  # a fill: the venue has it
         if child in order.open_children:
             # The venue's leaves, as the live OMS took them (older events: ours, less the fill).
             left = d.get("leaves_qty", order.open_children[child] - d["last_qty"])
@@ -82,6 +89,7 @@ def apply(oms: Oms, event: OrderEvent) -> None:
             oms._applied_fills.add(fill_key(d["venue"], d.get("child_id", ""), d["exec_id"], d["last_qty"],
                                             d["last_px"]))
     elif kind is EventType.EXECUTION_REFUSED:
+        awaiting.pop(d.get("child_id"), None)  # a fill we refused still came from the venue
         if d.get("exec_id"):  # refused once: a redelivery is a duplicate
             oms._applied_fills.add(fill_key(d["venue"], d.get("child_id", ""), d["exec_id"], d["last_qty"],
                                             d["last_px"]))
@@ -89,6 +97,7 @@ def apply(oms: Oms, event: OrderEvent) -> None:
         oms._cancel_requested.add(order_id)
     elif kind is EventType.CHILD_ORDER_REJECTED:
         order.open_children.pop(d["child_id"], None)
+        awaiting.pop(d["child_id"], None)
         oms.refused_by.setdefault(order_id, set()).add(d["venue"])
         oms._refused_since_routing.add(order_id)
         if d.get("reason") in MARKET_WIDE_REFUSALS:
@@ -101,6 +110,8 @@ def apply(oms: Oms, event: OrderEvent) -> None:
     if status is not None:
         order.status = status
         if status not in WORKING:
+            for child in order.open_children:
+                awaiting.pop(child, None)
             order.open_children.clear()
             oms._refused_since_routing.discard(order_id)
             oms._market_refusal.pop(order_id, None)
@@ -118,7 +129,7 @@ def rebuild(oms: Oms, events: Iterable[OrderEvent]) -> Oms:
 # -- crash recovery: snapshot + replay, then reconcile with the venues ---------------------------
 
 _STATE = ("orders", "_streams", "_cancel_requested", "reroutes", "refused_by", "_refused_since_routing",
-          "_market_refusal", "child_venue", "_applied_fills", "platform_seq", "venue_refusal")
+          "_market_refusal", "child_venue", "_applied_fills", "platform_seq", "venue_refusal", "awaiting_venue")
 
 
 OmsSnapshot = Snapshot

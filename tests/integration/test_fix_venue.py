@@ -344,6 +344,10 @@ def test_orders_the_venue_cannot_take_are_rejected_with_a_reason(client):
     client.expect("8", t11="BAD-4", t150="0")
     client.new_order("BAD-4", "1", 100, "189.00")  # ClOrdID already used
     client.expect("8", t11="BAD-4", t150="8", t103="6", t58="DUPLICATE_CHILD_ID")
+    client.new_order("BAD-4", "1", 100, "189.00")  # and again: refused again, never a second order
+    client.expect("8", t11="BAD-4", t150="8", t103="6", t58="DUPLICATE_CHILD_ID")
+    client.cancel("BAD-4X", "BAD-4")  # the order holding the ClOrdID is untouched: all 100 still rest
+    client.expect("8", t11="BAD-4X", t41="BAD-4", t150="4", t151="0", t14="0")
 
 
 def test_malformed_messages_get_rejects_and_the_session_keeps_serving(client):

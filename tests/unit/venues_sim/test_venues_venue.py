@@ -147,12 +147,39 @@ def test_bad_child_rejected_with_reason(venue, reports, order, reason):
     assert len(venue.book("AAA")) == 0
 
 
-def test_duplicate_child_id_rejected(venue, reports):
+def test_another_child_with_a_held_id_is_rejected_as_a_duplicate(venue, reports):
     venue.submit(child("c1"), 1)
-    venue.submit(child("c1"), 2)
+    venue.submit(child("c1", qty=50), 2)  # same id, other terms: not a re-send
     assert kinds(reports) == ["ACK", "REJECTED"]
     assert reports[-1].reason == "DUPLICATE_CHILD_ID"
-    assert venue.leaves("c1") == 100
+    assert venue.leaves("c1") == 100 and venue.duplicate_submits == 0
+
+
+def test_the_same_child_sent_again_is_ignored_while_it_rests(venue, reports):
+    venue.submit(child("c1", BUY, 100, P, DAY), 1)
+    venue.submit(child("c1", BUY, 100, P, DAY), 2)  # an at-least-once re-send
+    assert kinds(reports) == ["ACK"]  # no second ack
+    assert venue.leaves("c1") == 100 and len(venue.book("AAA")) == 1
+    assert venue.duplicate_submits == 1
+
+
+def test_the_same_child_sent_again_after_it_filled_is_not_filled_twice(venue, reports):
+    venue.submit_agent_order("m1", "MM", "AAA", SELL, 300, P, DAY, 0)
+    venue.submit(child("c1", BUY, 100, P, IOC), 1)
+    venue.submit(child("c1", BUY, 100, P, IOC), 2)
+    venue.set_status(VenueStatus.DOWN)  # even a down venue does not refuse a child it holds
+    venue.submit(child("c1", BUY, 100, P, IOC), 3)
+    assert kinds(reports) == ["ACK", "FILL"]
+    assert venue.book("AAA").resting_qty("m1") == 200  # the maker traded once
+    assert venue.duplicate_submits == 2
+
+
+def test_a_rejected_child_is_not_held_so_sending_it_again_is_a_new_try(venue, reports):
+    venue.set_status(VenueStatus.DOWN)
+    venue.submit(child("c1"), 1)
+    venue.set_status(VenueStatus.UP)
+    venue.submit(child("c1"), 2)
+    assert kinds(reports) == ["REJECTED", "ACK"] and venue.duplicate_submits == 0
 
 
 def test_venue_down_rejects_and_does_not_trade(venue, reports):
