@@ -49,6 +49,12 @@ class RoutingPlan:
     reason: str = ""
 
 
+TEST_ONLY_IGNORE_VENUE_HEALTH = False
+"""A planted bug for the swarm's own tests (``tests/unit/chaos/test_swarm_planted_bugs.py``): when
+True the router treats every venue as UP. Always False; only a test patches it (with ``monkeypatch``),
+and no scenario or configuration can reach it. It proves the swarm catches a router that ignores
+venue health."""
+
 # Enum members bound once: Enum class attribute access is slow on Python 3.11.
 _UP = VenueStatus.UP
 _BUY = Side.BUY
@@ -82,7 +88,8 @@ class SmartOrderRouter:
         """Plan children for the order's leaves quantity."""
         spec = order.spec
         venue_status = self._md.venue_status
-        up = [v for v in self._fees if v not in exclude and venue_status(v) is _UP]
+        all_up = TEST_ONLY_IGNORE_VENUE_HEALTH  # the planted bug (tests only): every venue counts as up
+        up = [v for v in self._fees if v not in exclude and (all_up or venue_status(v) is _UP)]
         if not up:
             return RoutingPlan((), "NO_VENUE_AVAILABLE")
         if self._capabilities:

@@ -40,7 +40,8 @@ from components.config.session import Session
 
 from .config_agents import Agents
 from .config_bad_actors import BadActors
-from .config_faults import Crashes, TradingStateChange
+from .config_regions import Regions
+from .config_faults import Crashes, FaultSpec, TradingStateChange
 from .config_market import Replay, Sip
 
 # --------------------------------------------------------------------------- sections
@@ -116,6 +117,32 @@ class Services:
         return getattr(self, name)
 
 
+_Replica = Annotated[int, Range(ge=1, le=1024)]
+
+
+@dataclass(frozen=True, slots=True)
+class Replicas:
+    """Replicas per platform service: a service with ``c`` replicas is one queue in front of ``c``
+    servers (``twin.service_pool``). Default 1 each (one server, as the twin always had)."""
+
+    gateway: _Replica = 1
+    """Order entry gateway replicas. Default 1."""
+    oms: _Replica = 1
+    """OMS replicas. Default 1."""
+    risk: _Replica = 1
+    """Pre-trade risk replicas. Default 1."""
+    router: _Replica = 1
+    """Smart order router replicas. Default 1."""
+    post_trade: _Replica = 1
+    """Post-trade replicas. Default 1."""
+
+    def get(self, name: str) -> int:
+        """Replicas of the named service; KeyError for an unknown name."""
+        if name not in Services.names():
+            raise KeyError(name)
+        return getattr(self, name)
+
+
 @dataclass(frozen=True, slots=True)
 class Network:
     """Latency of each internal hop between services."""
@@ -176,6 +203,12 @@ class Scenario:
     """Pre-trade risk limits."""
     services: Services = field(default_factory=Services)
     """Service time distributions per service."""
+    service_times: str | None = None
+    """A measured service-time profile (``scenarios.service_times``, written by ``twin calibrate``),
+    relative to the scenario file; the services it lists take its distributions instead of
+    ``services``. Default none (the hand-set ``services``)."""
+    replicas: Replicas = field(default_factory=Replicas)
+    """Replicas per service (a pool behind one queue). Default 1 each."""
     network: Network = field(default_factory=Network)
     """Internal hop latency."""
     routing: Routing = field(default_factory=Routing)
@@ -195,12 +228,18 @@ class Scenario:
     Default none."""
     trading_state: tuple[TradingStateChange, ...] = ()
     """Kill-switch flips by an operator during the day ({at, state, reason}). Default none."""
+    faults: tuple[FaultSpec, ...] = ()
+    """Faults of the catalogue injected during the day ({kind, at, duration_s, ...}: docs/faults.md).
+    Default none."""
     sip: Sip | None = None
     """A SIP consolidating venue quotes; risk and analytics see its delayed NBBO. Default none."""
     replay: Replay | None = None
     """A recorded day replayed in place of the simulated venues and their liquidity. Default none."""
     bad_actors: BadActors = field(default_factory=BadActors)
     """Labelled abusive episodes for surveillance backtests (``scenarios.config_bad_actors``). Default: all off."""
+    regions: Regions | None = None
+    """Two or more regions with replication and failover (``scenarios.config_regions``, docs/regions.md).
+    Default none: one region, the world as it always was."""
 
     def _problems(self) -> Iterator[tuple[str, str]]:
         known = {s.symbol for s in self.symbols}
@@ -213,6 +252,11 @@ class Scenario:
         for path, symbol in named:
             if symbol not in known:
                 yield path, f"unknown symbol {symbol!r} (scenario symbols: {', '.join(sorted(known))})"
+        venues = {v.name for v in self.venues}
+        for i, fault in enumerate(self.faults):
+            if fault.venue is not None and fault.venue not in venues:
+                yield f"faults[{i}].venue", f"unknown venue {fault.venue!r} (scenario venues: {', '.join(sorted(venues))})"
+        yield from _region_problems(self)
         if self.replay is not None:
             if self.agents is not None:
                 yield "replay", "cannot be combined with agents (a recorded day has its own market)"
@@ -262,6 +306,17 @@ class Scenario:
         raise KeyError(name)
 
 
+def _region_problems(scenario: Scenario) -> Iterator[tuple[str, str]]:
+    """A fault's ``region`` / ``peer`` must name one of the scenario's regions (docs/regions.md)."""
+    regions = () if scenario.regions is None else scenario.regions.names
+    for i, fault in enumerate(scenario.faults):
+        for name in ("region", "peer"):
+            value = getattr(fault, name, None)
+            if value is not None and value not in regions:
+                have = f"scenario regions: {', '.join(regions)}" if regions else "the scenario has no regions section"
+                yield f"faults[{i}].{name}", f"unknown region {value!r} ({have})"
+
+
 # --------------------------------------------------------------------------- loading
 
 BUILTIN_SCENARIOS = ("trading_day", "smoke", "rmsc_like", "blocks_day", "crash_day", "sip_day")
@@ -284,6 +339,15 @@ def load_scenario(path: str | Path) -> Scenario:
     except UnicodeDecodeError as exc:
         raise ScenarioError(str(path), 1, DOCUMENT, f"not UTF-8 text: {exc.reason}") from None
     scenario = parse_scenario(text, str(path))
+    if scenario.service_times is not None:  # as the recorded files below: relative to the scenario file
+        scenario = replace(scenario, service_times=str(path.parent / scenario.service_times))
+        from .service_times import ProfileError, load_profile
+
+        try:  # a bad profile is the scenario's error, found by `twin validate` too
+            load_profile(scenario.service_times, Services.names())
+        except ProfileError as exc:
+            line = next((i for i, row in enumerate(text.splitlines(), 1) if row.startswith("service_times:")), 1)
+            raise ScenarioError(str(path), line, "service_times", str(exc)) from None
     if scenario.replay is not None:  # recorded files are named relative to the scenario file
         r = scenario.replay
         scenario = replace(scenario, replay=Replay(str(path.parent / r.quotes), str(path.parent / r.trades)))

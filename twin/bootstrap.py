@@ -40,9 +40,10 @@ from .clock import SimClock
 from .market_recorder import MarketRecorder
 from .market_rules import install_market_rules
 from .market_structure import build_sip, build_venues, feed_sip
-from .services import Network, build_service
+from .service_pool import host_service, service_profile
+from .services import Network
 from .venue_adapters import SimMarketData, SimVenueGateway
-from .venue_stress import schedule_venue_stress
+from .fault_target import schedule_venue_stress
 from .world import TwinWorld
 
 PRE_OPEN_NS = 60 * 1_000_000_000
@@ -77,6 +78,12 @@ def build_twin(scenario: Scenario, seed: int) -> TwinWorld:
     clock = SimClock(env, session.open_ns() - PRE_OPEN_NS)
     ids = SequentialIds()
     log = InMemoryEventLog()
+    plan = None
+    if scenario.regions is not None:  # several regions: the platform runs on the primary's clock and log
+        from .regions import plan_regions
+
+        plan = plan_regions(scenario.regions, clock, streams)
+        log = plan.log  # type: ignore[assignment]
 
     sanctions = default_sanctions_list()
     planted = list(sdn_individual_names(scenario.population.sanctioned_clients))
@@ -95,14 +102,15 @@ def build_twin(scenario: Scenario, seed: int) -> TwinWorld:
                                 nbbo=None if sip is None else sip.published)
 
     platform = build_platform(
-        clock=clock, ids=ids, log=log, gateway=gateway, market_data=market_data, accounts=accounts,
+        clock=clock if plan is None else plan.clock, ids=ids, log=log, gateway=gateway, market_data=market_data,
+        accounts=accounts,
         sanctions=sanctions, symbols=symbols, venues=scenario.venues, risk=scenario.risk, routing=scenario.routing,
         settlement_days=session.settlement_days, clearing=seeded_clearing(scenario, streams),
     )
     network = Network(clock, streams, SERVICE_OF, scenario.network.hop_ms, scenario.network.jitter_ms)
+    profile = service_profile(scenario)  # None: the hand-set services (a measured one from `twin calibrate`)
     for name in SERVICES:
-        latency = scenario.services.get(name)
-        network.attach(build_service(name, clock, streams, latency.median_ms, latency.p99_ms, platform.handle))
+        network.attach(host_service(name, scenario, clock, streams, platform.handle, profile))
     oms_service = network.services["oms"]
     gateway.connect(oms_service.deliver)
 
@@ -124,6 +132,10 @@ def build_twin(scenario: Scenario, seed: int) -> TwinWorld:
     world.market_recorder = MarketRecorder(
         primary, symbols, tapes=world.agents.tapes if world.agents is not None else None)
     world.stress = schedule_venue_stress(world)
+    if plan is not None:
+        from .regions import install_regions
+
+        install_regions(world, plan)
     install_market_rules(world)
     if sip is not None:
         feed_sip(sip, venues, symbols, clock, scenario.sip.poll_ms, session.close_ns(),

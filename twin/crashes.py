@@ -18,20 +18,33 @@ gateway's order-status request (``components.rebuild.oms.reconcile``). For
 every other component the rebuilt state is compared with the state the
 process held when it died (which, in the twin, is still in memory): a
 difference is a divergence, counted per service.
+
+*When* and *which* service dies is the fault catalogue's (``chaos.faults.services``: the
+``crashes`` section is sugar for ``service_crash`` faults, ``crash_faults``); *how* is this
+module's ``ServiceCrasher``, the world's ``ServiceMechanism``. Besides a crash at a moment
+(whatever the service is doing: the message in service is lost and redelivered), it can crash a
+service mid-append: the next handler that appends more than ``stored`` events dies right after
+the ``stored``-th, so the log holds part of what the handler decided. The restart rebuilds from
+the log (which has those events) and the redelivered message must finish the job without
+storing any of them twice.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from components.domain.outcomes import Handled
+from chaos.faults.services import ServiceCrash
+from components.domain.outcomes import DONE, Handled
 from components.rebuild.oms import OmsPart, reconcile
-from components.rebuild import Part, Snapshot, recover, snapshot
+from components.rebuild import Part, ReadableLog, Snapshot, recover, snapshot
 from components.rebuild.desk import DeskPart
 from components.rebuild.entry import EntryPart
 from components.rebuild.post_trade import PostTradePart
 from components.rebuild.risk import RiskPart
 
+from scenarios.config import Scenario
+
+from .services import Handler
 from .world import TwinWorld
 
 HOSTED: dict[str, tuple[str, ...]] = {
@@ -73,6 +86,9 @@ class Recovery:
             "post_trade": PostTradePart(platform.post_trade),
             "desk": DeskPart(platform.desk, lambda order_id: platform.oms.orders[order_id].status),
         }
+        self.replay_log: ReadableLog = world.log
+        """What a restart replays from: the log, or its checked stored copy when the world keeps one
+        (``twin.stored_log.StoredLog``, set by ``twin.fault_target``)."""
         self.latest: dict[str, Snapshot] = {}
         """Each component's newest snapshot."""
         self.snapshots = 0
@@ -118,11 +134,17 @@ class Recovery:
         for name in HOSTED[service]:
             part = self.parts[name]
             held = part.dump() if name != "oms" else None
-            stats.replayed += recover(part, world.log, self.latest.get(name))
+            stats.replayed += recover(part, self.replay_log, self.latest.get(name))
             if held is not None and part.dump() != held:
                 stats.divergences.append(name)
         if "oms" in HOSTED[service]:
             self._reconcile_oms()
+
+    def resync(self, name: str) -> int:
+        """Rebuild component ``name`` from its newest snapshot plus the log now, without a restart:
+        for the writer whose memory ran ahead of the log when a process died mid-append (the OMS
+        numbers an event's stream before appending it). Returns the events replayed."""
+        return recover(self.parts[name], self.replay_log, self.latest.get(name))
 
     def _reconcile_oms(self) -> None:
         """What the log cannot tell a rebuilt OMS, the venues can (order-status request)."""
@@ -139,14 +161,71 @@ class Recovery:
         return sum(s.restarts for s in self.services.values())
 
 
-def schedule_crashes(world: TwinWorld) -> None:
-    """Book every crash of the scenario on the clock, with recovery when there is any."""
-    crashes = world.scenario.crashes
-    if not crashes.plan:
-        return
-    world.recovery = Recovery(world, crashes.snapshot_every)
-    for crash in crashes.plan:
-        at_ns = world.scenario.session.at_ns(crash.at)
-        service = world.network.services[crash.service]
-        down_ns = int(crash.restart_ms * 1_000_000)
-        world.clock.call_at(at_ns, lambda service=service, down_ns=down_ns: service.crash(down_ns))
+class _Died(Exception):
+    """Raised inside a handler by an armed mid-append crash: the process dies right there."""
+
+
+class ServiceCrasher:
+    """The twin's ``chaos.faults.services.ServiceMechanism``: crashes hosted services, with recovery.
+
+    Made by ``twin.fault_target`` when a fault first asks for it; the world's ``Recovery`` is
+    created then (before the run starts, so snapshots are taken from the first message)."""
+
+    def __init__(self, world: TwinWorld):
+        if world.recovery is None:
+            world.recovery = Recovery(world, world.scenario.crashes.snapshot_every)
+        self.world = world
+        self.recovery: Recovery = world.recovery  # type: ignore[assignment]
+        self._armed: dict[str, tuple[int, int]] = {}  # service -> (events to store, down ns)
+        self._wrapped: set[str] = set()
+        self.mid_append_crashes: list[tuple[str, int]] = []
+        """(service, events of the handler stored) for every mid-append crash that happened."""
+
+    def crash(self, service: str, down_ns: int) -> None:
+        self.world.network.services[service].crash(down_ns)
+
+    def crash_mid_append(self, service: str, stored: int, down_ns: int) -> None:
+        self._armed[service] = (stored, down_ns)
+        if service not in self._wrapped:
+            self._wrapped.add(service)
+            self.world.network.services[service].wrap_handler(lambda handler: self._catching(service, handler))
+
+    def _catching(self, service: str, handler: Handler) -> Handler:
+        log, armed, world = self.world.log, self._armed, self.world
+
+        def handle(message: object) -> Handled:
+            if service not in armed:
+                return handler(message)
+            stored, down_ns = armed[service]
+            appended = [0]
+            append = log.append
+
+            def append_then_die(event):
+                if appended[0] == stored:
+                    raise _Died()
+                appended[0] += 1
+                return append(event)
+
+            log.append = append_then_die  # type: ignore[method-assign]  # the instance's, for this handler only
+            try:
+                return handler(message)
+            except _Died:
+                # The process dies with the handler half done: no follow-ups leave it, the message
+                # is redelivered on restart (SimService.crash keeps it as the last unacknowledged).
+                del armed[service]
+                self.mid_append_crashes.append((service, stored))
+                # Every event goes through the OMS, which numbered the one that was never stored:
+                # what it holds must be what the log holds (the append's transaction died).
+                self.recovery.resync("oms")
+                world.network.services[service].crash(down_ns)
+                return Handled(DONE, ())
+            finally:
+                del log.append  # back to the class's method
+
+        return handle
+
+
+def crash_faults(scenario: Scenario) -> list[ServiceCrash]:
+    """The scenario's ``crashes`` plan as ``service_crash`` faults, in plan order."""
+    session = scenario.session
+    return [ServiceCrash(c.service, session.at_ns(c.at), c.restart_ms) for c in scenario.crashes.plan]

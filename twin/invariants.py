@@ -241,6 +241,49 @@ def block_allocations_sum_to_block_fills(ev: RunEvidence) -> Violation | None:
     return None
 
 
+def replicas_agree_rpo_zero(ev: RunEvidence) -> Violation | None:
+    """Multi-region worlds only (``twin.regions``; passes in a one-region world): every replica holds
+    a prefix of the primary's log, and after each failover the survivor holds every trade-critical
+    event the old primary acknowledged (RPO = 0) and agrees with the old primary's log up to its length."""
+    regions = ev.extra.get("regions")
+    if regions is None:
+        return None
+    from .region_log import missing_acknowledged  # only multi-region runs need it
+
+    name = "replicas_agree_rpo_zero"
+    for old_log, acknowledged, survivor in regions["failovers"]:
+        missing = missing_acknowledged(old_log, acknowledged, survivor)
+        if missing:
+            return Violation(name, f"RPO {len(missing)}: acknowledged trade-critical events missing in the "
+                             "survivor after failover", missing[0].event_id)
+        for mine, theirs in zip(old_log, survivor):
+            if mine.event_id != theirs.event_id:
+                return Violation(name, "the survivor's log diverges from the old primary's", theirs.event_id)
+    primary = regions["primary_events"]
+    for region, replica in regions["replicas"].items():
+        for offset, event in enumerate(replica):
+            if offset >= len(primary) or primary[offset].event_id != event.event_id:
+                return Violation(name, f"replica {region} diverges from the primary at offset {offset}",
+                                 event.event_id)
+    return None
+
+
+def stored_events_verified(ev: RunEvidence) -> Violation | None:
+    """Runs with storage faults only (``chaos.faults.storage``; passes otherwise): every stored event
+    whose bytes were corrupted was detected by the hash chain, by the recovery that read it or by
+    the end-of-run audit (``twin.stored_log``), never used silently."""
+    report = ev.extra.get("storage")
+    if report is None:
+        return None
+    undetected = report.undetected
+    if undetected:
+        offset = undetected[0]
+        event_id = ev.events[offset].event_id if offset < len(ev.events) else ""
+        return Violation("stored_events_verified", f"{len(undetected)} corrupted stored event(s) never detected "
+                         f"(first at offset {offset})", event_id)
+    return None
+
+
 CHECKS: tuple[Callable[[RunEvidence], Violation | None], ...] = (
     no_lost_or_duplicated_events,
     every_order_terminal,
@@ -249,6 +292,8 @@ CHECKS: tuple[Callable[[RunEvidence], Violation | None], ...] = (
     fills_consistent,
     books_equal_replay,
     block_allocations_sum_to_block_fills,
+    replicas_agree_rpo_zero,
+    stored_events_verified,
 )
 
 

@@ -1,6 +1,6 @@
 """Write a run folder: summary.json, events.parquet, events.sqlite (+ events.anchors), orders.parquet,
 market_nbbo.parquet and market_prints.parquet (the market behind TCA), tca_orders.parquet and
-tca_summary.parquet (reports.tca), report.html."""
+tca_summary.parquet (reports.tca), service_timeseries.parquet (twin.service_timeseries), report.html."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from .market_recorder import write_market_timeline
 from .observability import write_observability
 from .recorder import events_frame, orders_frame, write_parquet
 from .run_result import RunResult
+from .service_timeseries import write_service_timeseries
 
 
 def default_out_dir(scenario_name: str, seed: int) -> Path:
@@ -39,11 +40,6 @@ def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Pat
     platform = world.platform
     session = world.scenario.session
     session_ns = session.close_ns() - session.open_ns()
-    services = {  # utilization over the trading session, where nearly all work happens
-        name: {"handled": s.stats.handled, "max_queue": s.stats.max_queue,
-               "session_utilization": round(s.stats.busy_ns / session_ns, 6)}
-        for name, s in world.network.services.items()
-    }
     refused = {str(status): n for status, n in platform.refused.by_status.items()}
     summary = build_summary(
         scenario=world.scenario.name,
@@ -58,10 +54,11 @@ def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Pat
             "requests": len(world.intents),
             "refused_requests_by_status": refused,
             "idempotent_replays": platform.replays,
-            "services": services,
             "venue_child_orders": len(world.gateway.child_sends),
         },
     )
+    # per service: queue, utilisation (over the session, where nearly all work happens) and arrivals over time
+    summary["services"] = write_service_timeseries(world.network.services, out_dir, session_ns / 1e9)
     recorder = world.market_recorder
     if recorder is not None:
         summary["market_realism"] = realism_section(
@@ -75,6 +72,8 @@ def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Pat
             summary["tca_error"] = str(exc)
     if anchor is not None:
         summary["anchor"] = anchor.to_record()  # the log's last anchor, kept apart from the anchor log
+    if world.regions is not None:  # replication, failovers with RPO and RTO (twin.regions, docs/regions.md)
+        summary["regions"] = world.regions.summary()
     summary["slo"] = write_observability(out_dir, events)  # metrics.parquet/.prom, traces.json, slo.json
     from .surveillance_run import run_report_section, write_labels  # surveillance: docs/surveillance.md
 

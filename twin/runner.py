@@ -30,8 +30,9 @@ from scenarios.config import Scenario
 
 from .bootstrap import build_twin, settlement_horizon_ns
 from .world import TwinWorld
-from .crashes import schedule_crashes
+from .fault_target import fault_evidence, schedule_faults
 from .market_recorder import MarketTimeline
+from .service_timeseries import start_sampling
 from .run_result import RunResult
 from .fingerprint import fingerprint
 from .invariants import InvariantViolation, RunEvidence, check_all, first_violation
@@ -214,6 +215,7 @@ def evidence_of(world: TwinWorld) -> RunEvidence:
         opening_positions=world.opening_positions,
         live_ledger=platform.ledger,
         risk_position=platform.risk.position,
+        extra=fault_evidence(world) | ({} if world.regions is None else {"regions": world.regions.evidence()}),
     )
 
 
@@ -230,10 +232,13 @@ def simulate(world: TwinWorld, progress: Progress | None = None, chunks: int = 2
         world.market_recorder.start(world.clock, session.open_ns(), close_ns)
         if record_market:  # NBBO changes and prints, for TCA: a check after every order, so only when written
             world.market_recorder.timeline = MarketTimeline.attach(world)
+    if record_market:  # services' queues and utilisation on a coarse grid, for the report (no event changes)
+        start_sampling(world.clock, world.network.services, session.open_ns(), close_ns)
     _schedule_client_flow(world, _bad_actor_intents(world))
+    _run_replay_ahead(world)
     _schedule_close(world, close_ns)
     _schedule_trading_state(world)
-    schedule_crashes(world)
+    schedule_faults(world)  # the scenario's crashes and faults (twin.fault_target)
     end = world.clock.to_sim(end_ns)
     step = max(1, end // chunks)
     at = 0
@@ -244,6 +249,27 @@ def simulate(world: TwinWorld, progress: Progress | None = None, chunks: int = 2
             if progress:
                 progress(at / end)
     return end / NS
+
+
+def _run_replay_ahead(world: TwinWorld) -> None:
+    """Let replayed venues apply their next recorded event at once when the clock holds nothing due
+    before it (``ReplayVenue.run_ahead``): the same events in the same order, without a scheduler round
+    trip per recorded quote. The clock moves by setting simpy's ``_now`` after reading its ``_queue``
+    (private attributes of simpy 4; ``Timer`` already relies on that queue's layout), only forward and
+    only across a stretch where nothing is queued."""
+    env, epoch = world.env, world.clock.epoch_ns
+    queue = env._queue  # simpy's heap of (time, priority, id, event), the list ``peek`` reads (once per quote)
+
+    def idle_until(when_ns: int) -> bool:
+        t = when_ns - epoch
+        if t >= env._now and (not queue or queue[0][0] > t):  # strictly before anything queued: nothing
+            env._now = t                                      # else could run in between
+            return True
+        return False
+
+    for venue in world.venues.values():
+        if hasattr(venue, "run_ahead"):
+            venue.run_ahead(idle_until)
 
 
 @contextmanager

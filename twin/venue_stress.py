@@ -8,6 +8,11 @@ another entry's draws). At a window's start the condition is added to the
 venue, at its end removed; a SLOW condition also degrades the venue's links
 in the gateway. Scenarios without stress schedule nothing, so their runs
 (and fingerprints) are unchanged.
+
+Each window is one fault of the catalogue (``chaos.faults.venues``: ``venue_down``,
+``venue_slow``, ... one class per condition kind), scheduled like any other fault, so the
+``stress`` section is sugar for them; ``VenueStresser`` is the world's ``VenueMechanism``, the
+one place that attaches and detaches conditions.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from chaos.faults.venues import BY_CONDITION, Impairment, VenueFault
 from components.config.market import VenueStress
 from components.config.session import NEW_YORK, to_ns
 from venues_sim.stress import (
@@ -40,22 +46,6 @@ class StressWindow:
     window: Window
 
 
-def condition_for(entry: VenueStress, rng) -> VenueCondition:
-    """A fresh condition object for one window of ``entry``."""
-    kind = entry.kind
-    if kind == "DOWN":
-        return Down()
-    if kind == "SLOW":
-        return Slow(entry.extra_ms)
-    if kind == "STALE_BOOK":
-        return StaleBook()
-    if kind == "REJECT_STORM":
-        return RejectStorm(entry.fraction, rng)
-    if kind == "SUBMIT_ONLY_DOWN":
-        return SubmitOnlyDown()
-    raise ValueError(f"unknown stress kind {kind!r}")  # the scenario schema refuses it first
-
-
 def windows_for(entry: VenueStress, rng, session) -> list[Window]:
     """When ``entry`` is active during the session."""
     open_ns, close_ns = session.open_ns(), session.close_ns()
@@ -65,37 +55,65 @@ def windows_for(entry: VenueStress, rng, session) -> list[Window]:
     return poisson_windows(rng, open_ns, close_ns, entry.rate_per_hour, entry.duration_s)
 
 
-def schedule_venue_stress(world) -> list[StressWindow]:
-    """Schedule every stress window of the scenario on ``world``'s clock."""
-    scenario, clock, gateway = world.scenario, world.clock, world.gateway
-    scheduled: list[StressWindow] = []
+def stress_faults(world) -> list[tuple[StressWindow, VenueFault]]:
+    """Every window of the scenario's ``stress`` entries as a venue fault, with its window.
+
+    Windows come from each entry's own stream ``stress:<venue>:<j>``; a reject storm keeps drawing
+    from that same stream (after the windows), as it always did."""
+    scenario = world.scenario
+    out: list[tuple[StressWindow, VenueFault]] = []
     for venue_cfg in scenario.venues:
-        venue = world.venues[venue_cfg.name]
         for j, entry in enumerate(venue_cfg.stress):
-            rng = world.streams.stream(f"stress:{venue.name}:{j}")
+            stream = f"stress:{venue_cfg.name}:{j}"
+            rng = world.streams.stream(stream)
+            cls = BY_CONDITION[entry.kind]
             for window in windows_for(entry, rng, scenario.session):
-                condition = condition_for(entry, rng)
-                scheduled.append(StressWindow(venue.name, entry.kind, window))
-                clock.call_at(window.start_ns, _starter(venue, condition, clock, gateway))
-                clock.call_at(window.end_ns, _ender(venue, condition, clock, gateway))
-    return scheduled
+                params: dict = {}
+                if entry.kind == "SLOW":
+                    params["extra_ms"] = entry.extra_ms
+                elif entry.kind == "REJECT_STORM":
+                    params.update(fraction=entry.fraction, stream=stream)
+                fault = cls(venue_cfg.name, window.start_ns, window.end_ns - window.start_ns, **params)
+                out.append((StressWindow(venue_cfg.name, entry.kind, window), fault))
+    return out
 
 
-def _starter(venue, condition, clock, gateway):
-    def start() -> None:
-        venue.add_condition(condition, clock.now_ns())
-        _relink(venue, gateway)
-    return start
+class VenueStresser:
+    """The twin's ``chaos.faults.venues.VenueMechanism``: attaches ``venues_sim.stress`` conditions to
+    the world's venues; a SLOW condition also degrades the venue's links in the gateway."""
 
+    def __init__(self, world):
+        self.world = world
 
-def _ender(venue, condition, clock, gateway):
-    def end() -> None:
-        venue.remove_condition(condition, clock.now_ns())
-        _relink(venue, gateway)
-    return end
+    def impair(self, venue: str, impairment: Impairment) -> tuple[str, VenueCondition]:
+        condition = self.condition(impairment)
+        target = self.world.venues[venue]
+        target.add_condition(condition, self.world.clock.now_ns())
+        _relink(target, self.world.gateway)
+        return venue, condition
+
+    def heal(self, token: object) -> None:
+        venue, condition = token  # type: ignore[misc]
+        target = self.world.venues[venue]
+        target.remove_condition(condition, self.world.clock.now_ns())
+        _relink(target, self.world.gateway)
+
+    def condition(self, impairment: Impairment) -> VenueCondition:
+        """A fresh condition object for one window."""
+        kind = impairment.condition
+        if kind == "DOWN":
+            return Down()
+        if kind == "SLOW":
+            return Slow(impairment.extra_ms)
+        if kind == "STALE_BOOK":
+            return StaleBook()
+        if kind == "REJECT_STORM":
+            return RejectStorm(impairment.fraction, self.world.streams.stream(impairment.stream))
+        if kind == "SUBMIT_ONLY_DOWN":
+            return SubmitOnlyDown()
+        raise ValueError(f"unknown venue condition {kind!r}")
 
 
 def _relink(venue, gateway) -> None:
     """Links carry the extra latency of every SLOW condition now active."""
     gateway.set_extra_latency(venue.name, sum(c.extra_latency_ns for c in venue.conditions))
-

@@ -9,7 +9,7 @@ bootstrap, and the bootstrap without importing them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import simpy
 
@@ -74,11 +74,23 @@ class TwinWorld:
     stress: list[StressWindow] = field(default_factory=list)
     sip: Sip | None = None
     recovery: CrashRecovery | None = None
-    """Crash recovery (snapshots, restarts), set by ``twin.crashes.schedule_crashes`` when the
+    """Crash recovery (snapshots, restarts), set by ``twin.crashes.ServiceCrasher`` when the
     scenario crashes services."""
+    fault_target: Any = None
+    """The world as a ``chaos.faults.FaultWorld`` (``twin.fault_target.fault_world``), made when a fault
+    is first scheduled on it: fault-free worlds have none."""
+    regions: Any = None
+    """The world's regions (``twin.regions.TwinRegions``) when the scenario has a ``regions`` section;
+    None for the one-region world."""
     bad_actor_plan: BadActorPlan | None = None
     """The labelled bad-actor episodes (``scenarios.bad_actors``), set by the runner when the scenario
     has a ``bad_actors`` section; ``twin.outputs`` writes them as labels.json and links.json."""
+    control_plane: Any = None
+    """The control plane (``twin.control_plane.TwinControlPlane``), installed only when a run or a
+    control-plane fault asks for one: default worlds have none."""
+    analytics: Any = None
+    """The advisor-facing analytics service off the trade path (``twin.analytics_service``), installed
+    only when a run or an analytics fault asks for one."""
 
     @property
     def opening_cash(self) -> dict[str, int]:

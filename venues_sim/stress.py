@@ -16,9 +16,12 @@ overrides only the hook it needs; the defaults change nothing:
   orders still work.
 
 When a condition is active is decided elsewhere: ``Window`` is one interval,
-``poisson_windows`` draws random outage windows from a seeded stream. The twin
-(``twin.venue_stress``) turns scenario entries into conditions and windows and
-applies them at their times. Nothing here reads a clock or imports simpy.
+``poisson_windows`` draws random outage windows from a seeded stream. Each
+kind is the mechanism behind one venue fault of the catalogue
+(``chaos.faults.venues``: ``venue_down``, ``venue_slow``, ...); the twin's
+``twin.venue_stress.VenueStresser`` attaches and detaches them at the faults'
+times, whether they come from a scenario's ``faults`` list, its venues'
+``stress`` entries or the swarm. Nothing here reads a clock or imports simpy.
 """
 
 from __future__ import annotations

@@ -6,8 +6,14 @@ for the mechanism of its family (a ``typing.Protocol`` declared next to the faul
 implemented in ``twin/``) and schedules calls to it on the simulated clock. So this package
 imports no runtime (checked by an import-linter contract) and the same fault classes are
 used by scenario files, the swarm and the Chaos Toolkit actions.
+
+Importing the package imports every family module, so ``KINDS`` is complete afterwards
+(docs/faults.md lists every kind).
 """
 
+from . import network, services, storage, venues  # noqa: F401  (each registers its kinds)
+from . import analytics, control_plane  # noqa: F401  (control plane and AI/analytics kinds)
+from . import clocks, regions  # noqa: F401  (region and clock kinds: docs/regions.md)
 from .catalogue import KINDS, Fault, FaultWorld, WorldShape, register
 
 __all__ = ["KINDS", "Fault", "FaultWorld", "WorldShape", "register"]

@@ -5,6 +5,11 @@ the swarm use) and a ``family`` (services, venues, network, regions, clocks, sto
 control_plane, analytics). ``schedule(world)`` turns the fault into timed calls on the
 world's mechanism for that family; ``draw(rng, shape)`` makes a random instance for the
 swarm from a seeded generator, so a seed fully determines a fault mix.
+
+Conventions every family follows (so scenario files map onto faults generically, see
+``scenarios.config_faults.FaultSpec``): times are absolute simulated epoch nanoseconds in
+``at_ns``; a fault that heals has ``duration_ns``; every other field is named as the scenario
+file's parameter; ``__post_init__`` refuses a bad value with ``ValueError("FIELD: problem")``.
 """
 
 from __future__ import annotations
@@ -66,6 +71,42 @@ class Fault:
     def describe(self) -> str:
         """One line for logs, swarm summaries and game-day reports."""
         return f"{self.kind}: {self!r}"
+
+
+NS = 1_000_000_000
+MS = 1_000_000
+
+
+def schedule_window(world: FaultWorld, start_ns: int, duration_ns: int, begin: Callable[[], T],
+                    end: Callable[[T], None]) -> None:
+    """Call ``begin()`` at ``start_ns`` and ``end(what begin returned)`` ``duration_ns`` later (the
+    healing of a windowed fault). Both are booked now, start first, so two faults with the same
+    times keep the order they were scheduled in."""
+    token: list[T] = []
+    world.schedule_at(start_ns, lambda: token.append(begin()))
+    world.schedule_at(start_ns + duration_ns, lambda: end(token.pop()))
+
+
+def draw_window(rng: np.random.Generator, shape: WorldShape, max_s: float, min_s: float = 1.0) -> tuple[int, int]:
+    """A random window for the swarm: a start uniform over the session's first nine tenths and a
+    duration uniform in ``[min_s, max_s]`` seconds, ending by the close (the liveness phase after the
+    close sees every fault healed)."""
+    span = shape.close_ns - shape.open_ns
+    start = shape.open_ns + int(rng.integers(0, max(1, span * 9 // 10)))
+    duration = int(rng.uniform(min_s, max_s) * NS)
+    return start, max(MS, min(duration, shape.close_ns - start))
+
+
+def check_window(duration_ns: int) -> None:
+    """Refuse an empty or negative window (``ValueError`` naming ``duration_ns``)."""
+    if duration_ns <= 0:
+        raise ValueError(f"duration_ns: must be > 0, got {duration_ns!r}")
+
+
+def check_probability(name: str, value: float) -> None:
+    """Refuse a probability outside [0, 1] (``ValueError`` naming the field)."""
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name}: must be in [0, 1], got {value!r}")
 
 
 KINDS: dict[str, type[Fault]] = {}

@@ -23,6 +23,9 @@ BASELINES = {
     "trading_day.yaml": "1125f77e2ed578d93980532c5f0c4edb03ac40fc516739465accb8cdcd1c4690",
     "quarter.yaml": "357779c9d756528204cfc6df153006fecd4937bcf8f35538011ae3d2ac113253",
     "surveillance_day.yaml": "202f962b4d281583635731a078ae411d5a52000536c3e68d35fd29d0fa160245",
+    "faults_day.yaml": "cdd177543ee22c2444006c3a16dd2b815ee439b8255263c7c6b692a0a3cfaf02",
+    "region_failover.yaml": "2c3e8a919f1b1b5fb57640ace8e3fdb2fb405d56cfe0fdf443c0aaac5c2fe0f9",
+    "swarm_day.yaml": "03905beace52ec49f7c35b1f87f99cc5417f0acd4364bd8a36694d53e8e4b072",
 }
 
 

@@ -1,0 +1,76 @@
+"""The catalogue: every family registered on import, every kind drawable, deterministic and valid."""
+
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError, fields
+
+import numpy as np
+import pytest
+
+import chaos.faults
+from chaos.faults import KINDS, Fault, register
+from chaos.faults.catalogue import draw_window, schedule_window
+from tests.unit.chaos.faultkit import SHAPE, FakeWorld
+
+MINE = ("service_crash", "service_crash_mid_append", "venue_down", "venue_slow", "venue_stale_book",
+        "venue_reject_storm", "venue_submit_only_down", "message_loss", "message_duplication", "message_reorder",
+        "stored_event_corruption")
+
+
+def test_importing_the_package_registers_every_family():
+    assert set(MINE) <= set(chaos.faults.KINDS)
+    families = {KINDS[k].family for k in MINE}
+    assert families == {"services", "venues", "network", "storage"}
+
+
+@pytest.mark.parametrize("kind", MINE)
+def test_a_draw_is_a_valid_frozen_fault_that_fits_the_shape(kind):
+    cls = KINDS[kind]
+    fault = cls.draw(np.random.default_rng(3), SHAPE)
+    assert isinstance(fault, cls) and fault.kind == kind
+    assert SHAPE.open_ns <= fault.at_ns < SHAPE.close_ns
+    if "duration_ns" in {f.name for f in fields(fault)}:
+        assert fault.at_ns + fault.duration_ns <= SHAPE.close_ns
+    with pytest.raises(FrozenInstanceError):
+        fault.at_ns = 0  # type: ignore[misc]
+    assert kind in fault.describe()
+
+
+@pytest.mark.parametrize("kind", MINE)
+def test_the_same_seed_draws_the_same_fault(kind):
+    cls = KINDS[kind]
+    draws = [cls.draw(np.random.default_rng(11), SHAPE) for _ in range(2)]
+    assert draws[0] == draws[1]
+    assert draws[0] != cls.draw(np.random.default_rng(12), SHAPE)
+
+
+def test_a_world_without_venues_or_services_gets_no_such_faults():
+    from dataclasses import replace
+
+    bare = replace(SHAPE, services=(), venues=())
+    rng = np.random.default_rng(1)
+    for kind in ("service_crash", "service_crash_mid_append", "venue_down", "venue_reject_storm"):
+        assert KINDS[kind].draw(rng, bare) is None
+
+
+def test_a_kind_registered_twice_by_another_class_is_refused():
+    class Impostor(Fault):
+        kind = "venue_down"
+        family = "venues"
+
+    with pytest.raises(ValueError, match="registered twice"):
+        register(Impostor)
+
+
+def test_a_window_begins_then_ends_with_what_begin_returned():
+    world, seen = FakeWorld(), []
+    schedule_window(world, 200, 50, lambda: "tok", seen.append)
+    assert world.run() == [200, 250]
+    assert seen == ["tok"]
+
+
+def test_drawn_windows_end_by_the_close():
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        start, duration = draw_window(rng, SHAPE, max_s=7200.0)
+        assert SHAPE.open_ns <= start and duration > 0 and start + duration <= SHAPE.close_ns
