@@ -19,10 +19,13 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from matplotlib.figure import Figure
 
+from components.domain.events import EventType
+
 from . import plots, slo_plots
 from .summary import lifecycle_funnel
 from . import tca as tca_report
 from . import surveillance
+from . import timeseries
 
 REPORT_NAME = "report.html"
 TEMPLATE_NAME = "report.html.j2"
@@ -68,10 +71,15 @@ def _money(value: Any) -> str:
 
 
 def _trade_dates(events: pd.DataFrame | None) -> str:
-    """The trade date(s) of the run: the New York dates of its first and last event's business time."""
+    """The trade date(s) of the run: the New York dates of its first and last order receipt (of its first
+    and last event when it has no order), so settlement on T+1 does not make a one-day run two days."""
     if events is None or events.empty or "timestamp_utc" not in events.columns:
         return ""
-    stamps = pd.to_datetime(events["timestamp_utc"].astype("int64"), unit="ns", utc=True)
+    received = events
+    if "event_type" in events.columns:
+        received = events[events["event_type"].astype(str) == EventType.ORDER_RECEIVED.value]
+    chosen = received if len(received) else events
+    stamps = pd.to_datetime(chosen["timestamp_utc"].astype("int64"), unit="ns", utc=True)
     first, last = (t.tz_convert("America/New_York").date().isoformat() for t in (stamps.min(), stamps.max()))
     return first if first == last else f"{first} to {last}"
 
@@ -95,6 +103,11 @@ def _funnel_notes(funnel: dict[str, Any], counts: dict[str, int]) -> list[str]:
 
 def _bps(value: Any) -> str:
     return "-" if value is None else f"{float(value) * 10_000:,.2f}"
+
+
+def _pct(value: Any) -> str:
+    """A fraction as a percentage with one decimal (``0.1234`` -> ``12.3%``)."""
+    return "-" if value is None else f"{float(value) * 100:,.1f}%"
 
 
 def _surveillance_images(section: dict[str, Any] | None) -> list[dict[str, str]]:
@@ -150,6 +163,9 @@ def write_report(
     if tca and (out_dir / tca_report.ORDERS_FILE).exists():
         tca_images = [{"title": "Execution quality by venue", "src": figure_to_data_uri(
             tca_report.plot_tca_by_venue(tca_report.read_tca_orders(out_dir)))}]
+    services = summary.get("services") or {}  # twin.service_timeseries: per-service table and series
+    service_images = [{"title": t, "src": figure_to_data_uri(f)}
+                      for t, f in timeseries.service_figures(services, events, out_dir)]
 
     html = _environment().get_template(TEMPLATE_NAME).render(
         s=summary,
@@ -166,12 +182,15 @@ def write_report(
         realism_images=realism_images,
         tca=tca,
         tca_images=tca_images,
+        services=services,
+        service_images=service_images,
         surveillance=summary.get("surveillance") or {},
         surveillance_images=_surveillance_images(summary.get("surveillance")),
         slo=slo,
         slo_images=slo_images,
         fmt=_fmt,
         bps=_bps,
+        pct=_pct,
         num=_num,
         money=_money,
         trade_date=_trade_dates(events),

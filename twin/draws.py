@@ -42,6 +42,13 @@ def lognormal_ms(rng: np.random.Generator, median_ms: float, p99_ms: float) -> D
     return Draws(lambda n: rng.lognormal(mu, sigma, n))
 
 
+def resampled_us(rng: np.random.Generator, sample_us: tuple[float, ...] | list[float]) -> Draws:
+    """Delays drawn with replacement from a measured sample (microseconds): the measured
+    distribution itself, tail included (``scenarios.service_times``, ``twin calibrate``)."""
+    values_ns = np.asarray(sample_us, dtype=np.float64) * 1e3
+    return Draws(lambda n: values_ns[rng.integers(0, values_ns.size, n)])
+
+
 def hop_ms(rng: np.random.Generator, base_ms: float, jitter_ms: float) -> Draws:
     """A fixed propagation delay plus exponential jitter (a long right tail)."""
     base = base_ms * 1e6
