@@ -22,16 +22,22 @@ from typing import Any, Iterable, NamedTuple
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-from components.domain.events import EventType, OrderEvent
+from components.domain.events import STATUS_OF, EventType, OrderEvent
 from components.domain.money import PRICE_SCALE
 
 from .catalogue import FINAL_STATES, METRICS
 from .cells import Family, FamilyCollector
 
 E = EventType
-_FILLS = (E.ORDER_PARTIALLY_FILLED, E.ORDER_FILLED)
+# Members bound once: Enum class attribute access is slow on Python 3.11, and on_event runs for
+# every stored event on the live hot path (see components.platform).
+_RECEIVED, _VALIDATED, _ROUTED, _REROUTED = E.ORDER_RECEIVED, E.ORDER_VALIDATED, E.ORDER_ROUTED, E.ORDER_REROUTED
+_CHILD_REJECTED, _BLOCKED, _ALLOCATED = E.CHILD_ORDER_REJECTED, E.ORDER_BLOCKED, E.ORDER_ALLOCATED
+_SETTLEMENT_FAILED, _FLAGGED = E.SETTLEMENT_FAILED, E.ORDER_FLAGGED
+_FILLS = frozenset((E.ORDER_PARTIALLY_FILLED, E.ORDER_FILLED))
 _RISK = {E.ORDER_RISK_APPROVED: "approved", E.ORDER_BLOCKED: "blocked"}
-_FINAL = frozenset(FINAL_STATES)
+_FINAL_OF = {kind: status.value for kind, status in STATUS_OF.items() if status.value in FINAL_STATES}
+"""Event type -> the final state it moves an order to (SETTLED, BLOCKED, ...)."""
 _NS = 1e9
 
 
@@ -66,6 +72,8 @@ class PlatformMetrics:
                          for s in ("gateway", "oms", "risk", "routing")}
         self._received = m["bdt_orders_received"]
         self._open = m["bdt_open_orders"]
+        for state in FINAL_STATES:  # exposed at 0 from the start: rate() over a fresh series sees its first rise
+            self.child("bdt_orders_final", state)
         self._handlers: dict[type, Any] = {}  # message type -> its duration child's observe
         self._stamps: dict[str, _Stamps] = {}
 
@@ -98,7 +106,7 @@ class PlatformMetrics:
         """One stored event (the OMS listener's signature: ``(event, order)``)."""
         kind, at = event.event_type, event.timestamp_utc
         stamps = self._stamps.get(event.order_id) if event.order_id else None
-        if kind is E.ORDER_RECEIVED:
+        if kind is _RECEIVED:
             if stamps is not None:
                 return  # a redelivered receipt: its first stamp counted
             stamps = self._stamps[event.order_id] = _Stamps()
@@ -112,22 +120,22 @@ class PlatformMetrics:
         if stamps is not None:
             self._segment_stamp(kind, at, stamps, event)
         self._kpi(kind, event)
-        status = event.status
-        if status is not None and status.value in _FINAL:
-            self.child("bdt_orders_final", status.value).inc()
+        final = _FINAL_OF.get(kind)
+        if final is not None:
+            self.child("bdt_orders_final", final).inc()
             if stamps is not None:  # an order received before this process started was never counted open
                 del self._stamps[event.order_id]
                 self._open.dec()
 
     def _segment_stamp(self, kind: EventType, at: int, stamps: _Stamps, event: OrderEvent) -> None:
-        if kind is E.ORDER_VALIDATED and not stamps.validated:
+        if kind is _VALIDATED and not stamps.validated:
             stamps.validated = at
             self._segment["oms"].observe((at - stamps.received) / _NS)
         elif kind in _RISK and not stamps.decided and stamps.validated:
             stamps.decided = at
             self._segment["risk"].observe((at - stamps.validated) / _NS)
             self.child("bdt_risk_decisions", _RISK[kind]).inc()
-        elif kind is E.ORDER_ROUTED and not stamps.routed and stamps.decided:
+        elif kind is _ROUTED and not stamps.routed and stamps.decided:
             stamps.routed = at
             self._segment["routing"].observe((at - stamps.decided) / _NS)
         elif kind in _FILLS and not stamps.filled and stamps.routed:
@@ -142,20 +150,20 @@ class PlatformMetrics:
             self.child("bdt_fills", venue).inc()
             qty, px = event.detail("last_qty", 0), event.detail("last_px", 0)
             self.child("bdt_fill_notional_dollars", venue).inc(int(qty) * int(px) / PRICE_SCALE)
-        elif kind is E.ORDER_ROUTED or kind is E.ORDER_REROUTED:
+        elif kind is _ROUTED or kind is _REROUTED:
             for child in event.detail("children", ()) or ():
                 self.child("bdt_venue_child_orders", str(child.get("venue", ""))).inc()
-        elif kind is E.CHILD_ORDER_REJECTED:
+        elif kind is _CHILD_REJECTED:
             self.child("bdt_venue_child_rejects", str(event.detail("venue", "")),
                        str(event.detail("reason", ""))).inc()
-        elif kind is E.ORDER_BLOCKED:
+        elif kind is _BLOCKED:
             self.child("bdt_risk_blocks", str(event.detail("reason", ""))).inc()
-        elif kind is E.ORDER_ALLOCATED:
+        elif kind is _ALLOCATED:
             self.child("bdt_block_allocations", str(event.detail("policy", ""))).inc(
                 len(event.detail("allocations", ()) or ()))
-        elif kind is E.SETTLEMENT_FAILED:
+        elif kind is _SETTLEMENT_FAILED:
             m["bdt_settlement_fails"].inc()
-        elif kind is E.ORDER_FLAGGED:
+        elif kind is _FLAGGED:
             m["bdt_orders_flagged"].inc()
 
     # -- reading -----------------------------------------------------------------------------

@@ -32,15 +32,17 @@ from .catalogue import series_names
 API_VERSION = "openslo/v1"
 RUNBOOK = "docs/runbooks.md"
 
-BURN_ALERTS: tuple[tuple[str, str, float, str], ...] = (
-    ("1h", "5m", 14.4, "page"),
-    ("6h", "30m", 6.0, "page"),
-    ("3d", "6h", 1.0, "ticket"),
+BURN_ALERTS: tuple[tuple[str, str, float, str, str], ...] = (
+    ("1h", "5m", 14.4, "page", "2m"),
+    ("6h", "30m", 6.0, "page", "15m"),
+    ("3d", "6h", 1.0, "ticket", "1h"),
 )
-"""(long window, short window, burn-rate factor, severity): both windows must exceed factor x (1 - target)."""
+"""(long window, short window, burn-rate factor, severity, ``for:``): both windows must exceed factor x
+(1 - target), for the ``for:`` duration (pending until then: a blip shorter than that never pages)."""
 
 BUDGET_ALERTS: tuple[float, ...] = (0.50, 0.75, 0.90)
-"""Fractions of the SLO window's error budget whose burning raises an alert."""
+"""Fractions of the SLO window's error budget whose burning raises an alert (no ``for:``: a
+budget once burned stays burned for hours, there is no blip to ride out)."""
 
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
@@ -58,6 +60,18 @@ def duration_s(text: str) -> int:
     if not match:
         raise ValueError(f"{text!r} is not a duration like 5m, 1h, 28d")
     return int(match.group(1)) * _UNIT_S[match.group(2)]
+
+
+def scaled(duration: str, time_scale: int) -> str:
+    """``duration`` divided by ``time_scale`` (1: unchanged), in seconds: ``scaled("1h", 60)`` -> ``60s``.
+    The test variant of the rules (a real Prometheus over a one-minute test) runs every window and
+    ``for:`` this much faster; ValueError if a duration does not divide into whole seconds."""
+    if time_scale == 1 or not duration:
+        return duration
+    seconds, rest = divmod(duration_s(duration), time_scale)
+    if rest or seconds < 1:
+        raise ValueError(f"{duration} / {time_scale} is not a whole number of seconds")
+    return f"{seconds}s"
 
 
 @dataclass(frozen=True)
@@ -141,7 +155,8 @@ def record_name(window: str) -> str:
 
 @dataclass(frozen=True)
 class AlertRule:
-    """One generated alert; ``windows`` all must exceed ``threshold`` (error ratio) at once."""
+    """One generated alert; ``windows`` all must exceed ``threshold`` (error ratio) at once, for
+    ``for_`` (a Prometheus duration; "" fires at the first evaluation)."""
 
     alert: str
     slo: Slo
@@ -149,67 +164,80 @@ class AlertRule:
     threshold: float
     labels: tuple[tuple[str, str], ...]
     summary: str
+    for_: str = ""
 
     def expr(self) -> str:
         return " and ".join(f'{record_name(w)}{{slo="{self.slo.name}"}} > {self.threshold!r}'
                             for w in self.windows)
 
+    @property
+    def for_s(self) -> int:
+        return duration_s(self.for_) if self.for_ else 0
+
     def to_rule(self) -> dict[str, Any]:
-        return {
-            "alert": self.alert,
-            "expr": self.expr(),
-            "labels": dict(self.labels),
-            "annotations": {"summary": self.summary, "runbook_url": self.slo.runbook},
-        }
+        rule: dict[str, Any] = {"alert": self.alert, "expr": self.expr()}
+        if self.for_:
+            rule["for"] = self.for_
+        rule["labels"] = dict(self.labels)
+        rule["annotations"] = {"summary": self.summary, "runbook_url": self.slo.runbook}
+        return rule
 
 
-def alert_rules(slo: Slo) -> list[AlertRule]:
-    """The burn-rate alerts then the budget alerts of one SLO."""
+def alert_rules(slo: Slo, time_scale: int = 1) -> list[AlertRule]:
+    """The burn-rate alerts then the budget alerts of one SLO; with ``time_scale`` > 1 the test
+    variant (windows and ``for:`` divided by it, labels and summaries those of the real rules, so
+    an alert is the same alert at either speed)."""
+    k = time_scale
     rules = []
-    for long, short, factor, severity in BURN_ALERTS:
+    for long, short, factor, severity, for_ in BURN_ALERTS:
         rules.append(AlertRule(
-            "SLOBurnRate", slo, (long, short), round(factor * slo.budget, 12),
+            "SLOBurnRate", slo, (scaled(long, k), scaled(short, k)), round(factor * slo.budget, 12),
             (("slo", slo.name), ("service", slo.service), ("severity", severity), ("long_window", long),
              ("short_window", short)),
-            f"{slo.name}: error budget burning at over {factor:g}x ({long} and {short} windows)"))
+            f"{slo.name}: error budget burning at over {factor:g}x ({long} and {short} windows)", scaled(for_, k)))
     for fraction in BUDGET_ALERTS:
         percent = f"{fraction * 100:.0f}"
         rules.append(AlertRule(
-            "SLOErrorBudgetBurned", slo, (slo.window,), round(fraction * slo.budget, 12),
+            "SLOErrorBudgetBurned", slo, (scaled(slo.window, k),), round(fraction * slo.budget, 12),
             (("slo", slo.name), ("service", slo.service), ("severity", "ticket" if fraction < 0.9 else "page"),
              ("burned", percent)),
             f"{slo.name}: over {percent}% of the {slo.window} error budget burned"))
     return rules
 
 
-def windows_of(slo: Slo) -> list[str]:
+def windows_of(slo: Slo, time_scale: int = 1) -> list[str]:
     """Every window a rule of ``slo`` reads, shortest first."""
-    seen = {w for rule in alert_rules(slo) for w in rule.windows}
+    seen = {w for rule in alert_rules(slo, time_scale) for w in rule.windows}
     return sorted(seen, key=duration_s)
 
 
-def prometheus_rules(slos: list[Slo]) -> dict[str, Any]:
+def prometheus_rules(slos: list[Slo], time_scale: int = 1) -> dict[str, Any]:
     """The rule file (as data): one group per SLO, its recording rules then its alerts.
 
     One group, because Prometheus runs a group's rules in order at each evaluation:
     the alerts read the error ratios recorded at that same instant. Split into
     two groups, an alert may read the previous evaluation's ratio (one interval
-    late), and the twin's evaluator and Prometheus would disagree at the edges."""
+    late), and the twin's evaluator and Prometheus would disagree at the edges.
+    ``time_scale``: the test variant (see ``alert_rules``)."""
     groups = []
     for slo in slos:
         labels = {"slo": slo.name, "service": slo.service}
         recording = [{"record": record_name(w), "expr": slo.error_ratio_expr(w), "labels": labels}
-                     for w in windows_of(slo)]
+                     for w in windows_of(slo, time_scale)]
+        window = scaled(slo.window, time_scale)
         recording.append({"record": BUDGET_RECORD, "labels": labels,  # for dashboards: 1.0 = all of it
-                          "expr": f'{record_name(slo.window)}{{slo="{slo.name}"}} / {round(slo.budget, 12)!r}'})
-        groups.append({"name": f"slo:{slo.name}", "rules": recording + [r.to_rule() for r in alert_rules(slo)]})
+                          "expr": f'{record_name(window)}{{slo="{slo.name}"}} / {round(slo.budget, 12)!r}'})
+        groups.append({"name": f"slo:{slo.name}",
+                       "rules": recording + [r.to_rule() for r in alert_rules(slo, time_scale)]})
     return {"groups": groups}
 
 
-def render_rules(slos: list[Slo]) -> str:
+def render_rules(slos: list[Slo], time_scale: int = 1) -> str:
     """The rule file as YAML text, with a header saying where it comes from."""
     header = "# Generated from slo/platform.yaml by `twin slo-rules`; do not edit by hand.\n"
-    return header + yaml.safe_dump(prometheus_rules(slos), sort_keys=False, width=200)
+    if time_scale != 1:
+        header += f"# TEST VARIANT: every window and for: divided by {time_scale} (--time-scale).\n"
+    return header + yaml.safe_dump(prometheus_rules(slos, time_scale), sort_keys=False, width=200)
 
 
 # -- reading the OpenSLO file ---------------------------------------------------------------

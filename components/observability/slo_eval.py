@@ -13,8 +13,10 @@ increase of ``total``, has no ratio (NaN) and so no alert; a ``bad`` series
 that does not exist counts as zero (the rule's ``or vector(0)``). The ratio of
 two ``rate``s of series sampled at the same instants equals the ratio of
 their increases (Prometheus' extrapolation factor cancels), so increases are
-used. Alerts have no ``for:`` delay: they fire at the first evaluation whose
-windows all exceed the threshold, and resolve at the first that does not.
+used. ``for:`` as in Prometheus: an alert is pending from the first evaluation
+whose windows all exceed the threshold (``activeAt``) and firing from the first
+evaluation at least ``for`` after that, while it stays active; it resolves at
+the first evaluation that does not exceed (a pending alert is then dropped).
 Counter resets are not handled (the twin's counters never reset).
 """
 
@@ -89,17 +91,20 @@ def error_ratio(series: Series, slo: Slo, window: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Firing:
-    """One alert's firing interval: from ``start_s`` to ``end_s`` (None: still firing at the end)."""
+    """One alert's firing interval: from ``start_s`` to ``end_s`` (None: still firing at the end),
+    pending since ``pending_s`` (``start_s`` when the rule has no ``for:``)."""
 
     alert: str
     labels: tuple[tuple[str, str], ...]
-    start_s: float
+    start_s: float | None  # None only in ``pendings``: never fired
     end_s: float | None
     peak_ratio: float
+    pending_s: float | None = None
 
     def to_record(self) -> dict:
         return {"alert": self.alert, "labels": dict(self.labels), "start_s": self.start_s,
-                "end_s": self.end_s, "peak_error_ratio": self.peak_ratio}
+                "end_s": self.end_s, "peak_error_ratio": self.peak_ratio,
+                "pending_s": self.start_s if self.pending_s is None else self.pending_s}
 
 
 def _active(ratios: dict[str, np.ndarray], rule: AlertRule) -> np.ndarray:
@@ -110,17 +115,32 @@ def _active(ratios: dict[str, np.ndarray], rule: AlertRule) -> np.ndarray:
     return active
 
 
-def firings(series: Series, slo: Slo) -> list[Firing]:
-    """Every firing interval of every alert of ``slo`` over the samples."""
-    ratios = {w: error_ratio(series, slo, w) for w in windows_of(slo)}
+def firings(series: Series, slo: Slo, time_scale: int = 1) -> list[Firing]:
+    """Every firing interval of every alert of ``slo`` over the samples (``time_scale``: the rules'
+    test variant, ``slo.alert_rules``). An active spell shorter than the rule's ``for:`` never fires
+    and is left out (``pendings`` has it)."""
+    return [f for f in _spells(series, slo, time_scale) if f.start_s is not None]
+
+
+def pendings(series: Series, slo: Slo, time_scale: int = 1) -> list[Firing]:
+    """Every active spell that ended (or the samples did) before its ``for:`` ran out:
+    ``start_s`` None, ``pending_s`` when it became pending."""
+    return [f for f in _spells(series, slo, time_scale) if f.start_s is None]
+
+
+def _spells(series: Series, slo: Slo, time_scale: int) -> list[Firing]:
+    ratios = {w: error_ratio(series, slo, w) for w in windows_of(slo, time_scale)}
+    times = series.times_s
     out = []
-    for rule in alert_rules(slo):
+    for rule in alert_rules(slo, time_scale):
         active = _active(ratios, rule)
         edges = np.flatnonzero(np.diff(np.concatenate(([0], active.astype(np.int8), [0]))))
         for begin, end in zip(edges[::2], edges[1::2]):
+            fire = begin + int(np.searchsorted(times[begin:end] - times[begin], rule.for_s, side="left"))
             peak = float(np.nanmax(ratios[rule.windows[0]][begin:end]))
-            end_s = float(series.times_s[end]) if end < len(series.times_s) else None
-            out.append(Firing(rule.alert, rule.labels, float(series.times_s[begin]), end_s, peak))
+            end_s = float(times[end]) if end < len(times) else None
+            start_s = float(times[fire]) if fire < end else None
+            out.append(Firing(rule.alert, rule.labels, start_s, end_s, peak, float(times[begin])))
     return out
 
 

@@ -13,7 +13,9 @@ around handler calls: nothing runs on the order path, and the twin's run and
 its fingerprint are untouched. Ids are deterministic: the trace id is the
 event ``trace_id`` when it is already 32 hex digits, else the first 32 hex
 digits of its SHA-256; span ids hash the trace id and the span's name and place.
-(Faked for now: the live OTLP network exporter is not wired; live traces go to a file.)
+The live stack hands these spans (plus ``handler_span``s it measured) to the
+OpenTelemetry SDK (``live.observability.tracing``), which exports them over
+OTLP/HTTP or to a file; this module stays free of OpenTelemetry.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any, Iterable
 from components.domain.events import EventType, OrderEvent
 
 E = EventType
-_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+_HEX32 = re.compile(r"^(?:[A-Z]+-)?([0-9a-f]{32})$")  # live ids: TRC-<uuid4 hex>
 _STEP = {
     E.ORDER_VALIDATED: "oms.validate",
     E.ORDER_RISK_APPROVED: "risk.check",
@@ -61,9 +63,12 @@ class Span:
 
 
 def trace_id_of(event_trace_id: str) -> str:
-    """The OTLP trace id (32 hex digits) of an event ``trace_id``."""
-    if _HEX32.match(event_trace_id):
-        return event_trace_id
+    """The OTLP trace id (32 hex digits) of an event ``trace_id``: its own 32 hex digits when it
+    has them (live: ``TRC-`` and a uuid4's hex), else the first 32 of its SHA-256 (the twin's
+    sequential ids)."""
+    match = _HEX32.match(event_trace_id)
+    if match:
+        return match.group(1)
     return hashlib.sha256(event_trace_id.encode()).hexdigest()[:32]
 
 
@@ -77,6 +82,13 @@ def _decisions(event: OrderEvent) -> tuple[tuple[str, int, tuple[tuple[str, Any]
             ("policy.code", d.policy), ("policy.version", d.version), ("policy.verdict", d.outcome.value),
             ("policy.reason_code", d.reason_code), ("policy.params", json.dumps(dict(d.params), sort_keys=True))))
         for d in event.policy_decisions)
+
+
+def handler_span(trace: str, index: int, service: str, handler: str, start_ns: int, end_ns: int) -> Span:
+    """The ``index``-th measured handler run of an order's trace (live: the runtime's wall time of one
+    handler), a child of the order's root span, named ``<service> <message type>``."""
+    return Span(trace, _span_id(trace, f"handler/{index}"), _span_id(trace, "order"), f"{service} {handler}",
+                "internal", start_ns, end_ns, (("service", service), ("handler", handler)))
 
 
 def order_spans(events: list[OrderEvent]) -> list[Span]:
@@ -154,22 +166,62 @@ def otlp_json(spans: Iterable[Span], service: str = SERVICE_NAME, **resource: An
     }]}
 
 
+_KIND_OF_CODE = {code: name for name, code in SPAN_KIND.items()}
+
+
+def _scalar(value: dict[str, Any]) -> Any:
+    if "intValue" in value:
+        return int(value["intValue"])
+    for key in ("boolValue", "doubleValue", "stringValue"):
+        if key in value:
+            return value[key]
+    return ""
+
+
+def spans_from_otlp_json(document: dict[str, Any]) -> list[Span]:
+    """The spans of an OTLP/JSON ``ExportTraceServiceRequest`` (what ``otlp_json`` writes, the twin's
+    ``traces.json`` and each line of a live trace file); ValueError naming what is missing."""
+    out = []
+    try:
+        for resource in document["resourceSpans"]:
+            for scope in resource["scopeSpans"]:
+                for s in scope["spans"]:
+                    attrs = lambda items: tuple((a["key"], _scalar(a["value"])) for a in items or ())  # noqa: E731
+                    out.append(Span(
+                        s["traceId"], s["spanId"], s.get("parentSpanId", ""), s["name"],
+                        _KIND_OF_CODE.get(int(s.get("kind", 1)), "internal"), int(s["startTimeUnixNano"]),
+                        int(s["endTimeUnixNano"]), attrs(s.get("attributes")),
+                        tuple((e["name"], int(e["timeUnixNano"]), attrs(e.get("attributes")))
+                              for e in s.get("events") or ()),
+                        error=(s.get("status") or {}).get("code") == 2))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"not an OTLP/JSON trace export: {type(exc).__name__} {exc}") from None
+    return out
+
+
 def render_tree(spans: list[Span]) -> str:
-    """One trace as indented text: each span's name, duration (ms) and its policy decisions."""
+    """One trace as indented text: each span's start (ms after the trace's first span), duration (ms),
+    kind when not internal, and its policy decisions."""
     by_parent: dict[str, list[Span]] = {}
     for s in spans:
         by_parent.setdefault(s.parent_id, []).append(s)
     lines: list[str] = []
+    ids = {s.span_id for s in spans}
+    roots = [s.parent_id for s in spans if s.parent_id not in ids]  # "" or a parent outside these spans
+    first = min((s.start_ns for s in spans), default=0)
 
     def walk(parent: str, depth: int) -> None:
         for s in sorted(by_parent.get(parent, []), key=lambda x: (x.start_ns, x.end_ns)):
             flag = " ERROR" if s.error else ""
-            lines.append(f"{'  ' * depth}{s.name}  {(s.end_ns - s.start_ns) / 1e6:.3f} ms{flag}")
+            kind = f" [{s.kind}]" if s.kind != "internal" else ""
+            lines.append(f"{'  ' * depth}{s.name}{kind}  +{(s.start_ns - first) / 1e6:.3f} ms  "
+                         f"{(s.end_ns - s.start_ns) / 1e6:.3f} ms{flag}")
             for name, _t, attrs in s.events:
                 a = dict(attrs)
                 lines.append(f"{'  ' * (depth + 1)}- {name} v{a['policy.version']}: {a['policy.verdict']}"
                              f"{' ' + a['policy.reason_code'] if a['policy.reason_code'] else ''} {a['policy.params']}")
             walk(s.span_id, depth + 1)
 
-    walk("", 0)
+    for root in dict.fromkeys(roots):
+        walk(root, 0)
     return "\n".join(lines)

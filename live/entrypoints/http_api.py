@@ -132,6 +132,9 @@ def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> F
             yield
         finally:
             live.stop()
+            tracer = getattr(_app.state, "tracer", None)  # live.observability.tracing, when on
+            if tracer is not None:
+                tracer.shutdown()  # open orders' traces so far, then flush the exporters
 
     app = FastAPI(
         title="Broker-dealer trading platform: order API",

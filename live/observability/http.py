@@ -1,7 +1,8 @@
 """HTTP RED metrics and ``GET /metrics`` on the order API.
 
-``instrument(app, live)`` subscribes the trace file writer when configured
-(``live.observability.tracing``), adds one middleware timing every request by its
+``instrument(app, live)`` turns on OpenTelemetry tracing when the environment
+names an OTLP endpoint or a trace file (``live.observability.tracing``; kept on
+``app.state.tracer``), adds one middleware timing every request by its
 route template (``/v1/orders/{order_id}``, never the raw path: an account id in
 a path must not become a label) and serves the registry of ``live.metrics`` in
 the Prometheus text format at ``/metrics``.
@@ -21,7 +22,7 @@ from fastapi import FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.responses import Response
 
-from live.observability.tracing import install_trace_file
+from live.observability.tracing import install_tracing
 
 UNMATCHED = "unmatched"
 """The route label of a request no route matched (a 404): one label, however many paths are probed."""
@@ -29,7 +30,7 @@ UNMATCHED = "unmatched"
 
 def instrument(app: FastAPI, live: Any) -> None:
     """Add the HTTP RED middleware and ``GET /metrics`` to ``app`` (``live``: a LiveApp)."""
-    install_trace_file(live)  # $TWIN_TRACES_FILE: one OTLP/JSON trace line per final order
+    app.state.tracer = install_tracing(live)  # OTLP/HTTP and/or $TWIN_TRACES_FILE; None when off
     metrics = live.metrics
     requests = metrics.metric["bdt_http_requests"]
     durations = metrics.metric["bdt_http_request_duration_seconds"]

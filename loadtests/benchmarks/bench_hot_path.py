@@ -4,7 +4,10 @@
     as ``POST /v1/orders`` sends them (``OrderService.submit``: order entry,
     OMS validation, risk, routing decision, the reply), on an in-memory event
     log and a venue gateway that only acks. Prints p50/p95/p99 in
-    microseconds for the whole path and for each handler.
+    microseconds for the whole path and for each handler. ``--observability``:
+    ``off`` (metrics unplugged), ``on`` (metrics and OpenTelemetry tracing, as
+    ``twin serve`` with a trace destination runs) or ``both`` (the default: off
+    then on, measured in the same run, with the CPU time per order of each).
 (b) Over HTTP: ``twin serve`` in a subprocess on loopback; an httpx
     AsyncClient keeps ``--concurrency`` requests in flight (default 16) for
     ``--requests`` orders (``--client raw``: a hand-written keep-alive client
@@ -13,6 +16,7 @@
     this is a floor.
 
     python loadtests/benchmarks/bench_hot_path.py [--orders N] [--requests M] [--concurrency C] [--client raw]
+        [--observability off|on|both] [--skip-http]
 """
 
 from __future__ import annotations
@@ -101,16 +105,40 @@ def percentiles(samples) -> tuple[float, float, float]:
     return float(p50), float(p95), float(p99)
 
 
-def in_process(orders: int) -> None:
+OBSERVABILITY = ("off", "metrics", "metrics+tracing")
+"""What a benchmark stack runs: nothing, the metrics (as built), the metrics and OTel tracing."""
+
+
+def set_observability(live, mode: str, trace_file: Path):
+    """Put ``live`` (just built) in ``mode`` (one of ``OBSERVABILITY``); the tracer when tracing is on.
+
+    Benchmark only: "off" unplugs the two feeds ``build_live`` wired; tracing goes through
+    ``install_tracing`` with the OTLP/JSON file exporter behind the SDK's BatchSpanProcessor."""
+    from live.observability.tracing import install_tracing
+
+    if mode == "off":
+        live.runtime.set_observer(None)
+        live.platform.oms._listeners.remove(live.metrics.on_event)
+    if mode == "metrics+tracing":
+        return install_tracing(live, {"TWIN_TRACES_FILE": str(trace_file)})
+    return None
+
+
+def in_process(orders: int, mode: str = "metrics") -> None:
     accounts = 1000
     live = build_live(parse_live_config(bench_config(accounts), "bench"), gateway=AckingGateway())
+    tmp = tempfile.TemporaryDirectory()
+    tracer = set_observability(live, mode, Path(tmp.name) / "traces.jsonl")
     live.start()  # no event loop: market makers quote once, their timers are held
     service = OrderService(live)
     who = live.tokens.authenticate(TOKEN) or Principal("ADV-1", "bench")
     stages: dict[str, list[int]] = {name: [] for name in BUDGET_MS}
     timing = [False]
+    inner = live.runtime._observe  # the metrics' (and the tracer's) observer, or None when off
 
     def observe(message, ns) -> None:
+        if inner is not None:
+            inner(message, ns)
         stage = STAGE_OF.get(type(message))
         if stage and timing[0]:
             stages[stage].append(ns)
@@ -123,17 +151,21 @@ def in_process(orders: int) -> None:
     total: list[int] = []
     statuses: dict[int, int] = {}
     clock = time.perf_counter_ns
-    started = clock()
+    started, cpu = clock(), time.process_time()
     for _ in range(orders):
         body = next(bodies)
         t0 = clock()
         reply = service.submit(body, who)
         total.append(clock() - t0)
         statuses[reply.status] = statuses.get(reply.status, 0) + 1
-    wall = (clock() - started) / 1e9
+    wall, cpu = (clock() - started) / 1e9, time.process_time() - cpu
     routed = sum(1 for o in live.platform.oms.orders.values() if o.status.value == "ROUTED")
-    print(f"(a) in process: {orders:,} orders in {wall:.2f} s ({orders / wall:,.0f} orders/s), "
-          f"replies {statuses}, routed {routed:,}, handler failures {len(live.runtime.failures)}")
+    if tracer is not None:
+        tracer.provider.shutdown()  # open orders' traces are left unexported: bench_observability times that
+    tmp.cleanup()
+    print(f"(a) in process, observability {mode}: {orders:,} orders in {wall:.2f} s ({orders / wall:,.0f} orders/s, "
+          f"{cpu / orders * 1e6:.0f} us CPU per order), replies {statuses}, routed {routed:,}, "
+          f"handler failures {len(live.runtime.failures)}")
     print(f"    {'path':<28}{'p50 us':>10}{'p95 us':>10}{'p99 us':>10}{'budget p99':>14}")
     for name, samples in (("submit -> routing decision", total), *stages.items()):
         p50, p95, p99 = (v / 1e3 for v in percentiles(samples))
@@ -269,8 +301,12 @@ def main() -> None:
     parser.add_argument("--client", choices=("httpx", "raw"), default="httpx",
                         help="HTTP client for (b): httpx AsyncClient, or a light hand-written one")
     parser.add_argument("--skip-http", action="store_true", help="only run (a)")
+    parser.add_argument("--observability", choices=("off", "on", "both"), default="both",
+                        help="(a) with metrics and tracing unplugged, on, or both in this run (default)")
     args = parser.parse_args()
-    in_process(args.orders)
+    modes = {"off": ["off"], "on": ["metrics+tracing"], "both": ["off", "metrics+tracing"]}[args.observability]
+    for mode in modes:
+        in_process(args.orders, mode)
     if not args.skip_http:
         over_http(args.requests or min(3000, args.orders), args.concurrency, args.client)
 

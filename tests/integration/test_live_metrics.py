@@ -91,22 +91,27 @@ def test_every_exposed_sample_is_in_the_catalogue_and_metrics_is_not_in_the_open
 
 
 def test_a_final_order_writes_its_trace_line_when_the_trace_file_is_configured(client, live, tmp_path):
-    from live.observability.tracing import install_trace_file
+    from live.observability.tracing import install_tracing
 
     path = tmp_path / "traces.jsonl"
-    assert install_trace_file(live, {}) is None  # off by default
-    writer = install_trace_file(live, {"TWIN_TRACES_FILE": str(path)})
+    assert install_tracing(live, {}) is None  # off by default
+    observer = live.runtime._observe
+    tracer = install_tracing(live, {"TWIN_TRACES_FILE": str(path)})
     try:
         too_big = {**order("T-1"), "quantity": 60_000}  # $11.4M, beyond the account's $5M: BLOCKED at once
         assert client.post("/v1/orders", json=too_big, headers=AUTH).status_code == 201
-    finally:
-        live.platform.oms._listeners.remove(writer.on_event)  # test only: leave the shared app as it was
+        assert tracer.flush()
+    finally:  # test only: leave the shared app as it was
+        live.platform.oms._listeners.remove(tracer.on_event)
+        live.runtime.set_observer(observer)
+        tracer.provider.shutdown()
     (line,) = path.read_text().splitlines()
     spans = json.loads(line)["resourceSpans"][0]["scopeSpans"][0]["spans"]
     risk = next(s for s in spans if s["name"] == "risk.check")
     assert risk["status"] == {"code": 2} and risk["events"]
     verdicts = [{a["key"]: a["value"]["stringValue"] for a in x["attributes"]} for x in risk["events"]]
     assert any(v["policy.verdict"] == "FAIL" and v["policy.reason_code"] for v in verdicts), verdicts
+    assert {"gateway SubmitOrder", "oms ValidateOrder", "risk CheckRisk"} <= {s["name"] for s in spans}
 
 
 def test_json_logs_of_a_live_session_hold_no_pii(client, live):

@@ -10,13 +10,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def test_bench_observability_sample_prints_both_configurations_and_the_twin_share():
+def test_bench_observability_sample_prints_the_three_configurations_and_the_twin_comparison():
     done = subprocess.run([sys.executable, str(ROOT / "loadtests" / "benchmarks" / "bench_observability.py"),
                            "--orders", "300", "--scenario", str(ROOT / "scenarios" / "smoke.yaml")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
-    assert re.search(r"^\s+off\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+$", out, re.M), out
-    assert re.search(r"^\s+on\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+\s+\(p99 target 250 us: (MET|NOT MET)\)", out, re.M), out
+    row = r"\s+[0-9.]+" * 4
+    assert re.search(rf"^\s+off{row}$", out, re.M), out
+    for mode in ("metrics", r"metrics\+tracing"):
+        assert re.search(rf"^\s+{mode}{row}\s+\(p99 target 250 us: (MET|NOT MET)\)", out, re.M), out
+    assert re.search(r"traces off the submit path: [0-9.]+ spans per order; SDK spans made [0-9]+ us CPU", out), out
     assert re.search(r"metrics feeds alone: [0-9.]+ us CPU per order", out), out
-    assert re.search(r"observability outputs [0-9.]+ s = [0-9.]+% of the run.*\(target <= 15%: (MET|NOT MET)\)", out), out
+    assert re.search(r"fingerprint [0-9a-f]{12} \(both runs\)", out), out
+    assert re.search(r"on costs [+-][0-9.]+% CPU, [+-][0-9.]+% wall \(target <= 15% on CPU: (MET|NOT MET)\)", out), out
+
+
+def test_bench_hot_path_sample_measures_observability_off_and_on_in_one_run():
+    done = subprocess.run([sys.executable, str(ROOT / "loadtests" / "benchmarks" / "bench_hot_path.py"),
+                           "--orders", "300", "--skip-http"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = re.findall(r"observability (off|metrics\+tracing): 300 orders .* us CPU per order", done.stdout)
+    assert found == ["off", "metrics+tracing"], done.stdout
