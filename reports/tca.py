@@ -19,20 +19,22 @@ float bps; every time column ends in ``_ns`` (integer nanoseconds since the epoc
 
 from __future__ import annotations
 
+from collections import namedtuple
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from components import tca
 from components.domain.events import EventType
 from components.domain.money import PRICE_SCALE
 
-from .frames import decode_details
+from .frames import decode_json
 
 E = EventType
 NBBO_FILE = "market_nbbo.parquet"
@@ -88,6 +90,20 @@ def _need(table: pa.Table, path: Path, columns: Iterable[str]) -> None:
         raise TcaInputError(f"{path}: missing column(s) {', '.join(missing)}")
 
 
+def _by_symbol(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
+    """``(symbol, its rows in file order)`` per symbol, symbols sorted (rows without one skipped), read as
+    Arrow columns: a million-row NBBO is not turned into a pandas frame to be grouped."""
+    column = table.column("symbol")
+    symbols = sorted(str(s) for s in pc.unique(column).to_pylist() if s is not None)
+    for symbol in symbols:
+        yield symbol, (table if len(symbols) == 1 and not column.null_count
+                       else table.filter(pc.equal(column, symbol)))
+
+
+def _ints(table: pa.Table, column: str) -> np.ndarray:
+    return table.column(column).to_numpy().astype(np.int64, copy=False)
+
+
 def load_market(run_dir: Path) -> tuple[dict[str, tca.NbboTimeline], dict[str, dict[str, list[int]]], dict[str, str]]:
     """The run's NBBO timelines per symbol (ending at the session close), its prints per symbol as
     plain columns, and the files' sources (``nbbo_source``, ``prints_source``)."""
@@ -98,18 +114,24 @@ def load_market(run_dir: Path) -> tuple[dict[str, tca.NbboTimeline], dict[str, d
     _need(prints, prints_path, ("symbol", "t_ns", "price", "qty"))
     close = _meta(nbbo, "session_close_ns")
     end_ns = int(close) if close else None
-    frame = nbbo.to_pandas()
     timelines: dict[str, tca.NbboTimeline] = {}
-    for symbol, rows in frame.groupby("symbol", sort=True):
+    for symbol, rows in _by_symbol(nbbo):
         try:
-            timelines[str(symbol)] = tca.NbboTimeline(rows["t_ns"], rows["bid"], rows["bid_size"], rows["ask"],
-                                                      rows["ask_size"], end_ns)
+            timelines[symbol] = tca.NbboTimeline(*(_ints(rows, c) for c in ("t_ns", "bid", "bid_size", "ask",
+                                                                             "ask_size")), end_ns)
         except ValueError as exc:
             raise TcaInputError(f"{nbbo_path}: symbol {symbol}: {exc}") from None
-    tape = {str(symbol): {k: rows[k].astype("int64").tolist() for k in ("t_ns", "price", "qty")}
-            for symbol, rows in prints.to_pandas().groupby("symbol", sort=True)}
+    tape = {symbol: {k: _ints(rows, k).tolist() for k in ("t_ns", "price", "qty")}
+            for symbol, rows in _by_symbol(prints)}
     sources = {"nbbo_source": _meta(nbbo, "nbbo_source"), "prints_source": _meta(prints, "prints_source")}
     return timelines, tape, sources
+
+
+_EVENT_FIELDS = ("event_type", "order_id", "timestamp_utc", "symbol", "side", "quantity", "order_type",
+                 "limit_price", "time_in_force")
+_EventRow = namedtuple("_EventRow", _EVENT_FIELDS)
+_DETAILED = frozenset((E.ORDER_RECEIVED.value, E.ORDER_ROUTED.value, *FILL_TYPES))
+"""The event types whose details ``order_inputs`` reads."""
 
 
 def order_inputs(events: pd.DataFrame) -> tuple[list[tca.OrderInput], dict[str, dict[str, Any]]]:
@@ -117,16 +139,18 @@ def order_inputs(events: pd.DataFrame) -> tuple[list[tca.OrderInput], dict[str, 
     (``venue``, ``venues``, ``routed_venues``, ``time_in_force``, ``final_event``)."""
     if events is None or events.empty:
         return [], {}
-    frame = events[["event_type", "order_id", "timestamp_utc", "symbol", "side", "quantity", "order_type",
-                    "limit_price", "time_in_force", "details"]]
+    frame = events[list(_EVENT_FIELDS) + ["details"]]
     frame = frame[frame["order_id"].astype(str) != ""]
-    details = decode_details(frame["details"])
     per_order: dict[str, dict[str, Any]] = {}
-    for row, d in zip(frame.itertuples(index=False), details):
+    # whole columns to Python lists, then rows: itertuples reads Arrow-backed columns a cell at a time
+    rows = map(_EventRow._make, zip(*(frame[c].tolist() for c in _EVENT_FIELDS)))
+    for row, raw in zip(rows, frame["details"].tolist()):
         o = per_order.setdefault(row.order_id, {"fills": [], "routed": [], "arrival": None, "decision": None,
                                                 "done": None, "final": "", "row": row})
         kind = row.event_type
         t = int(row.timestamp_utc)
+        # details decoded only where read: every event's, decoded at once, held ~100 MiB on a 1M-quote replay
+        d = decode_json(raw, {}) if kind in _DETAILED else {}
         if kind == E.ORDER_RECEIVED.value:
             o["arrival"] = t
             o["decision"] = d.get("submitted_ns")
@@ -179,6 +203,7 @@ def _print_tapes(prints: dict[str, dict[str, list[int]]], inputs: list[tca.Order
 def tca_frame(events: pd.DataFrame, run_dir: Path) -> pd.DataFrame:
     """One row per routed order: ``components.tca.OrderTca.to_record()`` plus the grouping columns."""
     timelines, prints, sources = load_market(run_dir)
+    pa.default_memory_pool().release_unused()  # the files' Arrow tables are garbage now: a 1M-quote NBBO is ~50 MiB
     inputs, facts = order_inputs(events)
     tapes = _print_tapes(prints, inputs, not sources["prints_source"].startswith("recorded"))
     empty = tca.NbboTimeline([], [], [], [], [])

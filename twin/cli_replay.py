@@ -39,7 +39,7 @@ from components.memory import SequentialIds
 from components.routing import SmartOrderRouter
 from scenarios.config import Scenario, load_scenario, parse_scenario
 from scenarios.config_market import Replay
-from venues_sim.replay_columns import load_recorded
+from venues_sim.replay_columns import load_recorded, release_unused_memory
 from venues_sim.replay_format import ReplayFormatError
 
 from .replay_orders import OrdersFileError, RecordedOrder, StrategyOrder, load_strategy, read_orders
@@ -213,6 +213,9 @@ def run_policy(scenario: Scenario, policy: RoutingPolicy, orders: list[RecordedO
     feeds: list[OrderFeed] = []
 
     def setup(world: TwinWorld) -> None:
+        # The day's Arrow tables are garbage once the venues hold their columns: hand the pool's free
+        # pages back now, or a million-quote day's read stays in the run's peak memory to the end.
+        release_unused_memory()
         install_policy(world, policy)
         feed = OrderFeed(world)
         feed.schedule(orders, orders_name)

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from array import array
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -142,7 +143,11 @@ class MarketTimeline:
         self.nbbo: dict[str, dict[str, array]] = {
             s: {k: array("q") for k in ("t_ns", "bid", "bid_size", "ask", "ask_size")} for s in symbols}
         self._last: dict[str, tuple[int, int, int, int]] = {}
-        self._books = {s: [(v, v.book(s)) for v in venues.values()] for s in symbols}
+        # per symbol, per venue: (book, reader of its published top); the reader is chosen once here,
+        # not per check (this runs at every recorded quote of a replayed day)
+        self._books = {s: [(v.book(s), _top_reader(v, s)) for v in venues.values()] for s in symbols}
+        self._columns = {s: tuple(self.nbbo[s][k] for k in ("t_ns", "bid", "bid_size", "ask", "ask_size"))
+                         for s in symbols}
         self._seen = {s: [-1] * len(venues) for s in symbols}  # book versions last read, per venue
         self._tops: dict[str, list[tuple[int, int, int, int]]] = {s: [(0, 0, 0, 0)] * len(venues) for s in symbols}
         self._tapes: list[dict[str, "TradeTape"]] = []  # fronts' tapes, per venue
@@ -239,16 +244,18 @@ class MarketTimeline:
         """Record ``symbol``'s consolidated top at ``now_ns`` if a venue's book moved and the top changed."""
         if now_ns < self.open_ns or now_ns > self.close_ns:
             return
-        seen, tops, books = self._seen[symbol], self._tops[symbol], self._books[symbol]
+        seen, tops = self._seen[symbol], self._tops[symbol]
         moved = False
-        for i in range(len(books)):
-            venue, book = books[i]
-            if book.version != seen[i]:
-                seen[i] = book.version
-                top = _published_top(venue, book, symbol, now_ns)
+        i = 0
+        for book, read in self._books[symbol]:
+            version = book.version
+            if version != seen[i]:
+                seen[i] = version
+                top = read(now_ns)
                 if top != tops[i]:  # most book changes are behind the top: nothing to consolidate
                     tops[i] = top
                     moved = True
+            i += 1
         if not moved:
             return
         bid = bid_size = ask = ask_size = 0
@@ -272,10 +279,12 @@ class MarketTimeline:
         if self._last.get(symbol) == top:
             return
         self._last[symbol] = top
-        row = self.nbbo[symbol]
-        row["t_ns"].append(now_ns)
-        for key, value in zip(("bid", "bid_size", "ask", "ask_size"), top):
-            row[key].append(value)
+        t, b, bs, a, as_ = self._columns[symbol]
+        t.append(now_ns)
+        b.append(bid)
+        bs.append(bid_size)
+        a.append(ask)
+        as_.append(ask_size)
 
     def prints(self, recorder: MarketRecorder | None) -> dict[str, dict[str, list[int]]]:
         """Per symbol, the session's market prints in time order: ``t_ns``, ``price``, ``qty``."""
@@ -328,17 +337,32 @@ def _symbol_of(args: tuple) -> str | None:
     return args[2] if len(args) > 2 and isinstance(args[2], str) else None
 
 
-def _published_top(venue: Any, book: Any, symbol: str, now_ns: int) -> tuple[int, int, int, int]:
-    """A venue's published top (bid, bid size, ask, ask size): ``SimVenue.quote``, or a replayed venue's
-    displayed top read without side effects (``ReplayVenue.quote`` would advance it)."""
+def _top_reader(venue: Any, symbol: str) -> Callable[[int], tuple[int, int, int, int]]:
+    """``read(now_ns)``: ``venue``'s published top (bid, bid size, ask, ask size) in ``symbol``:
+    ``SimVenue.quote``, or a replayed venue's displayed top read without side effects
+    (``ReplayVenue.quote`` would advance it)."""
+    book = venue.book(symbol)
     if isinstance(venue, SimVenue):
-        if venue.status is VenueStatus.UP and not venue.conditions:
-            return book.top()  # what quote() publishes, without building a Quote
-        q = venue.quote(symbol, now_ns)
-        return q.bid, q.bid_size, q.ask, q.ask_size
-    if getattr(venue, "status", None) is not None and str(getattr(venue.status, "value", "UP")) != "UP":
-        return 0, 0, 0, 0
-    return book.top()
+        def read_sim(now_ns: int) -> tuple[int, int, int, int]:
+            if venue.status is VenueStatus.UP and not venue.conditions:
+                return book.top()  # what quote() publishes, without building a Quote
+            q = venue.quote(symbol, now_ns)
+            return q.bid, q.bid_size, q.ask, q.ask_size
+        return read_sim
+    if hasattr(venue, "top_reader"):  # a ReplayVenue: zeros while DOWN
+        return venue.top_reader(symbol)
+
+    def read_other(now_ns: int) -> tuple[int, int, int, int]:
+        if getattr(venue, "status", None) is not None and str(getattr(venue.status, "value", "UP")) != "UP":
+            return 0, 0, 0, 0
+        return book.top()
+    return read_other
+
+
+def _int64(values: Any) -> np.ndarray:
+    if isinstance(values, array):
+        return np.frombuffer(values, dtype=np.int64) if len(values) else np.zeros(0, np.int64)
+    return np.asarray(values, dtype=np.int64).reshape(-1)
 
 
 NBBO_FILE = "market_nbbo.parquet"
@@ -373,10 +397,13 @@ def write_market_timeline(timeline: MarketTimeline, recorder: MarketRecorder | N
                                 "the broker-dealer's own taker fills are not included"}),
     }
     for name, (data, columns, meta) in tables.items():
-        symbols = [s for s in timeline.symbols for _ in range(len(data[s]["t_ns"]))]
-        arrays = {"symbol": pa.array(symbols, pa.string())}
-        for column in columns:
-            arrays[column] = pa.array([v for s in timeline.symbols for v in data[s][column]], pa.int64())
+        counts = [len(data[s]["t_ns"]) for s in timeline.symbols]
+        arrays = {"symbol": pa.DictionaryArray.from_arrays(  # a symbol per row, without a string object per row
+            np.repeat(np.arange(len(counts), dtype=np.int32), counts), pa.array(timeline.symbols, pa.string())
+        ).cast(pa.string())}
+        for column in columns:  # array('q') columns are read in place (one symbol: no copy at all)
+            parts = [_int64(data[s][column]) for s in timeline.symbols] or [np.zeros(0, np.int64)]
+            arrays[column] = pa.array(parts[0] if len(parts) == 1 else np.concatenate(parts), pa.int64())
         table = pa.table(arrays)
         metadata = {k.encode(): v.encode() for k, v in {**common, **meta}.items()}
         pq.write_table(table.replace_schema_metadata(metadata), out_dir / name)

@@ -23,15 +23,25 @@ from components.domain.money import PRICE_SCALE
 from components.domain.orders import Order
 
 
+_SORTED_JSON = json.JSONEncoder(sort_keys=True).encode
+"""``json.dumps(value, sort_keys=True)`` with one encoder for all rows (dumps builds an encoder per call
+when given options: a third of the cost on a run of 80,000 events)."""
+
+
 def events_frame(events: Iterable[OrderEvent]) -> pd.DataFrame:
     """One row per event; decisions and details as sorted-key JSON strings."""
-    rows = []
+    # Gathered as columns, not as a list of row dicts: on a 1M-quote replay (80,000 events) the row dicts
+    # alone were ~100 MiB at the run's peak; each record is dropped as soon as its values are filed.
+    columns: dict[str, list] = {}
     for event in events:
         row = event.to_record()
-        row["policy_decisions"] = json.dumps(row["policy_decisions"], sort_keys=True)
-        row["details"] = json.dumps(row["details"], sort_keys=True)
-        rows.append(row)
-    frame = pd.DataFrame(rows)
+        row["policy_decisions"] = _SORTED_JSON(row["policy_decisions"])
+        row["details"] = _SORTED_JSON(row["details"])
+        if not columns:
+            columns = {key: [] for key in row}
+        for key, value in row.items():
+            columns[key].append(value)
+    frame = pd.DataFrame(columns)
     if not frame.empty:
         frame["limit_price"] = frame["limit_price"].astype("Int64")
     return frame

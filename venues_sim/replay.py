@@ -60,7 +60,7 @@ from components.domain.orders import OrderType, Side, TimeInForce
 from components.domain.venues import ChildOrder, ExecKind, ExecutionReport, Liquidity, Quote, VenueStatus
 
 from .fees import FeeModel
-from .replay_columns import RecordedTables
+from .replay_columns import RecordedTables, release_unused_memory
 from .replay_format import RecordedDay, RecordedTrade
 from .venue import (
     CANCEL_REQUESTED,
@@ -89,6 +89,9 @@ def _timeline(trades: dict[str, np.ndarray], quotes: dict[str, np.ndarray]) -> l
     ``(price, size, 0, 0)``, a quote ``(bid, bid size, ask, ask size)``. Ordered by time, trades before
     quotes at equal times, then file order (the tables are sorted stably by time already)."""
     nt, nq = len(trades["timestamp_ns"]), len(quotes["timestamp_ns"])
+    if not nt:  # a day of quotes only is in order already, and its columns are used as they are (no copy)
+        return [quotes["timestamp_ns"], np.full(nq, _QUOTE, dtype=np.int8), quotes["symbol"], quotes["bid"],
+                quotes["bid_size"], quotes["ask"], quotes["ask_size"]]
     zeros = np.zeros(nt, dtype=np.int64)
     columns = [
         np.concatenate([trades["timestamp_ns"], quotes["timestamp_ns"]]),
@@ -99,10 +102,8 @@ def _timeline(trades: dict[str, np.ndarray], quotes: dict[str, np.ndarray]) -> l
         np.concatenate([zeros, quotes["ask"]]),
         np.concatenate([zeros, quotes["ask_size"]]),
     ]
-    if nt:  # a day of quotes only is in order already
-        order = np.lexsort((np.arange(nt + nq), columns[1], columns[0]))
-        columns = [c[order] for c in columns]
-    return columns
+    order = np.lexsort((np.arange(nt + nq), columns[1], columns[0]))
+    return [c[order] for c in columns]
 
 
 class _Working:
@@ -165,6 +166,7 @@ class ReplayVenue:
         self._exec_seq = 0
         self._status = VenueStatus.UP
         self._listeners: list[Callable[[Quote], None]] = []
+        self._idle_until: Callable[[int], bool] | None = None  # see ``run_ahead``
 
     def listen(self, callback: Callable[[Quote], None]) -> None:
         """Call ``callback`` with each recorded quote as published (after our resting orders took it),
@@ -203,6 +205,20 @@ class ReplayVenue:
             return Quote(self.name, symbol, 0, 0, 0, 0, now_ns)
         return Quote(self.name, symbol, *shown.top(), now_ns)
 
+    def top_reader(self, symbol: str) -> Callable[[int], tuple[int, int, int, int]]:
+        """``read(now_ns)``: what ``quote`` would publish now, without advancing (``quote`` would apply
+        due events): the displayed top less our taking, all zeros while DOWN. One call per read: a
+        market recorder reads it at every recorded quote."""
+        shown = self.book(symbol)
+
+        def read(now_ns: int) -> tuple[int, int, int, int]:
+            if self._status is not _UP:
+                return 0, 0, 0, 0
+            return (shown.bid if shown.bid_size else 0, shown.bid_size,
+                    shown.ask if shown.ask_size else 0, shown.ask_size)  # as _Shown.top, inlined
+
+        return read
+
     def recorded_trades(self, symbol: str) -> list[RecordedTrade]:
         """This venue's recorded prints in ``symbol``, in time order (what the market did, not our fills)."""
         if symbol not in self._shown:
@@ -224,8 +240,10 @@ class ReplayVenue:
 
     # ------------------------------------------------------------ driving
 
-    def advance(self, now_ns: int) -> None:
-        """Apply every recorded event with ``timestamp_ns <= now_ns``, in order."""
+    def advance(self, now_ns: int, idle_until: Callable[[int], bool] | None = None) -> None:
+        """Apply every recorded event with ``timestamp_ns <= now_ns``, in order; then, given
+        ``idle_until`` (see ``run_ahead``: only the self-driven step passes it), each following event
+        while ``idle_until(its time)`` says the clock has moved there with nothing else due before it."""
         on_trade, on_quote, symbols = self._on_trade, self._on_recorded_quote, self._symbols
         while True:
             chunk, pos = self._chunk, self._pos  # read afresh each time: a callback may have advanced us
@@ -236,7 +254,9 @@ class ReplayVenue:
             event = chunk[pos]
             ts = event[0]
             if ts > now_ns:
-                break
+                if idle_until is None or not idle_until(ts):
+                    break
+                now_ns = ts  # the clock is there already: nothing else could run in between
             self._pos = pos + 1  # before applying it, for the same reason
             self._now = ts
             if event[1] == _TRADE:
@@ -250,6 +270,9 @@ class ReplayVenue:
         """Turn the next ``_CHUNK`` events into Python tuples; False at the end of the day."""
         start = self._chunk_end
         if start >= self._count:
+            if self._count and len(self._events[0]):  # the whole day is applied: its columns are not read again
+                self._events = [np.empty(0, dtype=c.dtype) for c in self._events]
+                release_unused_memory()  # a million-quote day's columns, handed back before the outputs are written
             return False
         end = min(self._count, start + _CHUNK)
         self._chunk = list(zip(*(column[start:end].tolist() for column in self._events)))
@@ -257,10 +280,13 @@ class ReplayVenue:
         return True
 
     def start(self, schedule: Callable[[int, Callable[[], None]], None]) -> None:
-        """Self-drive: ``schedule(when_ns, callback)`` (``Clock.call_at``) at each event time."""
+        """Self-drive: ``schedule(when_ns, callback)`` (``Clock.call_at``) at each event time.
+
+        With ``run_ahead`` set, an event due before anything else the clock has scheduled is applied in
+        the same step instead of being scheduled (see ``run_ahead``)."""
 
         def step(when: int) -> None:
-            self.advance(when)
+            self.advance(when, self._idle_until)
             following = self.next_event_ns()
             if following is not None:
                 schedule(following, lambda: step(following))
@@ -268,6 +294,13 @@ class ReplayVenue:
         first = self.next_event_ns()
         if first is not None:
             schedule(first, lambda: step(first))
+
+    def run_ahead(self, idle_until: Callable[[int], bool] | None) -> None:
+        """Let the self-driven replay skip the scheduler between recorded events: ``idle_until(when_ns)``
+        returns True, having moved the clock to ``when_ns``, when the clock holds nothing due at or before
+        ``when_ns`` (then scheduling the event and running it next would do exactly the same, in the same
+        order, only slower: a million-quote day is a million scheduler round trips); None turns it off."""
+        self._idle_until = idle_until
 
     # ------------------------------------------------------------ our orders
 
@@ -365,8 +398,12 @@ class ReplayVenue:
                     if not w.leaves:
                         del self._working[w.child.child_id]
         if self._on_quote is not None or self._listeners:  # built here: quote() would re-enter advance()
-            top = shown.top() if self._status is _UP else (0, 0, 0, 0)
-            published = Quote(self.name, symbol, *top, timestamp_ns)
+            if self._status is _UP:  # _Shown.top, inlined (this runs at every recorded quote)
+                bid_size, ask_size = shown.bid_size, shown.ask_size
+                published = Quote(self.name, symbol, shown.bid if bid_size else 0, bid_size,
+                                  shown.ask if ask_size else 0, ask_size, timestamp_ns)
+            else:
+                published = Quote(self.name, symbol, 0, 0, 0, 0, timestamp_ns)
             if self._on_quote is not None:
                 self._on_quote(published)
             for listener in self._listeners:

@@ -67,12 +67,18 @@ class RecordedTables:
         data = self.quotes if table == "quotes" else self.trades
         keep = pc.and_(pc.equal(data.column("venue"), venue),
                        pc.is_in(data.column("symbol"), value_set=pa.array(symbols, type=pa.string())))
-        rows = data.filter(keep)
+        rows = data if pc.all(keep).as_py() is not False else data.filter(keep)  # one venue's day: no copy
         out = {c: rows.column(c).to_numpy().astype(np.int64, copy=False)
                for c in rows.column_names if c not in _TEXT}
         out["symbol"] = pc.index_in(rows.column("symbol"), value_set=pa.array(symbols, type=pa.string())) \
             .to_numpy(zero_copy_only=False).astype(np.int64)
         return out
+
+
+def release_unused_memory() -> None:
+    """Hand Arrow's free pool pages back to the system (after a large day's tables or columns are dropped;
+    otherwise they stay in the process's footprint to the end of the run)."""
+    pa.default_memory_pool().release_unused()
 
 
 def _table(rows: tuple, columns: tuple[str, ...]) -> pa.Table:

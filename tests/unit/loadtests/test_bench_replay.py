@@ -16,10 +16,15 @@ def test_bench_replay_sample_prints_loop_rate_whole_process_and_peak_memory():
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
     assert re.search(r"workload\s+3,000 quotes, 60 MARKET orders \(every 50th quote\), 60 fills", out), out
-    assert re.search(r"simulation loop\s+[0-9,]+ quotes/s", out), out
-    assert re.search(r"whole process\s+[0-9.]+s \(subprocess wall", out), out
+    assert re.search(r"simulation loop\s+[0-9,]+ quotes/s, [0-9,]+ orders/s", out), out
+    assert re.search(r"whole process\s+[0-9.]+s wall \(child process", out), out
+    assert re.search(r"whole process CPU\s+[0-9.]+s user\+sys", out), out
     assert re.search(r"peak RSS\s+[0-9,]+ MiB", out), out
-    assert "measured elsewhere, from issue 12" in out
+    for phase in ("start and imports", "read the day", "build \\(read included\\)", "simulate", "check",
+                  "write the run folder", "write the comparison"):  # each phase: wall, CPU, peak RSS by its end
+        assert re.search(rf"\n  {phase}\s+[0-9.]+\s+[0-9.]+\s+[0-9,]+ MiB", out), (phase, out)
+    assert "reference, measured on this machine per issue 12, not in this run" in out
+    assert re.search(r"ratio\s+NautilusTrader whole / ours: [0-9.]+x by wall", out), out
 
 
 def test_a_million_quote_times_stay_inside_the_session_in_order():

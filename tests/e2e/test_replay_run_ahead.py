@@ -1,0 +1,64 @@
+"""A replay run with the replay venues running ahead of the scheduler (``twin.runner._run_replay_ahead``)
+is the same run: same fingerprint, same orders, the same NBBO timeline, on a two-venue day with prints
+and resting orders (equal timestamps across venues, our orders in flight between quotes)."""
+
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+import pytest
+
+import twin.runner as runner
+from twin.cli import main
+from venues_sim.replay_format import write_parquet
+from venues_sim.synthetic_day import DEFAULT_START_NS, synthetic_day
+
+NS = 1_000_000_000
+SCENARIO = """
+name: replay_ahead
+seed: 5
+session: {date: "2026-11-24", open: "09:30", close: "09:35"}
+symbols: [{symbol: AAPL, reference_price: "190.00"}]
+venues:
+  - {name: XNAS, maker_rebate: "0.0020", taker_fee: "0.0030"}
+  - {name: ARCX, fee_model: fixed, fixed_fee: "0.0005"}
+population: {advisors: 1, clients_per_advisor: 2, sanctioned_clients: 0}
+"""
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ahead")
+    (folder / "day").mkdir()
+    write_parquet(synthetic_day(7, ticks=1500), folder / "day" / "quotes.parquet", folder / "day" / "trades.parquet")
+    (folder / "scenario.yaml").write_text(SCENARIO)
+    lines = ["timestamp,account,symbol,side,quantity,type,limit,tif"]
+    for i in range(30):  # marketable and resting limits, so queues, prints and cancels all happen
+        side, limit = ("BUY", "189.98") if i % 2 == 0 else ("SELL", "190.02")
+        kind = "MARKET" if i % 3 == 0 else "LIMIT"
+        lines.append(f"{DEFAULT_START_NS + (i + 1) * 4 * NS + 1},AC-00001,AAPL,{side},300,{kind},"
+                     f"{'' if kind == 'MARKET' else limit},DAY")
+    (folder / "orders.csv").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def _run(folder, out: str, capsys) -> str:
+    status = main(["replay", "--market", str(folder / "day"), "--scenario", str(folder / "scenario.yaml"),
+                   "--orders", str(folder / "orders.csv"), "--strategy", "twin.replay_orders:EveryNthQuote",
+                   "--out", str(folder / out)])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    return next(line for line in captured.out.splitlines() if line.startswith("policy "))
+
+
+def test_running_ahead_changes_nothing_a_run_records(folder, capsys, monkeypatch):
+    ahead = _run(folder, "ahead", capsys)
+    with monkeypatch.context() as m:
+        m.setattr(runner, "_run_replay_ahead", lambda world: None)  # one scheduler round trip per event
+        plain = _run(folder, "plain", capsys)
+    assert ahead.split("(")[0] == plain.split("(")[0]  # policy, fingerprint, orders, fills
+    assert "fills 0 " not in ahead
+    for name in ("market_nbbo.parquet", "orders.parquet", "tca_orders.parquet", "market_prints.parquet"):
+        a = pq.read_table(folder / "ahead" / "fee-aware" / name)
+        p = pq.read_table(folder / "plain" / "fee-aware" / name)
+        assert a.equals(p), name
+    assert pq.read_table(folder / "ahead" / "fee-aware" / "market_nbbo.parquet").num_rows > 1000
