@@ -25,8 +25,11 @@ inside one UTC day). Fees are not booked here; cash moves by quantity * price.
 from __future__ import annotations
 
 from collections import deque
-from typing import Callable, Iterable, NamedTuple, Protocol, Sequence
+from typing import Callable, Iterable, Mapping, NamedTuple, Protocol, Sequence
 
+from ..aml.onboarding import screen_accounts
+from ..aml.screening import Outcome as ScreeningOutcome
+from ..aml.screening import NameScreener, ScreeningResult, screener_for
 from ..domain.events import EventType, Outcome, PolicyDecision
 from ..domain.orders import OrderSpec, OrderType, Side
 from ..reference.accounts import Account, AccountDirectory
@@ -38,6 +41,7 @@ NS_PER_DAY = 86_400 * 1_000_000_000
 _BUY = Side.BUY  # enum members bound once: Enum attribute access is slow on 3.11
 _LIMIT = OrderType.LIMIT
 _PASS = Outcome.PASS
+_BLOCK = ScreeningOutcome.BLOCK
 
 DONE_FOR_RISK = frozenset({EventType.ORDER_FILLED, EventType.ORDER_CANCELED, EventType.ORDER_EXPIRED,
                            EventType.ORDER_REJECTED})
@@ -124,9 +128,10 @@ class _Book:
         "recent",
         "recent_by_key",
         "sanctioned_match",
+        "sanctions_hit",
     )
 
-    def __init__(self, account: Account | None, sanctioned_match: str | None) -> None:
+    def __init__(self, account: Account | None, screening: ScreeningResult | None) -> None:
         self.account = account
         self.cash = account.cash if account is not None else 0
         self.credit_limit = account.credit_limit if account is not None else 0
@@ -140,12 +145,21 @@ class _Book:
         # and the latest (now_ns, client_order_id, order_id) per key.
         self.recent: deque[tuple[int, tuple]] = deque()
         self.recent_by_key: dict[tuple, tuple[int, str, str]] = {}
-        self.sanctioned_match = sanctioned_match
+        self.sanctioned_match: str | None = None  # the listed name a blocking hit matched
+        self.sanctions_hit = None  # the hit when the client screened BLOCK or REVIEW
+        self.screened(screening)
+
+    def screened(self, screening: ScreeningResult | None) -> None:
+        """Take the account holder's (new) screening result."""
+        hit = None if screening is None else screening.hit
+        self.sanctions_hit = hit
+        self.sanctioned_match = hit.listed_name if hit is not None and screening.outcome is _BLOCK else None
 
     def copy(self) -> "_Book":
         """A copy sharing nothing mutable (the account is immutable reference data)."""
         other = _Book.__new__(_Book)
-        for name in ("account", "cash", "credit_limit", "reserved", "day", "day_notional", "sanctioned_match"):
+        for name in ("account", "cash", "credit_limit", "reserved", "day", "day_notional", "sanctioned_match",
+                     "sanctions_hit"):
             setattr(other, name, getattr(self, name))
         other.positions = dict(self.positions)
         other.open_buy = dict(self.open_buy)
@@ -206,6 +220,10 @@ class RiskEngine:
         # into each approval's record. The twin's has none, so its records (and fingerprints) are unchanged.
         self._reference_source: Callable[[str], str] | None = getattr(market_data, "reference_source", None)
         self._sanctions = sanctions
+        # (list, its screener, every loaded account's onboarding result): rebuilt when the list
+        # object changes (``set_sanctions``, or a rebuild restoring another list).
+        self._screened: tuple[SanctionsList, NameScreener, Mapping[str, ScreeningResult]] | None = None
+        self._screening_of(None)  # onboarding: screen every loaded account now
         self._restricted: frozenset[str] = frozenset(restricted)
         self._policies: tuple[Policy, ...] = tuple(policies)
         self._checks = tuple(p.check for p in self._policies)
@@ -250,7 +268,25 @@ class RiskEngine:
         self.unlogged += 1
         for book in self._books.values():
             if book.account is not None:
-                book.sanctioned_match = sanctions.matched(book.account.client_name)
+                book.screened(self._screening_of(book.account))
+
+    def screening(self, account_id: str) -> ScreeningResult | None:
+        """The account holder's sanctions screening result under the current list (the onboarding
+        screen; evidence for a block or a review flag); None for an unknown account."""
+        account = self._accounts.get(account_id)
+        return None if account is None else self._screening_of(account)
+
+    def _screening_of(self, account: Account | None) -> ScreeningResult | None:
+        screened = self._screened
+        if screened is None or screened[0] is not self._sanctions:
+            screener = screener_for(self._sanctions)
+            screened = self._screened = (self._sanctions, screener, screen_accounts(self._accounts, screener))
+        if account is None:
+            return None
+        result = screened[2].get(account.account_id)
+        if result is None or result.name != account.client_name:  # not loaded at onboarding
+            result = screened[1].screen(account.client_name)
+        return result
 
     # ------------------------------------------------------------------ checks
 
@@ -277,7 +313,7 @@ class RiskEngine:
             key = None
             ctx = RiskContext(
                 spec, order_id, now_ns, reference, notional, None, False, 0, 0, 0, 0, 0, 0,
-                self._limits, self._restricted, None, None, self._state,
+                self._limits, self._restricted, None, None, self._state, None,
             )  # fmt: skip
         else:
             key, duplicate_of = self._enter(book, spec, is_buy, is_limit, now_ns)
@@ -314,12 +350,14 @@ class RiskEngine:
                 book.sanctioned_match,
                 duplicate_of,
                 self._state,
+                book.sanctions_hit,
             )
 
         decisions = tuple([check(ctx) for check in self._checks])
         # Passing policies return their shared PASS constant, so this is an
-        # identity comparison in C; a FAIL never equals a PASS.
-        if decisions != self._all_pass:
+        # identity comparison in C; a FAIL never equals a PASS. A flagged PASS
+        # (a sanctions review) differs too, and is still an approval.
+        if decisions != self._all_pass and any(d.outcome is not _PASS for d in decisions):
             return RiskDecision(False, decisions, notional, reference)
         params = (("notional", notional), ("reference_price", reference), ("client_order_id", spec.client_order_id))
         if self._reference_source is not None:
@@ -485,7 +523,6 @@ class RiskEngine:
             account = self._accounts.get(account_id)
             if account is None and not create:
                 return None
-            match = self._sanctions.matched(account.client_name) if account is not None else None
-            book = _Book(account, match)
+            book = _Book(account, self._screening_of(account) if account is not None else None)
             self._books[account_id] = book
         return book

@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields
 from enum import Enum
 from typing import Callable, NamedTuple
 
+from ..aml.screening import MatchRule, ScreeningHit
 from ..domain.events import Outcome, PolicyDecision
 from ..domain.money import PRICE_SCALE
 from ..domain.orders import OrderSpec, OrderType, Side
@@ -97,6 +98,9 @@ class RiskContext(NamedTuple):
     duplicate_of: str | None
     """Order id of a recent identical order from the same account, if any."""
     trading_state: TradingState
+    sanctions_hit: ScreeningHit | None = None
+    """The client's screening hit when it scored at least the review threshold (blocked or
+    flagged); None when clear."""
 
 
 Check = Callable[[RiskContext], PolicyDecision]
@@ -124,6 +128,8 @@ TRADING_REDUCING_ONLY = "TRADING_REDUCING_ONLY"
 UNKNOWN_ACCOUNT = "UNKNOWN_ACCOUNT"
 ADVISOR_NOT_ENTITLED = "ADVISOR_NOT_ENTITLED"
 SANCTIONED_PARTY = "SANCTIONED_PARTY"
+SANCTIONS_REVIEW = "SANCTIONS_REVIEW"
+"""Not a FAIL: the reason code of a *passing* sanctions decision that flags the client for review."""
 RESTRICTED_SYMBOL = "RESTRICTED_SYMBOL"
 INSUFFICIENT_BUYING_POWER = "INSUFFICIENT_BUYING_POWER"
 INSUFFICIENT_POSITION = "INSUFFICIENT_POSITION"
@@ -207,10 +213,23 @@ _SANCTIONED_PARTY = _Verdicts("sanctioned_party", "1.0")
 
 
 def check_sanctioned_party(ctx: RiskContext) -> PolicyDecision:
-    """Hard block when the client matches the sanctions list."""
-    if ctx.sanctioned_match is None:
-        return _SANCTIONED_PARTY.ok
-    return _SANCTIONED_PARTY.fail(SANCTIONED_PARTY, ("matched", ctx.sanctioned_match))
+    """Hard block, no override, when the client's name screens at or above the block threshold
+    (``components.aml.screening``); a PASS flagged ``SANCTIONS_REVIEW`` with the hit's evidence
+    when it screens between the review and block thresholds.
+
+    A block records the listed name it matched; a fuzzy (non-exact) block adds the hit's
+    entity number, list, score and rule. An exact block records the name alone, as version
+    1.0 always did, so the decisions of runs with exactly listed clients are unchanged.
+    """
+    hit = ctx.sanctions_hit
+    if ctx.sanctioned_match is not None:
+        if hit is None or hit.rule is MatchRule.EXACT:
+            return _SANCTIONED_PARTY.fail(SANCTIONED_PARTY, ("matched", ctx.sanctioned_match))
+        return _SANCTIONED_PARTY.fail(SANCTIONED_PARTY, *hit.params())
+    if hit is not None:
+        return PolicyDecision(_SANCTIONED_PARTY.name, _SANCTIONED_PARTY.version, Outcome.PASS, SANCTIONS_REVIEW,
+                              hit.params())  # fmt: skip
+    return _SANCTIONED_PARTY.ok
 
 
 _RESTRICTED_LIST = _Verdicts("restricted_list", "1.0")
@@ -366,6 +385,7 @@ REASON_CODES: frozenset[str] = frozenset(
         UNKNOWN_ACCOUNT,
         ADVISOR_NOT_ENTITLED,
         SANCTIONED_PARTY,
+        SANCTIONS_REVIEW,
         RESTRICTED_SYMBOL,
         INSUFFICIENT_BUYING_POWER,
         INSUFFICIENT_POSITION,
@@ -377,4 +397,4 @@ REASON_CODES: frozenset[str] = frozenset(
         CONCENTRATION_LIMIT,
     }
 )
-"""Every reason code a policy here can return."""
+"""Every reason code a policy here can return (``SANCTIONS_REVIEW`` only on a PASS)."""

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from components.reference.sanctions import (
+    ListedName,
     SanctionsList,
     default_sanctions_list,
     load_ofac_sdn,
@@ -120,3 +124,47 @@ def test_sdn_individual_names_in_file_order_and_all_listed() -> None:
     assert sdn_individual_names(0) == ()
     with pytest.raises(ValueError):
         sdn_individual_names(-1)
+
+
+def test_loaded_entries_carry_entity_number_type_and_alias_kind(tmp_path) -> None:
+    sdn = _write(tmp_path / "sdn.csv", '587,"CRUZ, Juan M. de la","individual","CUBA",-0- \n')
+    alt = _write(tmp_path / "alt.csv", '587,13,"fka","CRUZ, Juanito",-0-\n')
+    sl = load_ofac_sdn(sdn, alt, list_name="MY LIST")
+    assert sl.list_name == "MY LIST"
+    assert sl.entries == (ListedName("CRUZ, Juan M. de la", "587", "individual", ""),
+                          ListedName("CRUZ, Juanito", "587", "individual", "fka"))  # fmt: skip
+    assert default_sanctions_list().list_name == "OFAC SDN"
+
+
+@pytest.mark.parametrize("sdn_text, alt_text, message", [
+    ('36,"ACME"\n', None, r"sdn.csv line 1: 2 fields, the OFAC layout needs at least 3"),
+    ('36,"ACME",-0-\nX1,"B",-0-\n', None, r"sdn.csv line 2: ent_num 'X1' is not an integer"),
+    ('36,"ACME",-0-\n', '36,1,"aka"\n', r"alt.csv line 1: 3 fields, the OFAC layout needs at least 4"),
+])  # fmt: skip
+def test_malformed_rows_name_the_file_and_line(tmp_path, sdn_text, alt_text, message) -> None:
+    sdn = _write(tmp_path / "sdn.csv", sdn_text)
+    alt = None if alt_text is None else _write(tmp_path / "alt.csv", alt_text)
+    with pytest.raises(ValueError, match=message):
+        load_ofac_sdn(sdn, alt)
+
+
+@given(st.text(alphabet="0123456789,\"-x \n", max_size=80))
+def test_any_sdn_text_loads_or_fails_with_a_located_error(tmp_path_factory, text) -> None:
+    path = tmp_path_factory.mktemp("sdn") / "sdn.csv"
+    path.write_text(text, encoding="utf-8")
+    try:
+        sl = load_ofac_sdn(path)
+    except ValueError as err:
+        assert str(err).startswith(f"{path} line ")
+    else:
+        assert all(e.ent_num.isdigit() for e in sl.entries)
+
+
+def test_packaged_copy_equals_the_shared_snapshot() -> None:
+    """The packaged files are the public snapshot in ../shared/data/sanctions/, copied unchanged."""
+    shared = Path(__file__).resolve().parents[5] / "shared" / "data" / "sanctions"
+    if not shared.is_dir():
+        pytest.skip("no shared snapshot beside this checkout")
+    base = resources.files("components.reference") / "data" / "sanctions"
+    for name in ("sdn.csv", "alt.csv"):
+        assert (base / name).read_bytes() == (shared / name).read_bytes(), name
