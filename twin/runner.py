@@ -170,9 +170,11 @@ def _schedule_agents(world: TwinWorld, close_ns: int) -> None:
 
 
 def _schedule_close(world: TwinWorld, close_ns: int) -> None:
+    reopens_ns = settlement_horizon_ns(world.scenario)  # a twin run is one session: nothing reopens
+
     def end_venue_days(now: int) -> None:
         for venue in world.venues.values():
-            venue.end_of_day(now)
+            venue.end_of_day(now, reopens_ns)
 
     def close() -> None:
         close_session(world.clock.now_ns(), end_venue_days, world.network.services["oms"].deliver)

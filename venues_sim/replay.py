@@ -70,6 +70,7 @@ from .venue import (
     INVALID_PRICE,
     INVALID_QUANTITY,
     IOC_REMAINDER,
+    MARKET_CLOSED,
     MARKET_REMAINDER,
     TOO_LATE,
     UNKNOWN_ORDER,
@@ -162,6 +163,7 @@ class ReplayVenue:
         self._now = 0
         self._children: dict[str, ChildOrder] = {}
         self._working: dict[str, _Working] = {}
+        self._closed_until_ns = -1  # see end_of_day
         self._seq = 0
         self._exec_seq = 0
         self._status = VenueStatus.UP
@@ -308,7 +310,7 @@ class ReplayVenue:
         """ACK, TAKER fills at the displayed quote, then CANCELED for an IOC or
         market remainder or a resting DAY remainder; or one REJECTED report."""
         self.advance(now_ns)
-        reason = self._check_child(child)
+        reason = self._check_child(child) or (MARKET_CLOSED if now_ns < self._closed_until_ns else "")
         if reason:
             self._report(ExecKind.REJECTED, child, now_ns, reason=reason)
             return
@@ -340,9 +342,12 @@ class ReplayVenue:
         self._report(ExecKind.CANCELED, child, now_ns, last_qty=working.leaves, reason=CANCEL_REQUESTED)
         return working.leaves
 
-    def end_of_day(self, now_ns: int) -> int:
-        """Cancel every resting child order (END_OF_DAY); return how many."""
+    def end_of_day(self, now_ns: int, reopens_ns: int | None = None) -> int:
+        """Cancel every resting child order (END_OF_DAY); return how many. Until ``reopens_ns``
+        new children are rejected MARKET_CLOSED, as ``SimVenue.end_of_day`` does."""
         self.advance(now_ns)
+        if reopens_ns is not None:
+            self._closed_until_ns = reopens_ns
         working, self._working = self._working, {}
         for w in working.values():
             self._report(ExecKind.CANCELED, w.child, now_ns, last_qty=w.leaves, reason=END_OF_DAY)

@@ -53,6 +53,7 @@ MARKET_REMAINDER = "MARKET_REMAINDER"
 CANCEL_REQUESTED = "CANCEL_REQUESTED"
 REPLACED = "REPLACED"  # canceled by a cancel/replace; the new child carries on
 END_OF_DAY = "END_OF_DAY"
+MARKET_CLOSED = "MARKET_CLOSED"  # a child arriving after the venue's day ended, before it reopens
 
 _UP = VenueStatus.UP
 _FILL = ExecKind.FILL
@@ -97,6 +98,7 @@ class SimVenue:
         self._on_report = on_report
         self._books: dict[str, OrderBook] = {s: OrderBook(s) for s in symbols}
         self._children: dict[str, ChildOrder] = {}  # every child we accepted, done or not
+        self._closed_until_ns = -1  # see end_of_day: before then, our new children are refused
         self._agent_orders: dict[str, str] = {}  # resting participant order id -> symbol
         self._exec_seq = 0
         self._status = _UP
@@ -211,6 +213,8 @@ class SimVenue:
             self._report(_REJECTED, child.child_id, child.order_id, now_ns, reason=DUPLICATE_CHILD_ID)
             return
         reason = self._check_child(child) or self._condition_refusal(child, now_ns)
+        if not reason and now_ns < self._closed_until_ns:
+            reason = MARKET_CLOSED
         if reason:
             self._report(_REJECTED, child.child_id, child.order_id, now_ns, reason=reason)
             return
@@ -412,11 +416,17 @@ class SimVenue:
 
     # ------------------------------------------------------------ end of day
 
-    def end_of_day(self, now_ns: int) -> int:
+    def end_of_day(self, now_ns: int, reopens_ns: int | None = None) -> int:
         """Cancel every resting order; our DAY orders get END_OF_DAY reports.
 
+        ``reopens_ns``: until then a new child of ours is rejected ``MARKET_CLOSED`` (the twin's
+        one-session day: an order that reaches the venue after the close, say delayed by a crash,
+        must end, not rest on a closed book forever). None: the venue takes orders at once (the
+        live stack's embedded venues, whose next session starts after the close).
         Returns the number of orders canceled (ours and participants').
         """
+        if reopens_ns is not None:
+            self._closed_until_ns = reopens_ns
         count = 0
         our = self.our_owner
         for book in self._books.values():

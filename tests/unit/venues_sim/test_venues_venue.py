@@ -232,6 +232,22 @@ def test_end_of_day_cancels_everything_and_reports_ours(venue, reports):
     assert venue.cancel_agent_order("m1") == 0
 
 
+def test_after_a_closing_end_of_day_new_children_are_refused_until_the_venue_reopens(venue, reports):
+    venue.end_of_day(100, reopens_ns=1_000)
+    venue.submit(child("late"), 500)  # delayed past the close (a crash, a slow link): it must end, not rest
+    assert [(r.kind, r.child_id, r.reason) for r in reports] == [(ExecKind.REJECTED, "late", "MARKET_CLOSED")]
+    assert len(venue.book("AAA")) == 0
+    reports.clear()
+    venue.submit(child("next-day"), 1_000)
+    assert kinds(reports) == ["ACK"]
+
+
+def test_an_end_of_day_without_a_reopening_time_keeps_taking_orders(venue, reports):
+    venue.end_of_day(100)  # the live stack's embedded venues: the next session follows the close
+    venue.submit(child("after"), 200)
+    assert kinds(reports) == ["ACK"]
+
+
 def test_book_lookup_unknown_symbol(venue):
     with pytest.raises(KeyError):
         venue.book("ZZZ")
