@@ -45,26 +45,35 @@ def _none_note(ax: Any, title: str) -> None:
 
 def plot_latency(latency: Mapping[str, Mapping[str, Any]]) -> Figure:
     """Grouped p50/p95/p99 bars per segment, with the p50 and p99 budgets marked."""
+    segments = [s for s, row in latency.items() if row.get("count")]
+    bars = {name: [float(latency[s].get(name) or 0.0) for s in segments] for name in ("p50", "p95", "p99")}
+    budgets = [(latency[s]["budget_p50"], latency[s]["budget_p99"]) for s in segments]
+    return latency_vs_budget("Latency per segment (ms) vs budget", segments, bars, budgets)
+
+
+def latency_vs_budget(title: str, segments: list[str], bars: Mapping[str, list[float]],
+                      budgets: list[tuple[float, float]], errors: Mapping[str, list[float]] | None = None,
+                      label: str = "{}") -> Figure:
+    """Grouped bars per segment (``bars``: percentile name -> one value per segment, with optional
+    error bars), each segment's p50 and p99 budgets marked; a "none" note when there are no segments."""
     fig = _figure()
     ax = fig.add_subplot(1, 1, 1)
-    title = "Latency per segment (ms) vs budget"
-    segments = [s for s, row in latency.items() if row.get("count")]
     if not segments:
         _none_note(ax, title)
         return fig
     width = 0.26
-    for k, name in enumerate(("p50", "p95", "p99")):
+    for k, (name, ys) in enumerate(bars.items()):
         xs = [i + (k - 1) * width for i in range(len(segments))]
-        ys = [float(latency[s].get(name) or 0.0) for s in segments]
-        ax.bar(xs, ys, width, label=name, color=_PCT_COLOURS[name])
-    for i, s in enumerate(segments):
-        row = latency[s]
-        ax.hlines(row["budget_p50"], i - 1.5 * width, i - 0.5 * width, colors="black",
+        ax.bar(xs, ys, width, yerr=None if errors is None else errors[name], capsize=3, label=label.format(name),
+               color=_PCT_COLOURS[name])
+    for i, (budget_p50, budget_p99) in enumerate(budgets):
+        ax.hlines(budget_p50, i - 1.5 * width, i - 0.5 * width, colors="black",
                   linestyles="--", linewidth=2, label="budget p50" if i == 0 else None)
-        ax.hlines(row["budget_p99"], i + 0.5 * width, i + 1.5 * width, colors="black",
+        ax.hlines(budget_p99, i + 0.5 * width, i + 1.5 * width, colors="black",
                   linestyles=":", linewidth=2, label="budget p99" if i == 0 else None)
     ax.set_xticks(range(len(segments)))
     ax.set_xticklabels(segments)
+    ax.set_xlabel("path segment")
     ax.set_ylabel("ms")
     ax.set_title(title)
     ax.legend(fontsize=8, ncols=5, loc="upper left")

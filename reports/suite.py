@@ -29,7 +29,7 @@ from scipy import stats
 
 from .html import _environment, figure_to_data_uri
 from .latency import BUDGETS_MS, PERCENTILES, SEGMENTS
-from .plots import _figure, _integer_axis, _none_note
+from .plots import _figure, _integer_axis, _none_note, latency_vs_budget
 
 CONFIDENCE = 0.95
 METHOD = ("mean ± t(0.975, n-1)·s/√n over the runs (Student-t, scipy.stats.t); invariant pass rate: "
@@ -160,37 +160,14 @@ def format_value(value: Any) -> str:
 
 def plot_latency_ci(section: dict[str, Any]) -> Figure:
     """Mean p50/p95/p99 per segment across seeds with their 95% intervals as error bars, and the budgets."""
-    fig = _figure()
-    ax = fig.add_subplot(1, 1, 1)
-    title = "Latency per segment (ms): mean over seeds, 95% interval"
     figures = section["figures"]
     segments = [s for s in SEGMENTS if figures.get(f"{s}_p50_ms", {}).get("n")]
-    if not segments:
-        _none_note(ax, title)
-        return fig
-    width = 0.26
-    colours = {"p50": "#4c72b0", "p95": "#dd8452", "p99": "#c44e52"}
-    for k, (name, _) in enumerate(PERCENTILES):
-        xs = [i + (k - 1) * width for i in range(len(segments))]
-        stats_ = [figures[f"{s}_{name}_ms"] for s in segments]
-        ys = [st["mean"] or 0.0 for st in stats_]
-        errs = [st["half_width"] or 0.0 for st in stats_]
-        ax.bar(xs, ys, width, yerr=errs, capsize=3, label=f"{name} (mean)", color=colours[name])
-    for i, segment in enumerate(segments):
-        budget_p50, budget_p99 = BUDGETS_MS[segment]
-        ax.hlines(budget_p50, i - 1.5 * width, i - 0.5 * width, colors="black", linestyles="--", linewidth=2,
-                  label="budget p50" if i == 0 else None)
-        ax.hlines(budget_p99, i + 0.5 * width, i + 1.5 * width, colors="black", linestyles=":", linewidth=2,
-                  label="budget p99" if i == 0 else None)
-    ax.set_xticks(range(len(segments)))
-    ax.set_xticklabels(segments)
-    ax.set_xlabel("path segment")
-    ax.set_ylabel("ms")
-    ax.set_title(title)
-    ax.legend(fontsize=8, ncols=5, loc="upper left")
-    ax.margins(y=0.2)
-    fig.tight_layout()
-    return fig
+    stats_ = {name: [figures[f"{s}_{name}_ms"] for s in segments] for name, _ in PERCENTILES}
+    return latency_vs_budget("Latency per segment (ms): mean over seeds, 95% interval", segments,
+                             {name: [st["mean"] or 0.0 for st in rows] for name, rows in stats_.items()},
+                             [BUDGETS_MS[s] for s in segments],
+                             errors={name: [st["half_width"] or 0.0 for st in rows] for name, rows in stats_.items()},
+                             label="{} (mean)")
 
 
 SPREAD_FIGURES: tuple[str, ...] = ("fill_rate", "filled_notional_usd", "orders_SETTLED", "wall_s")
