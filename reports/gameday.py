@@ -289,6 +289,9 @@ def plot_faults(day: GameDay) -> Figure:
         ax.legend(fontsize=7, loc="upper right")
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.invert_yaxis()
+    left, right = ax.get_xlim()
+    if right - left < 2.0:  # one instant fault: show the minute either side, not a hair's width
+        ax.set_xlim(min(left, -1.0), max(right, 1.0))
     ax.set_xlabel("minutes after the first fault")
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
