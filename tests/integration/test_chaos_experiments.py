@@ -93,6 +93,27 @@ def test_the_control_plane_outage_holds_its_hypothesis(journals):
     assert action["control_plane"]["held_writes"] == 4 and action["faults"][0]["kind"] == "control_plane_outage"
 
 
+OTHER_TWIN_EXPERIMENTS = ("venue_outage_at_open", "region_failover", "data_corruption", "ai_path_slowdown")
+"""The twin game days not run above (the live-stack one has its own file: it starts real services)."""
+
+
+def test_every_experiment_is_run_by_some_test():
+    run_here = {"control_plane_outage", "broken/ai_path_slowdown_broken", *OTHER_TWIN_EXPERIMENTS}
+    live = {"live_stack"}  # tests/integration/test_chaos_live_stack.py
+    assert {str(p.relative_to(ROOT / "chaos" / "experiments").with_suffix("")) for p in EXPERIMENTS} == run_here | live
+
+
+@pytest.mark.parametrize("name", OTHER_TWIN_EXPERIMENTS)
+def test_each_twin_game_day_holds_its_hypothesis_under_chaos_run(name, tmp_path):
+    journal = tmp_path / "journal.json"
+    done = chaos("run", "--journal-path", str(journal), str(ROOT / "chaos" / "experiments" / f"{name}.json"),
+                 state_dir=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    ran = json.loads(journal.read_text())
+    assert ran["status"] == "completed" and ran["deviated"] is False, ran["status"]
+    assert ran["steady_states"]["after"]["steady_state_met"] is True
+
+
 def test_the_broken_variant_deviates_and_chaos_run_exits_non_zero(journals):
     done, journal, _ = journals["broken"]
     assert done.returncode != 0
