@@ -11,7 +11,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from reports.gameday import JournalError, read_journal, write_gameday
 
 
 def register(sub) -> None:
@@ -23,6 +22,8 @@ def register(sub) -> None:
 
 
 def _cmd_gameday(args: argparse.Namespace) -> int:
+    from reports.gameday import JournalError, read_journal, write_gameday  # matplotlib: only when asked
+
     try:
         day = read_journal(args.journal)
     except JournalError as exc:

@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from components.config.market import Venue
 from components.config.schema import ScenarioError
@@ -39,12 +39,13 @@ from components.memory import SequentialIds
 from components.routing import SmartOrderRouter
 from scenarios.config import Scenario, load_scenario, parse_scenario
 from scenarios.config_market import Replay
-from venues_sim.replay_columns import load_recorded, release_unused_memory
 from venues_sim.replay_format import ReplayFormatError
 
 from .replay_orders import OrdersFileError, RecordedOrder, StrategyOrder, load_strategy, read_orders
-from .run_result import RunResult
-from .world import TwinWorld
+
+if TYPE_CHECKING:  # annotations only: the run modules import pandas and pyarrow, which `twin --help` must not pay for
+    from .run_result import RunResult
+    from .world import TwinWorld
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,8 @@ def replay_scenario(quotes: Path, trades: Path, scenario_path: str | None) -> Sc
         scenario = load_scenario(scenario_path)
     else:
         import pyarrow.compute as pc  # here, not at the top: every `twin` command imports this module
+
+        from venues_sim.replay_columns import load_recorded
 
         day = load_recorded(quotes, trades)  # columns: a large day is not turned into row objects
         times = day.quote_span_ns()
@@ -208,6 +211,8 @@ class PolicyRun:
 def run_policy(scenario: Scenario, policy: RoutingPolicy, orders: list[RecordedOrder], orders_name: str,
                strategy: str | None, seed: int, out_dir: Path | None) -> PolicyRun:
     """One replay of the day with ``policy``: same scenario, orders and seed give the same fingerprint."""
+    from venues_sim.replay_columns import release_unused_memory
+
     from .runner import run_scenario
 
     feeds: list[OrderFeed] = []

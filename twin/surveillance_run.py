@@ -11,14 +11,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from components.surveillance import (AccountRef, Alert, CaseBook, Linkage, Pattern, SurveillanceConfig,
                                      SurveillanceEngine, threshold_of, with_threshold)
 from components.surveillance.scoring import (SWEEP_FLOOR, Label, PatternScore, best_threshold, combine, score_all,
                                              sweep)
 
-from .world import TwinWorld
+
+if TYPE_CHECKING:  # annotations only (the world module imports pandas; `twin --help` must stay light)
+    from .world import TwinWorld
 
 REFUSED = frozenset({"BLOCKED", "REJECTED"})
 

@@ -46,8 +46,6 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from components.domain.money import format_price, to_units
 
@@ -194,6 +192,9 @@ def _csv_value(path: Path, line: int, column: str, text: str | None, prices: tup
 
 
 def _read_parquet(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict]]:
+    import pyarrow as pa  # here, not at the top: every `twin` command imports this module (ReplayFormatError)
+    import pyarrow.parquet as pq
+
     try:
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
@@ -243,6 +244,9 @@ def write_parquet(day: RecordedDay, quotes_path: str | Path, trades_path: str | 
 
 
 def _write_parquet(path: Path, columns: tuple[str, ...], rows: tuple) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     arrays = [
         pa.array([getattr(r, c) for r in rows], type=pa.string() if c in _TEXT else pa.int64())
         for c in columns

@@ -1,4 +1,4 @@
-"""`twin ... | head`: a reader that stops early ends the command quietly, with no traceback."""
+"""The `twin` command line as a process: a reader that stops early (`twin ... | head`) ends it quietly, and it starts light."""
 
 from __future__ import annotations
 
@@ -20,3 +20,13 @@ def test_a_closed_stdout_ends_the_command_without_a_traceback():
     _, err = child.communicate(timeout=60)
     assert child.returncode == 141, err.decode()
     assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
+
+
+def test_the_command_line_starts_without_pandas_or_matplotlib():
+    # Every `twin` command builds the whole parser; the heavy libraries load only in the command
+    # that needs them, so `twin validate` or `twin --help` answers at once.
+    script = ("import sys; from twin.cli import build_parser; build_parser(); "
+              "print(sorted(m for m in ('pandas', 'matplotlib', 'scipy', 'dask') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
