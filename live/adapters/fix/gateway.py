@@ -63,6 +63,7 @@ from components.config.live import VenueDialect
 from components.domain.venues import ChildOrder, ExecKind, ExecutionReport
 from components.fix import market_data as md
 from components.fix import wire as w
+from components.oms import is_duplicate_order
 from venues_sim.quickfix_io import to_message
 
 from live.adapters.fix import messages as m
@@ -221,6 +222,11 @@ class FixVenueGateway(SessionRecovery, Reconciliation, MarketDataSubscriptions):
         venue = child.venue
         now = self._now_ns()
         with self._lock:
+            if child.child_id in self._working and self._children.get(child.child_id) == child:
+                # At-least-once: a router re-sending a child this session already has working at its
+                # venue (docs/router_redelivery.md). The venue would refuse the ClOrdID as a duplicate.
+                log.info("child %s is already working at %s; not sent again", child.child_id, venue)
+                return
             self._children[child.child_id] = child
             self._sent_ns[child.child_id] = now
             self._working.add(child.child_id)
@@ -496,7 +502,10 @@ class FixVenueGateway(SessionRecovery, Reconciliation, MarketDataSubscriptions):
             if report.kind is ExecKind.FILL:
                 self._filled[child_id] = self._filled.get(child_id, 0) + report.last_qty
             was_working = child_id in self._working
-            if m.is_final(report) and was_working:
+            # A duplicate-ClOrdID reject (OrdRejReason 6) says the venue already holds the child: it is
+            # still working there (the OMS reads the report the same way), so it is not finished here.
+            duplicate = report.kind is ExecKind.REJECTED and is_duplicate_order(report.reason)
+            if m.is_final(report) and was_working and not duplicate:
                 self._finish(child_id)
             if report.kind is not ExecKind.FILL and fields.get(w.CL_ORD_ID) in self._cancels:
                 del self._cancels[fields[w.CL_ORD_ID]]  # the cancel is answered

@@ -129,3 +129,33 @@ def test_messages_read_fix42_fills_venue_expiry_and_a_venues_own_reject_words():
     ours = m.execution_report({**base, w.EXEC_TYPE: "8", w.TEXT: "UNKNOWN_SYMBOL: ZZZ"}, child, received_ns=1)
     assert ours.reason == "UNKNOWN_SYMBOL"  # our simulated venues' codes are unchanged
     assert m.session_exec_id("E1", 1) == "E1" and m.session_exec_id("E1", 3) == "E1/S3"
+
+
+def test_a_duplicate_clordid_reject_leaves_the_child_working_and_a_working_child_is_not_sent_twice():
+    # A rebuilt OMS re-sends a child the venue already has: the venue answers 150=8 103=6
+    # (Duplicate Order); the child is still working there, so later fills and cancels count.
+    clock = Clock()
+    gw = gateway(clock)
+    child = working(gw, "C1", clock)
+    fields = {w.CL_ORD_ID: "C1", w.EXEC_TYPE: w.EXEC_REJECTED, w.ORD_REJ_REASON: "6", w.TEXT: "Duplicate Order"}
+    gw._on_execution_report(fields, "XNAS", fix.Message())
+    (report,) = queued(gw)
+    assert report.kind is ExecKind.REJECTED and report.reason.startswith("VENUE_REJECTED: OrdRejReason=6")
+    assert "C1" in gw._working
+    sent = []
+    gw._deliver = lambda message, sid, venue: sent.append(message) or True
+    gw._sessions["XNAS"] = object()
+    gw.send(child)  # the same child again: the venue has it
+    assert sent == [] and "C1" in gw._working
+    other = ChildOrder("C2", "ORD-C2", "XNAS", "AAPL", Side.BUY, 100, OrderType.LIMIT, 1_900_000, TimeInForce.DAY)
+    gw.send(other)
+    assert len(sent) == 1
+
+
+def test_any_other_reject_still_ends_the_child():
+    clock = Clock()
+    gw = gateway(clock)
+    working(gw, "C1", clock)
+    fields = {w.CL_ORD_ID: "C1", w.EXEC_TYPE: w.EXEC_REJECTED, w.ORD_REJ_REASON: "60", w.TEXT: "something else"}
+    gw._on_execution_report(fields, "XNAS", fix.Message())
+    assert "C1" not in gw._working
