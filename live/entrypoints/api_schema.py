@@ -224,7 +224,7 @@ class RiskDecisionOut(BaseModel):
     policy: str
     version: str
     outcome: str = Field(description="PASS or FAIL")
-    reason_code: str = Field(description="Machine-readable reason of a FAIL; empty on PASS")
+    reason_code: str = Field(description="Machine-readable reason of a FAIL; on a PASS empty, or a flag such as SANCTIONS_REVIEW (a name close to a listed one, screened below the block threshold)")
     params: dict[str, int | str] = Field(description="What the policy compared; money in units of $0.0001")
 
 
