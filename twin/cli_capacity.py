@@ -190,6 +190,9 @@ def _print(summary, result: dict) -> None:
                   f"{k['demand_ms']:.2f} ms of work per order)")
     if result["bottleneck"]:
         print(f"bottleneck: {result['bottleneck']}")
+        knee, top = result["knees"][0]["knee_rate"], max(result["rates"])
+        if knee is not None and knee > top:
+            print(f"  (its knee is beyond the highest swept rate, {top:g}/s: extrapolated; sweep up to it to confirm)")
     rec = result["recommendation"]
     if rec:
         verdict = "meets the SLO" if rec["met"] else "does NOT meet the SLO (search stopped)"
