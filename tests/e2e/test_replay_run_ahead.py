@@ -9,36 +9,22 @@ import pytest
 
 import twin.runner as runner
 from twin.cli import main
-from venues_sim.replay_format import write_parquet
-from venues_sim.synthetic_day import DEFAULT_START_NS, synthetic_day
+from tests.e2e.replay_days import two_venue_replay_folder
+from venues_sim.synthetic_day import DEFAULT_START_NS
 
 NS = 1_000_000_000
-SCENARIO = """
-name: replay_ahead
-seed: 5
-session: {date: "2026-11-24", open: "09:30", close: "09:35"}
-symbols: [{symbol: AAPL, reference_price: "190.00"}]
-venues:
-  - {name: XNAS, maker_rebate: "0.0020", taker_fee: "0.0030"}
-  - {name: ARCX, fee_model: fixed, fixed_fee: "0.0005"}
-population: {advisors: 1, clients_per_advisor: 2, sanctioned_clients: 0}
-"""
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("ahead")
-    (folder / "day").mkdir()
-    write_parquet(synthetic_day(7, ticks=1500), folder / "day" / "quotes.parquet", folder / "day" / "trades.parquet")
-    (folder / "scenario.yaml").write_text(SCENARIO)
-    lines = ["timestamp,account,symbol,side,quantity,type,limit,tif"]
+    orders = []
     for i in range(30):  # marketable and resting limits, so queues, prints and cancels all happen
         side, limit = ("BUY", "189.98") if i % 2 == 0 else ("SELL", "190.02")
         kind = "MARKET" if i % 3 == 0 else "LIMIT"
-        lines.append(f"{DEFAULT_START_NS + (i + 1) * 4 * NS + 1},AC-00001,AAPL,{side},300,{kind},"
-                     f"{'' if kind == 'MARKET' else limit},DAY")
-    (folder / "orders.csv").write_text("\n".join(lines) + "\n")
-    return folder
+        orders.append(f"{DEFAULT_START_NS + (i + 1) * 4 * NS + 1},AC-00001,AAPL,{side},300,{kind},"
+                      f"{'' if kind == 'MARKET' else limit},DAY")
+    return two_venue_replay_folder(tmp_path_factory.mktemp("ahead"), name="replay_ahead", seed=5, day_seed=7,
+                                   ticks=1500, orders=orders)
 
 
 def _run(folder, out: str, capsys) -> str:

@@ -7,37 +7,20 @@ import json
 import pytest
 
 from twin.cli import main
-from venues_sim.replay_format import write_parquet
-from venues_sim.synthetic_day import DEFAULT_START_NS, synthetic_day
+from tests.e2e.replay_days import two_venue_replay_folder
+from venues_sim.synthetic_day import DEFAULT_START_NS
 
 NS = 1_000_000_000
-
-SCENARIO = """
-name: replay_policies
-seed: 3
-session: {date: "2026-11-24", open: "09:30", close: "09:35"}
-symbols: [{symbol: AAPL, reference_price: "190.00"}]
-venues:
-  - {name: XNAS, maker_rebate: "0.0020", taker_fee: "0.0030"}
-  - {name: ARCX, fee_model: fixed, fixed_fee: "0.0005"}
-population: {advisors: 1, clients_per_advisor: 2, sanctioned_clients: 0}
-"""
 
 
 @pytest.fixture(scope="module")
 def day(tmp_path_factory):
     """A synthetic two-venue day (XNAS, ARCX: frequent equal prices), a scenario and an orders file."""
-    folder = tmp_path_factory.mktemp("replay")
-    (folder / "day").mkdir()
-    write_parquet(synthetic_day(11, ticks=1200), folder / "day" / "quotes.parquet", folder / "day" / "trades.parquet")
-    (folder / "scenario.yaml").write_text(SCENARIO)
-    lines = ["timestamp,account,symbol,side,quantity,type,limit,tif"]
-    for i in range(40):
-        side = "BUY" if i % 2 == 0 else "SELL"
-        lines.append(f"{DEFAULT_START_NS + (i + 1) * 2 * NS + 1},AC-00001,AAPL,{side},200,MARKET,,DAY")
-    lines.append(f"{DEFAULT_START_NS + 90 * NS + 1},AC-00002,AAPL,BUY,300,LIMIT,189.50,DAY")
-    (folder / "orders.csv").write_text("\n".join(lines) + "\n")
-    return folder
+    orders = [f"{DEFAULT_START_NS + (i + 1) * 2 * NS + 1},AC-00001,AAPL,{'BUY' if i % 2 == 0 else 'SELL'},200,MARKET,,DAY"
+              for i in range(40)]
+    orders.append(f"{DEFAULT_START_NS + 90 * NS + 1},AC-00002,AAPL,BUY,300,LIMIT,189.50,DAY")
+    return two_venue_replay_folder(tmp_path_factory.mktemp("replay"), name="replay_policies", seed=3, day_seed=11,
+                                   ticks=1200, orders=orders)
 
 
 def replay(day, capsys, out: str, *extra: str) -> tuple[int, str, str]:

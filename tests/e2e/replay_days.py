@@ -1,0 +1,34 @@
+"""A recorded-day folder for `twin replay` tests: a synthetic two-venue day (XNAS maker-taker,
+ARCX a fixed fee: frequent equal prices, so fees decide), a scenario on it and an orders file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from venues_sim.replay_format import write_parquet
+from venues_sim.synthetic_day import synthetic_day
+
+SCENARIO = """
+name: {name}
+seed: {seed}
+session: {{date: "2026-11-24", open: "09:30", close: "09:35"}}
+symbols: [{{symbol: AAPL, reference_price: "190.00"}}]
+venues:
+  - {{name: XNAS, maker_rebate: "0.0020", taker_fee: "0.0030"}}
+  - {{name: ARCX, fee_model: fixed, fixed_fee: "0.0005"}}
+population: {{advisors: 1, clients_per_advisor: 2, sanctioned_clients: 0}}
+"""
+
+ORDERS_HEADER = "timestamp,account,symbol,side,quantity,type,limit,tif"
+
+
+def two_venue_replay_folder(folder: Path, *, name: str, seed: int, day_seed: int, ticks: int,
+                            orders: list[str]) -> Path:
+    """``folder`` with ``day/`` (quotes and trades parquet), ``scenario.yaml`` and ``orders.csv``
+    (``orders``: rows in ``ORDERS_HEADER``'s columns)."""
+    (folder / "day").mkdir()
+    write_parquet(synthetic_day(day_seed, ticks=ticks), folder / "day" / "quotes.parquet",
+                  folder / "day" / "trades.parquet")
+    (folder / "scenario.yaml").write_text(SCENARIO.format(name=name, seed=seed))
+    (folder / "orders.csv").write_text("\n".join([ORDERS_HEADER, *orders]) + "\n")
+    return folder
