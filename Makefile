@@ -26,9 +26,11 @@ run: $(VENV)/.core
 test: $(VENV)/.all
 	$(BIN)/python -m pytest -n 2 tests
 
+# Every benchmark at its default size, one after the other, into one JSON file (docs/benchmarks.md);
+# compare two with: python loadtests/benchmarks/compare.py OLD.json NEW.json
+BENCH_OUT ?= bench.json
 bench: $(VENV)/.all
-	$(BIN)/python loadtests/benchmarks/bench_lifecycle.py
-	$(BIN)/python loadtests/benchmarks/bench_book.py
+	$(BIN)/python loadtests/benchmarks/run_all.py --out $(BENCH_OUT)
 
 # 60 s locust load test of `twin serve` on loopback (docs/load_testing.md); LOAD_ARGS="-u 50 -t 120s" etc.
 load: $(VENV)/.all

@@ -191,7 +191,7 @@ def check_anchors(lines: Iterable[str], key: bytes | None, log_length: int,
     anchors *before* the first keyed one, for the one start that adopts a key on a history
     anchored without one (an operator's explicit choice, ``twin serve --adopt-anchor-key``)."""
     prev, last, count, notes = GENESIS, None, 0, []
-    keyed_seen, unkeyed_seen = False, False
+    keyed_seen = False
     unvouched: Anchor | None = None  # an unkeyed anchor no keyed one has followed yet
     for seq, line in enumerate(lines):
         if not line.strip():
@@ -223,7 +223,6 @@ def check_anchors(lines: Iterable[str], key: bytes | None, log_length: int,
             if not mac_ok(a, None):
                 return AnchorCheck(Finding(a.offset, "anchor_malformed", f"{where}: SHA-256 seal mismatch"),
                                    count, last)
-            unkeyed_seen = True
         else:
             return AnchorCheck(Finding(a.offset, "anchor_malformed", f"{where}: unknown alg {a.alg!r}"), count, last)
         if a.kind not in KINDS:

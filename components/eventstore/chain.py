@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 GENESIS = "0" * 64
+_sha256 = hashlib.sha256
 Record = tuple[int, bytes, str, str]  # (offset, payload, parent_hash, hash)
 
 
@@ -38,6 +39,14 @@ class VerifyResult:
 
     def __bool__(self) -> bool:
         return self.ok
+
+
+class ChainBroken(ValueError):
+    """A reader that verifies as it goes met a bad record; ``result`` says where and how."""
+
+    def __init__(self, result: VerifyResult) -> None:
+        super().__init__(result.problem)
+        self.result = result
 
 
 class ChainWalk:
@@ -63,7 +72,8 @@ class ChainWalk:
             after = f"record {offset - 1}" if offset else "the genesis hash"
             return VerifyResult(False, offset, f"record {offset} does not follow {after} "
                                                "(parent hash mismatch: deleted or reordered)", offset, parent, "reordered")
-        if link_hash(parent_hash, payload) != stored:
+        # link_hash, inlined: this runs once per record on every verify.
+        if _sha256(parent_hash.encode("ascii") + payload).hexdigest() != stored:
             return VerifyResult(False, offset, f"record {offset} was changed (hash mismatch)", offset, parent,
                                 "changed")
         self.expected, self.parent = expected_offset + 1, stored

@@ -11,11 +11,23 @@ does not fire delete triggers). Anyone can still drop the triggers with raw SQL:
 columns against them, so such edits are found and located.
 
 One writer per file (this object); readers may open the file concurrently.
+
+Format: the payload column holds the canonical JSON text of the event
+(``codec``), and ``hash`` is SHA-256 over the parent hash and exactly those
+bytes, so verifying never decodes a payload. The file carries its storage
+format in ``PRAGMA user_version`` (``codec.FORMAT``; 0, a file from before the
+marker, is format 1) and a file of a format this code does not know is refused.
+
+Durability: ``durable=True`` is synchronous=FULL, so each committed batch is on
+disk before ``append_batch`` returns; a batch is one transaction, so a crash
+leaves whole batches only. ``durable=False`` is synchronous=NORMAL: the same
+atomicity, but the last batches may be lost on power loss (not on a crash of
+the process).
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
 import sqlite3
 from pathlib import Path
@@ -23,8 +35,8 @@ from typing import Iterable, Iterator
 
 from components.domain.events import OrderEvent
 
-from .chain import GENESIS, ChainWalk, VerifyResult, link_hash
-from .codec import decode, encode
+from .chain import GENESIS, ChainBroken, ChainWalk, VerifyResult
+from .codec import FORMAT, KNOWN_FORMATS, decode, encode, query_columns
 from .errors import DuplicateEvent
 
 TRIGGERS = ("events_no_update", "events_no_delete", "events_append_only")
@@ -76,10 +88,24 @@ class SqliteEventStore:
             self._con.execute("PRAGMA query_only=ON")
         else:
             self._con = sqlite3.connect(self.path, isolation_level=None)  # we BEGIN/COMMIT ourselves
+        self.format = self._check_format()  # before anything is written to a file of another format
+        if not read_only:
             self._con.execute("PRAGMA journal_mode=WAL")
             self._con.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             self._con.executescript(_SCHEMA)
+            if self._con.execute("PRAGMA user_version").fetchone()[0] == 0:
+                self._con.execute(f"PRAGMA user_version = {FORMAT}")
         self._load_head()
+
+    def _check_format(self) -> int:
+        """The file's storage format (0, unmarked, is format 1); a one-line error if this code cannot read it."""
+        marked = self._con.execute("PRAGMA user_version").fetchone()[0]
+        found = marked or 1
+        if found not in KNOWN_FORMATS:
+            self._con.close()
+            raise ValueError(f"{self.path}: event log format {marked} (PRAGMA user_version) is not one this "
+                             f"code reads (formats {', '.join(map(str, sorted(KNOWN_FORMATS)))})")
+        return found
 
     def _load_head(self) -> None:
         row = self._con.execute('SELECT "offset", hash FROM events ORDER BY "offset" DESC LIMIT 1').fetchone()
@@ -115,11 +141,12 @@ class SqliteEventStore:
 
     def _commit_chunk(self, chunk: list[OrderEvent]) -> None:
         rows, offset, head = [], self._len, self._head
+        add, sha256 = rows.append, hashlib.sha256
         for event in chunk:
             payload = encode(event)
-            digest = link_hash(head, payload)
-            rows.append((offset, event.event_id, event.order_id, event.stream_seq, event.timestamp_utc,
-                         event.recorded_at, payload.decode("utf-8"), head, digest))
+            digest = sha256(head.encode("ascii") + payload).hexdigest()  # chain.link_hash, inlined (hot loop)
+            add((offset, event.event_id, event.order_id, event.stream_seq, event.timestamp_utc,
+                 event.recorded_at, payload.decode("ascii"), head, digest))  # canonical bytes are ASCII
             offset, head = offset + 1, digest
         con = self._con
         con.execute("BEGIN IMMEDIATE")
@@ -159,6 +186,42 @@ class SqliteEventStore:
             sql += " AND stream = ?"
             args.append(stream)
         return _decoded(self._con.execute(sql + ' ORDER BY "offset"', args))
+
+    def read_verified(self, start: int = 0, expected_head: str | None = None) -> Iterator[OrderEvent]:
+        """``read`` that proves each record before yielding its event, in one pass over the file: the
+        chain link (from the stored hash of record ``start - 1``, or genesis) and the query columns
+        against the decoded event. Raises ``ChainBroken`` (with the ``VerifyResult``) at the first bad
+        record, having yielded only the good ones before it; at the end, checks ``expected_head``."""
+        start = max(0, start)
+        parent = GENESIS if start == 0 else self.hash_at(start - 1)
+        if parent is None:
+            raise ChainBroken(VerifyResult(False, start - 1, f"record {start - 1} missing (deleted?)",
+                                           start - 1, GENESIS, "deleted"))
+        walk = ChainWalk(start, parent)
+        step = walk.step
+        cursor = self._con.execute('SELECT "offset", payload, parent_hash, hash, event_id, stream, stream_seq, '
+                                   'business_time, system_time FROM events WHERE "offset" >= ? ORDER BY "offset"',
+                                   (start,))
+        while rows := cursor.fetchmany(_FETCH):
+            for offset, payload, parent_hash, digest, *columns in rows:
+                data = payload.encode("utf-8") if type(payload) is str else payload
+                broken = step(offset, data, parent_hash, digest)
+                if broken is not None:
+                    raise ChainBroken(broken)
+                try:
+                    event = decode(data)
+                except (ValueError, KeyError, TypeError):
+                    event = None
+                if event is None or columns != [event.event_id, event.order_id, event.stream_seq,
+                                                event.timestamp_utc, event.recorded_at]:
+                    problem = (_column_problem(payload, columns) if event is not None
+                               else "payload is not a canonical event record")
+                    raise ChainBroken(VerifyResult(False, offset, f"record {offset}: {problem}", offset, walk.parent,
+                                                   "columns"))
+                yield event
+        result = walk.result(expected_head)
+        if not result.ok:
+            raise ChainBroken(result)
 
     def verify(self, expected_head: str | None = None, columns_from: int = 0) -> VerifyResult:
         """Recompute the chain from the stored payloads; check the query columns agree
@@ -201,7 +264,8 @@ class RowCheck:
     def step(self, row: tuple) -> VerifyResult | None:
         """Check the next row ``(offset, payload text, parent_hash, hash, *query columns)``: None if good."""
         offset, payload, parent_hash, digest, *columns = row
-        broken = self._walk.step(offset, payload.encode("utf-8"), parent_hash, digest)
+        broken = self._walk.step(offset, payload.encode("utf-8") if type(payload) is str else payload,
+                                 parent_hash, digest)
         if broken is not None:
             return broken
         # Only once the chain has accepted this record, so a changed payload is reported as a
@@ -239,11 +303,10 @@ def _decoded(cursor: sqlite3.Cursor) -> Iterator[OrderEvent]:
             yield decode(payload)
 
 
-def _column_problem(payload: str, columns: list) -> str:
+def _column_problem(payload: str | bytes, columns: list) -> str:
     try:
-        r = json.loads(payload)
-        wanted = [r["event_id"], r["order_id"], r["stream_seq"], r["timestamp_utc"], r["recorded_at"]]
-    except (ValueError, KeyError, TypeError):
+        wanted = list(query_columns(payload))
+    except (ValueError, TypeError):
         return "payload is not a canonical event record"
     if wanted != columns:
         return "query columns (event_id, stream, stream_seq, business_time, system_time) disagree with the payload"

@@ -32,6 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from components.domain.orders import Side, TimeInForce  # noqa: E402
+from loadtests.benchmarks import figures  # noqa: E402
 from venues_sim.book import OrderBook  # noqa: E402
 from venues_sim.fees import MakerTakerFees  # noqa: E402
 from venues_sim.venue import SimVenue  # noqa: E402
@@ -144,8 +145,10 @@ def report(title: str, ops: list[tuple], add_factory) -> None:
         rate = counts[i] / secs[i] if secs[i] else 0.0
         us = 1e6 * secs[i] / counts[i] if counts[i] else 0.0
         print(f"  {kind:<7} {counts[i]:>9,d} ops  {rate:>12,.0f} ops/s  {us:7.2f} us/op")
+        figures.record(f"{title.split()[0].lower()}.{kind}_us_per_op", us, "us/op", "lower")
     done = sum(counts)
     print(f"  overall {done:>9,d} ops  {done / total:>12,.0f} ops/s  ({total:.2f} s wall, {filled:,d} shares filled)")
+    figures.record(f"{title.split()[0].lower()}.overall_ops_per_s", done / total, "ops/s", "higher")
 
 
 def book_factory():

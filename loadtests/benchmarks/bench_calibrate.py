@@ -33,6 +33,7 @@ from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from loadtests.run_load import serve_twin  # noqa: E402
+from loadtests.benchmarks import figures  # noqa: E402
 from scenarios.service_times import summarise  # noqa: E402
 
 MIX: dict[str, int] = {
@@ -158,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         q = entry["quantiles_us"]
         mean = sum(m["ns"]) / len(m["ns"]) / 1000
         print(f"{kind:<34}{q['p50']:>9.0f}{q['p95']:>9.0f}{q['p99']:>9.0f}{mean:>9.0f}{m['server_cpu_us']:>15.0f}")
+        figures.record(f"{kind}.p50_us", q["p50"], "us", "lower")
+        figures.record(f"{kind}.p99_us", q["p99"], "us", "lower")
     if args.profile:
         path = Path(args.profile)
         doc = json.loads(path.read_text(encoding="utf-8"))

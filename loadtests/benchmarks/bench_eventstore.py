@@ -6,9 +6,15 @@ event and order ids up to N events (default 1,000,000). Prints:
 * appends per second, batched commits (``--batch``, default 1,000 per
   transaction) and single-event commits (durable, i.e. fsync per commit, and
   not), the latter on a small sample since each commit waits for the disk;
-* replay of all N events from SQLite (read + decode), and a full chain verify;
+* the batched append again on a sample with synchronous=NORMAL (no fsync per
+  commit), to show what the durable commit costs;
+* replay of all N events from SQLite (read + decode), a full chain verify, and
+  both in one pass (``read_verified``: read + decode + verify, the issue 19
+  target: under 5 s for 1,000,000);
 * recovery of the projections: a snapshot taken ``--tail`` events before the
   end (default 100,000) + replay of the tail, against a full replay.
+
+Headline figures also go to ``BENCH_FIGURES`` (``figures.py``) for ``make bench``.
 
     python loadtests/benchmarks/bench_eventstore.py [--events N] [--batch B] [--single S] [--tail T]
 """
@@ -25,6 +31,10 @@ from typing import Iterator
 from components.domain.events import OrderEvent
 from components.eventstore import Projections, SnapshotStore, SqliteEventStore, recover
 from components.eventstore.codec import from_record
+from loadtests.benchmarks import figures
+
+APPEND_TARGET = 100_000  # events/s, batched, durable, with the hash chain (issue 19)
+REPLAY_TARGET_S = 5.0  # read + decode + verify of 1,000,000 events (issue 19)
 
 DAY_NS = 86_400 * 1_000_000_000
 SMOKE = Path(__file__).resolve().parents[2] / "scenarios" / "smoke.yaml"
@@ -50,11 +60,15 @@ def synthetic_events(templates: list[dict], count: int, first: int = 0) -> Itera
                            "recorded_at": t["recorded_at"] + shift})
 
 
-def timed(label: str, count: int, fn):
+def timed(label: str, count: int, fn, figure: str | None = None, note: str = ""):
+    """Run ``fn``, print its rate; with ``figure``, record the seconds (``figure``_s) and the rate."""
     started = time.perf_counter()
     result = fn()
     seconds = time.perf_counter() - started
-    print(f"{label:<44} {count:>10,} in {seconds:7.2f}s  = {count / seconds:>10,.0f}/s", flush=True)
+    print(f"{label:<44} {count:>10,} in {seconds:7.2f}s  = {count / seconds:>10,.0f}/s{note}", flush=True)
+    if figure:
+        figures.record(f"{figure}_s", seconds, "s", "lower")
+        figures.record(f"{figure}_per_s", count / seconds, "events/s", "higher")
     return result
 
 
@@ -101,7 +115,8 @@ def main() -> None:
             with SqliteEventStore(Path(tmp) / f"single-{durable}.sqlite", durable=durable) as store:
                 events = list(synthetic_events(templates, single))
                 timed(f"append, 1 event/commit, {'durable' if durable else 'synchronous=NORMAL'}", single,
-                      lambda: [store.append(e) for e in events])
+                      lambda: [store.append(e) for e in events],
+                      figure=f"append_single_{'durable' if durable else 'normal'}")
 
         path = Path(tmp) / "events.sqlite"
         with SqliteEventStore(path) as store:
@@ -109,13 +124,33 @@ def main() -> None:
             store.append_batch(synthetic_events(templates, n), batch_size=args.batch)
             seconds = time.perf_counter() - started - make_s * n
             print(f"{f'append, {args.batch:,} events/commit, durable':<44} {n:>10,} in {seconds:7.2f}s  "
-                  f"= {n / seconds:>10,.0f}/s (net of making the events)", flush=True)
-        print(f"{'file size':<44} {path.stat().st_size / 2**20:>10,.1f} MiB ({path.stat().st_size / n:.0f} B/event)")
+                  f"= {n / seconds:>10,.0f}/s (net of making the events; target >= {APPEND_TARGET:,}/s: "
+                  f"{'MET' if n / seconds >= APPEND_TARGET else 'NOT MET'})", flush=True)
+            figures.record("append_batched_durable_per_s", n / seconds, "events/s", "higher")
+        size = path.stat().st_size
+        print(f"{'file size':<44} {size / 2**20:>10,.1f} MiB ({size / n:.0f} B/event)")
+        figures.record("bytes_per_event", size / n, "B", "lower")
+
+        sample = min(n, 100_000)
+        made = list(synthetic_events(templates, sample))  # made before timing: only the store is timed
+        with SqliteEventStore(Path(tmp) / "normal.sqlite", durable=False) as store:
+            timed(f"append, {args.batch:,} events/commit, synchronous=NORMAL", sample,
+                  lambda: store.append_batch(made, batch_size=args.batch), figure="append_batched_normal")
+        made = []  # freed before the replay, whose memory is measured
 
         with SqliteEventStore(path, read_only=True) as store:
-            timed("replay from SQLite (read + decode)", n, lambda: sum(1 for _ in store.read()))
-            result = timed("verify hash chain (and query columns)", n, store.verify)
+            timed("replay from SQLite (read + decode)", n, lambda: sum(1 for _ in store.read()), figure="replay")
+            result = timed("verify hash chain (and query columns)", n, store.verify, figure="verify")
             assert result.ok and result.count == n, result
+            started = time.perf_counter()
+            count = sum(1 for _ in store.read_verified(expected_head=result.head))
+            seconds = time.perf_counter() - started
+            assert count == n
+            met = "MET" if seconds < REPLAY_TARGET_S * n / 1_000_000 else "NOT MET"
+            print(f"{'replay + verify, one pass (read_verified)':<44} {n:>10,} in {seconds:7.2f}s  "
+                  f"= {n / seconds:>10,.0f}/s (target {REPLAY_TARGET_S:.0f} s per 1,000,000: {met})", flush=True)
+            figures.record("replay_verified_s", seconds, "s", "lower")
+            figures.record("replay_verified_per_s", n / seconds, "events/s", "higher")
 
             at = max(0, n - args.tail)
             snapshots, full, seconds, snapshot_s = replay_with_snapshot(store, at)
@@ -130,7 +165,10 @@ def main() -> None:
             assert recovered.to_bytes() == full.to_bytes()
             print(f"{'recover from snapshot + replay of the tail':<44} {n - at:>10,} in {seconds:7.2f}s  "
                   "(load snapshot, then replay)")
-    print(f"{'peak memory':<44} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:>10,.0f} MiB")
+            figures.record("recover_snapshot_tail_s", seconds, "s", "lower")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{'peak memory':<44} {peak:>10,.0f} MiB")
+    figures.record("peak_mib", peak, "MiB", "lower")
 
 
 if __name__ == "__main__":

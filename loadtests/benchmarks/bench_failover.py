@@ -128,6 +128,13 @@ def main(argv: list[str] | None = None) -> int:
                   + (f" FAILED {row['failed']}" if row["failed"] else ""), file=sys.stderr, flush=True)
     for line in report(rows, time.perf_counter() - started):
         print(line)
+    from loadtests.benchmarks import figures
+
+    rto = [r["rto_ms"] for r in rows if r["rto_ms"] is not None]
+    if rto:
+        figures.record("rto_p50_ms", _pct(rto, 50), "ms", "lower")
+        figures.record("rto_p99_ms", _pct(rto, 99), "ms", "lower")
+    figures.record("rpo_max_events", max((r["rpo"] for r in rows if r["rpo"] is not None), default=0), "events", "lower")
     return 1 if any(r["failed"] or r["rpo"] for r in rows) else 0
 
 

@@ -41,6 +41,7 @@ from live.bootstrap import build_live
 from components.config.live import parse_live_config
 from live.security import Principal
 from live.entrypoints.service import OrderService
+from loadtests.benchmarks import figures
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "bench-token-0123456789abcdef"
@@ -171,6 +172,10 @@ def in_process(orders: int, mode: str = "metrics") -> None:
         p50, p95, p99 = (v / 1e3 for v in percentiles(samples))
         budget = f"{BUDGET_MS[name]:.0f} ms" if name in BUDGET_MS else f"{sum(BUDGET_MS.values()):.0f} ms"
         print(f"    {name:<28}{p50:>10.1f}{p95:>10.1f}{p99:>10.1f}{budget:>14}")
+        if name == "submit -> routing decision":
+            figures.record(f"in_process.{mode}.submit_p50_us", p50, "us", "lower")
+            figures.record(f"in_process.{mode}.submit_p99_us", p99, "us", "lower")
+    figures.record(f"in_process.{mode}.orders_per_s", orders / wall, "orders/s", "higher")
 
 
 def _free_port() -> int:
@@ -289,6 +294,9 @@ def over_http(requests: int, concurrency: int, client: str) -> None:
     print(f"    {'latency ms':<28}{'p50':>10}{'p95':>10}{'p99':>10}{'budget p99':>14}")
     print(f"    {'client round trip':<28}{p50:>10.2f}{p95:>10.2f}{p99:>10.2f}"
           f"{'35 ms (gateway+auth)':>22}")
+    figures.record("http.requests_per_s", requests / wall, "requests/s", "higher")
+    figures.record("http.p50_ms", p50, "ms", "lower")
+    figures.record("http.p99_ms", p99, "ms", "lower")
     print(f"    (the whole submit->routing path's budget is {sum(BUDGET_MS.values()):.0f} ms: "
           + ", ".join(f"{k} {v:.0f}" for k, v in BUDGET_MS.items()) + ")")
 

@@ -34,6 +34,7 @@ from components.config.live import parse_live_config  # noqa: E402
 from live.bootstrap import build_live  # noqa: E402
 from live.entrypoints.service import OrderService  # noqa: E402
 from live.security import Principal  # noqa: E402
+from loadtests.benchmarks import figures  # noqa: E402
 from loadtests.benchmarks.bench_hot_path import (  # noqa: E402
     OBSERVABILITY, TOKEN, AckingGateway, bench_config, order_bodies, percentiles, set_observability)
 
@@ -144,6 +145,7 @@ def twin_run(scenario: Path) -> None:
     print(f"    {'on':<16}{on[0]:>8.1f}{on[1]:>8.1f}")
     print(f"    on costs {cpu_share:+.1%} CPU, {wall_share:+.1%} wall (target <= {TWIN_TARGET:.0%} on CPU: "
           f"{'MET' if cpu_share <= TWIN_TARGET else 'NOT MET'})")
+    figures.record("twin.observability_cpu_share", cpu_share, "fraction", "lower")
 
 
 def main() -> None:
@@ -164,6 +166,8 @@ def main() -> None:
                 verdict = (f"  (p99 target {P99_TARGET_US:.0f} us: {'MET' if p99 <= P99_TARGET_US else 'NOT MET'})"
                            if mode != "off" else "")
                 print(f"    {mode:<18}{p50:>10.1f}{p95:>10.1f}{p99:>10.1f}{cpu / args.orders * 1e6:>14.1f}{verdict}")
+                figures.record(f"live.{mode}.p99_us", p99, "us", "lower")
+                figures.record(f"live.{mode}.cpu_us_per_order", cpu / args.orders * 1e6, "us/order", "lower")
                 notes += [note] if note else []
         for note in notes:
             print(f"    {note}")

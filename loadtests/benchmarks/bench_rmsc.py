@@ -21,6 +21,7 @@ import argparse
 import resource
 import time
 
+from loadtests.benchmarks import figures
 from scenarios.config import builtin_scenario_path, load_scenario
 from twin.bootstrap import build_twin
 from twin.runner import simulate
@@ -93,6 +94,9 @@ def main() -> None:
           f"volume {volume:,} shares")
     print(f"simulated market seconds per wall second: {market_s / wall:,.0f} "
           f"(ABIDES: {market_s / ABIDES['wall_s']:,.0f})")
+    figures.record("wall_s", wall, "s", "lower")
+    figures.record("peak_mib", peak_mib, "MiB", "lower")
+    figures.record("market_s_per_wall_s", market_s / wall, "x", "higher")
 
 
 if __name__ == "__main__":

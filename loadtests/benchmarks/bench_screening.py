@@ -39,6 +39,7 @@ from components.aml.screening import (  # noqa: E402
     ScreeningThresholds,
 )
 from components.reference.sanctions import default_sanctions_list, name_tokens  # noqa: E402
+from loadtests.benchmarks import figures  # noqa: E402
 
 ACCENTED = {"A": "Á", "E": "É", "I": "Í", "O": "Ö", "U": "Ü", "N": "Ñ", "C": "Ç",
             "a": "à", "e": "è", "i": "ï", "o": "ô", "u": "ú", "n": "ñ", "c": "ç"}  # fmt: skip
@@ -180,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     lat = latencies_ms(screener, timed)
     print(f"latency        {len(lat):,} names (80% Faker, 20% listed with a typo): "
           f"p50 {pct(lat, 0.5):.3f} ms, p99 {pct(lat, 0.99):.3f} ms, max {lat[-1]:.3f} ms")  # fmt: skip
+    figures.record("index_build_s", build_s, "s", "lower")
+    figures.record("latency_p50_ms", pct(lat, 0.5), "ms", "lower")
+    figures.record("latency_p99_ms", pct(lat, 0.99), "ms", "lower")
 
     sample = listed[:: args.sample]
     others = client_names(args.clients)
@@ -189,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         for kind, (caught, tried) in catch_rates(s, sample).items():
             print(f"  {kind:<24} {caught:>6,} / {tried:<6,} caught  {100 * caught / tried:6.2f}%")
         blocked, review, total = false_positives(s, others)
+        if block == t.block:  # quality, not speed: a drop here is a regression too
+            figures.record("false_positive_block_pct", 100 * blocked / total, "%", "lower")
         print(f"  false positives on {total:,} Faker names: {blocked} blocked ({100 * blocked / total:.2f}%), "
               f"{review} for review ({100 * review / total:.2f}%)")  # fmt: skip
     return 0
