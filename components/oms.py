@@ -12,8 +12,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any, Callable, Iterable, Mapping
 
-from .domain.events import STATUS_OF, EventType, OrderEvent, PolicyDecision
-from .domain.lifecycle import WORKING, IllegalTransition, check_transition, is_terminal
+from .domain.events import EVENT_VERSION, STATUS_OF, EventType, OrderEvent, PolicyDecision
+from .domain.lifecycle import ALLOWED, WORKING, IllegalTransition, check_transition, is_terminal
 from .domain.orders import Order, OrderSpec, OrderStatus, OrderType, TimeInForce
 from .domain.outcomes import NextStep
 from .domain.venues import ChildOrder, ExecKind, ExecutionReport
@@ -29,6 +29,9 @@ E = SimpleNamespace(**EventType.__members__)
 K = SimpleNamespace(**ExecKind.__members__)
 
 _STATUS_OF_GET = STATUS_OF.get
+_new_tuple = tuple.__new__
+_NEEDS_FILLS = (OrderStatus.CANCELED, OrderStatus.EXPIRED)  # check_transition's extra rule applies from these
+assert OrderEvent._fields[-1] == "event_version" and len(OrderEvent._fields) == 18, "_emit builds every field"
 
 # Venue refusals that hold for the whole market (a halt, the LULD band, the
 # short-sale price test): rerouting cannot help, so the leaves are closed at
@@ -170,26 +173,32 @@ class Oms:
     ) -> OrderEvent:
         target = _STATUS_OF_GET(event_type)
         if target is not None and event_type is not _RECEIVED:  # creation is not a move
-            check_transition(order, target)
+            current = order.status
+            # The common move is allowed outright; anything else gets the full check (which raises).
+            if target not in ALLOWED[current] or current in _NEEDS_FILLS:
+                check_transition(order, target)
         order_id = order.order_id
         stream = self._streams.get(order_id)
         if stream is None or stream.spec is not order.spec:
             stream = self._streams[order_id] = _Stream(order.spec, 0 if stream is None else stream.seq)
-        stream.seq += 1
+        seq = stream.seq = stream.seq + 1
         now = self._clock.now_ns()
-        event = OrderEvent(
+        # ``OrderEvent(...)`` with every field given, built as the tuple it is: the NamedTuple's
+        # generated ``__new__`` binds eighteen arguments by name first (about a third of the cost).
+        event = _new_tuple(OrderEvent, (
             event_type,
             self._ids.next_id("EV"),
             order.trace_id,
             now if at_ns is None else at_ns,
             now,
             order_id,
-            stream.seq,
+            seq,
             *stream.spec_fields,  # account_id .. time_in_force
             actor or self._actor,
             decisions,
             details,
-        )
+            EVENT_VERSION,
+        ))
         self._log.append(event)
         if target is not None:
             order.status = target

@@ -81,6 +81,8 @@ _APPROVED = OrderStatus.RISK_APPROVED
 _EXPIRED = OrderStatus.EXPIRED
 _DONE_WITH_FILLS = (OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.EXPIRED)
 _ENDS_UNFILLED = frozenset({EventType.ORDER_REJECTED, EventType.ORDER_CANCELED, EventType.ORDER_EXPIRED})
+# Every event kind ``_on_event`` acts on, for a block parent or any other order.
+_BOOKED = _FILLS | _ENDS_UNFILLED | DONE_FOR_RISK | {EventType.ORDER_ALLOCATED}
 _POLICY_NAMES = frozenset(name for name, _ in POLICIES)
 _POST_TRADE = NextStep.POST_TRADE
 _REROUTE = NextStep.REROUTE
@@ -415,6 +417,8 @@ class Platform:
         if order is None:
             return  # a platform event: nothing to book
         kind = event.event_type
+        if kind not in _BOOKED:
+            return  # most events (received, validated, approved, routed, post-trade) book nothing
         if self.desk.is_parent(order.order_id):
             # The parent trades for the firm's average-price account: no client risk to book.
             if kind in _FILLS:

@@ -20,6 +20,7 @@ from .config.session import NEW_YORK, settlement_run_ns
 from .settlement_rail import SettlementRail
 
 _NS = 1_000_000_000
+_NS_PER_HOUR = 3600 * _NS
 
 
 def trade_date(ns: int) -> date:
@@ -31,12 +32,21 @@ def settlement_calendar(days: int, calendar: BusinessCalendar = BusinessCalendar
     """trade time -> 09:00 New York, ``days`` business days after the trade's New York date."""
     settlement_date = calendar.settlement_date_fn(days)
     runs: dict[date, int] = {}  # trade date -> settlement time: a day's trades share one run
+    # UTC hour -> settlement time. New York's midnight (and its clock changes) fall on whole UTC
+    # hours, so every instant of one UTC hour has the same New York date: one time-zone
+    # conversion per hour of trades rather than one per trade.
+    by_hour: dict[int, int] = {}
 
     def settlement_ns(trade_ns: int) -> int:
+        hour = trade_ns // _NS_PER_HOUR
+        run = by_hour.get(hour)
+        if run is not None:
+            return run
         day = trade_date(trade_ns)
         run = runs.get(day)
         if run is None:
             run = runs[day] = settlement_run_ns(settlement_date(day))
+        by_hour[hour] = run
         return run
 
     return settlement_ns

@@ -44,7 +44,11 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable
+from heapq import heappush
+from typing import Any, Callable
+
+import simpy
+from simpy.events import NORMAL
 
 from components.domain.outcomes import Handled
 from components.memory import SeededStreams
@@ -65,6 +69,31 @@ class ServiceStats:
 
 
 Handler = Callable[[object], Handled]
+Schedule = Callable[[int, Callable[[Timer], None], Any], None]
+
+
+def fast_schedule(clock: SimClock) -> Schedule:
+    """``clock.schedule`` in one Python frame instead of two (``SimClock.schedule`` and then
+    ``simpy.Environment.schedule``): every hop schedules two or three timers.
+
+    It pushes exactly what ``Environment.schedule`` pushes, ``(now + delay, NORMAL, next id,
+    timer)``, on the same queue with the same id counter, so simpy orders every event as
+    before. A clock that is not a plain ``SimClock`` keeps its own ``schedule``.
+    """
+    if type(clock) is not SimClock or type(clock.env) is not simpy.Environment:
+        return clock.schedule
+    env = clock.env
+    queue, ids = env._queue, env._eid  # simpy's own: the heap and its tie-breaking counter
+
+    def schedule(delay_ns: int, on_fire: Callable[[Timer], None], value: Any = None) -> None:
+        if delay_ns < 0:
+            raise ValueError(f"negative delay {delay_ns}")
+        timer = Timer()
+        timer.callbacks = [on_fire]
+        timer.value = value
+        heappush(queue, (env._now + delay_ns, NORMAL, next(ids), timer))
+
+    return schedule
 
 
 class SimService:
@@ -76,7 +105,7 @@ class SimService:
         self.stats = ServiceStats()
         self.emit: Callable[[str, object], None] = lambda src, msg: None  # set by Network
         # Bound once: these run for every message (see SimClock.schedule).
-        self._schedule = clock.schedule
+        self._schedule = fast_schedule(clock)
         self._draw_service_time = service_time.next
         self._on_finish = self._finish
         self._epoch = 0  # bumped by a crash: a service-time timer from before it is void
@@ -233,7 +262,7 @@ class Network:
 
     def __init__(self, clock: SimClock, streams: SeededStreams, service_of: dict[type, str],
                  base_ms: float, jitter_ms: float):
-        self._schedule = clock.schedule
+        self._schedule = fast_schedule(clock)
         self._env = clock.env
         self._streams = streams
         self._service_of = service_of

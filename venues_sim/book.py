@@ -131,6 +131,8 @@ class OrderBook:
         """Bumped on every change to the book (and by its venue when the venue
         goes up or down): readers such as market data cache what they derive
         from the book and recompute only when this moved."""
+        self._top: tuple[int, int, int, int] = (0, 0, 0, 0)
+        self._top_version = -1  # the version ``_top`` was read at (``top`` reads a book many times per change)
 
     # ------------------------------------------------------------------ orders
 
@@ -305,6 +307,9 @@ class OrderBook:
 
     def top(self) -> tuple[int, int, int, int]:
         """``(bid, bid size, ask, ask size)`` in one call; zeros for an empty side."""
+        version = self.version
+        if version == self._top_version:
+            return self._top  # nothing changed since the last read (every change bumps ``version``)
         bid_keys, ask_keys = self._bid_keys, self._ask_keys
         if bid_keys:
             level = self._bid_levels[bid_keys[-1]]
@@ -316,7 +321,9 @@ class OrderBook:
             ask, ask_size = level.price, level.total
         else:
             ask = ask_size = 0
-        return bid, bid_size, ask, ask_size
+        top = self._top = (bid, bid_size, ask, ask_size)
+        self._top_version = version
+        return top
 
     def depth(self, levels: int = 5) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
         """Up to ``levels`` ``(price, size)`` per side, best first: ``(bids, asks)``."""

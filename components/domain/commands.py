@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .fast_init import fast_frozen_init
 
+
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class SubmitOrder:
     """An advisor's ``POST /v1/orders`` body, as sent at ``submitted_ns``."""
@@ -14,22 +17,26 @@ class SubmitOrder:
     submitted_ns: int
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class ValidateOrder:
     order_id: str
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class CheckRisk:
     order_id: str
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class RouteOrder:
     order_id: str
     exclude: frozenset[str] = frozenset()
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class CancelOrder:
     """A client's cancel for an order, identified as the client knows it."""
@@ -39,6 +46,7 @@ class CancelOrder:
     requested_ns: int
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class ProcessPostTrade:
     order_id: str

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Mapping, NamedTuple
 
+from .fast_init import fast_frozen_init
 from .orders import OrderStatus
 
 EVENT_VERSION = "1.3"
@@ -24,6 +25,7 @@ class Outcome(str, Enum):
     FAIL = "FAIL"
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class PolicyDecision:
     """One policy's verdict: machine-readable, with the parameters it used."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from .fast_init import fast_frozen_init
+
 
 class Side(str, Enum):
     BUY = "BUY"
@@ -42,6 +44,7 @@ class OrderStatus(str, Enum):
     EXPIRED = "EXPIRED"
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class OrderSpec:
     """What the client asked for: immutable once accepted."""

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple, Sequence, Union
 
+from .fast_init import fast_frozen_init
+
 
 class RefusalReason(Enum):
     """Why a command was refused, machine-readable; ``status`` is the HTTP status a
@@ -44,6 +46,7 @@ _STATUS = {
 }
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class Accepted:
     """A submission that opened a new order."""
@@ -51,6 +54,7 @@ class Accepted:
     order_id: str
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class Replayed:
     """An idempotent retry: the same request as an earlier one, answered with the order it opened."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from .fast_init import fast_frozen_init
 from .orders import OrderType, Side, TimeInForce
 
 
@@ -35,6 +36,7 @@ class Liquidity(str, Enum):
     TAKER = "TAKER"
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class ChildOrder:
     """A slice of a client order sent to one venue."""
@@ -51,6 +53,7 @@ class ChildOrder:
     short: bool = False  # a sell marked short (more than the seller holds): SSR applies
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class ExecutionReport:
     """A venue's answer about one child order. Prices and fees in integer units."""
@@ -70,6 +73,7 @@ class ExecutionReport:
     text: str = ""  # REFUSED: the raw FIX message (SOH shown as |), when the gateway has it
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class Quote:
     """Top of book at one venue. Sizes are shares; prices units (0 when empty)."""
