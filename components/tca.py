@@ -196,7 +196,7 @@ class NbboTimeline:
 class PrintTape:
     """One symbol's market prints (trades) in time order: price in units, quantity in shares."""
 
-    __slots__ = ("t_ns", "price", "qty")
+    __slots__ = ("t_ns", "price", "qty", "_cum")
 
     def __init__(self, t_ns: Sequence[int], price: Sequence[int], qty: Sequence[int]):
         self.t_ns = np.asarray(t_ns, dtype=np.int64)
@@ -209,6 +209,18 @@ class PrintTape:
             raise ValueError("print t_ns must not decrease")
         if len(self.qty) and int(self.qty.min()) <= 0:
             raise ValueError(f"print qty must be positive (row {int(np.argmin(self.qty))})")
+        self._cum: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _sums(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Running sums of quantity and notional (each with a leading 0), when the day's total notional
+        fits an int64 exactly; None otherwise (``vwap`` then adds Python ints over the window)."""
+        if self._cum is None and len(self.qty):
+            total = int(self.qty.sum(dtype=object)) * int(np.abs(self.price).max())  # a bound on any sum
+            if total < 2**62:
+                zero = np.zeros(1, dtype=np.int64)
+                self._cum = (np.concatenate([zero, np.cumsum(self.qty)]),
+                             np.concatenate([zero, np.cumsum(self.qty * self.price)]))
+        return self._cum
 
     def vwap(self, start_ns: int, end_ns: int) -> Decimal | None:
         """Market VWAP over prints with ``start_ns <= t <= end_ns``: ``sum(q p) / sum(q)`` (None if none)."""
@@ -216,6 +228,10 @@ class PrintTape:
         hi = int(np.searchsorted(self.t_ns, end_ns, side="right"))
         if hi <= lo:
             return None
+        sums = self._sums()  # a window's sums as two differences: TCA asks once per order over a long tape
+        if sums is not None:
+            qty_sum, notional_sum = sums
+            return Decimal(int(notional_sum[hi] - notional_sum[lo])) / int(qty_sum[hi] - qty_sum[lo])
         qty = [int(q) for q in self.qty[lo:hi]]  # Python ints: a day's notional overflows no int64 this way
         notional = sum(q * int(p) for q, p in zip(qty, self.price[lo:hi]))
         return Decimal(notional) / sum(qty)

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullFormatter
 
 _PCT_COLOURS = {"p50": "#4c72b0", "p95": "#dd8452", "p99": "#c44e52"}
 _MAIN = "#4c72b0"
@@ -177,6 +177,7 @@ def plot_market_realism(symbol: str, section: Mapping[str, Any], source: str = "
         ys = [math.exp(-0.5 * ((x - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi)) for x in xs]
         ret_ax.plot(xs, ys, color=_EXIT, label="normal")
         ret_ax.set_yscale("log")
+        ret_ax.yaxis.set_minor_formatter(NullFormatter())  # labelled decades only: each label is mathtext
         ret_ax.set_xlabel("1-min return (bps)")
         ret_ax.set_ylabel("density per bps (log scale)")
         ret_ax.set_ylim(bottom=max(min(d for d in dens if d > 0) / 2, 1e-6) if any(dens) else None)
@@ -210,6 +211,7 @@ def plot_market_realism(symbol: str, section: Mapping[str, Any], source: str = "
         spread_ax.set_xlim(ticks[0] - 0.6, ticks[-1] + 0.6)
         _integer_axis(spread_ax.xaxis)
         spread_ax.set_yscale("log")
+        spread_ax.yaxis.set_minor_formatter(NullFormatter())
         spread_ax.set_xlabel("quoted spread (ticks)")
         spread_ax.set_ylabel("snapshots (log scale)")
         wider = shown == len(spread["counts"]) and spread.get("last_includes_wider", True)
@@ -225,9 +227,11 @@ def plot_market_realism(symbol: str, section: Mapping[str, Any], source: str = "
         depth_ax.set_xlabel("bid + ask shares at the best prices")
         depth_ax.set_ylabel("snapshots")
         deeper = shown == len(depth["counts"]) and depth.get("last_includes_larger")
-        depth_ax.set_title("Top-of-book depth (bid + ask shares)" + ("; last bar includes deeper" if deeper else ""))
+        depth_ax.set_title("Top-of-book depth (bid + ask shares)" + ("\nlast bar includes deeper" if deeper else ""))
     else:
         _none_note(depth_ax, "Top-of-book depth")
     fig.suptitle(f"Market realism: {symbol} ({source})")
-    fig.tight_layout()
+    # A fixed layout, not tight_layout: the four panels' labels are known, and measuring every tick label
+    # of the two log axes to place them cost ~1 s of CPU per symbol (half of a run's report; issue 19).
+    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.08, top=0.91, wspace=0.3, hspace=0.42)
     return fig

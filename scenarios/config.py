@@ -39,10 +39,12 @@ from components.config.yaml_reader import read_yaml
 from components.config.session import Session
 
 from .config_agents import Agents
+from .config_advisors import Advisors
 from .config_bad_actors import BadActors
 from .config_regions import Regions
 from .config_faults import Crashes, FaultSpec, TradingStateChange
 from .config_market import Replay, Sip
+from .config_money import MoneyFlowConfig
 
 # --------------------------------------------------------------------------- sections
 
@@ -240,6 +242,12 @@ class Scenario:
     regions: Regions | None = None
     """Two or more regions with replication and failover (``scenarios.config_regions``, docs/regions.md).
     Default none: one region, the world as it always was."""
+    advisors: Advisors | None = None
+    """The trade-execution agent, its approving advisors and its hard limits (``scenarios.config_advisors``,
+    docs/trade_execution_agent.md). Default none: no agent runs."""
+    money: MoneyFlowConfig | None = None
+    """Money movement with labelled laundering typologies, screened by the transfer desk
+    (``scenarios.config_money``, docs/aml_money_flow.md). Default none: no transfers."""
 
     def _problems(self) -> Iterator[tuple[str, str]]:
         known = {s.symbol for s in self.symbols}

@@ -22,6 +22,7 @@ from __future__ import annotations
 import simpy
 
 from components.business_days import BusinessCalendar
+from components.aml.screening import screener_for
 from components.clearing import InMemoryClearing, SeededFailModel
 from components.kernel import build_platform
 from components.memory import InMemoryEventLog, SeededStreams, SequentialIds
@@ -89,7 +90,9 @@ def build_twin(scenario: Scenario, seed: int) -> TwinWorld:
     planted = list(sdn_individual_names(scenario.population.sanctioned_clients))
     population = build_population(scenario, streams.stream("population"), planted)
     accounts = AccountDirectory(population.accounts)
-    sanctioned = frozenset(a.account_id for a in population.accounts if sanctions.is_sanctioned(a.client_name))
+    # the risk engine's decision (the fuzzy screener at the block threshold), which the sanctions invariant checks
+    screener = screener_for(sanctions)
+    sanctioned = frozenset(a.account_id for a in population.accounts if screener.screen(a.client_name).blocked)
 
     symbols = [s.symbol for s in scenario.symbols]
     gateway = SimVenueGateway(clock, streams, log, {v.name: v.latency_ms for v in scenario.venues},

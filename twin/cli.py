@@ -11,7 +11,6 @@ import argparse
 import importlib
 import os
 import sys
-import time
 from pathlib import Path
 
 from components.config.schema import ScenarioError
@@ -47,7 +46,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"invalid: {exc}", file=sys.stderr)
         return 2
     seed = scenario.seed if args.seed is None else args.seed
-    started = time.perf_counter()
     out_dir = Path(args.out) if args.out else default_out_dir(scenario.name, seed)
     try:  # the run's anchors are keyed with $TWIN_ANCHOR_KEY: refuse a bad key before the run, not after
         from components.eventstore.anchorlog import resolve_key
@@ -76,9 +74,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for order in orders:
         counts[order.status.value] = counts.get(order.status.value, 0) + 1
     print(f"scenario {scenario.name}  seed {seed}  fingerprint {result.fingerprint}")
-    phases = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in result.phase_seconds.items())
     print(f"orders {len(result.world.platform.oms.orders)}  events {len(result.world.log)}  "
-          f"wall {time.perf_counter() - started:.1f}s ({phases})  simulated {result.sim_seconds / 3600:.1f}h")
+          f"simulated {result.sim_seconds / 3600:.1f}h")
+    print(result.clock.line())  # the whole process, phase by phase, and peak memory (twin.run_timing)
     print("final states: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     print("invariants: " + ", ".join(f"{r.name} {'ok' if r.passed else 'FAILED'}" for r in result.invariants))
     print(f"report: {out_dir / 'report.html'}")
@@ -90,7 +88,7 @@ COMMAND_MODULES: tuple[str, ...] = ("twin.cli_replay_log", "twin.cli_venue", "tw
                                       "twin.cli_surveil", "twin.cli_review", "twin.cli_order_timeline",
                                       "twin.cli_calibrate", "twin.cli_capacity", "twin.cli_suite",
                                       "twin.cli_swarm", "twin.cli_gameday", "twin.cli_portfolio",
-                                      "twin.cli_governance", "twin.cli_realism")
+                                      "twin.cli_governance", "twin.cli_aml", "twin.cli_realism")
 """Modules (importable names) that add more subcommands via ``register(subparsers)``."""
 
 

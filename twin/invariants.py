@@ -132,10 +132,33 @@ def risk_approved_before_venue(ev: RunEvidence) -> Violation | None:
 
 
 def no_sanctioned_party_traded(ev: RunEvidence) -> Violation | None:
+    """No sanctioned party trades, gets an order routed or has a transfer executed (issue 20).
+
+    ``sanctioned_accounts`` are the accounts whose holder the fuzzy screener blocks (the block threshold:
+    the risk engine's decision, ``twin.bootstrap``). Transfers (``extra["transfers"]``, the transfer
+    desk's decisions, ``twin.money_movement``): every executed one is screened again here, holders by
+    account and the outside party by name (``extra["name_blocked"]``), not read from the desk's record."""
+    name = "no_sanctioned_party_traded"
     for event in ev.events:
         if event.event_type in FILL_EVENTS and event.account_id in ev.sanctioned_accounts:
-            return Violation("no_sanctioned_party_traded",
-                             f"sanctioned account {event.account_id} traded", event.event_id)
+            return Violation(name, f"sanctioned account {event.account_id} traded", event.event_id)
+    for _, child in ev.child_sends:
+        order = ev.orders.get(child.order_id)
+        if order is not None and order.spec.account_id in ev.sanctioned_accounts:
+            return Violation(name, f"order {child.order_id} of sanctioned account {order.spec.account_id} was "
+                             f"routed to {child.venue}")
+    name_blocked = ev.extra.get("name_blocked")
+    for decision in ev.extra.get("transfers", ()):
+        if not decision.executed:
+            continue
+        t = decision.transfer
+        for party in (t.source, t.target):
+            if party in ev.sanctioned_accounts:
+                return Violation(name, f"transfer {t.transfer_id} ({t.kind.value}) of sanctioned account {party} "
+                                 f"was executed ({decision.decision_id})")
+        if t.beneficiary_name and name_blocked is not None and name_blocked(t.beneficiary_name):
+            return Violation(name, f"transfer {t.transfer_id} ({t.kind.value}) with sanctioned outside party "
+                             f"{t.beneficiary_name!r} was executed ({decision.decision_id})")
     return None
 
 

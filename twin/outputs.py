@@ -1,6 +1,7 @@
 """Write a run folder: summary.json, events.parquet, events.sqlite (+ events.anchors), orders.parquet,
 market_nbbo.parquet and market_prints.parquet (the market behind TCA), tca_orders.parquet and
-tca_summary.parquet (reports.tca), service_timeseries.parquet (twin.service_timeseries), report.html."""
+tca_summary.parquet (reports.tca), service_timeseries.parquet (twin.service_timeseries), report.html;
+with a ``money`` section, transfers.parquet and aml_labels.json (twin.money_movement)."""
 
 from __future__ import annotations
 
@@ -79,8 +80,18 @@ def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Pat
 
     write_labels(world, out_dir)
     summary["surveillance"] = run_report_section(world, events)
+    if world.money is not None:  # transfers.parquet and aml_labels.json: docs/aml_money_flow.md
+        from .money_movement import write_money_outputs
+
+        summary["money"] = write_money_outputs(world, out_dir)
+    if world.advisor_agents is not None:  # agent_steps.jsonl, agent_plans.json: docs/trade_execution_agent.md
+        summary["agent"] = world.advisor_agents.write(out_dir)
     write_summary(summary, out_dir / "summary.json")
     write_report(summary, events_df, orders_df, out_dir)
+    if result.clock is not None:  # what the run cost, outputs included (twin.run_timing): written last
+        result.clock.mark("outputs")
+        summary["timing"] = result.clock.record()
+        write_summary(summary, out_dir / "summary.json")
     return out_dir
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from components.domain.events import OrderEvent
+from components.domain.events import EventType, OrderEvent
 from components.domain.money import PRICE_SCALE
 from components.domain.orders import Order
 
@@ -28,23 +28,61 @@ _SORTED_JSON = json.JSONEncoder(sort_keys=True).encode
 when given options: a third of the cost on a run of 80,000 events)."""
 
 
+_RECORD_ORDER = ("event_type", "event_version", "event_id", "trace_id", "timestamp_utc", "recorded_at", "order_id",
+                 "stream_seq", "account_id", "symbol", "side", "quantity", "order_type", "limit_price",
+                 "time_in_force", "actor", "policy_decisions", "details")
+"""The columns of ``events_frame``: ``OrderEvent.to_record()``'s keys, in its order."""
+_FIELD = {name: OrderEvent._fields.index(name) for name in _RECORD_ORDER}
+_TYPE_VALUE = {t: t.value for t in EventType}
+_DECISIONS_CACHE_LIMIT = 4_096
+
+
 def events_frame(events: Iterable[OrderEvent]) -> pd.DataFrame:
-    """One row per event; decisions and details as sorted-key JSON strings."""
-    # Gathered as columns, not as a list of row dicts: on a 1M-quote replay (80,000 events) the row dicts
-    # alone were ~100 MiB at the run's peak; each record is dropped as soon as its values are filed.
+    """One row per event, the columns of ``OrderEvent.to_record()``; decisions and details as sorted-key
+    JSON strings."""
+    # Gathered field by field from the tuples, not through a record dict per
+    # event: on trading_day (40,000 events) that was 1.6 s of CPU. The JSON of an event's policy
+    # decisions is made once per distinct decisions tuple (ten PASS verdicts repeat on every approval)
+    # and that one string is shared by every row holding it (less memory in the frame, too).
+    events = events if isinstance(events, list) else list(events)
+    if not events:
+        return pd.DataFrame({})
     columns: dict[str, list] = {}
-    for event in events:
-        row = event.to_record()
-        row["policy_decisions"] = _SORTED_JSON(row["policy_decisions"])
-        row["details"] = _SORTED_JSON(row["details"])
-        if not columns:
-            columns = {key: [] for key in row}
-        for key, value in row.items():
-            columns[key].append(value)
+    for name in _RECORD_ORDER:  # one field at a time: a transient list of one column, not of all of them
+        i = _FIELD[name]
+        if name == "event_type":
+            columns[name] = [_TYPE_VALUE[e[i]] for e in events]
+        elif name == "policy_decisions":
+            columns[name] = _decisions_json([e[i] for e in events])
+        elif name == "details":
+            columns[name] = [_SORTED_JSON(d if type(d) is dict else dict(d)) if d else "{}"
+                             for d in (e[i] for e in events)]
+        else:
+            columns[name] = [e[i] for e in events]
     frame = pd.DataFrame(columns)
-    if not frame.empty:
-        frame["limit_price"] = frame["limit_price"].astype("Int64")
+    frame["limit_price"] = frame["limit_price"].astype("Int64")
     return frame
+
+
+def _decisions_json(column: list) -> list[str]:
+    """Each event's decisions as the JSON of ``[d.to_record() ...]``, made once per distinct tuple."""
+    cache: dict[tuple, str] = {}
+    out = []
+    for decisions in column:
+        # keyed with the parameters' types too: 1, 1.0 and True are equal keys but different JSON
+        key = (decisions, tuple(type(v) for d in decisions for _, v in d.params))
+        try:
+            text = cache.get(key)
+        except TypeError:  # an unhashable parameter value: encode it as it is
+            out.append(_SORTED_JSON([d.to_record() for d in decisions]))
+            continue
+        if text is None:
+            text = _SORTED_JSON([d.to_record() for d in decisions])
+            if len(cache) >= _DECISIONS_CACHE_LIMIT:  # small and bounded: params can carry per-order values,
+                cache.clear()                         # and repeats come close together (one order's events)
+            cache[key] = text
+        out.append(text)
+    return out
 
 
 def orders_frame(orders: Iterable[Order]) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .world import TwinWorld
 from .invariants import InvariantResult
+from .run_timing import RunClock
 
 
 @dataclass
@@ -23,8 +24,12 @@ class RunResult:
     out_dir: Path | None = None
     peak_memory_bytes: int = 0
     phase_seconds: dict[str, float] = field(default_factory=dict)
-    """Wall seconds of each phase: build, simulate, check (invariants and fingerprint), write (outputs).
-    ``wall_seconds`` is build + simulate, as summary.json has always reported it."""
+    """Wall seconds of each phase (``twin.run_timing.PHASES``): load (from the process's start, for its
+    first run), build, simulate, invariants (checks and fingerprint), outputs (when written).
+    ``wall_seconds`` is build + simulate, as summary.json has always reported it; summary.json's
+    ``timing`` section has the phases, the whole process's wall and CPU time and its peak memory."""
+    clock: RunClock | None = None
+    """The run's phase clock (``twin.run_timing``), for the whole-process figures."""
 
     @property
     def passed(self) -> bool:

@@ -34,6 +34,7 @@ from .fault_target import fault_evidence, schedule_faults
 from .market_recorder import MarketTimeline
 from .service_timeseries import start_sampling
 from .run_result import RunResult
+from .run_timing import RunClock, peak_rss_bytes
 from .fingerprint import fingerprint
 from .invariants import InvariantViolation, RunEvidence, check_all, first_violation
 
@@ -217,7 +218,8 @@ def evidence_of(world: TwinWorld) -> RunEvidence:
         opening_positions=world.opening_positions,
         live_ledger=platform.ledger,
         risk_position=platform.risk.position,
-        extra=fault_evidence(world) | ({} if world.regions is None else {"regions": world.regions.evidence()}),
+        extra=fault_evidence(world) | ({} if world.regions is None else {"regions": world.regions.evidence()})
+        | ({} if world.money is None else world.money.evidence()),  # transfers: twin.money_movement
     )
 
 
@@ -237,6 +239,14 @@ def simulate(world: TwinWorld, progress: Progress | None = None, chunks: int = 2
     if record_market:  # services' queues and utilisation on a coarse grid, for the report (no event changes)
         start_sampling(world.clock, world.network.services, session.open_ns(), close_ns)
     _schedule_client_flow(world, _bad_actor_intents(world))
+    if world.scenario.advisors is not None:  # the trade-execution agent and its advisors (twin.advisor_agents)
+        from .advisor_agents import install_advisor_agents
+
+        world.advisor_agents = install_advisor_agents(world)
+    if world.scenario.money is not None:  # transfers through the transfer desk: the run lasts their window
+        from .money_movement import schedule_money_movement
+
+        end_ns = max(end_ns, schedule_money_movement(world))
     _run_replay_ahead(world)
     _schedule_close(world, close_ns)
     _schedule_trading_state(world)
@@ -302,26 +312,32 @@ def run_scenario(scenario: Scenario, seed: int | None = None, out_dir: Path | No
     the routing policy there).
     """
     seed = scenario.seed if seed is None else seed
+    clock = RunClock.for_run()  # phases back to back, from the process's start (twin.run_timing)
+    clock.mark("load")
     started = time.perf_counter()
     world = build_twin(scenario, seed)
     if setup is not None:
         setup(world)
-    built = time.perf_counter()
+    clock.mark("build")
     sim_seconds = simulate(world, progress, record_market=out_dir is not None)
-    simulated = time.perf_counter()
-    wall = simulated - started
+    clock.mark("simulate")
+    wall = time.perf_counter() - started
     evidence = evidence_of(world)
     if tamper:
         tamper(evidence)
     results = check_all(evidence)
-    result = RunResult(world, fingerprint(evidence.events), results, wall, sim_seconds)
-    checked = time.perf_counter()
-    result.phase_seconds = {"build": built - started, "simulate": simulated - built, "check": checked - simulated}
+    if world.advisor_agents is not None:  # agent orders approved first, none after its kill switch
+        results += world.advisor_agents.check(evidence.events)
+    result = RunResult(world, fingerprint(evidence.events), results, wall, sim_seconds, clock=clock)
+    clock.mark("invariants")
     if out_dir is not None:
         from .outputs import write_run
 
         result.out_dir = write_run(result, out_dir, evidence.events)
-        result.phase_seconds["write"] = time.perf_counter() - checked
+        if "outputs" not in clock.seconds:  # write_run marks it before summary.json's last write
+            clock.mark("outputs")
+    result.phase_seconds = dict(clock.seconds)
+    result.peak_memory_bytes = peak_rss_bytes()
     violation = first_violation(results)
     if check and violation is not None:
         raise InvariantViolation(seed, violation)

@@ -91,6 +91,12 @@ class TwinWorld:
     analytics: Any = None
     """The advisor-facing analytics service off the trade path (``twin.analytics_service``), installed
     only when a run or an analytics fault asks for one."""
+    money: Any = None
+    """The run's money flow and transfer desk (``twin.money_movement.MoneyMovement``), set when the
+    scenario has a ``money`` section; None otherwise."""
+    advisor_agents: Any = None
+    """The trade-execution agent and its simulated advisors (``twin.advisor_agents.AdvisorAgents``), set
+    when the scenario has an ``advisors`` section; None otherwise."""
 
     @property
     def opening_cash(self) -> dict[str, int]:

@@ -116,6 +116,17 @@ async def read_json(request: Request, limit: int) -> Any:
                                [("body", f"not valid JSON: {str(exc)[:200]}")])) from None
 
 
+def _leaf_routes(routes: Any) -> Any:
+    """The routes, with those of included routers in their place (FastAPI wraps an included router in
+    one route object that answers for the first of its routes only: its other methods would be missed)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _leaf_routes(inner.routes)
+        else:
+            yield route
+
+
 def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> FastAPI:
     """The order API over ``live``; its lifespan starts and stops the live stack
     (``on_started`` runs once it is up, e.g. to print where things are)."""
@@ -200,7 +211,7 @@ def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> F
     def allowed_methods(request: Request) -> list[str]:
         """Every method some route serves on this request's path (routes are per method)."""
         methods: set[str] = set()
-        for route in app.router.routes:
+        for route in _leaf_routes(app.router.routes):
             match, _ = route.matches(request.scope)
             if match is not Match.NONE:
                 methods |= set(getattr(route, "methods", None) or ())
@@ -311,5 +322,10 @@ def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> F
     app.include_router(reports_router(
         role("compliance"), live.run_dir / "reports", live.clock, lambda status, body: _respond(Reply(status, body)),
         lambda status, code, detail: _respond(problem(status, code, detail, [("package", detail)]))))
+    from .agent_api import agent_router  # the trade-execution agent's approvals (docs/trade_execution_agent.md)
+
+    agent = agent_router(advisor, operator, role("advisor", "operator"), live, read_json, _respond)
+    app.state.agent_desk = agent.desk  # type: ignore[attr-defined]
+    app.include_router(agent)
     instrument(app, live)  # HTTP RED metrics and GET /metrics (live.observability.http)
     return app

@@ -43,6 +43,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from loadtests.benchmarks import figures  # noqa: E402
 OPEN_NS = 1_795_530_600_000_000_000  # 2026-11-24 09:30 New York
 SESSION_NS = int(6.5 * 3600 * 1e9)
 
@@ -192,6 +195,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ratio                 NautilusTrader whole / ours: {nautilus_whole / whole:.2f}x by wall, "
           f"{nautilus_whole / cpu:.2f}x against our CPU time; peak memory ours / theirs "
           f"{peak_mib / NAUTILUS['peak_mib']:.2f}")
+    read = phases.get("read the day")
+    if read is not None:
+        print(f"read the day          {read[0]:.2f}s wall, {read[1]:.2f}s CPU (ready to simulate: build "
+              f"{phases['build (read included)'][0]:.2f}s wall with the read)")
+        figures.record("replay.read_day_s", read[0], "s", "lower")
+    figures.record("replay.whole_process_wall_s", whole, "s", "lower")
+    figures.record("replay.whole_process_cpu_s", cpu, "s", "lower")
+    figures.record("replay.peak_rss_mib", peak_mib, "MiB", "lower")
+    figures.record("replay.quotes_per_s", args.quotes / simulate_s, "quotes/s", "higher")
     if args.quotes == 1_000_000 and args.every == 100:
         target = nautilus_whole / 2
         print(f"target whole process  <= {target:.2f}s (2x faster): {'MET' if whole <= target else 'NOT MET'} "

@@ -26,6 +26,8 @@ BASELINES = {
     "faults_day.yaml": "cdd177543ee22c2444006c3a16dd2b815ee439b8255263c7c6b692a0a3cfaf02",
     "region_failover.yaml": "2c3e8a919f1b1b5fb57640ace8e3fdb2fb405d56cfe0fdf443c0aaac5c2fe0f9",
     "swarm_day.yaml": "03905beace52ec49f7c35b1f87f99cc5417f0acd4364bd8a36694d53e8e4b072",
+    "aml_day.yaml": "e619e854d1af0b4a98de1e40514a48d4f4b4902eb6e554bda8713b704435acf9",
+    "advisor_day.yaml": "175c0fb51b194777005e19d263164968830cdb28fd29468315dac3de2249af94",
 }
 
 

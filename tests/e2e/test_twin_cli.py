@@ -28,7 +28,12 @@ def test_run_writes_the_four_outputs(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "fingerprint" in printed
     # The wall time is the whole run a user waits for, phase by phase, not the simulation alone.
-    assert all(f"{phase} " in printed for phase in ("build", "simulate", "check", "write"))
+    assert all(f"{phase} " in printed for phase in ("load", "build", "simulate", "invariants", "outputs"))
+    assert "whole process" in printed and "peak memory" in printed
+    timing = summary["timing"]
+    assert set(timing["phases_s"]) == {"load", "build", "simulate", "invariants", "outputs"}  # keys sorted in the file
+    assert timing["whole_process_wall_s"] >= sum(timing["phases_s"].values()) - 0.01  # phases cover the process
+    assert timing["peak_rss_mib"] > 0 and timing["whole_process_cpu_s"] > 0
     # Units travel with the data; the exact average price is recoverable.
     metadata = pq.read_schema(out / "orders.parquet").metadata
     assert metadata[b"twin.price_scale"] == str(PRICE_SCALE).encode()

@@ -58,6 +58,19 @@ def test_print_vwap_over_a_closed_window():
     assert PRINTS.vwap(3_000, 4_000) is None
 
 
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(1, 10**7), st.integers(1, 10**4)), min_size=1, max_size=40),
+       st.integers(-5, 55), st.integers(-5, 55), st.booleans())
+def test_print_vwap_from_running_sums_is_the_exact_window_sum(rows, start, end, huge):
+    # the running sums (int64) and the Python-int sum agree exactly; prices too large for int64 sums
+    # take the Python-int path and still give the exact quotient
+    rows = sorted(rows)
+    scale = 10**9 if huge else 1  # up to 1e16 units a share: a window of such prints overflows int64 sums
+    tape = PrintTape([t for t, _, _ in rows], [p * scale for _, p, _ in rows], [q for _, _, q in rows])
+    window = [(p * scale, q) for t, p, q in rows if start <= t <= end]
+    expected = D(sum(p * q for p, q in window)) / sum(q for _, q in window) if window else None
+    assert tape.vwap(start, end) == expected
+
+
 def test_buy_partial_fill_every_metric_by_hand():
     r = tca.order_tca(BUY_PARTIAL, NBBO, PRINTS, horizons=H)
     assert r.filled_qty == 200 and r.avg_price == D(1_000_250) and r.fees == 60

@@ -24,6 +24,7 @@ def test_bench_replay_sample_prints_loop_rate_whole_process_and_peak_memory():
                   "write the run folder", "write the comparison"):  # each phase: wall, CPU, peak RSS by its end
         assert re.search(rf"\n  {phase}\s+[0-9.]+\s+[0-9.]+\s+[0-9,]+ MiB", out), (phase, out)
     assert "reference, measured on this machine per issue 12, not in this run" in out
+    assert re.search(r"\nread the day\s+[0-9.]+s wall, [0-9.]+s CPU \(ready to simulate", out), out
     assert re.search(r"ratio\s+NautilusTrader whole / ours: [0-9.]+x by wall", out), out
 
 
