@@ -60,11 +60,6 @@ def _cmd_propose(args: argparse.Namespace) -> int:
             print(f"invalid: --households must be in 1..100000, got {args.households}", file=sys.stderr)
             return 2
         config = replace(config, households=args.households)
-    try:
-        import scipy.optimize  # noqa: F401  the optimiser: scipy comes with the analytics extra
-    except ImportError:
-        print("twin portfolio needs scipy: pip install -e '.[analytics]'", file=sys.stderr)
-        return 2
     out = Path(args.out) if args.out else Path("reports") / "out" / f"portfolio-{args.seed}"
     summary = run_proposals(config, args.seed, out, plot=not args.no_plot)
     print(f"portfolio seed {args.seed}: households {summary['households']}  offered {summary['offered']}  "

@@ -30,7 +30,6 @@ that importing this module (e.g. to build the ``twin`` parser) stays cheap.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -197,11 +196,7 @@ class _Problem:
         import numpy as np
         from scipy.optimize import minimize
 
-        try:
-            from threadpoolctl import threadpool_limits  # installed with scikit-learn (the analytics extra)
-        except ImportError:  # pragma: no cover - without it the solver is only slower
-            def threadpool_limits(**_):
-                return contextlib.nullcontext()
+        from threadpoolctl import threadpool_limits  # a dependency of scikit-learn (core)
 
         bounds = [(0.0, 1.0 if s in buy_ok else 0.0) for _, s in self.buys]
         bounds += [(0.0, float(self.upper[len(self.buys) + k]) if lot.lot_id in sell_ok else 0.0)
