@@ -11,8 +11,14 @@ import numpy as np
 
 from components.governance.fairness import FairnessCheck, demographic_parity, equal_opportunity
 
+from .features import FAMILIES, fit_family
+
 AT_RISK = 0.3
 """Churn probability from which a client is flagged for a retention call."""
+
+_PARAMS = {"logistic": {"C": 1.0, "max_iter": 500},
+           "forest": {"n_estimators": 80, "max_depth": 6, "min_samples_leaf": 20}}
+"""Each family's estimator arguments (``features.fit_family``)."""
 
 
 class ChurnModel:
@@ -27,26 +33,10 @@ class ChurnModel:
               "Not calibrated for populations far from the training scope: watch the drift monitor.",
               "The protected attribute is synthetic; fairness figures show the mechanism only.")
     metric_name = "roc_auc"
-    families = ("logistic", "forest")
+    families = FAMILIES
 
     def fit(self, x: np.ndarray, y: np.ndarray, family: str, seed: int) -> tuple[object, dict]:
-        if family == "logistic":
-            from sklearn.linear_model import LogisticRegression
-            from sklearn.pipeline import make_pipeline
-            from sklearn.preprocessing import StandardScaler
-
-            params = {"family": family, "C": 1.0, "max_iter": 500}
-            model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=500))
-        elif family == "forest":
-            from sklearn.ensemble import RandomForestClassifier
-
-            params = {"family": family, "n_estimators": 80, "max_depth": 6, "min_samples_leaf": 20,
-                      "random_state": seed, "n_jobs": 1}
-            model = RandomForestClassifier(n_estimators=80, max_depth=6, min_samples_leaf=20, random_state=seed,
-                                           n_jobs=1)
-        else:
-            raise ValueError(f"family: {family!r} is not one of {', '.join(self.families)}")
-        return model.fit(x, y.astype(int)), params
+        return fit_family(x, y, family, _PARAMS.get(family, {}), seed)
 
     def scores(self, model: object, x: np.ndarray) -> np.ndarray:
         return model.predict_proba(x)[:, 1]  # type: ignore[attr-defined]

@@ -100,3 +100,31 @@ class ModelSpec(Protocol):
 
     def fairness(self, scores: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[FairnessCheck, ...]:
         """The checks shown on the model card."""
+
+
+FAMILIES = ("logistic", "forest")
+"""The estimator families every model kind offers (``fit_family``)."""
+
+
+def fit_family(x: np.ndarray, y: np.ndarray, family: str, params: dict, seed: int) -> tuple[object, dict]:
+    """Fit a classifier of ``family`` with ``params`` (the estimator's own keyword arguments) on ``x``, ``y``.
+
+    ``logistic``: scaled logistic regression. ``forest``: a seeded random forest on one thread
+    (gradient boosting's OpenMP threads crawl on a shared box). Returns the fitted model and the
+    parameters recorded in the registry (the family, the estimator's arguments, the seed for a forest).
+    """
+    if family == "logistic":
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        model = make_pipeline(StandardScaler(), LogisticRegression(**params))
+        recorded = {"family": family, **params}
+    elif family == "forest":
+        from sklearn.ensemble import RandomForestClassifier
+
+        model = RandomForestClassifier(**params, random_state=seed, n_jobs=1)
+        recorded = {"family": family, **params, "random_state": seed, "n_jobs": 1}
+    else:
+        raise ValueError(f"family: {family!r} is not one of {', '.join(FAMILIES)}")
+    return model.fit(x, y.astype(int)), recorded

@@ -12,7 +12,12 @@ import numpy as np
 
 from components.governance.fairness import FairnessCheck, multiclass_parity
 
+from .features import FAMILIES, fit_family
+
 ACTIONS = ("rebalance", "tax_loss_harvest", "cash_sweep", "retirement_review")
+
+_PARAMS = {"logistic": {"C": 1.0, "max_iter": 800}, "forest": {"n_estimators": 60, "max_depth": 8}}
+"""Each family's estimator arguments (``features.fit_family``)."""
 
 
 class NextBestActionModel:
@@ -25,24 +30,10 @@ class NextBestActionModel:
               "Accuracy is capped by that noise; a real deployment needs outcome-based labels.",
               "The protected attribute is synthetic; fairness figures show the mechanism only.")
     metric_name = "accuracy"
-    families = ("logistic", "forest")
+    families = FAMILIES
 
     def fit(self, x: np.ndarray, y: np.ndarray, family: str, seed: int) -> tuple[object, dict]:
-        if family == "logistic":
-            from sklearn.linear_model import LogisticRegression
-            from sklearn.pipeline import make_pipeline
-            from sklearn.preprocessing import StandardScaler
-
-            params = {"family": family, "C": 1.0, "max_iter": 800}
-            model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=800))
-        elif family == "forest":
-            from sklearn.ensemble import RandomForestClassifier
-
-            params = {"family": family, "n_estimators": 60, "max_depth": 8, "random_state": seed, "n_jobs": 1}
-            model = RandomForestClassifier(n_estimators=60, max_depth=8, random_state=seed, n_jobs=1)
-        else:
-            raise ValueError(f"family: {family!r} is not one of {', '.join(self.families)}")
-        return model.fit(x, y.astype(int)), params
+        return fit_family(x, y, family, _PARAMS.get(family, {}), seed)
 
     def scores(self, model: object, x: np.ndarray) -> np.ndarray:
         proba = model.predict_proba(x)  # type: ignore[attr-defined]
