@@ -371,10 +371,18 @@ class AdvisorAgents:
             notes[key] = notes.get(key, 0) + 1
             for f in r.findings:
                 findings[f.code] = findings.get(f.code, 0) + 1
+        offered = [r for r in self.results if r.offered and r.drift_after is not None]
+        before = [r.drift_before.max_abs_deviation_bps for r in offered]
+        after = [r.drift_after.max_abs_deviation_bps for r in offered]
         return {"asked": len(self.results), "outcomes": dict(sorted(notes.items())),
                 "withheld_findings": dict(sorted(findings.items())), "skipped_pending_plan": self.skipped_pending,
                 "tradable": list(self.households.tradable), "households": len(self.households.households),
-                "harvested_loss": sum(r.harvested_loss for r in self.results if r.offered)}
+                "harvested_loss": sum(r.harvested_loss for r in self.results if r.offered),
+                # each offered proposal's largest |weight - target| before it and after it (as proposed)
+                "drift_bps": {"before_mean": float(np.mean(before)) if before else None,
+                              "before_max": max(before, default=None),
+                              "after_mean": float(np.mean(after)) if after else None,
+                              "after_max": max(after, default=None)}}
 
     def fills(self) -> dict[str, int]:
         """Did the submitted agent blocks fill? Member orders received, filled in full, and refused by
