@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from .domain.events import EVENT_VERSION, STATUS_OF, EventType, OrderEvent, PolicyDecision
 from .domain.lifecycle import ALLOWED, WORKING, IllegalTransition, check_transition, is_terminal
-from .domain.orders import Order, OrderSpec, OrderStatus, OrderType, TimeInForce
+from .domain.orders import Order, OrderSpec, OrderStatus, OrderType, Side, TimeInForce
 from .domain.outcomes import NextStep
 from .domain.venues import ChildOrder, ExecKind, ExecutionReport
 from .ports import Clock, EventLog, IdSource
@@ -102,12 +102,19 @@ def is_duplicate_order(reason: str) -> bool:
 
 def routed_child(order: Order, entry: Mapping[str, Any]) -> ChildOrder:
     """The child order a routing event's plan ``entry`` stands for (``Oms.record_routed`` writes it),
-    as the router made it: the order's symbol, side and type; a MARKET child goes out IOC (the
-    router's rule, ``components.routing``); ``short`` is written only for a short child."""
+    as the router made it (``child_of_plan`` with the order's own fields)."""
     spec = order.spec
-    market = spec.order_type is OrderType.MARKET
-    return ChildOrder(entry["child_id"], order.order_id, entry["venue"], spec.symbol, spec.side, entry["quantity"],
-                      spec.order_type, entry.get("limit_price"), TimeInForce.IOC if market else spec.time_in_force,
+    return child_of_plan(order.order_id, spec.symbol, spec.side, spec.order_type, spec.time_in_force, entry)
+
+
+def child_of_plan(order_id: str, symbol: str, side: Side, order_type: OrderType, time_in_force: TimeInForce,
+                  entry: Mapping[str, Any]) -> ChildOrder:
+    """The child a routing plan ``entry`` stands for, given its parent's symbol, side, type and time in
+    force (from the order, or from the routing event that carries them): a MARKET child goes out IOC
+    (the router's rule, ``components.routing``); ``short`` is written only for a short child."""
+    market = order_type is OrderType.MARKET
+    return ChildOrder(entry["child_id"], order_id, entry["venue"], symbol, side, entry["quantity"], order_type,
+                      entry.get("limit_price"), TimeInForce.IOC if market else time_in_force,
                       bool(entry.get("short", False)))
 
 

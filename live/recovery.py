@@ -70,6 +70,7 @@ from components.domain.lifecycle import WORKING
 from components.domain.orders import OrderStatus, OrderType, Side, TimeInForce
 from components.domain.venues import ChildOrder, ExecKind, ExecutionReport
 from components.ledger import Ledger
+from components.oms import child_of_plan
 from components.rebuild.oms import OmsPart, forget_exec_ids
 from components.platform import Platform
 from components.ports import Clock, EventLog
@@ -151,9 +152,9 @@ class _Routing:
         if d.get("block_id"):
             self._restored.block_members.setdefault(d["block_id"], []).append(event.order_id)
         for c in d.get("children", ()):
-            self._restored.plans[c["child_id"]] = ChildOrder(
-                c["child_id"], event.order_id, c["venue"], event.symbol, Side(event.side), c["quantity"],
-                OrderType(event.order_type), c.get("limit_price"), TimeInForce(event.time_in_force))  # fmt: skip
+            self._restored.plans[c["child_id"]] = child_of_plan(
+                event.order_id, event.symbol, Side(event.side), OrderType(event.order_type),
+                TimeInForce(event.time_in_force), c)
 
 
 class _Projection:

@@ -405,3 +405,18 @@ def test_a_rebuild_keeps_the_leaves_the_venue_reported(world):
     assert order.open_children == {b.child_id: 100}
     live, rebuilt = _rebuilt_dump(world)
     assert rebuilt == live and order.open_children == {b.child_id: 100}
+
+
+@pytest.mark.parametrize("order_type, tif, expected", [(OrderType.MARKET, TimeInForce.DAY, TimeInForce.IOC),
+                                                       (OrderType.LIMIT, TimeInForce.DAY, TimeInForce.DAY),
+                                                       (OrderType.LIMIT, TimeInForce.IOC, TimeInForce.IOC)])
+def test_a_plan_entry_rebuilds_the_child_the_router_sent(order_type, tif, expected):
+    """What live recovery and the OMS rebuild both use: a MARKET child went out IOC, a short flag survives."""
+    from components.oms import child_of_plan
+
+    entry = {"child_id": "C-1", "venue": "XNAS", "quantity": 300, "limit_price": None, "short": True}
+    child = child_of_plan("O-1", "AAPL", Side.SELL, order_type, tif, entry)
+    assert (child.child_id, child.order_id, child.venue, child.symbol, child.side, child.quantity) == \
+        ("C-1", "O-1", "XNAS", "AAPL", Side.SELL, 300)
+    assert child.time_in_force is expected and child.short is True
+    assert child_of_plan("O-1", "AAPL", Side.BUY, order_type, tif, {**entry, "short": False}).short is False
