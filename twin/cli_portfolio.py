@@ -64,7 +64,8 @@ def _cmd_propose(args: argparse.Namespace) -> int:
     summary = run_proposals(config, args.seed, out, plot=not args.no_plot)
     print(f"portfolio seed {args.seed}: households {summary['households']}  offered {summary['offered']}  "
           f"withheld {summary['withheld']}  no action {summary['no_action']}  trades {summary['trades']}")
-    print(f"harvested losses ${summary['harvested_loss']}  proposal time mean {summary['ms_mean']:.1f} ms  "
+    print(f"harvested losses ${summary['harvested_loss']}  deferred (washed) losses ${summary['deferred_loss']}  "
+          f"proposal time mean {summary['ms_mean']:.1f} ms  "
           f"p95 {summary['ms_p95']:.1f} ms per household")
     print(f"written: {out / 'proposals.json'}, {out / 'report.md'}")
     return 0
@@ -77,7 +78,7 @@ def run_proposals(config, seed: int, out: Path, plot: bool = True) -> dict[str, 
     from components.domain.money import format_price
     from components.portfolio.audit import AuditAction, ProposalAuditLog
     from components.portfolio.rebalance import RebalanceSettings, propose
-    from components.portfolio.tax_loss import HarvestThresholds
+    from components.portfolio.tax_loss import HarvestThresholds, household_washes
     from components.portfolio.universe import reference_prices
     from scenarios.households import build_households
 
@@ -113,6 +114,7 @@ def run_proposals(config, seed: int, out: Path, plot: bool = True) -> dict[str, 
                                                  "note": r.note} for r in audit.records()], indent=1) + "\n",
                                     encoding="utf-8")
     ordered = sorted(millis)
+    washes = [w for book in books for w in household_washes(book.recent_realised, book.acquisitions)]
     summary = {
         "households": len(results),
         "offered": sum(r.proposal is not None for r in results),
@@ -120,6 +122,9 @@ def run_proposals(config, seed: int, out: Path, plot: bool = True) -> dict[str, 
         "no_action": sum(r.proposal is None and not r.findings for r in results),
         "trades": sum(len(r.proposal.trades) for r in results if r.proposal),
         "harvested_loss": format_price(sum(r.harvested_loss for r in results if r.proposal)),
+        # the households' recent sales (last 30 days) whose losses recent purchases washed
+        "deferred_loss": format_price(sum(w.disallowed for w in washes)),
+        "permanently_disallowed_loss": format_price(sum(w.permanently_disallowed for w in washes)),
         "ms_mean": sum(millis) / len(millis),
         "ms_p95": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
     }
@@ -196,7 +201,9 @@ def _write_report(path: Path, seed: int, config, results, summary: dict[str, Any
     lines = [f"# Rebalancing proposals: seed {seed}, as of {config.as_of}", "",
              f"Households {summary['households']}: offered {summary['offered']}, withheld {summary['withheld']} "
              f"(unsuitable), no action {summary['no_action']}. Trades {summary['trades']}. Harvested losses "
-             f"${summary['harvested_loss']}. Proposal time per household: mean {summary['ms_mean']:.1f} ms, "
+             f"${summary['harvested_loss']}. Losses of the last 30 days' sales washed by purchases (deferred "
+             f"into the replacement lots' basis): ${summary['deferred_loss']}, of which "
+             f"${summary['permanently_disallowed_loss']} lost for good (IRA replacements). Proposal time per household: mean {summary['ms_mean']:.1f} ms, "
              f"p95 {summary['ms_p95']:.1f} ms.", ""]
     if plot:
         lines += ["![drift before and after](drift.png)", ""]

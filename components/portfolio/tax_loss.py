@@ -176,6 +176,24 @@ def apply_wash_sale(lots: Sequence[Lot], wash: WashSale) -> tuple[Lot, ...]:
     return tuple(out)
 
 
+def household_washes(realised: Sequence[Realised], acquisitions: Sequence[Acquisition]) -> tuple[WashSale, ...]:
+    """The wash-sale rule over a household's sales (``realised``: every lot sold, any account), one
+    sale at a time in date order (a sale: one account, one symbol, one day), each replacement share
+    washing at most one sold share across all of them. What a report calls the deferred losses:
+    ``sum(w.disallowed)``, of which ``sum(w.permanently_disallowed)`` is lost for good (IRAs)."""
+    sales: dict[tuple[date, str, str], list[Realised]] = {}
+    for r in realised:
+        sales.setdefault((r.sale_date, r.account_id, r.symbol), []).append(r)
+    used: dict[str, int] = {}
+    out = []
+    for key in sorted(sales):
+        wash = wash_sale(sales[key], acquisitions, used)
+        for m in wash.matches:
+            used[m.replacement_lot_id] = used.get(m.replacement_lot_id, 0) + m.quantity
+        out.append(wash)
+    return tuple(out)
+
+
 def wash_blocked(recent_losses: Iterable[Realised], as_of: date) -> frozenset[str]:
     """Symbols the household must not buy on ``as_of`` (in any account) because a loss sale in the
     last 30 days would be washed: the sold symbols and everything identical to them."""

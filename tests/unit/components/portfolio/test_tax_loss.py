@@ -74,3 +74,23 @@ def test_wash_blocked_names_the_sold_symbol_and_its_identical_funds_for_30_days(
     assert wash_blocked([sale], AS_OF + timedelta(days=1)) == frozenset()
     gain = Realised("L", "HH-1-TAX", "SPY", 10, 7_000 * D, 6_000 * D, AS_OF - timedelta(days=3), OLD)
     assert wash_blocked([gain], AS_OF) == frozenset()
+
+
+def test_household_washes_take_each_replacement_share_once_across_sales():
+    """Two loss sales of the same security, one 20-share purchase in the window: the first sale (by date)
+    washes on 20 shares, the second finds the replacement used up; an IRA replacement is lost for good."""
+    from datetime import date
+
+    from components.portfolio.tax_loss import household_washes
+
+    buy = Acquisition("L-NEW", "ACC-T", AccountKind.TAXABLE, "SPY", 20, date(2026, 3, 10))
+    first = Realised("L-1", "ACC-T", "SPY", 20, 20 * 90 * D, 20 * 100 * D,
+                     date(2026, 3, 1), date(2025, 1, 2))
+    second = Realised("L-2", "ACC-T", "SPY", 10, 10 * 90 * D, 10 * 100 * D,
+                      date(2026, 3, 5), date(2025, 1, 2))
+    washes = household_washes([second, first], [buy])
+    assert [w.disallowed for w in washes] == [20 * 10 * D, 0]
+    assert sum(w.permanently_disallowed for w in washes) == 0
+    ira = Acquisition("L-IRA", "ACC-I", AccountKind.IRA, "SPY", 5, date(2026, 3, 2))
+    washes = household_washes([first], [ira])
+    assert washes[0].disallowed == washes[0].permanently_disallowed == 5 * 10 * D
