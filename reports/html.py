@@ -118,6 +118,14 @@ def _surveillance_images(section: dict[str, Any] | None) -> list[dict[str, str]]
     return [{"title": "Surveillance precision-recall", "src": figure_to_data_uri(fig)}]
 
 
+def _aml_images(section: dict[str, Any] | None) -> list[dict[str, str]]:
+    """The AML precision-recall plot per typology, for a run with money movement (``twin.aml_monitoring``)."""
+    if not section or not section.get("pr_curves"):
+        return []
+    fig = surveillance.plot_precision_recall(section["pr_curves"], "AML: precision-recall by typology (this run's labels)")
+    return [{"title": "AML precision-recall", "src": figure_to_data_uri(fig)}]
+
+
 def write_report(
     summary: dict[str, Any],
     events: pd.DataFrame,
@@ -186,6 +194,8 @@ def write_report(
         service_images=service_images,
         surveillance=summary.get("surveillance") or {},
         surveillance_images=_surveillance_images(summary.get("surveillance")),
+        aml=summary.get("aml") or {},
+        aml_images=_aml_images(summary.get("aml")),
         slo=slo,
         slo_images=slo_images,
         fmt=_fmt,

@@ -122,9 +122,37 @@ def generate_money_flow(config: MoneyFlowConfig, accounts: Sequence[Account],
     return _finish(b)
 
 
-def _finish(b: Builder) -> MoneyFlow:
+HISTORY_PREFIX = "TRH"
+"""Transfer id prefix of a history period (``generate_history``), so its ids never collide with the window's."""
+
+
+def generate_history(config: MoneyFlowConfig, accounts: Sequence[Account], rng: np.random.Generator | int,
+                     history_rng: np.random.Generator, start_ns: int, end_ns: int) -> MoneyFlow:
+    """An ordinary period of the same clients before a window: no typologies, no sanctioned attempts.
+
+    ``rng`` must be in the state ``generate_money_flow`` got it in (a fresh generator of the same seed): the
+    clients' profiles (employers, billers, beneficiaries, devices, countries) are its first child stream, so
+    the history pays the same companies and people as the window. Their ordinary transfers and benign hubs
+    come from ``history_rng`` (so the history is not a time-shifted copy of the window's draws). Ids are
+    ``TRH-...``. The AML monitor takes it as warm-up history (``TransactionMonitor.warm``).
+    """
+    if end_ns <= start_ns:
+        raise ValueError(f"money flow history is empty: start_ns {start_ns} >= end_ns {end_ns}")
+    if not accounts:
+        return MoneyFlow()
+    profile_rng = child(np.random.default_rng(rng))  # the first child, as generate_money_flow draws it
+    ordinary_rng, hubs_rng = child(history_rng), child(history_rng)
+    b = Builder(config, start_ns, end_ns)
+    _profiles(b, accounts, profile_rng)
+    _ordinary(b, ordinary_rng)
+    _benign_hubs(b, hubs_rng)
+    b.ordinary_end = len(b.drafts)
+    return _finish(b, HISTORY_PREFIX)
+
+
+def _finish(b: Builder, prefix: str = "TR") -> MoneyFlow:
     order = sorted(range(len(b.drafts)), key=lambda i: (b.drafts[i].ts_ns, i))
-    ids = {i: f"TR-{n + 1:07d}" for n, i in enumerate(order)}
+    ids = {i: f"{prefix}-{n + 1:07d}" for n, i in enumerate(order)}
     transfers = tuple(Transfer(ids[i], d.ts_ns, d.kind, d.source, d.target, d.amount, d.device_id, d.country,
                                d.beneficiary_name) for i in order for d in (b.drafts[i],))  # fmt: skip
     labels = []

@@ -134,9 +134,10 @@ def pr_curves(points: Sequence[Mapping[str, Any]], at: Mapping[str, Any]) -> dic
 
 
 def run_monitor(transfers: Iterable[Transfer], config: MonitorConfig | None = None,
-                model: AnomalyModel | None = None) -> TransactionMonitor:
-    """A monitor fed every transfer (in time order) and flushed."""
+                model: AnomalyModel | None = None, history: Iterable[Transfer] = ()) -> TransactionMonitor:
+    """A monitor warmed up on ``history`` (not scored), fed every transfer (in time order) and flushed."""
     monitor = TransactionMonitor(config, model)
+    monitor.warm(history)
     monitor.run(transfers)
     return monitor
 
@@ -168,6 +169,21 @@ def synthetic_accounts(n_clients: int, seed: int) -> list:
 
 FLOW_START_NS = 1_780_012_800 * 1_000_000_000
 """A fixed midnight UTC (2026-05-29) the standalone flows start at."""
+
+
+HISTORY_STREAM = 0x41_4D_4C_48
+"""Mixed into a seed for a history period's ordinary draws (its own stream: the flow's draws do not change)."""
+
+
+def history_for_seed(seed: int, clients: int = 800, days: int = 7):
+    """The ``days`` before ``flow_for_seed(seed, clients)``'s window: the same clients' ordinary flow
+    (``scenarios.money_flow.generate_history``), the monitor's warm-up history."""
+    from scenarios.config_money import MoneyFlowConfig
+    from scenarios.money_flow import generate_history
+
+    return generate_history(MoneyFlowConfig(days=days), synthetic_accounts(clients, seed), seed,
+                            np.random.default_rng([seed, HISTORY_STREAM]), FLOW_START_NS - days * DAY_NS,
+                            FLOW_START_NS)
 
 
 def flow_for_seed(seed: int, clients: int = 800, days: int = 7, episodes: int = 4):
@@ -270,22 +286,27 @@ def simulate_workflow(alerts: Sequence[Alert], labels: Sequence[TypologyLabel], 
 
 
 def measure(seed: int, model_seed: int, clients: int = 800, days: int = 7, episodes: int = 4,
-            config: MonitorConfig | None = None) -> dict[str, Any]:
+            config: MonitorConfig | None = None, warmup: bool = True) -> dict[str, Any]:
     """The acceptance measurement on one seed: default settings, per-typology scores, the sweep, the SAR workflow.
 
     The anomaly model trains on a normal period: a flow of ``model_seed``
     with no typologies (so nothing of the measured seed is seen in training).
+    With ``warmup`` the monitor first takes the ``days`` before the window
+    (``history_for_seed``) as unscored history; without, it starts cold.
     """
     flow = flow_for_seed(seed, clients, days, episodes)
     normal = flow_for_seed(model_seed, clients, days, 0)
     model = normal_model(normal.transfers, model_seed)
-    return {**measure_transfers(flow.transfers, flow.labels, model, seed, config), "clients": clients, "days": days}
+    history = history_for_seed(seed, clients, days).transfers if warmup else ()
+    return {**measure_transfers(flow.transfers, flow.labels, model, seed, config, history), "clients": clients,
+            "days": days, "warmup_transfers": len(history)}
 
 
 def measure_transfers(transfers: Sequence[Transfer], labels: Sequence[TypologyLabel], model: AnomalyModel | None,
-                      seed: int, config: MonitorConfig | None = None) -> dict[str, Any]:
-    """Monitoring, per-typology scores, the sweep and the simulated SAR workflow over given transfers."""
-    monitor = run_monitor(transfers, config, model)
+                      seed: int, config: MonitorConfig | None = None,
+                      history: Sequence[Transfer] = ()) -> dict[str, Any]:
+    """Monitoring (warmed up on ``history``), per-typology scores, the sweep and the simulated SAR workflow."""
+    monitor = run_monitor(transfers, config, model, history)
     workflow = simulate_workflow(monitor.alerts, labels, seed, transfers={t.transfer_id: t for t in transfers})
     return {"seed": seed, "model": model.describe() if model else None, "transfers": len(transfers),
             "threshold": monitor.config.score.threshold, "default": evaluate(monitor.alerts, labels),

@@ -162,7 +162,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             print("invalid: --model-seed must differ from --seed (the model trains on another seed's normal period)",
                   file=sys.stderr)
             return 2
-        result = measure(args.seed, args.model_seed, clients=args.clients, days=args.days, episodes=args.episodes)
+        result = measure(args.seed, args.model_seed, clients=args.clients, days=args.days, episodes=args.episodes,
+                         warmup=not args.no_warmup)
         out = Path(args.out) if args.out else Path("reports") / "out" / f"aml-eval-{args.seed}"
     paths = write_evaluation(result, out)
     r = result["default"]
@@ -233,5 +234,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--episodes", type=_positive_int, default=8, help="episodes per typology (default 8)")
     e.add_argument("--run", default=None, help="a twin run folder (transfers.parquet, aml_labels.json) instead "
                                                "of a generated flow")
+    e.add_argument("--no-warmup", action="store_true",
+                   help="start the monitor cold (no history before the window; the measurement before the warm-up)")
     e.add_argument("--out", default=None, help="output folder (default reports/out/aml-eval-SEED, or RUN/aml)")
     e.set_defaults(func=_cmd_evaluate)

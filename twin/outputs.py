@@ -1,7 +1,8 @@
 """Write a run folder: summary.json, events.parquet, events.sqlite (+ events.anchors), orders.parquet,
 market_nbbo.parquet and market_prints.parquet (the market behind TCA), tca_orders.parquet and
 tca_summary.parquet (reports.tca), service_timeseries.parquet (twin.service_timeseries), report.html;
-with a ``money`` section, transfers.parquet and aml_labels.json (twin.money_movement)."""
+with a ``money`` section, transfers.parquet and aml_labels.json (twin.money_movement) and aml_alerts.jsonl,
+aml_decisions.jsonl and aml_cases.json (twin.aml_monitoring)."""
 
 from __future__ import annotations
 
@@ -84,6 +85,9 @@ def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Pat
         from .money_movement import write_money_outputs
 
         summary["money"] = write_money_outputs(world, out_dir)
+        from .aml_monitoring import write_aml_outputs  # alerts, cases, SARs: docs/aml_monitoring.md
+
+        summary["aml"] = write_aml_outputs(world, out_dir)
     if world.advisor_agents is not None:  # agent_steps.jsonl, agent_plans.json: docs/trade_execution_agent.md
         summary["agent"] = world.advisor_agents.write(out_dir)
     write_summary(summary, out_dir / "summary.json")

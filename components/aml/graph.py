@@ -99,6 +99,13 @@ class TransferGraph:
         for a in firm_accounts(t):
             self._accounts[a] = self._accounts.get(a, 0) + 1
 
+    def add_history(self, t: Transfer) -> None:
+        """Add ``t`` as warm-up history: as :meth:`add`, and an outside party it pays is known from then on
+        (a company clients paid before the scored period is not a new beneficiary)."""
+        self.add(t)
+        if t.kind is TransferKind.EXTERNAL:
+            self._first_paid.setdefault(t.target, t.ts_ns)
+
     def evict(self, now_ns: int) -> None:
         lo = now_ns - self.params.window_ns
         while self._order and self._order[0].ts_ns < lo:

@@ -13,7 +13,8 @@ feature values, and whether it alerted); a score at or above the threshold
 raises an :class:`Alert` unless every detector behind it already alerted
 for the account within ``cooldown_ns``
 (:func:`gate` is that rule on its own, for threshold sweeps over recorded
-decisions). Call :meth:`flush` at the end of the stream.
+decisions). Call :meth:`flush` at the end of the stream. :meth:`warm` first takes a history period
+(learned from, never scored) so the first window does not start cold.
 """
 
 from __future__ import annotations
@@ -173,6 +174,8 @@ class TransactionMonitor:
         self._next_tick: int | None = None
         self._cooldown = _Cooldown(self.config.cooldown_ns)
         self.transfers_seen = 0
+        self.history_seen = 0
+        """Warm-up transfers taken by :meth:`warm` (not scored)."""
 
     @property
     def model_version(self) -> str:
@@ -194,21 +197,43 @@ class TransactionMonitor:
         self.transfers_seen += 1
         self.graph.add(t)
         for a in firm_accounts(t):
-            self.accounts.add(a)
-            h = self._hist.setdefault(a, _History())
-            h.transfers.append(t)
-            h.total += 1
-            # Where the account is operated from: the origin of any transfer touching it (a deposit
-            # or an internal transfer in carries the holder's device too; a cash branch none).
-            if t.country:
-                h.countries.setdefault(t.country, t.ts_ns)
-            if t.device_id:
-                h.devices.setdefault(t.device_id, t.ts_ns)
+            self._remember(a, t)
             self._dirty.add(a)
         for f in self.graph.cycles(t) + self.graph.shared_beneficiary(t):
             self._pending.setdefault(f.account, []).append(f)
             self._dirty.add(f.account)
         return raised
+
+    def warm(self, transfers: Iterable[Transfer]) -> int:
+        """Take a history period before the scored stream (in time order, before any :meth:`ingest`): account
+        histories, profiles and the graph learn from it, nothing is evaluated or recorded. Without it the
+        monitor's first window sees every beneficiary as new (cold start). Returns the transfers taken."""
+        if self.transfers_seen:
+            raise ValueError("warm-up history must come before the first scored transfer")
+        n = 0
+        for t in sorted(transfers, key=lambda t: (t.ts_ns, t.transfer_id)):
+            if self._last_ts is not None and t.ts_ns < self._last_ts:
+                raise ValueError(f"history transfer {t.transfer_id}: ts_ns {t.ts_ns} is before the last one")
+            self._last_ts = t.ts_ns
+            self.graph.add_history(t)
+            for a in firm_accounts(t):
+                self._remember(a, t)
+            n += 1
+        self.history_seen += n
+        return n
+
+    def _remember(self, a: str, t: Transfer) -> _History:
+        self.accounts.add(a)
+        h = self._hist.setdefault(a, _History())
+        h.transfers.append(t)
+        h.total += 1
+        # Where the account is operated from: the origin of any transfer touching it (a deposit
+        # or an internal transfer in carries the holder's device too; a cash branch none).
+        if t.country:
+            h.countries.setdefault(t.country, t.ts_ns)
+        if t.device_id:
+            h.devices.setdefault(t.device_id, t.ts_ns)
+        return h
 
     def flush(self) -> list[Alert]:
         """Evaluate what is still pending (call at the end of the stream)."""
