@@ -24,7 +24,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from components.domain.venues import VenueStatus
 from venues_sim.venue import SimVenue
 
 from .recorder import UNITS
@@ -203,6 +202,22 @@ class MarketTimeline:
                 timeline.touch(symbol)
                 return result
 
+            def requote_agent_ladder(self, owner, symbol, cancel_ids, orders, now_ns, after_each=None):  # noqa: D102
+                # A check after each order of the ladder, as one submit_agent_order call each: the
+                # same rows (a ladder's same-instant intermediate tops included). touch()'s guard and
+                # clock read are hoisted: twin time stands still within the call.
+                clock = timeline._clock
+                if timeline.nbbo_source == "sip" or clock is None:
+                    return super().requote_agent_ladder(owner, symbol, cancel_ids, orders, now_ns, after_each)
+                check, now = timeline.check, clock.now_ns()
+
+                def touched(result):
+                    if after_each is not None:
+                        after_each(result)
+                    check(symbol, now)
+
+                return super().requote_agent_ladder(owner, symbol, cancel_ids, orders, now_ns, touched)
+
         fronts = {name: _Front(v) for name, v in world.venues.items() if isinstance(v, SimVenue)}
         self._tapes = [f.tapes for f in fronts.values()]
         for maker in world.makers:
@@ -344,7 +359,7 @@ def _top_reader(venue: Any, symbol: str) -> Callable[[int], tuple[int, int, int,
     book = venue.book(symbol)
     if isinstance(venue, SimVenue):
         def read_sim(now_ns: int) -> tuple[int, int, int, int]:
-            if venue.status is VenueStatus.UP and not venue.conditions:
+            if venue.publishes_book_top:
                 return book.top()  # what quote() publishes, without building a Quote
             q = venue.quote(symbol, now_ns)
             return q.bid, q.bid_size, q.ask, q.ask_size

@@ -213,10 +213,7 @@ class OrderBook:
             return AddResult(fills, 0, 0)
         if price is None or tif is _IOC:
             return AddResult(fills, 0, remaining)
-        self._rest(order_id, side, remaining, price, owner)
-        return AddResult(fills, remaining, 0)
-
-    def _rest(self, order_id: str, side: Side, qty: int, price: int, owner: str) -> None:
+        # Rest the remainder (inlined: most participant orders rest, and a call per order shows).
         if side is _BUY:
             levels, keys, key = self._bid_levels, self._bid_keys, price
         else:
@@ -230,11 +227,12 @@ class OrderBook:
                 keys.append(key)
             else:
                 insort(keys, key)
-        resting = _Resting(order_id, owner, side, price, qty)
+        resting = _Resting(order_id, owner, side, price, remaining)
         level.queue.append(resting)
-        level.total += qty
+        level.total += remaining
         level.live += 1
-        self._index[order_id] = resting
+        index[order_id] = resting
+        return AddResult(fills, remaining, 0)
 
     def cancel(self, order_id: str) -> int:
         """Remove a resting order; return the quantity removed (0 if not resting)."""
@@ -244,11 +242,20 @@ class OrderBook:
         self.version += 1
         qty = resting.qty
         resting.qty = 0
-        level = self._level_of(resting)
+        # _level_of and _drop_level, inlined (a maker's requote cancels its whole ladder each time).
+        if resting.side is _BUY:
+            levels, keys, key = self._bid_levels, self._bid_keys, resting.price
+        else:
+            levels, keys, key = self._ask_levels, self._ask_keys, -resting.price
+        level = levels[key]
         level.total -= qty
         level.live -= 1
         if level.live == 0:
-            self._drop_level(resting.side, level.key)
+            del levels[key]
+            if keys[-1] == key:
+                keys.pop()
+            else:
+                del keys[bisect_left(keys, key)]
         elif len(level.queue) > 2 * level.live + 16:
             # Too many dead entries at a long-lived level: compact so queues
             # (and queue_ahead scans) stay proportional to live orders.
@@ -259,17 +266,6 @@ class OrderBook:
         if resting.side is _BUY:
             return self._bid_levels[resting.price]
         return self._ask_levels[-resting.price]
-
-    def _drop_level(self, side: Side, key: int) -> None:
-        if side is _BUY:
-            levels, keys = self._bid_levels, self._bid_keys
-        else:
-            levels, keys = self._ask_levels, self._ask_keys
-        del levels[key]
-        if keys[-1] == key:
-            keys.pop()
-        else:
-            del keys[bisect_left(keys, key)]
 
     def cancel_all(self, owner: str | None = None) -> list[tuple[str, str, int]]:
         """Cancel every resting order (or only ``owner``'s), e.g. at end of day.

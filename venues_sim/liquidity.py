@@ -22,7 +22,11 @@ from components.domain.money import CENT
 from components.domain.orders import Side, TimeInForce
 
 from .book import AddResult, Fill
-from .venue import SimVenue
+from .venue import SimVenue, plain_agent_ladder
+
+_BUY = Side.BUY
+_SELL = Side.SELL
+_DAY = TimeInForce.DAY
 
 _NS_PER_MIN = 60_000_000_000
 
@@ -115,8 +119,11 @@ class MarketMaker:
         size: int,
         levels: int,
         owner: str,
+        *,
+        draws_ahead: int = 1,
     ):
-        for name, value in (("spread_ticks", spread_ticks), ("size", size), ("levels", levels)):
+        for name, value in (("spread_ticks", spread_ticks), ("size", size), ("levels", levels),
+                            ("draws_ahead", draws_ahead)):
             if type(value) is not int or value <= 0:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if owner == venue.our_owner:
@@ -129,6 +136,11 @@ class MarketMaker:
         self.levels = levels
         self.owner = owner
         self._rng = rng
+        # Quote sizes for ``draws_ahead`` requotes are drawn in one call: numpy draws
+        # integers(lo, hi, size=k*n) as the same numbers as k calls of size n, so this only saves
+        # calls, but only while nothing else draws from ``rng`` (the stream must be the maker's own).
+        self.draws_ahead = draws_ahead
+        self._sizes: list[int] = []
         self._seq = 0
         self._live: list[tuple[str, int]] = []  # (id, rested qty) of quotes that rested, in posting order
         self._quoted_fair = 0
@@ -152,29 +164,44 @@ class MarketMaker:
             book = venue.book(self.symbol)
             if all(book.resting_qty(order_id) == qty for order_id, qty in self._live):
                 return []
-        for order_id, _ in self._live:
-            venue.cancel_agent_order(order_id)
+        cancel_ids = [order_id for order_id, _ in self._live]
         self._live = []
         self._quoted_fair = fair
         best_bid = fair - (self.spread_ticks // 2) * tick
         best_ask = best_bid + self.spread_ticks * tick
-        lo = max(1, self.size // 2)
-        sizes = self._rng.integers(lo, max(lo, self.size + self.size // 2) + 1, size=2 * self.levels).tolist()
-        taken: list[Fill] = []
-        # Interleave bid/ask per level so sizes draw in a fixed order.
+        n = 2 * self.levels
+        sizes = self._sizes
+        if not sizes:
+            lo = max(1, self.size // 2)
+            sizes = self._rng.integers(lo, max(lo, self.size + self.size // 2) + 1, size=n * self.draws_ahead).tolist()
+            sizes.reverse()  # popped from the end, first drawn first
+            self._sizes = sizes
+        pop = sizes.pop
+        orders: list[tuple[str, Side, int, int, TimeInForce]] = []
+        owner, seq = self.owner, self._seq
+        # Interleave bid/ask per level so sizes draw in a fixed order (a skipped bid still uses its draw).
         for i in range(self.levels):
-            for j, (side, price) in enumerate(((Side.BUY, best_bid - i * tick), (Side.SELL, best_ask + i * tick))):
-                qty = sizes[2 * i + j]
-                if price < tick:
-                    continue  # no bids at or below zero
-                self._seq += 1
-                order_id = f"{self.owner}-{self._seq}"
-                result = venue.submit_agent_order(
-                    order_id, self.owner, self.symbol, side, qty, price, TimeInForce.DAY, now_ns
-                )
+            bid, bid_qty, ask, ask_qty = best_bid - i * tick, pop(), best_ask + i * tick, pop()
+            if bid >= tick:  # no bids at or below zero
+                seq += 1
+                orders.append((f"{owner}-{seq}", _BUY, bid_qty, bid, _DAY))
+            if ask >= tick:
+                seq += 1
+                orders.append((f"{owner}-{seq}", _SELL, ask_qty, ask, _DAY))
+        self._seq = seq
+        # One call for the whole ladder where the venue offers it (same effects as one call per order).
+        ladder = getattr(venue, "requote_agent_ladder", None)
+        if ladder is not None:
+            results = ladder(owner, self.symbol, cancel_ids, orders, now_ns)
+        else:
+            results = plain_agent_ladder(venue, owner, self.symbol, cancel_ids, orders, now_ns)
+        taken: list[Fill] = []
+        live = self._live
+        for order, result in zip(orders, results):
+            if result.fills:
                 taken.extend(result.fills)
-                if result.rested_qty:
-                    self._live.append((order_id, result.rested_qty))
+            if result.rested_qty:
+                live.append((order[0], result.rested_qty))
         return taken
 
 
@@ -283,11 +310,16 @@ def fair_value_path(reference_price: int, daily_vol_bps: float, rng: np.random.G
     return FairValue(reference_price, daily_vol_bps / math.sqrt(MINUTES_PER_DAY), rng, start_ns=start_ns)
 
 
+STANDARD_DRAWS_AHEAD = 64
+"""Requotes' worth of quote sizes a standard maker draws at once (same numbers: see ``MarketMaker``)."""
+
+
 def standard_maker(venue: SimVenue, symbol: str, fair: FairValue, rng: np.random.Generator,
                    liquidity) -> MarketMaker:
     """The market maker a ``liquidity`` section describes (spread, size, levels), owner ``MM-VENUE-SYMBOL``."""
     return MarketMaker(venue, symbol, fair, rng, liquidity.market_maker_spread_ticks, liquidity.market_maker_size,
-                       liquidity.market_maker_levels, owner=f"MM-{venue.name}-{symbol}")
+                       liquidity.market_maker_levels, owner=f"MM-{venue.name}-{symbol}",
+                       draws_ahead=STANDARD_DRAWS_AHEAD)  # ``rng`` is the maker's own stream
 
 
 def standard_participants(symbols, venues: list[SimVenue], liquidity, stream,

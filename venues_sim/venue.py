@@ -105,6 +105,9 @@ class SimVenue:
         self._conditions: list[VenueCondition] = []  # active stress conditions (venues_sim.stress)
         self._rules: list[MarketRule] = []  # market rules (venues_sim.rules)
         self.duplicate_submits = 0  # our children sent again and ignored (``submit``)
+        self.publishes_book_top = True
+        """True while ``quote`` publishes the books' tops as they are (UP, no stress condition):
+        readers such as the market timeline then read ``OrderBook.top`` without building a Quote."""
 
     # ------------------------------------------------------------ properties
 
@@ -121,6 +124,7 @@ class SimVenue:
             for book in self._books.values():
                 book.version += 1  # what the book publishes changed (see OrderBook.version)
         self._status = status
+        self._published_changed()
 
     @property
     def conditions(self) -> tuple[VenueCondition, ...]:
@@ -132,12 +136,17 @@ class SimVenue:
         condition.on_start(self, now_ns)
         self._conditions.append(condition)
         self._bump_versions()
+        self._published_changed()
 
     def remove_condition(self, condition: VenueCondition, now_ns: int) -> None:
         """End a condition (``ValueError`` if it is not applied)."""
         self._conditions.remove(condition)
         condition.on_end(self, now_ns)
         self._bump_versions()
+        self._published_changed()
+
+    def _published_changed(self) -> None:
+        self.publishes_book_top = self._status is _UP and not self._conditions
 
     def add_rule(self, rule: MarketRule) -> None:
         """Enforce a market rule (halts, LULD, SSR) from now on."""
@@ -414,6 +423,58 @@ class SimVenue:
             return 0
         return self._books[symbol].cancel(order_id)
 
+    def requote_agent_ladder(
+        self,
+        owner: str,
+        symbol: str,
+        cancel_ids: list[str],
+        orders: list[tuple[str, Side, int, int | None, TimeInForce]],
+        now_ns: int,
+        after_each: Callable[[AddResult], None] | None = None,
+    ) -> list[AddResult]:
+        """A participant's requote in one call: ``cancel_agent_order`` for each of ``cancel_ids``,
+        then ``submit_agent_order(order_id, owner, symbol, side, qty, price, tif, now_ns)`` for each
+        ``(order_id, side, qty, price, tif)`` of ``orders``, calling ``after_each(result)`` after each
+        order; returns the orders' results.
+
+        Same book effects, fills, reports and results as those calls one by one (a market maker's
+        ladder is most of a simulated day's orders, so the owner and symbol are checked once and
+        each order goes straight to the book while the venue is UP without market rules; otherwise,
+        or when this venue's entry points are wrapped, say by ``twin calibrate``'s meter, each
+        order takes the plain path). Raises like ``submit_agent_order``.
+        """
+        wrapped = self.__dict__
+        if "submit_agent_order" in wrapped or "cancel_agent_order" in wrapped:
+            return plain_agent_ladder(self, owner, symbol, cancel_ids, orders, now_ns, after_each)
+        agent_orders, books = self._agent_orders, self._books
+        for order_id in cancel_ids:
+            held = agent_orders.pop(order_id, None)
+            if held is not None:
+                books[held].cancel(order_id)
+        book = books.get(symbol)
+        if orders and (owner == self.our_owner or book is None):  # submit_agent_order's refusals, as it raises them
+            return plain_agent_ladder(self, owner, symbol, [], orders, now_ns, after_each)
+        add, our = book.add, self.our_owner
+        results: list[AddResult] = []
+        for order_id, side, qty, price, tif in orders:
+            if self._status is not _UP or self._rules:  # read per order: a fill or a callback may change them
+                result = self.submit_agent_order(order_id, owner, symbol, side, qty, price, tif, now_ns)
+            else:
+                result = add(order_id, side, qty, price, tif, owner)
+                fills = result.fills
+                if fills:
+                    for fill in fills:  # as submit_agent_order
+                        if fill.maker_owner == our:
+                            self._after_fill(fill, now_ns)
+                        elif fill.maker_leaves == 0:
+                            agent_orders.pop(fill.maker_order_id, None)
+                if result.rested_qty:
+                    agent_orders[order_id] = symbol
+            results.append(result)
+            if after_each is not None:
+                after_each(result)
+        return results
+
     # ------------------------------------------------------------ end of day
 
     def end_of_day(self, now_ns: int, reopens_ns: int | None = None) -> int:
@@ -493,3 +554,27 @@ class SimVenue:
                 f"{self.name}-E{self._exec_seq}",
             )
         )
+
+
+def plain_agent_ladder(
+    venue: object,
+    owner: str,
+    symbol: str,
+    cancel_ids: list[str],
+    orders: list[tuple[str, Side, int, int | None, TimeInForce]],
+    now_ns: int,
+    after_each: Callable[[AddResult], None] | None = None,
+) -> list[AddResult]:
+    """``SimVenue.requote_agent_ladder`` through ``venue``'s own ``cancel_agent_order`` and
+    ``submit_agent_order``, one call each (any venue-like front; the reference the fast path
+    must match)."""
+    for order_id in cancel_ids:
+        venue.cancel_agent_order(order_id)  # type: ignore[attr-defined]
+    results: list[AddResult] = []
+    for order_id, side, qty, price, tif in orders:
+        submit = venue.submit_agent_order  # type: ignore[attr-defined]
+        result = submit(order_id, owner, symbol, side, qty, price, tif, now_ns)
+        results.append(result)
+        if after_each is not None:
+            after_each(result)
+    return results

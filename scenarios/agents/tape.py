@@ -21,7 +21,7 @@ from typing import Callable
 
 from components.domain.orders import Side, TimeInForce
 from venues_sim.book import AddResult, OrderBook
-from venues_sim.venue import SimVenue
+from venues_sim.venue import SimVenue, plain_agent_ladder
 
 _BUY = Side.BUY
 
@@ -116,3 +116,28 @@ class TapedVenue:
 
     def cancel_agent_order(self, order_id: str) -> int:
         return self.venue.cancel_agent_order(order_id)
+
+    def requote_agent_ladder(
+        self,
+        owner: str,
+        symbol: str,
+        cancel_ids: list[str],
+        orders: list[tuple[str, Side, int, int | None, TimeInForce]],
+        now_ns: int,
+        after_each: Callable[[AddResult], None] | None = None,
+    ) -> list[AddResult]:
+        """``SimVenue.requote_agent_ladder`` with each order's trades written to the tape (before
+        ``after_each``), as ``cancel_agent_order`` and ``submit_agent_order`` one by one would."""
+        venue = self.venue
+        if not isinstance(venue, SimVenue):  # a front of its own (its calls must each be seen): one by one
+            return plain_agent_ladder(self, owner, symbol, cancel_ids, orders, now_ns, after_each)
+        tape = self.tapes[symbol]
+
+        def taped(result: AddResult) -> None:
+            tape.orders += 1
+            if result.fills:
+                tape.record(now_ns, result)
+            if after_each is not None:
+                after_each(result)
+
+        return venue.requote_agent_ladder(owner, symbol, cancel_ids, orders, now_ns, taped)
