@@ -25,7 +25,8 @@ schedule, so the order events (the run's fingerprint) cannot change.
 New named streams only: no existing draw changes.
 
 Writes ``aml_alerts.jsonl``, ``aml_decisions.jsonl`` and ``aml_cases.json``
-(docs/aml_monitoring.md) and returns summary.json's ``aml`` section.
+(docs/aml_monitoring.md), and the anomaly model's card with its registration and drift check
+(``aml_model_card.json``/``.md``, ``twin.aml_governance``); returns summary.json's ``aml`` section.
 """
 
 from __future__ import annotations
@@ -70,17 +71,25 @@ def monitor_money(world: TwinWorld) -> dict[str, Any]:
     warm = [t for t in history.transfers if not {t.source, t.target} & blocked]
     config = MonitorConfig()
     model_seed = int(world.streams.stream(MODEL_STREAM).integers(0, 2**31 - 1))
-    model = None
-    if len(training_rows(warm, config.window_ns, firm_accounts)) >= MIN_TRAINING_ROWS:
+    model = governance = None
+    train_rows = training_rows(warm, config.window_ns, firm_accounts)
+    if len(train_rows) >= MIN_TRAINING_ROWS:
+        from .aml_governance import govern
+
         model = normal_model(warm, model_seed)
+        governance = govern(model, train_rows, training_rows(executed, config.window_ns, firm_accounts),
+                            money.start_ns - HISTORY_DAYS * DAY, money.start_ns,
+                            max((t.ts_ns for t in executed), default=money.start_ns),
+                            f"twin {world.scenario.name} seed {world.seed} ({HISTORY_STREAM} stream)")
     monitor = run_monitor(executed, config, model, warm)
     labels = money.flow.labels
     by_id = {t.transfer_id: t for t in executed}
     workflow_seed = int(world.streams.stream(WORKFLOW_STREAM).integers(0, 2**31 - 1))
     workflow = simulate_workflow(monitor.alerts, labels, workflow_seed, transfers=by_id)
     default = evaluate(monitor.alerts, labels)
-    return {"monitor": monitor, "model": model, "book": workflow["book"], "transfers": by_id,
+    return {"monitor": monitor, "model": model, "book": workflow["book"], "transfers": by_id, "governance": governance,
             "section": {"model": model.describe() if model else None, "threshold": config.score.threshold,
+                        "governance": governance["summary"] if governance else None,
                         "history_transfers": len(warm), "history_days": HISTORY_DAYS,
                         "transfers_monitored": len(executed), "decisions": len(monitor.decisions),
                         "alerts": len(monitor.alerts), "evaluation": default,
@@ -112,4 +121,10 @@ def write_aml_outputs(world: TwinWorld, out_dir: Path) -> dict[str, Any] | None:
     record = {"model": model.describe() if model else None, "threshold": result["section"]["threshold"],
               "cases": cases, "events": events}
     (out_dir / "aml_cases.json").write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    governance = result["governance"]
+    if governance is not None:  # the anomaly model's card, registration and drift check (twin.aml_governance)
+        card = {**governance["card"], "governance_events": governance["events"]}
+        (out_dir / "aml_model_card.json").write_text(json.dumps(card, indent=1, sort_keys=True, default=str) + "\n",
+                                                     encoding="utf-8")
+        (out_dir / "aml_model_card.md").write_text(governance["card_markdown"], encoding="utf-8")
     return result["section"]
