@@ -34,7 +34,7 @@ from components.domain.events import OrderEvent
 from components.observability.metrics import PlatformMetrics
 from components.observability.slo import DEFAULT_SLO_FILE, Slo, load_slos
 from components.observability.slo_eval import Series, budget_burned, firings
-from components.observability.traces import otlp_json, traces
+from components.observability.traces import otlp_json, otlp_spans_json, traces
 
 from .recorder import write_parquet
 
@@ -77,7 +77,9 @@ def _frame(rows: list[tuple[int, str, str, float]]) -> pd.DataFrame:
 
 def series_of(frame: pd.DataFrame, grid_ns: np.ndarray) -> Series:
     """The sampled rows as the evaluator's ``Series`` on ``grid_ns`` (a value holds until its next row)."""
-    rows = zip((frame["time_ns"].to_numpy() / _NS).tolist(), frame["name"], frame["labels"], frame["value"])
+    # whole columns as lists: iterating Arrow-backed string columns reads them a cell at a time
+    rows = zip((frame["time_ns"].to_numpy() / _NS).tolist(), frame["name"].tolist(), frame["labels"].tolist(),
+               frame["value"].tolist())
     return Series.from_rows(rows, (grid_ns / _NS).tolist())
 
 
@@ -121,16 +123,15 @@ def write_traces(path: Path, events: Iterable[OrderEvent], batch: int = TRACE_BA
     envelope = json.dumps(otlp_json([], runtime="twin"), separators=(",", ":"))
     head, tail = envelope.split('"spans":[]', 1)  # the one list that grows with the orders
     orders = list(by_order.values())
-    with path.open("w", encoding="utf-8") as out:
-        out.write(head + '"spans":[')
+    with path.open("wb") as out:
+        out.write((head + '"spans":[').encode("utf-8"))
         first = True
         for start in range(0, len(orders), batch):
             spans = traces([e for order in orders[start:start + batch] for e in order])  # these orders' spans
-            rendered = otlp_json(spans)["resourceSpans"][0]["scopeSpans"][0]["spans"]
-            if rendered:
-                out.write(("" if first else ",") + json.dumps(rendered, separators=(",", ":"))[1:-1])
+            if spans:  # the bytes json.dumps gives the list, made with msgspec (otlp_spans_json)
+                out.write((b"" if first else b",") + otlp_spans_json(spans)[1:-1])
                 first = False
-        out.write("]" + tail)
+        out.write(("]" + tail).encode("utf-8"))
 
 
 def write_observability(out_dir: Path, events: list[OrderEvent], interval_s: int = DEFAULT_INTERVAL_S,

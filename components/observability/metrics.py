@@ -21,11 +21,12 @@ import json
 from typing import Any, Iterable, NamedTuple
 
 from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.utils import floatToGoString
 
 from components.domain.events import STATUS_OF, EventType, OrderEvent
 from components.domain.money import PRICE_SCALE
 
-from .catalogue import FINAL_STATES, METRICS
+from .catalogue import FINAL_STATES, METRICS, Kind, MetricSpec
 from .cells import Family, FamilyCollector
 
 E = EventType
@@ -76,6 +77,7 @@ class PlatformMetrics:
             self.child("bdt_orders_final", state)
         self._handlers: dict[type, Any] = {}  # message type -> its duration child's observe
         self._stamps: dict[str, _Stamps] = {}
+        self._series: dict[tuple, list[tuple[str, str]]] = {}  # (metric, label values) -> (sample name, labels)
 
     def child(self, name: str, *labels: str) -> Any:
         """The labelled cell of metric ``name``, cached by (name, labels)."""
@@ -168,7 +170,34 @@ class PlatformMetrics:
 
     # -- reading -----------------------------------------------------------------------------
     def samples(self) -> list[Sample]:
-        """Every sample now, in the registry's order (``_created`` samples left out: wall time)."""
+        """Every sample now, in the registry's order (``_created`` samples left out: wall time).
+
+        Read from the cells directly, each series' sample names and labels JSON made once: the rows
+        ``registry_samples()`` reads through prometheus-client's metric families (a test keeps the two
+        equal), at a fraction of the cost; the twin takes them every simulated minute (issue 19)."""
+        rows: list[Sample] = []
+        add = rows.append
+        series = self._series
+        for family in self.metric.values():  # FamilyCollector's order: the catalogue's
+            histogram = family.spec.kind is Kind.HISTOGRAM
+            for values, cell in list(family.cells.items()):
+                names = series.get((family.spec.name, values))
+                if names is None:
+                    names = series[(family.spec.name, values)] = _series_names(family.spec, values)
+                if not histogram:
+                    add(Sample(names[0][0], names[0][1], float(cell.value)))
+                    continue
+                running = 0
+                for (name, labels), n in zip(names, cell.counts):  # cumulative, as Family.family exposes them
+                    running += n
+                    add(Sample(name, labels, float(running)))
+                if len(names) > len(cell.counts):  # _count and _sum (left out when a bucket edge is negative)
+                    add(Sample(names[-2][0], names[-2][1], float(running)))
+                    add(Sample(names[-1][0], names[-1][1], float(cell.sum)))
+        return rows
+
+    def registry_samples(self) -> list[Sample]:
+        """``samples()`` read through the registry (prometheus-client's metric families): the reference."""
         rows = []
         for family in self.registry.collect():
             for s in family.samples:
@@ -180,6 +209,24 @@ class PlatformMetrics:
     def exposition(self) -> bytes:
         """The Prometheus text exposition format (what ``GET /metrics`` returns)."""
         return generate_latest(self.registry)
+
+
+def _series_names(spec: MetricSpec, values: tuple[str, ...]) -> list[tuple[str, str]]:
+    """One labelled cell's samples as prometheus-client's families name them, with their labels as sorted
+    JSON: a counter ``<name>_total`` (a name ending in ``_total`` is not doubled), a gauge ``<name>``, a
+    histogram a ``<name>_bucket`` per edge (``le``, then ``+Inf``) and, unless the first edge is
+    negative, ``<name>_count`` and ``<name>_sum``."""
+    labels = dict(zip(spec.labels, values))
+    plain = json.dumps(labels, sort_keys=True)
+    if spec.kind is Kind.COUNTER:
+        return [((spec.name[:-6] if spec.name.endswith("_total") else spec.name) + "_total", plain)]
+    if spec.kind is not Kind.HISTOGRAM:
+        return [(spec.name, plain)]
+    les = [floatToGoString(e) for e in spec.buckets] + ["+Inf"]
+    names = [(f"{spec.name}_bucket", json.dumps({**labels, "le": le}, sort_keys=True)) for le in les]
+    if float(les[0]) >= 0:
+        names += [(f"{spec.name}_count", plain), (f"{spec.name}_sum", plain)]
+    return names
 
 
 def feed(metrics: PlatformMetrics, events: Iterable[OrderEvent]) -> PlatformMetrics:

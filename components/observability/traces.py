@@ -26,7 +26,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from components.domain.events import EventType, OrderEvent
+import msgspec
+
+from components.domain.events import EventType, OrderEvent, PolicyDecision
 
 E = EventType
 _HEX32 = re.compile(r"^(?:[A-Z]+-)?([0-9a-f]{32})$")  # live ids: TRC-<uuid4 hex>
@@ -77,11 +79,31 @@ def _span_id(trace: str, key: str) -> str:
 
 
 def _decisions(event: OrderEvent) -> tuple[tuple[str, int, tuple[tuple[str, Any], ...]], ...]:
-    return tuple(
-        (f"policy {d.policy}", event.timestamp_utc, (
-            ("policy.code", d.policy), ("policy.version", d.version), ("policy.verdict", d.outcome.value),
-            ("policy.reason_code", d.reason_code), ("policy.params", json.dumps(dict(d.params), sort_keys=True))))
-        for d in event.policy_decisions)
+    at = event.timestamp_utc
+    return tuple((name, at, attrs) for name, attrs in map(_decision_attrs, event.policy_decisions))
+
+
+_DECISION_ATTRS: dict[int, tuple[PolicyDecision, tuple[str, tuple[tuple[str, Any], ...]]]] = {}
+_CACHE_MAX = 4_096
+_SCALARS = frozenset({str, int, bool, float, type(None)})
+
+
+def _decision_attrs(d: PolicyDecision) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    """A decision's span event name and attributes, made once per decision object: decisions are frozen
+    and shared (a policy's one PASS verdict sits on every approval), and their params' JSON was most of
+    the cost of building a run's traces. The entry holds the object, so its id is not reused while cached;
+    a decision whose params hold a mutable value (a list) is not cached."""
+    entry = _DECISION_ATTRS.get(id(d))
+    if entry is not None and entry[0] is d:
+        return entry[1]
+    made = (f"policy {d.policy}", (
+        ("policy.code", d.policy), ("policy.version", d.version), ("policy.verdict", d.outcome.value),
+        ("policy.reason_code", d.reason_code), ("policy.params", json.dumps(dict(d.params), sort_keys=True))))
+    if _SCALARS.issuperset(type(value) for _, value in d.params):
+        if len(_DECISION_ATTRS) >= _CACHE_MAX:
+            _DECISION_ATTRS.clear()
+        _DECISION_ATTRS[id(d)] = (d, made)
+    return made
 
 
 def handler_span(trace: str, index: int, service: str, handler: str, start_ns: int, end_ns: int) -> Span:
@@ -164,6 +186,75 @@ def otlp_json(spans: Iterable[Span], service: str = SERVICE_NAME, **resource: An
             "status": {"code": 2 if s.error else 1},
         } for s in spans]}],
     }]}
+
+
+def otlp_spans_json(spans: Iterable[Span]) -> bytes:
+    """The compact JSON (UTF-8) of the ``spans`` list of ``otlp_json(spans)``: the same bytes as
+    ``json.dumps(otlp_json(spans)["resourceSpans"][0]["scopeSpans"][0]["spans"], separators=(",", ":"))``.
+
+    Made with msgspec around cached fragments instead of a dict tree and the standard library's encoder
+    (the traces of a run were ~20% of writing its folder; issue 19): each distinct attribute list and
+    each policy decision's event is rendered once, by the standard library, and spliced in. msgspec
+    writes what is left (ids, names, times) as the standard library does except for non-ASCII text and
+    DEL, which it leaves raw: output holding either is made again the standard library's way."""
+    spans = spans if isinstance(spans, list) else list(spans)
+    out = _encode([_span_record(s) for s in spans])
+    if out.isascii() and b"\x7f" not in out:
+        return out
+    return json.dumps(otlp_json(spans)["resourceSpans"][0]["scopeSpans"][0]["spans"],
+                      separators=(",", ":")).encode("utf-8")
+
+
+_encode = msgspec.json.Encoder().encode
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+_STATUS = {False: msgspec.Raw(b'{"code":1}'), True: msgspec.Raw(b'{"code":2}')}
+_NO_EVENTS = msgspec.Raw(b"[]")
+_ATTRS_JSON: dict[tuple, msgspec.Raw] = {}
+_EVENT_JSON: dict[int, tuple[tuple, str, bytes, bytes]] = {}
+
+
+def _span_record(s: Span) -> dict[str, Any]:
+    """One span of ``otlp_json``, keys in its order, with its attributes and events as cached JSON."""
+    return {"traceId": s.trace_id, "spanId": s.span_id, "parentSpanId": s.parent_id, "name": s.name,
+            "kind": SPAN_KIND[s.kind], "startTimeUnixNano": str(s.start_ns), "endTimeUnixNano": str(s.end_ns),
+            "attributes": _attrs_json(s.attributes),
+            "events": msgspec.Raw(b"[" + b",".join(map(_event_json, s.events)) + b"]") if s.events else _NO_EVENTS,
+            "status": _STATUS[bool(s.error)]}
+
+
+_KEYABLE = frozenset({str, int, bool, type(None)})
+"""Value types whose equal values of the same type render alike (not float: -0.0 == 0.0; not Decimal)."""
+
+
+def _attrs_json(pairs: tuple[tuple[str, Any], ...]) -> msgspec.Raw:
+    """``_attrs(pairs)`` as JSON, cached by the pairs and their values' types (1 and True are equal keys
+    but render differently); pairs holding any other type of value are rendered each time."""
+    types = tuple(type(v) for _, v in pairs)
+    if not _KEYABLE.issuperset(types):
+        return msgspec.Raw(_compact(_attrs(pairs)).encode("utf-8"))
+    key = (pairs, types)
+    found = _ATTRS_JSON.get(key)
+    if found is None:
+        found = msgspec.Raw(_compact(_attrs(pairs)).encode("utf-8"))
+        if len(_ATTRS_JSON) >= _CACHE_MAX:
+            _ATTRS_JSON.clear()
+        _ATTRS_JSON[key] = found
+    return found
+
+
+def _event_json(event: tuple[str, int, tuple[tuple[str, Any], ...]]) -> bytes:
+    """One span event as JSON; its name and attributes are cached by the attribute tuple's identity
+    (a decision's, shared by every event of that decision: ``_decision_attrs``). The entry holds the
+    tuple, so its id is not reused while cached."""
+    name, at, attrs = event
+    entry = _EVENT_JSON.get(id(attrs))
+    if entry is None or entry[0] is not attrs or entry[1] != name:
+        entry = (attrs, name, _compact(name).encode("utf-8"), bytes(_attrs_json(attrs)))
+        if len(_EVENT_JSON) >= _CACHE_MAX:
+            _EVENT_JSON.clear()
+        _EVENT_JSON[id(attrs)] = entry
+    stamp = b'"%d"' % at if type(at) is int else _compact(str(at)).encode("utf-8")
+    return b'{"name":' + entry[2] + b',"timeUnixNano":' + stamp + b',"attributes":' + entry[3] + b"}"
 
 
 _KIND_OF_CODE = {code: name for name, code in SPAN_KIND.items()}

@@ -87,3 +87,22 @@ def test_a_value_on_a_bucket_edge_counts_in_that_bucket_as_prometheus_le_says():
     samples = {(s.name, s.labels.get("le")): s.value for s in family.family().samples}
     assert samples[("bdt_x_seconds_bucket", "0.01")] == 2 and samples[("bdt_x_seconds_bucket", "0.05")] == 3
     assert samples[("bdt_x_seconds_bucket", "+Inf")] == 4 and samples[("bdt_x_seconds_count", None)] == 4
+
+
+def test_samples_read_from_the_cells_equal_the_registrys_families():
+    # samples() skips prometheus-client's families (issue 19): same rows, same order, same label JSON
+    m = PlatformMetrics()
+    assert m.samples() == m.registry_samples()
+    feed(m, [
+        ev(E.ORDER_RECEIVED, 100, submitted_ns=90 * MS), ev(E.ORDER_VALIDATED, 130), ev(E.ORDER_RISK_APPROVED, 200),
+        ev(E.ORDER_ROUTED, 210, children=[{"venue": "XNAS", "child_id": "C1"}]),
+        ev(E.ORDER_FILLED, 240, venue="XNAS", last_qty=10, last_px=1_900_000), ev(E.ORDER_SETTLED, 900),
+        ev(E.ORDER_RECEIVED, 5, "O2"), ev(E.ORDER_VALIDATED, 6, "O2"),
+        ev(E.ORDER_BLOCKED, 7, "O2", reason="CONCENTRATION_LIMIT"),
+    ])
+    m.on_handled(object(), 1_500_000)
+    samples = m.samples()
+    assert samples == m.registry_samples()
+    assert any(s.name == "bdt_segment_duration_seconds_bucket" and '"le": "+Inf"' in s.labels for s in samples)
+    m.child("bdt_fills", "XNAS").inc()  # a later sample reads the cells as they are now
+    assert m.samples() == m.registry_samples() != samples

@@ -69,3 +69,43 @@ def test_otlp_json_has_the_export_request_shape():
         "policy buying_power"
     assert next(s for s in spans if s["name"] == "venue BATS")["status"] == {"code": 2}
     assert order_spans([ev(E.ORDER_VALIDATED, 1)]) == []  # no receipt, no trace
+
+
+# -- otlp_spans_json: the bytes json.dumps gives, made with msgspec (issue 19) ---------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from components.observability.traces import Span, otlp_spans_json  # noqa: E402
+
+
+def _reference(spans) -> bytes:
+    return json.dumps(otlp_json(spans)["resourceSpans"][0]["scopeSpans"][0]["spans"], separators=(",", ":")).encode()
+
+
+def test_spans_json_is_the_standard_librarys_bytes_for_real_traces():
+    blocked = [ev(E.ORDER_RECEIVED, 1, "ORD-2"), ev(E.ORDER_VALIDATED, 2, "ORD-2"),
+               ev(E.ORDER_BLOCKED, 3, "ORD-2", decisions=DECISIONS)]
+    spans = traces(FILLED + blocked)
+    assert otlp_spans_json(spans) == _reference(spans)
+    assert otlp_spans_json(spans) == _reference(spans)  # again, from the caches
+    assert otlp_spans_json([]) == b"[]"
+
+
+_text = st.text(st.characters(max_codepoint=0x2FF), max_size=6)
+_value = st.one_of(st.booleans(), st.integers(-10, 10), _text, st.floats(allow_nan=False), st.none(),
+                   st.just(-0.0), st.just(0.0))
+_attrs = st.lists(st.tuples(_text, _value), max_size=3).map(tuple)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_text, _text, st.sampled_from(["internal", "server", "client"]), st.integers(0, 10**19),
+                          _attrs, st.lists(st.tuples(_text, st.integers(0, 10**19), _attrs), max_size=2),
+                          st.booleans()), max_size=4))
+def test_spans_json_equals_json_dumps_for_any_text_and_value(rows):
+    # non-ASCII and DEL (which msgspec leaves raw), 1/True/1.0 and -0.0/0.0 (equal keys, different text)
+    spans = [Span("t" * 32, "s" * 16, parent, name, kind, start, start + 1, attrs,
+                  tuple((n, t, a) for n, t, a in events), error)
+             for name, parent, kind, start, attrs, events, error in rows]
+    assert otlp_spans_json(spans) == _reference(spans)
+    assert otlp_spans_json(spans) == _reference(spans)
