@@ -388,13 +388,12 @@ class AdvisorAgents:
         """Did the submitted agent blocks fill? Member orders received, filled in full, and refused by
         pre-trade risk (from the event log); blocks all of whose members filled."""
         received: dict[str, str] = {}  # order id -> block ref
-        for e in self.world.log.read():
-            if e.event_type is EventType.ORDER_RECEIVED and (e.detail("block_ref") or "").startswith(PLAN_PREFIX):
-                received[e.order_id] = e.detail("block_ref")
         filled: set[str] = set()
         risk_rejected: set[str] = set()
-        for e in self.world.log.read():
-            if e.order_id in received:
+        for e in self.world.log.read():  # an order's receipt is logged before its fill or block
+            if e.event_type is EventType.ORDER_RECEIVED and (e.detail("block_ref") or "").startswith(PLAN_PREFIX):
+                received[e.order_id] = e.detail("block_ref")
+            elif e.order_id in received:
                 if e.event_type is EventType.ORDER_FILLED:
                     filled.add(e.order_id)
                 elif e.event_type is EventType.ORDER_BLOCKED:

@@ -16,7 +16,7 @@ schedule, so the order events (the run's fingerprint) cannot change.
   (not scored) so the companies many clients pay are known before the first
   scored window. Transfers of sanctioned holders are dropped from it (the
   desk would have blocked them).
-- The anomaly model trains on that same normal period (``aml_run.normal_model``,
+- The anomaly model trains on that same normal period (``anomaly.train`` on its account windows,
   seed from the ``aml-model`` stream).
 - The simulated analyst disposes every alert and the simulated BSA officer
   signs off or declines each SAR request after a seeded delay
@@ -55,12 +55,12 @@ def _event_record(event: Any) -> dict[str, Any]:
 
 def monitor_money(world: TwinWorld) -> dict[str, Any]:
     """Monitoring, evaluation and the simulated SAR workflow over the run's executed transfers (no I/O)."""
-    from components.aml.anomaly import MIN_TRAINING_ROWS, training_rows
+    from components.aml.anomaly import MIN_TRAINING_ROWS, train, training_rows
     from components.aml.findings import firm_accounts
     from components.aml.monitor import MonitorConfig
     from scenarios.money_flow import DAY, generate_history
 
-    from .aml_run import evaluate, normal_model, pr_curves, run_monitor, simulate_workflow, sweep
+    from .aml_run import evaluate, pr_curves, run_monitor, simulate_workflow, sweep
 
     money, cfg = world.money, world.scenario.money
     executed = [d.transfer for d in money.decisions if d.executed]
@@ -76,7 +76,7 @@ def monitor_money(world: TwinWorld) -> dict[str, Any]:
     if len(train_rows) >= MIN_TRAINING_ROWS:
         from .aml_governance import govern
 
-        model = normal_model(warm, model_seed)
+        model = train(train_rows, model_seed)  # the rows normal_model would build: built once, above
         governance = govern(model, train_rows, training_rows(executed, config.window_ns, firm_accounts),
                             money.start_ns - HISTORY_DAYS * DAY, money.start_ns,
                             max((t.ts_ns for t in executed), default=money.start_ns),
