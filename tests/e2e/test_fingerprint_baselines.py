@@ -37,7 +37,7 @@ def test_every_shipped_scenario_has_a_baseline():
 
 @pytest.mark.parametrize("scenario", [name for name in BASELINES if name != "trading_day.yaml"])
 def test_the_default_seed_gives_the_stored_fingerprint(scenario):
-    """trading_day's baseline is checked by ``test_twin_determinism.test_trading_day_is_deterministic``,
-    which runs it twice in fresh processes anyway."""
+    """trading_day's baseline is checked by ``test_observability_pii``, whose full-day ``twin run`` in a
+    fresh process must give it (one full day in the suite instead of three)."""
     loaded = load_scenario(SCENARIOS / scenario)
     assert run_scenario(loaded, seed=loaded.seed).fingerprint == BASELINES[scenario]

@@ -3,11 +3,15 @@ everything it writes to stdout and stderr scanned for every account number, clie
 and advisor name of the run's population (the twin holds no API tokens: live sessions, which do, are
 scanned in tests/integration/test_live_metrics.py and test_prometheus_scrape.py).
 
-``trading_day`` (the acceptance: a full day) is marked slow; smoke runs in seconds.
+``trading_day`` (the acceptance: a full day) is marked slow; smoke runs in seconds. The same run, made
+in a fresh process, must also give the scenario's stored fingerprint (tests/e2e/test_fingerprint_baselines.py):
+that baseline was computed in another process on another day, so this is trading_day's cross-process
+determinism check too (one full day instead of three).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,6 +21,7 @@ import pytest
 
 from scenarios.config import load_scenario
 from tests.conftest import SCENARIOS
+from tests.e2e.test_fingerprint_baselines import BASELINES
 from twin.bootstrap import build_twin
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,3 +50,4 @@ def test_no_log_line_of_a_twin_run_holds_pii(tmp_path, name):
     assert any("fingerprint" in line for line in lines)  # the run's own report lines were captured
     leaked = sorted({s for s in secrets for line in lines if s in line})
     assert not leaked, leaked[:10]
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["fingerprint"] == BASELINES[name]
