@@ -47,7 +47,7 @@ from components.observability.metrics import PlatformMetrics
 from components.platform import Platform, Refusals
 from components.ports import EventLog, MessageBus, RandomSource, VenueGateway
 from components.reference.accounts import Account, AccountDirectory
-from components.reference.sanctions import default_sanctions_list, sdn_individual_names
+from components.reference.sanctions import SanctionsList, default_sanctions_list, sdn_individual_names
 from scenarios.config import Scenario
 from scenarios.population import build_population
 
@@ -107,6 +107,9 @@ class LiveApp:
     """What was rebuilt from an event log that already held events (``recovery``)."""
     metrics: PlatformMetrics = field(default_factory=PlatformMetrics)
     """What ``GET /metrics`` serves (``components.observability``), fed by the OMS and the runtime."""
+    sanctions: SanctionsList | None = None
+    """The sanctions list the platform's risk engine screens with; the live AML transfer desk screens transfers
+    against the same list (``live.aml_desk``)."""
     integrity: Integrity = field(default_factory=Integrity)
     """The verified start's findings and the anchors (``live.adapters.anchoring``); ``integrity.read_only``
     non-empty means nothing may change: no order, block, cancel or trading-state change."""
@@ -375,9 +378,10 @@ def build_live(config: LiveConfig | None = None, *, log: EventLog | None = None,
     venue_gateway = link.gateway
     symbols = frozenset(s.symbol for s in config.symbols)
 
+    sanctions = default_sanctions_list()
     platform = build_platform(
         clock=clock, ids=ids, log=log, gateway=venue_gateway, market_data=market_data, accounts=accounts,
-        sanctions=default_sanctions_list(), symbols=symbols, venues=config.venues, risk=config.risk,
+        sanctions=sanctions, symbols=symbols, venues=config.venues, risk=config.risk,
         routing=config.routing, settlement_days=config.settlement_days, refused=Refusals(keep=REFUSALS_KEPT),
     )
     # Venues whose dialect takes only some order types or times in force get only those (none: unchanged).
@@ -418,4 +422,5 @@ def build_live(config: LiveConfig | None = None, *, log: EventLog | None = None,
         limiter=RateLimiter(clock, config.rate_limit.rate_per_s, config.rate_limit.burst), views=views,
         masker=masker, symbols=symbols, run_dir=run_dir, bus=bus, publisher=publisher, demo_token=demo_token,
         demo_advisor=demo_advisor, session_close=session_close, restored=restored, integrity=integrity,
+        sanctions=sanctions,
     )

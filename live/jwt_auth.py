@@ -185,11 +185,12 @@ class JwtVerifier:
             return _invalid("the token's sub claim must be a string")
         granted = _scopes(claims)
         roles = [role for role, scope in (("advisor", config.advisor_scope), ("operator", config.operator_scope),
-                                          ("analyst", config.analyst_scope), ("compliance", config.compliance_scope))
+                                          ("analyst", config.analyst_scope), ("compliance", config.compliance_scope),
+                                          ("bsa_officer", config.bsa_officer_scope))
                  if scope in granted]
         if len(roles) != 1:
-            needed = (f"{config.advisor_scope}, {config.operator_scope}, {config.analyst_scope} or "
-                      f"{config.compliance_scope}")
+            needed = (f"{config.advisor_scope}, {config.operator_scope}, {config.analyst_scope}, "
+                      f"{config.compliance_scope} or {config.bsa_officer_scope}")
             problem = "carries none of the role scopes" if not roles else "carries more than one role scope"
             return AuthFailure(403, "insufficient_scope", f"the token {problem} (exactly one of {needed})")
         role = roles[0]

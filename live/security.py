@@ -1,7 +1,8 @@
 """API security: bearer tokens, rate limits, identifiers masked in logs.
 
 * ``TokenRegistry`` keeps only SHA-256 digests of static tokens and maps each
-  to an advisor, operator or analyst; a presented token is hashed and looked
+  to an advisor, operator, analyst, compliance officer or BSA officer
+  (``ROLES``); a presented token is hashed and looked
   up, never stored or logged. Given a JWT verifier (``live.jwt_auth``), a
   token that is not a known static one and looks like a JWT is verified by it.
   ``check`` says why a token is refused (``AuthFailure``).
@@ -28,12 +29,15 @@ from typing import Iterable, Protocol
 from components.ports import Clock
 
 LOGGERS = ("live", "uvicorn.access", "uvicorn.error")
+ROLES = ("advisor", "operator", "analyst", "compliance", "bsa_officer")
+"""Every role a token may carry. ``bsa_officer`` is the BSA officer: the only role that may sign off (approve or
+decline) a requested SAR (``live.entrypoints.aml_api``)."""
 """Loggers whose records are masked (a logger filter sees only its own records)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who a valid token says is calling: an advisor, an operator or an analyst (``role``)."""
+    """Who a valid token says is calling: an advisor, an operator, an analyst, ... (``role``, one of ``ROLES``)."""
 
     advisor_id: str  # the advisor (an operator's or analyst's name for those roles)
     key: str  # the rate-limit bucket, safe to keep: a static token's digest, a JWT subject's hash

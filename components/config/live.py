@@ -99,10 +99,11 @@ class TokenConfig:
     """The advisor the token authenticates (for an operator or analyst token: their name)."""
     token: str = ""
     token_sha256: str = ""
-    role: Annotated[str, Pattern(r"advisor|operator|analyst|compliance",
-                                 "one of advisor, operator, analyst, compliance")] = "advisor"
+    role: Annotated[str, Pattern(r"advisor|operator|analyst|compliance|bsa_officer",
+                                 "one of advisor, operator, analyst, compliance, bsa_officer")] = "advisor"
     """advisor (default), operator, analyst (reads any order, positions and the kill switch; changes
-    nothing; works surveillance cases), or compliance (signs and files regulatory report packages)."""
+    nothing; works surveillance and AML cases), compliance (signs and files regulatory report packages), or
+    bsa_officer (the BSA officer: the only role that signs off, or declines, a requested SAR)."""
 
     def _problems(self) -> Iterator[tuple[str, str]]:
         if bool(self.token) == bool(self.token_sha256):
@@ -167,6 +168,8 @@ class JwtConfig:
     """The scope that makes a token an analyst's (read-only). Default analyst."""
     compliance_scope: Annotated[str, _SCOPE] = "compliance"
     """The scope that makes a token a compliance officer's (signs and files report packages). Default compliance."""
+    bsa_officer_scope: Annotated[str, _SCOPE] = "bsa_officer"
+    """The scope that makes a token the BSA officer's (signs off requested SARs). Default bsa_officer."""
     revoked: str = ""
     """Path to a file of revoked token ids (``jti``), one a line (``#`` starts a comment); re-read when it
     changes, so a token is revoked without a restart. With it, a token without a ``jti`` is refused (it could
@@ -177,7 +180,8 @@ class JwtConfig:
             yield "issuer", "is required with jwks"
         if self.jwks and not self.audience:
             yield "audience", "is required with jwks"
-        scopes = (self.advisor_scope, self.operator_scope, self.analyst_scope, self.compliance_scope)
+        scopes = (self.advisor_scope, self.operator_scope, self.analyst_scope, self.compliance_scope,
+                  self.bsa_officer_scope)
         if len(set(scopes)) != len(scopes):
             yield "advisor_scope", "the role scopes must differ"
 

@@ -86,6 +86,16 @@ class EventType(str, Enum):
     # case book in memory and never emits it, so no twin fingerprint sees it). Details: case_id, party,
     # pattern, disposition, analyst, reason, status_after, disposition_id, opened_by (CaseDisposed.to_details).
     CASE_DISPOSED = "CaseDisposed"
+    # Live AML (live.aml_desk, docs/aml_monitoring.md "Live mode"): platform events, live mode only (the twin
+    # keeps its transfer desk and case book in memory and never emits them, so no twin fingerprint sees them).
+    # A transfer instruction's screening decision (and alerts its ingestion raised), a monitoring run, and the
+    # AML case book's decisions (components.aml.cases event types, same names). Details: each one's record.
+    TRANSFER_DECIDED = "TransferDecided"
+    AML_ACCOUNTS_EVALUATED = "AmlAccountsEvaluated"
+    AML_ALERT_CLOSED = "AmlAlertClosed"
+    SAR_REQUESTED = "SarRequested"
+    BSA_SIGN_OFF = "BsaSignOff"
+    SAR_FILED = "SarFiled"
 
 
 STATUS_OF: dict[EventType, OrderStatus] = {

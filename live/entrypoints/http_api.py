@@ -327,5 +327,11 @@ def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> F
     agent = agent_router(advisor, operator, role("advisor", "operator"), live, read_json, _respond)
     app.state.agent_desk = agent.desk  # type: ignore[attr-defined]
     app.include_router(agent)
+    from .aml_api import aml_router  # transfers, AML cases, the BSA officer's SAR sign-off (docs/aml_monitoring.md)
+
+    aml = aml_router(advisor, role("analyst"), role("bsa_officer"), role("analyst", "bsa_officer"), live,
+                     read_json, _respond)
+    app.state.aml_desk = aml.desk  # type: ignore[attr-defined]  # called: the desk, built on first use
+    app.include_router(aml)
     instrument(app, live)  # HTTP RED metrics and GET /metrics (live.observability.http)
     return app

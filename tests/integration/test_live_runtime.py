@@ -250,7 +250,7 @@ def test_an_empty_config_is_the_defaults_and_the_example_file_parses():
     assert parse_live_config("") == LiveConfig() == load_live_config(None)
     example = load_live_config(ROOT / "docs" / "live.example.toml")
     assert [s.symbol for s in example.symbols] == ["AAPL", "MSFT"]
-    assert [t.role for t in example.tokens] == ["advisor", "advisor", "operator"]
+    assert [t.role for t in example.tokens] == ["advisor", "advisor", "operator", "bsa_officer"]
     assert example.accounts[0].cash == 250_000 * 10_000  # money is exact integer units
     assert example.risk.collar_bps == 500 and example.liquidity.noise_traders == 2
 

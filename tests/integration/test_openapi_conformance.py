@@ -123,7 +123,9 @@ def api_schema(server):
     return schemathesis.openapi.from_dict(document, config=config)
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+# The AML routes have their own run with a token per role (test_aml_openapi_conformance.py): here, with an
+# advisor's token, nearly all of them would only answer 403.
+schema = schemathesis.pytest.from_fixture("api_schema").exclude(path_regex="^/v1/aml/")
 
 
 @pytest.fixture(autouse=True)

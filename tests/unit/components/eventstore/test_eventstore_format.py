@@ -20,6 +20,9 @@ from components.eventstore.codec import FORMAT, canonical, from_record, query_co
 from components.eventstore.sqlite import TRIGGERS
 
 FIXTURES = Path(__file__).parent / "fixtures"
+NEWER_THAN_V1 = {"TransferDecided", "AmlAccountsEvaluated", "AmlAlertClosed", "SarRequested", "BsaSignOff",
+                 "SarFiled"}
+"""Event types added after the v1 fixture was written (live AML, issue 20): the fixture cannot hold them."""
 
 
 def reference(record) -> bytes:
@@ -43,7 +46,7 @@ def test_the_fixture_is_an_unmarked_log_with_every_event_type(v1_log):
     con = sqlite3.connect(v1_log)
     assert con.execute("PRAGMA user_version").fetchone()[0] == 0
     kinds = {json.loads(line)["event_type"] for line in v1_lines()}
-    assert kinds == {t.value for t in EventType}
+    assert kinds == {t.value for t in EventType} - NEWER_THAN_V1
     assert con.execute("SELECT count(*) FROM events").fetchone()[0] == len(v1_lines()) == 66
     con.close()
 
