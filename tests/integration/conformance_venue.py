@@ -129,7 +129,6 @@ class ConformanceVenue:
         self.received: list[str] = []
         self.generation = 0
         self._acceptor = None
-        self._stopped: list[tuple] = []
 
     def start(self) -> "ConformanceVenue":
         self.generation += 1
@@ -149,11 +148,6 @@ class ConformanceVenue:
     def stop(self) -> None:
         if self._acceptor is not None:
             self._acceptor.stop(True)
-            # Keep the stopped generation's QuickFIX objects (acceptor, application, store and log
-            # factories) alive for the venue's lifetime: freeing them right after stop() while the
-            # gateway's initiator is reconnecting crashed a test worker once (a segfault in a QuickFIX
-            # thread during the soak's restarts, under heavy machine load).
-            self._stopped.append((self._acceptor, self._app, self._keep))
             self._acceptor = None
 
     # -- the rules ---------------------------------------------------------------------
