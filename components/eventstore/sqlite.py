@@ -35,8 +35,8 @@ from typing import Iterable, Iterator
 
 from components.domain.events import OrderEvent
 
-from .chain import GENESIS, ChainBroken, ChainWalk, VerifyResult
-from .codec import FORMAT, KNOWN_FORMATS, decode, encode, query_columns
+from .chain import GENESIS, ChainBroken, ChainWalk, VerifyResult, check_head
+from .codec import FORMAT, KNOWN_FORMATS, decode, encode, query_columns, stored_columns
 from .errors import DuplicateEvent
 
 TRIGGERS = ("events_no_update", "events_no_delete", "events_append_only")
@@ -65,6 +65,9 @@ BEGIN SELECT RAISE(ABORT, 'event store is append-only: not the next offset, or a
 _INSERT = ('INSERT INTO events ("offset", event_id, stream, stream_seq, business_time, system_time, '
            "payload, parent_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _FETCH = 4096  # rows per fetchmany: bounded memory on a long replay
+_ROWS = ('SELECT "offset", {payload}, parent_hash, hash, event_id, stream, stream_seq, business_time, system_time '
+         'FROM events WHERE "offset" >= ? ORDER BY "offset"')
+_sha256 = hashlib.sha256
 
 
 class SqliteEventStore:
@@ -89,6 +92,11 @@ class SqliteEventStore:
         else:
             self._con = sqlite3.connect(self.path, isolation_level=None)  # we BEGIN/COMMIT ourselves
         self.format = self._check_format()  # before anything is written to a file of another format
+        # Readers take each payload as the bytes the chain hashed (CAST AS BLOB: SQLite hands over the
+        # stored UTF-8 as is) instead of a str that is encoded again for the hash and the decoder.
+        # Only in a UTF-8 file (every file this code makes); a UTF-16 one would cast to UTF-16 bytes.
+        utf8 = self._con.execute("PRAGMA encoding").fetchone()[0] == "UTF-8"
+        self._payload_sql = "CAST(payload AS BLOB)" if utf8 else "payload"
         if not read_only:
             self._con.execute("PRAGMA journal_mode=WAL")
             self._con.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
@@ -117,7 +125,7 @@ class SqliteEventStore:
         return self.append_batch((event,)).start
 
     def read(self, start: int = 0) -> Iterator[OrderEvent]:
-        cursor = self._con.execute('SELECT payload FROM events WHERE "offset" >= ? ORDER BY "offset"',
+        cursor = self._con.execute(f'SELECT {self._payload_sql} FROM events WHERE "offset" >= ? ORDER BY "offset"',
                                    (max(0, start),))
         return _decoded(cursor)
 
@@ -178,7 +186,7 @@ class SqliteEventStore:
                    stream: str | None = None) -> Iterator[OrderEvent]:
         """Events recorded at or before ``system_time_ns`` (and, if given, with business
         time at or before ``business_time_ns``; of one order if ``stream``), in offset order."""
-        sql, args = "SELECT payload FROM events WHERE system_time <= ?", [system_time_ns]
+        sql, args = f"SELECT {self._payload_sql} FROM events WHERE system_time <= ?", [system_time_ns]
         if business_time_ns is not None:
             sql += " AND business_time <= ?"
             args.append(business_time_ns)
@@ -197,36 +205,61 @@ class SqliteEventStore:
         if parent is None:
             raise ChainBroken(VerifyResult(False, start - 1, f"record {start - 1} missing (deleted?)",
                                            start - 1, GENESIS, "deleted"))
-        walk = ChainWalk(start, parent)
-        step = walk.step
-        cursor = self._con.execute('SELECT "offset", payload, parent_hash, hash, event_id, stream, stream_seq, '
-                                   'business_time, system_time FROM events WHERE "offset" >= ? ORDER BY "offset"',
-                                   (start,))
+        expected, sha256 = start, _sha256
+        cursor = self._con.execute(_ROWS.format(payload=self._payload_sql), (start,))
+        # The checks of ChainWalk.step and RowCheck inlined (this runs once per record of a replay); the
+        # first row that fails any of them is handed to them for the exact verdict.
         while rows := cursor.fetchmany(_FETCH):
-            for offset, payload, parent_hash, digest, *columns in rows:
-                data = payload.encode("utf-8") if type(payload) is str else payload
-                broken = step(offset, data, parent_hash, digest)
-                if broken is not None:
-                    raise ChainBroken(broken)
+            for row in rows:
+                offset, data, parent_hash, digest, event_id, stream, stream_seq, business_time, system_time = row
+                if type(data) is str:
+                    data = data.encode("utf-8")
+                try:
+                    good = (offset == expected and parent_hash == parent
+                            and sha256(parent.encode("ascii") + data).hexdigest() == digest)
+                except (TypeError, AttributeError, UnicodeEncodeError):  # not text/bytes: a tampered row
+                    good = False
+                if not good:
+                    raise ChainBroken(ChainWalk(expected, parent).step(offset, data, parent_hash, digest))
                 try:
                     event = decode(data)
                 except (ValueError, KeyError, TypeError):
                     event = None
-                if event is None or columns != [event.event_id, event.order_id, event.stream_seq,
-                                                event.timestamp_utc, event.recorded_at]:
-                    problem = (_column_problem(payload, columns) if event is not None
+                if (event is None or event[1] != event_id or event[5] != stream or event[6] != stream_seq
+                        or event[3] != business_time or event[4] != system_time):
+                    problem = (_column_problem(data, list(row[4:])) if event is not None
                                else "payload is not a canonical event record")
-                    raise ChainBroken(VerifyResult(False, offset, f"record {offset}: {problem}", offset, walk.parent,
+                    raise ChainBroken(VerifyResult(False, offset, f"record {offset}: {problem}", offset, parent,
                                                    "columns"))
+                expected, parent = offset + 1, digest
                 yield event
-        result = walk.result(expected_head)
+        result = check_head(VerifyResult(True, None, "", expected, parent), expected_head)
         if not result.ok:
             raise ChainBroken(result)
 
     def verify(self, expected_head: str | None = None, columns_from: int = 0) -> VerifyResult:
         """Recompute the chain from the stored payloads; check the query columns agree
         (from offset ``columns_from`` on: a verified start checks them only after its last anchor)."""
-        return verify_stored_rows(self.stored_rows(), expected_head, columns_from)
+        expected, parent, sha256 = 0, GENESIS, _sha256
+        cursor = self._con.execute(_ROWS.format(payload=self._payload_sql), (0,))
+        # verify_stored_rows with its checks inlined; the first row failing any is handed to it for the verdict.
+        while rows := cursor.fetchmany(_FETCH):
+            for row in rows:
+                offset, data, parent_hash, digest = row[0], row[1], row[2], row[3]
+                if type(data) is str:
+                    data = data.encode("utf-8")
+                try:
+                    good = (offset == expected and parent_hash == parent
+                            and sha256(parent.encode("ascii") + data).hexdigest() == digest
+                            and (offset < columns_from or stored_columns(data) == row[4:]))
+                except Exception:  # noqa: BLE001 - any surprise in a row is for the exact check to name
+                    good = False
+                if not good:
+                    broken = verify_stored_rows((row,), None, columns_from, expected, parent)
+                    if not broken.ok:
+                        return broken
+                expected, parent = offset + 1, digest
+        return check_head(VerifyResult(True, None, "", expected, parent), expected_head)
 
     def stored_rows(self, start: int = 0) -> Iterator[tuple]:
         """Rows ``(offset, payload, parent_hash, hash, event_id, stream, stream_seq, business_time,

@@ -26,6 +26,9 @@ def test_bench_replay_sample_prints_loop_rate_whole_process_and_peak_memory():
     assert "reference, measured on this machine per issue 12, not in this run" in out
     assert re.search(r"\nread the day\s+[0-9.]+s wall, [0-9.]+s CPU \(ready to simulate", out), out
     assert re.search(r"ratio\s+NautilusTrader whole / ours: [0-9.]+x by wall", out), out
+    # The load phase on its own (issue 19): read, check and build the venue, with the target's verdict.
+    assert re.search(r"\nday ready to simulate [0-9.]+s wall, [0-9.]+s CPU \(read and check [0-9.]+s wall, "
+                     r"[0-9.]+s CPU, .*target < 1 s per 1,000,000 quotes: (MET|NOT MET)\)", out), out
 
 
 def test_a_million_quote_times_stay_inside_the_session_in_order():

@@ -48,6 +48,9 @@ def test_bench_book_sample():
 def test_bench_eventstore_sample():
     out = run_bench("bench_eventstore.py", "--events", "3000", "--batch", "500", "--single", "20", "--tail", "1000")
     assert "recover from snapshot + replay of the tail" in out, out
+    # Wall and CPU (brackets) per figure: the CPU figure is the one to compare on a shared machine.
+    assert re.search(r"replay \+ verify, one pass \(read_verified\)\s+3,000 in\s+[0-9.]+s\s+=\s+[0-9,]+/s "
+                     r"\[CPU\s+[0-9.]+s =\s+[0-9,]+/s\] \(target 5 s per 1,000,000: (MET|NOT MET)\)", out), out
     assert "peak memory" in out, out
 
 
