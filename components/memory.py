@@ -37,7 +37,8 @@ class ManualClock:
 
 
 class InMemoryEventLog:
-    """An append-only list. Offsets are list indices."""
+    """An append-only list. Offsets are list indices. (``components.columnar_log.ColumnarEventLog`` has
+    the same port and gives equal events, kept as columns: about a quarter of the memory.)"""
 
     def __init__(self) -> None:
         self._events: list[OrderEvent] = []

@@ -19,12 +19,15 @@ that it is simulated.
 
 from __future__ import annotations
 
+import os
+
 import simpy
 
 from components.business_days import BusinessCalendar
 from components.aml.screening import screener_for
 from components.clearing import InMemoryClearing, SeededFailModel
 from components.kernel import build_platform
+from components.columnar_log import ColumnarEventLog
 from components.memory import InMemoryEventLog, SeededStreams, SequentialIds
 from components.platform import SERVICE_OF, SERVICES
 from components.reference.accounts import AccountDirectory
@@ -50,6 +53,22 @@ from .world import TwinWorld
 PRE_OPEN_NS = 60 * 1_000_000_000
 """Simulation starts this long before the open so market makers have quoted."""
 
+EVENT_LOGS = {"columnar": ColumnarEventLog, "list": InMemoryEventLog}
+"""The twin's event log kinds: ``columnar`` keeps events as column buffers (about a quarter of the
+memory: docs/run_performance.md), ``list`` keeps the ``OrderEvent`` tuples. Both give equal events."""
+DEFAULT_EVENT_LOG = "list"
+"""Still the list: sealing chunks into columns costs 4-5 us per event on the simulation's hot path (about
+5% of its CPU, docs/run_performance.md "events as columns"). ``TWIN_EVENT_LOG=columnar`` switches a
+run over (same events and fingerprint, ~128 instead of ~560 bytes per event in the log)."""
+
+
+def new_event_log(kind: str | None = None) -> InMemoryEventLog | ColumnarEventLog:
+    """The event log of one run: ``kind``, else ``$TWIN_EVENT_LOG``, else ``DEFAULT_EVENT_LOG``."""
+    kind = kind or os.environ.get("TWIN_EVENT_LOG") or DEFAULT_EVENT_LOG
+    if kind not in EVENT_LOGS:
+        raise ValueError(f"TWIN_EVENT_LOG: unknown event log {kind!r} (one of {', '.join(EVENT_LOGS)})")
+    return EVENT_LOGS[kind]()
+
 
 def seeded_clearing(scenario: Scenario, streams: SeededStreams) -> InMemoryClearing | None:
     """Clearing with seeded fails when the scenario asks for them; None keeps the plain T+N path."""
@@ -71,14 +90,15 @@ def settlement_horizon_ns(scenario: Scenario) -> int:
     return settlement_run_ns(day)
 
 
-def build_twin(scenario: Scenario, seed: int) -> TwinWorld:
-    """The scenario's world for one run with ``seed``: built, wired, its day scheduled up to the runner."""
+def build_twin(scenario: Scenario, seed: int, event_log: str | None = None) -> TwinWorld:
+    """The scenario's world for one run with ``seed``: built, wired, its day scheduled up to the runner.
+    ``event_log``: the log kind (``new_event_log``)."""
     streams = SeededStreams(seed)
     env = simpy.Environment()
     session = scenario.session
     clock = SimClock(env, session.open_ns() - PRE_OPEN_NS)
     ids = SequentialIds()
-    log = InMemoryEventLog()
+    log = new_event_log(event_log)
     plan = None
     if scenario.regions is not None:  # several regions: the platform runs on the primary's clock and log
         from .regions import plan_regions

@@ -20,7 +20,7 @@ from reports.tca import write_tca
 
 from .market_recorder import write_market_timeline
 from .observability import write_observability
-from .recorder import events_frame, orders_frame, write_parquet
+from .recorder import orders_frame, run_events_frame, write_parquet
 from .run_result import RunResult
 from .service_timeseries import write_service_timeseries
 
@@ -33,7 +33,7 @@ def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Pat
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     world = result.world
-    events_df = events_frame(events)
+    events_df = run_events_frame(world.log, events)  # from the log's columns when they are these events
     orders_df = orders_frame(world.platform.oms.orders.values())
     write_parquet(events_df, out_dir / "events.parquet")
     write_parquet(orders_df, out_dir / "orders.parquet")

@@ -206,10 +206,16 @@ def _bad_actor_intents(world: TwinWorld) -> tuple[OrderIntent, ...]:
     return plan.intents
 
 
+def read_out(log) -> list:
+    """The log's events as a list for the checks and outputs; a columnar log keeps that list instead of
+    its columns from then on (``ColumnarEventLog.read_out``: one copy of the events, not two)."""
+    return log.read_out() if hasattr(log, "read_out") else list(log.read())
+
+
 def evidence_of(world: TwinWorld) -> RunEvidence:
     platform = world.platform
     return RunEvidence(
-        events=list(world.log.read()),
+        events=read_out(world.log),
         orders=platform.oms.orders,
         child_sends=world.gateway.child_sends,
         venue_fills=world.gateway.venue_fills,

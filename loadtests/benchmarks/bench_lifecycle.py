@@ -30,14 +30,22 @@ makes that run slower than the bare one, so the headline figures come from the
 bare run. docs/performance.md explains the table. (Issue 2's 1/60 target is
 retired.)
 
+Memory: peak RSS, and *memory per recorded event*: how much the process grew during the simulated day
+(resident set after the day less after the build) divided by the events recorded, with the event log's
+own buffers per event when the log is columnar (``components.columnar_log``). ``--compare-log`` first
+runs the same day on the other event log kind in a forked child and prints both side by side, with
+each one's ratio to the raw simpy rate measured in this run (issue 19: "events as columns").
+
     python loadtests/benchmarks/bench_lifecycle.py [--orders N] [--seed S] [--table-orders M | --no-table]
-        [--clock cpu|wall]
+        [--clock cpu|wall] [--event-log columnar|list] [--compare-log]
     python loadtests/benchmarks/bench_lifecycle.py --orders 20000 --profile simulate.txt   # pyinstrument
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
 import resource
 import sys
@@ -52,7 +60,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from components.domain.outcomes import DONE, Handled  # noqa: E402
 from components.memory import SeededStreams  # noqa: E402
 from scenarios.config import parse_scenario  # noqa: E402
-from twin.bootstrap import build_twin  # noqa: E402
+from twin.bootstrap import EVENT_LOGS, build_twin, new_event_log  # noqa: E402
 from twin.calibrate import KERNEL, CostMeter, meter_world  # noqa: E402
 from twin.clock import SimClock  # noqa: E402
 from twin.runner import simulate  # noqa: E402
@@ -144,14 +152,35 @@ class Day:
     wall_s: float
     cpu_s: float
     meter: CostMeter | None = None
+    event_log: str = ""
+    rss_growth_bytes: int = 0  # resident set after the day less after the build
+    log_bytes: int | None = None  # the columnar log's buffers (ColumnarEventLog.nbytes); None for the list log
+
+    @property
+    def bytes_per_event(self) -> float:
+        """Process growth during the day per recorded event."""
+        return self.rss_growth_bytes / max(1, self.events)
 
 
-def run_day(orders: int, seed: int, clock: str | None = None, profile: Path | None = None) -> Day:
+def rss_bytes() -> int:
+    """The process's resident set now (Linux ``/proc/self/statm``; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def run_day(orders: int, seed: int, clock: str | None = None, profile: Path | None = None,
+            event_log: str | None = None) -> Day:
     """Build and simulate the bench scenario; with ``clock`` ("cpu"/"wall"), every component timed;
-    with ``profile``, ``simulate`` sampled by pyinstrument and its call tree written there as text."""
+    with ``profile``, ``simulate`` sampled by pyinstrument and its call tree written there as text;
+    ``event_log``: the event log kind (``twin.bootstrap.EVENT_LOGS``; default the twin's)."""
     scenario = parse_scenario(SCENARIO.format(orders=orders), "bench_lifecycle")
     built = time.perf_counter()
-    world = build_twin(scenario, seed)
+    world = build_twin(scenario, seed, event_log)
+    kind = next(k for k, cls in EVENT_LOGS.items() if type(world.log) is cls)
+    rss_built = rss_bytes()
     build_s = time.perf_counter() - built
     meter = None
     if clock is not None:
@@ -170,7 +199,41 @@ def run_day(orders: int, seed: int, clock: str | None = None, profile: Path | No
         profiler.stop()
         profile.write_text(profiler.output_text(unicode=False, color=False), encoding="utf-8")
     settled = sum(1 for o in world.platform.oms.orders.values() if o.status.value == "SETTLED")
-    return Day(orders, settled, len(world.log), build_s, wall, cpu_s, meter)
+    log_bytes = world.log.nbytes() if hasattr(world.log, "nbytes") else None
+    return Day(orders, settled, len(world.log), build_s, wall, cpu_s, meter, kind, rss_bytes() - rss_built, log_bytes)
+
+
+def day_in_child(orders: int, seed: int, event_log: str) -> tuple[Day, float]:
+    """``run_day`` in a forked child (its own peak memory): the day's figures and the child's peak RSS in MiB."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run the day, send its figures, leave without any clean-up of the parent's
+        try:
+            os.close(read)
+            day = run_day(orders, seed, event_log=event_log)
+            figures_ = {k: v for k, v in vars(day).items() if k != "meter"}
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            os.write(write, json.dumps([figures_, peak]).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as fh:
+        data = fh.read()
+    os.waitpid(pid, 0)
+    if not data:
+        raise SystemExit(f"the {event_log} event log's day failed in its child process")
+    figures_, peak = json.loads(data)
+    return Day(**figures_), peak
+
+
+def print_memory(day: Day, peak_mib: float, raw: float, raw_cpu: float) -> None:
+    """One line of a day's memory and rate figures (``--compare-log`` prints one per event log): the
+    ratios to the raw simpy rates of this run, per wall and per CPU second (the steadier one when the
+    machine's load changes between the two days)."""
+    logged = "" if day.log_bytes is None else f"; event log buffers {day.log_bytes / max(1, day.events):,.0f} B/event"
+    print(f"    {day.event_log:<9} peak {peak_mib:>6,.0f} MiB  {day.bytes_per_event:>6,.0f} B per recorded event "
+          f"(process growth during the day{logged})  CPU {day.cpu_s:.2f} s  ratio 1/"
+          f"{raw / (day.settled / day.wall_s):.0f} (CPU 1/{raw_cpu / (day.settled / day.cpu_s):.0f})")
 
 
 def cost_table(day: Day) -> list[tuple[str, float, float, float]]:
@@ -234,6 +297,10 @@ def main() -> None:
                         help="orders in the instrumented run of the cost table (default: --orders)")
     parser.add_argument("--no-table", action="store_true", help="skip the cost table's instrumented run")
     parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu", help="the cost table's clock")
+    parser.add_argument("--event-log", choices=sorted(EVENT_LOGS), default=None,
+                        help="the event log kind (default: the twin's, twin.bootstrap.DEFAULT_EVENT_LOG)")
+    parser.add_argument("--compare-log", action="store_true",
+                        help="first run the day on the other event log kind in a forked child, and print both")
     parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
                         help="also run the day under pyinstrument and write its call tree to FILE (then exit)")
     args = parser.parse_args()
@@ -245,7 +312,12 @@ def main() -> None:
 
     raw, raw_cpu = raw_simpy_rate()
     ceiling, kernel_events = plumbing_ceiling_rate()
-    bare = run_day(args.orders, args.seed)
+    other = None
+    if args.compare_log:
+        mine = args.event_log or type(new_event_log()).__name__
+        kind = next(k for k, cls in EVENT_LOGS.items() if k == mine or cls.__name__ == mine)
+        other = day_in_child(args.orders, args.seed, next(k for k in EVENT_LOGS if k != kind))
+    bare = run_day(args.orders, args.seed, event_log=args.event_log)
     # Raw simpy again after the run, and the faster of the two kept: on a shared machine one
     # reading can fall in a busy spell, and the faster one makes the target the harder one.
     raw, raw_cpu = (max(pair) for pair in zip((raw, raw_cpu), raw_simpy_rate()))
@@ -269,6 +341,14 @@ def main() -> None:
     print(f"per lifecycle           {1e6 / rate:>12.1f} us  (CPU {1e6 / cpu_rate:.1f} us; plumbing "
           f"{1e6 / ceiling:.1f} us, target budget {1e6 / target:.1f} us)")
     print(f"peak memory (max RSS)   {peak_mib:>12,.0f} MiB")
+    print(f"memory per event        {bare.bytes_per_event:>12,.0f} B  (process growth during the day / events "
+          f"recorded; event log: {bare.event_log}"
+          + ("" if bare.log_bytes is None else f", its buffers {bare.log_bytes / max(1, bare.events):,.0f} B/event")
+          + ")")
+    if other is not None:
+        print("event logs side by side (same orders and seed; the other one in a forked child, its own peak):")
+        print_memory(other[0], other[1], raw, raw_cpu)
+        print_memory(bare, peak_mib, raw, raw_cpu)
     instrumented = None
     if not args.no_table:
         instrumented = run_day(args.table_orders or args.orders, args.seed, clock=args.clock)

@@ -1,0 +1,340 @@
+"""An event log kept as columns: the recorder of long runs (issue 19, "events as columns").
+
+``ColumnarEventLog`` has ``InMemoryEventLog``'s port (``append``, ``read``, ``__len__``) and gives back
+equal events, but does not keep the ``OrderEvent`` tuples. The last ``chunk_size`` events wait in a
+plain list (so ``append`` on the simulation's hot path stays a list append and a length check); when
+the list is full it is *sealed* into an ``EventChunk``: one buffer per field, filled by C-level passes
+over the chunk (``array``/``map``/``marshal``), not by Python code per event:
+
+* integer fields (times, ``stream_seq``, ``quantity``, ``limit_price``) as ``array('q')`` (with a
+  null mask where a value is ``None``);
+* text fields as the chunk's distinct values joined by NUL plus 16-bit codes (none for a column whose
+  values are all distinct, as event ids are; order ids, trace ids, accounts, symbols, sides... repeat);
+* ``event_type`` as one byte per event (the ``EventType`` member's index);
+* ``policy_decisions`` as the chunk's distinct decision tuples, compared by identity (the very same
+  frozen objects come back, so nothing about them changes), and codes;
+* ``details`` as one ``marshal`` blob of the chunk's mappings: marshal writes only exact ``dict``,
+  ``list``, ``tuple``, ``str``, ``int``, ``float``, ``bool``, ``None`` (and refuses subclasses), keeps
+  key order and float bits, so what is read back is equal in value, type and order.
+
+A column whose values are not all of the exact type its buffer holds (an ``IntEnum`` where an int is
+expected, a ``str`` subclass, an int beyond 64 bits, a text holding NUL), and a ``details`` value
+marshal refuses, are kept as the objects themselves: exact in every case, compact in the usual one.
+
+``read(start)`` rebuilds tuples a chunk at a time, on demand; they are equal to the appended ones (the
+same decisions objects, new but equal text, ints and details). ``chunks()`` hands the buffers to code
+that reads columns directly (``twin.recorder``'s Arrow tables and events frame, the invariants).
+This module imports no pyarrow (layer rule): the buffers are ``array``, numpy arrays, ``bytes`` and lists.
+"""
+
+from __future__ import annotations
+
+import marshal
+import sys
+from array import array
+from itertools import chain, islice
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from .domain.events import EventType, OrderEvent
+
+DEFAULT_CHUNK = 4_096
+"""Events per sealed chunk: small enough that the unsealed tail is little memory, large enough that
+the per-chunk overheads (a few objects per field) are a few bytes per event. At most 65,536 (codes
+are 16-bit)."""
+
+FIELDS = OrderEvent._fields
+"""The columns, in ``OrderEvent``'s field order."""
+_TYPES: tuple[EventType, ...] = tuple(EventType)
+_TYPE_CODE = {t: i for i, t in enumerate(_TYPES)}
+_INT_FIELDS = frozenset({"timestamp_utc", "recorded_at", "stream_seq", "quantity", "limit_price"})
+_TEXT_FIELDS = frozenset({"event_id", "trace_id", "order_id", "account_id", "symbol", "side", "order_type",
+                          "time_in_force", "actor", "event_version"})
+assert _INT_FIELDS | _TEXT_FIELDS | {"event_type", "policy_decisions", "details"} == set(FIELDS), FIELDS
+_SEP = "\x00"
+_NONE = type(None)
+_INT = frozenset({int})
+_INT_OR_NONE = frozenset({int, _NONE})
+_STR = frozenset({str})
+_new_event = tuple.__new__
+
+
+class IntColumn:
+    """64-bit integers; ``nulls`` (one byte per row, 1 = ``None``) only when some value is ``None``."""
+
+    __slots__ = ("values", "nulls")
+
+    def __init__(self, values: array, nulls: bytes | None) -> None:
+        self.values = values
+        self.nulls = nulls
+
+    def decode(self) -> list:
+        if self.nulls is None:
+            return self.values.tolist()
+        return [None if null else v for v, null in zip(self.values, self.nulls)]
+
+
+class TextColumn:
+    """Text as the chunk's distinct values (joined by NUL) and a 16-bit code per row (``None`` when
+    every row's value is distinct: the code is the row)."""
+
+    __slots__ = ("distinct", "codes")
+
+    def __init__(self, distinct: str, codes: np.ndarray | None) -> None:
+        self.distinct = distinct
+        self.codes = codes
+
+    def values(self) -> list[str]:
+        """The distinct values, indexed by code."""
+        return self.distinct.split(_SEP)
+
+    def decode(self) -> list[str]:
+        if self.codes is None:
+            return self.values()
+        return list(map(self.values().__getitem__, self.codes.tolist()))
+
+
+class ObjectColumn:
+    """The values themselves: the exact fallback for a chunk whose values a typed buffer would alter."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: list) -> None:
+        self.items = items
+
+    def decode(self) -> list:
+        return list(self.items)
+
+
+class TypeColumn:
+    """``EventType`` as one byte per row (the member's index in ``EventType``)."""
+
+    __slots__ = ("codes",)
+
+    def __init__(self, codes: bytes) -> None:
+        self.codes = codes
+
+    def decode(self) -> list[EventType]:
+        return list(map(_TYPES.__getitem__, self.codes))
+
+
+class DecisionsColumn:
+    """Policy decision tuples: the chunk's distinct tuples (by identity: the same objects are given
+    back) and a 16-bit code per row."""
+
+    __slots__ = ("distinct", "codes")
+
+    def __init__(self, distinct: list[tuple], codes: np.ndarray) -> None:
+        self.distinct = distinct
+        self.codes = codes
+
+    def decode(self) -> list[tuple]:
+        return list(map(self.distinct.__getitem__, self.codes.tolist()))
+
+
+class DetailsColumn:
+    """``details`` as one marshal blob of the chunk's values; values marshal refuses (or would
+    alter) are kept as objects in ``kept`` (row -> value) and stand as ``None`` in the blob."""
+
+    __slots__ = ("blob", "kept")
+
+    def __init__(self, blob: bytes, kept: dict[int, Any] | None) -> None:
+        self.blob = blob
+        self.kept = kept
+
+    def decode(self) -> list:
+        items = marshal.loads(self.blob)
+        if self.kept:
+            for row, value in self.kept.items():
+                items[row] = value
+        return items
+
+
+Column = IntColumn | TextColumn | ObjectColumn | TypeColumn | DecisionsColumn | DetailsColumn
+
+
+class EventChunk:
+    """Up to ``DEFAULT_CHUNK`` consecutive events as one column per ``OrderEvent`` field."""
+
+    __slots__ = ("size", "columns")
+
+    def __init__(self, size: int, columns: dict[str, Column]) -> None:
+        self.size = size
+        self.columns = columns
+
+    def column(self, name: str) -> list:
+        """One field's values for every row, as Python objects."""
+        return self.columns[name].decode()
+
+    def events(self) -> list[OrderEvent]:
+        """The chunk's events, rebuilt."""
+        decoded = [self.columns[name].decode() for name in FIELDS]
+        return [_new_event(OrderEvent, row) for row in zip(*decoded)]
+
+
+def seal(events: Sequence[OrderEvent]) -> EventChunk:
+    """``events`` (at most 65,536) as an ``EventChunk``."""
+    if len(events) > 65_536:
+        raise ValueError(f"a chunk holds at most 65,536 events, not {len(events):,}")
+    columns: dict[str, Column] = {}
+    fields = zip(*events) if events else ((),) * len(FIELDS)  # one C-level transposition: a tuple per field
+    for name, values in zip(FIELDS, fields):
+        if name in _INT_FIELDS:
+            columns[name] = _int_column(values)
+        elif name in _TEXT_FIELDS:
+            columns[name] = _text_column(values)
+        elif name == "event_type":
+            columns[name] = _type_column(values)
+        elif name == "policy_decisions":
+            columns[name] = _decisions_column(values)
+        else:
+            columns[name] = _details_column(values)
+    return EventChunk(len(events), columns)
+
+
+def _int_column(values: tuple) -> Column:
+    kinds = set(map(type, values))
+    try:
+        if kinds <= _INT:
+            return IntColumn(array("q", values), None)
+        if kinds <= _INT_OR_NONE:
+            nulls = bytes(v is None for v in values)
+            return IntColumn(array("q", [0 if v is None else v for v in values]), nulls)
+    except OverflowError:  # an int beyond 64 bits: kept as it is
+        pass
+    return ObjectColumn(list(values))
+
+
+def _text_column(values: tuple) -> Column:
+    # Every step is one C-level pass (the type check, the distinct values, the codes): a chunk is
+    # sealed on the simulation's hot path.
+    if values and set(map(type, values)) <= _STR:  # (no rows: "" would read back as one row)
+        distinct = dict.fromkeys(values)
+        joined = _SEP.join(distinct)
+        if joined.count(_SEP) == len(distinct) - 1 or not distinct:  # no value holds the separator
+            if len(distinct) == len(values):  # all distinct (event ids): the codes are the rows
+                return TextColumn(joined, None)
+            code = dict(zip(distinct, range(len(distinct))))
+            return TextColumn(joined, _codes(map(code.__getitem__, values), len(values)))
+    return ObjectColumn(list(values))
+
+
+def _type_column(values: tuple) -> Column:
+    if set(map(type, values)) == {EventType}:
+        return TypeColumn(bytes(map(_TYPE_CODE.__getitem__, values)))
+    return ObjectColumn(list(values))
+
+
+def _decisions_column(values: tuple) -> Column:
+    ids = list(map(id, values))
+    distinct = dict(zip(ids, values))  # first-seen order; one id is one object (all are alive here)
+    code = dict(zip(distinct, range(len(distinct))))
+    return DecisionsColumn(list(distinct.values()), _codes(map(code.__getitem__, ids), len(ids)))
+
+
+def _codes(codes: Iterator[int], count: int) -> np.ndarray:
+    """16-bit codes: ``numpy.fromiter`` takes an iterator of ints at about half the cost of ``array``."""
+    return np.fromiter(codes, dtype=np.uint16, count=count)
+
+
+def _details_column(values: tuple) -> Column:
+    values = list(values)
+    try:
+        return DetailsColumn(marshal.dumps(values), None)
+    except ValueError:  # some value marshal does not write (a Mapping other than dict, an enum, a Decimal)
+        pass
+    kept: dict[int, Any] = {}
+    plain = list(values)
+    for row, value in enumerate(values):
+        try:
+            marshal.dumps(value)
+        except ValueError:
+            kept[row] = value
+            plain[row] = None
+    return DetailsColumn(marshal.dumps(plain), kept)
+
+
+class ColumnarEventLog:
+    """An append-only event log stored as columns (see the module's docstring). Offsets are positions."""
+
+    def __init__(self, chunk_size: int = DEFAULT_CHUNK) -> None:
+        if not 1 <= chunk_size <= 65_536:
+            raise ValueError(f"chunk_size must be 1..65536, not {chunk_size}")
+        self._chunk_size = chunk_size
+        self._chunks: list[EventChunk] = []
+        self._sealed = 0  # events in self._chunks
+        self._tail: list[OrderEvent] = []
+        self._read_out = False  # True once ``read_out`` has turned the log into a list of its tuples
+
+    def append(self, event: OrderEvent) -> int:
+        tail = self._tail
+        tail.append(event)
+        offset = self._sealed + len(tail) - 1
+        if len(tail) >= self._chunk_size and not self._read_out:
+            self._chunks.append(seal(tail))
+            self._sealed += len(tail)
+            self._tail = []
+        return offset
+
+    def read(self, start: int = 0) -> Iterator[OrderEvent]:
+        """The events from offset ``start`` on, as the log holds them now (later appends are not
+        read, as with a list's slice), rebuilt a chunk at a time."""
+        return _read(list(self._chunks), self._tail[:], max(0, start))
+
+    def __len__(self) -> int:
+        return self._sealed + len(self._tail)
+
+    def __iter__(self) -> Iterator[OrderEvent]:
+        return self.read()
+
+    def read_out(self) -> list[OrderEvent]:
+        """Every event as a list of tuples, which the log keeps from now on instead of its columns
+        (it then holds what ``InMemoryEventLog`` holds, and appends are no longer sealed). For the end
+        of a run, when the checks and outputs want the tuples: one copy of the events, not two."""
+        events = list(self.read())
+        self._chunks, self._sealed, self._tail, self._read_out = [], 0, events, True
+        return events[:]  # the caller's own list (the same tuples): later appends do not grow it
+
+    @property
+    def columnar(self) -> bool:
+        """False once ``read_out`` has turned the log into a list."""
+        return not self._read_out
+
+    def chunks(self) -> list[EventChunk]:
+        """Every event as chunks, in order: the sealed ones, then the unsealed tail sealed on the fly
+        (not kept: the log is unchanged)."""
+        size = self._chunk_size
+        return [*self._chunks, *(seal(self._tail[at:at + size]) for at in range(0, len(self._tail), size))]
+
+    def nbytes(self) -> int:
+        """Bytes of every event's column buffers (``sys.getsizeof`` of each buffer and of each kept
+        object), the unsealed tail counted as it will be once sealed. Decision objects are not counted
+        (the platform shares them between events and orders); the lists holding them are."""
+        return sum(_column_bytes(column) for chunk in self.chunks() for column in chunk.columns.values())
+
+    def column(self, name: str) -> list:
+        """One field of every event, in order, as Python objects."""
+        return list(chain.from_iterable(chunk.column(name) for chunk in self.chunks()))
+
+
+def _column_bytes(column: Column) -> int:
+    size = sys.getsizeof(column)
+    for slot in type(column).__slots__:
+        value = getattr(column, slot)
+        size += sys.getsizeof(value)
+        if isinstance(value, dict):
+            size += sum(sys.getsizeof(v) for v in value.values())
+        elif isinstance(value, list) and type(column) is not DecisionsColumn:
+            size += sum(sys.getsizeof(v) for v in value)
+    return size
+
+
+def _read(chunks: list[EventChunk], tail: list[OrderEvent], start: int) -> Iterator[OrderEvent]:
+    at = 0
+    for chunk in chunks:
+        end = at + chunk.size
+        if end > start:
+            yield from islice(chunk.events(), max(0, start - at), None)
+        at = end
+    yield from tail[max(0, start - at):]
