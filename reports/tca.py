@@ -124,6 +124,8 @@ def load_market(run_dir: Path) -> tuple[dict[str, tca.NbboTimeline], dict[str, d
     tape = {symbol: {k: _ints(rows, k).tolist() for k in ("t_ns", "price", "qty")}
             for symbol, rows in _by_symbol(prints)}
     sources = {"nbbo_source": _meta(nbbo, "nbbo_source"), "prints_source": _meta(prints, "prints_source")}
+    if _meta(prints, "prints_include_own_fills") == "true":  # a run with `tape: {own_fills: true}`
+        sources["prints_include_own_fills"] = "true"
     return timelines, tape, sources
 
 
@@ -205,7 +207,9 @@ def tca_frame(events: pd.DataFrame, run_dir: Path) -> pd.DataFrame:
     timelines, prints, sources = load_market(run_dir)
     pa.default_memory_pool().release_unused()  # the files' Arrow tables are garbage now: a 1M-quote NBBO is ~50 MiB
     inputs, facts = order_inputs(events)
-    tapes = _print_tapes(prints, inputs, not sources["prints_source"].startswith("recorded"))
+    # Our own taker fills join the simulated tape unless the prints already hold them (else counted twice).
+    tapes = _print_tapes(prints, inputs, not sources["prints_source"].startswith("recorded")
+                         and sources.get("prints_include_own_fills") != "true")
     empty = tca.NbboTimeline([], [], [], [], [])
     rows = []
     for order in inputs:

@@ -38,13 +38,14 @@ from components.config.walker import build
 from components.config.yaml_reader import read_yaml
 from components.config.session import Session
 
-from .config_agents import Agents
+from .config_agents import Agents, venue_problems
 from .config_advisors import Advisors
 from .config_bad_actors import BadActors
 from .config_regions import Regions
 from .config_faults import Crashes, FaultSpec, TradingStateChange
-from .config_market import Replay, Sip
+from .config_market import MarketView, Replay, Sip, Tape
 from .config_money import MoneyFlowConfig
+from .config_rules import LuldPlanConfig, PreviousClose
 
 # --------------------------------------------------------------------------- sections
 
@@ -179,6 +180,30 @@ class MarketRules:
     """Trading pause after a trade at a band edge, seconds. Default 300."""
     ssr_symbols: tuple[Symbol, ...] = ()
     """Symbols under the short-sale restriction (no short sale at or below the national best bid). Default none."""
+    halt_auction: bool = False
+    """Halts reopen with a single-price auction: DAY orders wait for it instead of being refused
+    (docs/market_rules.md). Default false (halts refuse new orders and end without an auction)."""
+    luld_plan: LuldPlanConfig | None = None
+    """LULD as in the plan: rolling reference, bands by tier, limit states, pauses with a reopening
+    auction (``scenarios.config_rules``). Not with ``luld_band_bps``. Default none."""
+    ssr_trigger: bool = False
+    """Rule 201's trigger: a trade 10% under a symbol's previous close (its ``reference_price``)
+    restricts it for the rest of the day and the next (``ssr_symbols`` carries it in). Default false."""
+    previous_close: tuple[PreviousClose, ...] = ()
+    """Prior-day closes ({symbol, price}) for symbols that gapped overnight; the rest closed at their
+    ``reference_price``. Default none."""
+
+    def _problems(self) -> Iterator[tuple[str, str]]:
+        if len({c.symbol for c in self.previous_close}) != len(self.previous_close):
+            yield "previous_close", "must give each symbol once"
+        if self.luld_plan is not None and self.luld_band_bps:
+            yield "luld_plan", "cannot be combined with luld_band_bps (the plan sets its own bands)"
+
+    @property
+    def any(self) -> bool:
+        """True when any rule is on."""
+        return bool(self.halts or self.luld_band_bps or self.ssr_symbols or self.luld_plan is not None
+                    or self.ssr_trigger)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +262,11 @@ class Scenario:
     """A SIP consolidating venue quotes; risk and analytics see its delayed NBBO. Default none."""
     replay: Replay | None = None
     """A recorded day replayed in place of the simulated venues and their liquidity. Default none."""
+    market_view: MarketView = field(default_factory=MarketView)
+    """Where the router's quotes come from: ``book`` (now, no delay), ``direct_feed`` or ``sip``
+    (docs/router_view.md). Default book."""
+    tape: Tape = field(default_factory=Tape)
+    """Whether our own fills are printed on the market's tape. Default off."""
     bad_actors: BadActors = field(default_factory=BadActors)
     """Labelled abusive episodes for surveillance backtests (``scenarios.config_bad_actors``). Default: all off."""
     regions: Regions | None = None
@@ -257,6 +287,10 @@ class Scenario:
         rules = self.market_rules
         named = [(f"market_rules.halts[{i}].symbol", h.symbol) for i, h in enumerate(rules.halts)]
         named += [(f"market_rules.ssr_symbols[{i}]", s) for i, s in enumerate(rules.ssr_symbols)]
+        if rules.luld_plan is not None:
+            named += [(f"market_rules.luld_plan.tier2_symbols[{i}]", s)
+                      for i, s in enumerate(rules.luld_plan.tier2_symbols)]
+        named += [(f"market_rules.previous_close[{i}].symbol", c.symbol) for i, c in enumerate(rules.previous_close)]
         for path, symbol in named:
             if symbol not in known:
                 yield path, f"unknown symbol {symbol!r} (scenario symbols: {', '.join(sorted(known))})"
@@ -265,10 +299,19 @@ class Scenario:
             if fault.venue is not None and fault.venue not in venues:
                 yield f"faults[{i}].venue", f"unknown venue {fault.venue!r} (scenario venues: {', '.join(sorted(venues))})"
         yield from _region_problems(self)
+        if self.market_view.source == "sip" and self.sip is None:
+            yield "market_view.source", "sip needs a sip section (the SIP whose NBBO the router reads)"
+        if self.market_view.source != "book" and self.replay is not None:
+            yield "market_view.source", f"{self.market_view.source} cannot be combined with replay"
+        if self.agents is not None:  # `twin validate` names a latency/split venue the scenario lacks
+            for path, problem in venue_problems(self.agents, self.venue_names):
+                yield f"agents.{path}", problem
+        if self.tape.own_fills and self.replay is not None:
+            yield "tape.own_fills", "cannot be combined with replay (our fills on a recorded day are hypothetical)"
         if self.replay is not None:
             if self.agents is not None:
                 yield "replay", "cannot be combined with agents (a recorded day has its own market)"
-            if rules.halts or rules.luld_band_bps or rules.ssr_symbols:
+            if rules.any:
                 yield "replay", "cannot be combined with market_rules (the replay venue does not enforce them)"
             for i, v in enumerate(self.venues):
                 if v.stress:

@@ -44,6 +44,7 @@ from .clock import SimClock
 from .market_recorder import MarketRecorder
 from .market_rules import install_market_rules
 from .market_structure import build_sip, build_venues, feed_sip
+from .market_view import build_router_view, print_own_fills
 from .service_pool import host_service, service_profile
 from .services import Network
 from .venue_adapters import SimMarketData, SimVenueGateway
@@ -122,7 +123,8 @@ def build_twin(scenario: Scenario, seed: int, event_log: str | None = None) -> T
     for venue in venues.values():
         gateway.attach(venue)
     market_data = SimMarketData(clock, venues, {s.symbol: s.reference_price for s in scenario.symbols},
-                                nbbo=None if sip is None else sip.published)
+                                nbbo=None if sip is None else sip.published,
+                                view=build_router_view(scenario, clock, streams, venues, sip))  # None: books
 
     platform = build_platform(
         clock=clock if plan is None else plan.clock, ids=ids, log=log, gateway=gateway, market_data=market_data,
@@ -151,6 +153,8 @@ def build_twin(scenario: Scenario, seed: int, event_log: str | None = None) -> T
         _add_liquidity(world)
     else:
         _add_agents(world)
+    if scenario.tape.own_fills:  # our taker fills printed to the market (default off: agents read the tape)
+        print_own_fills(world)
     primary = venues[scenario.venues[0].name]
     world.market_recorder = MarketRecorder(
         primary, symbols, tapes=world.agents.tapes if world.agents is not None else None)
@@ -176,9 +180,11 @@ def _add_liquidity(world: TwinWorld) -> None:
 
 
 def _add_agents(world: TwinWorld) -> None:
-    """The scenario's agent populations on the primary (first) venue."""
+    """The scenario's agent populations on the primary (first) venue, or spread over all of them
+    (``agents.venues``, docs/agents_network.md)."""
     scenario, session = world.scenario, world.scenario.session
     world.agents = build_agents(
         scenario.agents, scenario.symbols, world.venues[scenario.venues[0].name], world.streams.stream,
         start_ns=world.clock.now_ns(), open_ns=session.open_ns(), close_ns=session.close_ns(),
+        venues=[world.venues[v.name] for v in scenario.venues],
     )

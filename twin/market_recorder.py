@@ -125,9 +125,10 @@ class MarketTimeline:
 
     Prints: a replayed day's recorded trades; the agents' tape; or, with liquidity providers and noise
     traders, a tape of their orders' trades (they reach the venues through a ``TapedVenue`` front
-    installed here). Our own taker fills are not on these tapes; ``reports.tca`` adds them from the
-    event log where the market is simulated. Only reads: no randomness, no events, so recording never
-    changes a run's fingerprint.
+    installed here). Our own taker fills are not on these tapes (``reports.tca`` adds them from the
+    event log where the market is simulated) unless the scenario prints them (``tape.own_fills``:
+    ``own`` holds those no agents' tape took, ``twin.market_view.OwnPrints``). Only reads: no
+    randomness, no events, so recording never changes a run's fingerprint.
     """
 
     def __init__(self, venues: dict, symbols: list[str], open_ns: int, close_ns: int,
@@ -150,6 +151,7 @@ class MarketTimeline:
         self._seen = {s: [-1] * len(venues) for s in symbols}  # book versions last read, per venue
         self._tops: dict[str, list[tuple[int, int, int, int]]] = {s: [(0, 0, 0, 0)] * len(venues) for s in symbols}
         self._tapes: list[dict[str, "TradeTape"]] = []  # fronts' tapes, per venue
+        self.own: Any = None  # our taker fills as prints (``twin.market_view.OwnPrints``) when printed
         self._clock: "SimClock | None" = None
 
     # -------------------------------------------------------------------- wiring
@@ -162,6 +164,7 @@ class MarketTimeline:
         symbols = [s.symbol for s in world.scenario.symbols]
         timeline = cls(world.venues, symbols, session.open_ns(), session.close_ns(), interval_ns)
         clock = timeline._clock = world.clock
+        timeline.own = getattr(world.gateway, "own_prints", None)  # set when the scenario prints our fills
         replayed = bool(world.venues) and all(hasattr(v, "listen") for v in world.venues.values())
         if world.sip is not None:
             timeline.nbbo_source = "sip"
@@ -231,8 +234,8 @@ class MarketTimeline:
         agents = getattr(world, "agents", None)
         if agents is None:
             return
-        front = agents.venue
-        front.venue = _Announcing(front.venue, self, ("submit_agent_order", "cancel_agent_order"))
+        for front in getattr(agents, "fronts", None) or [agents.venue]:  # every venue agents trade on
+            front.venue = _Announcing(front.venue, self, ("submit_agent_order", "cancel_agent_order"))
 
     def _front_our_orders(self, world: Any) -> None:
         """Put a front before each venue in the gateway's table: our child orders and cancels go through
@@ -308,6 +311,8 @@ class MarketTimeline:
                    for tapes in self._tapes]
         if recorder is not None:
             sources.append(recorder.trades())
+        if self.own is not None:
+            sources.append(self.own.rows)
         for source in sources:
             for symbol, rows in source.items():
                 if symbol in out:
@@ -397,6 +402,10 @@ def write_market_timeline(timeline: MarketTimeline, recorder: MarketRecorder | N
         prints_source = "simulated: the agents' tape"
     else:
         prints_source = "none"
+    own = timeline.own is not None
+    if own:
+        prints_source = ("simulated: the broker-dealer's own taker fills" if prints_source == "none"
+                         else prints_source + "; with the broker-dealer's own taker fills")
     common = {**{f"twin.{k}": v for k, v in UNITS.items()},
               "twin.session_open_ns": str(timeline.open_ns), "twin.session_close_ns": str(timeline.close_ns),
               "twin.time_columns": "every time column ends in _ns: integer nanoseconds since 1970-01-01 UTC"}
@@ -408,8 +417,10 @@ def write_market_timeline(timeline: MarketTimeline, recorder: MarketRecorder | N
                               "prices in units, sizes in shares, 0 for an empty side"}),
         PRINTS_FILE: (prints, ("t_ns", "price", "qty"), {
             "twin.prints_source": prints_source,
+            "twin.prints_include_own_fills": "true" if own else "false",
             "twin.prints_rows": "market prints in time order: price in units, qty in shares; "
-                                "the broker-dealer's own taker fills are not included"}),
+                                "the broker-dealer's own taker fills are "
+                                + ("included" if own else "not included")}),
     }
     for name, (data, columns, meta) in tables.items():
         counts = [len(data[s]["t_ns"]) for s in timeline.symbols]

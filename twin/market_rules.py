@@ -3,44 +3,118 @@
 Halts, LULD and the short-sale restriction are market-wide, so one rule
 object of each kind is shared by all venues: a halt or a LULD pause
 triggered by a trade on one venue stops the symbol everywhere, as the SIP
-would. The national best bid for SSR is read from the venues' books.
-Scheduled halts start and end on the clock. A scenario without market rules
-installs nothing, so its runs (and fingerprints) are unchanged.
+would. The national best bid and offer the rules read come from the venues'
+books (every venue that is UP). Scheduled halts start and end on the clock.
+A scenario without market rules installs nothing, so its runs (and
+fingerprints) are unchanged.
+
+With ``halt_auction`` or ``luld_plan`` a halt or pause ends with a reopening
+auction on every venue (``SimVenue.reopen``): each venue crosses its own
+resting and held orders. The reopening price a LULD pause takes as its new
+reference is the first venue's (in scenario order) that crossed: the twin's
+stand-in for the primary listing market's reopening print. Every reopening
+is recorded on its rule (``TradingHalt.reopenings``, ``LuldPlan.events``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from components.domain.venues import VenueStatus
 from components.config.session import NEW_YORK, to_ns
-from venues_sim.rules import LimitUpLimitDown, MarketRule, ShortSaleRestriction, TradingHalt
+from components.domain.venues import VenueStatus
+from venues_sim.rules import (
+    LimitUpLimitDown,
+    LuldPlan,
+    LuldTiming,
+    MarketRule,
+    ShortSaleRestriction,
+    TradingHalt,
+)
+from venues_sim.venue import SimVenue
 
 NS = 1_000_000_000
+_UP = VenueStatus.UP
+
+
+def national_quote(venues: list[SimVenue], symbol: str) -> tuple[int, int]:
+    """``(best bid, best offer)`` over the venues that are UP; 0 for a side nobody quotes."""
+    bid = ask = 0
+    for venue in venues:
+        if venue.status is _UP:
+            b, _, a, _ = venue.book(symbol).top()
+            bid = max(bid, b)
+            if a and (not ask or a < ask):
+                ask = a
+    return bid, ask
+
+
+def reopen_everywhere(venues: list[SimVenue], symbol: str, reference: int, now_ns: int,
+                      record: list | None = None) -> int | None:
+    """Run the reopening auction of ``symbol`` on every venue; the first crossing venue's price."""
+    price = None
+    for venue in venues:
+        reopening = venue.reopen(symbol, reference, now_ns)
+        if record is not None:
+            record.append((venue.name, now_ns, reopening))
+        if price is None and reopening.cross.price is not None:
+            price = reopening.cross.price
+    return price
 
 
 def install_market_rules(world) -> list[MarketRule]:
     """Build the scenario's rules, add them to every venue, schedule the halts."""
     scenario, clock, venues = world.scenario, world.clock, list(world.venues.values())
     cfg = scenario.market_rules
+    references = {s.symbol: s.reference_price for s in scenario.symbols}
     rules: list[MarketRule] = []
     if cfg.halts:
-        halt = TradingHalt()
+        halt = TradingHalt(auction=cfg.halt_auction)
         rules.append(halt)
         for h in cfg.halts:
             start = to_ns(datetime.combine(scenario.session.date, h.at, NEW_YORK))
             clock.call_at(start, lambda symbol=h.symbol: halt.halt(symbol))
-            clock.call_at(start + int(h.duration_s * NS), lambda symbol=h.symbol: halt.resume(symbol))
+            clock.call_at(start + int(h.duration_s * NS), lambda symbol=h.symbol: _resume(halt, venues, symbol,
+                                                                                         references, clock))
     if cfg.luld_band_bps:
-        rules.append(LimitUpLimitDown({s.symbol: s.reference_price for s in scenario.symbols},
-                                      cfg.luld_band_bps, int(cfg.luld_pause_s * NS)))
-    if cfg.ssr_symbols:
-        def national_best_bid(symbol: str) -> int:
-            bids = [v.book(symbol).top()[0] for v in venues if v.status is VenueStatus.UP]
-            return max(bids, default=0)
-
-        rules.append(ShortSaleRestriction(cfg.ssr_symbols, national_best_bid))
+        rules.append(LimitUpLimitDown(references, cfg.luld_band_bps, int(cfg.luld_pause_s * NS)))
+    if cfg.luld_plan is not None:
+        plan = cfg.luld_plan
+        timing = LuldTiming(scenario.session.open_ns(), scenario.session.close_ns(),
+                            limit_state_ns=int(plan.limit_state_s * NS), pause_ns=int(plan.pause_s * NS),
+                            window_ns=int(plan.window_s * NS), move_bps=plan.move_bps)
+        luld = LuldPlan(references, {s: 2 for s in plan.tier2_symbols}, timing,
+                        lambda symbol: national_quote(venues, symbol), clock.call_at,
+                        lambda symbol, now, ref: reopen_everywhere(venues, symbol, ref, now, luld.reopenings))
+        rules.append(luld)
+    if cfg.ssr_symbols or cfg.ssr_trigger:
+        closes = references | {c.symbol: c.price for c in cfg.previous_close}
+        rules.append(ShortSaleRestriction(cfg.ssr_symbols, lambda symbol: national_quote(venues, symbol)[0],
+                                          previous_close=closes if cfg.ssr_trigger else None))
     for venue in venues:
         for rule in rules:
             venue.add_rule(rule)
     return rules
+
+
+def _resume(halt: TradingHalt, venues: list[SimVenue], symbol: str, references: dict[str, int], clock) -> None:
+    """End a scheduled halt; with ``halt_auction`` every venue reopens the symbol with an auction."""
+    halt.resume(symbol)
+    if halt.auction:
+        reopen_everywhere(venues, symbol, halt.reference_price(symbol, references[symbol]), clock.now_ns(),
+                          halt.reopenings)
+
+
+def installed_rules(world) -> tuple[MarketRule, ...]:
+    """The market rules installed in ``world`` (the same objects on every venue)."""
+    first = next(iter(world.venues.values()))
+    return first.rules
+
+
+def ssr_carry(world) -> tuple[str, ...]:
+    """End-of-day state for the next trading day: the symbols whose short-sale restriction triggered
+    today, restricted all of tomorrow (give them as the next day's ``market_rules.ssr_symbols``)."""
+    carried: set[str] = set()
+    for rule in installed_rules(world):
+        if isinstance(rule, ShortSaleRestriction):
+            carried |= rule.end_of_day()
+    return tuple(sorted(carried))

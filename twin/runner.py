@@ -146,10 +146,15 @@ def _schedule_agents(world: TwinWorld, close_ns: int) -> None:
         return
     clock = world.clock
     schedule, now_ns = clock.schedule, clock.now_ns
+    if population.network is not None:  # agents.mode: network: their messages and wake-ups run through it
+        population.network.start(schedule, now_ns, close_ns)
+        return
+    counts = population.messages  # direct mode: wake-ups only (no messages), for the summary
 
     def fire(timer) -> None:
         agent = timer.value
         now = now_ns()
+        counts.wakeups += 1
         nxt = agent.wake(now)
         if nxt < close_ns:
             schedule(nxt - now, fire, agent)
@@ -157,6 +162,7 @@ def _schedule_agents(world: TwinWorld, close_ns: int) -> None:
     def refill(timer) -> None:
         now = now_ns()
         if now < close_ns:
+            counts.wakeups += 1
             timer.value.requote(now)
 
     def on_side_empty(maker: AdaptiveMarketMaker) -> None:

@@ -11,13 +11,21 @@ rejected while the child may still be working (venue down, cancels
 unavailable) is kept in ``cancel_rejects`` and not passed to the OMS, which
 would otherwise take the REJECTED report for the end of the child. Refusals
 meaning the child is gone (``TOO_LATE``, ``UNKNOWN_ORDER``) pass as before.
+
+``print_own_fills`` (a scenario's ``tape.own_fills``) hands each of our taker
+fills, at venue time, to a printer (``twin.market_view.OwnPrints``): what the
+venue prints to the market. ``SimMarketData`` reads the router's quotes from a
+``components.market_view.QuoteBoard`` when the scenario's ``market_view`` is
+not ``book`` (``twin.market_view``).
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
-from components.domain.venues import ChildOrder, ExecKind, ExecutionReport, Quote, VenueStatus
+from components.domain.orders import Side
+from components.domain.venues import ChildOrder, ExecKind, ExecutionReport, Liquidity, Quote, VenueStatus
+from components.market_view import QuoteBoard
 from components.memory import SeededStreams
 from components.ports import EventLog
 from components.reference_price import LastGoodMid
@@ -29,6 +37,7 @@ from .clock import SimClock, Timer
 from .latency import build_link
 
 _FILL = ExecKind.FILL
+_TAKER = Liquidity.TAKER
 _UP = VenueStatus.UP
 _REJECTED = ExecKind.REJECTED
 _CHILD_GONE = (TOO_LATE, UNKNOWN_ORDER)
@@ -54,6 +63,14 @@ class SimVenueGateway:
         # Order-status requests (see ``keep_status``): off unless a scenario restarts the OMS.
         self._status: dict[str, list[ExecutionReport]] | None = None
         self._cancels_sent: set[str] = set()
+        # Our taker fills as market prints (``print_own_fills``): off unless the scenario prints them.
+        self.own_prints: Callable[[ExecutionReport, Side, str], None] | None = None
+        self._sent: dict[str, ChildOrder] = {}  # child id -> child, kept only while printing
+
+    def print_own_fills(self, printer: Callable[[ExecutionReport, Side, str], None]) -> None:
+        """From now on, call ``printer(report, side, symbol)`` at venue time for each of our taker fills
+        (a maker fill of ours is already the aggressor's print)."""
+        self.own_prints = printer
 
     def keep_status(self) -> None:
         """Answer order-status requests from now on (as a FIX session's OrderMassStatusRequest):
@@ -81,6 +98,8 @@ class SimVenueGateway:
 
     def send(self, child: ChildOrder) -> None:
         self.child_sends.append((len(self._log), child))
+        if self.own_prints is not None:
+            self._sent[child.child_id] = child
         venue = self.venues[child.venue]
         self._clock.schedule(self._out[child.venue].delay(self._env.now), self._at_venue, (venue, child))
 
@@ -106,6 +125,9 @@ class SimVenueGateway:
         """Called by a venue, at venue time, for each report on our orders."""
         if report.kind is _FILL:
             self.venue_fills.append(report)
+            if self.own_prints is not None and report.liquidity is _TAKER:
+                child = self._sent[report.child_id]
+                self.own_prints(report, child.side, child.symbol)
         elif (report.kind is _REJECTED and report.child_id == self._cancelling
               and report.reason not in _CHILD_GONE):
             self.cancel_rejects.append(report)  # the child is still working: nothing changed
@@ -124,8 +146,12 @@ class SimMarketData:
     Given ``nbbo`` (a SIP's ``published``), the reference price is the mid of
     the SIP's last published NBBO instead: risk and analytics then see the
     consolidated, delayed view, and keep the last good mid (or the opening
-    price) while the SIP has none or shows a crossed market. Quotes for the
-    router still come straight from the venues (direct feeds).
+    price) while the SIP has none or shows a crossed market.
+
+    Given ``view`` (``twin.market_view.build_router_view``: the scenario's
+    ``market_view`` is ``direct_feed`` or ``sip``), the router's quotes are the
+    ones that reached that board (delayed, stamped with their age); without it
+    they come straight from the venue books, as the twin always had.
 
     The reference price is asked for several times per order (risk marks the
     order and every position of the account), so it is cached per symbol and
@@ -135,8 +161,9 @@ class SimMarketData:
     """
 
     def __init__(self, clock: SimClock, venues: dict, opening_prices: dict[str, int],
-                 nbbo: Callable[[str], Nbbo | None] | None = None):
+                 nbbo: Callable[[str], Nbbo | None] | None = None, view: QuoteBoard | None = None):
         self._clock = clock
+        self._view = view
         self._nbbo = nbbo
         self._venues = venues
         self._mids = LastGoodMid(opening_prices)  # the rule shared with the live market data
@@ -151,7 +178,9 @@ class SimMarketData:
     def quote(self, venue: str, symbol: str) -> Quote | None:
         target = self._venues.get(venue)
         if target is None or target.status is not _UP:
-            return None
+            return None  # a venue's session going down is known at once (the gateway's logon state)
+        if self._view is not None:
+            return self._view.quote(venue, symbol, self._clock.now_ns())
         return target.quote(symbol, self._clock.now_ns())
 
     def reference_price(self, symbol: str) -> int:

@@ -330,6 +330,11 @@ class OrderBook:
         asks = [(ask_levels[k].price, ask_levels[k].total) for k in reversed(self._ask_keys[-levels:])]
         return bids, asks
 
+    def resting_orders(self) -> list[tuple[str, str, Side, int, int]]:
+        """``(order_id, owner, side, price, qty)`` of every resting order, in the order they came to
+        rest (time priority within a level); for auctions (``venues_sim.auction``), not the hot path."""
+        return [(r.order_id, r.owner, r.side, r.price, r.qty) for r in self._index.values()]
+
     def resting_qty(self, order_id: str) -> int:
         """Leaves of a resting order; 0 if it is not (or no longer) resting."""
         resting = self._index.get(order_id)

@@ -30,8 +30,10 @@ from components.domain.venues import (
     VenueStatus,
 )
 
+from .auction import NO_CROSS, HeldOrders, Reopening, reopen_book
 from .book import AddResult, Fill, OrderBook
 from .fees import FeeModel
+from .rules import LULD_BAND  # also the reason a resting order beyond the band is canceled
 from .stress import VenueCondition
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -104,6 +106,7 @@ class SimVenue:
         self._status = _UP
         self._conditions: list[VenueCondition] = []  # active stress conditions (venues_sim.stress)
         self._rules: list[MarketRule] = []  # market rules (venues_sim.rules)
+        self._held = HeldOrders()  # DAY orders waiting for a reopening auction (rules' halts with one)
         self.duplicate_submits = 0  # our children sent again and ignored (``submit``)
         self.publishes_book_top = True
         """True while ``quote`` publishes the books' tops as they are (UP, no stress condition):
@@ -159,11 +162,55 @@ class SimVenue:
                 return reason
         return ""
 
-    def _printed(self, symbol: str, fills: list[Fill], now_ns: int) -> None:
-        """Tell the rules about trade prints (LULD pauses on a move to its band)."""
+    @property
+    def rules(self) -> tuple[MarketRule, ...]:
+        """The market rules enforced here, in the order added."""
+        return tuple(self._rules)
+
+    def _holds(self, symbol: str, tif: TimeInForce, now_ns: int) -> bool:
+        """A DAY order a rule refuses waits for the reopening auction instead (a halt with one)."""
+        return tif is TimeInForce.DAY and any(r.holds_for_auction(symbol, now_ns) for r in self._rules)
+
+    def _collar(self, symbol: str, side: Side, price: int | None, now_ns: int) -> int | None:
+        """The price an incoming order trades at under the rules' price bands (``MarketRule.price_band``):
+        a buy at most the upper band (a market buy: at it), a sell at least the lower one. Resting
+        orders on the other side beyond the band (left there when the band moved) are canceled
+        ``LULD_BAND`` first rather than traded with, so nothing trades outside the band."""
+        for rule in self._rules:
+            band = rule.price_band(symbol, now_ns)
+            if band is None:
+                continue
+            lower, upper = band
+            book = self._books[symbol]
+            if side is Side.BUY:
+                price = upper if price is None or price > upper else price
+                best = book.best_ask()
+                if best is not None and best[0] < lower:
+                    self._cancel_beyond(book, Side.SELL, lambda px: px < lower, now_ns)
+            else:
+                price = lower if price is None or price < lower else price
+                best = book.best_bid()
+                if best is not None and best[0] > upper:
+                    self._cancel_beyond(book, Side.BUY, lambda px: px > upper, now_ns)
+        return price
+
+    def _cancel_beyond(self, book: OrderBook, side: Side, beyond: Callable[[int], bool], now_ns: int) -> None:
+        for order_id, owner, resting_side, px, qty in book.resting_orders():
+            if resting_side is side and beyond(px):
+                book.cancel(order_id)
+                if owner == self.our_owner:
+                    child = self._children[order_id]
+                    self._report(_CANCELED, order_id, child.order_id, now_ns, last_qty=qty, reason=LULD_BAND)
+                else:
+                    self._agent_orders.pop(order_id, None)
+
+    def _printed(self, symbol: str, fills: list, now_ns: int) -> None:
+        """Tell the rules about an order that reached the book: its trade prints (LULD pauses on a move
+        to its band), then that the book changed (the LULD plan looks for a limit state)."""
         for rule in self._rules:
             for fill in fills:
                 rule.on_trade(symbol, fill.price, now_ns)
+            rule.on_book_change(symbol, now_ns)
 
     def _bump_versions(self) -> None:
         for book in self._books.values():
@@ -200,7 +247,9 @@ class SimVenue:
     def leaves(self, child_id: str) -> int:
         """Resting quantity of one of our child orders (0 if not resting)."""
         child = self._children.get(child_id)
-        return 0 if child is None else self._books[child.symbol].resting_qty(child_id)
+        if child is None:
+            return 0
+        return self._books[child.symbol].resting_qty(child_id) or self._held.qty(child_id)
 
     # ------------------------------------------------------------ our orders
 
@@ -221,7 +270,15 @@ class SimVenue:
                 return
             self._report(_REJECTED, child.child_id, child.order_id, now_ns, reason=DUPLICATE_CHILD_ID)
             return
-        reason = self._check_child(child) or self._condition_refusal(child, now_ns)
+        reason = self._check_child(child) or self._stress_refusal(child, now_ns)
+        if not reason and self._rules:
+            reason = self._child_rule_refusal(child, now_ns)
+            if reason and now_ns >= self._closed_until_ns and self._holds(child.symbol, child.time_in_force, now_ns):
+                self._children[child.child_id] = child  # ACKed, waiting for the reopening auction
+                self._held.hold(child.symbol, child.child_id, self.our_owner, child.side, child.quantity,
+                                None if child.order_type is _MARKET else child.limit_price)
+                self._report(_ACK, child.child_id, child.order_id, now_ns, leaves_qty=child.quantity)
+                return
         if not reason and now_ns < self._closed_until_ns:
             reason = MARKET_CLOSED
         if reason:
@@ -235,13 +292,16 @@ class SimVenue:
         qty = child.quantity
         is_market = child.order_type is _MARKET
         price = None if is_market else child.limit_price
+        tif = child.time_in_force
+        if self._rules:
+            price = self._collar(child.symbol, child.side, price, now_ns)
+            if is_market and price is not None:
+                tif = TimeInForce.IOC  # a market order collared to a band edge never rests
         self._report(_ACK, child.child_id, child.order_id, now_ns, leaves_qty=qty)
         pricing = self.fill_price
         if pricing is not None:
             own_bid, _, own_ask, _ = self._books[child.symbol].top()  # the quote the order arrived at
-        result = self._books[child.symbol].add(
-            child.child_id, child.side, qty, price, child.time_in_force, self.our_owner
-        )
+        result = self._books[child.symbol].add(child.child_id, child.side, qty, price, tif, self.our_owner)
         leaves = qty
         for fill in result.fills:
             leaves -= fill.quantity
@@ -258,7 +318,7 @@ class SimVenue:
                 fee=self.fees.fee(_TAKER, fill.quantity),
             )
             self._after_fill(fill, now_ns)
-        if self._rules and result.fills:
+        if self._rules:
             self._printed(child.symbol, result.fills, now_ns)
         if result.canceled_qty:
             self._report(
@@ -294,15 +354,20 @@ class SimVenue:
         return ""
 
     def _condition_refusal(self, child: ChildOrder, now_ns: int) -> str:
+        """Reason an active stress condition or a market rule refuses ``child``, or ""."""
+        return self._stress_refusal(child, now_ns) or (self._child_rule_refusal(child, now_ns) if self._rules else "")
+
+    def _stress_refusal(self, child: ChildOrder, now_ns: int) -> str:
         """Reason an active stress condition refuses ``child``, or ""."""
         for condition in self._conditions:
             reason = condition.refuse_submit(child, now_ns)
             if reason:
                 return reason
-        if self._rules:
-            price = None if child.order_type is _MARKET else child.limit_price
-            return self._rule_refusal(child.symbol, child.side, price, child.short, now_ns)
         return ""
+
+    def _child_rule_refusal(self, child: ChildOrder, now_ns: int) -> str:
+        price = None if child.order_type is _MARKET else child.limit_price
+        return self._rule_refusal(child.symbol, child.side, price, child.short, now_ns)
 
     def _cancel_refusal(self, child_id: str, now_ns: int) -> str:
         for condition in self._conditions:
@@ -328,6 +393,8 @@ class SimVenue:
             self._report(ExecKind.REJECTED, child_id, order_id, now_ns, reason=UNKNOWN_ORDER)
             return 0
         qty = self._books[child.symbol].cancel(child_id)
+        if qty == 0 and self._held:
+            qty = self._held.cancel(child_id)  # waiting for a reopening auction
         if qty == 0:
             self._report(ExecKind.REJECTED, child_id, order_id, now_ns, reason=TOO_LATE)
             return 0
@@ -396,9 +463,20 @@ class SimVenue:
         if self._rules and self._rule_refusal(symbol, side, price, False, now_ns):
             if type(qty) is not int or qty <= 0:
                 raise ValueError(f"quantity must be a positive int, got {qty!r}")
+            if self._holds(symbol, tif, now_ns):
+                if order_id in book:
+                    raise ValueError(f"order_id {order_id!r} is already resting in {symbol}")
+                self._held.hold(symbol, order_id, owner, side, qty, price)  # raises for a malformed one
+                self._agent_orders[order_id] = symbol
+                return AddResult([], qty, 0)  # waits for the reopening auction, as if resting
             return AddResult([], 0, qty)  # refused by a market rule: nothing trades
+        if self._rules:
+            collared = self._collar(symbol, side, price, now_ns)
+            if price is None and collared is not None:
+                tif = TimeInForce.IOC  # a market order collared to a band edge never rests
+            price = collared
         result = book.add(order_id, side, qty, price, tif, owner)
-        if self._rules and result.fills:
+        if self._rules:
             self._printed(symbol, result.fills, now_ns)
         if result.fills:
             our, agent_orders = self.our_owner, self._agent_orders
@@ -421,7 +499,7 @@ class SimVenue:
         symbol = self._agent_orders.pop(order_id, None)
         if symbol is None:
             return 0
-        return self._books[symbol].cancel(order_id)
+        return self._books[symbol].cancel(order_id) or (self._held.cancel(order_id) if self._held else 0)
 
     def requote_agent_ladder(
         self,
@@ -449,8 +527,8 @@ class SimVenue:
         agent_orders, books = self._agent_orders, self._books
         for order_id in cancel_ids:
             held = agent_orders.pop(order_id, None)
-            if held is not None:
-                books[held].cancel(order_id)
+            if held is not None and not books[held].cancel(order_id) and self._held:
+                self._held.cancel(order_id)  # it was waiting for a reopening auction
         book = books.get(symbol)
         if orders and (owner == self.our_owner or book is None):  # submit_agent_order's refusals, as it raises them
             return plain_agent_ladder(self, owner, symbol, [], orders, now_ns, after_each)
@@ -498,8 +576,57 @@ class SimVenue:
                     self._report(
                         ExecKind.CANCELED, order_id, child.order_id, now_ns, last_qty=qty, reason=END_OF_DAY
                     )
+        for _, held in self._held.release_all():  # never reopened: they end with the day too
+            count += 1
+            if held.owner == our:
+                child = self._children[held.order_id]
+                self._report(ExecKind.CANCELED, held.order_id, child.order_id, now_ns, last_qty=held.qty,
+                             reason=END_OF_DAY)
         self._agent_orders.clear()
         return count
+
+    # ------------------------------------------------------------ reopening auction
+
+    def reopen(self, symbol: str, reference: int, now_ns: int) -> Reopening:
+        """Reopen ``symbol`` after a halt or a pause: the book's resting orders and the orders held
+        meanwhile cross at one price (``venues_sim.auction``, ``reference`` breaks ties).
+
+        Our children get FILL reports at the cross price (charged as maker executions: the fee
+        models have no auction fee) and CANCELED (``MARKET_REMAINDER``) for a market order's
+        unfilled rest; participants' filled orders are forgotten as any maker's. The prints reach
+        the rules (``on_trade``). A DOWN venue crosses nothing: its held orders are canceled
+        (``VENUE_DOWN``), its book stays as it was."""
+        book = self.book(symbol)
+        held = self._held.release(symbol)
+        if self._status is not _UP:
+            result = Reopening(symbol, NO_CROSS, (),
+                               tuple((o.order_id, o.owner, o.qty) for o in held))
+            self._end_unfilled(result.canceled, VENUE_DOWN, now_ns)
+            return result
+        result = reopen_book(book, held, reference)
+        our, agent_orders = self.our_owner, self._agent_orders
+        for fill in result.fills:
+            for order_id, owner, leaves in ((fill.buy_id, fill.buy_owner, fill.buy_leaves),
+                                            (fill.sell_id, fill.sell_owner, fill.sell_leaves)):
+                if owner == our:
+                    child = self._children[order_id]
+                    self._report(_FILL, order_id, child.order_id, now_ns, last_qty=fill.qty, last_px=fill.price,
+                                 leaves_qty=leaves, liquidity=_MAKER, fee=self.fees.fee(_MAKER, fill.qty))
+                elif leaves == 0:
+                    agent_orders.pop(order_id, None)
+        self._end_unfilled(result.canceled, MARKET_REMAINDER, now_ns)
+        if self._rules:
+            self._printed(symbol, list(result.fills), now_ns)  # AuctionFill has a price, as Fill
+        return result
+
+    def _end_unfilled(self, ended: tuple[tuple[str, str, int], ...], reason: str, now_ns: int) -> None:
+        """Orders the reopening ended unfilled: CANCELED reports for ours, participants' forgotten."""
+        for order_id, owner, qty in ended:
+            if owner == self.our_owner:
+                child = self._children[order_id]
+                self._report(_CANCELED, order_id, child.order_id, now_ns, last_qty=qty, reason=reason)
+            else:
+                self._agent_orders.pop(order_id, None)
 
     # --------------------------------------------------------------- helpers
 

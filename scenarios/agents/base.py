@@ -61,7 +61,11 @@ class PoissonWaking:
 class AgentOrders:
     """An agent's DAY limit orders at one venue front, on one symbol: ids
     ``OWNER-1``, ``OWNER-2``, ... and, for agents that keep at most one order
-    working, which one is resting."""
+    working, which one is resting.
+
+    Over the network (``scenarios.agents.network``) a send's result is pending:
+    the order is taken as resting until its ack (``listen``) says it never
+    rested, and then forgotten (no cancel is sent for it)."""
 
     def __init__(self, venue, owner: str, symbol: str):
         self.venue = venue
@@ -69,6 +73,12 @@ class AgentOrders:
         self.symbol = symbol
         self.sent = 0
         self.resting: str | None = None
+        self._listening = False
+
+    def _acked(self, order_id: str, result) -> None:
+        """The venue's outcome of ``order_id`` has arrived: forget it if none of it rested."""
+        if not result.rested_qty and self.resting == order_id:
+            self.resting = None
 
     def send(self, side: Side, qty: int, price: int, now_ns: int):
         """Send one DAY limit order; returns its id and the venue's ``AddResult``."""
@@ -85,6 +95,11 @@ class AgentOrders:
 
     def replace(self, side: Side, qty: int, price: int, now_ns: int):
         """Cancel the resting order and send a new one, which rests if the venue keeps any of it."""
+        if not self._listening:  # only agents that track a resting order need acks (a network front's)
+            self._listening = True
+            listen = getattr(self.venue, "listen", None)
+            if listen is not None:
+                listen(self._acked)
         self.cancel_resting()
         order_id, result = self.send(side, qty, price, now_ns)
         if result.rested_qty:

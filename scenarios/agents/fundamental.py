@@ -24,6 +24,8 @@ import numpy as np
 
 from components.domain.money import CENT
 
+from .intraday import IntradayProfile
+
 _NS_PER_S = 1_000_000_000
 _LN2 = 0.6931471805599453  # literal, not math.log(2): one less libm call in a deterministic path
 
@@ -37,6 +39,15 @@ class MeanRevertingFundamental:
     each moves the value by a normal ``megashock_mean_bps`` +/-
     ``megashock_std_bps`` of the mean price, up or down with equal odds (the
     bimodal shock of ABIDES: no drift overall, but never a small nudge).
+
+    With a ``profile`` (``scenarios.agents.intraday``) the diffusion's variance
+    per step is scaled by the profile's weight at that step (volatility follows
+    activity: U-shaped over the day, the same total variance as a flat day);
+    ``diffusion_var_per_s`` stays the day's average, which is what agents believe.
+    With ``shock_vol_boost`` b > 0 each megashock also raises the diffusion's
+    variance by b times its normal level, the excess halving every
+    ``shock_vol_half_life_s`` (news is followed by a turbulent spell:
+    volatility clusters). Both use the same draws as the plain path.
     """
 
     def __init__(
@@ -53,6 +64,9 @@ class MeanRevertingFundamental:
         end_ns: int,
         step_ns: int = _NS_PER_S,
         tick: int = CENT,
+        profile: IntradayProfile | None = None,
+        shock_vol_boost: float = 0.0,
+        shock_vol_half_life_s: float = 900.0,
     ):
         if type(mean_price) is not int or mean_price <= 0:
             raise ValueError(f"mean_price must be a positive int of units, got {mean_price!r}")
@@ -64,6 +78,8 @@ class MeanRevertingFundamental:
             raise ValueError("megashock parameters must be >= 0")
         if type(step_ns) is not int or step_ns <= 0 or type(tick) is not int or tick <= 0:
             raise ValueError("step_ns and tick must be positive ints")
+        if not shock_vol_boost >= 0 or not shock_vol_half_life_s > 0:
+            raise ValueError("shock_vol_boost must be >= 0 and shock_vol_half_life_s > 0")
         if end_ns < start_ns:
             raise ValueError(f"end_ns {end_ns} is before start_ns {start_ns}")
         self.mean_price = mean_price
@@ -79,6 +95,12 @@ class MeanRevertingFundamental:
         # multiply/add only.
         self._decay = max(0.0, 1.0 - self.kappa_per_s * step_s)
         self._sigma = math.sqrt(self.diffusion_var_per_s * step_s)
+        self.profile = profile
+        # per profile slice: its diffusion per step (sqrt is exactly rounded by IEEE 754: same everywhere)
+        self._slice_sigma = [] if profile is None else [self._sigma * math.sqrt(w) for w in profile.weights]
+        self.shock_vol_boost = shock_vol_boost
+        self._excess_decay = max(0.0, 1.0 - _LN2 * step_s / shock_vol_half_life_s)  # Euler, as the OU step
+        self._excess = 0.0  # extra variance after megashocks, as a multiple of the normal variance
         self._rng = rng
         self._value = float(mean_price)
         self._step = 0
@@ -113,7 +135,9 @@ class MeanRevertingFundamental:
         """
         target = (now_ns - self.start_ns) // self.step_ns
         step = self._step
-        if target > step:
+        if target > step and (self.profile is not None or self.shock_vol_boost > 0):
+            self._advance_varying(target)
+        elif target > step:
             value, decay, sigma, mean = self._value, self._decay, self._sigma, float(self.mean_price)
             shock_steps, k = self.shock_steps, self._next_shock
             floor = float(self.tick)
@@ -130,6 +154,31 @@ class MeanRevertingFundamental:
             raise ValueError(f"now_ns {now_ns} is before fundamental step {step} already drawn")
         return self._value
 
+    def _advance_varying(self, target: int) -> None:
+        """``value_at``'s loop with each step's diffusion scaled by the profile and the shocks' excess
+        variance (the same draws)."""
+        value, decay, mean = self._value, self._decay, float(self.mean_price)
+        step, k = self._step, self._next_shock
+        shock_steps, floor = self.shock_steps, float(self.tick)
+        profile, step_ns, start_ns = self.profile, self.step_ns, self.start_ns
+        sigmas = self._slice_sigma
+        excess, excess_decay, boost = self._excess, self._excess_decay, self.shock_vol_boost
+        for z in self._rng.standard_normal(target - step).tolist():
+            step += 1
+            i = None if profile is None else profile.slice_at(start_ns + step * step_ns)
+            sigma = self._sigma if i is None else sigmas[i]
+            if excess:
+                sigma *= math.sqrt(1.0 + excess)  # sqrt is exactly rounded (IEEE 754): the same everywhere
+                excess *= excess_decay
+            value = mean + (value - mean) * decay + sigma * z
+            while k < len(shock_steps) and shock_steps[k] <= step:
+                value += self.shock_sizes[k]
+                excess += boost
+                k += 1
+            if value < floor:
+                value = floor
+        self._value, self._step, self._next_shock, self._excess = value, step, k, excess
+
     def at(self, now_ns: int) -> int:
         """Fundamental at ``now_ns`` rounded to the tick (at least one tick)."""
         tick = self.tick
@@ -138,3 +187,27 @@ class MeanRevertingFundamental:
     def shocks_before(self, now_ns: int) -> int:
         """How many megashocks have hit by ``now_ns`` (for reports and tests)."""
         return bisect_right(self.shock_steps, (now_ns - self.start_ns) // self.step_ns)
+
+
+class FairValueReading:
+    """What a market maker takes as fair value: the fundamental now, read with its own noise.
+
+    Stands for the information a real maker prices from besides this one book
+    (index futures, the stock's other venues, correlated names), which leads
+    the book instead of following it. ``noise_bps`` is the standard deviation
+    of each reading's error (bps of the mean price); at 0 no number is drawn.
+    """
+
+    def __init__(self, fundamental: MeanRevertingFundamental, rng: np.random.Generator, noise_bps: float = 0.0):
+        if not noise_bps >= 0:
+            raise ValueError(f"noise_bps must be >= 0, got {noise_bps!r}")
+        self.fundamental = fundamental
+        self._rng = rng
+        self._noise_sd = noise_bps / 10_000 * fundamental.mean_price
+
+    def at(self, now_ns: int) -> float:
+        """One reading at ``now_ns`` (units, float)."""
+        value = self.fundamental.value_at(now_ns)
+        if self._noise_sd:
+            value += self._noise_sd * float(self._rng.standard_normal())
+        return value

@@ -17,7 +17,8 @@ import numpy as np
 from components.domain.orders import Side
 from venues_sim.book import AddResult
 
-from .base import AgentOrders, PoissonWaking, two_sided_top
+from .base import AgentOrders, two_sided_top
+from .intraday import IntradayProfile, ProfiledWaking
 from .sizes import OrderSizeModel
 from .tape import TapedVenue
 
@@ -45,7 +46,7 @@ class _Window:
         return len(self.values) == self.size
 
 
-class MomentumTrader(PoissonWaking):
+class MomentumTrader(ProfiledWaking):
     """One momentum agent on one symbol of one venue front; draws only from ``rng``."""
 
     def __init__(
@@ -60,6 +61,7 @@ class MomentumTrader(PoissonWaking):
         short_window: int = 20,
         long_window: int = 50,
         threshold_bps: float = 0.0,
+        profile: IntradayProfile | None = None,
     ):
         if not mean_wake_s > 0:
             raise ValueError(f"mean_wake_s must be > 0, got {mean_wake_s!r}")
@@ -74,6 +76,7 @@ class MomentumTrader(PoissonWaking):
         self.sizes = sizes
         self.mean_gap_ns = mean_wake_s * _NS_PER_S
         self.threshold = threshold_bps / 10_000
+        self.profile = profile  # wake-ups follow the intraday profile when set
         self._rng = rng
         # Mids are kept doubled (bid + ask) so they stay exact ints.
         self._short = _Window(short_window)

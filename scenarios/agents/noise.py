@@ -16,7 +16,7 @@ import numpy as np
 from venues_sim.book import OrderBook
 from venues_sim.liquidity import NoiseTrader
 
-from .base import PoissonWaking
+from .intraday import IntradayProfile, ProfiledWaking
 
 _NS_PER_S = 1_000_000_000
 
@@ -37,15 +37,18 @@ class BookMid:
         return self._last
 
 
-class NoiseAgent(PoissonWaking):
-    """Wakes a NoiseTrader at exponential gaps of mean ``mean_wake_s``."""
+class NoiseAgent(ProfiledWaking):
+    """Wakes a NoiseTrader at exponential gaps of mean ``mean_wake_s`` (in activity time when ``profile``
+    is set: more wake-ups at the open and close)."""
 
-    def __init__(self, trader: NoiseTrader, rng: np.random.Generator, mean_wake_s: float):
+    def __init__(self, trader: NoiseTrader, rng: np.random.Generator, mean_wake_s: float,
+                 profile: IntradayProfile | None = None):
         if not mean_wake_s > 0:
             raise ValueError(f"mean_wake_s must be > 0, got {mean_wake_s!r}")
         self.trader = trader
         self.owner = trader.owner
         self.mean_gap_ns = mean_wake_s * _NS_PER_S
+        self.profile = profile
         self._rng = rng
 
     def act(self, now_ns: int) -> None:

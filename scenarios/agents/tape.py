@@ -11,7 +11,11 @@ A tape also keeps the running position of owners that asked to be tracked
 (the adaptive market makers read their inventory there), whichever side of
 the trade they were on, and tells a watching owner when one of its resting
 orders has been filled completely (how a maker learns its ladder is gone
-without polling the book).
+without polling the book). In ``mode: network`` that news is a message: the
+tape's ``watch_through`` (set by ``scenarios.agents.network``) delays it.
+
+With several venues (``agents.venues``) every venue's front shares one tape
+per symbol, so a tape covers the agents' trades on every venue.
 """
 
 from __future__ import annotations
@@ -43,6 +47,9 @@ class TradeTape:
         """Orders sent through the tape's venue front for this symbol."""
         self.positions: dict[str, int] = {}
         self._watchers: dict[str, Callable[[str], None]] = {}
+        self.watch_through: Callable[[str, Callable[[str], None]], Callable[[str], None]] | None = None
+        """If set, ``watch`` registers ``watch_through(owner, on_done)`` instead of ``on_done`` (how the
+        network front turns the news into a delayed message)."""
 
     def track(self, owner: str) -> None:
         """Keep ``owner``'s position (shares, + long) from now on."""
@@ -50,6 +57,8 @@ class TradeTape:
 
     def watch(self, owner: str, on_done: Callable[[str], None]) -> None:
         """Call ``on_done(order_id)`` when a resting order of ``owner`` is filled completely."""
+        if self.watch_through is not None:
+            on_done = self.watch_through(owner, on_done)
         self._watchers[owner] = on_done
 
     def position(self, owner: str) -> int:
@@ -58,6 +67,18 @@ class TradeTape:
 
     def __len__(self) -> int:
         return len(self.times)
+
+    def record_print(self, now_ns: int, price: int, qty: int, aggressor: int) -> None:
+        """Append one print that did not come through this front: the broker-dealer's own taker fill
+        (``tape.own_fills``, ``twin.market_view.print_own_fills``). Volume counts it; tracked positions
+        and watchers do not see it (a print names no maker)."""
+        self.times.append(now_ns)
+        self.prices.append(price)
+        self.quantities.append(qty)
+        self.aggressor.append(aggressor)
+        self.volume += qty
+        if aggressor > 0:
+            self.buy_volume += qty
 
     def record(self, now_ns: int, result: AddResult) -> None:
         """Append the fills of one order's outcome."""
@@ -86,11 +107,14 @@ class TradeTape:
 class TapedVenue:
     """The agent-facing front of one venue: same order entry calls, plus a tape per symbol."""
 
-    def __init__(self, venue: SimVenue):
+    def __init__(self, venue: SimVenue, tapes: dict[str, TradeTape] | None = None):
+        """``tapes``: share these tapes (one per symbol, e.g. with other venues' fronts); default new ones."""
         self.venue = venue
         self.name = venue.name
         self.our_owner = venue.our_owner
-        self.tapes: dict[str, TradeTape] = {s: TradeTape(s) for s in venue.symbols}
+        self.tapes: dict[str, TradeTape] = {s: TradeTape(s) for s in venue.symbols} if tapes is None else tapes
+        self.sent = 0
+        """Orders sent to this venue through this front (the tapes' ``orders`` count every venue's)."""
 
     def book(self, symbol: str) -> OrderBook:
         return self.venue.book(symbol)
@@ -108,6 +132,7 @@ class TapedVenue:
     ) -> AddResult:
         """``SimVenue.submit_agent_order``, with the trades written to the tape."""
         result = self.venue.submit_agent_order(order_id, owner, symbol, side, qty, price, tif, now_ns)
+        self.sent += 1
         tape = self.tapes[symbol]
         tape.orders += 1
         if result.fills:
@@ -134,6 +159,7 @@ class TapedVenue:
         tape = self.tapes[symbol]
 
         def taped(result: AddResult) -> None:
+            self.sent += 1
             tape.orders += 1
             if result.fills:
                 tape.record(now_ns, result)

@@ -18,15 +18,16 @@ import numpy as np
 from components.domain.orders import Side
 from venues_sim.book import AddResult
 
-from .base import AgentOrders, PoissonWaking, two_sided_top
+from .base import AgentOrders, two_sided_top
 from .fundamental import MeanRevertingFundamental
+from .intraday import IntradayProfile, ProfiledWaking
 from .sizes import OrderSizeModel
 from .tape import TapedVenue
 
 _NS_PER_S = 1_000_000_000
 
 
-class ValueTrader(PoissonWaking):
+class ValueTrader(ProfiledWaking):
     """One value agent on one symbol of one venue front; draws only from ``rng``."""
 
     def __init__(
@@ -44,6 +45,7 @@ class ValueTrader(PoissonWaking):
         aggressive_fraction: float = 0.1,
         depth_spread: int = 2,
         threshold_ticks: int = 0,
+        profile: IntradayProfile | None = None,
     ):
         if not mean_wake_s > 0 or not observation_noise_bps >= 0 or not horizon_s >= 0:
             raise ValueError("mean_wake_s must be > 0; observation_noise_bps and horizon_s >= 0")
@@ -62,6 +64,7 @@ class ValueTrader(PoissonWaking):
         self.depth_spread = depth_spread
         self.threshold_ticks = threshold_ticks
         self.horizon_s = horizon_s
+        self.profile = profile  # wake-ups follow the intraday profile when set
         self._rng = rng
         self._noise_sd = observation_noise_bps / 10_000 * fundamental.mean_price
         # Beliefs about the process: the agent is told its parameters (as ABIDES

@@ -19,7 +19,7 @@ BASELINES = {
     "blocks_day.yaml": "ec35da463f4dd9acba3bfeb0d3716d74ec186ea9af9c3cfad04c07e22a52cda5",
     "crash_day.yaml": "51819f0c1c87e7a5d6ff68d9acb426f8ed7d91321de159af524c04f77ea16e08",
     "sip_day.yaml": "e330c1d66165ab7b8c5a0019880d97be7547ef09562122821bc75a16c5c8730b",
-    "rmsc_like.yaml": "339e5377aa2c0bc7e7367240d8b9433ca00175eeaf0fe8c9c39df0f6fc383f94",
+    "rmsc_like.yaml": "edadf8e6a783cecf0adf5caf001c6727d370b05f5b0f3183142d1088fde2adb7",
     "trading_day.yaml": "1125f77e2ed578d93980532c5f0c4edb03ac40fc516739465accb8cdcd1c4690",
     "quarter.yaml": "357779c9d756528204cfc6df153006fecd4937bcf8f35538011ae3d2ac113253",
     "surveillance_day.yaml": "202f962b4d281583635731a078ae411d5a52000536c3e68d35fd29d0fa160245",
@@ -28,6 +28,8 @@ BASELINES = {
     "swarm_day.yaml": "03905beace52ec49f7c35b1f87f99cc5417f0acd4364bd8a36694d53e8e4b072",
     "aml_day.yaml": "e619e854d1af0b4a98de1e40514a48d4f4b4902eb6e554bda8713b704435acf9",
     "advisor_day.yaml": "175c0fb51b194777005e19d263164968830cdb28fd29468315dac3de2249af94",
+    "halt_day.yaml": "e9ef39271154d6475aba8f8292f05507139e50325bee24eb0a4e1c83307193fe",
+    "rmsc_network.yaml": "f1b539bec8272243e0a4d1fe7b1d67d0d9b97f732342a65829d393477b650678",
 }
 
 
