@@ -88,7 +88,8 @@ COMMAND_MODULES: tuple[str, ...] = ("twin.cli_replay_log", "twin.cli_venue", "tw
                                       "twin.cli_surveil", "twin.cli_review", "twin.cli_order_timeline",
                                       "twin.cli_calibrate", "twin.cli_capacity", "twin.cli_suite",
                                       "twin.cli_swarm", "twin.cli_gameday", "twin.cli_portfolio",
-                                      "twin.cli_governance", "twin.cli_aml", "twin.cli_realism")
+                                      "twin.cli_governance", "twin.cli_aml", "twin.cli_realism",
+                                      "twin.cli_calibrate_market")
 """Modules (importable names) that add more subcommands via ``register(subparsers)``."""
 
 
