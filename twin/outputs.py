@@ -66,6 +66,9 @@ def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Pat
         summary["market_realism"] = realism_section(
             recorder.samples, recorder.trades() or None, venue=recorder.venue.name,
             sample_interval_s=recorder.interval_ns / 1e9, source=recorder.source)
+    view = world.scenario.market_view  # where the router's quotes came from (docs/router_view.md)
+    summary["market_view"] = {"source": view.source, **({} if view.source != "direct_feed" else {
+        "feed_latency_ms": view.feed_latency_ms, "jitter_ms": view.jitter_ms, "poll_ms": view.poll_ms})}
     if world.agents is not None:  # which agent mode ran, where they traded, ABIDES-style message count
         summary["agent_network"] = world.agents.summary()  # docs/agents_network.md
     if recorder is not None and recorder.timeline is not None:  # the market behind TCA, then TCA itself

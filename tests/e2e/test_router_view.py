@@ -55,3 +55,18 @@ def test_on_the_books_the_router_gets_what_it_saw(book):
 def test_on_delayed_feeds_some_shares_fill_worse_than_the_view_showed(book, direct):
     assert direct.fingerprint != book.fingerprint
     assert direct.worse_than_view_shares > 0 and direct.slippage_vs_view_bps > 0
+
+
+def test_the_summary_and_report_say_which_view_the_router_read(tmp_path):
+    import json
+
+    from twin.runner import run_scenario
+
+    smoke = load_scenario(SCENARIOS / "smoke.yaml")
+    fed = replace(smoke, market_view=MarketView(source="direct_feed", feed_latency_ms=4.0, poll_ms=5.0))
+    run_scenario(fed, seed=smoke.seed, out_dir=tmp_path)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["market_view"] == {"source": "direct_feed", "feed_latency_ms": 4.0, "jitter_ms": 0.1,
+                                      "poll_ms": 5.0}
+    assert "The router read direct feeds delayed 4.0 ms, published every 5.0 ms" in (
+        tmp_path / "report.html").read_text()
