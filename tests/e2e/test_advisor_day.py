@@ -20,6 +20,7 @@ from components.agents import verify_records
 from components.domain.events import EventType
 from scenarios.config import load_scenario
 from tests.conftest import SCENARIOS
+from tests.e2e.test_fingerprint_baselines import assert_baseline
 from twin.advisor_agents import PLAN_PREFIX, check_agent_orders
 from twin.runner import run_scenario
 
@@ -41,7 +42,8 @@ def test_same_seed_same_fingerprint_and_step_log_in_a_fresh_process(day):
     out = subprocess.run([sys.executable, "-c", SCRIPT, str(SCENARIOS / "advisor_day.yaml")],
                          capture_output=True, text=True, check=True)
     fingerprint, head = json.loads(out.stdout.strip().splitlines()[-1])
-    assert len(fingerprint) == 64 and fingerprint == day.fingerprint
+    assert_baseline("advisor_day.yaml", day.fingerprint)
+    assert fingerprint == day.fingerprint
     assert head == day.world.advisor_agents.steps.head
 
 

@@ -27,6 +27,7 @@ from components.domain.venues import ChildOrder
 from components.ledger import FILL_EVENTS
 from scenarios.config import load_scenario, parse_scenario
 from tests.conftest import SCENARIOS
+from tests.e2e.test_fingerprint_baselines import assert_baseline
 from twin.invariants import InvariantViolation, no_sanctioned_party_traded
 from twin.money_movement import TRANSFER_COLUMNS
 from twin.runner import evidence_of, run_scenario
@@ -57,7 +58,8 @@ def test_same_seed_same_fingerprint_transfers_labels_decisions_and_aml_files_in_
     out = subprocess.run([sys.executable, "-c", SCRIPT, str(SCENARIOS / "aml_day.yaml"), str(tmp_path / "again"),
                           *AML_FILES], capture_output=True, text=True, check=True)
     fingerprint, other, files = json.loads(out.stdout.strip().splitlines()[-1])
-    assert len(fingerprint) == 64 and fingerprint == aml_run.fingerprint
+    assert_baseline("aml_day.yaml", aml_run.fingerprint)
+    assert fingerprint == aml_run.fingerprint
     assert other == digest(aml_run)
     assert files == {n: hashlib.sha256((aml_run.out_dir / n).read_bytes()).hexdigest() for n in AML_FILES}
 

@@ -6,23 +6,25 @@ import json
 import subprocess
 import sys
 
+from scenarios.config import load_scenario
 from tests.conftest import SCENARIOS
+from tests.e2e.test_fingerprint_baselines import assert_baseline
+from twin.runner import run_scenario
 
 SCRIPT = (
     "import sys, json; from scenarios.config import load_scenario; from twin.runner import run_scenario;"
-    "r = run_scenario(load_scenario(sys.argv[1]), seed=int(sys.argv[2]));"
+    "r = run_scenario(load_scenario(sys.argv[1]));"
     "print(json.dumps([r.fingerprint, [e.to_record() for e in r.world.bad_actor_plan.episodes]]))"
 )
 
 
-def run_in_new_process(seed: int) -> tuple[str, list]:
-    out = subprocess.run([sys.executable, "-c", SCRIPT, str(SCENARIOS / "surveillance_day.yaml"), str(seed)],
+def test_same_seed_same_fingerprint_and_labels():
+    """At the scenario's seed, here and in a fresh process: the stored baseline and the same labels."""
+    out = subprocess.run([sys.executable, "-c", SCRIPT, str(SCENARIOS / "surveillance_day.yaml")],
                          capture_output=True, text=True, check=True)
     fingerprint, episodes = json.loads(out.stdout.strip().splitlines()[-1])
-    return fingerprint, episodes
-
-
-def test_same_seed_same_fingerprint_and_labels():
-    first, second = run_in_new_process(5), run_in_new_process(5)
-    assert len(first[0]) == 64 and first == second
-    assert {e["pattern"] for e in first[1]} == {"spoofing", "wash_trade", "marking_the_close", "front_running"}
+    assert_baseline("surveillance_day.yaml", fingerprint)
+    here = run_scenario(load_scenario(SCENARIOS / "surveillance_day.yaml"))
+    assert here.fingerprint == fingerprint
+    assert [e.to_record() for e in here.world.bad_actor_plan.episodes] == episodes
+    assert {e["pattern"] for e in episodes} == {"spoofing", "wash_trade", "marking_the_close", "front_running"}

@@ -11,13 +11,12 @@ import pyarrow.parquet as pq
 
 from chaos.swarm import SwarmConfig, run_seed
 from tests.conftest import ROOT
+from tests.e2e.test_fingerprint_baselines import assert_baseline
 from tests.e2e.test_twin_determinism import fingerprint_in_new_process
 
 
 def test_the_swarm_day_is_deterministic():
-    first = fingerprint_in_new_process("swarm_day.yaml", 16)
-    assert len(first) == 64
-    assert fingerprint_in_new_process("swarm_day.yaml", 16) == first
+    assert_baseline("swarm_day.yaml", fingerprint_in_new_process("swarm_day.yaml"))
 
 
 def test_a_swarm_seed_gives_the_same_faults_and_the_same_run_twice():
