@@ -13,28 +13,22 @@ import pytest
 
 from scenarios.config import load_scenario, parse_scenario
 from tests.conftest import SCENARIOS
+from tests.e2e.test_fingerprint_baselines import assert_baseline
 
 RMSC = SCENARIOS / "rmsc_like.yaml"
 SCRIPT = (
     "import sys; from scenarios.config import load_scenario; from twin.runner import run_scenario;"
     "from reports.realism import market_digest;"
-    "r = run_scenario(load_scenario(sys.argv[1]), seed=int(sys.argv[2]));"
+    "r = run_scenario(load_scenario(sys.argv[1]));"
     "m = r.world.market_recorder; print(r.fingerprint, market_digest(m.samples, m.trades()))"
 )
 
 
-def run_in_new_process(seed: int) -> tuple[str, str]:
-    out = subprocess.run([sys.executable, "-c", SCRIPT, str(RMSC), str(seed)],
-                         capture_output=True, text=True, check=True)
-    fingerprint, digest = out.stdout.strip().splitlines()[-1].split()
-    return fingerprint, digest
+def market_digest_of(result) -> str:
+    from reports.realism import market_digest
 
-
-def test_rmsc_like_is_deterministic_across_processes() -> None:
-    first = run_in_new_process(11)
-    assert first == run_in_new_process(11)
-    assert len(first[0]) == len(first[1]) == 64
-    assert run_in_new_process(12)[1] != first[1]  # another seed makes another market
+    recorder = result.world.market_recorder
+    return market_digest(recorder.samples, recorder.trades())
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +37,19 @@ def rmsc_run(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("rmsc")
     return run_scenario(load_scenario(RMSC), out_dir=out), out
+
+
+def test_rmsc_like_is_deterministic_across_processes(rmsc_run) -> None:
+    """At the scenario's seed, here and in a fresh process: the stored baseline and the same market."""
+    from twin.runner import run_scenario
+
+    result, _ = rmsc_run
+    assert_baseline("rmsc_like.yaml", result.fingerprint)
+    out = subprocess.run([sys.executable, "-c", SCRIPT, str(RMSC)], capture_output=True, text=True, check=True)
+    fingerprint, digest = out.stdout.strip().splitlines()[-1].split()
+    assert (fingerprint, digest) == (result.fingerprint, market_digest_of(result)) and len(digest) == 64
+    other = run_scenario(load_scenario(RMSC), seed=result.world.seed + 1)
+    assert market_digest_of(other) != digest  # another seed makes another market
 
 
 def test_rmsc_like_has_the_rmsc04_population(rmsc_run) -> None:
