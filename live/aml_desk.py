@@ -37,6 +37,13 @@ included), so the event's ``timestamp_utc`` is when it was stored and
 it; should the append fail, the desk drops its state and rebuilds it from the
 log, which stays the record.
 
+A transfer instruction may carry a ``client_transfer_id``, the caller's
+idempotency key per account (as ``client_order_id`` is for orders): a retry
+with the same key and the same transfer gets the first decision back, with
+nothing decided nor logged again; the same key for another transfer is an
+``IdempotencyConflict``. The key is part of the recorded ``TransferDecided``
+details, so it holds across a restart.
+
 A restart rebuilds the desk from the log, in log order: each transfer
 re-screened (the desk's decision ids and screening evidence come back) and,
 if it executed, fed to the monitor at its recorded time; each monitoring run
@@ -56,7 +63,8 @@ alerting score decisions are logged (with model version, contributions and
 features), not every below-threshold evaluation.
 
 ``components.aml``'s monitor pulls in scikit-learn and networkx (seconds to
-import): build the desk on first use (``live.entrypoints.aml_api`` does).
+import): build the desk on first use (``live.entrypoints.aml_api`` does, on
+the first AML request, never at start).
 """
 
 from __future__ import annotations
@@ -70,6 +78,7 @@ from components.aml.screening import screener_for
 from components.aml.transfer_desk import TransferDecision, TransferDesk
 from components.aml.transfers import Transfer, TransferKind
 from components.domain.events import EventType, OrderEvent
+from components.order_entry import IdempotencyConflict
 from components.reference.sanctions import default_sanctions_list
 
 if TYPE_CHECKING:  # the monitor and the case book load scikit-learn and networkx: imported where first used
@@ -97,6 +106,9 @@ class TransferInstruction:
     beneficiary_name: str = ""
     device_id: str = ""
     country: str = ""
+    client_transfer_id: str = ""
+    """The caller's idempotency key, per account (empty: none, every submission is a new transfer): a retry
+    with the same key gets the first decision back (``LiveAmlDesk.enter``)."""
 
     def transfer(self, transfer_id: str, ts_ns: int) -> Transfer:
         """The ``Transfer`` record at ``ts_ns`` (source and target by kind, as ``TransferKind`` says)."""
@@ -106,6 +118,20 @@ class TransferInstruction:
             source, target = self.account_id, self.counterparty
         return Transfer(transfer_id, ts_ns, self.kind, source, target, self.amount, self.device_id, self.country,
                         "" if self.kind is TransferKind.INTERNAL else self.beneficiary_name)
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """A transfer instruction's answer: the stored decision record, and whether it is the first decision
+    returned again to a retry with the same ``client_transfer_id`` (nothing new decided nor logged)."""
+
+    record: dict[str, Any]
+    replayed: bool
+
+
+def instruction_account(record: dict[str, Any]) -> str:
+    """The firm's account a recorded transfer's instruction was on (the target of a DEPOSIT, else the source)."""
+    return str(record["target"] if record["kind"] == TransferKind.DEPOSIT.value else record["source"])
 
 
 def event_record(event: Any) -> dict[str, Any]:
@@ -157,6 +183,8 @@ class LiveAmlDesk:
         self.book = AmlCaseBook()
         self.executed: dict[str, Transfer] = {}
         """Executed transfers by id (the monitor's input; amounts for the SAR narrative)."""
+        self._keyed: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+        """(account_id, client_transfer_id) -> (the advisor, the stored record) of each keyed decision."""
         self.unmatched = []
         self._last_ns = 0
         with live.runtime.atomic():
@@ -192,16 +220,32 @@ class LiveAmlDesk:
     # -- decisions --------------------------------------------------------------------------------------
     def submit(self, instruction: TransferInstruction, advisor: str) -> dict[str, Any]:
         """Screen and decide one instruction; an executed transfer goes to the monitor. The stored record."""
+        return self.enter(instruction, advisor).record
+
+    def enter(self, instruction: TransferInstruction, advisor: str) -> Submitted:
+        """``submit``, saying whether the answer is a retry's: an instruction whose ``client_transfer_id`` was
+        already used on its account gets that first decision back, nothing decided nor logged, if it asks for
+        the same transfer (same fields, same advisor); ``IdempotencyConflict`` naming the key if not."""
+        key = instruction.client_transfer_id
         with self._live.runtime.atomic():
+            first = self._keyed.get((instruction.account_id, key)) if key else None
+            if first is not None:
+                record = _same_request(first, instruction, advisor)
+                log.info("aml transfer %s retried client_transfer_id=%s advisor=%s: the first decision",
+                         record["transfer_id"], key, advisor)
+                return Submitted(record, replayed=True)
             now = self._last_ns = self.now()
             transfer = instruction.transfer(self._live.ids.next_id("TRF"), now)
             decision = self.transfers.submit(transfer, now)
             alerts = self._ingest(transfer) if decision.executed else []
-            details = {**decision.to_record(), "alerts": [alert_record(a, c) for a, c in alerts]}
+            details = {**decision.to_record(), "client_transfer_id": key,
+                       "alerts": [alert_record(a, c) for a, c in alerts]}
             self._append(E.TRANSFER_DECIDED, f"advisor:{advisor}", details)
+            if key:  # once stored: a failed append rebuilt the desk from the log, which does not hold it
+                self._keyed[(instruction.account_id, key)] = (advisor, details)
         log.info("aml transfer %s %s account_id=%s advisor=%s alerts=%d", transfer.transfer_id,
                  decision.status.value, instruction.account_id, advisor, len(alerts))
-        return details
+        return Submitted(details, replayed=False)
 
     def run_monitoring(self, analyst: str) -> dict[str, Any]:
         """Evaluate every account touched since the last evaluation; the alerts raised, filed into cases."""
@@ -278,7 +322,7 @@ class LiveAmlDesk:
         """Apply one stored AML event; one that does not replay to what it recorded is kept in ``unmatched``."""
         d = event.details or {}
         try:
-            problem = self._replay_one(event.event_type, d)
+            problem = self._replay_one(event.event_type, d, event.actor)
         except (KeyError, ValueError, TypeError, PermissionError) as exc:  # the case book's refusals among them
             problem = f"{type(exc).__name__}: {exc.args[0] if exc.args else exc}"
         if problem:
@@ -286,10 +330,13 @@ class LiveAmlDesk:
                                    "actor": event.actor, "details": dict(d), "problem": problem})
             log.warning("aml: stored %s %s does not replay: %s", event.event_type.value, event.event_id, problem)
 
-    def _replay_one(self, kind: EventType, d: dict[str, Any]) -> str:
+    def _replay_one(self, kind: EventType, d: dict[str, Any], actor: str) -> str:
         from components.aml.cases import Disposition
 
         if kind is E.TRANSFER_DECIDED:
+            if d.get("client_transfer_id"):  # a retry after the restart still gets this decision, as recorded
+                self._keyed[(instruction_account(d), str(d["client_transfer_id"]))] = (actor.partition(":")[2],
+                                                                                        dict(d))
             transfer = Transfer.from_record(d)
             decided = int(d["decided_ns"])
             self._last_ns = max(self._last_ns, decided)
@@ -315,6 +362,20 @@ class LiveAmlDesk:
             got = book.file_sar(d["case_id"], at, transfers=self.executed)
         return "" if got.event_id == d.get("event_id") else (
             f"replayed as {got.event_id}, recorded as {d.get('event_id')} (the case book drifted)")
+
+
+def _same_request(first: tuple[str, dict[str, Any]], instruction: TransferInstruction,
+                  advisor: str) -> dict[str, Any]:
+    """The first decision's record if ``instruction`` (from ``advisor``) asks for the transfer it decided,
+    else ``IdempotencyConflict`` naming the key. The transfer's fields are compared, so what the desk ignores
+    (an INTERNAL transfer's beneficiary name) is ignored here too."""
+    first_advisor, record = first
+    recorded = Transfer.from_record(record)
+    if instruction.transfer(recorded.transfer_id, recorded.ts_ns) != recorded or first_advisor != advisor:
+        raise IdempotencyConflict(
+            f"client_transfer_id {instruction.client_transfer_id} was already used on account "
+            f"{instruction.account_id} for a different transfer ({record['transfer_id']})")
+    return record
 
 
 def _alerts_differ(alerts: list[tuple[Alert, str]], recorded: dict[str, Any]) -> str:

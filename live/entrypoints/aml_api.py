@@ -25,25 +25,28 @@
 * ``POST /v1/aml/cases/{case_id}/sar`` (analysts, the BSA officer): files the SAR; 409
   ``signoff_required`` unless the BSA officer's approving sign-off is recorded.
 
-Unknown alert or case ids are 404. Every decision names its actor from the token, never from the body,
-and is an event in the live event log (``live.aml_desk``), so a restart rebuilds the desk.
+A transfer may carry ``client_transfer_id``, an idempotency key per account (as ``client_order_id`` is for
+orders): a retry with the same key and body is answered 200 with the first decision (nothing decided nor
+logged again, also after a restart), the same key with another body is 409 ``conflict`` naming the field.
+
+The desk (and with it scikit-learn and networkx) is built on the first AML request, on a worker thread, never
+at start (``_Desk``). Unknown alert or case ids are 404. Every decision names its actor from the token, never
+from the body, and is an event in the live event log (``live.aml_desk``), so a restart rebuilds the desk.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 import threading
-from contextlib import asynccontextmanager
 from typing import Any, Callable
 
 from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
 
-from components.aml.screening import screener_for
 from components.aml.transfers import TransferKind
 from components.domain.money import to_units
-from components.order_entry import _ID_PATTERN, PRICE_PATTERN
+from components.order_entry import _ID_PATTERN, PRICE_PATTERN, IdempotencyConflict
 
 from live.aml_desk import LiveAmlDesk, TransferInstruction
 
@@ -78,9 +81,14 @@ TRANSFER_REQUEST_SCHEMA: dict[str, Any] = {
                                             "ignored for INTERNAL, where both holders are screened"},
         "device_id": {"type": "string", "pattern": _OPTIONAL_ID, "description": "Where the instruction came from"},
         "country": {"type": "string", "pattern": _COUNTRY, "description": "ISO 3166 alpha-2 country of origin"},
+        "client_transfer_id": {**_ID, "description": "Idempotency key per account (optional): a retry with the "
+                                                     "same key and body gets the first decision back (200), a "
+                                                     "different body with the same key is a 409; without it "
+                                                     "every request is a new transfer"},
     },
     "example": {"kind": "EXTERNAL", "account_id": "AC-00001", "counterparty": "EXT-000123", "amount": "2500.00",
-                "beneficiary_name": "Jane Roe", "device_id": "DEV-42", "country": "US"},
+                "beneficiary_name": "Jane Roe", "device_id": "DEV-42", "country": "US",
+                "client_transfer_id": "TRQ-20261205-0001"},
 }
 _REASON = {"type": "string", "minLength": 1, "maxLength": MAX_REASON, "pattern": _TEXT}
 DISPOSITION_REQUEST_SCHEMA: dict[str, Any] = {
@@ -112,6 +120,7 @@ def parse_transfer(body: Any) -> TransferInstruction | list[tuple[str, str]]:
     errors = [(str(k), "unknown field") for k in body if k not in props]
     kind, account, other, amount = body.get("kind"), body.get("account_id"), body.get("counterparty"), body.get("amount")
     name, device, country = body.get("beneficiary_name", ""), body.get("device_id", ""), body.get("country", "")
+    key = body.get("client_transfer_id", "")
     if kind not in props["kind"]["enum"]:
         errors.append(("kind", f"required: one of {', '.join(props['kind']['enum'])}"))
     for field, value in (("account_id", account), ("counterparty", other)):
@@ -129,9 +138,12 @@ def parse_transfer(body: Any) -> TransferInstruction | list[tuple[str, str]]:
         errors.append(("device_id", "must be empty or an id of letters, digits or ._:- (at most 64)"))
     if not isinstance(country, str) or not _RE["country"].fullmatch(country):
         errors.append(("country", "must be empty or an ISO 3166 alpha-2 code in capitals (\"US\")"))
+    if "client_transfer_id" in body and (not isinstance(key, str) or not _RE["id"].fullmatch(key)):
+        errors.append(("client_transfer_id", "must be an id of 1 to 64 letters, digits or ._:- (starting with a "
+                                             "letter or digit)"))
     if errors:
         return errors
-    return TransferInstruction(TransferKind(kind), account, other, to_units(amount), name, device, country)
+    return TransferInstruction(TransferKind(kind), account, other, to_units(amount), name, device, country, key)
 
 
 def parse_decision(body: Any, schema: dict[str, Any], field: str) -> tuple[str, str] | list[tuple[str, str]]:
@@ -166,31 +178,33 @@ def _refused(exc: Exception) -> Reply:
     raise exc
 
 
-def warm_up(live: Any) -> None:
-    """Load what the desk needs that takes seconds (scikit-learn and networkx through the monitor, the sanctions
-    list's screening index), touching no live state: run on a thread once the server is up, so neither the start
-    nor the first AML request waits for it."""
-    try:
-        importlib.import_module("components.aml.cases")  # the monitor, and with it scikit-learn and networkx
-
-        if live.sanctions is not None:
-            screener_for(live.sanctions)
-    except Exception as exc:  # the first AML request loads them instead
-        log.warning("aml: warm-up failed (%s); the first AML request loads the desk", exc)
-
-
 class _Desk:
-    """The live AML desk, built on first use (its monitor loads scikit-learn and networkx: seconds, loaded ahead
-    by ``warm_up``) and then rebuilt from the event log, so the server starts as fast as before."""
+    """The live AML desk, built on the first AML request and then rebuilt from the event log, never at start:
+    its monitor imports scikit-learn and networkx (seconds of CPU), which a process that never serves AML
+    should not pay (``tests/unit/live/test_aml_lazy_start.py``). A restart with AML events in its log defers
+    their replay to that first request too (only the desk reads them).
+
+    ``await ready()`` builds it on a worker thread, so the event loop keeps serving orders meanwhile; calling
+    the object returns the built desk (building it on the caller's thread if needed: tests, ``app.state``)."""
 
     def __init__(self, live: Any) -> None:
         self._live = live
         self._desk: LiveAmlDesk | None = None
+        self._lock = threading.Lock()  # concurrent first requests build one desk
 
     def __call__(self) -> LiveAmlDesk:
-        if self._desk is None:
-            self._desk = LiveAmlDesk(self._live)
-        return self._desk
+        desk = self._desk
+        if desk is None:
+            with self._lock:
+                if self._desk is None:
+                    self._desk = LiveAmlDesk(self._live)
+                desk = self._desk
+        return desk
+
+    async def ready(self) -> LiveAmlDesk:
+        """The desk, built off the event loop the first time."""
+        desk = self._desk
+        return desk if desk is not None else await run_in_threadpool(self)
 
 
 def aml_router(advisor: Callable[..., Any], analyst: Callable[..., Any], officer: Callable[..., Any],
@@ -199,12 +213,7 @@ def aml_router(advisor: Callable[..., Any], analyst: Callable[..., Any], officer
     """The AML routes; ``advisor``, ``analyst``, ``officer`` (the BSA officer) and ``reviewer`` (analysts and the
     BSA officer) are the app's role dependencies, ``read_json`` its body reader, ``respond`` its
     reply-to-response function."""
-    @asynccontextmanager
-    async def lifespan(_app: Any):  # merged into the app's lifespan by include_router, after the live stack starts
-        threading.Thread(target=warm_up, args=(live,), name="aml-warm-up", daemon=True).start()
-        yield
-
-    router = APIRouter(prefix="/v1/aml", tags=["aml"], lifespan=lifespan)
+    router = APIRouter(prefix="/v1/aml", tags=["aml"])
     desk = _Desk(live)
     limit = live.config.max_body_bytes
 
@@ -220,11 +229,17 @@ def aml_router(advisor: Callable[..., Any], analyst: Callable[..., Any], officer
     @router.post("/transfers", status_code=201, summary="Submit a transfer instruction (advisors)",
                  description="Every party is screened against the sanctions list: a hit at the block threshold is "
                              "a hard block (status BLOCKED, never executed, no override); a review-level hit "
-                             "executes flagged. Recorded as a TransferDecided event; an executed transfer is "
-                             "consumed by the AML monitor.",
+                             "executes flagged. Recorded as a TransferDecided event (with client_transfer_id); an "
+                             "executed transfer is consumed by the AML monitor. A retry with the same "
+                             "client_transfer_id and body is answered 200 with the first decision, nothing decided "
+                             "again (across restarts too); the same client_transfer_id with another body is a 409.",
                  responses={201: {"description": "The decision (EXECUTED, FLAGGED, BLOCKED or REJECTED) with its "
                                                  "screening evidence"},
-                            **problems(400, 401, 403, 413, 415, 422, 429)},
+                            200: {"description": "A retry: the first decision made under this client_transfer_id "
+                                                 "on this account, unchanged"},
+                            **problems(400, 401, 403, 413, 415, 422, 429),
+                            409: {**problems(409)[409], "description": "Conflict: client_transfer_id already used "
+                                                                      "on this account with another body"}},
                  openapi_extra=body_doc(TRANSFER_REQUEST_SCHEMA))
     async def submit_transfer(request: Request, who: Any = Depends(advisor)) -> Any:
         parsed = parse_transfer(await read_json(request, limit))
@@ -233,15 +248,21 @@ def aml_router(advisor: Callable[..., Any], analyst: Callable[..., Any], officer
         if not live.accounts.entitled(who.advisor_id, parsed.account_id):
             return respond(problem(403, "forbidden", "the advisor is not entitled to this account",
                                    [("account_id", "not entitled")]))
-        return respond(Reply(201, desk().submit(parsed, who.advisor_id)))
+        aml = await desk.ready()
+        try:
+            submitted = aml.enter(parsed, who.advisor_id)
+        except IdempotencyConflict as exc:  # as POST /v1/orders answers a reused client_order_id
+            return respond(problem(409, "conflict", str(exc),
+                                   [("client_transfer_id", "already used with a different request body")]))
+        return respond(Reply(200 if submitted.replayed else 201, submitted.record))
 
     @router.get("/transfers", summary="Transfer decisions (analysts, the BSA officer)",
                 responses={200: {"description": "The latest decisions, oldest first"}, **problems(401, 403, 422, 429)})
     async def transfers(last: int = Query(500, ge=1, le=10_000, description="How many of the latest decisions"),
                         _who: Any = Depends(reviewer)) -> Any:
-        decisions = desk().decisions()[-last:]
-        return respond(Reply(200, {"transfers": [d.to_record() for d in decisions],
-                                   "total": len(desk().decisions())}))
+        decisions = (await desk.ready()).decisions()
+        return respond(Reply(200, {"transfers": [d.to_record() for d in decisions[-last:]],
+                                   "total": len(decisions)}))
 
     @router.post("/monitoring/run", summary="Run AML monitoring now (analysts)",
                  description="Evaluates every account touched since the last run (rules and graph checks); the "
@@ -249,27 +270,28 @@ def aml_router(advisor: Callable[..., Any], analyst: Callable[..., Any], officer
                  responses={200: {"description": "The accounts evaluated and the alerts raised"},
                             **problems(401, 403, 429)})
     async def run_monitoring(who: Any = Depends(analyst)) -> Any:
-        return respond(Reply(200, desk().run_monitoring(who.advisor_id)))
+        return respond(Reply(200, (await desk.ready()).run_monitoring(who.advisor_id)))
 
     @router.get("/monitoring", summary="The AML monitor's state (analysts, the BSA officer)",
                 responses={200: {"description": "Counts, model version, threshold, rules, case funnel"},
                            **problems(401, 403, 429)})
     async def monitoring(_who: Any = Depends(reviewer)) -> Any:
-        return respond(Reply(200, desk().monitoring_state()))
+        return respond(Reply(200, (await desk.ready()).monitoring_state()))
 
     @router.get("/cases", summary="AML cases (analysts, the BSA officer)",
                 description="Every case with its evidence, narrative, dispositions, sign-off and SAR; the funnel; "
                             "stored events that did not replay (unmatched_events).",
                 responses={200: {"description": "The cases and the funnel"}, **problems(401, 403, 429)})
     async def cases(_who: Any = Depends(reviewer)) -> Any:
-        d = desk()
+        d = await desk.ready()
         return respond(Reply(200, {"cases": [d.case_record(c) for c in sorted(d.book.cases)],
                                    "funnel": d.book.funnel(), "unmatched_events": d.unmatched}))
 
     @router.get("/cases/{case_id}", summary="One AML case (analysts, the BSA officer)",
                 responses={200: {"description": "The case"}, **problems(401, 403, 404, 429)})
     async def one_case(case_id: str, _who: Any = Depends(reviewer)) -> Any:
-        return decide(lambda: desk().case_record(case_id))
+        d = await desk.ready()
+        return decide(lambda: d.case_record(case_id))
 
     @router.post("/alerts/{alert_id}/disposition", summary="Close an alert with a disposition (analysts)",
                  description="Recorded as an AmlAlertClosed event naming the analyst (the token's name).",
@@ -280,13 +302,15 @@ def aml_router(advisor: Callable[..., Any], analyst: Callable[..., Any], officer
         parsed = parse_decision(await read_json(request, limit), DISPOSITION_REQUEST_SCHEMA, "disposition")
         if isinstance(parsed, list):
             return respond(problem(422, "disposition_required", "the disposition has invalid fields", parsed))
-        return decide(lambda: desk().dispose(alert_id, parsed[0], who.advisor_id, parsed[1]))
+        d = await desk.ready()
+        return decide(lambda: d.dispose(alert_id, parsed[0], who.advisor_id, parsed[1]))
 
     @router.post("/cases/{case_id}/sar-request", summary="Ask the BSA officer to approve a SAR (analysts)",
                  description="The case must be open with an alert disposed suspicious. Recorded as SarRequested.",
                  responses={200: {"description": "The SarRequested event"}, **problems(401, 403, 404, 409, 429)})
     async def request_sar(case_id: str, who: Any = Depends(analyst)) -> Any:
-        return decide(lambda: desk().request_sar(case_id, who.advisor_id))
+        d = await desk.ready()
+        return decide(lambda: d.request_sar(case_id, who.advisor_id))
 
     @router.post("/cases/{case_id}/sign-off", summary="Sign off or decline a requested SAR (the BSA officer only)",
                  description="The explicit approval call: only a bsa_officer token may make it. Recorded as a "
@@ -298,14 +322,16 @@ def aml_router(advisor: Callable[..., Any], analyst: Callable[..., Any], officer
         parsed = parse_decision(await read_json(request, limit), SIGN_OFF_REQUEST_SCHEMA, "decision")
         if isinstance(parsed, list):
             return respond(problem(422, "invalid_request", "the sign-off has invalid fields", parsed))
-        return decide(lambda: desk().sign_off(case_id, who.advisor_id, parsed[0] == "approve", parsed[1]))
+        d = await desk.ready()
+        return decide(lambda: d.sign_off(case_id, who.advisor_id, parsed[0] == "approve", parsed[1]))
 
     @router.post("/cases/{case_id}/sar", summary="File the SAR (analysts, the BSA officer)",
                  description="Refused with 409 signoff_required unless the BSA officer's approving sign-off is "
                              "recorded. Recorded as a SarFiled event with the generated narrative.",
                  responses={200: {"description": "The SarFiled event"}, **problems(401, 403, 404, 409, 429)})
     async def file_sar(case_id: str, who: Any = Depends(reviewer)) -> Any:
-        return decide(lambda: desk().file_sar(case_id, f"{who.role}:{who.advisor_id}"))
+        d = await desk.ready()
+        return decide(lambda: d.file_sar(case_id, f"{who.role}:{who.advisor_id}"))
 
     router.desk = desk  # type: ignore[attr-defined]  # create_app keeps it on app.state.aml_desk (call it)
     return router

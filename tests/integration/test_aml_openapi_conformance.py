@@ -41,6 +41,9 @@ CONFIG = (symbols(AAPL="190.00") + quiet_market() + IN_PROCESS
 TOKEN_FOR = {("POST", "/v1/aml/transfers"): ADVISOR, ("POST", "/v1/aml/cases/{case_id}/sign-off"): OFFICER}
 """The token a route is for, when not the analyst's."""
 SENT: list[tuple[str, str, int]] = []
+FIRST_AML_TIMEOUT_S = 180
+"""The first AML request builds the desk, importing scikit-learn and networkx (a few CPU seconds, many more
+wall seconds on a loaded machine): the server loads nothing of AML at start (``aml_api._Desk``)."""
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +71,10 @@ def _plant_case(base: str) -> tuple[str, str]:
     for amount in ("9500.00", "9400.00"):
         r = httpx.post(f"{base}/v1/aml/transfers", json={"kind": "DEPOSIT", "account_id": "ACCT-1001",
                                                          "counterparty": "BR-1", "amount": amount},
-                       headers={"Authorization": f"Bearer {ADVISOR}"}, timeout=60)
+                       headers={"Authorization": f"Bearer {ADVISOR}"}, timeout=FIRST_AML_TIMEOUT_S)
         assert r.status_code == 201, r.text
-    run = httpx.post(f"{base}/v1/aml/monitoring/run", headers={"Authorization": f"Bearer {ANALYST}"}, timeout=60)
+    run = httpx.post(f"{base}/v1/aml/monitoring/run", headers={"Authorization": f"Bearer {ANALYST}"},
+                     timeout=FIRST_AML_TIMEOUT_S)
     (alert,) = run.json()["alerts"]
     return alert["alert_id"], alert["case_id"]
 

@@ -103,6 +103,28 @@ def test_a_sanctioned_beneficiary_is_a_hard_block_recorded_in_the_log_and_never_
     assert clear["transfer_id"] in app.state.aml_desk().executed
 
 
+KEYED = {"kind": "EXTERNAL", "account_id": "ACCT-1", "counterparty": "EXT-5", "amount": "1200.00",
+         "beneficiary_name": "Jane Roe", "client_transfer_id": "TRQ-retry-1"}
+"""A transfer with an idempotency key."""
+
+
+def test_a_retry_with_the_same_client_transfer_id_gets_the_first_decision_and_another_body_a_409(client, live):
+    first = client.post("/v1/aml/transfers", json=KEYED, headers=AS_ADVISOR)
+    assert first.status_code == 201 and first.json()["client_transfer_id"] == "TRQ-retry-1", first.text
+    logged = len(stored(live, EventType.TRANSFER_DECIDED))
+    retry = client.post("/v1/aml/transfers", json=dict(reversed(KEYED.items())), headers=AS_ADVISOR)
+    assert retry.status_code == 200 and retry.json() == first.json()  # as POST /v1/orders answers a retry
+    other = client.post("/v1/aml/transfers", json={**KEYED, "amount": "1200.01"}, headers=AS_ADVISOR)
+    assert other.status_code == 409 and other.json()["error"] == "conflict", other.text
+    assert [e["field"] for e in other.json()["errors"]] == ["client_transfer_id"]
+    assert "TRQ-retry-1" in other.json()["detail"]
+    bad = client.post("/v1/aml/transfers", json={**KEYED, "client_transfer_id": "no spaces"}, headers=AS_ADVISOR)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "client_transfer_id"
+    assert len(stored(live, EventType.TRANSFER_DECIDED)) == logged  # no second decision, nor one for the 409
+    keyed = [e for e in stored(live, EventType.TRANSFER_DECIDED) if e.details["client_transfer_id"] == "TRQ-retry-1"]
+    assert [e.details["transfer_id"] for e in keyed] == [first.json()["transfer_id"]]
+
+
 @pytest.mark.parametrize("body, field", [
     ({"kind": "WIRE", "account_id": "ACCT-1", "counterparty": "X-1", "amount": "1.00"}, "kind"),
     ({"kind": "DEPOSIT", "account_id": "ACCT-1", "counterparty": "X-1", "amount": 9500}, "amount"),
@@ -173,6 +195,8 @@ def test_filing_needs_an_approving_sign_off_and_a_restart_recovers_the_case_book
             assert filed.status_code == 200, filed.text
             assert filed.json()["officer"] == "bob" and "$18900.0000" in filed.json()["narrative"]
             before = c.get("/v1/aml/cases", headers=AS_OFFICER).json()
+            keyed = c.post("/v1/aml/transfers", json=KEYED, headers=AS_ADVISOR)  # answered, then the client times out
+            assert keyed.status_code == 201, keyed.text
         decisions = [(e.event_type, e.actor) for e in live.log.read(0) if e.event_type in (
             EventType.AML_ACCOUNTS_EVALUATED, EventType.AML_ALERT_CLOSED, EventType.SAR_REQUESTED,
             EventType.BSA_SIGN_OFF, EventType.SAR_FILED)]
@@ -192,8 +216,12 @@ def test_filing_needs_an_approving_sign_off_and_a_restart_recovers_the_case_book
             (case,) = after["cases"]
             assert case["status"] == "sar_filed" and case["signoff"]["officer"] == "bob"
             assert case["sar"]["signoff_event_id"] == case["signoff"]["event_id"]
+            retry = c.post("/v1/aml/transfers", json=KEYED, headers=AS_ADVISOR)  # the retry, after the restart
+            assert retry.status_code == 200 and retry.json() == keyed.json()
+            conflict = c.post("/v1/aml/transfers", json={**KEYED, "counterparty": "EXT-6"}, headers=AS_ADVISOR)
+            assert conflict.status_code == 409 and conflict.json()["errors"][0]["field"] == "client_transfer_id"
             state = c.get("/v1/aml/monitoring", headers=AS_ANALYST).json()
-            assert state["transfers_decided"] == 2 and state["alerts"] == 1
+            assert state["transfers_decided"] == 3 and state["alerts"] == 1
             assert c.post(f"/v1/aml/cases/{case_id}/sar", headers=AS_ANALYST).status_code == 409  # filed once
     finally:
         live.close()

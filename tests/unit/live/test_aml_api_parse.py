@@ -32,6 +32,13 @@ def test_a_valid_body_becomes_an_instruction_with_exact_units():
     assert got == TransferInstruction(TransferKind.EXTERNAL, "ACCT-1", "EXT-7", 95_002_500, "Jane Roe", "DEV-1", "US")
 
 
+def test_the_idempotency_key_is_optional_and_must_be_an_id():
+    assert parse_transfer({**VALID, "client_transfer_id": "TRQ-1"}).client_transfer_id == "TRQ-1"
+    assert parse_transfer(VALID).client_transfer_id == ""
+    for bad in ("", "has space", "A" * 65, 7, None):
+        assert [f for f, _ in parse_transfer({**VALID, "client_transfer_id": bad})] == ["client_transfer_id"], bad
+
+
 @pytest.mark.parametrize("kind, source, target, name", [
     (TransferKind.DEPOSIT, "EXT-7", "ACCT-1", "Jane Roe"),
     (TransferKind.WITHDRAWAL, "ACCT-1", "EXT-7", "Jane Roe"),

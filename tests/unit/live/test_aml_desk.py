@@ -1,8 +1,11 @@
 """The live AML desk on an in-memory live stack (no HTTP): a second desk built on the same log is the same
-desk (cases, statuses, ids), a stored decision that fits no rebuilt case is listed and not applied, and a
-decision whose append fails leaves the desk as the log says."""
+desk (cases, statuses, ids), a stored decision that fits no rebuilt case is listed and not applied, a
+decision whose append fails leaves the desk as the log says, and a transfer's ``client_transfer_id`` makes a
+retry return the first decision (also from a rebuilt desk) and another transfer under the key a conflict."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 
@@ -12,7 +15,8 @@ from components.config.live import parse_live_config
 from components.domain.events import EventType
 from components.domain.money import to_units
 from components.reference.sanctions import sdn_individual_names
-from live.aml_desk import LiveAmlDesk, TransferInstruction
+from components.order_entry import IdempotencyConflict
+from live.aml_desk import LiveAmlDesk, Submitted, TransferInstruction
 from live.bootstrap import build_live
 from tests.live_configs import IN_PROCESS, account, symbols
 
@@ -98,3 +102,67 @@ def test_no_transfer_touching_a_listed_holder_executes_or_reaches_the_monitor(li
     got = desk.submit(TransferInstruction(kind, account_id, counterparty, to_units("100.00")), "ADV-1")
     assert got["status"] == "BLOCKED" and got["executed"] is False and got["screen_party"] == "ACCT-9"
     assert desk.executed == {} and desk.monitor.transfers_seen == 0
+
+
+# -- idempotency: client_transfer_id -------------------------------------------------------------------------
+def keyed(amount: str = "2500.00", key: str = "TRQ-1", account_id: str = "ACCT-1", **fields) -> TransferInstruction:
+    return TransferInstruction(TransferKind.EXTERNAL, account_id, "EXT-7", to_units(amount), "Jane Roe",
+                               client_transfer_id=key, **fields)
+
+
+def decided(live) -> list:
+    return [e for e in live.log.read(0) if e.event_type is EventType.TRANSFER_DECIDED]
+
+
+def test_a_retry_with_the_same_key_gets_the_first_decision_and_logs_nothing(live):
+    desk = LiveAmlDesk(live)
+    first = desk.enter(keyed(), "ADV-1")
+    again = desk.enter(keyed(), "ADV-1")
+    assert (first.replayed, again.replayed) == (False, True)
+    assert again.record == first.record and first.record["client_transfer_id"] == "TRQ-1"
+    assert len(decided(live)) == 1 and len(desk.decisions()) == 1 and len(desk.executed) == 1
+    rebuilt = LiveAmlDesk(live)  # a restart: the key comes back with the recorded decision
+    assert rebuilt.enter(keyed(), "ADV-1") == again and len(decided(live)) == 1
+
+
+@pytest.mark.parametrize("change", [
+    {"amount": to_units("2500.01")}, {"counterparty": "EXT-8"}, {"kind": TransferKind.WITHDRAWAL},
+    {"beneficiary_name": "John Doe"}, {"device_id": "DEV-2"}, {"country": "FR"},
+])
+def test_the_same_key_for_another_transfer_is_a_conflict_naming_the_key(live, change):
+    desk = LiveAmlDesk(live)
+    desk.enter(keyed(), "ADV-1")
+    other = replace(keyed(), **change)
+    with pytest.raises(IdempotencyConflict, match="client_transfer_id TRQ-1 .*ACCT-1"):
+        desk.enter(other, "ADV-1")
+    with pytest.raises(IdempotencyConflict):
+        LiveAmlDesk(live).enter(other, "ADV-1")  # after a restart too
+    assert len(decided(live)) == 1
+
+
+def test_the_key_is_per_account_and_advisor_and_an_internal_transfers_ignored_name_does_not_matter(live):
+    desk = LiveAmlDesk(live)
+    desk.enter(keyed(), "ADV-1")
+    assert desk.enter(keyed(account_id="ACCT-2"), "ADV-1").replayed is False  # another account: its own key
+    with pytest.raises(IdempotencyConflict):
+        desk.enter(keyed(), "ADV-7")  # another advisor reusing the key
+    internal = TransferInstruction(TransferKind.INTERNAL, "ACCT-1", "ACCT-2", 10_000, "", client_transfer_id="I-1")
+    first = desk.enter(internal, "ADV-1")
+    named = TransferInstruction(TransferKind.INTERNAL, "ACCT-1", "ACCT-2", 10_000, "ignored", client_transfer_id="I-1")
+    assert desk.enter(named, "ADV-1") == Submitted(first.record, replayed=True)
+    unkeyed = keyed(key="")
+    assert [desk.enter(unkeyed, "ADV-1").replayed for _ in range(2)] == [False, False]  # no key: each is new
+    assert len(decided(live)) == 5
+
+
+def test_a_keyed_decision_whose_append_fails_is_not_remembered(live, monkeypatch):
+    desk = LiveAmlDesk(live)
+
+    def broken(*_args, **_kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(live.platform.oms, "record_platform_event", broken)
+    with pytest.raises(OSError):
+        desk.enter(keyed(), "ADV-1")
+    monkeypatch.undo()
+    assert desk.enter(keyed(), "ADV-1").replayed is False and len(decided(live)) == 1
