@@ -26,7 +26,7 @@ BASELINES = {
     "blocks_day.yaml": "ec35da463f4dd9acba3bfeb0d3716d74ec186ea9af9c3cfad04c07e22a52cda5",
     "crash_day.yaml": "51819f0c1c87e7a5d6ff68d9acb426f8ed7d91321de159af524c04f77ea16e08",
     "sip_day.yaml": "e330c1d66165ab7b8c5a0019880d97be7547ef09562122821bc75a16c5c8730b",
-    "rmsc_like.yaml": "edadf8e6a783cecf0adf5caf001c6727d370b05f5b0f3183142d1088fde2adb7",
+    "rmsc_like.yaml": "c0e5de9c08563a02bf6471b61df9bc8250a2bcabcb00dcb3615ec201f482daef",
     "trading_day.yaml": "1125f77e2ed578d93980532c5f0c4edb03ac40fc516739465accb8cdcd1c4690",
     "quarter.yaml": "357779c9d756528204cfc6df153006fecd4937bcf8f35538011ae3d2ac113253",
     "surveillance_day.yaml": "202f962b4d281583635731a078ae411d5a52000536c3e68d35fd29d0fa160245",
