@@ -8,7 +8,8 @@ process so that each peak memory is its own: with ``agents.mode`` set to
 ``network`` (orders, cancels, acks, fills and market data are messages with
 latency; docs/agents_network.md). Same scenario, seed and agents: only the
 mode differs. For each it prints simulate wall and CPU seconds,
-whole-process wall and CPU seconds, messages counted as ABIDES counts kernel
+whole-process wall and CPU seconds (and, of those, the imports and the build,
+the rest of what a user waits for), messages counted as ABIDES counts kernel
 messages (every agent wake-up and every message either way; direct mode has
 no messages, only wake-ups), orders, trades and peak memory (max RSS).
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -58,9 +60,12 @@ def measure(path: str, mode: str, seed: int | None, close: str | None) -> dict:
     import dataclasses
     from datetime import time as dtime
 
+    imports_wall0, imports_cpu0 = time.perf_counter(), time.process_time()
     from scenarios.config import load_scenario
     from twin.bootstrap import build_twin
     from twin.runner import simulate
+
+    imports_wall, imports_cpu = time.perf_counter() - imports_wall0, time.process_time() - imports_cpu0
 
     scenario = load_scenario(path)
     scenario = dataclasses.replace(scenario, agents=dataclasses.replace(scenario.agents, mode=mode))
@@ -69,9 +74,10 @@ def measure(path: str, mode: str, seed: int | None, close: str | None) -> dict:
         scenario = dataclasses.replace(scenario, session=dataclasses.replace(scenario.session,
                                                                              close=dtime(hours, minutes)))
     seed = scenario.seed if seed is None else seed
-    built0 = time.perf_counter()
+    built0, build_cpu0 = time.perf_counter(), time.process_time()
     world = build_twin(scenario, seed)
     wall0, cpu0 = time.perf_counter(), time.process_time()
+    build_wall, build_cpu = wall0 - built0, cpu0 - build_cpu0
     simulate(world, record_market=False)
     sim_wall, sim_cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     session = scenario.session
@@ -80,7 +86,9 @@ def measure(path: str, mode: str, seed: int | None, close: str | None) -> dict:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return {"scenario": scenario.name, "seed": seed, "mode": agents["mode"], "agents": agents["agents"],
             "build_run_wall_s": time.perf_counter() - built0, "market_s": market_s, "sim_wall_s": sim_wall, "sim_cpu_s": sim_cpu, "process_cpu_s": usage.ru_utime + usage.ru_stime,
-            "messages": agents["messages"], "orders": agents["orders"] + len(world.platform.oms.orders),
+            "imports_wall_s": imports_wall, "imports_cpu_s": imports_cpu, "build_wall_s": build_wall,
+            "build_cpu_s": build_cpu, "messages": agents["messages"],
+            "orders": agents["orders"] + len(world.platform.oms.orders),
             "trades": agents["trades"], "peak_mib": usage.ru_maxrss / 1024}
 
 
@@ -106,6 +114,8 @@ def report(runs: dict[str, dict], full_day: bool) -> None:
     print(f"{'measured in this run':32}{'direct':>14}{'network':>14}")
     rows = [("simulate wall s", "sim_wall_s", True), ("simulate CPU s", "sim_cpu_s", True),
             ("whole process wall s", "process_wall_s", True), ("whole process CPU s", "process_cpu_s", True),
+            ("  of which imports wall s", "imports_wall_s", True), ("  of which imports CPU s", "imports_cpu_s", True),
+            ("  of which build wall s", "build_wall_s", True), ("  of which build CPU s", "build_cpu_s", True),
             ("messages (ABIDES-style)", None, False), ("  of which wake-ups", None, False),
             ("orders created", "orders", False), ("trades", "trades", False),
             ("peak memory MiB (max RSS)", "peak_mib", True)]
@@ -130,6 +140,11 @@ def report(runs: dict[str, dict], full_day: bool) -> None:
         print(f"network vs ABIDES reference: {speedup:.1f}x faster by simulate wall (target >= {SPEEDUP_TARGET:.0f}x), "
               f"{ABIDES['sim_s'] / n['sim_cpu_s']:.1f}x by our simulate CPU; messages "
               f"{m['total'] / ABIDES['messages']:.2f}x ABIDES' (target within 0.5x-2x)")
+        process = ABIDES["process_s"]
+        print(f"whole process vs ABIDES' {process} s process (reference): {process / n['process_wall_s']:.1f}x by "
+              f"wall, {process / n['process_cpu_s']:.1f}x by our process CPU")
+        print(f"load average when done: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+              f"(a shared machine: wall above CPU means the run waited for a core)")
     else:
         print("network vs ABIDES reference: not compared (the session was cut short; the reference is a full day)")
     # the figures this benchmark recorded before issue 18, from the direct run (same meaning: build + run)

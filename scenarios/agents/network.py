@@ -19,9 +19,12 @@ of a ``TapedVenue`` (``book``, ``submit_agent_order``, ``cancel_agent_order``,
   and new ladder) travels as one burst, with one latency draw;
 * ``book(symbol)`` is a ``SnapshotBook``: the last market data this agent
   received, never the live book. Subscribers (market makers by default) get a
-  push of each venue's top ``depth`` levels every ``interval_ms``; the other
-  agents query at each wake-up (request and response, as ABIDES' value and
-  noise agents do) and act when the response is in;
+  push of each venue's top ``depth`` levels every ``interval_ms`` (logged once
+  per publication and taken in by each subscriber, latency drawn in the order
+  sent, when it next draws a latency or looks: ``NetworkFront._take_pushes``,
+  the same draws and views as a message per push); the other agents query at
+  each wake-up (request and response, as ABIDES' value and noise agents do)
+  and act when the response is in;
 * a market maker's news that a quote filled completely (``TradeTape.watch``)
   arrives as a message too.
 
@@ -65,8 +68,11 @@ _BUY = Side.BUY
 _DAY = TimeInForce.DAY
 _NO_TOP = (0, 0, 0, 0)
 _NO_FILLS: list = []
+_GONE = AddResult(_NO_FILLS, 0, 0)  # an IOC or market order, as pending: nothing assumed resting
+_new_tuple = tuple.__new__
 _JITTER_BLOCK = 64
 _PUSH, _ACK = "push", "ack"  # kinds of inbox message
+_LOG_TRIM = 1024  # publications kept before those every subscriber has taken in are dropped
 
 
 @dataclass(slots=True)
@@ -130,12 +136,17 @@ class SnapshotBook:
 
     def tops(self) -> list[tuple[int, int, int, int]]:
         front = self.front
-        if front is not None and front.inbox:
-            front.read_inbox()
+        if front is not None:
+            log = front._pushes
+            if log is not None and front._pushes_seen < len(log):
+                front._take_pushes(front.hub.now())
+            if front.inbox:
+                front.read_inbox()
         return self.snapshots
 
     def top(self) -> tuple[int, int, int, int]:
-        return consolidate(self.tops())
+        tops = self.tops()
+        return tops[0] if len(tops) == 1 else consolidate(tops)
 
 
 class VenueChooser:
@@ -268,6 +279,21 @@ class NetworkFront:
         """Messages on their way here that only matter when the agent next looks (market-data pushes,
         acks): ``(arrival ns, kind, ...)``, read by ``read_inbox`` once arrived. Same outcome as one
         event per message (an agent reads its state only when it acts), without the events."""
+        self._pushes: list[tuple] | None = None
+        """A subscriber's venues' publications of its symbol (the hub's log, shared by every subscriber to
+        it): ``(sent ns, venue, top, levels)``. Each is one push to this agent, taken in (its latency
+        drawn, in the order sent) by ``_take_pushes`` before this front draws any other latency and before
+        its view is read: the same draws in the same order as drawing at each publication, without a
+        message per subscriber per interval."""
+        self._pushes_seen = 0  # how many of ``_pushes`` have been taken in
+        if chooser.pinned is not None:
+            self._fixed_vi: int | None = chooser.pinned
+        elif chooser.rule == "first" or n == 1:
+            self._fixed_vi = 0
+        else:
+            self._fixed_vi = None
+        """The venue of every order when the rule leaves no choice (``VenueChooser.choose`` would return it
+        without reading anything), else None: choose per order."""
 
     def book(self, symbol: str) -> SnapshotBook:
         view = self._views.get(symbol)
@@ -278,14 +304,19 @@ class NetworkFront:
     def read_inbox(self) -> None:
         """Take in every message of the inbox that has arrived by now, in the order they were sent
         (one link's messages arrive in order, so a later snapshot of a venue replaces an earlier one)."""
-        now = self.hub.now()
+        self._read_inbox(self.hub.now())
+
+    def _read_inbox(self, now: int) -> None:
         waiting = []
+        views = self._views
         for message in self.inbox:
             if message[0] > now:
                 waiting.append(message)
             elif message[1] is _PUSH:
-                _, _, symbol, vi, (top, levels) = message
-                view = self.book(symbol)
+                _, _, symbol, vi, top, levels = message
+                view = views.get(symbol)
+                if view is None:
+                    view = self.book(symbol)
                 view.snapshots[vi] = top
                 view.levels[vi] = levels
             else:
@@ -299,15 +330,101 @@ class NetworkFront:
         """Call ``on_ack(order_id, result)`` when an order's ack arrives (its true outcome at the venue)."""
         self._on_ack = on_ack
 
+    def _next_jitter(self) -> int:
+        """The next per-message jitter, ns (only called when the class has jitter)."""
+        jitters = self._jitters
+        if not jitters:  # drawn in blocks: numpy gives the same numbers as one call each, faster
+            block = self._rng.standard_exponential(_JITTER_BLOCK) * self._jitter
+            jitters = self._jitters = block.astype(np.int64)[::-1].tolist()  # whole ns, popped first-drawn first
+        return jitters.pop()
+
+    def _take_jitters(self, k: int) -> list[int]:
+        """The next ``k`` jitters in the order ``_next_jitter`` would give them (the same blocks drawn)."""
+        taken: list[int] = []
+        while True:
+            jitters = self._jitters
+            if len(jitters) >= k:
+                if k:
+                    taken += jitters[:-k - 1:-1]
+                    del jitters[-k:]
+                return taken
+            k -= len(jitters)
+            taken += jitters[::-1]
+            jitters.clear()
+            first = self._next_jitter()  # draws a fresh block (the list was empty) and takes its first...
+            self._jitters.append(first)  # ...which is put back: the block, next last
+
+    def _take_pushes(self, now: int) -> None:
+        """Take in the publications not yet taken: each one's latency back (as ``delay_back`` draws it),
+        then into the view if it has arrived by ``now`` and nothing is waiting in the inbox (an older push
+        waiting there would otherwise land after it), else into the inbox."""
+        log = self._pushes
+        i, end = self._pushes_seen, len(log)
+        self._pushes_seen = end
+        view = self.book(self.symbol)
+        base, last = self.base_ns, self._back_at
+        if len(base) == 1 and not self.inbox:
+            # One venue, nothing waiting (a maker between two looks: about one push per interval since):
+            # the arrivals are the sent times plus latency, each at least the one before; if the last has
+            # arrived, all have, and only the last one's snapshot is left in the view.
+            b = base[0]
+            if self._jitter:
+                arrivals = [e[0] + b + j for e, j in zip(log[i:end], self._take_jitters(end - i))]
+            else:
+                arrivals = [e[0] + b for e in log[i:end]]
+            at = max(max(arrivals), last[0])
+            if at <= now:
+                last[0] = at
+                _, _, view.snapshots[0], view.levels[0] = log[end - 1]
+                return
+            self._arrive(view, log, i, arrivals, now)  # the latest still on its way: one by one
+            return
+        snapshots, all_levels = view.snapshots, view.levels
+        jitter, inbox, symbol = self._jitter, self.inbox, self.symbol
+        direct = not inbox
+        while i < end:
+            sent, vi, top, levels = log[i]
+            i += 1
+            d = base[vi]
+            if jitter:
+                jitters = self._jitters
+                d += jitters.pop() if jitters else self._next_jitter()
+            at = sent + d
+            if at < last[vi]:
+                at = last[vi]
+            last[vi] = at
+            if direct and at <= now:
+                snapshots[vi] = top
+                all_levels[vi] = levels
+            else:
+                inbox.append((at, _PUSH, symbol, vi, top, levels))
+                direct = False
+
+    def _arrive(self, view: SnapshotBook, log: list[tuple], i: int, arrivals: list[int], now: int) -> None:
+        """One venue, its pushes ``log[i:]`` sent to arrive at ``arrivals`` (before the no-overtaking rule):
+        the arrived ones into the view, the rest into the (empty) inbox."""
+        last = self._back_at
+        for (_, vi, top, levels), at in zip(log[i:], arrivals):
+            if at < last[0]:
+                at = last[0]
+            last[0] = at
+            if at <= now:
+                view.snapshots[0] = top
+                view.levels[0] = levels
+            else:
+                self.inbox.append((at, _PUSH, self.symbol, 0, top, levels))
+
     def _one_way(self, vi: int, now: int, last: list[int]) -> int:
-        """Delay of a message sent now on link ``vi`` (one direction, whose last arrivals are ``last``)."""
+        """Delay of a message sent now on link ``vi`` (one direction, whose last arrivals are ``last``).
+
+        The hub's hot paths inline these lines (same draws, same order): change them together."""
+        pushes = self._pushes
+        if pushes is not None and self._pushes_seen < len(pushes):
+            self._take_pushes(now)  # their draws come first: they were sent first
         d = self.base_ns[vi]
         if self._jitter:
             jitters = self._jitters
-            if not jitters:  # drawn in blocks: numpy gives the same numbers as one call each, faster
-                block = self._rng.standard_exponential(_JITTER_BLOCK) * self._jitter
-                jitters = self._jitters = block.astype(np.int64)[::-1].tolist()  # whole ns, popped first-drawn first
-            d += jitters.pop()
+            d += jitters.pop() if jitters else self._next_jitter()
         at = now + d
         if at < last[vi]:  # never overtake the previous message on this link
             at = last[vi]
@@ -323,13 +440,14 @@ class NetworkFront:
     def submit_agent_order(self, order_id: str, owner: str, symbol: str, side: Side, qty: int,
                            price: int | None, tif: TimeInForce, now_ns: int) -> AddResult:
         """Send the order; returns a pending result (see the module doc), the true one comes with the ack."""
-        chooser = self.chooser
-        vi = chooser.pinned if chooser.pinned is not None else chooser.choose(side, qty, price, self.book(symbol).tops())
+        vi = self._fixed_vi
+        if vi is None:
+            vi = self.chooser.choose(side, qty, price, self.book(symbol).tops())
         self._send(vi, now_ns, (order_id, owner, symbol, side, qty, price, tif))
         if tif is _DAY and price is not None:
             self._where[order_id] = vi
-            return AddResult(_NO_FILLS, qty, 0)
-        return AddResult(_NO_FILLS, 0, 0)
+            return _new_tuple(AddResult, (_NO_FILLS, qty, 0))  # AddResult(_NO_FILLS, qty, 0), without its __new__
+        return _GONE
 
     def cancel_agent_order(self, order_id: str) -> int:
         """Send a cancel for an order this agent may still have resting; 0 (what it removed is not known yet)."""
@@ -351,7 +469,20 @@ class NetworkFront:
             return
         burst = self._burst[vi] = [message]
         self._burst_at[vi] = now
-        hub.schedule(self.delay_out(vi, now), hub._burst_arrives, (self, vi, burst))
+        # self.delay_out(vi, now), inlined
+        pushes = self._pushes
+        if pushes is not None and self._pushes_seen < len(pushes):
+            self._take_pushes(now)
+        d = self.base_ns[vi]
+        if self._jitter:
+            jitters = self._jitters
+            d += jitters.pop() if jitters else self._next_jitter()
+        at = now + d
+        last = self._out_at
+        if at < last[vi]:
+            at = last[vi]
+        last[vi] = at
+        hub.schedule(at - now, hub._burst_arrives, (self, vi, burst, at))
 
 
 class AgentNetwork:
@@ -361,6 +492,12 @@ class AgentNetwork:
     order; ``venue_extra_ns`` the extra one-way latency per venue. ``front_for`` gives each agent its
     ``NetworkFront``; ``drive`` registers the agent for wake-ups; ``start`` schedules them and the
     market-data publishers.
+
+    Speed (the whole RMSC04-shaped day is about 140,000 scheduled events): every scheduled message
+    carries its own arrival time, so a handler knows the time without asking the clock; the lines that
+    draw one message's latency (``NetworkFront._one_way``) are inlined where messages are made; with
+    one venue a wake-up's query goes out and comes back without the loops and the wait counter that
+    several venues need. The events, their order and every draw are those of the plain version.
     """
 
     def __init__(self, fronts: Sequence[TapedVenue], symbols: Sequence[str], *, interval_ns: int, depth: int = 1,
@@ -379,9 +516,14 @@ class AgentNetwork:
         self.agent_fronts: dict[str, NetworkFront] = {}
         self._driven: list[tuple[Any, NetworkFront, int]] = []
         self._subscribers: dict[str, list[NetworkFront]] = {s: [] for s in self.symbols}
+        self._published: dict[str, list[tuple]] = {s: [] for s in self.symbols}
+        """Per symbol, every venue's publications, ``(sent ns, venue, top, levels)``: each subscriber to
+        the symbol takes them in as pushes (``NetworkFront._take_pushes``)."""
+        self._publishing: list[tuple[list, list, list]] | None = None  # per subscribed symbol: log, books, subscribers
         self.schedule: Schedule = _not_started
         self.now: Callable[[], int] = _not_started
         self._close_ns = 0
+        self._books: list[dict[str, Any]] = [{} for _ in self.fronts]  # per venue: symbol -> its book
         for tape in self.tapes.values():
             tape.watch_through = self._delayed_watch
 
@@ -392,6 +534,8 @@ class AgentNetwork:
         self.agent_fronts[owner] = front
         if subscriber:
             self._subscribers[symbol].append(front)
+            front._pushes = self._published[symbol]
+            self._publishing = None  # who gets what: worked out again at the next publication
         return front
 
     def drive(self, agent: Any, front: NetworkFront, first_ns: int) -> None:
@@ -408,84 +552,166 @@ class AgentNetwork:
         start = now_ns()
         for agent, front, first in self._driven:
             if first < close_ns:
-                schedule(max(0, first - start), self._wake, (agent, front, True))
+                delay = max(0, first - start)
+                schedule(delay, self._wake, (agent, front, True, start + delay))
         if any(self._subscribers.values()) and start < close_ns:
             schedule(0, self._publish, None)
 
-    def _wake(self, timer: Any) -> None:
-        agent, front, poisson = timer.value
-        self.counts.wakeups += 1
-        if front.subscriber:
-            self._act(agent, front, poisson)
-            return
-        waiting = [len(self.fronts)]  # act once every venue's response to this wake-up's queries is in
-        now = self.now()
-        counts, schedule = self.counts, self.schedule
-        for vi in range(len(self.fronts)):
-            counts.to_venues += 1
-            front._burst[vi] = None  # nothing sent after the query may arrive before it
-            schedule(front.delay_out(vi, now), self._query_arrives, (agent, front, vi, poisson, waiting))
+    def _book(self, vi: int, symbol: str) -> Any:
+        """Venue ``vi``'s live book of ``symbol`` (a venue keeps one book per symbol for the day)."""
+        books = self._books[vi]
+        book = books.get(symbol)
+        if book is None:
+            book = books[symbol] = self.fronts[vi].book(symbol)
+        return book
 
-    def _act(self, agent: Any, front: NetworkFront, poisson: bool) -> None:
-        now = self.now()
-        if now >= self._close_ns:  # a response that came back after the close: too late to trade
+    def _wake(self, timer: Any) -> None:
+        agent, front, poisson, now = timer.value
+        counts = self.counts
+        counts.wakeups += 1
+        if front.subscriber:
+            self._act(agent, front, poisson, now)
             return
+        n = len(self.fronts)
+        if n == 1:  # the query to the one venue (``delay_out`` inlined); the agent acts on its response
+            counts.to_venues += 1
+            front._burst[0] = None  # nothing sent after the query may arrive before it
+            d = front.base_ns[0]
+            if front._jitter:
+                jitters = front._jitters
+                d += jitters.pop() if jitters else front._next_jitter()
+            at = now + d
+            last = front._out_at
+            if at < last[0]:
+                at = last[0]
+            last[0] = at
+            self.schedule(at - now, self._query_arrives_one, (agent, front, poisson, at))
+            return
+        waiting = [n]  # act once every venue's response to this wake-up's queries is in
+        schedule = self.schedule
+        for vi in range(n):
+            counts.to_venues += 1
+            front._burst[vi] = None
+            delay = front.delay_out(vi, now)
+            schedule(delay, self._query_arrives, (agent, front, vi, poisson, waiting, now + delay))
+
+    def _act(self, agent: Any, front: NetworkFront, poisson: bool, now: int) -> None:
+        close = self._close_ns
+        if now >= close:  # a response that came back after the close: too late to trade
+            return
+        pushes = front._pushes
+        if pushes is not None and front._pushes_seen < len(pushes):
+            front._take_pushes(now)
         if front.inbox:
-            front.read_inbox()
+            front._read_inbox(now)
         if not poisson:  # a maker's early requote
             agent.requote(now)
             return
         nxt = agent.wake(now)
-        if nxt < self._close_ns:
-            self.schedule(nxt - now, self._wake, (agent, front, True))
+        if nxt < close:
+            self.schedule(nxt - now, self._wake, (agent, front, True, nxt))
 
     def _on_side_empty(self, maker: Any) -> None:
         front = self.agent_fronts[maker.owner]
-        self.schedule(maker.refill_delay_ns, self._wake, (maker, front, False))
+        delay = maker.refill_delay_ns
+        self.schedule(delay, self._wake, (maker, front, False, self.now() + delay))
 
     # ------------------------------------------------------------------ market data
 
     def _snapshot(self, vi: int, symbol: str) -> tuple[tuple[int, int, int, int], Any]:
-        book = self.fronts[vi].book(symbol)
+        book = self._book(vi, symbol)
         return book.top(), (book.depth(self.depth) if self.depth > 1 else None)
 
+    def _query_arrives_one(self, timer: Any) -> None:
+        """One venue: the query is in; the response (the book as it is now) goes back (``delay_back``
+        inlined)."""
+        agent, front, poisson, now = timer.value
+        self.counts.to_agents += 1
+        book = self._book(0, front.symbol)
+        top = book.top()
+        levels = book.depth(self.depth) if self.depth > 1 else None
+        d = front.base_ns[0]
+        if front._jitter:
+            jitters = front._jitters
+            d += jitters.pop() if jitters else front._next_jitter()
+        at = now + d
+        last = front._back_at
+        if at < last[0]:
+            at = last[0]
+        last[0] = at
+        self.schedule(at - now, self._response_arrives_one, (agent, front, poisson, at, top, levels))
+
+    def _response_arrives_one(self, timer: Any) -> None:
+        agent, front, poisson, now, top, levels = timer.value
+        view = front._views.get(front.symbol)
+        if view is None:
+            view = front.book(front.symbol)
+        view.snapshots[0] = top
+        view.levels[0] = levels
+        # self._act(agent, front, poisson, now), inlined (once per query)
+        close = self._close_ns
+        if now >= close:  # a response that came back after the close: too late to trade
+            return
+        pushes = front._pushes
+        if pushes is not None and front._pushes_seen < len(pushes):
+            front._take_pushes(now)
+        if front.inbox:
+            front._read_inbox(now)
+        if not poisson:
+            agent.requote(now)
+            return
+        nxt = agent.wake(now)
+        if nxt < close:
+            self.schedule(nxt - now, self._wake, (agent, front, True, nxt))
+
     def _query_arrives(self, timer: Any) -> None:
-        agent, front, vi, poisson, waiting = timer.value
+        agent, front, vi, poisson, waiting, now = timer.value
         self.counts.to_agents += 1
         snap = self._snapshot(vi, front.symbol)
-        self.schedule(front.delay_back(vi, self.now()), self._response_arrives,
-                      (agent, front, vi, poisson, waiting, snap))
+        delay = front.delay_back(vi, now)
+        self.schedule(delay, self._response_arrives, (agent, front, vi, poisson, waiting, snap, now + delay))
 
     def _response_arrives(self, timer: Any) -> None:
-        agent, front, vi, poisson, waiting, (top, levels) = timer.value
+        agent, front, vi, poisson, waiting, (top, levels), now = timer.value
         view = front.book(front.symbol)
         view.snapshots[vi] = top
         view.levels[vi] = levels
         waiting[0] -= 1
         if waiting[0] == 0:
-            self._act(agent, front, poisson)
+            self._act(agent, front, poisson, now)
 
     def _publish(self, timer: Any) -> None:
-        now = self.now()
-        counts, schedule = self.counts, self.schedule
-        for symbol, subscribers in self._subscribers.items():
-            if not subscribers:
-                continue
-            for vi in range(len(self.fronts)):
-                snap = self._snapshot(vi, symbol)
-                for front in subscribers:
-                    counts.to_agents += 1
-                    front.inbox.append((now + front.delay_back(vi, now), _PUSH, symbol, vi, snap))
+        """Every venue publishes its top of each subscribed symbol: one push per subscriber, counted now,
+        logged once, taken in by each subscriber when it next draws a latency or looks."""
+        now = self.now()  # once an interval: the clock's call is cheap enough here
+        plan = self._publishing
+        if plan is None:
+            plan = self._publishing = [
+                (self._published[symbol], [self._book(vi, symbol) for vi in range(len(self.fronts))], subscribers)
+                for symbol, subscribers in self._subscribers.items() if subscribers]
+        depth = self.depth
+        for log, books, subscribers in plan:
+            if depth == 1 and len(books) == 1:  # one venue, its top only
+                log.append((now, 0, books[0].top(), None))
+            else:
+                for vi, book in enumerate(books):
+                    log.append((now, vi, book.top(), book.depth(depth) if depth > 1 else None))
+            self.counts.to_agents += len(books) * len(subscribers)
+            if len(log) >= _LOG_TRIM:  # drop what every subscriber has taken in (the log stays short)
+                taken = min(front._pushes_seen for front in subscribers)
+                if taken:
+                    del log[:taken]
+                    for front in subscribers:
+                        front._pushes_seen -= taken
         if now + self.interval_ns < self._close_ns:
-            schedule(self.interval_ns, self._publish, None)
+            self.schedule(self.interval_ns, self._publish, None)
 
     # ------------------------------------------------------------------ orders
 
     def _burst_arrives(self, timer: Any) -> None:
-        front, vi, burst = timer.value
+        front, vi, burst, now = timer.value
         if front._burst[vi] is burst:
             front._burst[vi] = None  # arrived: the next message starts a new burst
-        now = self.now()
         venue, counts, our, on_ack = self.fronts[vi], self.counts, front.our_owner, front._on_ack
         for message in burst:
             if message.__class__ is str:  # a cancel
@@ -494,12 +720,30 @@ class AgentNetwork:
                 continue
             order_id, owner, symbol, side, qty, price, tif = message
             result = venue.submit_agent_order(order_id, owner, symbol, side, qty, price, tif, now)
-            counts.to_agents += 1  # the ack
             fills = result.fills
             if fills:
-                counts.to_agents += len(fills) + sum(1 for f in fills if f.maker_owner != our)  # both sides' reports
+                reports = 1 + len(fills)  # the ack, and the taker's execution report per fill
+                for fill in fills:
+                    if fill.maker_owner != our:
+                        reports += 1  # the maker's report (not ours: the broker learns its fills its own way)
+                counts.to_agents += reports
+            else:
+                counts.to_agents += 1  # the ack
             if on_ack is not None:
-                front.inbox.append((now + front.delay_back(vi, now), _ACK, order_id, result))
+                # front.delay_back(vi, now), inlined
+                pushes = front._pushes
+                if pushes is not None and front._pushes_seen < len(pushes):
+                    front._take_pushes(now)
+                d = front.base_ns[vi]
+                if front._jitter:
+                    jitters = front._jitters
+                    d += jitters.pop() if jitters else front._next_jitter()
+                at = now + d
+                last = front._back_at
+                if at < last[vi]:
+                    at = last[vi]
+                last[vi] = at
+                front.inbox.append((at, _ACK, order_id, result))
 
     def _delayed_watch(self, owner: str, on_done: Callable[[str], None]) -> Callable[[str], None]:
         """``TradeTape.watch_through``: the news that a resting order filled arrives after the way back."""
