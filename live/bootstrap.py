@@ -48,8 +48,6 @@ from components.platform import Platform, Refusals
 from components.ports import EventLog, MessageBus, RandomSource, VenueGateway
 from components.reference.accounts import Account, AccountDirectory
 from components.reference.sanctions import SanctionsList, default_sanctions_list, sdn_individual_names
-from scenarios.config import Scenario
-from scenarios.population import build_population
 
 from live.adapters.clock import WallClock
 from live.adapters.direct_venue import InProcessVenues
@@ -215,6 +213,10 @@ def _accounts(config: LiveConfig) -> list[Account]:
     """The configured accounts, or else the population the twin would generate from the same section and seed."""
     if config.accounts:
         return [account_of(a) for a in config.accounts]
+    # Imported here: the twin's scenario model and generator (yaml, chaos, faker) cost ~0.25 s per start.
+    from scenarios.config import Scenario
+    from scenarios.population import build_population
+
     scenario = Scenario(name="live", symbols=config.symbols, venues=config.venues, population=config.population)
     planted = list(sdn_individual_names(config.population.sanctioned_clients))
     population = build_population(scenario, SeededStreams(config.population_seed).stream("population"), planted)

@@ -12,6 +12,9 @@ A refusal by the gate (``components.regulatory.signoff``) is a 409 naming the
 reason code; an unknown package a 404. Packages are folders under ``packages``
 (the live run folder's ``reports/``), prepared with ``twin reports prepare``.
 The app passes its reply functions in.
+
+``reports.regulatory.package`` (and with it pandas, xmlschema and jsonschema: seconds of CPU) is imported on the
+first reports request, on a worker thread, never at start (``tests/unit/live/test_lazy_start.py``).
 """
 
 from __future__ import annotations
@@ -20,15 +23,33 @@ import json
 import re
 from datetime import datetime, timezone
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Callable
 
 from fastapi import APIRouter, Depends
+from starlette.concurrency import run_in_threadpool
 
 from components.regulatory.signoff import Refusal
 
-from reports.regulatory.package import LOG, file_package, package_state, sign_package
-
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def _import_package() -> ModuleType:
+    # Imported here, not at the top: pandas, xmlschema and jsonschema cost every live start seconds of CPU.
+    from reports.regulatory import package
+
+    return package
+
+
+_loaded: ModuleType | None = None
+
+
+async def _package() -> ModuleType:
+    """``reports.regulatory.package``, imported off the event loop the first time (orders keep flowing)."""
+    global _loaded
+    if _loaded is None:  # set only once the import completed (sys.modules also holds a half-imported module)
+        _loaded = await run_in_threadpool(_import_package)
+    return _loaded
 
 
 def reports_router(compliance: Callable[..., Any], packages: Path, clock: Any,
@@ -42,8 +63,8 @@ def reports_router(compliance: Callable[..., Any], packages: Path, clock: Any,
     def at() -> str:
         return datetime.fromtimestamp(clock.now_ns() // 1_000_000_000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    def folder(name: str) -> Path | None:
-        if not _NAME.fullmatch(name) or not (packages / name / LOG).is_file():
+    def folder(name: str, package: ModuleType) -> Path | None:
+        if not _NAME.fullmatch(name) or not (packages / name / package.LOG).is_file():
             return None
         return packages / name
 
@@ -54,24 +75,27 @@ def reports_router(compliance: Callable[..., Any], packages: Path, clock: Any,
 
     @router.get("/packages/{name}", summary="A report package's state and summary (compliance)")
     async def show(name: str, _who: Any = Depends(compliance)) -> Any:
-        pkg = folder(name)
+        package = await _package()
+        pkg = folder(name, package)
         if pkg is None:
             return refuse(404, "not_found", f"no report package {name}")
         summary = json.loads((pkg / "summary.json").read_text()) if (pkg / "summary.json").is_file() else {}
-        return reply(200, {"package": name, "state": package_state(pkg), "summary": summary})
+        return reply(200, {"package": name, "state": package.package_state(pkg), "summary": summary})
 
     @router.post("/packages/{name}/sign", summary="Sign a pending package (compliance officer)")
     async def sign(name: str, who: Any = Depends(compliance)) -> Any:
-        pkg = folder(name)
+        package = await _package()
+        pkg = folder(name, package)
         if pkg is None:
             return refuse(404, "not_found", f"no report package {name}")
-        return decided(sign_package(pkg, who.advisor_id, at()))
+        return decided(package.sign_package(pkg, who.advisor_id, at()))
 
     @router.post("/packages/{name}/file", summary="Mark a signed package filed (compliance officer)")
     async def mark_filed(name: str, who: Any = Depends(compliance)) -> Any:
-        pkg = folder(name)
+        package = await _package()
+        pkg = folder(name, package)
         if pkg is None:
             return refuse(404, "not_found", f"no report package {name}")
-        return decided(file_package(pkg, who.advisor_id, at()))
+        return decided(package.file_package(pkg, who.advisor_id, at()))
 
     return router

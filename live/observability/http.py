@@ -15,6 +15,7 @@ states, handler names and route templates: no account, client or token.
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, Callable
 
@@ -22,7 +23,7 @@ from fastapi import FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.responses import Response
 
-from live.observability.tracing import install_tracing
+from live.observability.trace_settings import tracing_wanted
 
 UNMATCHED = "unmatched"
 """The route label of a request no route matched (a 404): one label, however many paths are probed."""
@@ -30,7 +31,12 @@ UNMATCHED = "unmatched"
 
 def instrument(app: FastAPI, live: Any) -> None:
     """Add the HTTP RED middleware and ``GET /metrics`` to ``app`` (``live``: a LiveApp)."""
-    app.state.tracer = install_tracing(live)  # OTLP/HTTP and/or $TWIN_TRACES_FILE; None when off
+    app.state.tracer = None  # off unless the environment names OTLP/HTTP and/or $TWIN_TRACES_FILE
+    if tracing_wanted(os.environ):
+        # Imported only now: the OpenTelemetry SDK costs a start with tracing off ~50 ms for nothing.
+        from live.observability.tracing import install_tracing
+
+        app.state.tracer = install_tracing(live)
     metrics = live.metrics
     requests = metrics.metric["bdt_http_requests"]
     durations = metrics.metric["bdt_http_request_duration_seconds"]

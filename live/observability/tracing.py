@@ -52,9 +52,9 @@ from components.observability.catalogue import FINAL_STATES
 from components.observability.traces import SERVICE_NAME, Span, handler_span, order_spans, otlp_json
 from components.platform import SERVICE_OF
 
-FILE_ENV = "TWIN_TRACES_FILE"
-ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_ENDPOINT"
-TRACES_ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+# The environment's reading lives apart, so http.py can decide without importing the SDK.
+from live.observability.trace_settings import otlp_endpoint, trace_file
+
 _FINAL_KINDS = frozenset(kind for kind, status in STATUS_OF.items() if status.value in FINAL_STATES)
 _KIND = {"internal": SpanKind.INTERNAL, "server": SpanKind.SERVER, "client": SpanKind.CLIENT}
 _KIND_NAME = {v: k for k, v in _KIND.items()}
@@ -214,15 +214,6 @@ class LiveTracer:
         self.provider.shutdown()
 
 
-def otlp_endpoint(environ: Mapping[str, str]) -> str | None:
-    """The OTLP/HTTP traces URL the standard variables name, or None (tracing to a collector off)."""
-    url = environ.get(TRACES_ENDPOINT_ENV, "").strip()
-    if url:
-        return url
-    base = environ.get(ENDPOINT_ENV, "").strip()
-    return f"{base.rstrip('/')}/v1/traces" if base else None
-
-
 def build_tracer(exporters: Sequence[SpanExporter], **resource: str) -> LiveTracer:
     """A ``LiveTracer`` on its own ``TracerProvider``, one ``BatchSpanProcessor`` per exporter."""
     ids = _GivenIds()
@@ -243,7 +234,7 @@ def install_tracing(live, environ: Mapping[str, str] | None = None) -> LiveTrace
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         exporters.append(OTLPSpanExporter(endpoint=endpoint))
-    path = env.get(FILE_ENV, "").strip()
+    path = trace_file(env)
     if path:
         exporters.append(OtlpJsonFileExporter(Path(path)))
     if not exporters:
