@@ -11,12 +11,16 @@ key order (the record holds them as a mapping), and empty ``details`` come back
 as ``None`` (the record writes both as ``{}``). ``encode(decode(b)) == b``
 always holds.
 
-Storage format (``FORMAT``): a stored record is these canonical bytes, and the
-chain hashes exactly them, so a log is verified without decoding anything.
-Format 1 is the only one so far; the SQLite store writes the number into each
-log (``PRAGMA user_version``; logs from before the marker read as format 1)
-and refuses a log whose format it does not know, so a later, different
-payload encoding can be added without misreading old logs or new ones.
+Storage format (``FORMAT``): in format 1 a stored record is these canonical
+bytes, and the chain hashes exactly them. Format 2 (issue 19;
+docs/event_store_format.md) stores and hashes each record's ``encode_stored``
+bytes instead (a ``packed`` MessagePack array, or these canonical bytes where
+MessagePack would read back differently); the canonical JSON stays the one
+fingerprint form. The SQLite
+store writes the number into each log (``PRAGMA user_version``; logs from
+before the marker read as format 1) and refuses a log whose format it does not
+know. ``decode`` and ``query_columns`` take the bytes of either format: a packed
+record starts with ``packed.LEAD``, canonical JSON with ``{``.
 
 Speed (issue 19): the bytes are written and read with msgspec, a C JSON
 library, instead of the standard library, about 3x faster each way. The bytes
@@ -41,9 +45,14 @@ import msgspec
 
 from components.domain.events import EventType, OrderEvent, Outcome, PolicyDecision
 
-FORMAT = 1
-"""The storage format this code writes: the payload is ``encode(event)``; the chain is SHA-256(parent + payload)."""
-KNOWN_FORMATS = frozenset({1})
+from . import packed
+
+FORMAT = 2
+"""The newest storage format: 1, the payload is ``encode(event)``, one row per record; 2, the payload is
+``encode_stored(event)``, one row per segment of a committed batch (``segments``). Either way the chain is
+SHA-256(parent hash + payload), one link per record. (New SQLite files: ``sqlite.NEW_FILE_FORMAT``.)"""
+KNOWN_FORMATS = frozenset({1, 2})
+_PACKED_LEAD = packed.LEAD  # how ``decode`` tells format 2's packed bytes: canonical JSON starts with "{"
 
 _std_dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode
 _fast_dumps = msgspec.json.Encoder(order="sorted").encode
@@ -200,8 +209,24 @@ def _plain_event_record(record: dict) -> bool:
     return not details or _plain(details)
 
 
+def encode_stored(event: OrderEvent) -> bytes:
+    """Format 2's bytes of ``event``: ``packed.pack``, or the canonical JSON where packing would read back
+    differently. ``decode`` reads both."""
+    return packed.pack(event) or encode(event)
+
+
+def stored_head(data: bytes) -> tuple:
+    """``packed.unpack_head`` of format-2 bytes of either kind."""
+    if data[0] == _PACKED_LEAD:
+        return packed.unpack_head(data)
+    event_id, order_id, stream_seq, timestamp_utc, recorded_at = query_columns(data)
+    return None, event_id, None, timestamp_utc, recorded_at, order_id, stream_seq
+
+
 def decode(data: bytes | str) -> OrderEvent:
-    """The event whose canonical bytes are ``data``."""
+    """The event whose canonical bytes (or format-2 ``packed`` bytes) are ``data``."""
+    if type(data) is not str and data and data[0] == _PACKED_LEAD:
+        return packed.unpack(data)
     try:
         fields = _astuple(_decode_stored(data))
     except msgspec.DecodeError:  # NaN, a missing field, not JSON...: the standard library's verdict
@@ -224,12 +249,19 @@ def from_record(record: Mapping[str, Any]) -> OrderEvent:
 def stored_columns(data: bytes | str) -> tuple:
     """``query_columns`` of a canonical payload, msgspec only: raises on anything it cannot decode
     (a verifier's fast path, which then asks ``query_columns`` for the verdict)."""
+    if type(data) is not str and data and data[0] == _PACKED_LEAD:
+        return packed.unpack_columns(data)
     return _astuple(_decode_columns(data))
 
 
 def query_columns(data: bytes | str) -> tuple:
     """``(event_id, order_id, stream_seq, timestamp_utc, recorded_at)`` of a payload, without building
     the event (what a store copies into its query columns). ``ValueError`` if it is not an event record."""
+    if type(data) is not str and data and data[0] == _PACKED_LEAD:
+        try:
+            return packed.unpack_columns(data)
+        except (KeyError, TypeError, IndexError):
+            raise ValueError("not an event record") from None
     try:
         return _astuple(_decode_columns(data))
     except msgspec.DecodeError:

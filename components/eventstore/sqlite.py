@@ -12,11 +12,19 @@ columns against them, so such edits are found and located.
 
 One writer per file (this object); readers may open the file concurrently.
 
-Format: the payload column holds the canonical JSON text of the event
-(``codec``), and ``hash`` is SHA-256 over the parent hash and exactly those
-bytes, so verifying never decodes a payload. The file carries its storage
-format in ``PRAGMA user_version`` (``codec.FORMAT``; 0, a file from before the
-marker, is format 1) and a file of a format this code does not know is refused.
+Format: the file carries its storage format in ``PRAGMA user_version`` (0, a
+file from before the marker, is format 1) and a file of a format this code
+does not know is refused. A new file is written in ``NEW_FILE_FORMAT`` unless a
+``format`` is asked for; a file is always appended to in its own format.
+
+* Format 1 (this module's ``events`` table, described above): one row per
+  record; the payload column holds the canonical JSON text of the event
+  (``codec``), and ``hash`` is SHA-256 over the parent hash and exactly those
+  bytes, so verifying never decodes a payload.
+* Format 2 (``segments``, issue 19): one row per committed segment of up to
+  4,096 records, each record's ``packed`` MessagePack bytes, still one hash
+  link per record (over those bytes); an ``event_ids`` table keeps event ids
+  unique. About 3x smaller and several times faster to append and replay.
 
 Durability: ``durable=True`` is synchronous=FULL, so each committed batch is on
 disk before ``append_batch`` returns; a batch is one transaction, so a crash
@@ -35,11 +43,18 @@ from typing import Iterable, Iterator
 
 from components.domain.events import OrderEvent
 
+from . import segments
 from .chain import GENESIS, ChainBroken, ChainWalk, VerifyResult, check_head
-from .codec import FORMAT, KNOWN_FORMATS, decode, encode, query_columns, stored_columns
+from .codec import KNOWN_FORMATS, decode, encode, query_columns, stored_columns
 from .errors import DuplicateEvent
 
 TRIGGERS = ("events_no_update", "events_no_delete", "events_append_only")
+"""Format 1's triggers (``segments.TRIGGERS`` are format 2's; ``TRIGGERS_OF`` by format)."""
+TRIGGERS_OF = {1: TRIGGERS, 2: segments.TRIGGERS}
+NEW_FILE_FORMAT = 1
+"""The format of a new file when none is asked for. Format 2 (``codec.FORMAT``, the newest) is complete and
+tested; it becomes the default by setting this to 2 once the tests outside the event store that edit run
+folders' logs with raw SQL on format 1's ``events`` table are format-aware (docs/event_store_format.md)."""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     "offset"      INTEGER PRIMARY KEY,
@@ -78,10 +93,15 @@ class SqliteEventStore:
     artifacts such as a run folder's copy of the log, where speed matters more.
     ``read_only=True`` opens an existing store for inspection without touching
     it (no schema or trigger re-creation, writes refused by SQLite itself).
+    ``format`` is the storage format of a new file (``NEW_FILE_FORMAT`` if None); an existing file keeps its own.
     """
 
-    def __init__(self, path: str | os.PathLike, durable: bool = True, read_only: bool = False):
+    def __init__(self, path: str | os.PathLike, durable: bool = True, read_only: bool = False,
+                 format: int | None = None):  # noqa: A002 - the storage format, as PRAGMA user_version says
         self.path = Path(path)
+        if format is not None and format not in KNOWN_FORMATS:
+            raise ValueError(f"{self.path}: format {format} is not one this code writes "
+                             f"(formats {', '.join(map(str, sorted(KNOWN_FORMATS)))})")
         if read_only:
             if not self.path.is_file():
                 raise FileNotFoundError(f"no event store at {self.path}")
@@ -91,24 +111,29 @@ class SqliteEventStore:
             self._con.execute("PRAGMA query_only=ON")
         else:
             self._con = sqlite3.connect(self.path, isolation_level=None)  # we BEGIN/COMMIT ourselves
-        self.format = self._check_format()  # before anything is written to a file of another format
+        self.format = self._check_format(read_only, NEW_FILE_FORMAT if format is None else format)  # before writing
         # Readers take each payload as the bytes the chain hashed (CAST AS BLOB: SQLite hands over the
         # stored UTF-8 as is) instead of a str that is encoded again for the hash and the decoder.
         # Only in a UTF-8 file (every file this code makes); a UTF-16 one would cast to UTF-16 bytes.
         utf8 = self._con.execute("PRAGMA encoding").fetchone()[0] == "UTF-8"
         self._payload_sql = "CAST(payload AS BLOB)" if utf8 else "payload"
         if not read_only:
+            if self.format == 2 and self._new:
+                self._con.execute(f"PRAGMA page_size = {segments.PAGE_SIZE}")  # only takes on an empty file
             self._con.execute("PRAGMA journal_mode=WAL")
             self._con.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-            self._con.executescript(_SCHEMA)
+            self._con.executescript(_SCHEMA if self.format == 1 else segments.SCHEMA)
             if self._con.execute("PRAGMA user_version").fetchone()[0] == 0:
-                self._con.execute(f"PRAGMA user_version = {FORMAT}")
+                self._con.execute(f"PRAGMA user_version = {self.format}")
         self._load_head()
 
-    def _check_format(self) -> int:
-        """The file's storage format (0, unmarked, is format 1); a one-line error if this code cannot read it."""
+    def _check_format(self, read_only: bool = True, new_format: int | None = None) -> int:
+        """The file's storage format (0, unmarked, is format 1 if it holds format 1's ``events`` table, else
+        a new log of ``new_format``); a one-line error if this code cannot read it."""
         marked = self._con.execute("PRAGMA user_version").fetchone()[0]
-        found = marked or 1
+        self._new = not read_only and marked == 0 and self._con.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone()[0] == 0
+        found = (new_format or NEW_FILE_FORMAT) if self._new else marked or 1
         if found not in KNOWN_FORMATS:
             self._con.close()
             raise ValueError(f"{self.path}: event log format {marked} (PRAGMA user_version) is not one this "
@@ -116,6 +141,9 @@ class SqliteEventStore:
         return found
 
     def _load_head(self) -> None:
+        if self.format == 2:
+            self._len, self._head = segments.head(self._con)
+            return
         row = self._con.execute('SELECT "offset", hash FROM events ORDER BY "offset" DESC LIMIT 1').fetchone()
         self._len, self._head = (0, GENESIS) if row is None else (row[0] + 1, row[1])
 
@@ -125,6 +153,8 @@ class SqliteEventStore:
         return self.append_batch((event,)).start
 
     def read(self, start: int = 0) -> Iterator[OrderEvent]:
+        if self.format == 2:
+            return segments.read(self._con, start)
         cursor = self._con.execute(f'SELECT {self._payload_sql} FROM events WHERE "offset" >= ? ORDER BY "offset"',
                                    (max(0, start),))
         return _decoded(cursor)
@@ -148,6 +178,8 @@ class SqliteEventStore:
         return range(start, self._len)
 
     def _commit_chunk(self, chunk: list[OrderEvent]) -> None:
+        if self.format == 2:
+            return self._commit_segments(chunk)
         rows, offset, head = [], self._len, self._head
         add, sha256 = rows.append, hashlib.sha256
         for event in chunk:
@@ -169,11 +201,27 @@ class SqliteEventStore:
             raise
         self._len, self._head = offset, head
 
+    def _commit_segments(self, chunk: list[OrderEvent]) -> None:
+        """``_commit_chunk`` in format 2: the chunk as one transaction of segments."""
+        con = self._con
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            head = segments.write(con, chunk, self._len, self._head)
+            con.execute("COMMIT")
+        except sqlite3.IntegrityError:
+            con.execute("ROLLBACK")
+            raise DuplicateEvent(self._first_duplicate(chunk)) from None
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        self._len, self._head = self._len + len(chunk), head
+
     def _first_duplicate(self, chunk: list[OrderEvent]) -> str:
         seen: set[str] = set()
+        table = "events" if self.format == 1 else "event_ids"
         for event in chunk:
             if event.event_id in seen or self._con.execute(
-                    "SELECT 1 FROM events WHERE event_id = ?", (event.event_id,)).fetchone():
+                    f"SELECT 1 FROM {table} WHERE event_id = ?", (event.event_id,)).fetchone():
                 return event.event_id
             seen.add(event.event_id)
         return "?"  # the file changed under us (another writer): the trigger refused an offset
@@ -186,6 +234,8 @@ class SqliteEventStore:
                    stream: str | None = None) -> Iterator[OrderEvent]:
         """Events recorded at or before ``system_time_ns`` (and, if given, with business
         time at or before ``business_time_ns``; of one order if ``stream``), in offset order."""
+        if self.format == 2:
+            return segments.read_as_of(self._con, system_time_ns, business_time_ns, stream)
         sql, args = f"SELECT {self._payload_sql} FROM events WHERE system_time <= ?", [system_time_ns]
         if business_time_ns is not None:
             sql += " AND business_time <= ?"
@@ -205,6 +255,9 @@ class SqliteEventStore:
         if parent is None:
             raise ChainBroken(VerifyResult(False, start - 1, f"record {start - 1} missing (deleted?)",
                                            start - 1, GENESIS, "deleted"))
+        if self.format == 2:
+            yield from self._read_verified_segments(start, parent, expected_head)
+            return
         expected, sha256 = start, _sha256
         cursor = self._con.execute(_ROWS.format(payload=self._payload_sql), (start,))
         # The checks of ChainWalk.step and RowCheck inlined (this runs once per record of a replay); the
@@ -237,9 +290,42 @@ class SqliteEventStore:
         if not result.ok:
             raise ChainBroken(result)
 
+    def _read_verified_segments(self, start: int, parent: str, expected_head: str | None) -> Iterator[OrderEvent]:
+        walk, offset = segments.walk(self._con, start, parent, 0, events=True), start
+        try:
+            while True:
+                for event in next(walk):
+                    if type(event) is not OrderEvent:  # proven bytes that are not an event (only forged ones)
+                        try:
+                            event = decode(event)
+                        except (ValueError, KeyError, TypeError, IndexError):
+                            raise ChainBroken(VerifyResult(
+                                False, offset, f"record {offset}: payload is not a canonical event record", offset,
+                                self.hash_at(offset - 1) if offset else GENESIS, "columns")) from None
+                    yield event
+                    offset += 1
+        except StopIteration as done:
+            count, head = done.value
+        except segments.Broken as broken:
+            yield from map(decode, broken.good)
+            raise ChainBroken(broken.result) from None
+        result = check_head(VerifyResult(True, None, "", count, head), expected_head)
+        if not result.ok:
+            raise ChainBroken(result)
+
     def verify(self, expected_head: str | None = None, columns_from: int = 0) -> VerifyResult:
         """Recompute the chain from the stored payloads; check the query columns agree
         (from offset ``columns_from`` on: a verified start checks them only after its last anchor)."""
+        if self.format == 2:
+            walk = segments.walk(self._con, 0, GENESIS, columns_from)
+            try:
+                while True:
+                    next(walk)
+            except StopIteration as done:
+                count, head = done.value
+            except segments.Broken as broken:
+                return broken.result
+            return check_head(VerifyResult(True, None, "", count, head), expected_head)
         expected, parent, sha256 = 0, GENESIS, _sha256
         cursor = self._con.execute(_ROWS.format(payload=self._payload_sql), (0,))
         # verify_stored_rows with its checks inlined; the first row failing any is handed to it for the verdict.
@@ -263,7 +349,11 @@ class SqliteEventStore:
 
     def stored_rows(self, start: int = 0) -> Iterator[tuple]:
         """Rows ``(offset, payload, parent_hash, hash, event_id, stream, stream_seq, business_time,
-        system_time)`` as stored, from ``start`` on, in offset order (what ``verify`` reads)."""
+        system_time)`` as stored, from ``start`` on, in offset order (what ``verify`` reads). In format 2, one
+        such row per record, built from its segment (``segments.stored_rows``)."""
+        if self.format == 2:
+            yield from segments.stored_rows(self._con, start)
+            return
         cursor = self._con.execute('SELECT "offset", payload, parent_hash, hash, event_id, stream, stream_seq, '
                                    'business_time, system_time FROM events WHERE "offset" >= ? ORDER BY "offset"',
                                    (start,))
@@ -272,6 +362,8 @@ class SqliteEventStore:
 
     def hash_at(self, offset: int) -> str | None:
         """The hash stored for the record at ``offset`` (None if there is none): what anchors are checked against."""
+        if self.format == 2:
+            return segments.hash_at(self._con, offset)
         row = self._con.execute('SELECT hash FROM events WHERE "offset" = ?', (offset,)).fetchone()
         return None if row is None else row[0]
 
@@ -346,11 +438,13 @@ def _column_problem(payload: str | bytes, columns: list) -> str:
     return ""
 
 
-def write_log_file(path: str | os.PathLike, events: Iterable[OrderEvent], batch_size: int = 10_000) -> Path:
-    """Write ``events`` to a fresh SQLite store at ``path`` (replacing any file there)."""
+def write_log_file(path: str | os.PathLike, events: Iterable[OrderEvent], batch_size: int = 10_000,
+                   format: int | None = None) -> Path:  # noqa: A002 - the storage format
+    """Write ``events`` to a fresh SQLite store at ``path`` (replacing any file there), in ``format``
+    (``NEW_FILE_FORMAT`` if None)."""
     path = Path(path)
     for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         leftover.unlink(missing_ok=True)
-    with SqliteEventStore(path, durable=False) as store:
+    with SqliteEventStore(path, durable=False, format=format) as store:
         store.append_batch(events, batch_size=batch_size)
     return path

@@ -24,7 +24,9 @@ from components.eventstore import (
 )
 from components.eventstore.codec import from_record
 from components.eventstore.errors import DuplicateEvent
+from components.eventstore.codec import decode, encode_stored
 from components.eventstore.sqlite import TRIGGERS
+from tests.unit.components.eventstore import tamper
 
 
 def make_event(n: int, event_type: EventType = EventType.ORDER_RECEIVED, *, order_id: str = "ORD-1",
@@ -78,10 +80,12 @@ class MemoryBackend:
 
 
 class SqliteBackend:
-    """The file refuses edits; tampering is raw SQL after dropping the triggers."""
+    """The file refuses edits; tampering is raw SQL after dropping the triggers (storage format 1)."""
+
+    format = 1
 
     def make(self, tmp_path):
-        return SqliteEventStore(tmp_path / "events.sqlite")
+        return SqliteEventStore(tmp_path / "events.sqlite", format=self.format)
 
     def reopen(self, store):
         store.close()
@@ -123,7 +127,51 @@ class SqliteBackend:
         con.close()
 
 
-BACKENDS = [pytest.param(MemoryBackend(), id="memory"), pytest.param(SqliteBackend(), id="sqlite")]
+class SegmentsBackend(SqliteBackend):
+    """Storage format 2: a record is edited, cut out or moved by rewriting its segment's bytes consistently."""
+
+    format = 2
+
+    def assert_refuses_edits(self, store, offset):
+        con = sqlite3.connect(store.path, isolation_level=None)
+        first = tamper.segment_first(store.path, offset)
+        for sql, arg in [('UPDATE segments SET records = records WHERE first_offset = ?', first),
+                         ('DELETE FROM segments WHERE first_offset = ?', first),
+                         ('INSERT OR REPLACE INTO segments SELECT * FROM segments WHERE first_offset = ?', first),
+                         ('UPDATE event_ids SET event_id = event_id WHERE "offset" = ?', offset),
+                         ('DELETE FROM event_ids WHERE "offset" = ?', offset)]:
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                con.execute(sql, (arg,))
+        con.close()
+
+    def change_field(self, store, offset):
+        def edit(records, hashes):
+            i = offset - first
+            event = decode(records[i])
+            records[i] = encode_stored(event._replace(quantity=event.quantity + 1))
+            return records, hashes
+        first = tamper.segment_first(store.path, offset)
+        tamper.rewrite_segment(store.path, offset, edit)
+
+    def delete(self, store, offset):
+        first = tamper.segment_first(store.path, offset)
+        i = offset - first
+        tamper.rewrite_segment(store.path, offset, lambda records, hashes: (records[:i] + records[i + 1:],
+                                                                            hashes[:i] + hashes[i + 1:]))
+
+    def swap(self, store, i, j):
+        first = tamper.segment_first(store.path, i)
+        assert tamper.segment_first(store.path, j) == first, "the records swapped share a segment"
+
+        def edit(records, hashes):
+            a, b = i - first, j - first
+            records[a], records[b], hashes[a], hashes[b] = records[b], records[a], hashes[b], hashes[a]
+            return records, hashes
+        tamper.rewrite_segment(store.path, i, edit)
+
+
+BACKENDS = [pytest.param(MemoryBackend(), id="memory"), pytest.param(SqliteBackend(), id="sqlite"),
+            pytest.param(SegmentsBackend(), id="sqlite-v2")]
 
 
 @pytest.fixture(params=BACKENDS)

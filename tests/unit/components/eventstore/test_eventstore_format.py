@@ -73,7 +73,8 @@ def test_an_old_log_appended_to_keeps_its_records_and_chain(v1_log):
         assert store.verify().ok
         assert [row[2] for row in store.stored_rows(66)] == [old_head]  # linked to the old head
         assert [encode(e) for e in store.read()][:66] == v1_lines()
-    assert sqlite3.connect(v1_log).execute("PRAGMA user_version").fetchone()[0] == FORMAT
+    # Marked with its own format (1), not the newest (FORMAT): it is still appended to as format 1.
+    assert sqlite3.connect(v1_log).execute("PRAGMA user_version").fetchone()[0] == 1 != FORMAT
 
 
 def test_a_log_of_an_unknown_format_is_refused_with_its_path(v1_log):
@@ -85,10 +86,11 @@ def test_a_log_of_an_unknown_format_is_refused_with_its_path(v1_log):
             SqliteEventStore(v1_log, read_only=read_only)
 
 
-def test_a_new_log_is_marked_with_the_format(tmp_path):
-    with SqliteEventStore(tmp_path / "new.sqlite") as store:
-        assert store.format == FORMAT
-    assert sqlite3.connect(tmp_path / "new.sqlite").execute("PRAGMA user_version").fetchone()[0] == FORMAT
+@pytest.mark.parametrize("format", [1, FORMAT])
+def test_a_new_log_is_marked_with_the_format(tmp_path, format):  # noqa: A002
+    with SqliteEventStore(tmp_path / "new.sqlite", format=format) as store:
+        assert store.format == format
+    assert sqlite3.connect(tmp_path / "new.sqlite").execute("PRAGMA user_version").fetchone()[0] == format
 
 
 # -- the fast codec writes exactly the canonical bytes ----------------------------------------------
