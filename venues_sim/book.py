@@ -35,6 +35,10 @@ _BUY = Side.BUY
 _SELL = Side.SELL
 _DAY = TimeInForce.DAY
 _IOC = TimeInForce.IOC
+# ``tuple.__new__(AddResult, (...))`` makes the very NamedTuple ``AddResult(...)`` makes, without the
+# Python-level ``__new__`` frame NamedTuple adds (one result per order, one fill per trade: hot path).
+_tuple_new = tuple.__new__
+_object_new = object.__new__
 
 
 class Fill(NamedTuple):
@@ -202,37 +206,48 @@ class OrderBook:
                     maker.qty = maker_qty - remaining
                 level.total -= traded
                 remaining -= traded
-                fills.append(
-                    Fill(maker.order_id, maker.owner, order_id, owner, level_price, traded, maker.qty, side)
-                )
+                fills.append(_tuple_new(
+                    Fill, (maker.order_id, maker.owner, order_id, owner, level_price, traded, maker.qty, side)
+                ))
             if level.live == 0:
                 opp_keys.pop()
                 del opp_levels[key]
 
         if not remaining:
-            return AddResult(fills, 0, 0)
+            return _tuple_new(AddResult, (fills, 0, 0))
         if price is None or tif is _IOC:
-            return AddResult(fills, 0, remaining)
+            return _tuple_new(AddResult, (fills, 0, remaining))
         # Rest the remainder (inlined: most participant orders rest, and a call per order shows).
         if side is _BUY:
             levels, keys, key = self._bid_levels, self._bid_keys, price
         else:
             levels, keys, key = self._ask_levels, self._ask_keys, -price
+        # The level and the order are made as their __init__ would make them, without its frame (a maker's
+        # requote cancels and posts its whole ladder, so most of its quotes make a new level too).
         level = levels.get(key)
         if level is None:
-            level = _Level(price, key)
+            level = _object_new(_Level)
+            level.price = price
+            level.key = key
+            level.queue = deque()
+            level.total = level.live = 0
             levels[key] = level
             # Most new levels improve or extend the top of book: append is O(1).
             if not keys or key > keys[-1]:
                 keys.append(key)
             else:
                 insort(keys, key)
-        resting = _Resting(order_id, owner, side, price, remaining)
+        resting = _object_new(_Resting)
+        resting.order_id = order_id
+        resting.owner = owner
+        resting.side = side
+        resting.price = price
+        resting.qty = remaining
         level.queue.append(resting)
         level.total += remaining
         level.live += 1
         index[order_id] = resting
-        return AddResult(fills, remaining, 0)
+        return _tuple_new(AddResult, (fills, remaining, 0))
 
     def cancel(self, order_id: str) -> int:
         """Remove a resting order; return the quantity removed (0 if not resting)."""

@@ -38,6 +38,8 @@ class FairValue:
     normal draw per step, lazily: ``at`` draws only the steps it needs, so the
     path does not depend on how often or when it is asked. Volatility is
     ``vol_bps_per_sqrt_min`` basis points per square root of a minute.
+    ``draws_ahead``: normals drawn per numpy call (the same path; only for a
+    ``rng`` nothing else draws from).
     """
 
     def __init__(
@@ -49,6 +51,7 @@ class FairValue:
         step_ns: int = 1_000_000_000,
         start_ns: int = 0,
         tick: int = CENT,
+        draws_ahead: int = 1,
     ):
         if type(start_price) is not int or start_price <= 0:
             raise ValueError(f"start_price must be a positive int of units, got {start_price!r}")
@@ -58,6 +61,8 @@ class FairValue:
             raise ValueError(f"step_ns must be a positive int, got {step_ns!r}")
         if type(tick) is not int or tick <= 0:
             raise ValueError(f"tick must be a positive int, got {tick!r}")
+        if type(draws_ahead) is not int or draws_ahead <= 0:
+            raise ValueError(f"draws_ahead must be a positive int, got {draws_ahead!r}")
         self.tick = tick
         self.step_ns = step_ns
         self.start_ns = start_ns
@@ -67,6 +72,13 @@ class FairValue:
         self._sigma = vol_bps_per_sqrt_min / 10_000 * math.sqrt(step_ns / _NS_PER_MIN)
         self._value = float(start_price)
         self._step = 0
+        self._price = max(tick, int(round(self._value / tick)) * tick)  # ``at``'s answer for ``_step``
+        # Normals for ``draws_ahead`` steps are drawn in one call (numpy draws standard_normal(a + b) as the
+        # same numbers as standard_normal(a) then standard_normal(b)), only while nothing else draws from
+        # ``rng``: ``_z[_zi:]`` are drawn and not yet used, in order.
+        self.draws_ahead = draws_ahead
+        self._z: list[float] = []
+        self._zi = 0
 
     def at(self, now_ns: int) -> int:
         """Fair value at ``now_ns``, rounded to the tick and at least one tick.
@@ -75,21 +87,28 @@ class FairValue:
         (twin time never goes backwards).
         """
         target = (now_ns - self.start_ns) // self.step_ns
-        if target > self._step:
-            n = target - self._step
-            value, sigma, floor = self._value, self._sigma, float(self.tick)
-            # Multiply by (1 + sigma*z) rather than exp(sigma*z): IEEE multiply
-            # and add are exactly reproducible on every platform, libm exp is not.
-            for z in self._rng.standard_normal(n).tolist():
-                value *= 1.0 + sigma * z
-                if value < floor:
-                    value = floor
-            self._value = value
-            self._step = target
-        elif target < self._step:
+        if target == self._step:
+            return self._price  # most asks are for the step already drawn (every maker and trader, each second)
+        if target < self._step:
             raise ValueError(f"now_ns {now_ns} is before fair value step {self._step} already drawn")
+        n = target - self._step
+        zs, zi = self._z, self._zi
+        if zi + n > len(zs):
+            zs = self._z = zs[zi:] + self._rng.standard_normal(max(n - (len(zs) - zi), self.draws_ahead)).tolist()
+            zi = 0
+        self._zi = zi + n
+        value, sigma, floor = self._value, self._sigma, float(self.tick)
+        # Multiply by (1 + sigma*z) rather than exp(sigma*z): IEEE multiply
+        # and add are exactly reproducible on every platform, libm exp is not.
+        for z in zs[zi:zi + n] if n > 1 else (zs[zi],):
+            value *= 1.0 + sigma * z
+            if value < floor:
+                value = floor
+        self._value = value
+        self._step = target
         tick = self.tick
-        return max(tick, int(round(self._value / tick)) * tick)
+        price = self._price = max(tick, int(round(value / tick)) * tick)
+        return price
 
 
 def _jittered(rng: np.random.Generator, mean: int) -> int:
@@ -161,8 +180,11 @@ class MarketMaker:
         tick = self.fair.tick
         fair = self.fair.at(now_ns)
         if fair == self._quoted_fair and self._live:
-            book = venue.book(self.symbol)
-            if all(book.resting_qty(order_id) == qty for order_id, qty in self._live):
+            resting_qty = venue.book(self.symbol).resting_qty
+            for order_id, qty in self._live:
+                if resting_qty(order_id) != qty:
+                    break
+            else:
                 return []
         cancel_ids = [order_id for order_id, _ in self._live]
         self._live = []
@@ -197,11 +219,11 @@ class MarketMaker:
             results = plain_agent_ladder(venue, owner, self.symbol, cancel_ids, orders, now_ns)
         taken: list[Fill] = []
         live = self._live
-        for order, result in zip(orders, results):
-            if result.fills:
-                taken.extend(result.fills)
-            if result.rested_qty:
-                live.append((order[0], result.rested_qty))
+        for order, (fills, rested_qty, _) in zip(orders, results):
+            if fills:
+                taken.extend(fills)
+            if rested_qty:
+                live.append((order[0], rested_qty))
         return taken
 
 
@@ -304,10 +326,16 @@ MINUTES_PER_DAY = 390
 """Minutes in a regular US session: a symbol's daily volatility is spread over them."""
 
 
+FAIR_DRAWS_AHEAD = 64
+"""Steps' worth of normals a standard fair-value walk draws at once (same numbers: see ``FairValue``)."""
+
+
 def fair_value_path(reference_price: int, daily_vol_bps: float, rng: np.random.Generator,
                     start_ns: int) -> FairValue:
-    """A symbol's fair-value walk from ``reference_price`` with its daily volatility."""
-    return FairValue(reference_price, daily_vol_bps / math.sqrt(MINUTES_PER_DAY), rng, start_ns=start_ns)
+    """A symbol's fair-value walk from ``reference_price`` with its daily volatility (``rng`` is the walk's
+    own stream: nothing else may draw from it)."""
+    return FairValue(reference_price, daily_vol_bps / math.sqrt(MINUTES_PER_DAY), rng, start_ns=start_ns,
+                     draws_ahead=FAIR_DRAWS_AHEAD)
 
 
 STANDARD_DRAWS_AHEAD = 64
