@@ -19,7 +19,6 @@ float bps; every time column ends in ``_ns`` (integer nanoseconds since the epoc
 
 from __future__ import annotations
 
-from collections import namedtuple
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -101,15 +100,23 @@ def _by_symbol(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
 
 
 def _ints(table: pa.Table, column: str) -> np.ndarray:
-    return table.column(column).to_numpy().astype(np.int64, copy=False)
+    values = table.column(column)
+    if values.num_chunks == 1 and not values.null_count:  # in place (a million-row NBBO is not copied)
+        return values.chunk(0).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return values.to_numpy().astype(np.int64, copy=False)
 
 
-def load_market(run_dir: Path) -> tuple[dict[str, tca.NbboTimeline], dict[str, dict[str, list[int]]], dict[str, str]]:
+def load_market(run_dir: Path, tables: dict[str, pa.Table] | None = None
+                ) -> tuple[dict[str, tca.NbboTimeline], dict[str, dict[str, list[int]]], dict[str, str]]:
     """The run's NBBO timelines per symbol (ending at the session close), its prints per symbol as
-    plain columns, and the files' sources (``nbbo_source``, ``prints_source``)."""
+    plain columns, and the files' sources (``nbbo_source``, ``prints_source``). ``tables``: the two
+    files' tables as just written (``twin.market_recorder.write_market_timeline`` returns them, by file
+    name), read instead of the files."""
     run_dir = Path(run_dir)
     nbbo_path, prints_path = run_dir / NBBO_FILE, run_dir / PRINTS_FILE
-    nbbo, prints = _read(nbbo_path), _read(prints_path)
+    tables = tables or {}
+    nbbo = tables[NBBO_FILE] if NBBO_FILE in tables else _read(nbbo_path)
+    prints = tables[PRINTS_FILE] if PRINTS_FILE in tables else _read(prints_path)
     _need(nbbo, nbbo_path, ("symbol", "t_ns", "bid", "bid_size", "ask", "ask_size"))
     _need(prints, prints_path, ("symbol", "t_ns", "price", "qty"))
     close = _meta(nbbo, "session_close_ns")
@@ -131,9 +138,12 @@ def load_market(run_dir: Path) -> tuple[dict[str, tca.NbboTimeline], dict[str, d
 
 _EVENT_FIELDS = ("event_type", "order_id", "timestamp_utc", "symbol", "side", "quantity", "order_type",
                  "limit_price", "time_in_force")
-_EventRow = namedtuple("_EventRow", _EVENT_FIELDS)
+_ORDER_FIELDS = ("symbol", "side", "quantity", "order_type", "limit_price", "time_in_force")
+"""Read from each order's first event only."""
 _DETAILED = frozenset((E.ORDER_RECEIVED.value, E.ORDER_ROUTED.value, *FILL_TYPES))
 """The event types whose details ``order_inputs`` reads."""
+_READ = _DETAILED | frozenset(DONE_TYPES)
+"""The event types ``order_inputs`` reads at all (an order's other events only place it in the order)."""
 
 
 def order_inputs(events: pd.DataFrame) -> tuple[list[tca.OrderInput], dict[str, dict[str, Any]]]:
@@ -144,15 +154,20 @@ def order_inputs(events: pd.DataFrame) -> tuple[list[tca.OrderInput], dict[str, 
     frame = events[list(_EVENT_FIELDS) + ["details"]]
     frame = frame[frame["order_id"].astype(str) != ""]
     per_order: dict[str, dict[str, Any]] = {}
-    # whole columns to Python lists, then rows: itertuples reads Arrow-backed columns a cell at a time
-    rows = map(_EventRow._make, zip(*(frame[c].tolist() for c in _EVENT_FIELDS)))
-    for row, raw in zip(rows, frame["details"].tolist()):
-        o = per_order.setdefault(row.order_id, {"fills": [], "routed": [], "arrival": None, "decision": None,
-                                                "done": None, "final": "", "row": row})
-        kind = row.event_type
-        t = int(row.timestamp_utc)
+    # whole columns to Python lists (itertuples reads Arrow-backed columns a cell at a time); the order's
+    # own fields are read from its first event's row only, after the pass
+    ids, kinds, times, raws = (frame[c].tolist() for c in ("order_id", "event_type", "timestamp_utc", "details"))
+    for i, order_id in enumerate(ids):
+        o = per_order.get(order_id)
+        if o is None:
+            o = per_order[order_id] = {"fills": [], "routed": [], "arrival": None, "decision": None,
+                                       "done": None, "final": "", "row": i}
+        kind = kinds[i]
+        if kind not in _READ:
+            continue
+        t = int(times[i])
         # details decoded only where read: every event's, decoded at once, held ~100 MiB on a 1M-quote replay
-        d = decode_json(raw, {}) if kind in _DETAILED else {}
+        d = decode_json(raws[i], {}) if kind in _DETAILED else {}
         if kind == E.ORDER_RECEIVED.value:
             o["arrival"] = t
             o["decision"] = d.get("submitted_ns")
@@ -163,23 +178,26 @@ def order_inputs(events: pd.DataFrame) -> tuple[list[tca.OrderInput], dict[str, 
                                        str(d.get("venue") or ""), str(d.get("liquidity") or "")))
         if kind in DONE_TYPES and o["done"] is None:
             o["done"], o["final"] = t, kind
+    del ids, kinds, times, raws
+    firsts = frame.iloc[[o["row"] for o in per_order.values()]]
+    fields = zip(*(firsts[c].tolist() for c in _ORDER_FIELDS))
     inputs, facts = [], {}
-    for order_id, o in per_order.items():
+    for (order_id, o), (symbol, side, quantity, order_type, limit_price, time_in_force) in zip(per_order.items(),
+                                                                                                  fields):
         if o["arrival"] is None or not o["routed"]:
             continue
-        row = o["row"]
         shares: dict[str, int] = {}
         for f in o["fills"]:
             shares[f.venue] = shares.get(f.venue, 0) + f.qty
         venue = max(sorted(shares), key=lambda v: shares[v]) if shares else o["routed"][0]
-        limit = None if pd.isna(row.limit_price) else int(row.limit_price)
+        limit = None if pd.isna(limit_price) else int(limit_price)
         decision = o["decision"]
         inputs.append(tca.OrderInput(
-            order_id=order_id, symbol=str(row.symbol), side=str(row.side), quantity=int(row.quantity),
-            arrival_ns=o["arrival"], fills=tuple(o["fills"]), order_type=str(row.order_type), limit_price=limit,
+            order_id=order_id, symbol=str(symbol), side=str(side), quantity=int(quantity),
+            arrival_ns=o["arrival"], fills=tuple(o["fills"]), order_type=str(order_type), limit_price=limit,
             decision_ns=None if decision is None else int(decision), done_ns=o["done"]))
         facts[order_id] = {"venue": venue, "venues": ",".join(sorted(shares)), "routed_venues":
-                           ",".join(dict.fromkeys(o["routed"])), "time_in_force": str(row.time_in_force),
+                           ",".join(dict.fromkeys(o["routed"])), "time_in_force": str(time_in_force),
                            "final_event": o["final"]}
     return inputs, facts
 
@@ -202,9 +220,10 @@ def _print_tapes(prints: dict[str, dict[str, list[int]]], inputs: list[tca.Order
     return tapes
 
 
-def tca_frame(events: pd.DataFrame, run_dir: Path) -> pd.DataFrame:
-    """One row per routed order: ``components.tca.OrderTca.to_record()`` plus the grouping columns."""
-    timelines, prints, sources = load_market(run_dir)
+def tca_frame(events: pd.DataFrame, run_dir: Path, market: dict[str, pa.Table] | None = None) -> pd.DataFrame:
+    """One row per routed order: ``components.tca.OrderTca.to_record()`` plus the grouping columns
+    (``market``: the NBBO and prints tables, see ``load_market``)."""
+    timelines, prints, sources = load_market(run_dir, market)
     pa.default_memory_pool().release_unused()  # the files' Arrow tables are garbage now: a 1M-quote NBBO is ~50 MiB
     inputs, facts = order_inputs(events)
     # Our own taker fills join the simulated tape unless the prints already hold them (else counted twice).
@@ -285,13 +304,15 @@ def summarize(orders: pd.DataFrame, dimensions: Iterable[str] = DIMENSIONS) -> p
     return pd.DataFrame(out)
 
 
-def write_tca(run_dir: Path, events: pd.DataFrame | None = None) -> dict[str, Any]:
+def write_tca(run_dir: Path, events: pd.DataFrame | None = None,
+              market: dict[str, pa.Table] | None = None) -> dict[str, Any]:
     """Write ``tca_orders.parquet`` and ``tca_summary.parquet`` into ``run_dir``; return the report's
-    section (JSON-able: counts, sources, and the by-venue rows). ``events`` defaults to the folder's."""
+    section (JSON-able: counts, sources, and the by-venue rows). ``events`` defaults to the folder's;
+    ``market``, the NBBO and prints tables just written (else the folder's files are read)."""
     run_dir = Path(run_dir)
     if events is None:
         events = _read(run_dir / "events.parquet").to_pandas()
-    orders = tca_frame(events, run_dir)
+    orders = tca_frame(events, run_dir, market)
     meta = {**UNITS_META, **orders.attrs}
     pq.write_table(_to_table(orders, meta), run_dir / ORDERS_FILE)
     summary = summarize(orders)

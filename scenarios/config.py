@@ -192,12 +192,18 @@ class MarketRules:
     previous_close: tuple[PreviousClose, ...] = ()
     """Prior-day closes ({symbol, price}) for symbols that gapped overnight; the rest closed at their
     ``reference_price``. Default none."""
+    reopening: Annotated[str, Pattern(r"every_venue|primary", "one of every_venue, primary")] = "every_venue"
+    """Who reopens a halt or a LULD pause: ``every_venue`` runs an auction on each venue; ``primary``
+    on the first scenario venue only (the primary listing market), the others resuming continuous
+    trading after its reopening print (docs/market_rules.md). Default every_venue."""
 
     def _problems(self) -> Iterator[tuple[str, str]]:
         if len({c.symbol for c in self.previous_close}) != len(self.previous_close):
             yield "previous_close", "must give each symbol once"
         if self.luld_plan is not None and self.luld_band_bps:
             yield "luld_plan", "cannot be combined with luld_band_bps (the plan sets its own bands)"
+        if self.reopening != "every_venue" and not (self.halt_auction or self.luld_plan is not None):
+            yield "reopening", "only applies with halt_auction or luld_plan (what reopens by auction)"
 
     @property
     def any(self) -> bool:

@@ -3,7 +3,11 @@
 ``MarketRecorder`` reads each symbol's best bid/ask and their sizes at a fixed
 interval through the session (one timer per sample, whichever symbols) and
 keeps them in compact int arrays. It only reads the books: no randomness, no
-events, so recording never changes a run's fingerprint. Trades come from the
+events, so recording never changes a run's fingerprint. Given every venue
+(``sample_venues``), the same timer also samples each venue's published top
+(``venue_samples``) and their national best (``national_samples``), written to
+``market_samples.parquet`` (``write_market_samples``); the primary's
+``samples``, which the realism summary reads, stay as they are. Trades come from the
 agents' tape when the run has agent populations (``scenarios.agents.tape``),
 or, on a replayed day, from the venue's recorded prints during the session;
 ``source`` says which world the figures describe ("simulated" or "recorded").
@@ -18,12 +22,14 @@ from __future__ import annotations
 
 from array import array
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from components.domain.orders import Side
+from venues_sim.prints import SaleCondition, TapePrint
 from venues_sim.venue import SimVenue
 
 from .recorder import UNITS
@@ -34,6 +40,10 @@ if TYPE_CHECKING:
     from .clock import SimClock, Timer
 
 NS = 1_000_000_000
+_BUY = Side.BUY
+SAMPLE_COLUMNS = ("t_ns", "bid", "bid_size", "ask", "ask_size")
+NATIONAL = "NBBO"  # the venue column's name for the national best in market_samples.parquet
+REGULAR = SaleCondition.REGULAR.value
 
 
 class MarketRecorder:
@@ -50,11 +60,22 @@ class MarketRecorder:
         self._books = [(s, venue.book(s)) for s in symbols]
         self._window: tuple[int, int] | None = None  # the session, set by ``start``
         self.samples: dict[str, dict[str, array]] = {
-            s: {k: array("q") for k in ("t_ns", "bid", "bid_size", "ask", "ask_size")} for s in symbols
+            s: {k: array("q") for k in SAMPLE_COLUMNS} for s in symbols
         }
+        self.venue_samples: dict[str, dict[str, dict[str, array]]] = {}
+        """Venue -> symbol -> the same columns as ``samples``: each venue's published top (zeros while
+        it is DOWN; stress conditions apply), at the same instants. Empty unless ``sample_venues``."""
+        self._readers: list[tuple[str, str, Callable[[int], tuple[int, int, int, int]]]] = []
+
+    def sample_venues(self, venues: dict[str, Any]) -> None:
+        """Also sample every one of ``venues`` (name -> venue) from the next sample on (call before the run)."""
+        symbols = list(self.samples)
+        self.venue_samples = {name: {s: {k: array("q") for k in SAMPLE_COLUMNS} for s in symbols}
+                              for name in venues}
+        self._readers = [(name, s, _top_reader(v, s)) for name, v in venues.items() for s in symbols]
 
     def sample(self, now_ns: int) -> None:
-        """Record every symbol's top of book at ``now_ns``."""
+        """Record every symbol's top of book at ``now_ns`` (and every sampled venue's)."""
         samples = self.samples
         for symbol, book in self._books:
             bid, bid_size, ask, ask_size = book.top()
@@ -64,6 +85,28 @@ class MarketRecorder:
             row["bid_size"].append(bid_size)
             row["ask"].append(ask)
             row["ask_size"].append(ask_size)
+        for venue, symbol, read in self._readers:
+            row = self.venue_samples[venue][symbol]
+            row["t_ns"].append(now_ns)
+            for key, value in zip(SAMPLE_COLUMNS[1:], read(now_ns)):
+                row[key].append(value)
+
+    def national_samples(self) -> dict[str, dict[str, array]]:
+        """Per symbol, the national best bid and offer over the sampled venues at each sample (the columns
+        of ``samples``; a side's size adds every venue at the best price, 0 for an empty side)."""
+        out: dict[str, dict[str, array]] = {}
+        for symbol in self.samples:
+            rows = [self.venue_samples[v][symbol] for v in self.venue_samples]
+            columns = {k: array("q") for k in SAMPLE_COLUMNS}
+            if rows:
+                columns["t_ns"].extend(rows[0]["t_ns"])
+                for i in range(len(rows[0]["t_ns"])):
+                    bid, bid_size, ask, ask_size = _best((r["bid"][i], r["bid_size"][i], r["ask"][i], r["ask_size"][i])
+                                                         for r in rows)
+                    for key, value in zip(SAMPLE_COLUMNS[1:], (bid, bid_size, ask, ask_size)):
+                        columns[key].append(value)
+            out[symbol] = columns
+        return out
 
     @property
     def source(self) -> str:
@@ -146,6 +189,10 @@ class MarketTimeline:
         # per symbol, per venue: (book, reader of its published top); the reader is chosen once here,
         # not per check (this runs at every recorded quote of a replayed day)
         self._books = {s: [(v.book(s), _top_reader(v, s)) for v in venues.values()] for s in symbols}
+        # ``check``'s view of the same: (book, reader, the venue if a SimVenue else None): a SimVenue that
+        # publishes its book's tops is read with ``OrderBook.top`` directly, as its reader would
+        self._checked = {s: [(book, read, v if isinstance(v, SimVenue) else None)
+                             for (book, read), v in zip(self._books[s], venues.values())] for s in symbols}
         self._columns = {s: tuple(self.nbbo[s][k] for k in ("t_ns", "bid", "bid_size", "ask", "ask_size"))
                          for s in symbols}
         self._seen = {s: [-1] * len(venues) for s in symbols}  # book versions last read, per venue
@@ -173,7 +220,7 @@ class MarketTimeline:
         elif replayed:
             timeline.nbbo_source = "recorded"
             for venue in world.venues.values():
-                venue.listen(lambda q: timeline.check(q.symbol, q.timestamp_ns))
+                venue.listen(timeline.quote_listener())
         if not replayed:
             timeline._front_participants(world)  # their prints, and a check after their orders
             timeline._front_agents(world)
@@ -213,13 +260,16 @@ class MarketTimeline:
                 if timeline.nbbo_source == "sip" or clock is None:
                     return super().requote_agent_ladder(owner, symbol, cancel_ids, orders, now_ns, after_each)
                 check, now = timeline.check, clock.now_ns()
+                if after_each is not None or not _ladder_skips_hidden_orders(self.venue):
 
-                def touched(result):
-                    if after_each is not None:
-                        after_each(result)
-                    check(symbol, now)
+                    def touched(result):
+                        if after_each is not None:
+                            after_each(result)
+                        check(symbol, now)
 
-                return super().requote_agent_ladder(owner, symbol, cancel_ids, orders, now_ns, touched)
+                    return super().requote_agent_ladder(owner, symbol, cancel_ids, orders, now_ns, touched)
+                return super().requote_agent_ladder(owner, symbol, cancel_ids, orders, now_ns,
+                                                    _ladder_checker(check, symbol, now, orders, self.venue))
 
         fronts = {name: _Front(v) for name, v in world.venues.items() if isinstance(v, SimVenue)}
         self._tapes = [f.tapes for f in fronts.values()]
@@ -265,30 +315,61 @@ class MarketTimeline:
         seen, tops = self._seen[symbol], self._tops[symbol]
         moved = False
         i = 0
-        for book, read in self._books[symbol]:
+        for book, read, sim in self._checked[symbol]:
             version = book.version
             if version != seen[i]:
                 seen[i] = version
-                top = read(now_ns)
+                top = book.top() if sim is not None and sim.publishes_book_top else read(now_ns)
                 if top != tops[i]:  # most book changes are behind the top: nothing to consolidate
                     tops[i] = top
                     moved = True
             i += 1
         if not moved:
             return
-        bid = bid_size = ask = ask_size = 0
-        for b, bs, a, as_ in tops:
-            if b > 0 and bs > 0:
-                if b > bid:
-                    bid, bid_size = b, bs
-                elif b == bid:
-                    bid_size += bs
-            if a > 0 and as_ > 0:
-                if ask == 0 or a < ask:
-                    ask, ask_size = a, as_
-                elif a == ask:
-                    ask_size += as_
-        self._record(symbol, now_ns, bid, bid_size, ask, ask_size)
+        self._record(symbol, now_ns, *_best(tops))
+
+    def quote_listener(self) -> Callable[[Any], None]:
+        """``listen(quote)`` for a replayed venue's published quotes: ``check(quote.symbol,
+        quote.timestamp_ns)``. With one venue (a consolidated top is that venue's top) it is the same
+        check and record inlined in one call, on the same state (``touch`` after our orders shares it):
+        it runs at every recorded quote of a replayed day, where the generic path was most of the
+        per-quote cost."""
+        if len(self.venues) != 1:
+            check = self.check
+            return lambda q: check(q.symbol, q.timestamp_ns)
+        open_ns, close_ns, last = self.open_ns, self.close_ns, self._last
+        state = {s: (*self._books[s][0], self._seen[s], self._tops[s], self._columns[s]) for s in self.symbols}
+
+        def on_quote(q: Any) -> None:
+            now = q.timestamp_ns
+            if now < open_ns or now > close_ns:
+                return
+            symbol = q.symbol
+            book, read, seen, tops, (t, b, bs, a, as_) = state[symbol]
+            version = book.version
+            if version == seen[0]:
+                return
+            seen[0] = version
+            top = read(now)
+            if top == tops[0]:
+                return
+            tops[0] = top
+            bid, bid_size, ask, ask_size = top
+            if bid <= 0 or bid_size <= 0:  # check()'s consolidation over one venue: an empty side is 0, 0
+                bid = bid_size = 0
+            if ask <= 0 or ask_size <= 0:
+                ask = ask_size = 0
+            top = (bid, bid_size, ask, ask_size)
+            if last.get(symbol) == top:  # as _record
+                return
+            last[symbol] = top
+            t.append(now)
+            b.append(bid)
+            bs.append(bid_size)
+            a.append(ask)
+            as_.append(ask_size)
+
+        return on_quote
 
     def _record(self, symbol: str, now_ns: int, bid: int, bid_size: int, ask: int, ask_size: int) -> None:
         if now_ns < self.open_ns or now_ns > self.close_ns:
@@ -304,24 +385,59 @@ class MarketTimeline:
         a.append(ask)
         as_.append(ask_size)
 
-    def prints(self, recorder: MarketRecorder | None) -> dict[str, dict[str, list[int]]]:
-        """Per symbol, the session's market prints in time order: ``t_ns``, ``price``, ``qty``."""
-        out: dict[str, dict[str, list[int]]] = {s: {"t_ns": [], "price": [], "qty": []} for s in self.symbols}
+    def reopening_prints(self) -> list[TapePrint]:
+        """The venues' reopening auctions' prints and their resumptions' trades (``SimVenue.reopening_prints``,
+        ``venues_sim.reopening``): no participant front sees them, so they are read from the venues."""
+        return [p for v in self.venues.values() for p in getattr(v, "reopening_prints", ())]
+
+    def prints(self, recorder: MarketRecorder | None) -> dict[str, dict[str, list]]:
+        """Per symbol, the session's market prints in time order: ``t_ns``, ``price``, ``qty`` and
+        ``sale_condition`` (``venues_sim.prints.SaleCondition``'s code: ``@`` regular, ``5`` a reopening
+        auction's print)."""
+        out: dict[str, dict[str, list]] = {s: {"t_ns": [], "price": [], "qty": []} for s in self.symbols}
+        conditions: dict[str, list[str]] = {s: [] for s in self.symbols}
         sources = [{s: {"t_ns": t.times, "price": t.prices, "qty": t.quantities} for s, t in tapes.items()}
                    for tapes in self._tapes]
         if recorder is not None:
             sources.append(recorder.trades())
         if self.own is not None:
             sources.append(self.own.rows)
+        auctions: dict[str, dict[str, list]] = {}
+        for p in self.reopening_prints():
+            rows = auctions.setdefault(p.symbol, {"t_ns": [], "price": [], "qty": [], "sale_condition": []})
+            for key, value in (("t_ns", p.t_ns), ("price", p.price), ("qty", p.qty),
+                               ("sale_condition", p.condition.value)):
+                rows[key].append(value)
+        sources.append(auctions)
         for source in sources:
             for symbol, rows in source.items():
                 if symbol in out:
                     for key in ("t_ns", "price", "qty"):
                         out[symbol][key].extend(int(v) for v in rows[key])
+                    conditions[symbol].extend(rows.get("sale_condition") or [REGULAR] * len(rows["t_ns"]))
         for symbol, rows in out.items():
+            rows["sale_condition"] = conditions[symbol]
             keep = sorted((t, i) for i, t in enumerate(rows["t_ns"]) if self.open_ns <= t <= self.close_ns)
-            out[symbol] = {k: [rows[k][i] for _, i in keep] for k in ("t_ns", "price", "qty")}
+            out[symbol] = {k: [rows[k][i] for _, i in keep] for k in ("t_ns", "price", "qty", "sale_condition")}
         return out
+
+
+def _best(tops: Iterable[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
+    """The national best ``(bid, bid size, ask, ask size)`` of venue tops; sizes add up at the best price,
+    a side with price or size 0 is empty."""
+    bid = bid_size = ask = ask_size = 0
+    for b, bs, a, as_ in tops:
+        if b > 0 and bs > 0:
+            if b > bid:
+                bid, bid_size = b, bs
+            elif b == bid:
+                bid_size += bs
+        if a > 0 and as_ > 0:
+            if ask == 0 or a < ask:
+                ask, ask_size = a, as_
+            elif a == ask:
+                ask_size += as_
+    return bid, bid_size, ask, ask_size
 
 
 class _Announcing:
@@ -347,6 +463,50 @@ class _Announcing:
             return result
 
         return forward
+
+
+def _ladder_skips_hidden_orders(venue: Any) -> bool:
+    """Whether ``_ladder_checker`` may skip checks on ``venue``: a ``SimVenue`` without market rules (an
+    order rests at its own price, not a collared one) whose entry points are not wrapped on the instance
+    (``SimVenue.requote_agent_ladder`` then calls ``after_each`` once per order, in order)."""
+    return (isinstance(venue, SimVenue) and not venue.rules
+            and "submit_agent_order" not in venue.__dict__ and "cancel_agent_order" not in venue.__dict__)
+
+
+def _ladder_checker(check: Callable[[str, int], None], symbol: str, now_ns: int,
+                    orders: list[tuple[Any, Any, int, int | None, Any]], venue: Any) -> Callable[[Any], None]:
+    """``after_each(result)`` for one ladder on ``venue`` (``_ladder_skips_hidden_orders``): ``check(symbol,
+    now_ns)`` after each order, except after one that provably left every venue's published top as it was:
+    it traded nothing and rested behind a better-priced order of the same ladder and side that rests
+    untouched (a maker's deeper levels, most of its quotes). Such a check would find only this venue's
+    book version moved and its top equal to the one last read, and record nothing; the version it did not
+    note is read by the next check, which finds that same top. Since the last check, nothing but this
+    ladder's orders ran (no fills, so no reports or callbacks), so no other venue moved either. A fill
+    anywhere in the ladder (which may take a resting order) ends the skipping for the rest of it."""
+    k = -1
+    bid_guard = 0  # best price of the ladder's bids resting since its last fill (0: none yet)
+    ask_guard = 0  # likewise the best (lowest) ask
+    skipping = True
+
+    def after_each(result: Any) -> None:
+        nonlocal k, bid_guard, ask_guard, skipping
+        k += 1
+        if skipping:
+            if result.fills:
+                skipping = False
+            elif result.rested_qty and venue.publishes_book_top:
+                price = orders[k][3]
+                if orders[k][1] is _BUY:
+                    if price < bid_guard:
+                        return
+                    bid_guard = price
+                else:
+                    if ask_guard and price > ask_guard:
+                        return
+                    ask_guard = price
+        check(symbol, now_ns)
+
+    return after_each
 
 
 def _symbol_of(args: tuple) -> str | None:
@@ -387,12 +547,18 @@ def _int64(values: Any) -> np.ndarray:
 
 NBBO_FILE = "market_nbbo.parquet"
 PRINTS_FILE = "market_prints.parquet"
+SALE_CONDITIONS = ("sale_condition: the consolidated tapes' code (CTA/UTP): '@' a regular trade, '5' a venue's "
+                   "reopening auction after a halt or a LULD pause (one print: the cross's volume at its price; "
+                   "last-sale and volume eligible, so VWAP counts it)")
 
 
-def write_market_timeline(timeline: MarketTimeline, recorder: MarketRecorder | None, out_dir: Path) -> None:
+def write_market_timeline(timeline: MarketTimeline, recorder: MarketRecorder | None,
+                          out_dir: Path) -> dict[str, pa.Table]:
     """Write ``market_nbbo.parquet`` (symbol, t_ns, bid, bid_size, ask, ask_size: one row per change)
     and ``market_prints.parquet`` (symbol, t_ns, price, qty) with units and sources in the schema
-    metadata (``twin.*`` keys, the run's ``UNITS`` among them)."""
+    metadata (``twin.*`` keys, the run's ``UNITS`` among them). Returns the tables written, by file name
+    (``reports.tca.write_tca(..., market=)`` reads them instead of the files: a million-row NBBO is not
+    read back; one symbol's columns are the timeline's own buffers)."""
     prints = timeline.prints(recorder)
     if timeline._tapes:
         prints_source = "simulated: the liquidity providers' and noise traders' trades (as aggressors)"
@@ -406,6 +572,9 @@ def write_market_timeline(timeline: MarketTimeline, recorder: MarketRecorder | N
     if own:
         prints_source = ("simulated: the broker-dealer's own taker fills" if prints_source == "none"
                          else prints_source + "; with the broker-dealer's own taker fills")
+    if timeline.reopening_prints():
+        prints_source = ("simulated: the reopening auctions' prints" if prints_source == "none"
+                         else prints_source + "; with the reopening auctions' prints")
     common = {**{f"twin.{k}": v for k, v in UNITS.items()},
               "twin.session_open_ns": str(timeline.open_ns), "twin.session_close_ns": str(timeline.close_ns),
               "twin.time_columns": "every time column ends in _ns: integer nanoseconds since 1970-01-01 UTC"}
@@ -420,8 +589,10 @@ def write_market_timeline(timeline: MarketTimeline, recorder: MarketRecorder | N
             "twin.prints_include_own_fills": "true" if own else "false",
             "twin.prints_rows": "market prints in time order: price in units, qty in shares; "
                                 "the broker-dealer's own taker fills are "
-                                + ("included" if own else "not included")}),
+                                + ("included" if own else "not included"),
+            "twin.sale_conditions": SALE_CONDITIONS}),
     }
+    written: dict[str, pa.Table] = {}
     for name, (data, columns, meta) in tables.items():
         counts = [len(data[s]["t_ns"]) for s in timeline.symbols]
         arrays = {"symbol": pa.DictionaryArray.from_arrays(  # a symbol per row, without a string object per row
@@ -430,6 +601,40 @@ def write_market_timeline(timeline: MarketTimeline, recorder: MarketRecorder | N
         for column in columns:  # array('q') columns are read in place (one symbol: no copy at all)
             parts = [_int64(data[s][column]) for s in timeline.symbols] or [np.zeros(0, np.int64)]
             arrays[column] = pa.array(parts[0] if len(parts) == 1 else np.concatenate(parts), pa.int64())
+        if name == PRINTS_FILE:  # the sale condition tells a reopening auction's print from a regular trade
+            arrays["sale_condition"] = pa.array([c for s in timeline.symbols for c in data[s]["sale_condition"]],
+                                                pa.string())
         table = pa.table(arrays)
         metadata = {k.encode(): v.encode() for k, v in {**common, **meta}.items()}
-        pq.write_table(table.replace_schema_metadata(metadata), out_dir / name)
+        written[name] = table.replace_schema_metadata(metadata)
+        pq.write_table(written[name], out_dir / name)
+    return written
+
+
+SAMPLES_FILE = "market_samples.parquet"
+
+
+def write_market_samples(recorder: MarketRecorder, out_dir: Path) -> Path | None:
+    """Write ``market_samples.parquet``: the recorder's every-venue view, one row per symbol, venue and
+    sample (``venue``: the venue's published top; ``NBBO``: their national best), columns symbol, venue,
+    t_ns, bid, bid_size, ask, ask_size. None (nothing written) when the recorder sampled no venues."""
+    if not recorder.venue_samples:
+        return None
+    views = {**recorder.venue_samples, NATIONAL: recorder.national_samples()}
+    keys = [(view, symbol) for view in views for symbol in recorder.samples]
+    counts = [len(views[v][s]["t_ns"]) for v, s in keys]
+    arrays: dict[str, Any] = {
+        "symbol": pa.array([s for (_, s), n in zip(keys, counts) for _ in range(n)], pa.string()),
+        "venue": pa.array([v for (v, _), n in zip(keys, counts) for _ in range(n)], pa.string())}
+    for column in SAMPLE_COLUMNS:
+        parts = [_int64(views[v][s][column]) for v, s in keys] or [np.zeros(0, np.int64)]
+        arrays[column] = pa.array(np.concatenate(parts), pa.int64())
+    meta = {**{f"twin.{k}": v for k, v in UNITS.items()},
+            "twin.primary_venue": recorder.venue.name,
+            "twin.sample_interval_ns": str(recorder.interval_ns),
+            "twin.samples_rows": f"every venue's published top of book (zeros while DOWN) at each sample, and "
+                                 f"their national best as venue {NATIONAL}; prices in units, sizes in shares"}
+    path = out_dir / SAMPLES_FILE
+    table = pa.table(arrays)
+    pq.write_table(table.replace_schema_metadata({k.encode(): v.encode() for k, v in meta.items()}), path)
+    return path

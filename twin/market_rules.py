@@ -9,11 +9,14 @@ A scenario without market rules installs nothing, so its runs (and
 fingerprints) are unchanged.
 
 With ``halt_auction`` or ``luld_plan`` a halt or pause ends with a reopening
-auction on every venue (``SimVenue.reopen``): each venue crosses its own
-resting and held orders. The reopening price a LULD pause takes as its new
-reference is the first venue's (in scenario order) that crossed: the twin's
-stand-in for the primary listing market's reopening print. Every reopening
-is recorded on its rule (``TradingHalt.reopenings``, ``LuldPlan.events``).
+(``venues_sim.reopening.reopen_market``). ``reopening: every_venue`` (the
+default): an auction on every venue, each crossing its own resting and held
+orders; the reopening price a LULD pause takes as its new reference is the
+first venue's (in scenario order) that crossed. ``reopening: primary``: the
+first scenario venue (the primary listing market) runs the auction and its
+print is the reopening price; the other venues then resume continuous trading
+(``SimVenue.resume``). Every reopening is recorded on its rule
+(``TradingHalt.reopenings``, ``LuldPlan.reopenings`` and ``events``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from datetime import datetime
 
 from components.config.session import NEW_YORK, to_ns
 from components.domain.venues import VenueStatus
+from venues_sim.reopening import reopen_market
 from venues_sim.rules import (
     LimitUpLimitDown,
     LuldPlan,
@@ -49,16 +53,12 @@ def national_quote(venues: list[SimVenue], symbol: str) -> tuple[int, int]:
 
 
 def reopen_everywhere(venues: list[SimVenue], symbol: str, reference: int, now_ns: int,
-                      record: list | None = None) -> int | None:
-    """Run the reopening auction of ``symbol`` on every venue; the first crossing venue's price."""
-    price = None
-    for venue in venues:
-        reopening = venue.reopen(symbol, reference, now_ns)
-        if record is not None:
-            record.append((venue.name, now_ns, reopening))
-        if price is None and reopening.cross.price is not None:
-            price = reopening.cross.price
-    return price
+                      record: list | None = None, mode: str = "every_venue", clock=None) -> int | None:
+    """Reopen ``symbol`` on ``venues`` (``venues_sim.reopening.reopen_market``: an auction on every venue,
+    or with ``mode`` ``primary`` on the first only, the others resuming after it: at the same instant on
+    ``clock``, once the rule that reopened has taken the price); the reopening price."""
+    defer = None if clock is None else (lambda resume: clock.call_at(now_ns, resume))
+    return reopen_market(venues, symbol, reference, now_ns, mode, record, defer)
 
 
 def install_market_rules(world) -> list[MarketRule]:
@@ -73,8 +73,8 @@ def install_market_rules(world) -> list[MarketRule]:
         for h in cfg.halts:
             start = to_ns(datetime.combine(scenario.session.date, h.at, NEW_YORK))
             clock.call_at(start, lambda symbol=h.symbol: halt.halt(symbol))
-            clock.call_at(start + int(h.duration_s * NS), lambda symbol=h.symbol: _resume(halt, venues, symbol,
-                                                                                         references, clock))
+            clock.call_at(start + int(h.duration_s * NS), lambda symbol=h.symbol: _resume(
+                halt, venues, symbol, references, clock, cfg.reopening))
     if cfg.luld_band_bps:
         rules.append(LimitUpLimitDown(references, cfg.luld_band_bps, int(cfg.luld_pause_s * NS)))
     if cfg.luld_plan is not None:
@@ -84,7 +84,8 @@ def install_market_rules(world) -> list[MarketRule]:
                             window_ns=int(plan.window_s * NS), move_bps=plan.move_bps)
         luld = LuldPlan(references, {s: 2 for s in plan.tier2_symbols}, timing,
                         lambda symbol: national_quote(venues, symbol), clock.call_at,
-                        lambda symbol, now, ref: reopen_everywhere(venues, symbol, ref, now, luld.reopenings))
+                        lambda symbol, now, ref: reopen_everywhere(venues, symbol, ref, now, luld.reopenings,
+                                                                   cfg.reopening, clock))
         rules.append(luld)
     if cfg.ssr_symbols or cfg.ssr_trigger:
         closes = references | {c.symbol: c.price for c in cfg.previous_close}
@@ -96,12 +97,13 @@ def install_market_rules(world) -> list[MarketRule]:
     return rules
 
 
-def _resume(halt: TradingHalt, venues: list[SimVenue], symbol: str, references: dict[str, int], clock) -> None:
-    """End a scheduled halt; with ``halt_auction`` every venue reopens the symbol with an auction."""
+def _resume(halt: TradingHalt, venues: list[SimVenue], symbol: str, references: dict[str, int], clock,
+            mode: str) -> None:
+    """End a scheduled halt; with ``halt_auction`` the symbol reopens with an auction (``mode``)."""
     halt.resume(symbol)
     if halt.auction:
         reopen_everywhere(venues, symbol, halt.reference_price(symbol, references[symbol]), clock.now_ns(),
-                          halt.reopenings)
+                          halt.reopenings, mode, clock)
 
 
 def installed_rules(world) -> tuple[MarketRule, ...]:

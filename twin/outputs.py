@@ -18,7 +18,7 @@ from reports.realism import realism_section
 from reports.summary import build_summary, write_summary
 from reports.tca import write_tca
 
-from .market_recorder import write_market_timeline
+from .market_recorder import write_market_samples, write_market_timeline
 from .observability import write_observability
 from .recorder import orders_frame, run_events_frame, write_parquet
 from .run_result import RunResult
@@ -71,10 +71,12 @@ def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Pat
         "feed_latency_ms": view.feed_latency_ms, "jitter_ms": view.jitter_ms, "poll_ms": view.poll_ms})}
     if world.agents is not None:  # which agent mode ran, where they traded, ABIDES-style message count
         summary["agent_network"] = world.agents.summary()  # docs/agents_network.md
+    if recorder is not None:  # every venue's sampled top and their national best (docs/market_rules.md)
+        write_market_samples(recorder, out_dir)
     if recorder is not None and recorder.timeline is not None:  # the market behind TCA, then TCA itself
-        write_market_timeline(recorder.timeline, recorder, out_dir)
+        market = write_market_timeline(recorder.timeline, recorder, out_dir)
         try:
-            summary["tca"] = write_tca(out_dir, events_df)
+            summary["tca"] = write_tca(out_dir, events_df, market)  # the tables just written, not read back
         except ValueError as exc:  # data TCA cannot use (TcaInputError is one): the run's other outputs stand
             summary["tca_error"] = str(exc)
     if anchor is not None:

@@ -245,6 +245,7 @@ def simulate(world: TwinWorld, progress: Progress | None = None, chunks: int = 2
     _schedule_liquidity(world, close_ns)
     _schedule_agents(world, close_ns)
     if world.market_recorder is not None:
+        world.market_recorder.sample_venues(world.venues)  # every venue's top too (market_samples.parquet)
         world.market_recorder.start(world.clock, session.open_ns(), close_ns)
         if record_market:  # NBBO changes and prints, for TCA: a check after every order, so only when written
             world.market_recorder.timeline = MarketTimeline.attach(world)

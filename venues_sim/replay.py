@@ -168,12 +168,14 @@ class ReplayVenue:
         self._exec_seq = 0
         self._status = VenueStatus.UP
         self._listeners: list[Callable[[Quote], None]] = []
+        self._publish: list[Callable[[Quote], None]] = [] if on_quote is None else [on_quote]  # then listeners
         self._idle_until: Callable[[int], bool] | None = None  # see ``run_ahead``
 
     def listen(self, callback: Callable[[Quote], None]) -> None:
         """Call ``callback`` with each recorded quote as published (after our resting orders took it),
         at its recorded time: how ``twin replay``'s strategy hook sees the market."""
         self._listeners.append(callback)
+        self._publish.append(callback)
 
     # ------------------------------------------------------------ status and queries
 
@@ -402,16 +404,15 @@ class ReplayVenue:
                     w.leaves = self._take(w.child, w.leaves, timestamp_ns)
                     if not w.leaves:
                         del self._working[w.child.child_id]
-        if self._on_quote is not None or self._listeners:  # built here: quote() would re-enter advance()
+        publish = self._publish  # _on_quote, then the listeners, in that order
+        if publish:  # built here: quote() would re-enter advance()
             if self._status is _UP:  # _Shown.top, inlined (this runs at every recorded quote)
                 bid_size, ask_size = shown.bid_size, shown.ask_size
                 published = Quote(self.name, symbol, shown.bid if bid_size else 0, bid_size,
                                   shown.ask if ask_size else 0, ask_size, timestamp_ns)
             else:
                 published = Quote(self.name, symbol, 0, 0, 0, 0, timestamp_ns)
-            if self._on_quote is not None:
-                self._on_quote(published)
-            for listener in self._listeners:
+            for listener in publish:
                 listener(published)
 
     def _on_trade(self, timestamp_ns: int, symbol: str, price: int, size: int) -> None:

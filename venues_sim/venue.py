@@ -30,9 +30,9 @@ from components.domain.venues import (
     VenueStatus,
 )
 
-from .auction import NO_CROSS, HeldOrders, Reopening, reopen_book
 from .book import AddResult, Fill, OrderBook
 from .fees import FeeModel
+from .reopening import END_OF_DAY, MARKET_REMAINDER, VENUE_DOWN, ReopeningDesk
 from .rules import LULD_BAND  # also the reason a resting order beyond the band is canceled
 from .stress import VenueCondition
 
@@ -40,8 +40,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .rules import MarketRule
     from .wholesale import FillPriceModel
 
-# Reason codes on REJECTED / CANCELED reports.
-VENUE_DOWN = "VENUE_DOWN"
+# Reason codes on REJECTED / CANCELED reports (VENUE_DOWN, MARKET_REMAINDER and END_OF_DAY are
+# venues_sim.reopening's, imported above: the reopening uses them too).
 WRONG_VENUE = "WRONG_VENUE"
 UNKNOWN_SYMBOL = "UNKNOWN_SYMBOL"
 DUPLICATE_CHILD_ID = "DUPLICATE_CHILD_ID"
@@ -51,10 +51,8 @@ INVALID_ORDER = "INVALID_ORDER"  # side / time in force / order type not underst
 UNKNOWN_ORDER = "UNKNOWN_ORDER"
 TOO_LATE = "TOO_LATE"
 IOC_REMAINDER = "IOC_REMAINDER"
-MARKET_REMAINDER = "MARKET_REMAINDER"
 CANCEL_REQUESTED = "CANCEL_REQUESTED"
 REPLACED = "REPLACED"  # canceled by a cancel/replace; the new child carries on
-END_OF_DAY = "END_OF_DAY"
 MARKET_CLOSED = "MARKET_CLOSED"  # a child arriving after the venue's day ended, before it reopens
 
 _UP = VenueStatus.UP
@@ -68,8 +66,11 @@ _MAKER = Liquidity.MAKER
 _TAKER = Liquidity.TAKER
 
 
-class SimVenue:
+class SimVenue(ReopeningDesk):
     """One simulated exchange trading ``symbols``.
+
+    Halts and pauses that reopen (orders held meanwhile, the reopening auction, resuming after the
+    primary's auction) are ``venues_sim.reopening.ReopeningDesk``'s; this class matches continuously.
 
     ``our_owner`` is the book owner tag of the broker-dealer's own child orders;
     every other owner is a simulated market participant. Reports about our
@@ -106,7 +107,7 @@ class SimVenue:
         self._status = _UP
         self._conditions: list[VenueCondition] = []  # active stress conditions (venues_sim.stress)
         self._rules: list[MarketRule] = []  # market rules (venues_sim.rules)
-        self._held = HeldOrders()  # DAY orders waiting for a reopening auction (rules' halts with one)
+        self._init_reopening()  # orders held for a reopening, the reopenings' prints
         self.duplicate_submits = 0  # our children sent again and ignored (``submit``)
         self.publishes_book_top = True
         """True while ``quote`` publishes the books' tops as they are (UP, no stress condition):
@@ -166,10 +167,6 @@ class SimVenue:
     def rules(self) -> tuple[MarketRule, ...]:
         """The market rules enforced here, in the order added."""
         return tuple(self._rules)
-
-    def _holds(self, symbol: str, tif: TimeInForce, now_ns: int) -> bool:
-        """A DAY order a rule refuses waits for the reopening auction instead (a halt with one)."""
-        return tif is TimeInForce.DAY and any(r.holds_for_auction(symbol, now_ns) for r in self._rules)
 
     def _collar(self, symbol: str, side: Side, price: int | None, now_ns: int) -> int | None:
         """The price an incoming order trades at under the rules' price bands (``MarketRule.price_band``):
@@ -274,10 +271,7 @@ class SimVenue:
         if not reason and self._rules:
             reason = self._child_rule_refusal(child, now_ns)
             if reason and now_ns >= self._closed_until_ns and self._holds(child.symbol, child.time_in_force, now_ns):
-                self._children[child.child_id] = child  # ACKed, waiting for the reopening auction
-                self._held.hold(child.symbol, child.child_id, self.our_owner, child.side, child.quantity,
-                                None if child.order_type is _MARKET else child.limit_price)
-                self._report(_ACK, child.child_id, child.order_id, now_ns, leaves_qty=child.quantity)
+                self._hold_child(child, now_ns)  # ACKed, waiting for the reopening
                 return
         if not reason and now_ns < self._closed_until_ns:
             reason = MARKET_CLOSED
@@ -289,15 +283,25 @@ class SimVenue:
     def _accept(self, child: ChildOrder, now_ns: int) -> None:
         """ACK and match a child that passed every check."""
         self._children[child.child_id] = child
-        qty = child.quantity
-        is_market = child.order_type is _MARKET
-        price = None if is_market else child.limit_price
+        price = None if child.order_type is _MARKET else child.limit_price
         tif = child.time_in_force
         if self._rules:
-            price = self._collar(child.symbol, child.side, price, now_ns)
-            if is_market and price is not None:
-                tif = TimeInForce.IOC  # a market order collared to a band edge never rests
-        self._report(_ACK, child.child_id, child.order_id, now_ns, leaves_qty=qty)
+            price, tif = self._entry_price(child.symbol, child.side, price, tif, now_ns)
+        self._report(_ACK, child.child_id, child.order_id, now_ns, leaves_qty=child.quantity)
+        self._execute(child, price, tif, now_ns)
+
+    def _entry_price(self, symbol: str, side: Side, price: int | None, tif: TimeInForce,
+                     now_ns: int) -> tuple[int | None, TimeInForce]:
+        """The price and time in force an incoming order (``price`` None: market) matches with under the
+        rules' price bands (``_collar``): a market order collared to a band edge never rests."""
+        collared = self._collar(symbol, side, price, now_ns)
+        return collared, TimeInForce.IOC if price is None and collared is not None else tif
+
+    def _execute(self, child: ChildOrder, price: int | None, tif: TimeInForce, now_ns: int) -> AddResult:
+        """Match one of our acknowledged children at ``price`` / ``tif``: taker FILLs, then CANCELED for
+        an IOC or market remainder."""
+        qty = child.quantity
+        is_market = child.order_type is _MARKET
         pricing = self.fill_price
         if pricing is not None:
             own_bid, _, own_ask, _ = self._books[child.symbol].top()  # the quote the order arrived at
@@ -329,6 +333,7 @@ class SimVenue:
                 last_qty=result.canceled_qty,
                 reason=MARKET_REMAINDER if is_market else IOC_REMAINDER,
             )
+        return result
 
     def _check_child(self, child: ChildOrder) -> str:
         """Reason code to reject ``child``, or "" to accept it."""
@@ -460,24 +465,11 @@ class SimVenue:
             if type(qty) is not int or qty <= 0:
                 raise ValueError(f"quantity must be a positive int, got {qty!r}")
             return AddResult([], 0, qty)
-        if self._rules and self._rule_refusal(symbol, side, price, False, now_ns):
-            if type(qty) is not int or qty <= 0:
-                raise ValueError(f"quantity must be a positive int, got {qty!r}")
-            if self._holds(symbol, tif, now_ns):
-                if order_id in book:
-                    raise ValueError(f"order_id {order_id!r} is already resting in {symbol}")
-                self._held.hold(symbol, order_id, owner, side, qty, price)  # raises for a malformed one
-                self._agent_orders[order_id] = symbol
-                return AddResult([], qty, 0)  # waits for the reopening auction, as if resting
-            return AddResult([], 0, qty)  # refused by a market rule: nothing trades
         if self._rules:
-            collared = self._collar(symbol, side, price, now_ns)
-            if price is None and collared is not None:
-                tif = TimeInForce.IOC  # a market order collared to a band edge never rests
-            price = collared
+            if self._rule_refusal(symbol, side, price, False, now_ns):  # held for a reopening, or canceled
+                return self._refused_agent_order(book, order_id, owner, symbol, side, qty, price, tif, now_ns)
+            return self._enter_agent_order(order_id, owner, symbol, side, qty, price, tif, now_ns)
         result = book.add(order_id, side, qty, price, tif, owner)
-        if self._rules:
-            self._printed(symbol, result.fills, now_ns)
         if result.fills:
             our, agent_orders = self.our_owner, self._agent_orders
             for fill in result.fills:
@@ -486,6 +478,19 @@ class SimVenue:
                     self._after_fill(fill, now_ns)
                 elif fill.maker_leaves == 0:
                     agent_orders.pop(fill.maker_order_id, None)
+        if result.rested_qty:
+            self._agent_orders[order_id] = symbol
+        return result
+
+    def _enter_agent_order(self, order_id: str, owner: str, symbol: str, side: Side, qty: int,
+                           price: int | None, tif: TimeInForce, now_ns: int) -> AddResult:
+        """A participant's order into the book under the market rules: collared to the price bands,
+        matched, its prints told to the rules."""
+        price, tif = self._entry_price(symbol, side, price, tif, now_ns)
+        result = self._books[symbol].add(order_id, side, qty, price, tif, owner)
+        self._printed(symbol, result.fills, now_ns)
+        for fill in result.fills:
+            self._after_fill(fill, now_ns)
         if result.rested_qty:
             self._agent_orders[order_id] = symbol
         return result
@@ -576,57 +581,9 @@ class SimVenue:
                     self._report(
                         ExecKind.CANCELED, order_id, child.order_id, now_ns, last_qty=qty, reason=END_OF_DAY
                     )
-        for _, held in self._held.release_all():  # never reopened: they end with the day too
-            count += 1
-            if held.owner == our:
-                child = self._children[held.order_id]
-                self._report(ExecKind.CANCELED, held.order_id, child.order_id, now_ns, last_qty=held.qty,
-                             reason=END_OF_DAY)
+        count += self._end_held(now_ns)  # held for a reopening that never came: they end with the day too
         self._agent_orders.clear()
         return count
-
-    # ------------------------------------------------------------ reopening auction
-
-    def reopen(self, symbol: str, reference: int, now_ns: int) -> Reopening:
-        """Reopen ``symbol`` after a halt or a pause: the book's resting orders and the orders held
-        meanwhile cross at one price (``venues_sim.auction``, ``reference`` breaks ties).
-
-        Our children get FILL reports at the cross price (charged as maker executions: the fee
-        models have no auction fee) and CANCELED (``MARKET_REMAINDER``) for a market order's
-        unfilled rest; participants' filled orders are forgotten as any maker's. The prints reach
-        the rules (``on_trade``). A DOWN venue crosses nothing: its held orders are canceled
-        (``VENUE_DOWN``), its book stays as it was."""
-        book = self.book(symbol)
-        held = self._held.release(symbol)
-        if self._status is not _UP:
-            result = Reopening(symbol, NO_CROSS, (),
-                               tuple((o.order_id, o.owner, o.qty) for o in held))
-            self._end_unfilled(result.canceled, VENUE_DOWN, now_ns)
-            return result
-        result = reopen_book(book, held, reference)
-        our, agent_orders = self.our_owner, self._agent_orders
-        for fill in result.fills:
-            for order_id, owner, leaves in ((fill.buy_id, fill.buy_owner, fill.buy_leaves),
-                                            (fill.sell_id, fill.sell_owner, fill.sell_leaves)):
-                if owner == our:
-                    child = self._children[order_id]
-                    self._report(_FILL, order_id, child.order_id, now_ns, last_qty=fill.qty, last_px=fill.price,
-                                 leaves_qty=leaves, liquidity=_MAKER, fee=self.fees.fee(_MAKER, fill.qty))
-                elif leaves == 0:
-                    agent_orders.pop(order_id, None)
-        self._end_unfilled(result.canceled, MARKET_REMAINDER, now_ns)
-        if self._rules:
-            self._printed(symbol, list(result.fills), now_ns)  # AuctionFill has a price, as Fill
-        return result
-
-    def _end_unfilled(self, ended: tuple[tuple[str, str, int], ...], reason: str, now_ns: int) -> None:
-        """Orders the reopening ended unfilled: CANCELED reports for ours, participants' forgotten."""
-        for order_id, owner, qty in ended:
-            if owner == self.our_owner:
-                child = self._children[order_id]
-                self._report(_CANCELED, order_id, child.order_id, now_ns, last_qty=qty, reason=reason)
-            else:
-                self._agent_orders.pop(order_id, None)
 
     # --------------------------------------------------------------- helpers
 

@@ -15,7 +15,9 @@ reading the day, simulating, checking, writing every output), its CPU time
 shared machine) and its peak RSS. The child runs the command through a small
 bootstrap (``PHASES``) that only times the command's phases from the inside
 (wall, CPU, and the peak RSS reached by the end of each) and prints them as one
-JSON line on stderr; it changes nothing the command does. The simulation loop
+JSON line on stderr; it changes nothing the command does. The parts of the
+write phase (``WRITE_PARTS``: events frame, sqlite log, TCA, traces, report...)
+are timed the same way and printed under it. The simulation loop
 rate is quotes (and orders) per second of the ``simulate`` phase.
 
 NautilusTrader's figures are not measured here: they are the ones issue 12
@@ -59,7 +61,20 @@ LOAD_REPEATS = 3
 NAUTILUS = {"run_s": 13.0, "prep_s": 1.3, "peak_mib": 530.0}
 """NautilusTrader 1.221 on the same workload: issue 12's side-by-side measurement on this machine (not run here)."""
 
-PHASES = r"""
+WRITE_PARTS = (
+    ("twin.outputs", "run_events_frame", "events frame"), ("twin.outputs", "orders_frame", "orders frame"),
+    ("twin.outputs", "write_parquet", "events and orders parquet"),
+    ("twin.outputs", "write_log_file", "events.sqlite (hash-chained log)"),
+    ("twin.outputs", "write_run_anchors", "events.anchors"), ("twin.outputs", "build_summary", "summary"),
+    ("twin.outputs", "write_service_timeseries", "service timeseries"),
+    ("twin.outputs", "realism_section", "market realism"), ("twin.outputs", "write_market_samples", "market samples"),
+    ("twin.outputs", "write_market_timeline", "NBBO and prints parquet"), ("twin.outputs", "write_tca", "TCA"),
+    ("twin.outputs", "write_observability", "metrics, traces, SLOs"),
+    ("twin.surveillance_run", "run_report_section", "surveillance"), ("twin.outputs", "write_report", "report.html"),
+)
+"""Parts of ``write the run folder`` timed on their own (module, function, label): where the writing goes."""
+
+PHASES = "WRITE_PARTS = " + repr(WRITE_PARTS) + r"""
 import json, resource, sys, time
 started_cpu, started = time.process_time(), time.perf_counter()
 import twin.cli, twin.market_structure, twin.outputs, twin.runner, reports.replay_compare
@@ -80,6 +95,9 @@ timed(twin.runner, "simulate", "simulate")
 for name in ("evidence_of", "check_all", "fingerprint"):
     timed(twin.runner, name, "check")
 timed(twin.outputs, "write_run", "write the run folder")
+import twin.surveillance_run
+for module, name, part in WRITE_PARTS:
+    timed(sys.modules[module], name, "  write: " + part)
 for name in ("policy_figures", "tca_figures", "write_comparison"):
     timed(reports.replay_compare, name, "write the comparison")
 seen.append(("start and imports", time.perf_counter() - started, time.process_time() - started_cpu,
@@ -218,8 +236,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"workload              {args.quotes:,} quotes, {orders:,} MARKET orders (every {args.every}th quote), "
           f"{fills:,} fills")
     print("phases (in the child)  wall s    CPU s   peak RSS by its end")
+    parts = {phase: figures_ for phase, figures_ in phases.items() if phase.startswith("  write: ")}
     for phase, (wall, phase_cpu, rss) in phases.items():
+        if phase in parts:
+            continue  # listed under the write phase, below
         print(f"  {phase:<22}{wall:7.2f}  {phase_cpu:7.2f}   {rss:,} MiB")
+        if phase == "write the run folder":  # its parts, each timed on its own (WRITE_PARTS)
+            for part, (part_wall, part_cpu, part_rss) in parts.items():
+                print(f"  {part:<42}{part_wall:7.2f}  {part_cpu:7.2f}   {part_rss:,} MiB")
     print(f"simulation loop       {args.quotes / simulate_s:,.0f} quotes/s, {orders / simulate_s:,.0f} orders/s "
           f"({simulate_s:.2f}s wall, {phases['simulate'][1]:.2f}s CPU)")
     print(f"whole process         {whole:.2f}s wall (child process: start, read the day, simulate, check, "

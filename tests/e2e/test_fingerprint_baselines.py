@@ -35,7 +35,7 @@ BASELINES = {
     "swarm_day.yaml": "03905beace52ec49f7c35b1f87f99cc5417f0acd4364bd8a36694d53e8e4b072",
     "aml_day.yaml": "e619e854d1af0b4a98de1e40514a48d4f4b4902eb6e554bda8713b704435acf9",
     "advisor_day.yaml": "175c0fb51b194777005e19d263164968830cdb28fd29468315dac3de2249af94",
-    "halt_day.yaml": "e9ef39271154d6475aba8f8292f05507139e50325bee24eb0a4e1c83307193fe",
+    "halt_day.yaml": "6e4104fea73e9e131c54728c124b6b66ea932ee476f4dc7ac64ec5006cb6c35f",
     "rmsc_network.yaml": "f1b539bec8272243e0a4d1fe7b1d67d0d9b97f732342a65829d393477b650678",
 }
 
@@ -55,6 +55,7 @@ CHECKED_IN = {
     "aml_day.yaml": "test_aml_day.py",
     "advisor_day.yaml": "test_advisor_day.py",
     "rmsc_like.yaml": "test_rmsc_like.py",
+    "halt_day.yaml": "test_halt_day.py",
 }
 
 

@@ -1,5 +1,6 @@
 """``halt_day``: a halt and a LULD pause reopened by auctions, and an SSR day carried to the next, in
-full twin runs (the platform's router and OMS against the simulated venues)."""
+full twin runs (the platform's router and OMS against the simulated venues). ``halt_day`` reopens on the
+primary only (``reopening: primary``): XNAS runs the auctions, BATS resumes after XNAS's print."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ import pytest
 from components.domain.events import EventType
 from scenarios.config import load_scenario, parse_scenario
 from tests.conftest import SCENARIOS
+from tests.e2e.test_fingerprint_baselines import assert_baseline
 from tests.e2e.test_twin_determinism import fingerprint_in_new_process
 from twin.market_rules import installed_rules, ssr_carry
 from twin.runner import run_scenario
-from venues_sim.rules import LuldPlan, ShortSaleRestriction, TradingHalt
+from venues_sim.auction import Reopening
+from venues_sim.reopening import Resumption
+from venues_sim.rules import LuldPlan, ShortSaleRestriction, TradingHalt, luld_band_width
 
 NS = 1_000_000_000
 FILLS = (EventType.ORDER_FILLED, EventType.ORDER_PARTIALLY_FILLED)
@@ -30,8 +34,8 @@ def rule(result, kind):
 
 
 def test_halt_day_is_deterministic_across_processes(run):
-    first = fingerprint_in_new_process("halt_day.yaml", 11)
-    assert len(first) == 64 and first == fingerprint_in_new_process("halt_day.yaml", 11) == run.fingerprint
+    assert_baseline("halt_day.yaml", run.fingerprint)
+    assert fingerprint_in_new_process("halt_day.yaml") == run.fingerprint
 
 
 def routed_at(events) -> dict[str, int]:
@@ -54,19 +58,20 @@ def check_window(events, symbol: str, start: int, end: int, venue_reason: str) -
     assert not [e for e in mine if e.event_type in FILLS and start < e.timestamp_utc < end]
 
 
-def check_auction_fills(events, reopenings, symbol: str, at: int, routed_before: int | None = None) -> None:
+def check_auction_fills(events, reopenings, symbol: str, at: int, routed_before: int | None = None,
+                        required: bool = True) -> None:
     """Every execution of ours in the reopening auctions is an OMS fill at the venue's one cross
-    price, inside the order's limit."""
+    price, inside the order's limit (``required``: there is one)."""
     ours = {}
     for venue, when, reopening in reopenings:
-        if when != at or reopening.symbol != symbol:
+        if when != at or reopening.symbol != symbol or not isinstance(reopening, Reopening):
             continue
         assert {f.price for f in reopening.fills} <= {reopening.cross.price}
         for f in reopening.fills:
             for child_id, owner in ((f.buy_id, f.buy_owner), (f.sell_id, f.sell_owner)):
                 if owner == "BD":
                     ours.setdefault(child_id, []).append(f.price)
-    assert ours, "some order of ours should have waited for the auction"
+    assert ours or not required, "some order of ours should have waited for the auction"
     fills = {}
     for e in events:
         if e.event_type in FILLS and e.timestamp_utc == at and e.details["child_id"] in ours:
@@ -89,8 +94,29 @@ def test_a_halt_refuses_what_cannot_wait_and_reopens_with_an_auction(run):
     end = start + 300 * NS
     events = list(world.log.read())
     check_window(events, "AAPL", start, end, "HALTED")
-    assert {(v, at) for v, at, _ in halt.reopenings} == {("XNAS", end), ("BATS", end)}
-    check_auction_fills(events, halt.reopenings, "AAPL", end, routed_before=start)
+    assert [(v, at, type(s)) for v, at, s in halt.reopenings] == [("XNAS", end, Reopening), ("BATS", end, Resumption)]
+    # Our AAPL orders rested (or were held) on BATS, the best rebate: none was in XNAS's auction.
+    check_auction_fills(events, halt.reopenings, "AAPL", end, required=False)
+    check_resumed_after_the_primary(events, halt.reopenings, "AAPL", start, end)
+
+
+def check_resumed_after_the_primary(events, reopenings, symbol: str, start: int, end: int,
+                                    resting_through: bool = True) -> None:
+    """Our DAY orders at BATS (not the primary) got nothing while the symbol was halted, and their first
+    executions at the reopening come after XNAS's auction fills in the log (BATS resumed after its print);
+    they are continuous executions (maker or taker), not auction ones."""
+    (resumption,) = [s for v, at, s in reopenings if at == end and isinstance(s, Resumption) and s.symbol == symbol]
+    assert resumption.released > 0  # orders were held at BATS for the reopening
+    fills = [e for e in events if e.symbol == symbol and e.event_type in FILLS and start < e.timestamp_utc <= end]
+    venues = [e.details["venue"] for e in fills]
+    assert all(e.timestamp_utc == end for e in fills)  # nothing during the halt
+    assert "BATS" in venues
+    if "XNAS" in venues:
+        xnas_last = max(i for i, v in enumerate(venues) if v == "XNAS")
+        assert all(i > xnas_last for i, v in enumerate(venues) if v == "BATS")  # every BATS fill after XNAS's
+    sent = routed_at(events)
+    assert any(sent[e.details["child_id"]] < start for e in fills if e.details["venue"] == "BATS") \
+        or not resting_through, "an order resting at BATS through the halt should have traded once BATS resumed"
 
 
 def test_a_limit_state_of_15_seconds_pauses_meme_for_five_minutes_and_an_auction_reopens_it(run):
@@ -105,7 +131,13 @@ def test_a_limit_state_of_15_seconds_pauses_meme_for_five_minutes_and_an_auction
     assert reopen == "REOPEN" and reopened - paused == 300 * NS and price > 0
     events = list(world.log.read())
     check_window(events, "MEME", paused, reopened, "LULD_PAUSE")
-    check_auction_fills(events, luld.reopenings, "MEME", reopened)
+    check_auction_fills(events, luld.reopenings, "MEME", reopened, required=False)
+    check_resumed_after_the_primary(events, luld.reopenings, "MEME", paused, reopened, resting_through=False)
+    steps = [(v, s) for v, at, s in luld.reopenings if at == reopened]
+    assert [(v, type(s)) for v, s in steps] == [("XNAS", Reopening), ("BATS", Resumption)]
+    # BATS resumed once the plan had taken XNAS's reopening price: its trades are inside the new band.
+    width = luld_band_width(1, price, False)
+    assert steps[1][1].fills and all(price - width <= f.price <= price + width for f in steps[1][1].fills)
 
 
 def test_the_gap_down_triggers_ssr_and_the_end_of_day_state_carries_it(run):

@@ -1,0 +1,166 @@
+"""The market timeline's check after a market maker's ladder (``twin.market_recorder._ladder_checker``): the
+checks it skips (an order resting behind a better one of its own ladder) must never change a recorded row.
+
+Two identical worlds (three venues, a maker on each through the timeline's participant fronts, our child
+orders, participants' orders that the ladders pick off, outages and stale books) get the same random
+sequence of operations; one checks after every ladder order (the skipping turned off), the other skips.
+The NBBO rows, the tapes and the books must be equal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from types import SimpleNamespace
+from unittest import mock
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from components.domain.orders import OrderType, Side, TimeInForce
+from components.domain.venues import ChildOrder, VenueStatus
+from twin import market_recorder
+from twin.market_recorder import MarketTimeline
+from venues_sim.fees import FixedFee
+from venues_sim.liquidity import FairValue, MarketMaker
+from venues_sim.stress import StaleBook, VenueCondition
+from venues_sim.venue import SimVenue
+
+T = 100
+P = 100 * 10_000
+SEC = 1_000_000_000
+NAMES = ("A", "B", "C")
+
+
+class Clock:
+    def __init__(self):
+        self.t = 0
+
+    def now_ns(self):
+        return self.t
+
+
+class World:
+    def __init__(self, skip: bool, levels: int, spread: int):
+        self.clock = Clock()
+        self.venues = {n: SimVenue(n, FixedFee(0), ["XYZ"], lambda r: None) for n in NAMES}
+        fair = FairValue(P, 300.0, np.random.default_rng(3))
+        self.makers = [MarketMaker(v, "XYZ", fair, np.random.default_rng(20 + i), spread, 200, levels, f"MM{i}",
+                                   draws_ahead=4) for i, v in enumerate(self.venues.values())]
+        self.timeline = MarketTimeline(self.venues, ["XYZ"], open_ns=0, close_ns=10**15)
+        self.timeline._clock = self.clock
+        self.timeline._front_participants(SimpleNamespace(venues=self.venues, makers=self.makers, noise=[]))
+        self.fronts = [m.venue for m in self.makers]
+        self.skip = skip
+        self.stale = {n: StaleBook() for n in NAMES}
+        self.seq = 0
+
+    def apply(self, op: tuple, now: int) -> None:
+        self.clock.t = now
+        kind = op[0]
+        if kind == "requote":
+            if self.skip:
+                self.makers[op[1]].requote(now)
+            else:  # the reference: a check after every order of the ladder
+                with mock.patch.object(market_recorder, "_ladder_skips_hidden_orders", lambda venue: False):
+                    self.makers[op[1]].requote(now)
+        elif kind == "agent":
+            _, v, buy, qty, offset, market = op
+            self.seq += 1
+            self.fronts[v].submit_agent_order(f"N-{self.seq}", "NOISE", "XYZ", Side.BUY if buy else Side.SELL, qty,
+                                              None if market else P + offset * T,
+                                              TimeInForce.IOC if market else TimeInForce.DAY, now)
+        elif kind == "ours":
+            _, v, buy, qty, offset = op
+            self.seq += 1
+            venue = self.venues[NAMES[v]]
+            venue.submit(ChildOrder(f"C{self.seq}", f"O{self.seq}", venue.name, "XYZ",
+                                    Side.BUY if buy else Side.SELL, qty, OrderType.LIMIT, P + offset * T,
+                                    TimeInForce.DAY), now)
+            self.timeline.touch("XYZ")
+        elif kind == "status":
+            self.venues[NAMES[op[1]]].set_status(VenueStatus.DOWN if op[2] else VenueStatus.UP)
+        elif kind == "stale":
+            venue, stale = self.venues[NAMES[op[1]]], self.stale[NAMES[op[1]]]
+            if stale in venue.conditions:
+                venue.remove_condition(stale, now)
+            else:
+                venue.add_condition(stale, now)
+        elif kind == "poll":
+            self.timeline.check("XYZ", now)
+
+    def state(self) -> tuple:
+        rows = {k: list(v) for k, v in self.timeline.nbbo["XYZ"].items()}
+        tapes = [(list(t.times), list(t.prices), list(t.quantities), t.orders)
+                 for tapes in self.timeline._tapes for t in tapes.values()]
+        books = [v.book("XYZ").depth(100) for v in self.venues.values()]
+        return rows, tapes, books
+
+
+REQUOTE = st.tuples(st.just("requote"), st.integers(0, 2))
+OPS = st.one_of(
+    REQUOTE, REQUOTE, REQUOTE,  # requotes are most of a day's orders
+    st.tuples(st.just("agent"), st.integers(0, 2), st.booleans(), st.integers(1, 700), st.integers(-6, 6),
+              st.booleans()),
+    st.tuples(st.just("ours"), st.integers(0, 2), st.booleans(), st.integers(1, 400), st.integers(-4, 4)),
+    st.tuples(st.just("status"), st.integers(0, 2), st.booleans()),
+    st.tuples(st.just("stale"), st.integers(0, 2)),
+    st.tuples(st.just("poll")),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(ops=st.lists(st.tuples(OPS, st.booleans()), max_size=60), levels=st.integers(1, 4), spread=st.integers(1, 3))
+def test_skipped_ladder_checks_record_the_same_rows(ops, levels, spread):
+    skipping, reference = World(True, levels, spread), World(False, levels, spread)
+    now = 0
+    for op, same_instant in ops:
+        now += 0 if same_instant else SEC
+        skipping.apply(op, now)
+        reference.apply(op, now)
+        assert skipping.state() == reference.state()
+
+
+def test_deeper_levels_are_not_checked_but_every_intermediate_top_is_recorded():
+    world = World(True, 3, 2)
+    checks = []
+    timeline = world.timeline
+    real = timeline.check
+    timeline.check = lambda symbol, now: checks.append(now) or real(symbol, now)
+    world.apply(("requote", 0), SEC)
+    # The first bid and ask change the top (checked); the four deeper quotes rest behind them (skipped).
+    assert len(checks) == 2
+    rows = world.state()[0]
+    assert rows["t_ns"] == [SEC, SEC] and rows["ask"][0] == 0 and rows["ask"][1] > rows["bid"][1] > 0
+
+
+def test_a_ladder_that_trades_is_checked_after_every_order_from_its_first_fill():
+    world = World(True, 3, 2)
+    world.apply(("agent", 0, False, 5, -50, False), 0)  # a stale sell far below fair: the first bid takes it
+    checks = []
+    real = world.timeline.check
+    world.timeline.check = lambda symbol, now: checks.append(now) or real(symbol, now)
+    world.apply(("requote", 0), SEC)
+    assert len(checks) == 6
+
+
+class CountingQuotes(VenueCondition):
+    """A condition whose published quote changes at every read (not the book's top): the skipping must not
+    apply to a venue that publishes anything but its book's top."""
+
+    def __init__(self):
+        self.reads = 0
+
+    def published(self, quote):
+        self.reads += 1
+        return dataclasses.replace(quote, bid_size=self.reads)
+
+
+def test_no_check_is_skipped_while_the_venue_publishes_other_than_its_book_top():
+    world = World(True, 3, 2)
+    world.venues["A"].add_condition(CountingQuotes(), 0)
+    checks = []
+    real = world.timeline.check
+    world.timeline.check = lambda symbol, now: checks.append(now) or real(symbol, now)
+    world.apply(("requote", 0), SEC)
+    assert len(checks) == 6 and len(world.state()[0]["t_ns"]) == 6
