@@ -1,8 +1,11 @@
 """The event store: the EventLog port made real.
 
-Events are stored as canonical JSON (``codec``), linked in a SHA-256 hash chain
-(``chain``) so any edit, deletion or reordering is detectable, in memory
-(``memory``) or in a SQLite file (``sqlite``). Read models are rebuilt from the
+Events are kept in memory (``memory``) or in a SQLite file (``sqlite``), linked
+in a SHA-256 hash chain (``chain``) so any edit, deletion or reordering is
+detectable. A new SQLite file is in storage format 2 (``segments``: segments of
+MessagePack records, ``packed``); format 1 files (one row per event's canonical
+JSON) are still read and appended to. The canonical JSON (``codec.encode``)
+stays the one form fingerprints and the in-memory chain hash. Read models are rebuilt from the
 events (``projections``), optionally from a snapshot plus the tail
 (``snapshot``), and questions about the past are answered bitemporally
 (``temporal``). Keyed anchors (``anchors``: pure checks; ``anchorlog``: the

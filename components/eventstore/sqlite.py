@@ -21,7 +21,7 @@ does not know is refused. A new file is written in ``NEW_FILE_FORMAT`` unless a
   record; the payload column holds the canonical JSON text of the event
   (``codec``), and ``hash`` is SHA-256 over the parent hash and exactly those
   bytes, so verifying never decodes a payload.
-* Format 2 (``segments``, issue 19): one row per committed segment of up to
+* Format 2 (``segments``, issue 19; the default for a new file): one row per committed segment of up to
   4,096 records, each record's ``packed`` MessagePack bytes, still one hash
   link per record (over those bytes); an ``event_ids`` table keeps event ids
   unique. About 3x smaller and several times faster to append and replay.
@@ -51,10 +51,9 @@ from .errors import DuplicateEvent
 TRIGGERS = ("events_no_update", "events_no_delete", "events_append_only")
 """Format 1's triggers (``segments.TRIGGERS`` are format 2's; ``TRIGGERS_OF`` by format)."""
 TRIGGERS_OF = {1: TRIGGERS, 2: segments.TRIGGERS}
-NEW_FILE_FORMAT = 1
-"""The format of a new file when none is asked for. Format 2 (``codec.FORMAT``, the newest) is complete and
-tested; it becomes the default by setting this to 2 once the tests outside the event store that edit run
-folders' logs with raw SQL on format 1's ``events`` table are format-aware (docs/event_store_format.md)."""
+NEW_FILE_FORMAT = 2
+"""The format of a new file when none is asked for: format 2 (``codec.FORMAT``, the newest). Format 1 files
+are still read and appended to in format 1, and ``format=1`` still writes one (docs/event_store_format.md)."""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     "offset"      INTEGER PRIMARY KEY,

@@ -1,8 +1,8 @@
 """Benchmark: verifying a 1,000,000-event log before serving it.
 
 Builds a SQLite event log of N events (default 1,000,000; real shapes: the smoke
-scenario's events copied with fresh ids, as ``bench_eventstore`` does) by writing
-rows directly with the project's codec and chain (``encode``, ``link_hash``), not
+scenario's events copied with fresh ids, as ``bench_eventstore`` does) through
+the store's ``append_batch`` (in the default storage format for a new file), not
 through the platform, plus its keyed anchor log (an anchor every ``--every``
 events, default 10,000, and a stop anchor at the end). Then times, each as the
 whole process a user waits for (interpreter start, imports, open, verify):
@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -48,43 +47,18 @@ sys.path.insert(0, str(ROOT))
 
 from components.eventstore.anchorlog import anchor_path, write_anchors  # noqa: E402
 from components.eventstore.anchors import KEY_ENV  # noqa: E402
-from components.eventstore.chain import GENESIS, link_hash  # noqa: E402
-from components.eventstore.codec import encode  # noqa: E402
 from components.eventstore.sqlite import SqliteEventStore  # noqa: E402
 from loadtests.benchmarks import figures  # noqa: E402
 from loadtests.benchmarks.bench_eventstore import synthetic_events, template_records  # noqa: E402
 
-_INSERT = ('INSERT INTO events ("offset", event_id, stream, stream_seq, business_time, system_time, '
-           "payload, parent_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-
 
 def build_log(db: Path, count: int, every: int, key: bytes) -> None:
-    """``count`` events written as rows (codec + chain by hand), and the keyed anchor log."""
-    SqliteEventStore(db, durable=False).close()  # the schema and triggers, as the live store makes them
-    con = sqlite3.connect(db, isolation_level=None)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=OFF")
-    head, rows, hashes = GENESIS, [], {}
-    templates = template_records()
-    for offset, event in enumerate(synthetic_events(templates, count)):
-        payload = encode(event)
-        digest = link_hash(head, payload)
-        rows.append((offset, event.event_id, event.order_id, event.stream_seq, event.timestamp_utc,
-                     event.recorded_at, payload.decode("utf-8"), head, digest))
-        head = digest
-        if (offset + 1) % every == 0 or offset == count - 1:
-            hashes[offset] = digest
-        if len(rows) == 50_000:
-            con.execute("BEGIN")
-            con.executemany(_INSERT, rows)
-            con.execute("COMMIT")
-            rows = []
-    if rows:
-        con.execute("BEGIN")
-        con.executemany(_INSERT, rows)
-        con.execute("COMMIT")
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
+    """``count`` events appended through the store (in its default format for a new file, as the live store
+    writes it), and the keyed anchor log."""
+    with SqliteEventStore(db, durable=False) as store:
+        store.append_batch(synthetic_events(template_records(), count), batch_size=50_000)
+        hashes = {offset: store.hash_at(offset) for offset in range(count)
+                  if (offset + 1) % every == 0 or offset == count - 1}
     write_anchors(anchor_path(db), hashes, time.time_ns(), key, every)
 
 

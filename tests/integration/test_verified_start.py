@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -17,7 +16,6 @@ from components.config.live import parse_live_config
 from components.eventstore.anchorlog import read_lines
 from components.eventstore.anchors import KEY_ENV, parse_line
 from components.eventstore.chain import link_hash
-from components.eventstore.sqlite import TRIGGERS
 from live.adapters.anchoring import TamperedLog
 from live.bootstrap import build_live
 from live.entrypoints import serve
@@ -25,6 +23,7 @@ from live.entrypoints.http_api import create_app
 from live.entrypoints.service import OrderService
 from live.security import Principal
 from tests.live_configs import account, quiet_market, symbols, tokens
+from tests.unit.components.eventstore import tamper
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -84,36 +83,8 @@ def run(served, tmp_path):
     return shutil.copytree(served, tmp_path / "run")
 
 
-def rows(db: Path) -> list[tuple]:
-    con = sqlite3.connect(db)
-    out = con.execute('SELECT * FROM events ORDER BY "offset"').fetchall()
-    con.close()
-    return out
-
-
-def raw(db: Path, *statements: tuple) -> None:
-    con = sqlite3.connect(db, isolation_level=None)
-    for name in TRIGGERS:
-        con.execute(f"DROP TRIGGER IF EXISTS {name}")
-    for sql, *args in statements:
-        con.execute(sql, args)
-    con.close()
-
-
-def rewrite(db: Path, new_rows: list[tuple]) -> None:
-    raw(db, ("DELETE FROM events",))
-    con = sqlite3.connect(db, isolation_level=None)
-    con.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", new_rows)
-    con.close()
-
-
-def rechained(old: list[tuple], start: int) -> list[tuple]:
-    out, head = list(old[:start]), old[start - 1][8] if start else "0" * 64
-    for offset, *cols, payload, _parent, _digest in old[start:]:
-        digest = link_hash(head, payload.encode())
-        out.append((offset, *cols, payload, head, digest))
-        head = digest
-    return out
+# Raw edits of the log (triggers dropped: someone holding the file) go through ``tamper``, in the file's format.
+rows = tamper.rows
 
 
 def refused(run_dir: Path, capsys) -> str:
@@ -126,6 +97,7 @@ def test_the_served_folder_carries_start_stop_and_periodic_anchors(served):
     kinds = [parse_line(line).kind for line in read_lines(served / "events.anchors")]
     assert kinds[0] == "stop" or kinds[0] == "every"
     assert kinds.count("start") == 1 and kinds.count("stop") == 2 and "every" in kinds
+    assert tamper.log_format(served / "events.sqlite") == 2  # the default for a new log
     live = build_live(config(served))  # an untouched log verifies
     try:
         assert live.integrity.check.ok and live.restored.events == len(rows(served / "events.sqlite"))
@@ -135,14 +107,13 @@ def test_the_served_folder_carries_start_stop_and_periodic_anchors(served):
 
 
 def test_a_changed_byte_refuses_the_start(run, capsys):
-    raw(run / "events.sqlite",
-        ("""UPDATE events SET payload = substr(payload, 1, length(payload) - 1) || ']' WHERE "offset" = ?""", 5))
+    tamper.change(run / "events.sqlite", 5, tamper.flip_byte)
     err = refused(run, capsys)
     assert "offset 5 (changed)" in err and "--read-only" in err
 
 
 def test_a_deleted_row_refuses_the_start(run, capsys):
-    raw(run / "events.sqlite", ('DELETE FROM events WHERE "offset" = ?', 9))
+    tamper.delete(run / "events.sqlite", 9)
     assert "offset 9 (deleted)" in refused(run, capsys)
 
 
@@ -150,7 +121,7 @@ def test_swapped_rows_refuse_the_start(run, capsys):
     db = run / "events.sqlite"
     old = rows(db)
     old[3], old[4] = (3, *old[4][1:]), (4, *old[3][1:])
-    rewrite(db, old)
+    tamper.rewrite(db, old)
     assert "offset 3 (reordered)" in refused(run, capsys)
 
 
@@ -158,26 +129,24 @@ def test_an_appended_forged_row_refuses_the_start(run, capsys):
     db = run / "events.sqlite"
     old = rows(db)
     last = old[-1]
-    payload = last[6].replace(last[1], "EV-FORGED")
-    con = sqlite3.connect(db, isolation_level=None)
-    con.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (len(old), "EV-FORGED", *last[2:6], payload, last[8], link_hash(last[8], payload.encode())))
-    con.close()
+    payload = tamper.edited(db, last[1], event_id="EV-FORGED")
+    tamper.append_row(db, (len(old), payload, last[3], link_hash(last[3], payload), "EV-FORGED", *last[5:]))
     assert f"offset {len(old)} (appended_after_stop)" in refused(run, capsys)
 
 
 def test_a_cut_tail_refuses_the_start(run, capsys):
     db = run / "events.sqlite"
     end = len(rows(db))
-    raw(db, ('DELETE FROM events WHERE "offset" >= ?', end - 3))
+    tamper.cut_from(db, end - 3)
     assert f"offset {end - 3} (cut_tail)" in refused(run, capsys)
 
 
 def test_a_log_rewritten_with_a_new_consistent_chain_refuses_the_start(run, capsys):
     db = run / "events.sqlite"
     old = rows(db)
-    old[2] = (*old[2][:6], old[2][6].replace('"quantity":10', '"quantity":99'), *old[2][7:])
-    rewrite(db, rechained(old, 2))
+    assert tamper.decode(old[2][1]).quantity == 10
+    old[2] = (2, tamper.edited(db, old[2][1], quantity=99), *old[2][2:])
+    tamper.rewrite(db, tamper.rechained(old, 2))
     assert "(rewritten)" in refused(run, capsys)
 
 
@@ -187,7 +156,7 @@ def test_a_deleted_anchor_log_refuses_the_start(run, capsys):
 
 
 def test_python_m_live_refuses_a_tampered_log_with_exit_status_1(run):
-    raw(run / "events.sqlite", ('DELETE FROM events WHERE "offset" = ?', 4))
+    tamper.delete(run / "events.sqlite", 4)
     done = subprocess.run([sys.executable, "-m", "live", "--config", str(config_file(run.parent)),
                            "--run-dir", str(run), "--port", "0"], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
@@ -197,8 +166,7 @@ def test_python_m_live_refuses_a_tampered_log_with_exit_status_1(run):
 
 def test_read_only_serves_a_tampered_log_and_refuses_every_change(run):
     db = run / "events.sqlite"
-    raw(db, ("""UPDATE events SET payload = substr(payload, 1, length(payload) - 1) || ']' WHERE "offset" = ?""",
-             7))
+    tamper.change(db, 7, tamper.flip_byte)
     with pytest.raises(TamperedLog):
         build_live(config(run))
     before = db.read_bytes()
@@ -315,8 +283,7 @@ def test_a_restart_reads_the_log_once_verifying_the_chain_as_it_rebuilds(served,
 def test_a_break_found_during_the_rebuild_refuses_the_start_and_anchors_nothing(served, tmp_path):
     run = shutil.copytree(served, tmp_path / "run")
     anchors_before = read_lines(run / "events.anchors")
-    raw(run / "events.sqlite",
-        ("""UPDATE events SET payload = substr(payload, 1, length(payload) - 1) || ']' WHERE "offset" = ?""", 20))
+    tamper.change(run / "events.sqlite", 20, tamper.flip_byte)
     with pytest.raises(TamperedLog) as refused:
         build_live(config(run))
     finding = refused.value.check.finding

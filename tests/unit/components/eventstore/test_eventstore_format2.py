@@ -178,16 +178,20 @@ def test_the_v1_fixture_copied_into_format_2_reads_back_the_same_canonical_bytes
     assert stored < sum(map(len, v1_lines())) * 0.6  # the packed records: well under the canonical JSON
 
 
-def test_new_files_take_the_default_format_and_format_2_when_it_becomes_the_default(tmp_path, monkeypatch):
+def test_new_files_are_format_2_by_default_and_format_1_when_asked(tmp_path):
     from components.eventstore import sqlite as module
     from components.eventstore.codec import FORMAT
 
+    assert module.NEW_FILE_FORMAT == FORMAT == 2
     with SqliteEventStore(tmp_path / "default.sqlite") as store:
-        assert store.format == module.NEW_FILE_FORMAT
-    monkeypatch.setattr(module, "NEW_FILE_FORMAT", FORMAT)  # the one-line switch to format 2 for every new file
-    module.write_log_file(tmp_path / "run.sqlite", sample_events(3))
+        assert store.format == 2
+    module.write_log_file(tmp_path / "run.sqlite", sample_events(3))  # a run folder's log
     with SqliteEventStore(tmp_path / "run.sqlite", read_only=True) as store:
-        assert store.format == FORMAT == 2 and list(store.read()) == sample_events(3) and store.verify().ok
+        assert store.format == 2 and list(store.read()) == sample_events(3) and store.verify().ok
+    module.write_log_file(tmp_path / "v1.sqlite", sample_events(3), format=1)  # format 1 is still written on request
+    with SqliteEventStore(tmp_path / "v1.sqlite") as store:  # and reopened in its own format
+        assert store.format == 1 and list(store.read()) == sample_events(3) and store.verify().ok
+    assert sqlite3.connect(tmp_path / "v1.sqlite").execute("PRAGMA user_version").fetchone()[0] == 1
 
 
 def test_a_format_this_code_does_not_write_is_refused_in_one_line(tmp_path):

@@ -91,16 +91,12 @@ def test_prepare_refuses_an_existing_package_and_a_bad_period(pkg, runs):
 
 
 def test_a_tampered_event_log_is_refused(runs):
-    import sqlite3
+    from tests.unit.components.eventstore import tamper
 
-    con = sqlite3.connect(runs[0] / "events.sqlite")
-    # The store refuses UPDATE through triggers; an attacker with the file drops them first.
-    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-        con.execute(f"DROP TRIGGER {name}")
-    con.execute("UPDATE events SET payload = replace(payload, '\"quantity\":100', '\"quantity\":101') "
-                "WHERE \"offset\" = 0")
-    con.commit()
-    con.close()
+    db = runs[0] / "events.sqlite"
+    # The store refuses UPDATE through triggers; an attacker with the file drops them first (tamper.change).
+    assert tamper.decode(tamper.rows(db)[0][1]).quantity == 100
+    tamper.change(db, 0, lambda data: tamper.edited(db, data, quantity=101))
     with pytest.raises(ValueError, match="hash chain broken at offset 0"):
         read_run_events(runs[0])
 
