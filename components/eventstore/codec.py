@@ -46,6 +46,7 @@ import msgspec
 from components.domain.events import EventType, OrderEvent, Outcome, PolicyDecision
 
 from . import packed
+from .plain import plain_check
 
 FORMAT = 2
 """The newest storage format: 1, the payload is ``encode(event)``, one row per record; 2, the payload is
@@ -130,28 +131,10 @@ def _fast(record: Mapping[str, Any]) -> bytes | None:
 
 
 _SCALARS = frozenset({str, int, bool, type(None)})
-_CONTAINERS = frozenset({dict, list, tuple})
-_PLAIN = _SCALARS | _CONTAINERS
-_STR = frozenset({str})
 
 
-def _plain(value: Any) -> bool:
-    """True if every value inside is an exact str, int, bool or None, in dicts (str keys),
-    lists or tuples: the values msgspec and the standard library write identically.
-    (Subclasses such as enums, floats and anything else take the standard library's path.)"""
-    kind = type(value)
-    if kind is dict:
-        if not _STR.issuperset(map(type, value)):
-            return False
-        values = value.values()
-    elif kind is list or kind is tuple:
-        values = value
-    else:
-        return kind in _SCALARS
-    kinds = set(map(type, values))  # one C-level pass; recurse only into the containers
-    if kinds <= _SCALARS:
-        return True
-    return kinds <= _PLAIN and all(_plain(v) for v in values if type(v) in _CONTAINERS)
+# The values msgspec and the standard library write identically (floats take the standard library's path).
+_plain = plain_check(_SCALARS)
 
 
 # The keys of OrderEvent.to_record() whose values are plain scalars by the event's declared types, and

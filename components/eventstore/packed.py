@@ -26,14 +26,14 @@ import msgspec
 
 from components.domain.events import EventType, OrderEvent, Outcome, PolicyDecision
 
+from .plain import plain_check
+
 LEAD = 0xDC
 """First byte of every packed record (MessagePack array16); canonical JSON starts with ``{`` (0x7b)."""
 
 _encode = msgspec.msgpack.Encoder(order="sorted").encode
 _FAILS = (TypeError, ValueError, OverflowError, RecursionError, UnicodeEncodeError, msgspec.MsgspecError)
 _SCALARS = frozenset({str, int, bool, float, type(None)})
-_CONTAINERS = frozenset({dict, list, tuple})
-_PLAIN = _SCALARS | _CONTAINERS
 _STR = frozenset({str})
 _all_scalars, _all_str = _SCALARS.issuperset, _STR.issuperset
 
@@ -55,22 +55,8 @@ def pack(event: OrderEvent) -> bytes | None:
     return None
 
 
-def _plain(value: Any) -> bool:
-    """True if everything inside is an exact str, int, bool, float or None, in dicts with str keys,
-    lists or tuples: the values MessagePack and canonical JSON read back alike."""
-    kind = type(value)
-    if kind is dict:
-        if not _STR.issuperset(map(type, value)):
-            return False
-        values = value.values()
-    elif kind is list or kind is tuple:
-        values = value
-    else:
-        return kind in _SCALARS
-    kinds = set(map(type, values))
-    if kinds <= _SCALARS:
-        return True
-    return kinds <= _PLAIN and all(_plain(v) for v in values if type(v) in _CONTAINERS)
+# The values MessagePack and canonical JSON read back alike.
+_plain = plain_check(_SCALARS)
 
 
 _DECISION_RAW: dict[int, tuple[PolicyDecision, bytes]] = {}
