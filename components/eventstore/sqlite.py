@@ -38,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -187,25 +188,24 @@ class SqliteEventStore:
             add((offset, event.event_id, event.order_id, event.stream_seq, event.timestamp_utc,
                  event.recorded_at, payload.decode("ascii"), head, digest))  # canonical bytes are ASCII
             offset, head = offset + 1, digest
-        con = self._con
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            con.executemany(_INSERT, rows)
-            con.execute("COMMIT")
-        except sqlite3.IntegrityError:
-            con.execute("ROLLBACK")
-            raise DuplicateEvent(self._first_duplicate(chunk)) from None
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+        with self._transaction(chunk):
+            self._con.executemany(_INSERT, rows)
         self._len, self._head = offset, head
 
     def _commit_segments(self, chunk: list[OrderEvent]) -> None:
         """``_commit_chunk`` in format 2: the chunk as one transaction of segments."""
+        with self._transaction(chunk):
+            head = segments.write(self._con, chunk, self._len, self._head)
+        self._len, self._head = self._len + len(chunk), head
+
+    @contextmanager
+    def _transaction(self, chunk: list[OrderEvent]) -> Iterator[None]:
+        """One write transaction for ``chunk``: committed whole, or rolled back (a repeated event id
+        raised as ``DuplicateEvent`` naming the first one)."""
         con = self._con
         con.execute("BEGIN IMMEDIATE")
         try:
-            head = segments.write(con, chunk, self._len, self._head)
+            yield
             con.execute("COMMIT")
         except sqlite3.IntegrityError:
             con.execute("ROLLBACK")
@@ -213,7 +213,6 @@ class SqliteEventStore:
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        self._len, self._head = self._len + len(chunk), head
 
     def _first_duplicate(self, chunk: list[OrderEvent]) -> str:
         seen: set[str] = set()
