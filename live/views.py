@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from components.domain.events import EventType, OrderEvent, PolicyDecision
+from components.domain.identity_cache import IdentityCache
 from components.domain.money import PRICE_SCALE
 from components.domain.orders import Order
 
@@ -28,24 +30,48 @@ _NOT_STATUS = frozenset({EventType.CHILD_ORDER_REJECTED, EventType.VENUE_MESSAGE
                          EventType.CANCEL_REJECTED, EventType.ORDER_FLAGGED})
 _NOTES = {EventType.CANCEL_REJECTED: "cancel_rejections", EventType.ORDER_FLAGGED: "flags",
           EventType.VENUE_MESSAGE_REFUSED: "refused_messages"}
+_NOTE_KEYS = tuple(_NOTES.values())
+_SCALARS = frozenset({str, int, bool, float, type(None)})
+
+
+_SECOND: tuple[int, str] = (-1 << 64, "")  # the last whole second rendered, and its text
 
 
 def iso_utc(ns: int) -> str:
     """UTC nanoseconds -> ``2026-11-24T14:30:00.123456Z`` (microseconds, exactly)."""
+    global _SECOND
     seconds, rest = divmod(ns, 1_000_000_000)
-    moment = datetime.fromtimestamp(seconds, timezone.utc).replace(microsecond=rest // 1_000)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    second, text = _SECOND  # one tuple read: another thread may replace it, never half of it
+    if second != seconds:  # the date and time to the second are formatted once per second
+        text = datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        _SECOND = (seconds, text)
+    return f"{text}.{rest // 1_000:06d}Z"
 
 
 def dollars(units: int | None, places: int = 2) -> str | None:
     """Integer units -> a decimal dollar string (None stays None)."""
     if units is None:
         return None
+    return _dollars(units, places)
+
+
+@lru_cache(maxsize=8_192)  # the same prices and fees come back order after order
+def _dollars(units: int, places: int) -> str:
     return f"{Decimal(units) / PRICE_SCALE:.{places}f}"
 
 
+_DECISION_JSON = IdentityCache(maxsize=4_096)
+
+
 def decision_json(decision: PolicyDecision) -> dict[str, Any]:
-    return decision.to_record()
+    """A decision's record (shared by every view of a decision whose params are plain scalars, as
+    policies that pass return one shared decision: the views are read, never changed in place)."""
+    record = _DECISION_JSON.get(decision)
+    if record is None:
+        record = decision.to_record()
+        if all(type(value) in _SCALARS for _, value in decision.params):
+            _DECISION_JSON.put(decision, record)
+    return record
 
 
 class OrderViews:
@@ -79,7 +105,7 @@ class OrderViews:
 
     def order_json(self, order: Order) -> dict[str, Any]:
         spec = order.spec
-        return {
+        view = {
             "order_id": order.order_id,
             "client_order_id": spec.client_order_id,
             "account_id": spec.account_id,
@@ -98,8 +124,11 @@ class OrderViews:
             "accepted_at": iso_utc(self.accepted_ns.get(order.order_id, order.created_ns)),
             "trace_id": order.trace_id,
             "risk_decisions": [decision_json(d) for d in self.decisions.get(order.order_id, ())],
-            **{key: list(self.notes.get(order.order_id, {}).get(key, ())) for key in _NOTES.values()},
         }
+        notes = self.notes.get(order.order_id)
+        for key in _NOTE_KEYS:
+            view[key] = list(notes.get(key, ())) if notes else []
+        return view
 
 
 def block_json(block_ref: str, advisor_id: str, symbol: str, side: str, policy: str, parent_order_id: str | None,

@@ -84,7 +84,23 @@ class VenueMarketData:
         return None if target is None else target.quote(symbol, self._now_ns())
 
     def reference_price(self, symbol: str) -> int:
-        tops = [top for name in self._names if self._up(name) and (top := self._top(name, symbol)) is not None]
+        # ``_up`` and ``_top`` for every configured venue, written out: the risk engine asks this
+        # for every order and every other symbol the account holds.
+        venues, feed, connected = self._venues, self._feed, self._connected
+        tops = []
+        for name in self._names:
+            if connected is not None and not connected(name):
+                continue
+            venue = venues.get(name)
+            if venue is not None and venue.status is not _UP:
+                continue
+            if feed is not None:
+                top = feed.top(name, symbol)
+                if top is not None:
+                    tops.append((top.bid, top.ask))
+            elif venue is not None:
+                bid, _, ask, _ = venue.book(symbol).top()
+                tops.append((bid, ask))
         return self._mids.from_tops(symbol, tops)
 
     def venue_status(self, venue: str) -> VenueStatus:
