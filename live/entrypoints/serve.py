@@ -86,7 +86,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         print(f"warning: serving on {args.host}, which is not a loopback address", file=sys.stderr)
     # Our own lines (order accepted, refused, venue down, ...) go to stderr like uvicorn's, masked.
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(live, on_started=lambda: _banner(live, args))
+    from live.heap import settle_heap
+
+    def started() -> None:
+        settle_heap()  # the stack is up: what it built lives as long as the process
+        _banner(live, args)
+
+    app = create_app(live, on_started=started)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, puts the handlers it found back and
     # raises the signal again: ours turn it into a normal return, so the log and bus get closed.
     for signum in (signal.SIGINT, signal.SIGTERM):

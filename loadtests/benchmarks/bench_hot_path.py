@@ -8,6 +8,9 @@
     ``off`` (metrics unplugged), ``on`` (metrics and OpenTelemetry tracing, as
     ``twin serve`` with a trace destination runs) or ``both`` (the default: off
     then on, measured in the same run, with the CPU time per order of each).
+    ``--gc``: under the collector settings ``twin serve`` applies once the
+    stack is up (``live.heap``, the default), CPython's defaults, or ``both``;
+    every collector pass during the timed loop is counted and timed.
 (b) Over HTTP: ``twin serve`` in a subprocess on loopback; an httpx
     AsyncClient keeps ``--concurrency`` requests in flight (default 16) for
     ``--requests`` orders (``--client raw``: a hand-written keep-alive client
@@ -16,13 +19,14 @@
     this is a floor.
 
     python loadtests/benchmarks/bench_hot_path.py [--orders N] [--requests M] [--concurrency C] [--client raw]
-        [--observability off|on|both] [--skip-http]
+        [--observability off|on|both] [--gc live|default|both] [--skip-http]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import socket
@@ -38,6 +42,7 @@ import numpy as np
 from components.domain.commands import CheckRisk, RouteOrder, SubmitOrder, ValidateOrder
 from components.domain.venues import ExecKind, ExecutionReport
 from live.bootstrap import build_live
+from live.heap import settle_heap
 from components.config.live import parse_live_config
 from live.security import Principal
 from live.entrypoints.service import OrderService
@@ -106,6 +111,8 @@ def percentiles(samples) -> tuple[float, float, float]:
     return float(p50), float(p95), float(p99)
 
 
+GC_POLICIES = {"live": "as live (live.heap.settle_heap)", "default": "CPython's defaults"}
+
 OBSERVABILITY = ("off", "metrics", "metrics+tracing")
 """What a benchmark stack runs: nothing, the metrics (as built), the metrics and OTel tracing."""
 
@@ -125,12 +132,38 @@ def set_observability(live, mode: str, trace_file: Path):
     return None
 
 
-def in_process(orders: int, mode: str = "metrics") -> None:
+class GcPauses:
+    """Every garbage-collector pass while recording: its generation and wall time (``gc.callbacks``)."""
+
+    def __init__(self) -> None:
+        self.passes: dict[int, list[int]] = {0: [], 1: [], 2: []}
+        self._started = 0
+
+    def __enter__(self) -> "GcPauses":
+        gc.callbacks.append(self._on_gc)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        gc.callbacks.remove(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter_ns()
+        else:
+            self.passes[info["generation"]].append(time.perf_counter_ns() - self._started)
+
+    def summary(self) -> str:
+        return "; ".join(f"gen{g} {len(p):,} passes, {sum(p) / 1e6:.0f} ms, max {max(p, default=0) / 1e3:,.0f} us"
+                         for g, p in self.passes.items())
+
+
+def in_process(orders: int, mode: str = "metrics", gc_policy: str = "live") -> None:
     accounts = 1000
     live = build_live(parse_live_config(bench_config(accounts), "bench"), gateway=AckingGateway())
     tmp = tempfile.TemporaryDirectory()
     tracer = set_observability(live, mode, Path(tmp.name) / "traces.jsonl")
     live.start()  # no event loop: market makers quote once, their timers are held
+    heap = settle_heap() if gc_policy == "live" else None  # as `twin serve` does once the stack is up
     service = OrderService(live)
     who = live.tokens.authenticate(TOKEN) or Principal("ADV-1", "bench")
     stages: dict[str, list[int]] = {name: [] for name in BUDGET_MS}
@@ -152,29 +185,35 @@ def in_process(orders: int, mode: str = "metrics") -> None:
     total: list[int] = []
     statuses: dict[int, int] = {}
     clock = time.perf_counter_ns
-    started, cpu = clock(), time.process_time()
-    for _ in range(orders):
-        body = next(bodies)
-        t0 = clock()
-        reply = service.submit(body, who)
-        total.append(clock() - t0)
-        statuses[reply.status] = statuses.get(reply.status, 0) + 1
-    wall, cpu = (clock() - started) / 1e9, time.process_time() - cpu
+    with GcPauses() as pauses:
+        started, cpu = clock(), time.process_time()
+        for _ in range(orders):
+            body = next(bodies)
+            t0 = clock()
+            reply = service.submit(body, who)
+            total.append(clock() - t0)
+            statuses[reply.status] = statuses.get(reply.status, 0) + 1
+        wall, cpu = (clock() - started) / 1e9, time.process_time() - cpu
+    if heap is not None:  # the next measurement starts from CPython's defaults again
+        heap.undo()
     routed = sum(1 for o in live.platform.oms.orders.values() if o.status.value == "ROUTED")
     if tracer is not None:
         tracer.provider.shutdown()  # open orders' traces are left unexported: bench_observability times that
     tmp.cleanup()
-    print(f"(a) in process, observability {mode}: {orders:,} orders in {wall:.2f} s ({orders / wall:,.0f} orders/s, "
-          f"{cpu / orders * 1e6:.0f} us CPU per order), replies {statuses}, routed {routed:,}, "
-          f"handler failures {len(live.runtime.failures)}")
-    print(f"    {'path':<28}{'p50 us':>10}{'p95 us':>10}{'p99 us':>10}{'budget p99':>14}")
+    print(f"(a) in process, observability {mode}, garbage collector {GC_POLICIES[gc_policy]}: {orders:,} orders in "
+          f"{wall:.2f} s ({orders / wall:,.0f} orders/s, {cpu / orders * 1e6:.0f} us CPU per order), replies "
+          f"{statuses}, routed {routed:,}, handler failures {len(live.runtime.failures)}")
+    print(f"    garbage collector passes while timed: {pauses.summary()}")
+    print(f"    {'path':<28}{'p50 us':>10}{'p95 us':>10}{'p99 us':>10}{'p99.9 us':>10}{'max us':>10}{'budget p99':>14}")
     for name, samples in (("submit -> routing decision", total), *stages.items()):
         p50, p95, p99 = (v / 1e3 for v in percentiles(samples))
+        p999, most = float(np.percentile(samples, 99.9)) / 1e3, max(samples) / 1e3
         budget = f"{BUDGET_MS[name]:.0f} ms" if name in BUDGET_MS else f"{sum(BUDGET_MS.values()):.0f} ms"
-        print(f"    {name:<28}{p50:>10.1f}{p95:>10.1f}{p99:>10.1f}{budget:>14}")
+        print(f"    {name:<28}{p50:>10.1f}{p95:>10.1f}{p99:>10.1f}{p999:>10.1f}{most:>10.1f}{budget:>14}")
         if name == "submit -> routing decision":
-            figures.record(f"in_process.{mode}.submit_p50_us", p50, "us", "lower")
-            figures.record(f"in_process.{mode}.submit_p99_us", p99, "us", "lower")
+            suffix = "" if gc_policy == "live" else ".gc_default"
+            figures.record(f"in_process.{mode}{suffix}.submit_p50_us", p50, "us", "lower")
+            figures.record(f"in_process.{mode}{suffix}.submit_p99_us", p99, "us", "lower")
     figures.record(f"in_process.{mode}.orders_per_s", orders / wall, "orders/s", "higher")
 
 
@@ -311,10 +350,15 @@ def main() -> None:
     parser.add_argument("--skip-http", action="store_true", help="only run (a)")
     parser.add_argument("--observability", choices=("off", "on", "both"), default="both",
                         help="(a) with metrics and tracing unplugged, on, or both in this run (default)")
+    parser.add_argument("--gc", choices=("live", "default", "both"), default="live",
+                        help="(a) under the live process's collector settings (live.heap, the default), "
+                             "CPython's defaults, or both in this run")
     args = parser.parse_args()
     modes = {"off": ["off"], "on": ["metrics+tracing"], "both": ["off", "metrics+tracing"]}[args.observability]
+    policies = ["live", "default"] if args.gc == "both" else [args.gc]
     for mode in modes:
-        in_process(args.orders, mode)
+        for policy in policies:
+            in_process(args.orders, mode, policy)
     if not args.skip_http:
         over_http(args.requests or min(3000, args.orders), args.concurrency, args.client)
 

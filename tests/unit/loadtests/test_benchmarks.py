@@ -55,5 +55,10 @@ def test_bench_eventstore_sample():
 
 
 def test_bench_hot_path_sample():
-    out = run_bench("bench_hot_path.py", "--orders", "300", "--requests", "60", "--concurrency", "4", "--client", "raw")
+    out = run_bench("bench_hot_path.py", "--orders", "300", "--requests", "60", "--concurrency", "4", "--client", "raw",
+                    "--gc", "both")
     assert re.search(r"60 requests, 4 in flight.*statuses \{201: 60\}", out), out
+    # Each in-process run says which collector settings it ran under and every pass it saw.
+    for policy in (r"as live \(live.heap.settle_heap\)", "CPython's defaults"):
+        assert re.search(rf"observability off, garbage collector {policy}: 300 orders", out), out
+    assert len(re.findall(r"garbage collector passes while timed: gen0 [0-9,]+ passes", out)) == 4, out
