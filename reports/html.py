@@ -170,7 +170,7 @@ def write_report(
     tca_images = []
     if tca and (out_dir / tca_report.ORDERS_FILE).exists():
         tca_images = [{"title": "Execution quality by venue", "src": figure_to_data_uri(
-            tca_report.plot_tca_by_venue(tca_report.read_tca_orders(out_dir)))}]
+            tca_report.plot_tca_by_venue(tca_report.read_tca_orders(out_dir, tca_report.PLOT_COLUMNS)))}]
     services = summary.get("services") or {}  # twin.service_timeseries: per-service table and series
     service_images = [{"title": t, "src": figure_to_data_uri(f)}
                       for t, f in timeseries.service_figures(services, events, out_dir)]

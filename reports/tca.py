@@ -53,6 +53,8 @@ SIZE_BUCKETS: tuple[tuple[int, int | None, str], ...] = (
 DIMENSIONS = ("venue", "order_type", "order_class", "size_bucket", "symbol")
 """The groupings of ``tca_summary.parquet``."""
 
+TCA_BATCH = 1_000
+"""Orders measured at a time (per symbol): the timeline searches are made for a batch at once."""
 MONEY = pa.decimal128(38, 6)
 _QUANT = Decimal("0.000001")
 
@@ -144,6 +146,8 @@ _DETAILED = frozenset((E.ORDER_RECEIVED.value, E.ORDER_ROUTED.value, *FILL_TYPES
 """The event types whose details ``order_inputs`` reads."""
 _READ = _DETAILED | frozenset(DONE_TYPES)
 """The event types ``order_inputs`` reads at all (an order's other events only place it in the order)."""
+_RECEIVED, _ROUTED = E.ORDER_RECEIVED.value, E.ORDER_ROUTED.value  # looked up once, not per event
+_FILLS, _DONE = frozenset(FILL_TYPES), frozenset(DONE_TYPES)
 
 
 def order_inputs(events: pd.DataFrame) -> tuple[list[tca.OrderInput], dict[str, dict[str, Any]]]:
@@ -168,15 +172,15 @@ def order_inputs(events: pd.DataFrame) -> tuple[list[tca.OrderInput], dict[str, 
         t = int(times[i])
         # details decoded only where read: every event's, decoded at once, held ~100 MiB on a 1M-quote replay
         d = decode_json(raws[i], {}) if kind in _DETAILED else {}
-        if kind == E.ORDER_RECEIVED.value:
+        if kind == _RECEIVED:
             o["arrival"] = t
             o["decision"] = d.get("submitted_ns")
-        elif kind == E.ORDER_ROUTED.value:
+        elif kind == _ROUTED:
             o["routed"] += [str(c.get("venue")) for c in d.get("children") or []]
-        elif kind in FILL_TYPES:
+        elif kind in _FILLS:
             o["fills"].append(tca.Fill(t, int(d["last_qty"]), int(d["last_px"]), int(d.get("fee") or 0),
                                        str(d.get("venue") or ""), str(d.get("liquidity") or "")))
-        if kind in DONE_TYPES and o["done"] is None:
+        if kind in _DONE and o["done"] is None:
             o["done"], o["final"] = t, kind
     del ids, kinds, times, raws
     firsts = frame.iloc[[o["row"] for o in per_order.values()]]
@@ -230,13 +234,19 @@ def tca_frame(events: pd.DataFrame, run_dir: Path, market: dict[str, pa.Table] |
     tapes = _print_tapes(prints, inputs, not sources["prints_source"].startswith("recorded")
                          and sources.get("prints_include_own_fills") != "true")
     empty = tca.NbboTimeline([], [], [], [], [])
-    rows = []
-    for order in inputs:
-        result = tca.order_tca(order, timelines.get(order.symbol, empty), tapes.get(order.symbol))
-        record = result.to_record()
-        record.update(facts[order.order_id])
-        record["size_bucket"] = size_bucket(order.quantity)
-        rows.append(record)
+    by_symbol: dict[str, list[int]] = {}  # each symbol's orders measured in batches (tca.orders_tca)
+    for k, order in enumerate(inputs):
+        by_symbol.setdefault(order.symbol, []).append(k)
+    rows: list[Any] = [None] * len(inputs)  # in the log's order of orders, as before
+    for symbol, ks in by_symbol.items():
+        for start in range(0, len(ks), TCA_BATCH):  # a batch's OrderTca objects are dropped once recorded
+            batch = ks[start:start + TCA_BATCH]
+            for k, result in zip(batch, tca.orders_tca([inputs[k] for k in batch], timelines.get(symbol, empty),
+                                                       tapes.get(symbol))):
+                record = result.to_record()
+                record.update(facts[inputs[k].order_id])
+                record["size_bucket"] = size_bucket(inputs[k].quantity)
+                rows[k] = record
     frame = pd.DataFrame(rows)
     frame.attrs.update(sources)
     return frame
@@ -330,9 +340,18 @@ def write_tca(run_dir: Path, events: pd.DataFrame | None = None,
             "by_order_class": rows_of("order_class")}
 
 
-def read_tca_orders(run_dir: Path) -> pd.DataFrame:
-    """``tca_orders.parquet`` of a run folder (written by ``write_tca``)."""
-    return _read(Path(run_dir) / ORDERS_FILE).to_pandas()
+PLOT_COLUMNS = ("venue", "effective_spread_bps", "price_improvement_bps")
+"""The columns of ``tca_orders.parquet`` that ``plot_tca_by_venue`` reads."""
+
+
+def read_tca_orders(run_dir: Path, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """``tca_orders.parquet`` of a run folder (written by ``write_tca``); only ``columns`` when given (the
+    report's figure needs three: the exact money columns become a Python Decimal per cell when read)."""
+    path = Path(run_dir) / ORDERS_FILE
+    if columns is None:
+        return _read(path).to_pandas()
+    table = _read(path)
+    return table.select([c for c in columns if c in table.column_names]).to_pandas()  # none: a run without orders
 
 
 def plot_tca_by_venue(orders: pd.DataFrame | None):
