@@ -89,7 +89,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from live.heap import settle_heap
 
     def started() -> None:
-        settle_heap()  # the stack is up: what it built lives as long as the process
+        if args.gc == "live":
+            settle_heap()  # the stack is up: what it built lives as long as the process
         _banner(live, args)
 
     app = create_app(live, on_started=started)
@@ -152,6 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     serve.add_argument("--no-access-log", action="store_true", help="no per-request log lines")
+    serve.add_argument("--gc", choices=("live", "default"), default="live",
+                       help="garbage collector: the live policy (live/heap.py: passes only over what is new; "
+                            "the default) or CPython's defaults")
     return serve
 
 
