@@ -65,31 +65,59 @@ class MarketRecorder:
         self.venue_samples: dict[str, dict[str, dict[str, array]]] = {}
         """Venue -> symbol -> the same columns as ``samples``: each venue's published top (zeros while
         it is DOWN; stress conditions apply), at the same instants. Empty unless ``sample_venues``."""
-        self._readers: list[tuple[str, str, Callable[[int], tuple[int, int, int, int]]]] = []
+        self._readers: list[tuple[Callable[[int], tuple[int, int, int, int]], tuple[Callable[[int], None], ...]]] = []
+        """Per sampled (venue, symbol) not aliased: its published top's reader and its columns' appends."""
+        # per symbol: its book's ``top`` and the appends of its five columns (a sample every second: hot)
+        self._appends = [(book.top, _appenders(self.samples[s])) for s, book in self._books]
+        self._aliased: list[tuple[str, str]] = []
+        """(venue, symbol) whose ``venue_samples`` are the very arrays of ``samples``: the primary
+        SimVenue's published top is its book's top while ``publishes_book_top`` holds, so sampling it
+        again would write the same rows twice (a one-venue day's every sample). Split off
+        (``_split_alias``) at the first sample where it does not hold (DOWN, stress conditions)."""
 
     def sample_venues(self, venues: dict[str, Any]) -> None:
         """Also sample every one of ``venues`` (name -> venue) from the next sample on (call before the run)."""
         symbols = list(self.samples)
         self.venue_samples = {name: {s: {k: array("q") for k in SAMPLE_COLUMNS} for s in symbols}
                               for name in venues}
-        self._readers = [(name, s, _top_reader(v, s)) for name, v in venues.items() for s in symbols]
+        self._readers, self._aliased = [], []
+        fresh = not any(self.samples[s]["t_ns"] for s in symbols)  # shared arrays: same rows from the start
+        for name, venue in venues.items():
+            for s in symbols:
+                if fresh and venue is self.venue and isinstance(venue, SimVenue):
+                    self.venue_samples[name][s] = self.samples[s]
+                    self._aliased.append((name, s))
+                else:
+                    self._readers.append((_top_reader(venue, s), _appenders(self.venue_samples[name][s])))
 
     def sample(self, now_ns: int) -> None:
         """Record every symbol's top of book at ``now_ns`` (and every sampled venue's)."""
-        samples = self.samples
-        for symbol, book in self._books:
-            bid, bid_size, ask, ask_size = book.top()
-            row = samples[symbol]
-            row["t_ns"].append(now_ns)
-            row["bid"].append(bid)
-            row["bid_size"].append(bid_size)
-            row["ask"].append(ask)
-            row["ask_size"].append(ask_size)
-        for venue, symbol, read in self._readers:
-            row = self.venue_samples[venue][symbol]
-            row["t_ns"].append(now_ns)
-            for key, value in zip(SAMPLE_COLUMNS[1:], read(now_ns)):
-                row[key].append(value)
+        for top, (t_ns, bid, bid_size, ask, ask_size) in self._appends:
+            b, bs, a, az = top()
+            t_ns(now_ns)
+            bid(b)
+            bid_size(bs)
+            ask(a)
+            ask_size(az)
+        if self._aliased and not self.venue.publishes_book_top:
+            self._split_alias()
+        for read, (t_ns, bid, bid_size, ask, ask_size) in self._readers:
+            b, bs, a, az = read(now_ns)
+            t_ns(now_ns)
+            bid(b)
+            bid_size(bs)
+            ask(a)
+            ask_size(az)
+
+    def _split_alias(self) -> None:
+        """The primary stopped publishing its book's top: give each aliased (venue, symbol) its own copy
+        of the rows before this sample, and a reader from this sample on (``sample`` reads it next)."""
+        for name, s in self._aliased:
+            self.venue_samples[name][s] = {k: array("q", column[:-1]) for k, column in self.samples[s].items()}
+        # the primary is listed first among the venues: its readers go first, as ``sample_venues`` lists them
+        self._readers[:0] = [(_top_reader(self.venue, s), _appenders(self.venue_samples[name][s]))
+                             for name, s in self._aliased]
+        self._aliased = []
 
     def national_samples(self) -> dict[str, dict[str, array]]:
         """Per symbol, the national best bid and offer over the sampled venues at each sample (the columns
@@ -116,16 +144,20 @@ class MarketRecorder:
     def start(self, clock: "SimClock", open_ns: int, close_ns: int) -> None:
         """Sample at ``open_ns``, then every interval, while before ``close_ns``."""
         self._window = (open_ns, close_ns)
-        interval = self.interval_ns
+        interval, schedule, sample = self.interval_ns, clock.schedule, self.sample
+        first = max(open_ns, clock.now_ns())
+        next_at = [first]  # each timer fires exactly ``interval`` after the one that set it: no clock read
 
         def fire(timer: "Timer") -> None:
-            now = clock.now_ns()
-            self.sample(now)
-            if now + interval < close_ns:
-                clock.schedule(interval, fire)
+            now = next_at[0]
+            sample(now)
+            now += interval
+            if now < close_ns:
+                next_at[0] = now
+                schedule(interval, fire)
 
         if open_ns < close_ns:
-            clock.schedule(max(0, open_ns - clock.now_ns()), fire)
+            schedule(first - clock.now_ns(), fire)
 
     def trades(self) -> dict[str, dict[str, Any]]:
         """Per symbol: trade times, prices, quantities and orders sent: the agents' tape, or a replayed
@@ -537,6 +569,11 @@ def _top_reader(venue: Any, symbol: str) -> Callable[[int], tuple[int, int, int,
             return 0, 0, 0, 0
         return book.top()
     return read_other
+
+
+def _appenders(columns: dict[str, array]) -> tuple[Callable[[int], None], ...]:
+    """The ``append`` of each of ``columns``, in ``SAMPLE_COLUMNS`` order."""
+    return tuple(columns[k].append for k in SAMPLE_COLUMNS)
 
 
 def _int64(values: Any) -> np.ndarray:

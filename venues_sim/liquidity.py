@@ -22,6 +22,7 @@ from components.domain.money import CENT
 from components.domain.orders import Side, TimeInForce
 
 from .book import AddResult, Fill
+from .draws import ScalarDraws
 from .venue import SimVenue, plain_agent_ladder
 
 _BUY = Side.BUY
@@ -275,6 +276,7 @@ class NoiseTrader:
         self.max_age_ns = max_age_ns
         self.max_resting = max_resting
         self._rng = rng
+        self._draws = ScalarDraws(rng)  # the same stream's scalar draws, without numpy's per-call cost
         self._seq = 0
         # (placed_ns, venue index, order id), oldest first.
         self._resting: deque[tuple[int, int, str]] = deque()
@@ -287,18 +289,18 @@ class NoiseTrader:
     def act(self, now_ns: int) -> AddResult:
         """Cancel stale orders, then send one new order; return its outcome."""
         self._cancel_stale(now_ns)
-        rng = self._rng
-        venue_idx = int(rng.integers(len(self.venues)))
-        side = Side.BUY if rng.random() < 0.5 else Side.SELL
+        rng, draws = self._rng, self._draws
+        venue_idx = draws.integers(0, len(self.venues))
+        side = Side.BUY if draws.random() < 0.5 else Side.SELL
         qty = int(rng.geometric(1.0 / self.mean_size))
         price: int | None
-        if rng.random() < self.market_fraction:
+        if draws.random() < self.market_fraction:
             price, tif = None, TimeInForce.IOC
         else:
             # Positive offset = more aggressive (a buy above fair may trade at
             # once); negative = passive and likely to rest.
             span = self.limit_range_ticks
-            offset = int(rng.integers(-span, span + 1))
+            offset = draws.integers(-span, span + 1)
             tick = self.fair.tick
             price = max(tick, self.fair.at(now_ns) + side.sign * offset * tick)
             tif = TimeInForce.DAY

@@ -14,6 +14,8 @@ import numpy as np
 
 from components.domain.orders import Side, TimeInForce
 
+_DAY = TimeInForce.DAY  # read at every order an agent sends
+
 
 class Agent(Protocol):
     owner: str
@@ -85,7 +87,7 @@ class AgentOrders:
         self.sent += 1
         order_id = f"{self.owner}-{self.sent}"
         return order_id, self.venue.submit_agent_order(order_id, self.owner, self.symbol, side, qty, price,
-                                                       TimeInForce.DAY, now_ns)
+                                                       _DAY, now_ns)
 
     def cancel_resting(self) -> None:
         """Cancel the resting order, if there is one."""

@@ -11,7 +11,7 @@ Determinism: the path is advanced in fixed steps of ``step_ns`` from
 The megashock schedule (times and sizes) up to ``end_ns`` is drawn first, at
 construction, then the same stream supplies one normal per step; numpy's
 ``standard_normal`` gives the same numbers whether drawn one at a time or in
-batches. Only IEEE multiply and add touch the path (no ``exp`` per step), so
+batches (so they are drawn ahead, in blocks). Only IEEE multiply and add touch the path (no ``exp`` per step), so
 it is bit-identical on every platform.
 """
 
@@ -27,6 +27,7 @@ from components.domain.money import CENT
 from .intraday import IntradayProfile
 
 _NS_PER_S = 1_000_000_000
+_NORMALS_BLOCK = 1024  # normals drawn per numpy call by ``MeanRevertingFundamental._take_normals``
 _LN2 = 0.6931471805599453  # literal, not math.log(2): one less libm call in a deterministic path
 
 
@@ -108,6 +109,25 @@ class MeanRevertingFundamental:
             rng, megashocks_per_hour, megashock_mean_bps, megashock_std_bps, end_ns - start_ns
         )
         self._next_shock = 0
+        self._normals: list[float] = []  # the steps' normals drawn ahead (``_take_normals``)
+        self._normals_at = 0  # how many of ``_normals`` the path has used
+
+    def _take_normals(self, k: int) -> list[float]:
+        """The next ``k`` normals of the stream, in order. Drawn ahead in blocks of at least
+        ``_NORMALS_BLOCK``: the same numbers as one call per step (numpy's ``standard_normal`` gives the
+        same sequence however the draws are batched), without a numpy call per read of the path (value
+        agents read it ~14,000 times a day, most reads a step or two on). Only the path draws from this
+        stream after the shocks are drawn, so drawing ahead moves no other draw."""
+        normals, at = self._normals, self._normals_at
+        end = at + k
+        if end <= len(normals):
+            self._normals_at = end
+            return normals[at:end]
+        taken = normals[at:]
+        need = k - len(taken)
+        fresh = self._rng.standard_normal(max(_NORMALS_BLOCK, need)).tolist()
+        self._normals, self._normals_at = fresh, need
+        return taken + fresh[:need]
 
     def _draw_shocks(
         self, rng: np.random.Generator, per_hour: float, mean_bps: float, std_bps: float, span_ns: int
@@ -141,7 +161,7 @@ class MeanRevertingFundamental:
             value, decay, sigma, mean = self._value, self._decay, self._sigma, float(self.mean_price)
             shock_steps, k = self.shock_steps, self._next_shock
             floor = float(self.tick)
-            for z in self._rng.standard_normal(target - step).tolist():
+            for z in self._take_normals(target - step):
                 step += 1
                 value = mean + (value - mean) * decay + sigma * z
                 while k < len(shock_steps) and shock_steps[k] <= step:
@@ -163,7 +183,7 @@ class MeanRevertingFundamental:
         profile, step_ns, start_ns = self.profile, self.step_ns, self.start_ns
         sigmas = self._slice_sigma
         excess, excess_decay, boost = self._excess, self._excess_decay, self.shock_vol_boost
-        for z in self._rng.standard_normal(target - step).tolist():
+        for z in self._take_normals(target - step):
             step += 1
             i = None if profile is None else profile.slice_at(start_ns + step * step_ns)
             sigma = self._sigma if i is None else sigmas[i]

@@ -24,7 +24,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .base import PoissonWaking
+from .base import PoissonWaking, next_arrival
 
 
 class IntradayProfile:
@@ -91,7 +91,8 @@ class ProfiledWaking(PoissonWaking):
         return self.profile.next_arrival(self._rng, start_ns, self.mean_gap_ns)
 
     def wake(self, now_ns: int) -> int:
-        if self.profile is None:
-            return super().wake(now_ns)
         self.act(now_ns)
-        return self.profile.next_arrival(self._rng, now_ns, self.mean_gap_ns)
+        profile = self.profile
+        if profile is None:  # ``PoissonWaking.wake``'s draw, without a super() call per wake-up
+            return next_arrival(self._rng, now_ns, self.mean_gap_ns)
+        return profile.next_arrival(self._rng, now_ns, self.mean_gap_ns)

@@ -16,6 +16,7 @@ import numpy as np
 
 from components.domain.orders import Side
 from venues_sim.book import AddResult
+from venues_sim.draws import ScalarDraws
 
 from .base import AgentOrders, two_sided_top
 from .intraday import IntradayProfile, ProfiledWaking
@@ -78,6 +79,7 @@ class MomentumTrader(ProfiledWaking):
         self.threshold = threshold_bps / 10_000
         self.profile = profile  # wake-ups follow the intraday profile when set
         self._rng = rng
+        self._draws = ScalarDraws(rng)  # the same stream's scalar draws, without numpy's per-call cost
         # Mids are kept doubled (bid + ask) so they stay exact ints.
         self._short = _Window(short_window)
         self._long = _Window(long_window)
@@ -108,5 +110,5 @@ class MomentumTrader(ProfiledWaking):
         if direction == 0:
             return None
         side, price = (Side.BUY, ask) if direction > 0 else (Side.SELL, bid)
-        qty = self.sizes.sample(self._rng)
+        qty = self.sizes.sample(self._rng, self._draws)
         return self.orders.replace(side, qty, price, now_ns)

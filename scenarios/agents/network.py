@@ -555,7 +555,7 @@ class AgentNetwork:
                 delay = max(0, first - start)
                 schedule(delay, self._wake, (agent, front, True, start + delay))
         if any(self._subscribers.values()) and start < close_ns:
-            schedule(0, self._publish, None)
+            schedule(0, self._publish, start)
 
     def _book(self, vi: int, symbol: str) -> Any:
         """Venue ``vi``'s live book of ``symbol`` (a venue keeps one book per symbol for the day)."""
@@ -683,7 +683,9 @@ class AgentNetwork:
     def _publish(self, timer: Any) -> None:
         """Every venue publishes its top of each subscribed symbol: one push per subscriber, counted now,
         logged once, taken in by each subscriber when it next draws a latency or looks."""
-        now = self.now()  # once an interval: the clock's call is cheap enough here
+        now = timer.value  # each publication's time rides on its timer (as every message's does)...
+        if now is None:
+            now = self.now()  # ...unless the first was scheduled without it
         plan = self._publishing
         if plan is None:
             plan = self._publishing = [
@@ -703,8 +705,9 @@ class AgentNetwork:
                     del log[:taken]
                     for front in subscribers:
                         front._pushes_seen -= taken
-        if now + self.interval_ns < self._close_ns:
-            self.schedule(self.interval_ns, self._publish, None)
+        nxt = now + self.interval_ns
+        if nxt < self._close_ns:
+            self.schedule(self.interval_ns, self._publish, nxt)
 
     # ------------------------------------------------------------------ orders
 

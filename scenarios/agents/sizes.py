@@ -13,6 +13,8 @@ from itertools import accumulate
 
 import numpy as np
 
+from venues_sim.draws import ScalarDraws
+
 _LOGNORMAL_SHARE = 0.2
 _LOGNORMAL_MU = 2.9
 _LOGNORMAL_SIGMA = 1.2
@@ -31,9 +33,10 @@ class OrderSizeModel:
         # then one per round lot.
         self._cuts = list(accumulate(_ROUND_LOT_WEIGHTS, initial=_LOGNORMAL_SHARE))
 
-    def sample(self, rng: np.random.Generator) -> int:
-        """One size, at least 1 share."""
-        u = rng.random()
+    def sample(self, rng: np.random.Generator, draws: ScalarDraws | None = None) -> int:
+        """One size, at least 1 share. ``draws``: ``rng``'s ``ScalarDraws``, if the caller keeps one (the
+        same draw, cheaper)."""
+        u = rng.random() if draws is None else draws.random()
         if u < _LOGNORMAL_SHARE:
             size = rng.lognormal(_LOGNORMAL_MU, _LOGNORMAL_SIGMA)
         else:

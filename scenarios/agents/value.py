@@ -17,6 +17,7 @@ import numpy as np
 
 from components.domain.orders import Side
 from venues_sim.book import AddResult
+from venues_sim.draws import ScalarDraws
 
 from .base import AgentOrders, two_sided_top
 from .fundamental import MeanRevertingFundamental
@@ -25,6 +26,7 @@ from .sizes import OrderSizeModel
 from .tape import TapedVenue
 
 _NS_PER_S = 1_000_000_000
+_BUY, _SELL = Side.BUY, Side.SELL  # module aliases: read at every decision
 
 
 class ValueTrader(ProfiledWaking):
@@ -66,6 +68,7 @@ class ValueTrader(ProfiledWaking):
         self.horizon_s = horizon_s
         self.profile = profile  # wake-ups follow the intraday profile when set
         self._rng = rng
+        self._draws = ScalarDraws(rng)  # the same stream's scalar draws, without numpy's per-call cost
         self._noise_sd = observation_noise_bps / 10_000 * fundamental.mean_price
         # Beliefs about the process: the agent is told its parameters (as ABIDES
         # value agents are given kappa and sigma_s), not its path.
@@ -98,30 +101,30 @@ class ValueTrader(ProfiledWaking):
     def act(self, now_ns: int) -> AddResult | None:
         """Observe, decide and (maybe) send one DAY limit order; its outcome or None."""
         value = self.observe(now_ns)
-        rng = self._rng
+        draws = self._draws
         tick = self.fundamental.tick
         top = two_sided_top(self.book)
         if top is None:
             # No market to compare with: a side at random, priced at its value
             # (this is how a value agent helps an empty book get started).
-            side = Side.BUY if rng.random() < 0.5 else Side.SELL
+            side = _BUY if draws.random() < 0.5 else _SELL
             price = max(tick, int(round(value / tick)) * tick)
         else:
             bid, _, ask, _ = top
             edge = 2.0 * value - (bid + ask)  # twice (value - mid), no half-tick rounding
             margin = 2.0 * self.threshold_ticks * tick
             if edge > margin:
-                side = Side.BUY
+                side = _BUY
             elif edge < -margin:
-                side = Side.SELL
+                side = _SELL
             else:
                 return None
             spread_ticks = max(1, (ask - bid) // tick)
-            if rng.random() < self.aggressive_fraction:
+            if draws.random() < self.aggressive_fraction:
                 adjust = 0
             else:
-                adjust = int(rng.integers(0, self.depth_spread * spread_ticks)) * tick
-            price = ask - adjust if side is Side.BUY else bid + adjust
+                adjust = draws.integers(0, self.depth_spread * spread_ticks) * tick
+            price = ask - adjust if side is _BUY else bid + adjust
             price = max(tick, price)
-        qty = self.sizes.sample(rng)
+        qty = self.sizes.sample(self._rng, draws)
         return self.orders.replace(side, qty, price, now_ns)
