@@ -79,6 +79,7 @@ def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Pat
             summary["tca"] = write_tca(out_dir, events_df, market)  # the tables just written, not read back
         except ValueError as exc:  # data TCA cannot use (TcaInputError is one): the run's other outputs stand
             summary["tca_error"] = str(exc)
+        del market  # ~30 MiB of Python ints on trading_day: freed before the traces and the report need room
     if anchor is not None:
         summary["anchor"] = anchor.to_record()  # the log's last anchor, kept apart from the anchor log
     if world.regions is not None:  # replication, failovers with RPO and RTO (twin.regions, docs/regions.md)

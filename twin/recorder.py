@@ -90,11 +90,12 @@ def _columnar_frame(chunks: list[EventChunk]) -> pd.DataFrame:
     if not chunks:
         return pd.DataFrame({})
     columns: dict[str, object] = {}
+    tables = [chunk.columns for chunk in chunks]  # once per chunk: a packed chunk inflates on each access
     for name in _RECORD_ORDER:
-        parts = [chunk.columns[name] for chunk in chunks]
+        parts = [table[name] for table in tables]
         kind = type(parts[0])
         if not all(type(p) is kind for p in parts) or kind not in _GATHER:
-            values = [v for chunk in chunks for v in chunk.column(name)]
+            values = [v for part in parts for v in part.decode()]
             if name == "event_type":
                 values = [_TYPE_VALUE[v] for v in values]
             elif name == "policy_decisions":

@@ -33,8 +33,8 @@ def exactly_equal(a: OrderEvent, b: OrderEvent) -> bool:
     return not a.details or list(a.details) == list(b.details)
 
 
-def filled(events, chunk_size: int = 7) -> ColumnarEventLog:
-    log = ColumnarEventLog(chunk_size)
+def filled(events, chunk_size: int = 7, compress: bool = True) -> ColumnarEventLog:
+    log = ColumnarEventLog(chunk_size, compress)
     for event in events:
         log.append(event)
     return log
@@ -148,9 +148,9 @@ def events(draw) -> OrderEvent:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(events(), max_size=12), st.integers(1, 5))
-def test_any_events_read_back_exactly(items, chunk_size):
-    back = list(filled(items, chunk_size).read())
+@given(st.lists(events(), max_size=12), st.integers(1, 5), st.booleans())
+def test_any_events_read_back_exactly(items, chunk_size, compress):
+    back = list(filled(items, chunk_size, compress).read())
     assert len(back) == len(items)
     assert all(exactly_equal(a, b) for a, b in zip(items, back))
 
@@ -170,3 +170,25 @@ def test_read_out_gives_the_tuples_and_keeps_them_instead_of_the_columns():
 def test_an_empty_chunk_has_empty_columns():
     chunk = seal([])
     assert chunk.events() == [] and all(chunk.column(name) == [] for name in OrderEvent._fields)
+
+
+def test_sealed_chunks_are_packed_smaller_and_give_the_same_columns_and_events():
+    events = fixture_events()
+    packed, plain = filled(events, 33), filled(events, 33, compress=False)
+    assert [c.packed for c in packed.chunks()] == [True, True] and not any(c.packed for c in plain.chunks())
+    assert packed.nbytes() < plain.nbytes() / 2
+    for a, b in zip(packed.chunks(), plain.chunks()):
+        assert {n: type(c) for n, c in a.columns.items()} == {n: type(c) for n, c in b.columns.items()}
+        assert all(a.column(name) == b.column(name) for name in OrderEvent._fields)
+        assert all(x is y for x, y in zip(a.column("policy_decisions"), b.column("policy_decisions")))
+    back = list(packed.read())
+    assert all(exactly_equal(a, b) for a, b in zip(events, back)) and len(back) == len(events)
+
+
+def test_a_chunk_that_keeps_objects_is_not_packed():
+    base = fixture_events()[0]
+    for odd in (base._replace(side=Side.BUY), base._replace(details={"px": Decimal("1.5")})):
+        chunk = seal([base, odd])
+        assert chunk.pack() is chunk and not chunk.packed
+    chunk = seal([base, base]).pack()
+    assert chunk.packed and chunk.pack() is chunk
