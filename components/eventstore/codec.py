@@ -38,6 +38,7 @@ fields are the record's keys in sorted order (about 35% less CPU per event).
 from __future__ import annotations
 
 import json
+from itertools import repeat
 from operator import itemgetter
 from typing import Any, Mapping
 
@@ -218,6 +219,19 @@ def decode(data: bytes | str) -> OrderEvent:
     return _new_event(OrderEvent, (
         _EVENT_TYPES[fields[0]], *fields[1:15], _decisions(fields[15]),
         (details if type(details) is dict else dict(details)) if details else None, fields[17]))
+
+
+def decode_many(records: list[bytes]) -> list[OrderEvent]:
+    """``list(map(decode, records))`` for format-2 bytes, cheaper when every record is packed
+    (``packed.unpack_many``: most segments)."""
+    try:
+        every_packed = all(map(bytes.startswith, records, repeat(_LEAD_BYTE)))
+    except TypeError:  # not all bytes
+        every_packed = False
+    return packed.unpack_many(records) if every_packed else list(map(decode, records))
+
+
+_LEAD_BYTE = bytes((packed.LEAD,))
 
 
 def from_record(record: Mapping[str, Any]) -> OrderEvent:

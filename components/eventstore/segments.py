@@ -50,7 +50,8 @@ import msgspec
 from components.domain.events import OrderEvent
 
 from .chain import GENESIS, VerifyResult
-from .codec import decode, encode_stored, query_columns, stored_head
+from .codec import decode, decode_many, encode, query_columns, stored_head
+from .packed import pack_many
 
 SEGMENT_MAX = 4_096
 """Records per segment at most: bounds what one ``hash_at`` or a read from the middle decodes."""
@@ -118,9 +119,21 @@ def head(con: sqlite3.Connection) -> tuple[int, str]:
 
 def write(con: sqlite3.Connection, chunk: list[OrderEvent], first: int, parent: str) -> str:
     """Insert ``chunk`` as segments from offset ``first`` (inside the caller's transaction); returns the new head."""
+    rows, head = prepare(chunk, first, parent)
+    store(con, rows)
+    return head
+
+
+def prepare(chunk: list[OrderEvent], first: int, parent: str) -> tuple[list[tuple], str]:
+    """The segment rows of ``chunk`` from offset ``first`` (whose parent hash is ``parent``) and the new head:
+    everything an append computes, without touching the file (so a writer thread can store one chunk while
+    the next is prepared). ``store`` inserts the rows."""
+    rows = []
     for at in range(0, len(chunk), SEGMENT_MAX):
         part = chunk[at:at + SEGMENT_MAX]
-        records = [encode_stored(event) for event in part]
+        records = pack_many(part)
+        if None in records:  # codec.encode_stored: canonical JSON where packing would read back otherwise
+            records = [data or encode(event) for data, event in zip(records, part)]
         digests, prefix = [], parent.encode("ascii")
         add = digests.append
         for data in records:  # chain.link_hash, inlined (hot loop); the next parent is this hash in hex
@@ -130,20 +143,26 @@ def write(con: sqlite3.Connection, chunk: list[OrderEvent], first: int, parent: 
         ends = array("I", accumulate(map(len, records)))
         if not _LITTLE:
             ends.byteswap()
-        streams = _SEP + _SEP.join(sorted({str(e[5]) for e in part})) + _SEP
+        streams = _SEP + _SEP.join(sorted(set(map(str, map(_stream, part))))) + _SEP
         try:
-            ids = _json_ids([e[1] for e in part])
+            ids = _json_ids(list(map(_event_id, part)))
         except (TypeError, ValueError, UnicodeEncodeError):  # not plain text: sqlite3 binds what it can
-            ids = None
-        con.execute(_INSERT, (first + at, len(part), min(e[4] for e in part), min(e[3] for e in part), streams,
-                              parent, b"".join(digests), ends.tobytes(), b"".join(records)))
-        if ids is None:
-            con.executemany('INSERT INTO event_ids ("offset", event_id) VALUES (?, ?)',
-                            [(first + at + i, e[1]) for i, e in enumerate(part)])
-        else:
-            con.execute(_INSERT_IDS, (first + at, ids))
+            ids = [(first + at + i, e[1]) for i, e in enumerate(part)]
+        rows.append(((first + at, len(part), min(map(_system, part)), min(map(_business, part)), streams, parent,
+                      b"".join(digests), ends.tobytes(), b"".join(records)), ids))
         parent = prefix.decode("ascii")
-    return parent
+    return rows, parent
+
+
+def store(con: sqlite3.Connection, rows: list[tuple]) -> None:
+    """Insert the rows ``prepare`` made (inside the caller's transaction)."""
+    execute = con.execute
+    for row, ids in rows:
+        execute(_INSERT, row)
+        if type(ids) is list:
+            con.executemany('INSERT INTO event_ids ("offset", event_id) VALUES (?, ?)', ids)
+        else:
+            execute(_INSERT_IDS, (row[0], ids))
 
 
 def hash_at(con: sqlite3.Connection, offset: int) -> str | None:
@@ -168,13 +187,19 @@ def _split(row: tuple) -> tuple[list[bytes], list[bytes], str]:
     ends.frombytes(bytes(ends_blob)[:len(ends_blob) // 4 * 4])
     if not _LITTLE:
         ends.byteswap()
-    records, start = [], 0
-    for end in ends[:n]:
-        if end < start or end > len(blob):
-            break
-        records.append(blob[start:end])
-        start = end
-    stored = [hashes[i:i + 32] for i in range(0, min(n, len(hashes) // 32) * 32, 32)]
+    bounds = ends[:n].tolist()
+    if bounds == sorted(bounds) and (not bounds or bounds[-1] <= len(blob)):  # the usual segment: C-level slices
+        records = list(map(blob.__getitem__, map(slice, [0, *bounds[:-1]], bounds)))
+        start = bounds[-1] if bounds else 0
+    else:  # ends that go back or past the bytes (only raw SQL makes them): the records before the first bad one
+        records, start = [], 0
+        for end in bounds:
+            if end < start or end > len(blob):
+                break
+            records.append(blob[start:end])
+            start = end
+    stored = list(map(hashes.__getitem__, map(slice, range(0, min(n, len(hashes) // 32) * 32, 32),
+                                              range(32, min(n, len(hashes) // 32) * 32 + 1, 32))))
     problem = ""
     if len(records) != n or len(stored) != n:
         problem = "segment holds fewer records than it says"
@@ -193,7 +218,7 @@ def read(con: sqlite3.Connection, start: int = 0) -> Iterator[OrderEvent]:
     for row in con.execute(_FROM, (start,)):
         records, _, _ = _split(row)
         skip = max(0, start - row[0])
-        yield from map(decode, records[skip:] if skip else records)
+        yield from decode_many(records[skip:] if skip else records)
 
 
 def read_as_of(con: sqlite3.Connection, system_time_ns: int, business_time_ns: int | None,
@@ -263,7 +288,7 @@ def walk(con: sqlite3.Connection, start: int, parent: str, columns_from: int, ev
         decoded = None
         if events:
             try:
-                decoded = list(map(decode, proven))
+                decoded = decode_many(proven)
             except (ValueError, KeyError, TypeError, IndexError):  # proven bytes, not an event: named below
                 decoded = None
         if first + n > columns_from:

@@ -31,16 +31,29 @@ disk before ``append_batch`` returns; a batch is one transaction, so a crash
 leaves whole batches only. ``durable=False`` is synchronous=NORMAL: the same
 atomicity, but the last batches may be lost on power loss (not on a crash of
 the process).
+
+An ``append_batch`` of more than one chunk commits them on a writer thread
+while the calling thread prepares the next (issue 19): the chunks are still
+committed one at a time, in order, each with its own synchronous=FULL commit,
+nothing after a failed chunk is stored, and the call returns once the last
+chunk has committed, so the guarantee above is unchanged; a process killed
+mid-append leaves the chunks committed before it, whole
+(``tests/unit/components/eventstore/test_eventstore_batches.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import sqlite3
+import threading
 from contextlib import contextmanager
+from functools import partial
+from itertools import chain, islice, repeat
+from operator import is_
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from components.domain.events import OrderEvent
 
@@ -83,6 +96,7 @@ _FETCH = 4096  # rows per fetchmany: bounded memory on a long replay
 _ROWS = ('SELECT "offset", {payload}, parent_hash, hash, event_id, stream, stream_seq, business_time, system_time '
          'FROM events WHERE "offset" >= ? ORDER BY "offset"')
 _sha256 = hashlib.sha256
+_ORDER_EVENTS = repeat(OrderEvent)  # endless: zipped with a segment's types
 
 
 class SqliteEventStore:
@@ -107,10 +121,13 @@ class SqliteEventStore:
                 raise FileNotFoundError(f"no event store at {self.path}")
             # mode=rw, not ro: a read-only connection could not remove the WAL
             # side files on close; query_only makes SQLite refuse every write.
-            self._con = sqlite3.connect(self.path.resolve().as_uri() + "?mode=rw", uri=True, isolation_level=None)
+            self._con = sqlite3.connect(self.path.resolve().as_uri() + "?mode=rw", uri=True, isolation_level=None,
+                                        check_same_thread=False)
             self._con.execute("PRAGMA query_only=ON")
         else:
-            self._con = sqlite3.connect(self.path, isolation_level=None)  # we BEGIN/COMMIT ourselves
+            # We BEGIN/COMMIT ourselves; an append's writer thread uses the connection while the appending
+            # thread waits for it (never both at once).
+            self._con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.format = self._check_format(read_only, NEW_FILE_FORMAT if format is None else format)  # before writing
         # Readers take each payload as the bytes the chain hashed (CAST AS BLOB: SQLite hands over the
         # stored UTF-8 as is) instead of a str that is encoded again for the hash and the decoder.
@@ -165,22 +182,34 @@ class SqliteEventStore:
     # -- beyond the port ---------------------------------------------------
     def append_batch(self, events: Iterable[OrderEvent], batch_size: int | None = None) -> range:
         """Append in order. Each chunk of ``batch_size`` events (all of them if None)
-        is one transaction: it is stored whole or not at all. Returns the offsets used."""
+        is one transaction: it is stored whole or not at all. Returns the offsets used.
+
+        With more than one chunk, a writer thread commits each chunk while this thread encodes, hashes and
+        packs the next (``_append_pipelined``); the chunks are still committed one after another, in order,
+        each with its own durable commit, and this returns once the last has committed. A chunk that fails
+        (``DuplicateEvent``) is rolled back and no later chunk is stored, as before."""
         start = self._len
-        chunk: list[OrderEvent] = []
-        for event in events:
-            chunk.append(event)
-            if batch_size and len(chunk) >= batch_size:
-                self._commit_chunk(chunk)
-                chunk = []
-        if chunk:
-            self._commit_chunk(chunk)
+        chunks = _chunks(events, batch_size)
+        first = next(chunks, None)
+        try:
+            second = next(chunks, None) if first else None
+        except BaseException:  # the events ran out with an error: store the whole chunk read before it, as ever
+            self._commit_chunk(first)
+            raise
+        if second is None:
+            if first:
+                self._commit_chunk(first)
+        else:
+            self._append_pipelined(chain((first, second), chunks))
         return range(start, self._len)
 
-    def _commit_chunk(self, chunk: list[OrderEvent]) -> None:
+    def _prepare(self, chunk: list[OrderEvent], first: int, parent: str) -> tuple[Callable[[], None], str]:
+        """Everything an append of ``chunk`` at offset ``first`` computes without the file: the statement
+        that stores it (run inside the chunk's transaction) and the new head hash."""
         if self.format == 2:
-            return self._commit_segments(chunk)
-        rows, offset, head = [], self._len, self._head
+            rows, head = segments.prepare(chunk, first, parent)
+            return partial(segments.store, self._con, rows), head
+        rows, offset, head = [], first, parent
         add, sha256 = rows.append, hashlib.sha256
         for event in chunk:
             payload = encode(event)
@@ -188,15 +217,50 @@ class SqliteEventStore:
             add((offset, event.event_id, event.order_id, event.stream_seq, event.timestamp_utc,
                  event.recorded_at, payload.decode("ascii"), head, digest))  # canonical bytes are ASCII
             offset, head = offset + 1, digest
-        with self._transaction(chunk):
-            self._con.executemany(_INSERT, rows)
-        self._len, self._head = offset, head
+        return partial(self._con.executemany, _INSERT, rows), head
 
-    def _commit_segments(self, chunk: list[OrderEvent]) -> None:
-        """``_commit_chunk`` in format 2: the chunk as one transaction of segments."""
+    def _commit_chunk(self, chunk: list[OrderEvent]) -> None:
+        store, head = self._prepare(chunk, self._len, self._head)
         with self._transaction(chunk):
-            head = segments.write(self._con, chunk, self._len, self._head)
+            store()
         self._len, self._head = self._len + len(chunk), head
+
+    def _append_pipelined(self, chunks: Iterator[list[OrderEvent]]) -> None:
+        """Commit ``chunks`` in order on a writer thread while this one prepares the next (at most two
+        ahead). SQLite runs a statement, and the commit's ``fsync``, with the GIL released, so the disk's
+        wait and SQLite's own work overlap the encoding. The writer is the connection's only user until it
+        is joined; it moves ``_len``/``_head`` after each commit, so they always name what is committed."""
+        jobs: queue.Queue = queue.Queue(maxsize=2)
+        failed: list[BaseException] = []
+
+        def writer() -> None:
+            while (job := jobs.get()) is not None:
+                if failed:
+                    continue  # after a failed chunk nothing more is stored; drain what was queued
+                chunk, store, length, head = job
+                try:
+                    with self._transaction(chunk):
+                        store()
+                except BaseException as exc:  # noqa: BLE001 - handed to the appending thread, which raises it
+                    failed.append(exc)
+                    continue
+                self._len, self._head = length, head
+
+        thread = threading.Thread(target=writer, name=f"eventstore-writer:{self.path.name}", daemon=True)
+        thread.start()
+        length, head = self._len, self._head
+        try:
+            for chunk in chunks:
+                if failed:
+                    break
+                store, head = self._prepare(chunk, length, head)
+                length += len(chunk)
+                jobs.put((chunk, store, length, head))
+        finally:
+            jobs.put(None)
+            thread.join()
+        if failed:
+            raise failed[0]
 
     @contextmanager
     def _transaction(self, chunk: list[OrderEvent]) -> Iterator[None]:
@@ -292,7 +356,12 @@ class SqliteEventStore:
         walk, offset = segments.walk(self._con, start, parent, 0, events=True), start
         try:
             while True:
-                for event in next(walk):
+                events = next(walk)
+                if all(map(is_, map(type, events), _ORDER_EVENTS)):  # the usual segment: all decoded
+                    yield from events
+                    offset += len(events)
+                    continue
+                for event in events:
                     if type(event) is not OrderEvent:  # proven bytes that are not an event (only forged ones)
                         try:
                             event = decode(event)
@@ -418,6 +487,16 @@ def verify_stored_rows(rows: Iterable[tuple], expected_head: str | None = None,
         if broken is not None:
             return broken
     return check.result(expected_head)
+
+
+def _chunks(events: Iterable[OrderEvent], size: int | None) -> Iterator[list[OrderEvent]]:
+    """``events`` in lists of ``size`` (one list of all of them if ``size`` is None or 0)."""
+    if not size:
+        yield list(events)
+        return
+    events = iter(events)
+    while chunk := list(islice(events, size)):
+        yield chunk
 
 
 def _decoded(cursor: sqlite3.Cursor) -> Iterator[OrderEvent]:
