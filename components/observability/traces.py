@@ -6,7 +6,9 @@ order, one span per handler step, a client span per venue child order, and a
 span event per risk policy decision with its code, version, verdict and
 parameters), timed by the events' business timestamps (simulated time in the
 twin, wall time live). ``otlp_json`` renders spans in the OTLP/JSON encoding
-(``resourceSpans``), which OTLP-compatible viewers and collectors import.
+(``resourceSpans``), which OTLP-compatible viewers and collectors import;
+``order_spans_json`` writes the same bytes for one order straight from its
+events (the twin's ``traces.json``), without span objects.
 
 Spans are derived after the fact from what was recorded, not opened and closed
 around handler calls: nothing runs on the order path, and the twin's run and
@@ -24,7 +26,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 import msgspec
 
@@ -113,41 +115,68 @@ def handler_span(trace: str, index: int, service: str, handler: str, start_ns: i
                 "internal", start_ns, end_ns, (("service", service), ("handler", handler)))
 
 
-def order_spans(events: list[OrderEvent]) -> list[Span]:
-    """The spans of one order's events (in their recorded order); [] without an OrderReceived."""
+class _Plan(NamedTuple):
+    """What ``order_spans`` draws for one order, before any span is made (``order_spans`` makes ``Span``s of it,
+    ``order_spans_json`` writes their JSON straight away: one reading of the events for both)."""
+    received: OrderEvent
+    trace: str
+    root_id: str
+    start: int
+    steps: list[tuple[str, EventType, OrderEvent, int]]
+    """Per handler step, at its first event: the step, the event's type, the event, the span's start."""
+    children: dict[Any, list[Any]]
+    """child id -> [venue, sent, answered (None until a fill or rejection), rejected]."""
+    end: int
+
+
+def _order_plan(events: list[OrderEvent]) -> _Plan | None:
     received = next((e for e in events if e.event_type is E.ORDER_RECEIVED), None)
     if received is None:
-        return []
+        return None
     trace = trace_id_of(received.trace_id)
-    root_id = _span_id(trace, "order")
     start = int(received.detail("submitted_ns", received.timestamp_utc))
-    spans = [Span(trace, _span_id(trace, "receive"), root_id, "order_entry.receive", "server", start,
-                  received.timestamp_utc, (("actor", received.actor),))]
-    last, seen, children = received.timestamp_utc, set(), {}
+    last, seen, children, steps = received.timestamp_utc, set(), {}, []
     for event in events:
         kind = event.event_type
         step = _STEP.get(kind)
         if step is not None and kind not in seen:
             seen.add(kind)
-            spans.append(Span(trace, _span_id(trace, kind.value), root_id, step, "internal", last,
-                              event.timestamp_utc, (("event", kind.value), ("actor", event.actor)),
-                              _decisions(event), error=kind in (E.ORDER_BLOCKED, E.ORDER_REJECTED)))
+            steps.append((step, kind, event, last))
             last = event.timestamp_utc
-        if kind in (E.ORDER_ROUTED, E.ORDER_REROUTED):
+        if kind in _ROUTING:
             for child in event.detail("children", ()) or ():
                 children[child["child_id"]] = [child.get("venue", ""), event.timestamp_utc, None, False]
         elif kind in _CHILD_END and event.detail("child_id") in children:
             child = children[event.detail("child_id")]
             child[2] = event.timestamp_utc
             child[3] = child[3] or kind is E.CHILD_ORDER_REJECTED
+    end = max(e.timestamp_utc for e in events)
+    return _Plan(received, trace, _span_id(trace, "order"), start, steps, children, end)
+
+
+_ROUTING = (E.ORDER_ROUTED, E.ORDER_REROUTED)
+_ERROR_STEPS = (E.ORDER_BLOCKED, E.ORDER_REJECTED)
+
+
+def order_spans(events: list[OrderEvent]) -> list[Span]:
+    """The spans of one order's events (in their recorded order); [] without an OrderReceived."""
+    plan = _order_plan(events)
+    if plan is None:
+        return []
+    received, trace, root_id, start = plan.received, plan.trace, plan.root_id, plan.start
+    spans = [Span(trace, _span_id(trace, "receive"), root_id, "order_entry.receive", "server", start,
+                  received.timestamp_utc, (("actor", received.actor),))]
+    for step, kind, event, began in plan.steps:
+        spans.append(Span(trace, _span_id(trace, kind.value), root_id, step, "internal", began,
+                          event.timestamp_utc, (("event", kind.value), ("actor", event.actor)),
+                          _decisions(event), error=kind in _ERROR_STEPS))
     router = _span_id(trace, E.ORDER_ROUTED.value)
-    for child_id, (venue, sent, answered, rejected) in children.items():
+    for child_id, (venue, sent, answered, rejected) in plan.children.items():
         spans.append(Span(trace, _span_id(trace, child_id), router, f"venue {venue}", "client", sent,
                           answered if answered is not None else sent,
                           (("venue", venue), ("child_id", child_id), ("answered", answered is not None)),
                           error=rejected))
-    end = max(e.timestamp_utc for e in events)
-    root = Span(trace, root_id, "", f"order {received.order_id}", "server", start, end,
+    root = Span(trace, root_id, "", f"order {received.order_id}", "server", start, plan.end,
                 (("order_id", received.order_id), ("symbol", received.symbol), ("side", received.side),
                  ("quantity", received.quantity)))
     return [root, *spans]
@@ -255,6 +284,107 @@ def _event_json(event: tuple[str, int, tuple[tuple[str, Any], ...]]) -> bytes:
         _EVENT_JSON[id(attrs)] = entry
     stamp = b'"%d"' % at if type(at) is int else _compact(str(at)).encode("utf-8")
     return b'{"name":' + entry[2] + b',"timeUnixNano":' + stamp + b',"attributes":' + entry[3] + b"}"
+
+
+# -- one order's spans straight to JSON (traces.json: issue 19) ---------------------------------------------
+
+_esc = json.encoder.encode_basestring_ascii
+"""The JSON text ``json.dumps`` writes for a str (quoted, ASCII: non-ASCII and DEL as ``\\uXXXX``)."""
+_SPAN_JSON = ('{"traceId":"%s","spanId":"%s","parentSpanId":"%s","name":%s,"kind":%d,"startTimeUnixNano":%s,'
+              '"endTimeUnixNano":%s,"attributes":%s,"events":%s,"status":{"code":%d}}')
+"""One span of ``otlp_json`` (its ids are hex digits, written as they are; every text is ``_esc``'d)."""
+_STEP_JSON: dict[tuple[EventType, str], tuple[str, str]] = {}
+_DECISION_JSON: dict[int, tuple[PolicyDecision, str, str]] = {}
+
+
+def _value_json(v: Any) -> str:
+    """``_value(v)`` as compact JSON; the usual exact types written directly, any other the standard library's way."""
+    t = type(v)
+    if t is str:
+        return '{"stringValue":' + _esc(v) + "}"
+    if t is int:
+        return '{"intValue":"%d"}' % v
+    if t is bool:
+        return '{"boolValue":true}' if v else '{"boolValue":false}'
+    return _compact(_value(v))
+
+
+def _pairs_json(pairs: Iterable[tuple[str, Any]]) -> str:
+    """``_attrs(pairs)`` as compact JSON (keys are the module's own attribute names: text)."""
+    return "[" + ",".join('{"key":' + _esc(k) + ',"value":' + _value_json(v) + "}" for k, v in pairs) + "]"
+
+
+def _time_json(at: Any) -> str:
+    """``str(at)`` as JSON text, as ``otlp_json`` writes a span's and a span event's times."""
+    return '"%d"' % at if type(at) is int else _esc(str(at))
+
+
+def _decision_json(d: PolicyDecision) -> tuple[str, str]:
+    """A decision's span event as JSON, before and after its time (which is the event's)."""
+    entry = _DECISION_JSON.get(id(d))
+    if entry is not None and entry[0] is d:
+        return entry[1], entry[2]
+    name, attrs = _decision_attrs(d)
+    made = ('{"name":' + _esc(name) + ',"timeUnixNano":', ',"attributes":' + _pairs_json(attrs) + "}")
+    if _SCALARS.issuperset(type(value) for _, value in d.params):  # as _decision_attrs: no mutable params
+        if len(_DECISION_JSON) >= _CACHE_MAX:
+            _DECISION_JSON.clear()
+        _DECISION_JSON[id(d)] = (d, *made)
+    return made
+
+
+def _step_json(kind: EventType, actor: Any) -> tuple[str, str]:
+    """A handler step span's id key (its event type's value) and attributes' JSON, cached per type and actor."""
+    key = (kind, actor)
+    found = _STEP_JSON.get(key) if type(actor) is str else None
+    if found is None:
+        found = (kind.value, _pairs_json((("event", kind.value), ("actor", actor))))
+        if type(actor) is str:
+            if len(_STEP_JSON) >= _CACHE_MAX:
+                _STEP_JSON.clear()
+            _STEP_JSON[key] = found
+    return found
+
+
+def order_spans_json(events: list[OrderEvent]) -> bytes:
+    """The JSON of one order's spans, comma-separated (no brackets): the bytes of
+    ``otlp_spans_json(order_spans(events))[1:-1]``; b"" without an OrderReceived.
+
+    Written from the order's plan (``_order_plan``, which ``order_spans`` reads too) without making ``Span``
+    objects, attribute tuples or dicts: per span one format of cached pieces (each step's attributes per event
+    type and actor, each policy decision's span event per decision object), every text through the standard
+    library's own string encoder, so the bytes are ``json.dumps``'s for any text (issue 19: traces.json was
+    the largest part of writing the observability outputs)."""
+    plan = _order_plan(events)
+    if plan is None:
+        return b""
+    received, trace, root_id, start = plan.received, plan.trace, plan.root_id, plan.start
+    start_json = _time_json(start)
+    spans = [
+        _SPAN_JSON % (trace, root_id, "", _esc(f"order {received.order_id}"), 2, start_json, _time_json(plan.end),
+                      _pairs_json((("order_id", received.order_id), ("symbol", received.symbol),
+                                   ("side", received.side), ("quantity", received.quantity))), "[]", 1),
+        _SPAN_JSON % (trace, _span_id(trace, "receive"), root_id, '"order_entry.receive"', 2, start_json,
+                      _time_json(received.timestamp_utc), _pairs_json((("actor", received.actor),)), "[]", 1)]
+    for step, kind, event, began in plan.steps:
+        id_key, attrs = _step_json(kind, event.actor)
+        at = _time_json(event.timestamp_utc)
+        decisions = event.policy_decisions
+        if decisions:
+            events_json = "[" + ",".join(before + at + after for before, after in map(_decision_json, decisions)) + "]"
+        else:
+            events_json = "[]"
+        spans.append(_SPAN_JSON % (trace, _span_id(trace, id_key), root_id, _esc(step), 1, _time_json(began), at,
+                                   attrs, events_json, 2 if kind in _ERROR_STEPS else 1))
+    if plan.children:
+        router = _span_id(trace, E.ORDER_ROUTED.value)
+        for child_id, (venue, sent, answered, rejected) in plan.children.items():
+            spans.append(_SPAN_JSON % (
+                trace, _span_id(trace, child_id), router, _esc(f"venue {venue}"), 3, _time_json(sent),
+                _time_json(answered if answered is not None else sent),
+                _pairs_json((("venue", venue), ("child_id", child_id), ("answered", answered is not None))),
+                "[]", 2 if rejected else 1))
+    return ",".join(spans).encode("ascii")
 
 
 _KIND_OF_CODE = {code: name for name, code in SPAN_KIND.items()}
