@@ -93,25 +93,48 @@ def _need(table: pa.Table, path: Path, columns: Iterable[str]) -> None:
 
 def _by_symbol(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
     """``(symbol, its rows in file order)`` per symbol, symbols sorted (rows without one skipped), read as
-    Arrow columns: a million-row NBBO is not turned into a pandas frame to be grouped."""
+    Arrow columns: a million-row NBBO is not turned into a pandas frame to be grouped. Where each symbol's
+    rows are one block (as ``write_market_timeline`` writes them) the block is a slice of the table (no
+    copy: the timelines read the table's own buffers); otherwise its rows are filtered out (a copy)."""
     column = table.column("symbol")
     symbols = sorted(str(s) for s in pc.unique(column).to_pylist() if s is not None)
+    blocks = None if len(symbols) == 1 and not column.null_count else _blocks(column)
     for symbol in symbols:
-        yield symbol, (table if len(symbols) == 1 and not column.null_count
-                       else table.filter(pc.equal(column, symbol)))
+        if blocks is not None:
+            yield symbol, table.slice(*blocks[symbol])
+        else:
+            yield symbol, (table if len(symbols) == 1 and not column.null_count
+                           else table.filter(pc.equal(column, symbol)))
+
+
+def _blocks(column: pa.ChunkedArray) -> dict[str, tuple[int, int]] | None:
+    """``symbol -> (first row, rows)`` when every symbol's rows are one contiguous block (no nulls); else None."""
+    n = len(column)
+    if n == 0 or column.null_count:
+        return None
+    changed = pc.not_equal(column.slice(1), column.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+    starts = np.concatenate([np.zeros(1, np.int64), np.flatnonzero(changed) + 1])
+    names = [str(s) for s in column.take(pa.array(starts)).to_pylist()]
+    if len(set(names)) != len(names):  # a symbol in two blocks: interleaved rows
+        return None
+    ends = np.append(starts[1:], n).tolist()
+    return {name: (start, end - start) for name, start, end in zip(names, starts.tolist(), ends)}
 
 
 def _ints(table: pa.Table, column: str) -> np.ndarray:
     values = table.column(column)
-    if values.num_chunks == 1 and not values.null_count:  # in place (a million-row NBBO is not copied)
-        return values.chunk(0).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    chunks = [c for c in values.chunks if len(c)]
+    if len(chunks) <= 1 and not values.null_count:  # in place (a million-row NBBO is not copied)
+        return (chunks[0].to_numpy(zero_copy_only=False).astype(np.int64, copy=False) if chunks
+                else np.zeros(0, np.int64))
     return values.to_numpy().astype(np.int64, copy=False)
 
 
 def load_market(run_dir: Path, tables: dict[str, pa.Table] | None = None
-                ) -> tuple[dict[str, tca.NbboTimeline], dict[str, dict[str, list[int]]], dict[str, str]]:
+                ) -> tuple[dict[str, tca.NbboTimeline], dict[str, dict[str, np.ndarray]], dict[str, str]]:
     """The run's NBBO timelines per symbol (ending at the session close), its prints per symbol as
-    plain columns, and the files' sources (``nbbo_source``, ``prints_source``). ``tables``: the two
+    int64 numpy columns (``t_ns``, ``price``, ``qty``: the table's own buffers where they can be, not a
+    Python int per print), and the files' sources (``nbbo_source``, ``prints_source``). ``tables``: the two
     files' tables as just written (``twin.market_recorder.write_market_timeline`` returns them, by file
     name), read instead of the files."""
     run_dir = Path(run_dir)
@@ -130,7 +153,7 @@ def load_market(run_dir: Path, tables: dict[str, pa.Table] | None = None
                                                                              "ask_size")), end_ns)
         except ValueError as exc:
             raise TcaInputError(f"{nbbo_path}: symbol {symbol}: {exc}") from None
-    tape = {symbol: {k: _ints(rows, k).tolist() for k in ("t_ns", "price", "qty")}
+    tape = {symbol: {k: _ints(rows, k) for k in ("t_ns", "price", "qty")}
             for symbol, rows in _by_symbol(prints)}
     sources = {"nbbo_source": _meta(nbbo, "nbbo_source"), "prints_source": _meta(prints, "prints_source")}
     if _meta(prints, "prints_include_own_fills") == "true":  # a run with `tape: {own_fills: true}`
@@ -206,21 +229,25 @@ def order_inputs(events: pd.DataFrame) -> tuple[list[tca.OrderInput], dict[str, 
     return inputs, facts
 
 
-def _print_tapes(prints: dict[str, dict[str, list[int]]], inputs: list[tca.OrderInput],
+def _print_tapes(prints: dict[str, dict[str, Any]], inputs: list[tca.OrderInput],
                  with_own_taker_fills: bool) -> dict[str, tca.PrintTape]:
-    columns = {s: {k: list(v) for k, v in rows.items()} for s, rows in prints.items()}
+    """Per symbol, its prints (int64 columns or lists) with our taker fills after them when asked, in time
+    order (a stable sort: ties keep that order) as a ``PrintTape``."""
+    own: dict[str, list[tuple[int, int, int]]] = {}
     if with_own_taker_fills:
         for order in inputs:
-            rows = columns.setdefault(order.symbol, {"t_ns": [], "price": [], "qty": []})
+            rows = own.setdefault(order.symbol, [])  # every order's symbol has a tape then, fills or not
             for f in order.fills:
                 if f.liquidity.upper() == "TAKER":  # a maker fill of ours is already the aggressor's print
-                    rows["t_ns"].append(f.t_ns)
-                    rows["price"].append(f.price)
-                    rows["qty"].append(f.qty)
+                    rows.append((f.t_ns, f.price, f.qty))
     tapes = {}
-    for symbol, rows in columns.items():
-        order = np.argsort(np.asarray(rows["t_ns"], dtype=np.int64), kind="stable")
-        tapes[symbol] = tca.PrintTape(*(np.asarray(rows[k], dtype=np.int64)[order] for k in ("t_ns", "price", "qty")))
+    for symbol in dict.fromkeys([*prints, *own]):  # the prints' symbols first, then the fills' others
+        rows = prints.get(symbol) or {}
+        fills = np.array(own.get(symbol, ()), dtype=np.int64).reshape(-1, 3)
+        columns = [np.concatenate([np.asarray(rows.get(k, ()), dtype=np.int64).reshape(-1), fills[:, j]])
+                   for j, k in enumerate(("t_ns", "price", "qty"))]
+        order = np.argsort(columns[0], kind="stable")
+        tapes[symbol] = tca.PrintTape(*(c[order] for c in columns))
     return tapes
 
 
@@ -237,7 +264,7 @@ def tca_frame(events: pd.DataFrame, run_dir: Path, market: dict[str, pa.Table] |
     by_symbol: dict[str, list[int]] = {}  # each symbol's orders measured in batches (tca.orders_tca)
     for k, order in enumerate(inputs):
         by_symbol.setdefault(order.symbol, []).append(k)
-    rows: list[Any] = [None] * len(inputs)  # in the log's order of orders, as before
+    rows = _Rows(len(inputs))  # in the log's order of orders, as before
     for symbol, ks in by_symbol.items():
         for start in range(0, len(ks), TCA_BATCH):  # a batch's OrderTca objects are dropped once recorded
             batch = ks[start:start + TCA_BATCH]
@@ -246,10 +273,42 @@ def tca_frame(events: pd.DataFrame, run_dir: Path, market: dict[str, pa.Table] |
                 record = result.to_record()
                 record.update(facts[inputs[k].order_id])
                 record["size_bucket"] = size_bucket(inputs[k].quantity)
-                rows[k] = record
-    frame = pd.DataFrame(rows)
+                rows.put(k, record)
+    frame = rows.frame()
+    del rows
     frame.attrs.update(sources)
     return frame
+
+
+class _Rows:
+    """The per-order records of ``tca_frame``, kept as tuples of their values while every record has the same
+    keys in the same order (a ~65-key dict per order held ~23 MiB on a 5,000-order day; a tuple is a tenth of
+    that). ``frame()`` is ``pd.DataFrame`` of the records: a list of tuples with the keys as columns goes
+    through the same object-array conversion as a list of dicts, so the frame is the same."""
+
+    def __init__(self, n: int):
+        self.rows: list[Any] = [None] * n
+        self.keys: tuple[str, ...] | None = None
+        self.uniform = True
+
+    def put(self, k: int, record: dict[str, Any]) -> None:
+        """Record ``record`` as row ``k``."""
+        if self.uniform:
+            keys = tuple(record)
+            if self.keys is None:
+                self.keys = keys
+            if keys == self.keys:
+                self.rows[k] = tuple(record.values())
+                return
+            self.uniform = False  # keys differ: back to dicts, as pd.DataFrame(list of dicts) aligns them
+            self.rows = [None if r is None else dict(zip(self.keys, r)) for r in self.rows]
+        self.rows[k] = record
+
+    def frame(self) -> pd.DataFrame:
+        """The records as a frame (``pd.DataFrame(list of dicts)``'s)."""
+        if self.uniform and self.keys is not None:
+            return pd.DataFrame(self.rows, columns=list(self.keys))
+        return pd.DataFrame(self.rows)
 
 
 def _to_table(frame: pd.DataFrame, meta: dict[str, str]) -> pa.Table:
@@ -327,6 +386,7 @@ def write_tca(run_dir: Path, events: pd.DataFrame | None = None,
     pq.write_table(_to_table(orders, meta), run_dir / ORDERS_FILE)
     summary = summarize(orders)
     pq.write_table(_to_table(summary, meta), run_dir / SUMMARY_FILE)
+    pa.default_memory_pool().release_unused()  # the tables' and the parquet writer's pages go back to the system
     keep = ["group", "orders", "filled_shares", "fill_rate", "arrival_slippage_bps_mean", "effective_spread_bps_mean",
             "price_improvement_bps_mean", "realized_spread_1min_bps_mean", "is_total_bps_mean",
             "vwap_slippage_bps_mean", "time_to_first_fill_ns_median"]

@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from components.domain.orders import Side
 from venues_sim.prints import SaleCondition, TapePrint
+from venues_sim.replay_columns import release_unused_memory
 from venues_sim.venue import SimVenue
 
 from .recorder import UNITS
@@ -417,6 +418,23 @@ class MarketTimeline:
         a.append(ask)
         as_.append(ask_size)
 
+    def release(self) -> int:
+        """Empty the recorded NBBO columns once they are written and TCA has read them (``twin.outputs``):
+        the world outlives the outputs (the report is drawn after them), and these buffers are the largest
+        thing it holds that nothing reads any more (~25 MiB on trading_day). Emptied in place, since the
+        listeners hold the very arrays; a column something still views (a numpy array or an Arrow table
+        over it, which ``array`` refuses to resize under) is left as it is. Returns the bytes freed."""
+        freed = 0
+        for columns in self.nbbo.values():
+            for column in columns.values():
+                size = len(column) * column.itemsize
+                try:
+                    del column[:]
+                except BufferError:  # still viewed: kept (freed with the world)
+                    continue
+                freed += size
+        return freed
+
     def reopening_prints(self) -> list[TapePrint]:
         """The venues' reopening auctions' prints and their resumptions' trades (``SimVenue.reopening_prints``,
         ``venues_sim.reopening``): no participant front sees them, so they are read from the venues."""
@@ -425,9 +443,15 @@ class MarketTimeline:
     def prints(self, recorder: MarketRecorder | None) -> dict[str, dict[str, list]]:
         """Per symbol, the session's market prints in time order: ``t_ns``, ``price``, ``qty`` and
         ``sale_condition`` (``venues_sim.prints.SaleCondition``'s code: ``@`` regular, ``5`` a reopening
-        auction's print)."""
-        out: dict[str, dict[str, list]] = {s: {"t_ns": [], "price": [], "qty": []} for s in self.symbols}
-        conditions: dict[str, list[str]] = {s: [] for s in self.symbols}
+        auction's print), as lists (``print_columns`` as Python values)."""
+        return {s: {k: v.tolist() for k, v in rows.items()} for s, rows in self.print_columns(recorder).items()}
+
+    def print_columns(self, recorder: MarketRecorder | None) -> dict[str, dict[str, np.ndarray]]:
+        """``prints`` as numpy columns (``t_ns``, ``price``, ``qty`` int64; ``sale_condition`` an object
+        array of codes): the tapes' buffers are read in place and sorted once with numpy, not turned into
+        a Python int per print and value (~60 MiB of transient lists on a full agents' day). The order is
+        ``prints``' own: by time, ties in the order the sources are read (a stable sort)."""
+        parts: dict[str, list[tuple[Any, Any, Any, Any]]] = {s: [] for s in self.symbols}
         sources = [{s: {"t_ns": t.times, "price": t.prices, "qty": t.quantities} for s, t in tapes.items()}
                    for tapes in self._tapes]
         if recorder is not None:
@@ -443,14 +467,19 @@ class MarketTimeline:
         sources.append(auctions)
         for source in sources:
             for symbol, rows in source.items():
-                if symbol in out:
-                    for key in ("t_ns", "price", "qty"):
-                        out[symbol][key].extend(int(v) for v in rows[key])
-                    conditions[symbol].extend(rows.get("sale_condition") or [REGULAR] * len(rows["t_ns"]))
-        for symbol, rows in out.items():
-            rows["sale_condition"] = conditions[symbol]
-            keep = sorted((t, i) for i, t in enumerate(rows["t_ns"]) if self.open_ns <= t <= self.close_ns)
-            out[symbol] = {k: [rows[k][i] for _, i in keep] for k in ("t_ns", "price", "qty", "sale_condition")}
+                if symbol in parts:
+                    t, price, qty = (_int64(rows[k]) for k in ("t_ns", "price", "qty"))
+                    codes = rows.get("sale_condition")
+                    parts[symbol].append((t, price, qty, np.array(codes, dtype=object) if codes
+                                          else np.full(len(t), REGULAR, dtype=object)))
+        out: dict[str, dict[str, np.ndarray]] = {}
+        for symbol, chunks in parts.items():
+            columns = [np.concatenate([c[j] for c in chunks]) if chunks else
+                       np.zeros(0, dtype=np.int64 if j < 3 else object) for j in range(4)]
+            t = columns[0]
+            kept = np.flatnonzero((t >= self.open_ns) & (t <= self.close_ns))
+            order = kept[np.argsort(t[kept], kind="stable")]  # by time, then by position: sorted((t, i))
+            out[symbol] = {k: c[order] for k, c in zip(("t_ns", "price", "qty", "sale_condition"), columns)}
         return out
 
 
@@ -577,9 +606,25 @@ def _appenders(columns: dict[str, array]) -> tuple[Callable[[int], None], ...]:
 
 
 def _int64(values: Any) -> np.ndarray:
-    if isinstance(values, array):
+    """``values`` as an int64 numpy array: an ``array('q')`` is read in place (no copy)."""
+    if isinstance(values, array) and values.typecode in ("q", "l") and values.itemsize == 8:
         return np.frombuffer(values, dtype=np.int64) if len(values) else np.zeros(0, np.int64)
     return np.asarray(values, dtype=np.int64).reshape(-1)
+
+
+def _column(parts: list[Any], kind: pa.DataType) -> pa.ChunkedArray:
+    """One output column of per-symbol parts, one chunk each: int64 numpy parts are wrapped in place (the
+    timeline's own ``array('q')`` buffers stay the only copy), not concatenated; a parquet file written
+    from it holds the same rows (row groups follow the row count, not the chunks)."""
+    return pa.chunked_array([pa.array(part, kind) for part in parts], kind)
+
+
+def _labels(names: list[str], counts: list[int]) -> pa.Array:
+    """A string column repeating ``names[i]`` ``counts[i]`` times, built from codes (a ``DictionaryArray``
+    cast to strings), without a Python string per row."""
+    unique = list(dict.fromkeys(names))
+    codes = np.array([unique.index(n) for n in names], dtype=np.int32)
+    return pa.DictionaryArray.from_arrays(np.repeat(codes, counts), pa.array(unique, pa.string())).cast(pa.string())
 
 
 NBBO_FILE = "market_nbbo.parquet"
@@ -596,7 +641,7 @@ def write_market_timeline(timeline: MarketTimeline, recorder: MarketRecorder | N
     metadata (``twin.*`` keys, the run's ``UNITS`` among them). Returns the tables written, by file name
     (``reports.tca.write_tca(..., market=)`` reads them instead of the files: a million-row NBBO is not
     read back; one symbol's columns are the timeline's own buffers)."""
-    prints = timeline.prints(recorder)
+    prints = timeline.print_columns(recorder)
     if timeline._tapes:
         prints_source = "simulated: the liquidity providers' and noise traders' trades (as aggressors)"
     elif recorder is not None and recorder.source == "recorded":
@@ -632,19 +677,18 @@ def write_market_timeline(timeline: MarketTimeline, recorder: MarketRecorder | N
     written: dict[str, pa.Table] = {}
     for name, (data, columns, meta) in tables.items():
         counts = [len(data[s]["t_ns"]) for s in timeline.symbols]
-        arrays = {"symbol": pa.DictionaryArray.from_arrays(  # a symbol per row, without a string object per row
-            np.repeat(np.arange(len(counts), dtype=np.int32), counts), pa.array(timeline.symbols, pa.string())
-        ).cast(pa.string())}
-        for column in columns:  # array('q') columns are read in place (one symbol: no copy at all)
-            parts = [_int64(data[s][column]) for s in timeline.symbols] or [np.zeros(0, np.int64)]
-            arrays[column] = pa.array(parts[0] if len(parts) == 1 else np.concatenate(parts), pa.int64())
+        arrays = {"symbol": _labels(timeline.symbols, counts)}
+        for column in columns:  # array('q') columns are read in place, a chunk per symbol: no copy at all
+            arrays[column] = _column([_int64(data[s][column]) for s in timeline.symbols] or [np.zeros(0, np.int64)],
+                                     pa.int64())
         if name == PRINTS_FILE:  # the sale condition tells a reopening auction's print from a regular trade
-            arrays["sale_condition"] = pa.array([c for s in timeline.symbols for c in data[s]["sale_condition"]],
-                                                pa.string())
+            arrays["sale_condition"] = _column([data[s]["sale_condition"] for s in timeline.symbols]
+                                               or [np.zeros(0, object)], pa.string())
         table = pa.table(arrays)
         metadata = {k.encode(): v.encode() for k, v in {**common, **meta}.items()}
         written[name] = table.replace_schema_metadata(metadata)
         pq.write_table(written[name], out_dir / name)
+    release_unused_memory()  # the parquet writer's pages (~20 MiB on trading_day) go back, not kept to the end
     return written
 
 
@@ -660,12 +704,9 @@ def write_market_samples(recorder: MarketRecorder, out_dir: Path) -> Path | None
     views = {**recorder.venue_samples, NATIONAL: recorder.national_samples()}
     keys = [(view, symbol) for view in views for symbol in recorder.samples]
     counts = [len(views[v][s]["t_ns"]) for v, s in keys]
-    arrays: dict[str, Any] = {
-        "symbol": pa.array([s for (_, s), n in zip(keys, counts) for _ in range(n)], pa.string()),
-        "venue": pa.array([v for (v, _), n in zip(keys, counts) for _ in range(n)], pa.string())}
-    for column in SAMPLE_COLUMNS:
-        parts = [_int64(views[v][s][column]) for v, s in keys] or [np.zeros(0, np.int64)]
-        arrays[column] = pa.array(np.concatenate(parts), pa.int64())
+    arrays: dict[str, Any] = {"symbol": _labels([s for _, s in keys], counts), "venue": _labels([v for v, _ in keys], counts)}
+    for column in SAMPLE_COLUMNS:  # the samples' buffers in place, a chunk per (view, symbol): no concatenated copy
+        arrays[column] = _column([_int64(views[v][s][column]) for v, s in keys] or [np.zeros(0, np.int64)], pa.int64())
     meta = {**{f"twin.{k}": v for k, v in UNITS.items()},
             "twin.primary_venue": recorder.venue.name,
             "twin.sample_interval_ns": str(recorder.interval_ns),
@@ -674,4 +715,5 @@ def write_market_samples(recorder: MarketRecorder, out_dir: Path) -> Path | None
     path = out_dir / SAMPLES_FILE
     table = pa.table(arrays)
     pq.write_table(table.replace_schema_metadata({k.encode(): v.encode() for k, v in meta.items()}), path)
+    release_unused_memory()  # as write_market_timeline
     return path

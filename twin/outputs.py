@@ -17,6 +17,7 @@ from reports.html import write_report
 from reports.realism import realism_section
 from reports.summary import build_summary, write_summary
 from reports.tca import write_tca
+from venues_sim.replay_columns import release_unused_memory
 
 from .market_recorder import write_market_samples, write_market_timeline
 from .observability import write_observability
@@ -37,6 +38,7 @@ def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Pat
     orders_df = orders_frame(world.platform.oms.orders.values())
     write_parquet(events_df, out_dir / "events.parquet")
     write_parquet(orders_df, out_dir / "orders.parquet")
+    release_unused_memory()  # Arrow's free pages after each big step go back to the system (docs/run_performance.md)
     write_log_file(out_dir / "events.sqlite", events)  # hash-chained: `twin replay-log` verifies it
     anchor = write_run_anchors(out_dir / "events.sqlite")
     platform = world.platform
@@ -79,7 +81,8 @@ def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Pat
             summary["tca"] = write_tca(out_dir, events_df, market)  # the tables just written, not read back
         except ValueError as exc:  # data TCA cannot use (TcaInputError is one): the run's other outputs stand
             summary["tca_error"] = str(exc)
-        del market  # ~30 MiB of Python ints on trading_day: freed before the traces and the report need room
+        del market  # the tables view the timeline's buffers: dropped so that release() may free them
+        recorder.timeline.release()  # its NBBO buffers (~25 MiB on trading_day): written, read by TCA, done
     if anchor is not None:
         summary["anchor"] = anchor.to_record()  # the log's last anchor, kept apart from the anchor log
     if world.regions is not None:  # replication, failovers with RPO and RTO (twin.regions, docs/regions.md)
@@ -99,6 +102,7 @@ def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Pat
     if world.advisor_agents is not None:  # agent_steps.jsonl, agent_plans.json: docs/trade_execution_agent.md
         summary["agent"] = world.advisor_agents.write(out_dir)
     write_summary(summary, out_dir / "summary.json")
+    release_unused_memory()  # before the report, the run's high-water mark (matplotlib)
     write_report(summary, events_df, orders_df, out_dir)
     if result.clock is not None:  # what the run cost, outputs included (twin.run_timing): written last
         result.clock.mark("outputs")

@@ -25,8 +25,9 @@ def test_two_symbols_interleaved_are_split_in_file_order(tmp_path):
     assert list(timelines) == ["AAA", "BBB"]
     assert timelines["AAA"].t_ns.tolist() == [2, 4] and timelines["BBB"].bid.tolist() == [10, 11]
     assert timelines["BBB"].ask_size.tolist() == [5, 7] and timelines["AAA"].end_ns == 500
-    assert tape == {"AAA": {"t_ns": [5, 7], "price": [20, 21], "qty": [100, 300]},
-                    "BBB": {"t_ns": [6], "price": [11], "qty": [200]}}
+    assert {s: {k: v.tolist() for k, v in rows.items()} for s, rows in tape.items()} == {
+        "AAA": {"t_ns": [5, 7], "price": [20, 21], "qty": [100, 300]},
+        "BBB": {"t_ns": [6], "price": [11], "qty": [200]}}  # int64 numpy columns
     assert sources == {"nbbo_source": "recorded", "prints_source": "recorded: the replayed day's prints"}
 
 
