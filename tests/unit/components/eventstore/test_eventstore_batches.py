@@ -57,7 +57,7 @@ def test_nesting_past_the_level_limit_or_a_cycle_is_left_to_the_one_value_check(
     assert not all_plain([deep], _SCALARS) and not all_plain([cycle], _SCALARS)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.lists(any_event, max_size=8))
 def test_a_packed_batch_is_each_event_packed_alone(batch):
     assert pack_many(batch) == [pack(e) for e in batch]
