@@ -305,10 +305,20 @@ class _Rows:
         self.rows[k] = record
 
     def frame(self) -> pd.DataFrame:
-        """The records as a frame (``pd.DataFrame(list of dicts)``'s)."""
+        """The records as a frame (``pd.DataFrame(list of dicts)``'s), except that a time column (``*_ns``)
+        holding a None keeps its exact ints: pandas would make it float64, which rounds a nanosecond
+        timestamp (about 1.8e18) to a multiple of 256 ns before ``_to_table`` writes it as int64."""
         if self.uniform and self.keys is not None:
-            return pd.DataFrame(self.rows, columns=list(self.keys))
-        return pd.DataFrame(self.rows)
+            frame = pd.DataFrame(self.rows, columns=list(self.keys))
+            value_of = {key: i for i, key in enumerate(self.keys)}
+            column = lambda key: [None if r is None else r[value_of[key]] for r in self.rows]  # noqa: E731
+        else:
+            frame = pd.DataFrame(self.rows)
+            column = lambda key: [None if r is None else r.get(key) for r in self.rows]  # noqa: E731
+        for key in frame.columns:
+            if str(key).endswith("_ns") and frame[key].dtype == np.float64:
+                frame[key] = pd.Series(column(key), index=frame.index, dtype=object)
+        return frame
 
 
 def _to_table(frame: pd.DataFrame, meta: dict[str, str]) -> pa.Table:
