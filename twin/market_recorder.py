@@ -216,6 +216,7 @@ class MarketTimeline:
         self.open_ns, self.close_ns = open_ns, close_ns
         self.interval_ns = interval_ns
         self.nbbo_source = "venue-tops"
+        self.released = False  # ``release()`` emptied the NBBO columns: they cannot be written again
         self.nbbo: dict[str, dict[str, array]] = {
             s: {k: array("q") for k in ("t_ns", "bid", "bid_size", "ask", "ask_size")} for s in symbols}
         self._last: dict[str, tuple[int, int, int, int]] = {}
@@ -425,6 +426,7 @@ class MarketTimeline:
         listeners hold the very arrays; a column something still views (a numpy array or an Arrow table
         over it, which ``array`` refuses to resize under) is left as it is. Returns the bytes freed."""
         freed = 0
+        self.released = True
         for columns in self.nbbo.values():
             for column in columns.values():
                 size = len(column) * column.itemsize
@@ -641,6 +643,9 @@ def write_market_timeline(timeline: MarketTimeline, recorder: MarketRecorder | N
     metadata (``twin.*`` keys, the run's ``UNITS`` among them). Returns the tables written, by file name
     (``reports.tca.write_tca(..., market=)`` reads them instead of the files: a million-row NBBO is not
     read back; one symbol's columns are the timeline's own buffers)."""
+    if timeline.released:  # an empty NBBO would be written without a word
+        raise ValueError("the market timeline was released after this run's outputs were written "
+                         "(MarketTimeline.release): its NBBO can no longer be written")
     prints = timeline.print_columns(recorder)
     if timeline._tapes:
         prints_source = "simulated: the liquidity providers' and noise traders' trades (as aggressors)"

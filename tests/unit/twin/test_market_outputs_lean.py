@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -192,3 +193,15 @@ def test_release_empties_the_written_nbbo_but_not_a_column_still_viewed(tmp_path
     assert [len(c) for c in timeline.nbbo["AAA"].values()] == [0] * 5
     assert len(timeline.nbbo["BBB"]["ask"]) == 100 and view.tolist() == list(range(OPEN, OPEN + 100))
     assert pq.read_table(tmp_path / NBBO_FILE).equals(before)  # the file was written before: untouched
+
+
+def test_a_released_timeline_refuses_to_be_written_again(tmp_path):
+    timeline, _ = _timeline([], None, None, [])
+    for key in ("t_ns", "bid", "bid_size", "ask", "ask_size"):
+        timeline.nbbo["AAA"][key].extend(range(OPEN, OPEN + 10))
+    write_market_timeline(timeline, None, tmp_path)
+    assert not timeline.released
+    timeline.release()
+    assert timeline.released
+    with pytest.raises(ValueError, match="released"):  # not an empty NBBO written without a word
+        write_market_timeline(timeline, None, tmp_path / "again")
