@@ -61,17 +61,6 @@ class VenueMarketData:
         venue = self._venues.get(name)
         return venue is None or venue.status is _UP
 
-    def _top(self, name: str, symbol: str) -> tuple[int, int] | None:
-        """(bid, ask) of an up venue, from whichever source this reads."""
-        if self._feed is not None:
-            top = self._feed.top(name, symbol)
-            return None if top is None else (top.bid, top.ask)
-        venue = self._venues.get(name)
-        if venue is None:
-            return None
-        bid, _, ask, _ = venue.book(symbol).top()
-        return bid, ask
-
     def quote(self, venue: str, symbol: str) -> Quote | None:
         if not self._up(venue):
             return None
@@ -84,7 +73,7 @@ class VenueMarketData:
         return None if target is None else target.quote(symbol, self._now_ns())
 
     def reference_price(self, symbol: str) -> int:
-        # ``_up`` and ``_top`` for every configured venue, written out: the risk engine asks this
+        # ``_up`` and each up venue's top for every configured venue, written out: the risk engine asks this
         # for every order and every other symbol the account holds.
         venues, feed, connected = self._venues, self._feed, self._connected
         tops = []
