@@ -26,7 +26,7 @@ from matplotlib.ticker import FuncFormatter
 
 from .html import figure_to_data_uri
 from .latency import BUDGETS_MS, SEGMENTS
-from .plots import _figure
+from .plots import new_figure
 
 TEMPLATE = "capacity.html.j2"
 SERVICE_OF_SEGMENT = {"gateway": "gateway", "oms": "oms", "risk": "risk", "routing": "router"}
@@ -40,7 +40,7 @@ def _knee_of(result: Mapping[str, Any], service: str) -> float | None:
 
 def plot_latency_vs_load(summary: pd.DataFrame, result: Mapping[str, Any]) -> Figure:
     """One panel per segment: percentiles against the arrival rate, budgets and knees marked."""
-    fig = _figure(10.0, 7.0)
+    fig = new_figure(10.0, 7.0)
     rows = summary.sort_values("rate_per_s")
     rates = rows["rate_per_s"].to_numpy(dtype=float)
     bottleneck = result.get("bottleneck")
@@ -78,7 +78,7 @@ def plot_latency_vs_load(summary: pd.DataFrame, result: Mapping[str, Any]) -> Fi
 
 def plot_utilisation(summary: pd.DataFrame, result: Mapping[str, Any], knee_at: float = 0.8) -> Figure:
     """Utilisation of every service against the arrival rate; the knee threshold and the bottleneck's knee."""
-    fig = _figure(8.0, 4.0)
+    fig = new_figure(8.0, 4.0)
     ax = fig.add_subplot(1, 1, 1)
     rows = summary.sort_values("rate_per_s")
     rates = rows["rate_per_s"].to_numpy(dtype=float)
@@ -100,7 +100,7 @@ def plot_utilisation(summary: pd.DataFrame, result: Mapping[str, Any], knee_at: 
 
 def plot_load_tests(load_tests: list[Mapping[str, Any]]) -> Figure:
     """Predicted (twin) and measured (locust) p95 and throughput against users, on the same axes."""
-    fig = _figure(9.0, 3.8)
+    fig = new_figure(9.0, 3.8)
     rows = sorted(load_tests, key=lambda r: r["users"])
     users = [r["users"] for r in rows]
     ax = fig.add_subplot(1, 2, 1)

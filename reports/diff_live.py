@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .html import figure_to_data_uri
+from .plots import new_figure
 
 TEMPLATE_NAME = "diff_live.html.j2"
 _COLOURS = {"p50": "#4c72b0", "p99": "#c44e52"}
@@ -22,8 +22,7 @@ _COLOURS = {"p50": "#4c72b0", "p99": "#c44e52"}
 
 def plot_latency_pair(rows: Sequence[Mapping[str, Any]], names: tuple[str, str]) -> Figure:
     """Grouped bars: p50 and p99 per segment, for each runtime (hatched: the second)."""
-    fig = Figure(figsize=(8.0, 4.0), dpi=100)
-    FigureCanvasAgg(fig)
+    fig = new_figure(8.0, 4.0)
     ax = fig.add_subplot(1, 1, 1)
     segments = [r["segment"] for r in rows]
     width = 0.2

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 
 from .html import figure_to_data_uri
 from .latency import SEGMENTS, segment_latencies
-from .plots import _figure, _none_note
+from .plots import new_figure, _none_note
 
 
 def order_path_ms(events: pd.DataFrame) -> pd.Series:
@@ -237,7 +237,7 @@ _COLOURS = {"action": "#c0392b", "probe": "#2e86c1"}
 def plot_timeline(day: GameDay) -> Figure:
     """The experiment on its wall-clock timeline: actions (the faults) as red bars, probes (the SLO
     measures) as points: green when within tolerance, a red cross when not, blue without a tolerance."""
-    fig = _figure(9.0, max(2.5, 0.28 * len(day.steps) + 1.2))
+    fig = new_figure(9.0, max(2.5, 0.28 * len(day.steps) + 1.2))
     ax = fig.add_subplot(1, 1, 1)
     title = "Game-day timeline (wall clock, s since start)"
     if not day.steps:
@@ -262,7 +262,7 @@ def plot_timeline(day: GameDay) -> Figure:
 def plot_faults(day: GameDay) -> Figure:
     """The faults the actions injected, on the simulated session's clock (minutes after the first),
     with the control plane's writes (held, published, applied, refused) when a run had one."""
-    fig = _figure(9.0, max(2.2, 0.35 * (len(day.faults) + 1) + 1.2))
+    fig = new_figure(9.0, max(2.2, 0.35 * (len(day.faults) + 1) + 1.2))
     ax = fig.add_subplot(1, 1, 1)
     title = "Faults injected (simulated session time)"
     if not day.faults:

@@ -12,6 +12,7 @@ import math
 from decimal import Decimal
 from typing import Any, Mapping
 
+from matplotlib import rcParams
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullFormatter
@@ -21,7 +22,16 @@ _MAIN = "#4c72b0"
 _EXIT = "#c44e52"
 
 
-def _figure(width: float = 8.0, height: float = 4.0) -> Figure:
+# Titles sit on top of their axes (y = 1.0) instead of being placed by matplotlib's automatic title
+# positioning, which measures every tick label of the axes at each draw to clear decorations above the
+# axes. No report axes has any (no top ticks, no twin axes), so the pixels are the same and a report
+# costs about a fifth less CPU (tests/unit/reports/test_report_figures.py).
+rcParams["axes.titley"] = 1.0
+
+
+def new_figure(width: float = 8.0, height: float = 4.0) -> Figure:
+    """A figure of the report's kind: ``width`` x ``height`` inches at 100 dpi on its own Agg canvas
+    (no pyplot state)."""
     fig = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(fig)
     return fig
@@ -56,7 +66,7 @@ def latency_vs_budget(title: str, segments: list[str], bars: Mapping[str, list[f
                       label: str = "{}") -> Figure:
     """Grouped bars per segment (``bars``: percentile name -> one value per segment, with optional
     error bars), each segment's p50 and p99 budgets marked; a "none" note when there are no segments."""
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot(1, 1, 1)
     if not segments:
         _none_note(ax, title)
@@ -84,7 +94,7 @@ def latency_vs_budget(title: str, segments: list[str], bars: Mapping[str, list[f
 
 def plot_funnel(funnel: Mapping[str, Mapping[str, int]]) -> Figure:
     """Orders reaching each lifecycle stage, with side bars for the exits."""
-    fig = _figure(10.0, 4.5)
+    fig = new_figure(10.0, 4.5)
     main, side = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
     stages = dict(funnel.get("stages", {}))
     exits = dict(funnel.get("exits", {}))
@@ -111,7 +121,7 @@ def plot_funnel(funnel: Mapping[str, Mapping[str, int]]) -> Figure:
 
 def plot_fills_by_venue(fills: Mapping[str, Mapping[str, Any]]) -> Figure:
     """Shares filled (fill count labelled) and net fees in USD, per venue."""
-    fig = _figure(10.0, 4.0)
+    fig = new_figure(10.0, 4.0)
     left, right = fig.subplots(1, 2)
     if not fills:
         _none_note(left, "Shares filled by venue")
@@ -136,7 +146,7 @@ def plot_fills_by_venue(fills: Mapping[str, Mapping[str, Any]]) -> Figure:
 
 def plot_risk_blocks(blocks: Mapping[str, int]) -> Figure:
     """Risk blocks by reason code, largest first."""
-    fig = _figure(8.0, max(2.5, 0.4 * len(blocks) + 1.5))
+    fig = new_figure(8.0, max(2.5, 0.4 * len(blocks) + 1.5))
     ax = fig.add_subplot(1, 1, 1)
     title = "Risk blocks by reason"
     if not blocks:
@@ -161,7 +171,7 @@ def plot_market_realism(symbol: str, section: Mapping[str, Any], source: str = "
     """Four panels for one symbol: 1-minute returns vs a normal of the same
     mean and std, ACF of absolute returns with the 95% no-correlation band,
     spread histogram (ticks) and top-of-book depth histogram."""
-    fig = _figure(10.0, 7.0)
+    fig = new_figure(10.0, 7.0)
     (ret_ax, acf_ax), (spread_ax, depth_ax) = fig.subplots(2, 2)
     ret = section.get("returns_1min") or {}
     hist = ret.get("histogram") or {}

@@ -22,7 +22,7 @@ import numpy as np
 from components.domain.money import PRICE_SCALE
 
 from .html import _environment, figure_to_data_uri
-from .plots import _figure, _none_note
+from .plots import new_figure, _none_note
 from .realism_sources import DaySource
 from .stylized_facts import U_SHAPE_MIN_RATIO, day_facts
 
@@ -136,7 +136,7 @@ def table(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 def plot_acf(report: dict[str, Any], which: str, title: str):
     """1-minute ACF per source at lags 1..10, each with its 95% band (dotted)."""
-    fig = _figure(8.0, 3.6)
+    fig = new_figure(8.0, 3.6)
     ax = fig.add_subplot(1, 1, 1)
     drawn = False
     for i, s in enumerate(report["sources"]):
@@ -161,7 +161,7 @@ def plot_acf(report: dict[str, Any], which: str, title: str):
 
 def plot_return_histogram(report: dict[str, Any]):
     """Standardised 1-minute returns per source (density) against the standard normal density."""
-    fig = _figure(8.0, 3.6)
+    fig = new_figure(8.0, 3.6)
     ax = fig.add_subplot(1, 1, 1)
     drawn = False
     for i, s in enumerate(report["sources"]):
@@ -191,7 +191,7 @@ def plot_return_histogram(report: dict[str, Any]):
 
 def plot_profile(report: dict[str, Any], key: str, title: str, ylabel: str, scale: float = 1.0):
     """An intraday profile per source by 30-minute bucket (minutes from the open)."""
-    fig = _figure(8.0, 3.6)
+    fig = new_figure(8.0, 3.6)
     ax = fig.add_subplot(1, 1, 1)
     drawn = False
     for i, s in enumerate(report["sources"]):

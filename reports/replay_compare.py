@@ -19,10 +19,10 @@ import json
 from pathlib import Path
 from typing import Any, Mapping
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .html import figure_to_data_uri
+from .plots import new_figure
 
 UNITS_PER_DOLLAR = 10_000
 
@@ -104,8 +104,7 @@ def explain(base: Mapping[str, Any], other: Mapping[str, Any]) -> list[str]:
 
 
 def _plot(figures: list[dict]) -> Figure:
-    fig = Figure(figsize=(8, 3.5), dpi=100)
-    FigureCanvasAgg(fig)
+    fig = new_figure(8.0, 3.5)
     ax = fig.add_subplot(1, 1, 1)
     names = [f["policy"] for f in figures]
     price = [f["cost_vs_arrival_mid_usd"] for f in figures]

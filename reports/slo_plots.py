@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from matplotlib.figure import Figure
 
-from .plots import _figure, _none_note
+from .plots import new_figure, _none_note
 
 _BUDGET_LINES = (0.5, 0.75, 0.9)
 
@@ -28,7 +28,7 @@ def _origin(section: Mapping[str, Any]) -> float:
 
 def plot_budget_burn(section: Mapping[str, Any]) -> Figure:
     """Per SLO: the fraction of its window's error budget burned, over simulated hours."""
-    fig = _figure(8.0, 4.0)
+    fig = new_figure(8.0, 4.0)
     ax = fig.add_subplot(1, 1, 1)
     title = "Error budget burned (fraction of the SLO window's budget)"
     curves = [(s["name"], s["burn"]) for s in section.get("slos", []) if s.get("burn")]
@@ -50,7 +50,7 @@ def plot_budget_burn(section: Mapping[str, Any]) -> Figure:
 
 def plot_alert_timeline(section: Mapping[str, Any]) -> Figure:
     """One row per (alert, SLO, window): a bar while it fired."""
-    fig = _figure(8.0, 3.5)
+    fig = new_figure(8.0, 3.5)
     ax = fig.add_subplot(1, 1, 1)
     title = "SLO alerts fired"
     alerts = section.get("alerts") or []

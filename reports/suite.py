@@ -29,7 +29,7 @@ from scipy import stats
 
 from .html import _environment, figure_to_data_uri
 from .latency import BUDGETS_MS, PERCENTILES, SEGMENTS
-from .plots import _figure, _integer_axis, _none_note, latency_vs_budget
+from .plots import new_figure, _integer_axis, _none_note, latency_vs_budget
 
 CONFIDENCE = 0.95
 METHOD = ("mean ± t(0.975, n-1)·s/√n over the runs (Student-t, scipy.stats.t); invariant pass rate: "
@@ -178,7 +178,7 @@ def plot_spread(rows: pd.DataFrame, section: dict[str, Any]) -> Figure:
     """One panel per figure of ``SPREAD_FIGURES``: the value of every run against its seed, the mean
     (line) and the 95% interval of the mean (band), so the spread between seeds and the width of the
     interval can be compared at a glance."""
-    fig = _figure(10.0, 6.0)
+    fig = new_figure(10.0, 6.0)
     axes = fig.subplots(2, 2).ravel()
     for ax, column in zip(axes, SPREAD_FIGURES):
         stat = section["figures"].get(column) or {}

@@ -14,13 +14,13 @@ from typing import Any, Mapping
 
 from matplotlib.figure import Figure
 
-from .plots import _figure, _none_note
+from .plots import new_figure, _none_note
 
 
 def plot_precision_recall(patterns: Mapping[str, Mapping[str, Any]], title: str = "Precision-recall by pattern"
                           ) -> Figure:
     """One curve per pattern over its sweep; the threshold in force is the larger dot."""
-    fig = _figure(7.0, 5.0)
+    fig = new_figure(7.0, 5.0)
     ax = fig.add_subplot(1, 1, 1)
     drawn = False
     for name, p in patterns.items():

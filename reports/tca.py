@@ -427,11 +427,9 @@ def read_tca_orders(run_dir: Path, columns: Iterable[str] | None = None) -> pd.D
 def plot_tca_by_venue(orders: pd.DataFrame | None):
     """Box plots per venue of each filled order's effective spread and arrival slippage (bps); a
     "none" note when no order filled. Returns a matplotlib Figure (the report embeds it)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from .plots import new_figure  # matplotlib is loaded only when a report is drawn
 
-    fig = Figure(figsize=(10.0, 4.0), dpi=100)
-    FigureCanvasAgg(fig)
+    fig = new_figure(10.0, 4.0)
     axes = fig.subplots(1, 2)
     panels = (("effective_spread_bps", "Effective spread by venue (bps, + = cost)"),
               ("price_improvement_bps", "Price improvement vs NBBO by venue (bps, + = better)"))

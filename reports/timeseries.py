@@ -21,7 +21,7 @@ from components.domain.events import EventType
 
 from .frames import events_of
 from .latency import SEGMENTS, segment_latencies
-from .plots import _figure, _none_note
+from .plots import new_figure, _none_note
 
 FILE = "service_timeseries.parquet"
 TZ = "America/New_York"
@@ -48,7 +48,7 @@ def _time_axis(ax: Any) -> None:
 def plot_service_timeseries(frame: pd.DataFrame | None) -> Figure:
     """Three panels sharing the time axis: arrivals per second, queue length and utilisation, one line per
     service. Services that handled nothing in the session are left out (named in the title)."""
-    fig = _figure(10.0, 8.0)
+    fig = new_figure(10.0, 8.0)
     axes = fig.subplots(3, 1, sharex=True)
     panels = (("arrivals_per_s", "arrivals per second", "Arrivals per service"),
               ("queue_length", "messages in service", "Queue length (waiting + in service) at each sample"),
@@ -103,7 +103,7 @@ def latency_over_time(events: pd.DataFrame | None, interval_s: float) -> pd.Data
 
 def plot_latency_over_time(frame: pd.DataFrame, interval_s: float) -> Figure:
     """p50 (dashed) and p99 (solid) of each segment per time bucket."""
-    fig = _figure(10.0, 4.5)
+    fig = new_figure(10.0, 4.5)
     ax = fig.add_subplot(1, 1, 1)
     title = f"Latency per segment over the day (orders bucketed by receipt, {interval_s:g} s buckets)"
     if frame.empty:
