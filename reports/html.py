@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 from components.domain.events import EventType
 
@@ -33,6 +34,10 @@ TEMPLATE_NAME = "report.html.j2"
 
 def figure_to_data_uri(fig: Figure) -> str:
     """PNG of ``fig`` as a ``data:image/png;base64,...`` URI."""
+    if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
+        # What ``fig.tight_layout()`` leaves behind; savefig would lay the figure out again in a whole
+        # draw pass before the real one, for the same pixels (tests/unit/reports/test_report_figures.py).
+        fig.set_layout_engine(None)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")

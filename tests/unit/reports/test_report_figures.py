@@ -3,12 +3,16 @@ sets ``axes.titley``) as with matplotlib's automatic title placement, which is m
 
 from __future__ import annotations
 
+import base64
+import io
+
 import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
 
 from reports import plots, slo_plots
+from reports.html import figure_to_data_uri
 from reports.tca import plot_tca_by_venue
 from tests.unit.reports.test_report_html import make_summary, run_frames
 
@@ -63,3 +67,22 @@ def test_a_title_above_top_ticks_is_where_automatic_placement_differs():
     with matplotlib.rc_context({"axes.titley": None}):
         automatic = _pixels(build)
     assert not np.array_equal(fixed, automatic)
+
+
+@pytest.mark.parametrize("name", list(_builders()))
+def test_a_tight_figure_is_written_as_the_same_png_without_a_second_layout_pass(name):
+    build = _builders()[name]
+    fig = build()
+    plain = io.BytesIO()
+    fig.savefig(plain, format="png", metadata={"Software": None})  # lays the tight figure out again
+    uri = figure_to_data_uri(build())
+    assert base64.b64decode(uri.split(",", 1)[1]) == plain.getvalue()
+
+
+def test_a_tight_figure_is_drawn_once_per_png():
+    fig = _builders()["funnel"]()
+    draws = []
+    real = fig.draw
+    fig.draw = lambda renderer: (draws.append(1), real(renderer))[1]
+    figure_to_data_uri(fig)
+    assert len(draws) == 1
