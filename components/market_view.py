@@ -19,13 +19,76 @@ FIX snapshot that stands is stamped with the time it is read).
 ``nbbo_quotes`` turns a consolidated NBBO (a SIP's publication) into the
 per-venue quotes a router that reads only the NBBO can know. Pure: no clock,
 no threads (the live cache adds its own lock), standard library only.
+
+``VenueTops`` is how the router reads its quotes in one call per order: every
+UP venue's top of book as plain ints (``VenueTop``), not a ``Quote`` per venue
+after a ``venue_status`` per venue. ``venue_tops`` is that read for any
+``MarketData`` (from its ``venue_status`` and ``quote``): the rule the twin's
+and the live market data's own ``venue_tops`` give the same answers as.
 """
 
 from __future__ import annotations
 
-from typing import Iterable, Protocol
+from typing import TYPE_CHECKING, Iterable, Protocol
 
-from .domain.venues import Quote
+from .domain.venues import Quote, VenueStatus
+
+if TYPE_CHECKING:  # annotations only: this module stays standard library only
+    from .ports import MarketData
+
+_UP = VenueStatus.UP
+
+Top = tuple[int, int, int, int]
+"""A venue's top of book for one symbol: ``(bid, bid size, ask, ask size)``, zeros for an empty side
+(the shape ``OrderBook.top`` returns)."""
+
+VenueTop = tuple[str, "Top | None", int]
+"""``(venue, top, as_of_ns)``: a venue's top (None: it has no quote) and the time the top is known
+current at (what ``Quote.timestamp_ns`` says; 0 without a quote)."""
+
+
+class VenueTops(Protocol):
+    """Market data that gives the router its quotes in one call per order (``SimMarketData``, live
+    ``VenueMarketData``). A ``MarketData`` without it is read through ``venue_tops``."""
+
+    def venue_tops(self, symbol: str, venues: Iterable[str]) -> list[VenueTop]:
+        """The venues of ``venues`` that are UP, in that order, each with its top of ``symbol``: the
+        answers ``venue_status`` and ``quote`` give (``venue_tops(self, ...)``), without a ``Quote``."""
+        ...
+
+
+def quote_top(venue: str, quote: Quote | None) -> VenueTop:
+    """``venue``'s ``quote`` (None: no quote) as a ``VenueTop``."""
+    if quote is None:
+        return venue, None, 0
+    return venue, (quote.bid, quote.bid_size, quote.ask, quote.ask_size), quote.timestamp_ns
+
+
+def venue_tops(market_data: MarketData, symbol: str, venues: Iterable[str], every_venue: bool = False
+               ) -> list[VenueTop]:
+    """``VenueTops.venue_tops`` for any ``MarketData``: ``venue_status`` of each venue, then ``quote``
+    of each one UP (``every_venue``: of every venue, whatever its status; the planted bug
+    ``routing.TEST_ONLY_IGNORE_VENUE_HEALTH``)."""
+    if every_venue:
+        up = list(venues)
+    else:
+        status = market_data.venue_status
+        up = [v for v in venues if status(v) is _UP]
+    quote = market_data.quote
+    return [quote_top(v, quote(v, symbol)) for v in up]
+
+
+def sim_venue_top(venue: object, name: str, symbol: str, now_ns: int) -> VenueTop | None:
+    """A venue object's ``VenueTop`` at ``now_ns``, None if it is not UP (a ``venues_sim`` venue, read
+    duck-typed: components import no venues_sim). While it ``publishes_book_top`` (UP, no stress
+    condition) its quote is its book's top stamped ``now_ns``, read without building a Quote; any
+    other UP venue (a stress condition shapes its quote; the replay venue, whose ``quote`` also
+    advances it, has no such flag) through its ``quote``."""
+    if getattr(venue, "publishes_book_top", False):
+        return name, venue.book(symbol).top(), now_ns  # type: ignore[attr-defined]
+    if venue.status is not _UP:  # type: ignore[attr-defined]
+        return None
+    return quote_top(name, venue.quote(symbol, now_ns))  # type: ignore[attr-defined]
 
 
 class QuoteBoard:

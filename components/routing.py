@@ -13,6 +13,10 @@ Given the accounts' positions, a sell of more than the account holds goes out
 marked short, so venues can apply the short-sale restriction. Venues given
 ``VenueCapabilities`` (``restrict``: the live venues' dialects) are only sent
 the order types and times in force they take; the twin gives none.
+
+Quotes are read once per order, every UP venue's top in one call
+(``components.market_view.VenueTops``) where the market data offers it (the
+twin's and the live one do), else through ``venue_status`` and ``quote``.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from .domain.fast_init import fast_frozen_init
 from .domain.orders import Order, OrderType, Side, TimeInForce
-from .domain.venues import ChildOrder, FeeSchedule, VenueStatus
+from .domain.venues import ChildOrder, FeeSchedule
+from .market_view import VenueTop, venue_tops
 from .ports import Clock, IdSource, MarketData
 
 
@@ -41,6 +47,7 @@ NO_VENUE_TAKES_ORDER = "NO_VENUE_TAKES_ORDER"
 """Plan reason: venues are up, but none takes the order's type and time in force (their capabilities)."""
 
 
+@fast_frozen_init  # one per routed order
 @dataclass(frozen=True, slots=True)
 class RoutingPlan:
     """Children to send; ``reason`` says why the plan is empty if it is."""
@@ -56,7 +63,6 @@ and no scenario or configuration can reach it. It proves the swarm catches a rou
 venue health."""
 
 # Enum members bound once: Enum class attribute access is slow on Python 3.11.
-_UP = VenueStatus.UP
 _BUY = Side.BUY
 _MARKET = OrderType.MARKET
 _IOC = TimeInForce.IOC
@@ -67,7 +73,13 @@ class SmartOrderRouter:
                  clock: Clock | None = None, max_quote_age_ns: int | None = None,
                  position: Callable[[str, str], int] | None = None):
         self._fees = dict(sorted(fees.items()))
+        # Fixed for the router's life, so worked out once rather than per order: the venues in name
+        # order, each one's taker fee, and the venues in resting preference (best maker rebate, then name).
+        self._names = tuple(self._fees)
+        self._taker_fee = {v: f.taker_fee for v, f in self._fees.items()}
+        self._resting_order = tuple(sorted(self._fees, key=lambda v: (-self._fees[v].maker_rebate, v)))
         self._md = market_data
+        self._reads_tops = hasattr(market_data, "venue_tops")  # components.market_view.VenueTops
         self._ids = ids
         # Staleness is only judged with both a clock and a threshold.
         self._clock = clock if max_quote_age_ns is not None else None
@@ -82,83 +94,80 @@ class SmartOrderRouter:
 
     @property
     def venues(self) -> tuple[str, ...]:
-        return tuple(self._fees)
+        return self._names
 
     def route(self, order: Order, exclude: frozenset[str] = frozenset()) -> RoutingPlan:
         """Plan children for the order's leaves quantity."""
         spec = order.spec
-        venue_status = self._md.venue_status
-        all_up = TEST_ONLY_IGNORE_VENUE_HEALTH  # the planted bug (tests only): every venue counts as up
-        up = [v for v in self._fees if v not in exclude and (all_up or venue_status(v) is _UP)]
-        if not up:
+        symbol = spec.symbol
+        names = [v for v in self._names if v not in exclude] if exclude else self._names
+        if TEST_ONLY_IGNORE_VENUE_HEALTH:  # the planted bug (tests only): every venue counts as up
+            tops = venue_tops(self._md, symbol, names, every_venue=True)
+        elif self._reads_tops:
+            tops = self._md.venue_tops(symbol, names)  # type: ignore[attr-defined]
+        else:
+            tops = venue_tops(self._md, symbol, names)
+        if not tops:
             return RoutingPlan((), "NO_VENUE_AVAILABLE")
+        order_type = spec.order_type
         if self._capabilities:
-            sent_as = _IOC if spec.order_type is _MARKET else spec.time_in_force  # as the children go out
-            up = self._capable(up, spec.order_type, sent_as)
-            if not up:
-                return RoutingPlan((), f"{NO_VENUE_TAKES_ORDER}: {spec.order_type.value} {sent_as.value}")
-        buy = spec.side is _BUY
-        limit = spec.limit_price
-        ranked: list[tuple[int, int, str, int]] = []  # (cost, -size, venue, price)
-        quotes = {v: self._md.quote(v, spec.symbol) for v in up}
+            sent_as = _IOC if order_type is _MARKET else spec.time_in_force  # as the children go out
+            tops = self._capable(tops, order_type, sent_as)
+            if not tops:
+                return RoutingPlan((), f"{NO_VENUE_TAKES_ORDER}: {order_type.value} {sent_as.value}")
         if self._clock is not None:
             oldest = self._clock.now_ns() - self._max_quote_age_ns
-            fresh = [v for v in up if quotes[v] is None or quotes[v].timestamp_ns >= oldest]
-            if not fresh:
-                return RoutingPlan((), "NO_FRESH_QUOTE")
-            up = fresh  # a stale venue is neither taken nor rested at
-        for venue in up:
-            quote = quotes[venue]
-            if quote is None:
+            for _, top, as_of in tops:  # a loop, not a comprehension: usually none is stale, so no new list
+                if top is not None and as_of < oldest:
+                    tops = [t for t in tops if t[1] is None or t[2] >= oldest]
+                    if not tops:
+                        return RoutingPlan((), "NO_FRESH_QUOTE")  # a stale venue is neither taken nor rested at
+                    break
+
+        buy = spec.side is _BUY
+        limit = spec.limit_price
+        taker_fee = self._taker_fee
+        ranked: list[tuple[int, int, str]] = []  # (cost per share, -displayed size, venue)
+        for venue, top, _ in tops:
+            if top is None:
                 continue
-            price, size = (quote.ask, quote.ask_size) if buy else (quote.bid, quote.bid_size)
-            if price <= 0 or size <= 0:
-                continue
-            if limit is not None and (price > limit if buy else price < limit):
-                continue  # not marketable here
-            fee = self._fees[venue].taker_fee
-            cost = price + fee if buy else -(price - fee)
-            ranked.append((cost, -size, venue, price))
+            bid, bid_size, ask, ask_size = top
+            if buy:
+                if ask <= 0 or ask_size <= 0 or (limit is not None and ask > limit):
+                    continue  # nothing shown, or not marketable here
+                ranked.append((ask + taker_fee[venue], -ask_size, venue))
+            else:
+                if bid <= 0 or bid_size <= 0 or (limit is not None and bid < limit):
+                    continue
+                ranked.append((taker_fee[venue] - bid, -bid_size, venue))
         ranked.sort()
 
-        remaining = order.leaves_qty
+        leaves = remaining = order.leaves_qty
         slices: dict[str, int] = {}
-        for _, neg_size, venue, _ in ranked:
+        for _, neg_size, venue in ranked:
             if remaining == 0:
                 break
             take = min(remaining, -neg_size)
             slices[venue] = take
             remaining -= take
         if remaining:
-            home = ranked[0][2] if ranked else self._resting_venue(up)
+            home = ranked[0][2] if ranked else self._resting_venue(tops)
             slices[home] = slices.get(home, 0) + remaining
 
-        tif = spec.time_in_force
-        if spec.order_type is _MARKET:
-            tif = _IOC
+        tif = _IOC if order_type is _MARKET else spec.time_in_force
         short = (not buy and self._position is not None
-                 and order.leaves_qty > self._position(spec.account_id, spec.symbol))
-        children = tuple(
-            ChildOrder(
-                child_id=self._ids.next_id("CH"),
-                order_id=order.order_id,
-                venue=venue,
-                symbol=spec.symbol,
-                side=spec.side,
-                quantity=qty,
-                order_type=spec.order_type,
-                limit_price=limit,
-                time_in_force=tif,
-                short=short,
-            )
+                 and leaves > self._position(spec.account_id, symbol))
+        next_id, order_id, side = self._ids.next_id, order.order_id, spec.side
+        return RoutingPlan(tuple([
+            ChildOrder(next_id("CH"), order_id, venue, symbol, side, qty, order_type, limit, tif, short)
             for venue, qty in slices.items()
-        )
-        return RoutingPlan(children)
+        ]))
 
-    def _capable(self, up: list[str], order_type: OrderType, tif: TimeInForce) -> list[str]:
+    def _capable(self, tops: list[VenueTop], order_type: OrderType, tif: TimeInForce) -> list[VenueTop]:
         caps = self._capabilities
-        return [v for v in up if v not in caps or caps[v].accepts(order_type, tif)]
+        return [t for t in tops if t[0] not in caps or caps[t[0]].accepts(order_type, tif)]
 
-    def _resting_venue(self, up: list[str]) -> str:
+    def _resting_venue(self, tops: list[VenueTop]) -> str:
         """Where a non-marketable order rests: the best maker rebate, then name."""
-        return min(up, key=lambda v: (-self._fees[v].maker_rebate, v))
+        up = {t[0] for t in tops}
+        return next(v for v in self._resting_order if v in up)

@@ -212,7 +212,7 @@ def meter_world(world: TwinWorld, meter: CostMeter) -> None:
     for step in ("on_fill", "on_order_done"):
         meter.wrap_attr(risk, step, "risk (engine)")
     meter.wrap_attr(platform.router, "route", "router")
-    for step in ("quote", "reference_price"):
+    for step in ("quote", "venue_tops", "reference_price"):  # venue_tops: the router's one read per order
         meter.wrap_attr(world.market_data, step, "market data")
     meter.wrap_attr(platform.ledger, "apply", "post-trade")
     for venue in world.venues.values():

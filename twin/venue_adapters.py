@@ -21,11 +21,11 @@ not ``book`` (``twin.market_view``).
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterable
 
 from components.domain.orders import Side
 from components.domain.venues import ChildOrder, ExecKind, ExecutionReport, Liquidity, Quote, VenueStatus
-from components.market_view import QuoteBoard
+from components.market_view import QuoteBoard, VenueTop, quote_top, sim_venue_top
 from components.memory import SeededStreams
 from components.ports import EventLog
 from components.reference_price import LastGoodMid
@@ -182,6 +182,23 @@ class SimMarketData:
         if self._view is not None:
             return self._view.quote(venue, symbol, self._clock.now_ns())
         return target.quote(symbol, self._clock.now_ns())
+
+    def venue_tops(self, symbol: str, venues: Iterable[str]) -> list[VenueTop]:
+        """The router's read (``components.market_view.VenueTops``): each UP venue of ``venues`` with its
+        top of ``symbol``, as ``venue_status`` and ``quote`` answer, in one call per order."""
+        now = self._clock.now_ns()  # simulated time stands still while the router reads
+        get, view, out = self._venues.get, self._view, []
+        for name in venues:
+            target = get(name)
+            if target is None:
+                continue
+            if view is None:
+                top = sim_venue_top(target, name, symbol, now)
+                if top is not None:
+                    out.append(top)
+            elif target.status is _UP:
+                out.append(quote_top(name, view.quote(name, symbol, now)))
+        return out
 
     def reference_price(self, symbol: str) -> int:
         if self._nbbo is not None:

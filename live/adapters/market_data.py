@@ -29,6 +29,7 @@ from __future__ import annotations
 from typing import Callable, Iterable, Mapping, Protocol
 
 from components.domain.venues import Quote, VenueStatus
+from components.market_view import VenueTop, sim_venue_top
 from components.reference_price import LastGoodMid
 
 from live.adapters.fix.market_data import BookTop
@@ -71,6 +72,32 @@ class VenueMarketData:
             return Quote(venue, symbol, top.bid, top.bid_size, top.ask, top.ask_size, self._now_ns())
         target = self._venues.get(venue)
         return None if target is None else target.quote(symbol, self._now_ns())
+
+    def venue_tops(self, symbol: str, venues: Iterable[str]) -> list[VenueTop]:
+        """The router's read (``components.market_view.VenueTops``): each UP venue of ``venues`` with its
+        top of ``symbol``, the answers ``venue_status`` and ``quote`` give, in one call per order; each
+        top stamped with the time it is read, as ``quote`` stamps it."""
+        feed, venues_get, now_ns = self._feed, self._venues.get, self._now_ns
+        names, connected = self._names, self._connected
+        out: list[VenueTop] = []
+        for name in venues:
+            # ``_up``, written out: configured, its session logged on, the venue (if here) UP
+            if name not in names or (connected is not None and not connected(name)):
+                continue
+            venue = venues_get(name)
+            if feed is not None:
+                if venue is not None and venue.status is not _UP:
+                    continue
+                top = feed.top(name, symbol)
+                out.append((name, None, 0) if top is None
+                           else (name, (top.bid, top.bid_size, top.ask, top.ask_size), now_ns()))
+            elif venue is None:
+                out.append((name, None, 0))
+            else:
+                read = sim_venue_top(venue, name, symbol, now_ns())
+                if read is not None:
+                    out.append(read)
+        return out
 
     def reference_price(self, symbol: str) -> int:
         # ``_up`` and each up venue's top for every configured venue, written out: the risk engine asks this
