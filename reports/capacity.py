@@ -22,16 +22,14 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
 from .html import figure_to_data_uri
 from .latency import BUDGETS_MS, SEGMENTS
-from .plots import new_figure
+from .plots import new_figure, plain_log_labels
 
 TEMPLATE = "capacity.html.j2"
 SERVICE_OF_SEGMENT = {"gateway": "gateway", "oms": "oms", "risk": "risk", "routing": "router"}
 _PCT = (("p50", "#4c72b0"), ("p95", "#dd8452"), ("p99", "#c44e52"))
-_PLAIN = FuncFormatter(lambda value, _pos: f"{value:g}")
 
 
 def _knee_of(result: Mapping[str, Any], service: str) -> float | None:
@@ -65,8 +63,7 @@ def plot_latency_vs_load(summary: pd.DataFrame, result: Mapping[str, Any]) -> Fi
                 and rates.size and bottleneck_knee <= rates.max() * 1.5:
             ax.axvline(bottleneck_knee, color="#8c2d04", linestyle="-.", label=f"bottleneck ({bottleneck}) knee")
         ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(_PLAIN)  # 4, 10, 200 rather than 4x10^0 on a log axis
-        ax.yaxis.set_minor_formatter(_PLAIN)
+        plain_log_labels(ax.yaxis, minor=True)  # 4, 10, 200 rather than 4x10^0 on a log axis
         ax.set_title(f"{segment}")
         ax.set_xlabel("arrival rate (client orders/s)")
         ax.set_ylabel("latency (ms, log scale)")

@@ -22,7 +22,7 @@ import numpy as np
 from components.domain.money import PRICE_SCALE
 
 from .html import _environment, figure_to_data_uri
-from .plots import new_figure, _none_note
+from .plots import new_figure, _none_note, plain_log_labels
 from .realism_sources import DaySource
 from .stylized_facts import U_SHAPE_MIN_RATIO, day_facts
 
@@ -181,6 +181,7 @@ def plot_return_histogram(report: dict[str, Any]):
     z = np.linspace(-6, 6, 241)
     ax.plot(z, np.exp(-z * z / 2) / math.sqrt(2 * math.pi), color="black", linestyle="--", label="normal")
     ax.set_yscale("log")
+    plain_log_labels(ax.yaxis)
     ax.set_ylim(1e-4, None)
     ax.set(title="1-minute returns, standardised (log scale: fat tails sit above the normal)",
            xlabel="return / std", ylabel="density")

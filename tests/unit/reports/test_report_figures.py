@@ -86,3 +86,31 @@ def test_a_tight_figure_is_drawn_once_per_png():
     fig.draw = lambda renderer: (draws.append(1), real(renderer))[1]
     figure_to_data_uri(fig)
     assert len(draws) == 1
+
+
+def test_log_axes_are_labelled_without_mathtext(monkeypatch):
+    """Matplotlib's default log labels (10^k) are mathtext, whose parser costs about a second the first
+    time a process draws one: the report's log axes are labelled with plain numbers instead."""
+    from matplotlib import mathtext
+
+    from reports.realism import realism_section
+    from tests.unit.reports.test_report_realism import PX, samples_from_mids
+    from components.domain.money import CENT
+
+    def no_mathtext(*_args, **_kwargs):
+        raise AssertionError("a report label was parsed as mathtext")
+
+    monkeypatch.setattr(mathtext.MathTextParser, "parse", no_mathtext)
+    mids = PX // CENT + np.cumsum(np.random.default_rng(4).integers(-3, 4, 240))
+    section = realism_section({"ABM": samples_from_mids(mids)}, venue="XNAS", sample_interval_s=1.0)
+    fig = plots.plot_market_realism("ABM", section["symbols"]["ABM"])
+    fig.canvas.draw()
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels() if t.get_text()]
+    assert labels and not any("$" in label for label in labels), labels
+
+    plain = plots.new_figure()
+    ax = plain.add_subplot(1, 1, 1)
+    ax.plot([1, 2], [1e-5, 1e3])
+    ax.set_yscale("log")
+    with pytest.raises(AssertionError, match="mathtext"):  # the check can fail: the default labels are
+        plain.canvas.draw()
