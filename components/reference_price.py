@@ -48,24 +48,24 @@ class LastGoodMid:
 
     def __init__(self, opening_prices: Mapping[str, int]) -> None:
         self.prices = dict(opening_prices)
-        self._now: dict[str, bool] = {}  # symbol -> whether its last answer was a mid of now
-        self._had_mid: set[str] = set()
+        # symbol -> the source of its last answer once it has had a mid (VENUE_QUOTES or LAST_GOOD_MID);
+        # absent before its first mid (CONFIGURED). One dict write per answer: the risk engine asks for
+        # every order and every other symbol the account holds.
+        self._source: dict[str, str] = {}
 
     def update(self, symbol: str, mid: int) -> int:
         """Remember ``mid`` if there is one (non-zero) and return the reference price."""
         if mid:
             self.prices[symbol] = mid
-            self._now[symbol] = True
-            self._had_mid.add(symbol)
+            self._source[symbol] = VENUE_QUOTES
             return mid
-        self._now[symbol] = False
+        if symbol in self._source:
+            self._source[symbol] = LAST_GOOD_MID
         return self.prices.get(symbol, 0)
 
     def source(self, symbol: str) -> str:
         """Where ``symbol``'s last reference price came from (``CONFIGURED`` before any answer)."""
-        if self._now.get(symbol):
-            return VENUE_QUOTES
-        return LAST_GOOD_MID if symbol in self._had_mid else CONFIGURED
+        return self._source.get(symbol, CONFIGURED)
 
     def from_tops(self, symbol: str, tops: Iterable[tuple[int, int]]) -> int:
         """The reference price of ``symbol`` given the up venues' ``(bid, ask)`` tops."""
