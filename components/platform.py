@@ -153,7 +153,7 @@ class Platform:
     desk: BlockDesk = field(default_factory=BlockDesk)
 
     def __post_init__(self) -> None:
-        self.oms.subscribe(self._on_event)
+        self.oms.subscribe(self._on_event, _BOOKED)  # the OMS calls it only for events it may book
         self._unfilled_parents: list[str] = []  # block parents that ended with no fill
         self._handlers = {
             SubmitOrder: self.submit,
