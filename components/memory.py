@@ -73,12 +73,15 @@ class SequentialIds:
     """Ids ``PREFIX-000001``, counted per prefix: deterministic and readable."""
 
     def __init__(self, namespace: str = "") -> None:
-        self._counters: dict[str, int] = defaultdict(int)
+        self._counters: dict[str, int] = {}
         self._namespace = namespace
 
     def next_id(self, prefix: str) -> str:
-        self._counters[prefix] += 1
-        return f"{self._namespace}{prefix}-{self._counters[prefix]:07d}"
+        # One dict read and one write (not defaultdict's three look-ups), %-formatting: about ten ids per
+        # lifecycle in the twin.
+        n = self._counters.get(prefix, 0) + 1
+        self._counters[prefix] = n
+        return "%s%s-%07d" % (self._namespace, prefix, n)
 
 
 class SeededStreams:
