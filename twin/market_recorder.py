@@ -129,11 +129,11 @@ class MarketRecorder:
             columns = {k: array("q") for k in SAMPLE_COLUMNS}
             if rows:
                 columns["t_ns"].extend(rows[0]["t_ns"])
-                for i in range(len(rows[0]["t_ns"])):
-                    bid, bid_size, ask, ask_size = _best((r["bid"][i], r["bid_size"][i], r["ask"][i], r["ask_size"][i])
-                                                         for r in rows)
-                    for key, value in zip(SAMPLE_COLUMNS[1:], (bid, bid_size, ask, ask_size)):
-                        columns[key].append(value)
+                # ``_best`` of every sample at once (a Python loop per sample was seconds on a full day)
+                sides = [np.array([np.frombuffer(r[k], dtype=np.int64) for r in rows]).reshape(len(rows), -1)
+                         for k in SAMPLE_COLUMNS[1:]]
+                for key, value in zip(SAMPLE_COLUMNS[1:], national_best(*sides)):
+                    columns[key].frombytes(value.tobytes())
             out[symbol] = columns
         return out
 
@@ -483,6 +483,21 @@ class MarketTimeline:
             order = kept[np.argsort(t[kept], kind="stable")]  # by time, then by position: sorted((t, i))
             out[symbol] = {k: c[order] for k, c in zip(("t_ns", "price", "qty", "sale_condition"), columns)}
         return out
+
+
+def national_best(bid: np.ndarray, bid_size: np.ndarray, ask: np.ndarray, ask_size: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``_best`` of many samples at once: each argument is an int64 array (venues x samples); returns the
+    national ``(bid, bid size, ask, ask size)`` per sample (a side with price or size 0 is empty)."""
+    bids = (bid > 0) & (bid_size > 0)
+    best_bid = np.where(bids, bid, 0).max(axis=0, initial=0)
+    at_bid = bids & (bid == best_bid)
+    asks = (ask > 0) & (ask_size > 0)
+    none = np.iinfo(np.int64).max
+    best_ask = np.where(asks, ask, none).min(axis=0, initial=none)
+    at_ask = asks & (ask == best_ask)
+    best_ask[best_ask == none] = 0
+    return (best_bid, np.where(at_bid, bid_size, 0).sum(axis=0), best_ask, np.where(at_ask, ask_size, 0).sum(axis=0))
 
 
 def _best(tops: Iterable[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
