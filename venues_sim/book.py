@@ -39,6 +39,8 @@ _IOC = TimeInForce.IOC
 # Python-level ``__new__`` frame NamedTuple adds (one result per order, one fill per trade: hot path).
 _tuple_new = tuple.__new__
 _object_new = object.__new__
+_SPARE_LEVELS = 64
+"""Emptied price levels a book keeps for reuse (see ``OrderBook._spare``)."""
 
 
 class Fill(NamedTuple):
@@ -81,21 +83,13 @@ class AddResult(NamedTuple):
         return sum(f.quantity for f in self.fills)
 
 
-class _Resting:
-    """A resting order. ``qty`` is its leaves; 0 marks it dead in its queue.
-
-    It deliberately holds no reference to its level: level -> queue -> order
-    -> level would be a reference cycle per level, left for the cyclic GC.
-    """
-
-    __slots__ = ("order_id", "owner", "side", "price", "qty")
-
-    def __init__(self, order_id: str, owner: str, side: Side, price: int, qty: int):
-        self.order_id = order_id
-        self.owner = owner
-        self.side = side
-        self.price = price
-        self.qty = qty
+_Resting = list
+"""A resting order: ``[order_id, owner, side, price, qty]``, read and written through the indexes below.
+``qty`` is its leaves; 0 marks it dead in its queue. A list, not a slotted object: one is made per order
+that rests (most participant orders), and a list display costs a fraction of an object and five attribute
+stores. It deliberately holds no reference to its level: level -> queue -> order -> level would be a
+reference cycle per level, left for the cyclic GC."""
+_ID, _OWNER, _SIDE, _PRICE, _QTY = range(5)
 
 
 class _Level:
@@ -131,6 +125,9 @@ class OrderBook:
         self._bid_keys: list[int] = []  # ascending; keys[-1] is the best bid
         self._ask_keys: list[int] = []  # ascending negated prices; keys[-1] is the best ask
         self._index: dict[str, _Resting] = {}
+        self._spare: list[_Level] = []
+        """Emptied levels (queues cleared) for the next new level: a maker's requote empties and refills its whole
+        ladder, and a level with its deque is dearer to allocate than to reuse. A level is never read once dropped."""
         self.version = 0
         """Bumped on every change to the book (and by its venue when the venue
         goes up or down): readers such as market data cache what they derive
@@ -191,27 +188,30 @@ class OrderBook:
             level_price = level.price
             while remaining and queue:
                 maker = queue[0]
-                maker_qty = maker.qty
+                maker_qty = maker[_QTY]
                 if maker_qty == 0:  # dead entry left by a cancel
                     queue.popleft()
                     continue
                 if maker_qty <= remaining:
                     traded = maker_qty
-                    maker.qty = 0
+                    maker[_QTY] = 0
                     queue.popleft()
                     level.live -= 1
-                    del index[maker.order_id]
+                    del index[maker[_ID]]
                 else:
                     traded = remaining
-                    maker.qty = maker_qty - remaining
+                    maker[_QTY] = maker_qty - remaining
                 level.total -= traded
                 remaining -= traded
                 fills.append(_tuple_new(
-                    Fill, (maker.order_id, maker.owner, order_id, owner, level_price, traded, maker.qty, side)
+                    Fill, (maker[_ID], maker[_OWNER], order_id, owner, level_price, traded, maker[_QTY], side)
                 ))
             if level.live == 0:
                 opp_keys.pop()
                 del opp_levels[key]
+                if len(self._spare) < _SPARE_LEVELS:
+                    level.queue.clear()  # dead entries may remain behind the last live one
+                    self._spare.append(level)
 
         if not remaining:
             return _tuple_new(AddResult, (fills, 0, 0))
@@ -223,13 +223,18 @@ class OrderBook:
         else:
             levels, keys, key = self._ask_levels, self._ask_keys, -price
         # The level and the order are made as their __init__ would make them, without its frame (a maker's
-        # requote cancels and posts its whole ladder, so most of its quotes make a new level too).
+        # requote cancels and posts its whole ladder, so most of its quotes make a new level too); a level
+        # is a spare one when there is one (its queue is empty).
         level = levels.get(key)
         if level is None:
-            level = _object_new(_Level)
+            spare = self._spare
+            if spare:
+                level = spare.pop()
+            else:
+                level = _object_new(_Level)
+                level.queue = deque()
             level.price = price
             level.key = key
-            level.queue = deque()
             level.total = level.live = 0
             levels[key] = level
             # Most new levels improve or extend the top of book: append is O(1).
@@ -237,12 +242,7 @@ class OrderBook:
                 keys.append(key)
             else:
                 insort(keys, key)
-        resting = _object_new(_Resting)
-        resting.order_id = order_id
-        resting.owner = owner
-        resting.side = side
-        resting.price = price
-        resting.qty = remaining
+        resting = [order_id, owner, side, price, remaining]  # a _Resting
         level.queue.append(resting)
         level.total += remaining
         level.live += 1
@@ -255,13 +255,13 @@ class OrderBook:
         if resting is None:
             return 0
         self.version += 1
-        qty = resting.qty
-        resting.qty = 0
+        qty = resting[_QTY]
+        resting[_QTY] = 0
         # _level_of and _drop_level, inlined (a maker's requote cancels its whole ladder each time).
-        if resting.side is _BUY:
-            levels, keys, key = self._bid_levels, self._bid_keys, resting.price
+        if resting[_SIDE] is _BUY:
+            levels, keys, key = self._bid_levels, self._bid_keys, resting[_PRICE]
         else:
-            levels, keys, key = self._ask_levels, self._ask_keys, -resting.price
+            levels, keys, key = self._ask_levels, self._ask_keys, -resting[_PRICE]
         level = levels[key]
         level.total -= qty
         level.live -= 1
@@ -271,16 +271,19 @@ class OrderBook:
                 keys.pop()
             else:
                 del keys[bisect_left(keys, key)]
+            if len(self._spare) < _SPARE_LEVELS:
+                level.queue.clear()  # it may hold dead entries of earlier cancels
+                self._spare.append(level)
         elif len(level.queue) > 2 * level.live + 16:
             # Too many dead entries at a long-lived level: compact so queues
             # (and queue_ahead scans) stay proportional to live orders.
-            level.queue = deque(r for r in level.queue if r.qty)
+            level.queue = deque(r for r in level.queue if r[_QTY])
         return qty
 
     def _level_of(self, resting: _Resting) -> _Level:
-        if resting.side is _BUY:
-            return self._bid_levels[resting.price]
-        return self._ask_levels[-resting.price]
+        if resting[_SIDE] is _BUY:
+            return self._bid_levels[resting[_PRICE]]
+        return self._ask_levels[-resting[_PRICE]]
 
     def cancel_all(self, owner: str | None = None) -> list[tuple[str, str, int]]:
         """Cancel every resting order (or only ``owner``'s), e.g. at end of day.
@@ -290,14 +293,14 @@ class OrderBook:
         """
         if owner is None:
             self.version += 1
-            removed = [(r.order_id, r.owner, r.qty) for r in self._index.values()]
+            removed = [(r[_ID], r[_OWNER], r[_QTY]) for r in self._index.values()]
             self._bid_levels.clear()
             self._ask_levels.clear()
             self._bid_keys.clear()
             self._ask_keys.clear()
             self._index.clear()
             return removed
-        mine = [r.order_id for r in self._index.values() if r.owner == owner]
+        mine = [r[_ID] for r in self._index.values() if r[_OWNER] == owner]
         return [(oid, owner, self.cancel(oid)) for oid in mine]
 
     # ----------------------------------------------------------------- queries
@@ -348,12 +351,12 @@ class OrderBook:
     def resting_orders(self) -> list[tuple[str, str, Side, int, int]]:
         """``(order_id, owner, side, price, qty)`` of every resting order, in the order they came to
         rest (time priority within a level); for auctions (``venues_sim.auction``), not the hot path."""
-        return [(r.order_id, r.owner, r.side, r.price, r.qty) for r in self._index.values()]
+        return [(r[_ID], r[_OWNER], r[_SIDE], r[_PRICE], r[_QTY]) for r in self._index.values()]
 
     def resting_qty(self, order_id: str) -> int:
         """Leaves of a resting order; 0 if it is not (or no longer) resting."""
         resting = self._index.get(order_id)
-        return 0 if resting is None else resting.qty
+        return 0 if resting is None else resting[_QTY]
 
     def queue_ahead(self, order_id: str) -> int:
         """Shares resting ahead of ``order_id`` at its price level.
@@ -368,13 +371,13 @@ class OrderBook:
         for other in self._level_of(resting).queue:
             if other is resting:
                 return ahead
-            ahead += other.qty  # dead entries add 0
+            ahead += other[_QTY]  # dead entries add 0
         raise RuntimeError(f"order {order_id!r} missing from its level queue")  # pragma: no cover
 
     def owner_of(self, order_id: str) -> str | None:
         """Owner of a resting order, or None if it is not resting."""
         resting = self._index.get(order_id)
-        return None if resting is None else resting.owner
+        return None if resting is None else resting[_OWNER]
 
     def __len__(self) -> int:
         """Number of resting orders."""
@@ -399,14 +402,14 @@ class OrderBook:
                 raise AssertionError(f"{side.value} keys out of order or out of step with levels")
             for key in keys:
                 level = levels[key]
-                live = [r for r in level.queue if r.qty]
-                if not live or level.live != len(live) or level.total != sum(r.qty for r in live):
+                live = [r for r in level.queue if r[_QTY]]
+                if not live or level.live != len(live) or level.total != sum(r[_QTY] for r in live):
                     raise AssertionError(f"{side.value} level {level.price}: counts disagree")
-                if any(r.qty < 0 for r in level.queue):
+                if any(r[_QTY] < 0 for r in level.queue):
                     raise AssertionError(f"{side.value} level {level.price}: negative quantity")
                 for r in live:
-                    if self._index.get(r.order_id) is not r or r.side is not side or r.price != level.price:
-                        raise AssertionError(f"order {r.order_id!r} misfiled")
+                    if self._index.get(r[_ID]) is not r or r[_SIDE] is not side or r[_PRICE] != level.price:
+                        raise AssertionError(f"order {r[_ID]!r} misfiled")
                 seen += len(live)
         if seen != len(self._index):
             raise AssertionError("index holds orders that are not on a level")

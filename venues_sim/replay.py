@@ -248,25 +248,35 @@ class ReplayVenue:
         """Apply every recorded event with ``timestamp_ns <= now_ns``, in order; then, given
         ``idle_until`` (see ``run_ahead``: only the self-driven step passes it), each following event
         while ``idle_until(its time)`` says the clock has moved there with nothing else due before it."""
-        on_trade, on_quote, symbols = self._on_trade, self._on_recorded_quote, self._symbols
+        on_trade, on_quote, symbols, shown_of = self._on_trade, self._on_recorded_quote, self._symbols, self._shown
+        name = self.name
         while True:
             chunk, pos = self._chunk, self._pos  # read afresh each time: a callback may have advanced us
             if pos == len(chunk):
                 if not self._load_chunk():
                     break
                 continue
-            event = chunk[pos]
-            ts = event[0]
+            ts, kind, symbol, a, b, c, d = chunk[pos]
             if ts > now_ns:
                 if idle_until is None or not idle_until(ts):
                     break
                 now_ns = ts  # the clock is there already: nothing else could run in between
             self._pos = pos + 1  # before applying it, for the same reason
             self._now = ts
-            if event[1] == _TRADE:
-                on_trade(ts, symbols[event[2]], event[3], event[4])
-            else:
-                on_quote(ts, symbols[event[2]], event[3], event[4], event[5], event[6])
+            if kind == _TRADE:
+                on_trade(ts, symbols[symbol], a, b)
+            elif self._working or self._status is not _UP:
+                on_quote(ts, symbols[symbol], a, b, c, d)
+            else:  # _on_recorded_quote with none of ours resting, inlined (it runs at every recorded quote)
+                symbol = symbols[symbol]
+                shown = shown_of[symbol]
+                shown.bid, shown.bid_size, shown.ask, shown.ask_size = a, b, c, d
+                shown.version += 1
+                publish = self._publish
+                if publish:  # as _published while UP, from the values just shown
+                    published = Quote(name, symbol, a if b else 0, b, c if d else 0, d, ts)
+                    for listener in publish:
+                        listener(published)
         if now_ns > self._now:
             self._now = now_ns
 
@@ -404,16 +414,20 @@ class ReplayVenue:
                     w.leaves = self._take(w.child, w.leaves, timestamp_ns)
                     if not w.leaves:
                         del self._working[w.child.child_id]
-        publish = self._publish  # _on_quote, then the listeners, in that order
-        if publish:  # built here: quote() would re-enter advance()
-            if self._status is _UP:  # _Shown.top, inlined (this runs at every recorded quote)
-                bid_size, ask_size = shown.bid_size, shown.ask_size
-                published = Quote(self.name, symbol, shown.bid if bid_size else 0, bid_size,
-                                  shown.ask if ask_size else 0, ask_size, timestamp_ns)
-            else:
-                published = Quote(self.name, symbol, 0, 0, 0, 0, timestamp_ns)
-            for listener in publish:
-                listener(published)
+        if self._publish:
+            self._published(symbol, shown, timestamp_ns)
+
+    def _published(self, symbol: str, shown: _Shown, timestamp_ns: int) -> None:
+        """Hand ``symbol``'s displayed top, as now published, to ``on_quote`` then the listeners, in that order
+        (built here: ``quote()`` would re-enter ``advance()``)."""
+        if self._status is _UP:  # _Shown.top, inlined (this runs at every recorded quote)
+            bid_size, ask_size = shown.bid_size, shown.ask_size
+            published = Quote(self.name, symbol, shown.bid if bid_size else 0, bid_size,
+                              shown.ask if ask_size else 0, ask_size, timestamp_ns)
+        else:
+            published = Quote(self.name, symbol, 0, 0, 0, 0, timestamp_ns)
+        for listener in self._publish:
+            listener(published)
 
     def _on_trade(self, timestamp_ns: int, symbol: str, price: int, size: int) -> None:
         if self._status is not VenueStatus.UP or not self._working:

@@ -267,7 +267,7 @@ class SimVenue(ReopeningDesk):
                 return
             self._report(_REJECTED, child.child_id, child.order_id, now_ns, reason=DUPLICATE_CHILD_ID)
             return
-        reason = self._check_child(child) or self._stress_refusal(child, now_ns)
+        reason = self._check_child(child) or (self._stress_refusal(child, now_ns) if self._conditions else "")
         if not reason and self._rules:
             reason = self._child_rule_refusal(child, now_ns)
             if reason and now_ns >= self._closed_until_ns and self._holds(child.symbol, child.time_in_force, now_ns):
@@ -287,7 +287,10 @@ class SimVenue(ReopeningDesk):
         tif = child.time_in_force
         if self._rules:
             price, tif = self._entry_price(child.symbol, child.side, price, tif, now_ns)
-        self._report(_ACK, child.child_id, child.order_id, now_ns, leaves_qty=child.quantity)
+        # _report(_ACK, ..., leaves_qty=child.quantity), built here: one ACK per child (hot path).
+        self._exec_seq += 1
+        self._on_report(ExecutionReport(_ACK, self.name, child.child_id, child.order_id, now_ns, 0, 0, child.quantity,
+                                         None, 0, "", f"{self.name}-E{self._exec_seq}"))
         self._execute(child, price, tif, now_ns)
 
     def _entry_price(self, symbol: str, side: Side, price: int | None, tif: TimeInForce,
@@ -303,25 +306,29 @@ class SimVenue(ReopeningDesk):
         qty = child.quantity
         is_market = child.order_type is _MARKET
         pricing = self.fill_price
+        book = self._books[child.symbol]
         if pricing is not None:
-            own_bid, _, own_ask, _ = self._books[child.symbol].top()  # the quote the order arrived at
-        result = self._books[child.symbol].add(child.child_id, child.side, qty, price, tif, self.our_owner)
-        leaves = qty
-        for fill in result.fills:
-            leaves -= fill.quantity
-            self._report(
-                _FILL,
-                child.child_id,
-                child.order_id,
-                now_ns,
-                last_qty=fill.quantity,
-                last_px=fill.price if pricing is None else pricing.taker_price(
-                    child.symbol, child.side, fill.price, own_bid, own_ask),
-                leaves_qty=leaves,
-                liquidity=_TAKER,
-                fee=self.fees.fee(_TAKER, fill.quantity),
-            )
-            self._after_fill(fill, now_ns)
+            own_bid, _, own_ask, _ = book.top()  # the quote the order arrived at
+        result = book.add(child.child_id, child.side, qty, price, tif, self.our_owner)
+        fills = result.fills
+        if fills:
+            leaves = qty
+            name, child_id, order_id = self.name, child.child_id, child.order_id
+            fee, our = self.fees.fee, self.our_owner
+            for fill in fills:
+                traded = fill.quantity
+                leaves -= traded
+                # _report(_FILL, ...) built here, positionally: one or more per child (hot path).
+                self._exec_seq += 1
+                self._on_report(ExecutionReport(
+                    _FILL, name, child_id, order_id, now_ns, traded,
+                    fill.price if pricing is None else pricing.taker_price(
+                        child.symbol, child.side, fill.price, own_bid, own_ask),
+                    leaves, _TAKER, fee(_TAKER, traded), "", f"{name}-E{self._exec_seq}"))
+                if fill.maker_owner == our:  # _after_fill, its agent case inlined
+                    self._after_fill(fill, now_ns)
+                elif fill.maker_leaves == 0:
+                    self._agent_orders.pop(fill.maker_order_id, None)
         if self._rules:
             self._printed(child.symbol, result.fills, now_ns)
         if result.canceled_qty:
