@@ -55,6 +55,9 @@ class VenueMarketData:
         self._connected = connected
         self._feed = feed
         self._mids = LastGoodMid(opening_prices)
+        self._slots = tuple((i, 1 << i, name) for i, name in enumerate(self._names))  # bit i: venue i counts
+        # symbol -> [books (direct mode), venues-up mask, version stamp, price] of its last computed answer
+        self._reference: dict[str, list] = {}
 
     def _up(self, name: str) -> bool:
         if name not in self._names or (self._connected is not None and not self._connected(name)):
@@ -100,24 +103,76 @@ class VenueMarketData:
         return out
 
     def reference_price(self, symbol: str) -> int:
-        # ``_up`` and each up venue's top for every configured venue, written out: the risk engine asks this
-        # for every order and every other symbol the account holds.
-        venues, feed, connected = self._venues, self._feed, self._connected
-        tops = []
-        for name in self._names:
+        """``symbol``'s reference price: ``LastGoodMid`` over the (bid, ask) tops of the venues that are up.
+
+        Cached per symbol (the risk engine asks for every order and every other symbol the account holds):
+        the answer is recomputed only when the set of venues that count (``_up`` for each configured venue)
+        or what they show (the books' versions, or the feed's ``version``) moved since the last ask. A hit
+        skips ``LastGoodMid.update``, a no-op then: the last update of ``symbol`` was with the same mid, and
+        ``update`` is idempotent (it rewrites the same price and source)."""
+        if self._feed is None:
+            return self._reference_from_books(symbol)
+        return self._reference_from_feed(symbol)
+
+    def _reference_from_books(self, symbol: str) -> int:
+        # direct mode: an up venue counts with its book's top; a configured venue with no object here has none
+        entry = self._reference.get(symbol)
+        if entry is None:
+            entry = self._reference[symbol] = [[None] * len(self._names), -1, -1, 0]
+        pairs = entry[0]  # per configured venue: (venue, its book of ``symbol``) once read
+        venues_get, connected = self._venues.get, self._connected
+        mask = stamp = 0
+        for i, bit, name in self._slots:
             if connected is not None and not connected(name):
                 continue
-            venue = venues.get(name)
+            venue = venues_get(name)
+            if venue is None or venue.status is not _UP:
+                continue
+            pair = pairs[i]
+            if pair is None or pair[0] is not venue:  # first read, or a restarted venue (a new book)
+                pair = pairs[i] = (venue, venue.book(symbol))
+                entry[1] = -1  # a version sum is only comparable over the same books
+            mask |= bit
+            stamp += pair[1].version
+        # versions only grow and move on every change to a book: same books, same sum -> same tops
+        if mask == entry[1] and stamp == entry[2]:
+            return entry[3]
+        tops = []
+        for i, bit, _ in self._slots:
+            if mask & bit:
+                bid, _, ask, _ = pairs[i][1].top()
+                tops.append((bid, ask))
+        price = entry[3] = self._mids.from_tops(symbol, tops)
+        entry[1], entry[2] = mask, stamp
+        return price
+
+    def _reference_from_feed(self, symbol: str) -> int:
+        # FIX venues: an up venue counts with the top the feed holds, if any. The feed's version is read
+        # before its tops (QuoteCache bumps it after each change): a change read early is recomputed next ask.
+        feed = self._feed
+        version = getattr(feed, "version", None)  # a feed without one is never cached
+        venues_get, connected = self._venues.get, self._connected
+        mask = 0
+        for _, bit, name in self._slots:
+            if connected is not None and not connected(name):
+                continue
+            venue = venues_get(name)
             if venue is not None and venue.status is not _UP:
                 continue
-            if feed is not None:
+            mask |= bit
+        entry = self._reference.get(symbol)
+        if version is not None and entry is not None and entry[1] == mask and entry[2] == version:
+            return entry[3]
+        tops = []
+        for _, bit, name in self._slots:  # the venues decided above: one consistent set with the key
+            if mask & bit:
                 top = feed.top(name, symbol)
                 if top is not None:
                     tops.append((top.bid, top.ask))
-            elif venue is not None:
-                bid, _, ask, _ = venue.book(symbol).top()
-                tops.append((bid, ask))
-        return self._mids.from_tops(symbol, tops)
+        price = self._mids.from_tops(symbol, tops)
+        if version is not None:
+            self._reference[symbol] = [None, mask, version, price]
+        return price
 
     def venue_status(self, venue: str) -> VenueStatus:
         return _UP if self._up(venue) else _DOWN

@@ -39,6 +39,10 @@ class QuoteCache:
         self._tops: dict[tuple[str, str], BookTop] = {}
         self._pending: dict[str, set[str]] = {}  # venue -> symbols subscribed, not yet answered
         self.updates: dict[str, int] = {}  # snapshots taken per venue (for tests and health)
+        self.version = 0
+        """Bumped after every change to the tops (``put``, ``refused``, ``drop``), under the lock: a reader
+        that reads it before the tops (``VenueMarketData.reference_price``'s cache) sees a later change
+        as a new version. Only grows."""
 
     def expect(self, venue: str, symbols: Iterable[str]) -> None:
         """Subscriptions to ``symbols`` at ``venue`` were sent: not answered until ``put``/``refused``."""
@@ -51,6 +55,7 @@ class QuoteCache:
             self._tops[(venue, symbol)] = top
             self._pending.get(venue, set()).discard(symbol)
             self.updates[venue] = self.updates.get(venue, 0) + 1
+            self.version += 1
 
     def refused(self, venue: str, symbol: str | None) -> None:
         """``venue`` will not serve ``symbol`` (None: any symbol): answered, but no quote."""
@@ -62,12 +67,14 @@ class QuoteCache:
             else:
                 pending.discard(symbol)
                 self._tops.pop((venue, symbol), None)
+            self.version += 1
 
     def drop(self, venue: str) -> None:
         """``venue``'s session went away: none of its quotes stand any more."""
         with self._lock:
             self._tops = {k: t for k, t in self._tops.items() if k[0] != venue}
             self._pending.pop(venue, None)
+            self.version += 1
 
     def top(self, venue: str, symbol: str) -> BookTop | None:
         """The latest top of book ``venue`` sent for ``symbol``; None if none stands."""
