@@ -224,11 +224,19 @@ def decode(data: bytes | str) -> OrderEvent:
 def decode_many(records: list[bytes]) -> list[OrderEvent]:
     """``list(map(decode, records))`` for format-2 bytes, cheaper when every record is packed
     (``packed.unpack_many``: most segments)."""
+    return packed.unpack_many(records) if _every_packed(records) else list(map(decode, records))
+
+
+def stored_heads(records: list[bytes]) -> list[tuple]:
+    """``list(map(stored_head, records))``, cheaper when every record is packed (``packed.unpack_heads``)."""
+    return packed.unpack_heads(records) if _every_packed(records) else list(map(stored_head, records))
+
+
+def _every_packed(records: list[bytes]) -> bool:
     try:
-        every_packed = all(map(bytes.startswith, records, repeat(_LEAD_BYTE)))
+        return all(map(bytes.startswith, records, repeat(_LEAD_BYTE)))
     except TypeError:  # not all bytes
-        every_packed = False
-    return packed.unpack_many(records) if every_packed else list(map(decode, records))
+        return False
 
 
 _LEAD_BYTE = bytes((packed.LEAD,))

@@ -50,8 +50,7 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from functools import partial
-from itertools import chain, islice, repeat
-from operator import is_
+from itertools import chain, islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -96,7 +95,6 @@ _FETCH = 4096  # rows per fetchmany: bounded memory on a long replay
 _ROWS = ('SELECT "offset", {payload}, parent_hash, hash, event_id, stream, stream_seq, business_time, system_time '
          'FROM events WHERE "offset" >= ? ORDER BY "offset"')
 _sha256 = hashlib.sha256
-_ORDER_EVENTS = repeat(OrderEvent)  # endless: zipped with a segment's types
 
 
 class SqliteEventStore:
@@ -311,15 +309,24 @@ class SqliteEventStore:
         """``read`` that proves each record before yielding its event, in one pass over the file: the
         chain link (from the stored hash of record ``start - 1``, or genesis) and the query columns
         against the decoded event. Raises ``ChainBroken`` (with the ``VerifyResult``) at the first bad
-        record, having yielded only the good ones before it; at the end, checks ``expected_head``."""
+        record, having yielded only the good ones before it; at the end, checks ``expected_head``.
+        Lazy: nothing is read before the first event is asked for."""
         start = max(0, start)
+        if self.format == 2:  # a C-level chain over each proven segment's events: no generator step per event
+            return chain.from_iterable(self._read_verified_segments(start, expected_head))
+        return self._read_verified_rows(start, expected_head)
+
+    def _parent_of(self, start: int) -> str:
+        """The stored hash of record ``start - 1`` (genesis for 0); ``ChainBroken`` if there is none."""
         parent = GENESIS if start == 0 else self.hash_at(start - 1)
         if parent is None:
             raise ChainBroken(VerifyResult(False, start - 1, f"record {start - 1} missing (deleted?)",
                                            start - 1, GENESIS, "deleted"))
-        if self.format == 2:
-            yield from self._read_verified_segments(start, parent, expected_head)
-            return
+        return parent
+
+    def _read_verified_rows(self, start: int, expected_head: str | None) -> Iterator[OrderEvent]:
+        """``read_verified`` of a format 1 file."""
+        parent = self._parent_of(start)
         expected, sha256 = start, _sha256
         cursor = self._con.execute(_ROWS.format(payload=self._payload_sql), (start,))
         # The checks of ChainWalk.step and RowCheck inlined (this runs once per record of a replay); the
@@ -352,29 +359,36 @@ class SqliteEventStore:
         if not result.ok:
             raise ChainBroken(result)
 
-    def _read_verified_segments(self, start: int, parent: str, expected_head: str | None) -> Iterator[OrderEvent]:
-        walk, offset = segments.walk(self._con, start, parent, 0, events=True), start
+    def _read_verified_segments(self, start: int, expected_head: str | None) -> Iterator[list[OrderEvent]]:
+        """``read_verified`` of a format 2 file: each segment's events once all of them are proven."""
+        walk, offset = segments.walk(self._con, start, self._parent_of(start), 0, events=True), start
         try:
             while True:
                 events = next(walk)
-                if all(map(is_, map(type, events), _ORDER_EVENTS)):  # the usual segment: all decoded
-                    yield from events
+                # The walk decodes a whole segment or, if any record is not an event, none of it.
+                if not events or type(events[0]) is OrderEvent:  # the usual segment: all decoded
+                    yield events
                     offset += len(events)
                     continue
-                for event in events:
-                    if type(event) is not OrderEvent:  # proven bytes that are not an event (only forged ones)
-                        try:
-                            event = decode(event)
-                        except (ValueError, KeyError, TypeError, IndexError):
-                            raise ChainBroken(VerifyResult(
-                                False, offset, f"record {offset}: payload is not a canonical event record", offset,
-                                self.hash_at(offset - 1) if offset else GENESIS, "columns")) from None
-                    yield event
+                good = []
+                for data in events:  # proven bytes, not all events (only forged ones): up to the first bad one
+                    try:
+                        good.append(decode(data))
+                    except (ValueError, KeyError, TypeError, IndexError):
+                        yield good
+                        raise ChainBroken(VerifyResult(
+                            False, offset, f"record {offset}: payload is not a canonical event record", offset,
+                            self.hash_at(offset - 1) if offset else GENESIS, "columns")) from None
                     offset += 1
+                yield good
         except StopIteration as done:
             count, head = done.value
         except segments.Broken as broken:
-            yield from map(decode, broken.good)
+            good = []
+            try:
+                good.extend(map(decode, broken.good))  # as far as they decode, as before
+            finally:
+                yield good
             raise ChainBroken(broken.result) from None
         result = check_head(VerifyResult(True, None, "", count, head), expected_head)
         if not result.ok:
