@@ -62,14 +62,19 @@ class FifoLink:
     """A link that never reorders: like a TCP or FIX session, a message sent
     later never arrives before one sent earlier on the same link."""
 
+    __slots__ = ("next_draw", "last_arrival", "extra_ns")
+
     def __init__(self, draws: Draws):
-        self._next = draws.next
-        self._last_arrival = 0
+        self.next_draw = draws.next
+        self.last_arrival = 0
+        """When the last message sent arrives (simulated ns): nothing sent later arrives before it."""
         self.extra_ns = 0  # added latency while the link is degraded (venues_sim.stress.Slow)
 
     def delay(self, now: int) -> int:
-        arrival = now + self._next() + self.extra_ns
-        if arrival < self._last_arrival:
-            arrival = self._last_arrival
-        self._last_arrival = arrival
+        """The delay of a message sent at ``now``: a draw plus ``extra_ns``, held back to the previous
+        arrival on the link if it would overtake it (``twin.services.Network.send`` inlines this)."""
+        arrival = now + self.next_draw() + self.extra_ns
+        if arrival < self.last_arrival:
+            arrival = self.last_arrival
+        self.last_arrival = arrival
         return arrival - now

@@ -94,8 +94,8 @@ def _schedule_client_flow(world: TwinWorld, extra: tuple[OrderIntent, ...] = ())
             bodies[intent.client_order_id] = body
         network.send("advisor", SubmitOrder(body, now))
 
-    for intent in (*world.intents, *extra):
-        clock.call_at(intent.submit_ns, lambda intent=intent: arrive(intent))
+    # one in simpy's heap at a time, in the order (and with the ids) scheduling each now would give
+    clock.deliver_all_at(((intent.submit_ns, intent) for intent in (*world.intents, *extra)), arrive)
 
     def arrive_block(block: BlockIntent) -> None:
         limit = None
@@ -270,7 +270,7 @@ def simulate(world: TwinWorld, progress: Progress | None = None, chunks: int = 2
     with _long_lived_heap():
         while at < end:
             at = min(end, at + step)
-            world.env.run(until=at)
+            world.clock.run(at)  # env.run(until=at), in one loop over simpy's heap (twin.clock.run_until)
             if progress:
                 progress(at / end)
     return end / NS
