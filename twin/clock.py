@@ -46,12 +46,16 @@ class Timer:
     _ok = True  # a timer never fails
 
     @property
-    def callbacks(self) -> list[Callable[["Timer"], None]]:
-        return [self.fire]
+    def callbacks(self) -> list[Callable[[Any], None]]:
+        return [self._fired_by_simpy]
 
     @callbacks.setter
     def callbacks(self, _value: object) -> None:
         """simpy's ``step`` sets ``callbacks = None`` once an event is processed: a timer keeps ``fire``."""
+
+    def _fired_by_simpy(self, _event: object) -> None:
+        """What simpy's ``step`` calls (``run_until`` calls ``fire`` itself, as each kind takes it)."""
+        self.fire(self)
 
 
 class Delivery(Timer):
@@ -61,15 +65,7 @@ class Delivery(Timer):
 
     __slots__ = ()
 
-    @property
-    def callbacks(self) -> list[Callable[[Any], None]]:
-        return [self._fire_value]
-
-    @callbacks.setter
-    def callbacks(self, _value: object) -> None:
-        """As ``Timer.callbacks``."""
-
-    def _fire_value(self, _event: object) -> None:
+    def _fired_by_simpy(self, _event: object) -> None:
         self.fire(self.value)
 
 
@@ -78,15 +74,7 @@ class Thunk(Timer):
 
     __slots__ = ()
 
-    @property
-    def callbacks(self) -> list[Callable[[Any], None]]:
-        return [self._fire_bare]
-
-    @callbacks.setter
-    def callbacks(self, _value: object) -> None:
-        """As ``Timer.callbacks``."""
-
-    def _fire_bare(self, _event: object) -> None:
+    def _fired_by_simpy(self, _event: object) -> None:
         self.fire()
 
 
