@@ -9,7 +9,6 @@ The backtest's own page is ``reports.surveillance_page``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Mapping
 
 from matplotlib.figure import Figure

@@ -197,8 +197,10 @@ def meter_world(world: TwinWorld, meter: CostMeter) -> None:
     steps wherever they are called from, each risk policy (``risk: NAME``), the router's
     market-data reads, venue matching, market-maker requotes, the ledger (post-trade), and the
     OMS's ``_emit`` (``RECORDING``: the transition check, the event built and appended)."""
-    env = world.env
-    meter.wrap_attr(env, "step", KERNEL)  # simpy's run loop calls self.step(): the outermost section
+    # The outermost section: each ``SimClock.run`` (one chunk of the day). Its exclusive time is what no
+    # other row claims. Not simpy's ``step``: ``run_until`` calls none, and a replaced ``step`` would
+    # send the run back to simpy's own, slower loop (``twin.clock.plain``).
+    meter.wrap_attr(world.clock, "run", KERNEL)
     time_handlers(world, meter, names=lambda service: SERVICE_ROWS.get(service, service))
     platform = world.platform
     oms = platform.oms

@@ -195,7 +195,6 @@ def run_day(orders: int, seed: int, clock: str | None = None, profile: Path | No
     if clock is not None:
         meter = CostMeter(clock)
         meter_world(world, meter)
-        time_run_loop(world, meter)
     profiler = None
     if profile is not None:
         from pyinstrument import Profiler
@@ -214,16 +213,6 @@ def run_day(orders: int, seed: int, clock: str | None = None, profile: Path | No
     log_bytes = world.log.nbytes() if hasattr(world.log, "nbytes") else None
     return Day(orders, settled, len(world.log), build_s, wall, cpu_s, meter, kind, rss_bytes() - rss_built, log_bytes,
                kernel_events)
-
-
-def time_run_loop(world, meter: CostMeter) -> None:
-    """Time the kernel as the twin runs it: ``meter_world`` times simpy's ``step`` (one section per
-    event), but ``SimClock.run`` (``twin.clock.run_until``) is one loop over simpy's heap that calls no
-    ``step`` and would hand a replaced ``step`` back to simpy's own, slower loop. So the ``step``
-    wrapper is taken off and each ``run`` (one chunk of the day) is the outermost section instead: its
-    exclusive time is the same "what no other row claims" (``twin.calibrate.KERNEL``)."""
-    vars(world.env).pop("step", None)
-    meter.wrap_attr(world.clock, "run", KERNEL)
 
 
 def day_in_child(orders: int, seed: int, event_log: str) -> tuple[Day, float]:
