@@ -13,6 +13,11 @@ The process's start comes from the kernel (``/proc/self/stat``), so interpreter 
 count; where that is not available (not Linux) ``load`` starts at this module's import instead and
 says so (``process_start`` in the record). Peak memory is the process's peak resident set size
 (``getrusage``), the figure ``/usr/bin/time -v`` prints as "Maximum resident set size".
+
+Work done in child processes counts too: the report draws its figures in forked workers
+(``reports.figure_pool``), so CPU is this process's plus its finished children's, and peak memory
+is the largest of this process and any finished child (what ``/usr/bin/time -v`` reports for the
+whole tree).
 """
 
 from __future__ import annotations
@@ -45,15 +50,17 @@ def process_started_at() -> tuple[float, str]:
 
 
 def peak_rss_bytes() -> int:
-    """The process's peak resident set size so far (bytes; ``ru_maxrss`` is KiB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """Peak resident set size so far of this process or its largest finished child, whichever is larger
+    (bytes; ``ru_maxrss`` is KiB on Linux, bytes on macOS)."""
+    peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     return peak if sys.platform == "darwin" else peak * 1024
 
 
 def cpu_seconds() -> float:
-    """User + system CPU seconds of this process so far (steadier than wall time on a shared machine)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """User + system CPU seconds so far of this process and its finished children (the report's figure
+    workers): steadier than wall time on a shared machine, and all of the CPU a run cost."""
+    return sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUSAGE_SELF,
+                                                                          resource.RUSAGE_CHILDREN)))
 
 
 _FIRST_RUN = [True]

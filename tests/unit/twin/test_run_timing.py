@@ -44,3 +44,19 @@ def test_peak_memory_grows_with_what_was_held():
     block = bytearray(64 * 2**20)
     block[::4096] = b"x" * len(block[::4096])  # touch every page
     assert peak_rss_bytes() >= before and peak_rss_bytes() >= 64 * 2**20
+
+
+def test_a_finished_child_counts_in_cpu_and_peak_memory():
+    """The report's figures are drawn in forked workers: their CPU and their peak count in the run's."""
+    cpu_before = run_timing.cpu_seconds()
+    pid = os.fork()
+    if pid == 0:  # the child: hold a large block and burn some CPU, then leave at once
+        block = bytearray(1_200 * 2**20)
+        block[::4096] = b"y" * len(block[::4096])
+        deadline = time.process_time() + 0.3
+        while time.process_time() < deadline:
+            pass
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert run_timing.cpu_seconds() - cpu_before >= 0.25  # this process itself only waited
+    assert peak_rss_bytes() >= 1_200 * 2**20
