@@ -21,8 +21,7 @@ import logging
 import threading
 import time
 from collections import deque
-from contextlib import contextmanager
-from typing import Callable, Iterator, TypeVar
+from typing import Callable, ContextManager, TypeVar
 
 from components.domain.outcomes import Handled, HandlerOutcome
 
@@ -48,15 +47,14 @@ class LiveRuntime:
         """Call ``observe(message, handler_ns)`` after each handler (metrics, benchmarks)."""
         self._observe = observe
 
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        """Hold the components for a read-dispatch-read sequence (no other thread interleaves).
+    def atomic(self) -> ContextManager[bool]:
+        """Hold the components for a read-dispatch-read sequence (no other thread interleaves):
+        ``with runtime.atomic(): ...``.
 
         For callers outside handlers (HTTP): a ``dispatch`` inside runs to
         completion before returning. Inside a handler it would only queue.
         """
-        with self._lock:
-            yield
+        return self._lock  # the re-entrant lock itself: a C context manager, not a generator per request
 
     def dispatch(self, message: object) -> HandlerOutcome | None:
         """Handle ``message`` and all its follow-ups; return the message's outcome. Thread-safe.

@@ -31,7 +31,6 @@ _NOT_STATUS = frozenset({EventType.CHILD_ORDER_REJECTED, EventType.VENUE_MESSAGE
 _NOTES = {EventType.CANCEL_REJECTED: "cancel_rejections", EventType.ORDER_FLAGGED: "flags",
           EventType.VENUE_MESSAGE_REFUSED: "refused_messages"}
 _NOTE_KEYS = tuple(_NOTES.values())
-_SCALARS = frozenset({str, int, bool, float, type(None)})
 
 
 _SECOND: tuple[int, str] = (-1 << 64, "")  # the last whole second rendered, and its text
@@ -61,15 +60,20 @@ def _dollars(units: int, places: int) -> str:
 
 
 _DECISION_JSON = IdentityCache(maxsize=4_096)
+_cached = _DECISION_JSON.get
 
 
 def decision_json(decision: PolicyDecision) -> dict[str, Any]:
-    """A decision's record (shared by every view of a decision whose params are plain scalars, as
-    policies that pass return one shared decision: the views are read, never changed in place)."""
+    """A decision's record, shared by every view of a decision without parameters (policies that pass
+    return one shared decision; the views are read, never changed in place).
+
+    Only those are kept: a decision with parameters is the order's own (the reservation's notional and
+    client order id), met once. Kept too, they filled the cache every ~4,000 orders and its clearing
+    (thousands of records freed at once) cost one request about 4 ms (``bench_hot_path --tail``)."""
     record = _DECISION_JSON.get(decision)
     if record is None:
         record = decision.to_record()
-        if all(type(value) in _SCALARS for _, value in decision.params):
+        if not decision.params:
             _DECISION_JSON.put(decision, record)
     return record
 
@@ -111,19 +115,21 @@ class OrderViews:
             "account_id": spec.account_id,
             "advisor_id": spec.advisor_id,
             "symbol": spec.symbol,
-            "side": spec.side.value,
+            # ``_value_``, not ``.value``: the same string, without 3.11's enum property (0.4 us each)
+            "side": spec.side._value_,
             "quantity": spec.quantity,
-            "order_type": spec.order_type.value,
+            "order_type": spec.order_type._value_,
             "limit_price": dollars(spec.limit_price),
-            "time_in_force": spec.time_in_force.value,
-            "status": order.status.value,
+            "time_in_force": spec.time_in_force._value_,
+            "status": order.status._value_,
             "status_reason": self.reasons.get(order.order_id, ""),
             "filled_quantity": order.filled_qty,
             "average_price": dollars(order.avg_price, 4) if order.filled_qty else None,
             "fees": dollars(order.fees, 4),
             "accepted_at": iso_utc(self.accepted_ns.get(order.order_id, order.created_ns)),
             "trace_id": order.trace_id,
-            "risk_decisions": [decision_json(d) for d in self.decisions.get(order.order_id, ())],
+            # the cache's hit inline (one call per decision, not two): an order carries about 11
+            "risk_decisions": [_cached(d) or decision_json(d) for d in self.decisions.get(order.order_id, ())],
         }
         notes = self.notes.get(order.order_id)
         for key in _NOTE_KEYS:

@@ -11,17 +11,36 @@ import os
 
 import numpy as np
 
+BATCH = 256
+"""Ids made per read of OS entropy: one ``os.urandom`` call (a system call of about 1.5 us) serves 256 ids."""
+
+_VERSION = bytes((b & 0x0F) | 0x40 for b in range(256))  # byte 6: version 4
+_VARIANT = bytes((b & 0x3F) | 0x80 for b in range(256))  # byte 8: the RFC 4122 variant
+_made: list[str] = []  # ids made, not yet handed out (popped from the end)
+# A forked child must not hand out the ids its parent holds: it starts with none.
+os.register_at_fork(after_in_child=_made.clear)
+
+
+def _make_batch() -> None:
+    raw = bytearray(os.urandom(16 * BATCH))
+    raw[6::16] = raw[6::16].translate(_VERSION)  # every uuid's version and variant bits at once
+    raw[8::16] = raw[8::16].translate(_VARIANT)
+    text = raw.hex()
+    _made.extend([text[i:i + 32] for i in range(0, len(text), 32)])
+
 
 def uuid4_hex() -> str:
     """A random (version 4, RFC 4122) uuid as 32 hex digits.
 
-    The same bits as ``uuid.uuid4().hex`` for a third of the cost (the UUID
-    object's checks are skipped); every order takes about seven ids.
+    The same bits as ``uuid.uuid4().hex``, made ``BATCH`` at a time from one read of OS entropy
+    (every order takes about seven ids: one read each was about 3 us an id). Thread-safe: ``list.pop``
+    and ``list.extend`` are atomic, and two threads refilling at once only make more ids.
     """
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
-    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-    return raw.hex()
+    try:
+        return _made.pop()
+    except IndexError:
+        _make_batch()
+        return _made.pop()
 
 
 class UuidIds:

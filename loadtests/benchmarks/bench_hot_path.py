@@ -11,6 +11,13 @@
     ``--gc``: under the collector settings ``twin serve`` applies once the
     stack is up (``live.heap``, the default), CPython's defaults, or ``both``;
     every collector pass during the timed loop is counted and timed.
+    ``--tail``: also what the slowest 1% of orders are made of (collector
+    passes, time off CPU, or which stage grew: ``hot_path_tail``); it reads the
+    thread's CPU clock twice per order (about 1 us each), so its figures run a
+    little higher than without it. ``--max-order-notional``: a lower risk limit
+    blocks the larger orders (final at once: their traces are built then);
+    ``--young-threshold``: ``live.heap``'s collector threshold, to weigh fewer,
+    longer passes against more, shorter ones.
 (b) Over HTTP: ``twin serve`` in a subprocess on loopback; an httpx
     AsyncClient keeps ``--concurrency`` requests in flight (default 16) for
     ``--requests`` orders (``--client raw``: a hand-written keep-alive client
@@ -19,7 +26,8 @@
     this is a floor.
 
     python loadtests/benchmarks/bench_hot_path.py [--orders N] [--requests M] [--concurrency C] [--client raw]
-        [--observability off|on|both] [--gc live|default|both] [--skip-http]
+        [--observability off|on|both] [--gc live|default|both] [--skip-http] [--tail]
+        [--max-order-notional DOLLARS] [--young-threshold N]
 """
 
 from __future__ import annotations
@@ -42,11 +50,12 @@ import numpy as np
 from components.domain.commands import CheckRisk, RouteOrder, SubmitOrder, ValidateOrder
 from components.domain.venues import ExecKind, ExecutionReport
 from live.bootstrap import build_live
-from live.heap import settle_heap
+from live.heap import YOUNG_THRESHOLD, settle_heap
 from components.config.live import parse_live_config
 from live.security import Principal
 from live.entrypoints.service import OrderService
 from loadtests.benchmarks import figures
+from loadtests.benchmarks.hot_path_tail import OrderSample, composition
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "bench-token-0123456789abcdef"
@@ -54,13 +63,14 @@ BUDGET_MS = {"gateway+auth": 35.0, "oms": 45.0, "risk": 50.0, "routing": 25.0}
 STAGE_OF = {SubmitOrder: "gateway+auth", ValidateOrder: "oms", CheckRisk: "risk", RouteOrder: "routing"}
 
 
-def bench_config(accounts: int) -> str:
-    """A market with deep books, generous limits, ``accounts`` rich accounts of ADV-1 and one token."""
+def bench_config(accounts: int, max_order_notional: str = "100000000") -> str:
+    """A market with deep books, generous limits, ``accounts`` rich accounts of ADV-1 and one token.
+    ``max_order_notional`` (dollars): lower it to have the risk engine block the larger orders."""
     lines = [
         '[[symbols]]\nsymbol = "AAPL"\nreference_price = "190.00"',
         '[[symbols]]\nsymbol = "MSFT"\nreference_price = "415.00"',
         '[[venues]]\nname = "XNAS"\n[[venues]]\nname = "ARCX"\n[[venues]]\nname = "BATS"',
-        '[risk]\nmax_order_notional = "100000000"\nmax_daily_notional_per_account = "100000000000"\n'
+        f'[risk]\nmax_order_notional = "{max_order_notional}"\nmax_daily_notional_per_account = "100000000000"\n'
         'concentration_max_bps = 10000\nduplicate_window_s = 0.0',
         '[liquidity]\nmarket_maker_levels = 5\nmarket_maker_size = 1000000\nrequote_s = 60.0\nnoise_traders = 0',
         '[rate_limit]\nrate_per_s = 1000000.0\nburst = 1000000',
@@ -138,6 +148,7 @@ class GcPauses:
     def __init__(self) -> None:
         self.passes: dict[int, list[int]] = {0: [], 1: [], 2: []}
         self._started = 0
+        self.unclaimed_ns = 0  # pause time since ``claim`` last ran (which order a pass landed in)
 
     def __enter__(self) -> "GcPauses":
         gc.callbacks.append(self._on_gc)
@@ -150,25 +161,34 @@ class GcPauses:
         if phase == "start":
             self._started = time.perf_counter_ns()
         else:
-            self.passes[info["generation"]].append(time.perf_counter_ns() - self._started)
+            took = time.perf_counter_ns() - self._started
+            self.passes[info["generation"]].append(took)
+            self.unclaimed_ns += took
+
+    def claim(self) -> int:
+        """The pause time since the previous claim (the order just timed)."""
+        took, self.unclaimed_ns = self.unclaimed_ns, 0
+        return took
 
     def summary(self) -> str:
         return "; ".join(f"gen{g} {len(p):,} passes, {sum(p) / 1e6:.0f} ms, max {max(p, default=0) / 1e3:,.0f} us"
                          for g, p in self.passes.items())
 
 
-def in_process(orders: int, mode: str = "metrics", gc_policy: str = "live") -> None:
+def in_process(orders: int, mode: str = "metrics", gc_policy: str = "live", tail: bool = False,
+               max_order_notional: str = "100000000", young_threshold: int = YOUNG_THRESHOLD) -> None:
     accounts = 1000
-    live = build_live(parse_live_config(bench_config(accounts), "bench"), gateway=AckingGateway())
+    live = build_live(parse_live_config(bench_config(accounts, max_order_notional), "bench"), gateway=AckingGateway())
     tmp = tempfile.TemporaryDirectory()
     tracer = set_observability(live, mode, Path(tmp.name) / "traces.jsonl")
     live.start()  # no event loop: market makers quote once, their timers are held
-    heap = settle_heap() if gc_policy == "live" else None  # as `twin serve` does once the stack is up
+    heap = settle_heap(young_threshold) if gc_policy == "live" else None  # as `twin serve` does once the stack is up
     service = OrderService(live)
     who = live.tokens.authenticate(TOKEN) or Principal("ADV-1", "bench")
     stages: dict[str, list[int]] = {name: [] for name in BUDGET_MS}
     timing = [False]
     inner = live.runtime._observe  # the metrics' (and the tracer's) observer, or None when off
+    this_order: dict[str, int] = {}  # handler ns by stage for the order being timed (--tail)
 
     def observe(message, ns) -> None:
         if inner is not None:
@@ -176,6 +196,9 @@ def in_process(orders: int, mode: str = "metrics", gc_policy: str = "live") -> N
         stage = STAGE_OF.get(type(message))
         if stage and timing[0]:
             stages[stage].append(ns)
+        if tail:
+            stage = stage or "other handlers"
+            this_order[stage] = this_order.get(stage, 0) + ns
 
     live.runtime.set_observer(observe)
     bodies = order_bodies(accounts, "IP-")
@@ -184,26 +207,41 @@ def in_process(orders: int, mode: str = "metrics", gc_policy: str = "live") -> N
     timing[0] = True
     total: list[int] = []
     statuses: dict[int, int] = {}
-    clock = time.perf_counter_ns
+    timed: list[OrderSample] = []
+    clock, thread_cpu = time.perf_counter_ns, time.thread_time_ns
     with GcPauses() as pauses:
         started, cpu = clock(), time.process_time()
-        for _ in range(orders):
+        for i in range(orders):
             body = next(bodies)
+            if tail:
+                this_order.clear()
+                c0 = thread_cpu()
             t0 = clock()
             reply = service.submit(body, who)
-            total.append(clock() - t0)
+            took = clock() - t0
+            total.append(took)
+            if tail:
+                blocked = " BLOCKED" if reply.body.get("status") == "BLOCKED" else ""
+                timed.append(OrderSample(i, f"{body['symbol']} {body['side']} {body['order_type']}{blocked}", took,
+                                           thread_cpu() - c0, pauses.claim(), dict(this_order)))
             statuses[reply.status] = statuses.get(reply.status, 0) + 1
         wall, cpu = (clock() - started) / 1e9, time.process_time() - cpu
     if heap is not None:  # the next measurement starts from CPython's defaults again
         heap.undo()
     routed = sum(1 for o in live.platform.oms.orders.values() if o.status.value == "ROUTED")
+    blocked = sum(1 for o in live.platform.oms.orders.values() if o.status.value == "BLOCKED")
+    pending = 0
     if tracer is not None:
+        pending = getattr(tracer, "pending", lambda: 0)()  # final orders' traces not built yet (blocked orders)
         tracer.provider.shutdown()  # open orders' traces are left unexported: bench_observability times that
     tmp.cleanup()
     print(f"(a) in process, observability {mode}, garbage collector {GC_POLICIES[gc_policy]}: {orders:,} orders in "
           f"{wall:.2f} s ({orders / wall:,.0f} orders/s, {cpu / orders * 1e6:.0f} us CPU per order), replies "
-          f"{statuses}, routed {routed:,}, handler failures {len(live.runtime.failures)}")
-    print(f"    garbage collector passes while timed: {pauses.summary()}")
+          f"{statuses}, routed {routed:,}, blocked {blocked:,}, handler failures {len(live.runtime.failures)}")
+    print(f"    garbage collector passes while timed: {pauses.summary()}"
+          + (f" (young threshold {young_threshold:,})" if gc_policy == "live" else ""))
+    if tracer is not None and blocked:
+        print(f"    tracing: {pending:,} final orders' traces still waiting for the builder thread at the end")
     print(f"    {'path':<28}{'p50 us':>10}{'p95 us':>10}{'p99 us':>10}{'p99.9 us':>10}{'max us':>10}{'budget p99':>14}")
     for name, samples in (("submit -> routing decision", total), *stages.items()):
         p50, p95, p99 = (v / 1e3 for v in percentiles(samples))
@@ -215,6 +253,9 @@ def in_process(orders: int, mode: str = "metrics", gc_policy: str = "live") -> N
             figures.record(f"in_process.{mode}{suffix}.submit_p50_us", p50, "us", "lower")
             figures.record(f"in_process.{mode}{suffix}.submit_p99_us", p99, "us", "lower")
     figures.record(f"in_process.{mode}.orders_per_s", orders / wall, "orders/s", "higher")
+    if tail:
+        for line in composition(timed, [*BUDGET_MS, "other handlers"]):
+            print(f"    {line}")
 
 
 def _free_port() -> int:
@@ -353,12 +394,20 @@ def main() -> None:
     parser.add_argument("--gc", choices=("live", "default", "both"), default="live",
                         help="(a) under the live process's collector settings (live.heap, the default), "
                              "CPython's defaults, or both in this run")
+    parser.add_argument("--max-order-notional", default="100000000", metavar="DOLLARS",
+                        help="(a) the risk limit per order; 100000 blocks about 8%% of the orders (the larger MSFT "
+                             "ones), whose traces are final at once")
+    parser.add_argument("--young-threshold", type=int, default=YOUNG_THRESHOLD, metavar="N",
+                        help="(a) with --gc live: allocations between collector passes (live.heap's default: "
+                             f"{YOUNG_THRESHOLD:,}); fewer, longer passes or more, shorter ones")
+    parser.add_argument("--tail", action="store_true",
+                        help="(a) also what the slowest 1%% of orders are made of (collector, off CPU, stages)")
     args = parser.parse_args()
     modes = {"off": ["off"], "on": ["metrics+tracing"], "both": ["off", "metrics+tracing"]}[args.observability]
     policies = ["live", "default"] if args.gc == "both" else [args.gc]
     for mode in modes:
         for policy in policies:
-            in_process(args.orders, mode, policy)
+            in_process(args.orders, mode, policy, args.tail, args.max_order_notional, args.young_threshold)
     if not args.skip_http:
         over_http(args.requests or min(3000, args.orders), args.concurrency, args.client)
 

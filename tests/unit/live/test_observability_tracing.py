@@ -4,6 +4,7 @@ exporter, and when tracing is on."""
 from __future__ import annotations
 
 import json
+import time
 
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -29,7 +30,7 @@ def ev(kind, at_ms, decisions=(), **details) -> OrderEvent:
 
 def tracer_with_memory():
     memory = InMemorySpanExporter()
-    tracer = build_tracer([])
+    tracer = build_tracer([], background=False)  # spans made when the test says (build_pending)
     tracer.provider.add_span_processor(SimpleSpanProcessor(memory))  # synchronous: the test reads at once
     return tracer, memory
 
@@ -54,6 +55,9 @@ def test_a_final_order_becomes_sdk_spans_with_the_event_trace_id_handlers_and_po
     tracer.on_event(ev(E.ORDER_BLOCKED, 3, DECISIONS, reason="NOTIONAL_EXCEEDS_MAX_PER_ORDER"))
     assert memory.get_finished_spans() == ()  # final, but its last handler has not ended yet
     tracer.on_handled(CheckRisk("ORD-1"), 150_000)
+    # The handler that made it final only handed its records over: no span is made on the request path.
+    assert memory.get_finished_spans() == () and tracer.pending() == 1
+    assert tracer.build_pending() > 0 and tracer.pending() == 0
     spans = memory.get_finished_spans()
     assert {f"{s.context.trace_id:032x}" for s in spans} == {"ab" * 16}
     by = {s.name: s for s in spans}
@@ -106,6 +110,7 @@ def test_the_file_exporter_writes_otlp_json_lines_that_read_back(tmp_path):
 def test_to_span_keeps_ids_kind_times_and_error():
     tracer, memory = tracer_with_memory()
     blocked_order(tracer)
+    tracer.build_pending()
     plain = {s.name: s for s in map(to_span, memory.get_finished_spans())}
     assert plain["risk.check"].error and not plain["oms.validate"].error
     assert plain["order ORD-1"].parent_id == "" and plain["order ORD-1"].kind == "server"
@@ -125,9 +130,84 @@ def test_tracing_is_off_unless_an_otlp_endpoint_or_a_trace_file_is_named():
 def test_a_late_report_for_an_exported_order_keeps_nothing():
     tracer, memory = tracer_with_memory()
     blocked_order(tracer)
+    tracer.build_pending()
     exported = len(memory.get_finished_spans())
     tracer.on_handled(ValidateOrder("ORD-1"), 10)  # e.g. a redelivered message after the order went final
     tracer.on_handled(ValidateOrder("ORD-UNKNOWN"), 10)
     assert tracer._handled == {} and tracer._events == {}
     tracer.shutdown()
     assert len(memory.get_finished_spans()) == exported
+
+
+def test_the_builder_thread_makes_a_final_orders_spans_off_the_request_path():
+    memory = InMemorySpanExporter()
+    tracer = build_tracer([])  # the default: a builder thread
+    tracer.provider.add_span_processor(SimpleSpanProcessor(memory))
+    blocked_order(tracer)
+    deadline = time.monotonic() + 10
+    while tracer.pending() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert tracer.flush()  # anything the builder had not reached is built by flush
+    reference, reference_memory = tracer_with_memory()
+    blocked_order(reference)
+    reference.build_pending()
+    def shape(spans):  # handler spans end at the wall time of their observation: compare all but times
+        return sorted((s.span_id, s.parent_id, s.name, s.kind, s.error, len(s.events), str(s.attributes))
+                      for s in map(to_span, spans))
+    assert shape(memory.get_finished_spans()) == shape(reference_memory.get_finished_spans()) != []
+    tracer.shutdown()
+    assert not tracer._builder.is_alive()
+
+
+def test_shutdown_builds_what_was_handed_over_and_the_open_orders():
+    tracer, memory = tracer_with_memory()
+    blocked_order(tracer)  # final: handed over, not built
+    tracer.on_event(ev(E.ORDER_RECEIVED, 1)._replace(order_id="ORD-2", trace_id="TRC-" + "cd" * 16))
+    tracer.shutdown()
+    assert {f"{s.context.trace_id:032x}" for s in memory.get_finished_spans()} == {"ab" * 16, "cd" * 16}
+
+
+def test_past_max_pending_a_final_orders_trace_is_dropped_and_counted(monkeypatch, caplog):
+    import live.observability.tracing as tracing
+
+    monkeypatch.setattr(tracing, "MAX_PENDING", 1)
+    tracer, memory = tracer_with_memory()
+    blocked_order(tracer)
+    second = {"order_id": "ORD-2", "trace_id": "TRC-" + "cd" * 16}
+    tracer.on_event(ev(E.ORDER_RECEIVED, 1)._replace(**second))
+    tracer.on_event(ev(E.ORDER_BLOCKED, 2, DECISIONS)._replace(**second))
+    tracer.on_handled(CheckRisk("ORD-2"), 10)
+    assert tracer.pending() == 1 and tracer.dropped == 1 and tracer._events == {}
+    assert "dropping traces" in caplog.text
+    tracer.build_pending()
+    assert {f"{s.context.trace_id:032x}" for s in memory.get_finished_spans()} == {"ab" * 16}
+
+
+def test_the_builder_outlives_an_order_whose_spans_fail(monkeypatch, caplog):
+    memory = InMemorySpanExporter()
+    tracer = build_tracer([])
+    tracer.provider.add_span_processor(SimpleSpanProcessor(memory))
+    real = tracer._start_and_end
+    calls = {"n": 0}
+
+    def failing_once(span):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("exporter down")
+        real(span)
+
+    monkeypatch.setattr(tracer, "_start_and_end", failing_once)
+    blocked_order(tracer)  # its first span fails: the order's trace is lost, logged
+    deadline = time.monotonic() + 10
+    while tracer.pending() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    second = {"order_id": "ORD-2", "trace_id": "TRC-" + "cd" * 16}
+    tracer.on_event(ev(E.ORDER_RECEIVED, 1)._replace(**second))
+    tracer.on_event(ev(E.ORDER_BLOCKED, 2, DECISIONS)._replace(**second))
+    tracer.on_handled(CheckRisk("ORD-2"), 10)
+    deadline = time.monotonic() + 10
+    while not memory.get_finished_spans() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert tracer._builder.is_alive() and "trace is lost" in caplog.text
+    assert "cd" * 16 in {f"{s.context.trace_id:032x}" for s in memory.get_finished_spans()}
+    tracer.shutdown()

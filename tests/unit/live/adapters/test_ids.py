@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import uuid
+from unittest.mock import patch
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import live.adapters.ids as ids_module
 from live.adapters.ids import UuidIds, uuid4_hex
 
 
@@ -53,3 +57,22 @@ def test_a_forked_child_never_hands_out_its_parents_next_ids():
     os.waitpid(pid, 0)
     parent = [uuid4_hex() for _ in range(300)]
     assert len(child) == 10 and not set(child) & set(parent)
+
+
+def _one_uuid(raw16: bytes) -> str:
+    """The per-id formula the batch replaces (one read of OS entropy per id)."""
+    raw = bytearray(raw16)
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    return raw.hex()
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.binary(min_size=16 * ids_module.BATCH, max_size=16 * ids_module.BATCH))
+def test_a_batch_is_the_per_id_formula_on_each_16_bytes(entropy):
+    ids_module._made.clear()
+    with patch.object(ids_module.os, "urandom", lambda n: entropy[:n]):
+        made = [uuid4_hex() for _ in range(ids_module.BATCH)]
+    ids_module._made.clear()  # nothing made from the fake entropy is left for other tests
+    expected = [_one_uuid(entropy[i:i + 16]) for i in range(0, len(entropy), 16)]
+    assert sorted(made) == sorted(expected) and len(made) == len(expected)
