@@ -45,6 +45,7 @@ from typing import Any, Mapping
 import msgspec
 
 from components.domain.events import EventType, OrderEvent, Outcome, PolicyDecision
+from components.domain.identity_cache import IdentityCache
 
 from . import packed
 from .plain import plain_check
@@ -150,23 +151,19 @@ _DECISION_KEYS = frozenset({"policy", "version", "outcome", "reason_code", "para
 _STR_OR_DICT = frozenset({str, dict})
 
 
-_DECISION_JSON: dict[int, tuple[PolicyDecision, bytes]] = {}
-_DECISION_JSON_MAX = 4_096
+_DECISION_JSON: IdentityCache[bytes] = IdentityCache(maxsize=4_096)
 
 
 def _decision_json(decision: PolicyDecision) -> bytes:
     """The canonical bytes of one decision's record, cached by object (decisions are frozen; one
-    whose params hold a mutable value is not cached). The entry holds the object itself, so its id
-    cannot be reused by another object while the entry exists."""
-    entry = _DECISION_JSON.get(id(decision))
-    if entry is not None and entry[0] is decision:
-        return entry[1]
+    whose params hold a mutable value is not cached)."""
+    data = _DECISION_JSON.get(decision)
+    if data is not None:
+        return data
     data = canonical(decision.to_record())
     if not _SCALARS.issuperset(type(value) for _, value in decision.params):
         return data  # a list or dict parameter could be changed in place later: not cached
-    if len(_DECISION_JSON) >= _DECISION_JSON_MAX:
-        _DECISION_JSON.clear()
-    _DECISION_JSON[id(decision)] = (decision, data)
+    _DECISION_JSON.put(decision, data)
     return data
 
 

@@ -31,6 +31,7 @@ from typing import Any, Iterable, NamedTuple
 import msgspec
 
 from components.domain.events import EventType, OrderEvent, PolicyDecision
+from components.domain.identity_cache import IdentityCache
 
 E = EventType
 _HEX32 = re.compile(r"^(?:[A-Z]+-)?([0-9a-f]{32})$")  # live ids: TRC-<uuid4 hex>
@@ -85,8 +86,8 @@ def _decisions(event: OrderEvent) -> tuple[tuple[str, int, tuple[tuple[str, Any]
     return tuple((name, at, attrs) for name, attrs in map(_decision_attrs, event.policy_decisions))
 
 
-_DECISION_ATTRS: dict[int, tuple[PolicyDecision, tuple[str, tuple[tuple[str, Any], ...]]]] = {}
 _CACHE_MAX = 4_096
+_DECISION_ATTRS: IdentityCache[tuple[str, tuple[tuple[str, Any], ...]]] = IdentityCache(maxsize=_CACHE_MAX)
 _SCALARS = frozenset({str, int, bool, float, type(None)})
 
 
@@ -95,16 +96,14 @@ def _decision_attrs(d: PolicyDecision) -> tuple[str, tuple[tuple[str, Any], ...]
     and shared (a policy's one PASS verdict sits on every approval), and their params' JSON was most of
     the cost of building a run's traces. The entry holds the object, so its id is not reused while cached;
     a decision whose params hold a mutable value (a list) is not cached."""
-    entry = _DECISION_ATTRS.get(id(d))
-    if entry is not None and entry[0] is d:
-        return entry[1]
+    made = _DECISION_ATTRS.get(d)
+    if made is not None:
+        return made
     made = (f"policy {d.policy}", (
         ("policy.code", d.policy), ("policy.version", d.version), ("policy.verdict", d.outcome.value),
         ("policy.reason_code", d.reason_code), ("policy.params", json.dumps(dict(d.params), sort_keys=True))))
     if _SCALARS.issuperset(type(value) for _, value in d.params):
-        if len(_DECISION_ATTRS) >= _CACHE_MAX:
-            _DECISION_ATTRS.clear()
-        _DECISION_ATTRS[id(d)] = (d, made)
+        _DECISION_ATTRS.put(d, made)
     return made
 
 
@@ -294,7 +293,7 @@ _SPAN_JSON = ('{"traceId":"%s","spanId":"%s","parentSpanId":"%s","name":%s,"kind
               '"endTimeUnixNano":%s,"attributes":%s,"events":%s,"status":{"code":%d}}')
 """One span of ``otlp_json`` (its ids are hex digits, written as they are; every text is ``_esc``'d)."""
 _STEP_JSON: dict[tuple[EventType, str], tuple[str, str]] = {}
-_DECISION_JSON: dict[int, tuple[PolicyDecision, str, str]] = {}
+_DECISION_JSON: IdentityCache[tuple[str, str]] = IdentityCache(maxsize=_CACHE_MAX)
 
 
 def _value_json(v: Any) -> str:
@@ -321,15 +320,13 @@ def _time_json(at: Any) -> str:
 
 def _decision_json(d: PolicyDecision) -> tuple[str, str]:
     """A decision's span event as JSON, before and after its time (which is the event's)."""
-    entry = _DECISION_JSON.get(id(d))
-    if entry is not None and entry[0] is d:
-        return entry[1], entry[2]
+    made = _DECISION_JSON.get(d)
+    if made is not None:
+        return made
     name, attrs = _decision_attrs(d)
     made = ('{"name":' + _esc(name) + ',"timeUnixNano":', ',"attributes":' + _pairs_json(attrs) + "}")
     if _SCALARS.issuperset(type(value) for _, value in d.params):  # as _decision_attrs: no mutable params
-        if len(_DECISION_JSON) >= _CACHE_MAX:
-            _DECISION_JSON.clear()
-        _DECISION_JSON[id(d)] = (d, *made)
+        _DECISION_JSON.put(d, made)
     return made
 
 

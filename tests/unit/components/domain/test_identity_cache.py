@@ -1,8 +1,10 @@
-"""IdentityCache: a value per object, by identity, never handed to another object."""
+"""IdentityCache: a value per object, by identity, never handed to another object; oldest out when full."""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from components.domain.identity_cache import IdentityCache
 
@@ -16,13 +18,31 @@ def test_a_value_is_found_for_the_same_object_only():
     assert cache.get(b) is None
 
 
-def test_a_full_cache_starts_again_and_keeps_working():
+def test_a_full_cache_lets_its_oldest_entry_go_one_at_a_time():
     cache: IdentityCache[int] = IdentityCache(maxsize=3)
     objects = [object() for _ in range(7)]
     for i, obj in enumerate(objects):
         cache.put(obj, i)
         assert cache.get(obj) == i
-        assert len(cache) <= 3
+        assert len(cache) == min(i + 1, 3)
+    # the three put last are there, the others gone (never all emptied at once)
+    assert [cache.get(o) for o in objects] == [None] * 4 + [4, 5, 6]
+
+
+@given(st.lists(st.integers(0, 9), max_size=200), st.integers(1, 6))
+def test_it_is_a_first_in_first_out_cache_of_at_most_maxsize(puts, maxsize):
+    """Against a plain model: a put of an object already cached replaces its value and keeps its place;
+    a new one makes room by letting the earliest-put go."""
+    objects = [object() for _ in range(10)]
+    cache: IdentityCache[int] = IdentityCache(maxsize=maxsize)
+    model: dict[int, int] = {}  # object index -> value, in first-put order
+    for step, k in enumerate(puts):
+        if k not in model and len(model) >= maxsize:
+            del model[next(iter(model))]
+        model[k] = step
+        cache.put(objects[k], step)
+        assert len(cache) == len(model) <= maxsize
+        assert {i: cache.get(o) for i, o in enumerate(objects) if cache.get(o) is not None} == model
 
 
 def test_an_id_reused_by_a_new_object_is_not_mistaken_for_the_old_one():
