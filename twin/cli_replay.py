@@ -41,7 +41,7 @@ from scenarios.config import Scenario, load_scenario, parse_scenario
 from scenarios.config_market import Replay
 from venues_sim.replay_format import ReplayFormatError
 
-from .replay_orders import OrdersFileError, RecordedOrder, StrategyOrder, load_strategy, read_orders
+from .replay_orders import OrdersFileError, RecordedOrder, StrategyOrder, load_strategy, quote_listener, read_orders
 
 if TYPE_CHECKING:  # annotations only: the run modules import pandas and pyarrow, which `twin --help` must not pay for
     from .run_result import RunResult
@@ -192,8 +192,9 @@ class OrderFeed:
                 self._strategy_sent += 1
                 self.send(order, f"S{self._strategy_sent:07d}", f"strategy {spec}")
 
+        listener = quote_listener(on_quote, strategy)  # with the strategy's bulk form, if it has one
         for venue in self.world.venues.values():
-            venue.listen(on_quote)
+            venue.listen(listener)
 
 
 # ------------------------------------------------------------------ running

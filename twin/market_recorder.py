@@ -367,43 +367,11 @@ class MarketTimeline:
         quote.timestamp_ns)``. With one venue (a consolidated top is that venue's top) it is the same
         check and record inlined in one call, on the same state (``touch`` after our orders shares it):
         it runs at every recorded quote of a replayed day, where the generic path was most of the
-        per-quote cost."""
+        per-quote cost; and it takes runs of quotes in bulk (``_OneVenueQuotes``)."""
         if len(self.venues) != 1:
             check = self.check
             return lambda q: check(q.symbol, q.timestamp_ns)
-        open_ns, close_ns, last = self.open_ns, self.close_ns, self._last
-        state = {s: (*self._books[s][0], self._seen[s], self._tops[s], self._columns[s]) for s in self.symbols}
-
-        def on_quote(q: Any) -> None:
-            now = q.timestamp_ns
-            if now < open_ns or now > close_ns:
-                return
-            symbol = q.symbol
-            book, read, seen, tops, (t, b, bs, a, as_) = state[symbol]
-            version = book.version
-            if version == seen[0]:
-                return
-            seen[0] = version
-            top = read(now)
-            if top == tops[0]:
-                return
-            tops[0] = top
-            bid, bid_size, ask, ask_size = top
-            if bid <= 0 or bid_size <= 0:  # check()'s consolidation over one venue: an empty side is 0, 0
-                bid = bid_size = 0
-            if ask <= 0 or ask_size <= 0:
-                ask = ask_size = 0
-            top = (bid, bid_size, ask, ask_size)
-            if last.get(symbol) == top:  # as _record
-                return
-            last[symbol] = top
-            t.append(now)
-            b.append(bid)
-            bs.append(bid_size)
-            a.append(ask)
-            as_.append(ask_size)
-
-        return on_quote
+        return _OneVenueQuotes(self)
 
     def _record(self, symbol: str, now_ns: int, bid: int, bid_size: int, ask: int, ask_size: int) -> None:
         if now_ns < self.open_ns or now_ns > self.close_ns:
@@ -483,6 +451,143 @@ class MarketTimeline:
             order = kept[np.argsort(t[kept], kind="stable")]  # by time, then by position: sorted((t, i))
             out[symbol] = {k: c[order] for k, c in zip(("t_ns", "price", "qty", "sale_condition"), columns)}
         return out
+
+
+class _OneVenueQuotes:
+    """``MarketTimeline.quote_listener`` over one venue: ``check`` and ``_record`` of each published quote
+    inlined, on the timeline's own state, and their bulk form (``venues_sim.replay_columns.BulkQuoteListener``):
+    a run of quotes ``[start, stop)`` gives the rows the quotes one at a time would, appended from the day's
+    columns at once. Why it is exact: within the session, once a row is recorded, each quote leaves the state
+    as (its published top, that top with empty sides as 0, 0), so after the run's first quote of a symbol
+    (checked one at a time against whatever state our orders' checks left) a later quote records a row
+    exactly when its normalised top differs from the previous quote's of that symbol; those quotes are
+    found once per day."""
+
+    __slots__ = ("open_ns", "close_ns", "last", "state", "_session")
+
+    def __init__(self, timeline: MarketTimeline):
+        self.open_ns, self.close_ns, self.last = timeline.open_ns, timeline.close_ns, timeline._last
+        self._session = ("session", self.open_ns, self.close_ns)  # the key of the session's events in a day
+        self.state = {s: (*timeline._books[s][0], timeline._seen[s], timeline._tops[s], timeline._columns[s])
+                      for s in timeline.symbols}
+
+    def __call__(self, q: Any) -> None:
+        now = q.timestamp_ns
+        if now < self.open_ns or now > self.close_ns:
+            return
+        symbol = q.symbol
+        book, read, seen, tops, columns = self.state[symbol]
+        version = book.version
+        if version == seen[0]:
+            return
+        seen[0] = version
+        self._see(symbol, now, read(now), tops, columns)
+
+    def _see(self, symbol: str, now: int, top: tuple[int, int, int, int], tops: list, columns: tuple) -> None:
+        """A moved venue top ``top`` read at ``now``: record its consolidation if it changed (``check``)."""
+        if top == tops[0]:
+            return
+        tops[0] = top
+        top = _normalised(top)
+        if self.last.get(symbol) == top:  # as _record
+            return
+        self.last[symbol] = top
+        t, b, bs, a, as_ = columns
+        t.append(now)
+        b.append(top[0])
+        bs.append(top[1])
+        a.append(top[2])
+        as_.append(top[3])
+
+    def bulk_stop(self, quotes: Any, start: int, stop: int) -> int:
+        """Runs end at the session's open and close: inside it every quote is checked, outside none."""
+        open_at, close_at = quotes.cache.get(self._session) or self._window(quotes)
+        return min(stop, open_at) if start < open_at else min(stop, close_at) if start < close_at else stop
+
+    def on_quotes(self, quotes: Any, start: int, stop: int) -> None:
+        open_at, close_at = quotes.cache.get(self._session) or self._window(quotes)
+        if not open_at <= start < close_at:
+            return  # outside the session (``bulk_stop`` cut the run there): nothing is checked
+        time = quotes.time
+        for s, first, last_event, _ in quotes.symbols_in(start, stop):
+            symbol = quotes.symbols[s]
+            book, _, seen, tops, columns = self.state[symbol]
+            seen[0] = book.version  # each quote moved the book: its version after the last one is read last
+            done = first
+            self._see(symbol, time.item(first), quotes.top(first), tops, columns)
+            if self.last.get(symbol) is None:  # no row yet (a day opening on empty quotes): one at a time
+                for done in _quotes_between(quotes, s, first, last_event)[1:].tolist():
+                    self._see(symbol, time.item(done), quotes.top(done), tops, columns)
+                    if self.last.get(symbol) is not None:
+                        break
+            if done == last_event:
+                continue
+            rows, rank, values = quotes.memo(("nbbo-rows", s), lambda: _changed_tops(quotes, s))
+            lo, hi = rank.item(done), rank.item(last_event)  # the rows after ``done``, up to ``last_event``
+            if hi > lo:
+                # every quote a row (most runs): the columns' own slice, else the rows picked out
+                at = slice(done + 1, last_event + 1) if hi - lo == last_event - done else rows[lo:hi]
+                for column, value in zip(columns, values):
+                    column.frombytes(value[at].tobytes())
+            tops[0] = quotes.top(last_event)
+            self.last[symbol] = _normalised(tops[0])
+
+    def _window(self, quotes: Any) -> tuple[int, int]:
+        """The session's first event and the event after its last, in ``quotes``."""
+        return quotes.memo(self._session, lambda: (
+            int(np.searchsorted(quotes.time, self.open_ns, side="left")),
+            int(np.searchsorted(quotes.time, self.close_ns, side="right"))))
+
+
+def _normalised(top: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """``check``'s consolidation over one venue: a side with price or size not positive is 0, 0."""
+    bid, bid_size, ask, ask_size = top
+    if bid <= 0 or bid_size <= 0:
+        bid = bid_size = 0
+    if ask <= 0 or ask_size <= 0:
+        ask = ask_size = 0
+    return bid, bid_size, ask, ask_size
+
+
+def _normalised_columns(quotes: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``_normalised`` of every published quote of the day (the columns themselves when nothing changes)."""
+
+    def compute() -> tuple[np.ndarray, ...]:
+        out = []
+        for price, size in ((quotes.bid, quotes.bid_size), (quotes.ask, quotes.ask_size)):
+            empty = (price <= 0) | (size <= 0)
+            if np.any(empty & ((price != 0) | (size != 0))):
+                price, size = np.where(empty, 0, price), np.where(empty, 0, size)
+            out += [price, size]
+        return tuple(out)
+
+    return quotes.memo("nbbo-normalised", compute)
+
+
+def _quotes_between(quotes: Any, s: int, first: int, last: int) -> np.ndarray:
+    """Event indices of symbol ``s``'s quotes from ``first`` to ``last`` (both quotes of ``s``)."""
+    positions = quotes.quote_positions(s)
+    if positions is None:
+        return np.arange(first, last + 1)
+    lo, hi = np.searchsorted(positions, (first, last + 1)).tolist()
+    return positions[lo:hi]
+
+
+def _changed_tops(quotes: Any, s: int) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+    """Symbol ``s``'s quotes whose normalised top differs from its previous quote's: their event indices
+    ``rows``; per event, how many of them are at or before it (``rank``, so the rows of a run are two
+    lookups); and the columns a row is read from (time, then the normalised top)."""
+    positions = quotes.quote_positions(s)
+    values = (quotes.time, *_normalised_columns(quotes))
+    columns = values[1:] if positions is None else tuple(c[positions] for c in values[1:])
+    changed = np.zeros(max(0, len(columns[0]) - 1), dtype=bool)
+    for c in columns:
+        changed |= c[1:] != c[:-1]
+    rows = np.flatnonzero(changed) + 1
+    rows = rows if positions is None else positions[rows]
+    marked = np.zeros(len(quotes.time), dtype=np.int32 if len(quotes.time) < 2**31 else np.int64)
+    marked[rows] = 1
+    return rows, np.cumsum(marked, dtype=marked.dtype), values
 
 
 def national_best(bid: np.ndarray, bid_size: np.ndarray, ask: np.ndarray, ask_size: np.ndarray

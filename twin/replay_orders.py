@@ -25,6 +25,12 @@ and returns the orders to submit then (an iterable of ``StrategyOrder``, empty
 for none). A class is instantiated once per run (so its state starts afresh
 for each routing policy); a function is called as it is. Quotes arrive in the
 replay's deterministic event order, so the same day gives the same orders.
+
+A strategy that knows it ignores most quotes may also have the bulk form
+(``bulk_stop`` and ``on_quotes``, ``venues_sim.replay_columns.BulkQuoteListener``;
+``EveryNthQuote`` has it): the replay venue then hands it the quotes it would
+send nothing for as runs of the day's columns instead of one ``Quote`` each
+(``quote_listener``), which is most of a replay's cost on a million-quote day.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from typing import Callable, Iterable
 from components.domain.money import to_units
 from components.domain.orders import OrderType, Side, TimeInForce
 from components.domain.venues import Quote
+from venues_sim.replay_columns import takes_quotes_in_bulk
 from venues_sim.replay_format import ReplayFormatError
 
 ORDER_COLUMNS = ("timestamp", "account", "symbol", "side", "quantity", "type", "limit", "tif")
@@ -222,6 +229,8 @@ class EveryNthQuote:
 
     Use as ``--strategy twin.replay_orders:EveryNthQuote`` (defaults: every 100th quote, 100 shares,
     account ``AC-00001``, any symbol). ``loadtests/benchmarks/bench_replay.py`` runs it on a million quotes.
+    It takes the quotes between its orders in bulk (``bulk_stop``, ``on_quotes``): a subclass that changes
+    which quotes send orders must change ``bulk_stop`` to match.
     """
 
     def __init__(self, every: int = 100, quantity: int = 100, account: str = "AC-00001") -> None:
@@ -236,3 +245,34 @@ class EveryNthQuote:
         side = Side.BUY if self.sent % 2 == 0 else Side.SELL
         self.sent += 1
         return (StrategyOrder(self.account, quote.symbol, side, self.quantity),)
+
+    def bulk_stop(self, quotes: object, start: int, stop: int) -> int:
+        """Runs end before the next ``every``-th quote: the one that sends an order is seen as a ``Quote``."""
+        return min(stop, start + self.every - 1 - self.seen % self.every)
+
+    def on_quotes(self, quotes: object, start: int, stop: int) -> None:
+        """Quotes that send nothing (``bulk_stop``): only counted."""
+        self.seen += stop - start
+
+
+class _WithBulkForm:
+    """A per-quote listener and the bulk form of the strategy it feeds (``quote_listener``)."""
+
+    __slots__ = ("_per_quote", "bulk_stop", "on_quotes")
+
+    def __init__(self, per_quote: Callable[[Quote], None], strategy: object):
+        self._per_quote = per_quote
+        self.bulk_stop = strategy.bulk_stop  # type: ignore[attr-defined]
+        self.on_quotes = strategy.on_quotes  # type: ignore[attr-defined]
+
+    def __call__(self, quote: Quote) -> None:
+        self._per_quote(quote)
+
+
+def quote_listener(per_quote: Callable[[Quote], None], strategy: object) -> Callable[[Quote], None]:
+    """``per_quote`` (a ``ReplayVenue.listen`` callback that feeds ``strategy`` each quote and sends what it
+    returns), with the strategy's bulk form when it has one: the quotes it takes in bulk are ones it returns
+    no orders for, so ``per_quote`` would have sent nothing for them either. Without it, ``per_quote``."""
+    if takes_quotes_in_bulk(strategy):
+        return _WithBulkForm(per_quote, strategy)
+    return per_quote

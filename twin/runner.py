@@ -302,6 +302,9 @@ def _run_replay_ahead(world: TwinWorld) -> None:
             return True
         return False
 
+    # when the clock's next queued thing is due (None: nothing): where a run of quotes in bulk must end
+    idle_until.horizon_ns = lambda: queue[0][0] + epoch if queue else None  # type: ignore[attr-defined]
+
     for venue in world.venues.values():
         if hasattr(venue, "run_ahead"):
             venue.run_ahead(idle_until)

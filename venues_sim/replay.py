@@ -9,7 +9,10 @@ whoever drives it calls ``advance(now_ns)`` at each recorded event
 (``next_event_ns``), or hands ``start`` a ``Clock.call_at``-shaped scheduler.
 Every public call first advances to its ``now_ns``. The day is held as numpy
 columns (``venues_sim.replay_columns``) turned into Python values a chunk at a
-time, so a million-quote day never exists as a million row objects.
+time, so a million-quote day never exists as a million row objects. While
+every quote listener takes quotes in bulk (``replay_columns.BulkQuoteListener``),
+none of ours rests and the venue is UP, runs of quotes are applied in one step
+and handed to the listeners as column positions (``_in_bulk``; docs/replay_bulk_quotes.md).
 
 Fill assumptions (the rules, each with its test and the defence of rule 4:
 ``docs/fill_model.md``; all deliberate):
@@ -60,7 +63,13 @@ from components.domain.orders import OrderType, Side, TimeInForce
 from components.domain.venues import ChildOrder, ExecKind, ExecutionReport, Liquidity, Quote, VenueStatus
 
 from .fees import FeeModel
-from .replay_columns import RecordedTables, release_unused_memory
+from .replay_columns import (
+    BulkQuoteListener,
+    RecordedTables,
+    VenueQuotes,
+    release_unused_memory,
+    takes_quotes_in_bulk,
+)
 from .replay_format import RecordedDay, RecordedTrade
 from .venue import (
     CANCEL_REQUESTED,
@@ -83,6 +92,7 @@ _BUY = Side.BUY
 _UP = VenueStatus.UP  # bound once: Enum attribute access is slow on Python 3.11, and this runs per quote
 _TRADE, _QUOTE = 0, 1  # sort rank at equal timestamps: trades first
 _CHUNK = 16_384  # events turned into Python values at a time: a long day never is all at once
+_BULK_CHUNK = 1_024  # the same while listeners take quotes in bulk: most events are never turned into values
 
 
 def _timeline(trades: dict[str, np.ndarray], quotes: dict[str, np.ndarray]) -> list[np.ndarray]:
@@ -170,12 +180,19 @@ class ReplayVenue:
         self._listeners: list[Callable[[Quote], None]] = []
         self._publish: list[Callable[[Quote], None]] = [] if on_quote is None else [on_quote]  # then listeners
         self._idle_until: Callable[[int], bool] | None = None  # see ``run_ahead``
+        self._horizon: Callable[[], int | None] | None = None  # see ``run_ahead``
+        self._bulk = on_quote is None or takes_quotes_in_bulk(on_quote)  # every listener can take runs of quotes at once
+        self._quotes: VenueQuotes | None = None  # what they read, built at the first run (``_in_bulk``)
+        self._trade_at: np.ndarray | None = None  # event indices of recorded trades (a run ends before one)
 
-    def listen(self, callback: Callable[[Quote], None]) -> None:
+    def listen(self, callback: Callable[[Quote], None] | BulkQuoteListener) -> None:
         """Call ``callback`` with each recorded quote as published (after our resting orders took it),
-        at its recorded time: how ``twin replay``'s strategy hook sees the market."""
+        at its recorded time: how ``twin replay``'s strategy hook sees the market. A callback with the
+        bulk form (``venues_sim.replay_columns.BulkQuoteListener``) is handed runs of quotes at once while
+        every listener has it, none of our orders rests here and the venue is UP."""
         self._listeners.append(callback)
         self._publish.append(callback)
+        self._bulk = self._bulk and takes_quotes_in_bulk(callback)
 
     # ------------------------------------------------------------ status and queries
 
@@ -261,6 +278,11 @@ class ReplayVenue:
                 if idle_until is None or not idle_until(ts):
                     break
                 now_ns = ts  # the clock is there already: nothing else could run in between
+            if kind == _QUOTE and self._bulk and not self._working and self._status is _UP:
+                # Nothing but the listeners needs these quotes one by one: a run of them in one step.
+                if self._in_bulk(self._chunk_end - len(chunk) + pos, now_ns, idle_until):
+                    now_ns = max(now_ns, self._now)  # the clock was moved to the run's last quote
+                    continue
             self._pos = pos + 1  # before applying it, for the same reason
             self._now = ts
             if kind == _TRADE:
@@ -286,12 +308,65 @@ class ReplayVenue:
         if start >= self._count:
             if self._count and len(self._events[0]):  # the whole day is applied: its columns are not read again
                 self._events = [np.empty(0, dtype=c.dtype) for c in self._events]
+                self._quotes = self._trade_at = None
                 release_unused_memory()  # a million-quote day's columns, handed back before the outputs are written
             return False
-        end = min(self._count, start + _CHUNK)
+        end = min(self._count, start + (_BULK_CHUNK if self._bulk else _CHUNK))
         self._chunk = list(zip(*(column[start:end].tolist() for column in self._events)))
         self._pos, self._chunk_end = 0, end
         return True
+
+    def _in_bulk(self, start: int, now_ns: int, idle_until: Callable[[int], bool] | None) -> int:
+        """Apply the recorded quotes from event ``start`` on in one step; return the event index after them,
+        or 0 (none: ``start`` is applied on its own). Only while every listener takes quotes in bulk, none of
+        ours rests and the venue is UP: then a quote only replaces the displayed top and is published. The
+        run ends before the next recorded trade, before the first quote a listener must see as a ``Quote``
+        (``bulk_stop``), and after the last quote due by ``now_ns`` or, given ``idle_until`` (see
+        ``run_ahead``), the last one before anything else the clock holds: what applying them one at a
+        time would apply, in the same order, leaving the same top, book versions and clock."""
+        quotes = self._quotes or self._quote_columns()
+        stop = self._count
+        if self._trade_at is not None:
+            after = int(self._trade_at.searchsorted(start))
+            if after < len(self._trade_at):
+                stop = self._trade_at.item(after)
+        for listener in self._publish:
+            stop = listener.bulk_stop(quotes, start, stop)
+        if stop <= start:
+            return 0
+        times = quotes.time  # ``start`` is due (``advance`` saw to it); so are the following ones up to ``now_ns``
+        end = start + 1
+        if end < stop and times.item(end) <= now_ns:
+            end = start + int(times[start:stop].searchsorted(now_ns, "right"))
+        if end < stop and idle_until is not None:
+            end = _idle_end(times, end, stop, idle_until, self._horizon if idle_until is self._idle_until else None)
+        _, _, _, bid, bid_size, ask, ask_size = self._events
+        for s, _, last, count in quotes.symbols_in(start, end):
+            shown = self._shown[self._symbols[s]]
+            shown.bid, shown.bid_size = bid.item(last), bid_size.item(last)
+            shown.ask, shown.ask_size = ask.item(last), ask_size.item(last)
+            shown.version += count  # one bump per quote, as one at a time
+        self._now = times.item(end - 1)
+        base = self._chunk_end - len(self._chunk)
+        if end < self._chunk_end:
+            self._pos = end - base
+        else:  # past the chunk: the next one is loaded from ``end``
+            self._chunk, self._pos, self._chunk_end = [], 0, end
+        for listener in self._publish:
+            listener.on_quotes(quotes, start, end)
+        return end
+
+    def _quote_columns(self) -> VenueQuotes:
+        """The day's events as published quotes for bulk listeners (the columns themselves where a side is
+        never empty, which is every recorded quote of a well-formed day)."""
+        time, kind, symbol, a, b, c, d = self._events
+        trades = bool(len(self._trades["timestamp_ns"]))
+        self._quotes = VenueQuotes(self.name, tuple(self._symbols), time, symbol,
+                                   a if b.all() else np.where(b != 0, a, 0), b,
+                                   c if d.all() else np.where(d != 0, c, 0), d, trades, kind)
+        if trades:
+            self._trade_at = np.flatnonzero(kind == _TRADE)
+        return self._quotes
 
     def start(self, schedule: Callable[[int, Callable[[], None]], None]) -> None:
         """Self-drive: ``schedule(when_ns, callback)`` (``Clock.call_at``) at each event time.
@@ -313,8 +388,11 @@ class ReplayVenue:
         """Let the self-driven replay skip the scheduler between recorded events: ``idle_until(when_ns)``
         returns True, having moved the clock to ``when_ns``, when the clock holds nothing due at or before
         ``when_ns`` (then scheduling the event and running it next would do exactly the same, in the same
-        order, only slower: a million-quote day is a million scheduler round trips); None turns it off."""
+        order, only slower: a million-quote day is a million scheduler round trips); None turns it off.
+        Its optional attribute ``horizon_ns()`` (the time of the clock's next queued thing, None: nothing)
+        lets a run of quotes in bulk find its end with one search instead of probing ``idle_until``."""
         self._idle_until = idle_until
+        self._horizon = getattr(idle_until, "horizon_ns", None)
 
     # ------------------------------------------------------------ our orders
 
@@ -504,3 +582,27 @@ class ReplayVenue:
         self._exec_seq += 1
         self._on_report(ExecutionReport(kind, self.name, child_id, order_id, now_ns,
                                         exec_id=f"{self.name}-E{self._exec_seq}", **fields))
+
+
+def _idle_end(times: np.ndarray, lo: int, stop: int, idle_until: Callable[[int], bool],
+              horizon: Callable[[], int | None] | None = None) -> int:
+    """The first event in ``[lo, stop)`` that ``idle_until`` refuses (``stop``: none), leaving the clock at the
+    event before it, as probing each in turn would. ``idle_until`` is monotone: it accepts a time before
+    the clock's next due thing and refuses any later one, so that time (``horizon()``, None: nothing due),
+    when given, or a binary search finds the edge (the search's last accepted probe, which moved the
+    clock, is the event before it)."""
+    if horizon is not None:
+        due = horizon()
+        end = stop if due is None else lo + int(times[lo:stop].searchsorted(due))
+        if end == lo or idle_until(times.item(end - 1)):  # accepted: moves the clock there
+            return end
+    if idle_until(times.item(stop - 1)):
+        return stop
+    hi = stop - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if idle_until(times.item(mid)):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo

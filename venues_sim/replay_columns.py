@@ -12,17 +12,24 @@ Why: a million-quote day read as one dict and one dataclass per row cost
 seconds and hundreds of MiB before the first event (issue 12's benchmark:
 3.5 s to read, 1.8 s to sort and build, 940 MiB peak); the replay venue only
 needs its own rows, in time order, a chunk at a time.
+
+``VenueQuotes`` and ``BulkQuoteListener``: one venue's day as published quotes,
+and the protocol of a quote listener that takes runs of them at once
+(``ReplayVenue._in_bulk``; docs/replay_bulk_quotes.md).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable, Protocol
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from components.domain.venues import Quote
 
 from .replay_format import (
     QUOTE_COLUMNS,
@@ -141,3 +148,94 @@ def _quote_bad(v: dict[str, np.ndarray]) -> np.ndarray:
 def _trade_bad(v: dict[str, np.ndarray]) -> np.ndarray:
     """Rows ``replay_format._trade_problem`` refuses (price or size not positive)."""
     return (v["price"] <= 0) | (v["size"] <= 0)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Quotes in bulk: what a replay venue hands a listener that can take a run of quotes at once.
+
+
+class BulkQuoteListener(Protocol):
+    """A ``ReplayVenue.listen`` callback that can also take runs of quotes at once (optional protocol).
+
+    A listener is a callable ``listener(quote)``, called with each recorded quote as published. One that
+    also has ``bulk_stop`` and ``on_quotes`` lets the venue skip building a ``Quote`` per recorded quote
+    while none of our orders rests there and it is UP: the venue then moves over a run of quotes
+    ``[start, stop)`` (event indices into ``VenueQuotes``; every event of a run is a quote, none of ours
+    rests, the venue stays UP) in one step and calls ``on_quotes`` instead of the callable, once per run.
+    The venue falls back to one ``Quote`` per recorded quote whenever any of its listeners lacks the two.
+    """
+
+    def __call__(self, quote: Quote) -> None:
+        """One quote as published (the per-quote form, always available)."""
+
+    def bulk_stop(self, quotes: VenueQuotes, start: int, stop: int) -> int:
+        """The end (``start`` to ``stop``) of the part of ``[start, stop)`` this listener can take through
+        ``on_quotes``: the quotes before the first it must see as a ``Quote`` (a strategy's next order, say).
+        ``start``: the next quote is called one at a time. Must not change the listener's state."""
+
+    def on_quotes(self, quotes: VenueQuotes, start: int, stop: int) -> None:
+        """Take the quotes ``[start, stop)`` at once, with the same effect as being called with each of them
+        in order; must not call back into the venue (the venue's top already shows the run's last quote)."""
+
+
+def takes_quotes_in_bulk(listener: object) -> bool:
+    """Whether a quote listener has the bulk form (``BulkQuoteListener``: ``bulk_stop`` and ``on_quotes``)."""
+    return hasattr(listener, "bulk_stop") and hasattr(listener, "on_quotes")
+
+
+@dataclass(frozen=True, eq=False)
+class VenueQuotes:
+    """One replay venue's recorded events, by event index in replay order, as published quotes: ``time``,
+    ``symbol`` (an index into ``symbols``) and the published top ``bid``, ``bid_size``, ``ask``,
+    ``ask_size`` (a side without size shows price 0, as a ``Quote``). Rows of recorded trades share the
+    index space (``quote_positions`` skips them) but never fall inside a run handed to a listener.
+    Listeners keep what they derive from the day in ``cache`` (``memo``), not in themselves: it is dropped
+    with this object when the venue has applied its whole day."""
+
+    venue: str
+    symbols: tuple[str, ...]
+    time: np.ndarray
+    symbol: np.ndarray
+    bid: np.ndarray
+    bid_size: np.ndarray
+    ask: np.ndarray
+    ask_size: np.ndarray
+    trades: bool
+    """Whether any row is a recorded trade (``quote_positions`` then skips them)."""
+    kind: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.int8))
+    """Per row: 0 a recorded trade, 1 a recorded quote (read only when ``trades``)."""
+    cache: dict = field(default_factory=dict, repr=False)
+    """What listeners derived from the day, by a key of their own (``memo``; read directly once made)."""
+
+    def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()`` the first time ``key`` is asked for, the same value after."""
+        try:
+            return self.cache[key]
+        except KeyError:
+            value = self.cache[key] = compute()
+            return value
+
+    def quote_positions(self, symbol: int) -> np.ndarray | None:
+        """Event indices of ``symbol``'s quotes, in order; None when that is every event (a day of one
+        symbol's quotes only: no index array is built for it)."""
+        if not self.trades and len(self.symbols) == 1:
+            return None
+        return self.memo(("positions", symbol), lambda: np.flatnonzero(
+            (self.symbol == symbol) & (self.kind != 0) if self.trades else self.symbol == symbol))
+
+    def symbols_in(self, start: int, stop: int) -> list[tuple[int, int, int, int]]:
+        """For each symbol quoted in the run ``[start, stop)`` (all quotes): ``(symbol, first event, last
+        event, quotes)``."""
+        if len(self.symbols) == 1:  # every event of a run is a quote of the one symbol
+            return [(0, start, stop - 1, stop - start)]
+        found = []
+        for s in range(len(self.symbols)):
+            positions = self.quote_positions(s)
+            lo, hi = int(positions.searchsorted(start)), int(positions.searchsorted(stop))
+            if hi > lo:
+                found.append((s, positions.item(lo), positions.item(hi - 1), hi - lo))
+        return found
+
+    def top(self, event: int) -> tuple[int, int, int, int]:
+        """The published ``(bid, bid size, ask, ask size)`` of one quote, as Python ints."""
+        return self.bid.item(event), self.bid_size.item(event), self.ask.item(event), self.ask_size.item(event)

@@ -18,6 +18,7 @@ from twin.replay_orders import (
     OrdersFileError,
     StrategyOrder,
     load_strategy,
+    quote_listener,
     read_orders,
 )
 
@@ -103,6 +104,42 @@ def test_the_example_strategy_orders_every_hundredth_quote_alternating_sides():
     sent = [o for i in range(1, 401) for o in strategy(Quote("XNAS", "AAPL", 1, 100, 2, 100, i))]
     assert [o.side for o in sent] == [Side.BUY, Side.SELL, Side.BUY, Side.SELL]
     assert {(o.quantity, o.order_type, o.symbol) for o in sent} == {(100, OrderType.MARKET, "AAPL")}
+
+
+@given(st.integers(1, 9), st.lists(st.integers(0, 12), max_size=40))
+def test_every_nth_quote_in_bulk_sends_the_same_orders_on_the_same_quotes(every, asks):
+    """Quotes fed as a venue feeds a bulk listener (runs as long as ``bulk_stop`` allows, capped by ``asks``, the
+    rest one at a time) give the orders of quotes fed one at a time, on the same quotes."""
+    quotes = [Quote("XNAS", "AAPL", 1, 100, 2, 100, i) for i in range(sum(asks) + 30)]
+    plain = EveryNthQuote(every)
+    expected = [(q.timestamp_ns, o) for q in quotes for o in plain(q)]
+    bulk, sent, i = EveryNthQuote(every), [], 0
+    for ask in asks + [len(quotes)] * len(quotes):
+        if i == len(quotes):
+            break
+        end = bulk.bulk_stop(None, i, min(len(quotes), i + ask))
+        assert i <= end <= min(len(quotes), i + ask)
+        if end > i:
+            bulk.on_quotes(None, i, end)
+            i = end
+        else:
+            sent += [(quotes[i].timestamp_ns, o) for o in bulk(quotes[i])]
+            i += 1
+    assert sent == expected and bulk.seen == plain.seen
+
+
+def test_quote_listener_gives_a_strategy_with_the_bulk_form_that_form_and_feeds_each_quote_as_given():
+    seen = []
+    strategy = EveryNthQuote(3)
+    listener = quote_listener(seen.append, strategy)
+    assert listener.bulk_stop(None, 10, 20) == 12 and listener.on_quotes.__self__ is strategy
+    listener.on_quotes(None, 10, 12)
+    assert strategy.seen == 2 and listener.bulk_stop(None, 12, 20) == 12  # the next quote sends an order
+    q = Quote("XNAS", "AAPL", 1, 100, 2, 100, 5)
+    listener(q)
+    assert seen == [q]
+    plain = quote_listener(seen.append, lambda quote: ())  # no bulk form: the callback itself
+    assert plain == seen.append
 
 
 @pytest.mark.parametrize("spec, problem", [
