@@ -20,7 +20,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from components.columnar_log import ColumnarEventLog, DecisionsColumn, EventChunk, IntColumn, TextColumn, TypeColumn
-from components.domain.events import EventType, OrderEvent
+from components.domain.events import EventType, OrderEvent, PolicyDecision
+from components.domain.identity_cache import IdentityCache
 from components.domain.money import PRICE_SCALE
 from components.domain.orders import Order
 
@@ -139,24 +140,38 @@ _GATHER = {IntColumn: _gather_ints, TextColumn: _gather_text, TypeColumn: _gathe
 
 
 def _decisions_json(column: list) -> list[str]:
-    """Each event's decisions as the JSON of ``[d.to_record() ...]``, made once per distinct tuple."""
-    cache: dict[tuple, str] = {}
+    """Each event's decisions as the JSON of ``[d.to_record() ...]``: each decision object's record
+    rendered once (``_decision_text``) and joined as ``json.dumps`` joins a list's items; one string per
+    distinct decisions tuple object, shared by every row holding that tuple."""
+    by_tuple: dict[int, tuple[tuple, str]] = {}  # the entry holds the tuple: its id is not reused meanwhile
     out = []
     for decisions in column:
-        # keyed with the parameters' types too: 1, 1.0 and True are equal keys but different JSON
-        key = (decisions, tuple(type(v) for d in decisions for _, v in d.params))
-        try:
-            text = cache.get(key)
-        except TypeError:  # an unhashable parameter value: encode it as it is
-            out.append(_SORTED_JSON([d.to_record() for d in decisions]))
+        if not decisions:
+            out.append("[]")
             continue
-        if text is None:
-            text = _SORTED_JSON([d.to_record() for d in decisions])
-            if len(cache) >= _DECISIONS_CACHE_LIMIT:  # small and bounded: params can carry per-order values,
-                cache.clear()                         # and repeats come close together (one order's events)
-            cache[key] = text
-        out.append(text)
+        entry = by_tuple.get(id(decisions))
+        if entry is None or entry[0] is not decisions:
+            entry = (decisions, "[" + ", ".join(map(_decision_text, decisions)) + "]")
+            if len(by_tuple) >= _DECISIONS_CACHE_LIMIT:  # bounded: most tuples belong to one order
+                by_tuple.clear()
+            by_tuple[id(decisions)] = entry
+        out.append(entry[1])
     return out
+
+
+_DECISION_TEXT: IdentityCache[str] = IdentityCache(maxsize=_DECISIONS_CACHE_LIMIT)
+_SCALARS = frozenset({str, int, bool, float, type(None)})
+
+
+def _decision_text(decision: PolicyDecision) -> str:
+    """``json.dumps(decision.to_record(), sort_keys=True)``, made once per decision object (a policy's
+    shared PASS verdict sits on every approval); one whose params hold a mutable value is not kept."""
+    text = _DECISION_TEXT.get(decision)
+    if text is None:
+        text = _SORTED_JSON(decision.to_record())
+        if _SCALARS.issuperset(type(value) for _, value in decision.params):
+            _DECISION_TEXT.put(decision, text)
+    return text
 
 
 def orders_frame(orders: Iterable[Order]) -> pd.DataFrame:

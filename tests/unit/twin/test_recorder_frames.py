@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scenarios.config import builtin_scenario_path, load_scenario
 from twin.recorder import events_frame
@@ -39,3 +41,24 @@ def test_equal_decisions_with_differently_typed_params_keep_their_own_json():
     params = [json.loads(text)[0]["params"]["bps"] for text in frame["policy_decisions"]]
     assert [type(p) for p in params] == [int, float, bool, list]
     assert frame["details"].tolist() == ['{"unhashable": [1]}'] * 4
+
+
+_PARAM_VALUES = st.one_of(st.integers(-3, 3), st.floats(allow_nan=False, width=32), st.booleans(), st.none(),
+                          st.text(max_size=3), st.lists(st.integers(0, 2), max_size=2))
+
+
+@given(st.data())
+def test_decisions_json_equals_dumping_each_events_records(data):
+    """``_decisions_json`` (each decision rendered once per object, joined) gives, row by row, the text of
+    ``json.dumps([d.to_record() ...], sort_keys=True)``, with decision objects and whole tuples shared
+    between rows as the risk engine shares them, and params of every type (a list: never cached)."""
+    from components.domain.events import Outcome, PolicyDecision
+    from twin.recorder import _decisions_json
+
+    pool = [PolicyDecision(data.draw(st.sampled_from(["collar", "notional", "aml"])), "1",
+                           data.draw(st.sampled_from(list(Outcome))), data.draw(st.text(max_size=2)),
+                           tuple(data.draw(st.dictionaries(st.sampled_from("abc"), _PARAM_VALUES, max_size=2)).items()))
+            for _ in range(data.draw(st.integers(1, 5)))]
+    tuples = [tuple(data.draw(st.lists(st.sampled_from(pool), max_size=4))) for _ in range(4)]
+    column = data.draw(st.lists(st.sampled_from(tuples), max_size=12))
+    assert _decisions_json(column) == [json.dumps([d.to_record() for d in ds], sort_keys=True) for ds in column]
