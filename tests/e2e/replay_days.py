@@ -32,3 +32,16 @@ def two_venue_replay_folder(folder: Path, *, name: str, seed: int, day_seed: int
     (folder / "scenario.yaml").write_text(SCENARIO.format(name=name, seed=seed))
     (folder / "orders.csv").write_text("\n".join([ORDERS_HEADER, *orders]) + "\n")
     return folder
+
+
+def replay_with_strategy(folder: Path, out: str, capsys) -> str:
+    """`twin replay` of ``folder`` (as made above) with its orders and the ``EveryNthQuote`` strategy into
+    ``folder/out``; asserts it succeeded and returns its ``policy ...`` line (fingerprint, orders, fills)."""
+    from twin.cli import main
+
+    status = main(["replay", "--market", str(folder / "day"), "--scenario", str(folder / "scenario.yaml"),
+                   "--orders", str(folder / "orders.csv"), "--strategy", "twin.replay_orders:EveryNthQuote",
+                   "--out", str(folder / out)])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    return next(line for line in captured.out.splitlines() if line.startswith("policy "))

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import twin.cli_replay as cli_replay
-from twin.cli import main
+from tests.e2e.replay_days import replay_with_strategy
 from twin.market_recorder import MarketTimeline
 from venues_sim.replay import ReplayVenue
 from venues_sim.replay_format import write_parquet
@@ -43,15 +43,6 @@ def folder(tmp_path_factory):
     return folder
 
 
-def _run(folder, out: str, capsys) -> str:
-    status = main(["replay", "--market", str(folder / "day"), "--scenario", str(folder / "scenario.yaml"),
-                   "--orders", str(folder / "orders.csv"), "--strategy", "twin.replay_orders:EveryNthQuote",
-                   "--out", str(folder / out)])
-    captured = capsys.readouterr()
-    assert status == 0, captured.err
-    return next(line for line in captured.out.splitlines() if line.startswith("policy "))
-
-
 def test_quotes_in_bulk_change_nothing_a_replay_records(folder, capsys, monkeypatch):
     runs = []
     in_bulk = ReplayVenue._in_bulk
@@ -63,13 +54,13 @@ def test_quotes_in_bulk_change_nothing_a_replay_records(folder, capsys, monkeypa
 
     with monkeypatch.context() as m:
         m.setattr(ReplayVenue, "_in_bulk", counted)
-        bulk = _run(folder, "bulk", capsys)
+        bulk = replay_with_strategy(folder, "bulk", capsys)
     assert sum(1 for end in runs if end) > 50  # the bulk path ran
     with monkeypatch.context() as m:  # every listener without the bulk form: one Quote per recorded quote
         m.setattr(cli_replay, "quote_listener", lambda per_quote, strategy: per_quote)
         one_venue = MarketTimeline.quote_listener
         m.setattr(MarketTimeline, "quote_listener", lambda self: (lambda q, f=one_venue(self): f(q)))
-        plain = _run(folder, "plain", capsys)
+        plain = replay_with_strategy(folder, "plain", capsys)
     assert bulk.split("(")[0] == plain.split("(")[0]  # policy, fingerprint, orders, fills
     assert "fills 0 " not in bulk
     for name in ("market_nbbo.parquet", "orders.parquet", "tca_orders.parquet", "market_prints.parquet"):

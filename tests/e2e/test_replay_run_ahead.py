@@ -8,8 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import twin.runner as runner
-from twin.cli import main
-from tests.e2e.replay_days import two_venue_replay_folder
+from tests.e2e.replay_days import replay_with_strategy, two_venue_replay_folder
 from venues_sim.synthetic_day import DEFAULT_START_NS
 
 NS = 1_000_000_000
@@ -27,20 +26,11 @@ def folder(tmp_path_factory):
                                    ticks=1500, orders=orders)
 
 
-def _run(folder, out: str, capsys) -> str:
-    status = main(["replay", "--market", str(folder / "day"), "--scenario", str(folder / "scenario.yaml"),
-                   "--orders", str(folder / "orders.csv"), "--strategy", "twin.replay_orders:EveryNthQuote",
-                   "--out", str(folder / out)])
-    captured = capsys.readouterr()
-    assert status == 0, captured.err
-    return next(line for line in captured.out.splitlines() if line.startswith("policy "))
-
-
 def test_running_ahead_changes_nothing_a_run_records(folder, capsys, monkeypatch):
-    ahead = _run(folder, "ahead", capsys)
+    ahead = replay_with_strategy(folder, "ahead", capsys)
     with monkeypatch.context() as m:
         m.setattr(runner, "_run_replay_ahead", lambda world: None)  # one scheduler round trip per event
-        plain = _run(folder, "plain", capsys)
+        plain = replay_with_strategy(folder, "plain", capsys)
     assert ahead.split("(")[0] == plain.split("(")[0]  # policy, fingerprint, orders, fills
     assert "fills 0 " not in ahead
     for name in ("market_nbbo.parquet", "orders.parquet", "tca_orders.parquet", "market_prints.parquet"):
