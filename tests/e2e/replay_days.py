@@ -45,3 +45,20 @@ def replay_with_strategy(folder: Path, out: str, capsys) -> str:
     captured = capsys.readouterr()
     assert status == 0, captured.err
     return next(line for line in captured.out.splitlines() if line.startswith("policy "))
+
+
+SAME_FILES = ("market_nbbo.parquet", "orders.parquet", "tca_orders.parquet", "market_prints.parquet")
+
+
+def assert_same_replay(folder: Path, one: tuple[str, str], other: tuple[str, str]) -> None:
+    """Two replays of ``folder`` (each ``(out, its policy line)``) recorded the same run: the same policy,
+    fingerprint, orders and fills (with fills), and the same NBBO, orders, TCA and prints files."""
+    import pyarrow.parquet as pq
+
+    (out_a, line_a), (out_b, line_b) = one, other
+    assert line_a.split("(")[0] == line_b.split("(")[0]  # policy, fingerprint, orders, fills
+    assert "fills 0 " not in line_a
+    for name in SAME_FILES:
+        assert pq.read_table(folder / out_a / "fee-aware" / name).equals(
+            pq.read_table(folder / out_b / "fee-aware" / name)), name
+    assert pq.read_table(folder / out_a / "fee-aware" / "market_nbbo.parquet").num_rows > 1000
