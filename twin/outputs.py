@@ -19,6 +19,7 @@ from reports.summary import build_summary, write_summary
 from reports.tca import write_tca
 from venues_sim.replay_columns import release_unused_memory
 
+from .aside import aside
 from .market_recorder import write_market_samples, write_market_timeline
 from .observability import write_observability
 from .recorder import orders_frame, run_events_frame, write_parquet
@@ -34,13 +35,21 @@ def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Pat
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     world = result.world
+
+    def log_and_observability() -> tuple[dict | None, dict]:
+        # hash-chained: `twin replay-log` verifies it; then metrics.parquet/.prom, traces.json, slo.json
+        write_log_file(out_dir / "events.sqlite", events)
+        anchor = write_run_anchors(out_dir / "events.sqlite")
+        return (None if anchor is None else anchor.to_record()), write_observability(out_dir, events)
+
+    # They need only the events: written by a forked worker while this process writes the rest (twin.aside).
+    side = aside(log_and_observability)
+
     events_df = run_events_frame(world.log, events)  # from the log's columns when they are these events
     orders_df = orders_frame(world.platform.oms.orders.values())
     write_parquet(events_df, out_dir / "events.parquet")
     write_parquet(orders_df, out_dir / "orders.parquet")
     release_unused_memory()  # Arrow's free pages after each big step go back to the system (docs/run_performance.md)
-    write_log_file(out_dir / "events.sqlite", events)  # hash-chained: `twin replay-log` verifies it
-    anchor = write_run_anchors(out_dir / "events.sqlite")
     platform = world.platform
     session = world.scenario.session
     session_ns = session.close_ns() - session.open_ns()
@@ -83,11 +92,10 @@ def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Pat
             summary["tca_error"] = str(exc)
         del market  # the tables view the timeline's buffers: dropped so that release() may free them
         recorder.timeline.release()  # its NBBO buffers (~25 MiB on trading_day): written, read by TCA, done
-    if anchor is not None:
-        summary["anchor"] = anchor.to_record()  # the log's last anchor, kept apart from the anchor log
+    summary["anchor"] = None  # the log's last anchor, kept apart from the anchor log (from the worker, below)
     if world.regions is not None:  # replication, failovers with RPO and RTO (twin.regions, docs/regions.md)
         summary["regions"] = world.regions.summary()
-    summary["slo"] = write_observability(out_dir, events)  # metrics.parquet/.prom, traces.json, slo.json
+    summary["slo"] = None  # the worker's too: the keys keep their place in summary.json
     from .surveillance_run import run_report_section, write_labels  # surveillance: docs/surveillance.md
 
     write_labels(world, out_dir)
@@ -101,6 +109,9 @@ def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Pat
         summary["aml"] = write_aml_outputs(world, out_dir)
     if world.advisor_agents is not None:  # agent_steps.jsonl, agent_plans.json: docs/trade_execution_agent.md
         summary["agent"] = world.advisor_agents.write(out_dir)
+    summary["anchor"], summary["slo"] = side.result()
+    if summary["anchor"] is None:
+        del summary["anchor"]  # an empty log has none
     write_summary(summary, out_dir / "summary.json")
     release_unused_memory()  # before the report, the run's high-water mark (matplotlib)
     write_report(summary, events_df, orders_df, out_dir)

@@ -81,10 +81,11 @@ WRITE_PARTS = (
 """Parts of ``write the run folder`` timed on their own (module, function, label): where the writing goes."""
 
 PHASES = "WRITE_PARTS = " + repr(WRITE_PARTS) + r"""
-import json, resource, sys, time
+import json, os, resource, sys, time
 started_cpu, started = time.process_time(), time.perf_counter()
 import twin.cli, twin.market_structure, twin.outputs, twin.runner, reports.replay_compare
 seen = []
+main_pid = os.getpid()
 def timed(module, name, phase):
     inner = getattr(module, name)
     def run(*args, **kwargs):
@@ -92,8 +93,13 @@ def timed(module, name, phase):
         try:
             return inner(*args, **kwargs)
         finally:
-            seen.append((phase, time.perf_counter() - wall, time.process_time() - cpu,
-                         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024))
+            record = (phase, time.perf_counter() - wall, time.process_time() - cpu,
+                      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+            if os.getpid() == main_pid:
+                seen.append(record)
+            else:  # in a forked output worker (twin.aside): its own line, now (it leaves with os._exit)
+                print("BENCH-PART " + json.dumps((record[0] + " [worker]", *record[1:])), file=sys.stderr,
+                      flush=True)
     setattr(module, name, run)
 timed(twin.market_structure, "load_recorded", "read the day")
 timed(twin.runner, "build_twin", "build (read included)")
@@ -241,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         # NautilusTrader on the same day file, right after ours (in the same conditions).
         reference = nautilus_reference.measure(day, args.every) if args.nautilus else None
     seen = json.loads(next(line for line in stderr.splitlines() if line.startswith("BENCH-PHASES ")).split(" ", 1)[1])
+    seen += [json.loads(line.split(" ", 1)[1]) for line in stderr.splitlines() if line.startswith("BENCH-PART ")]
     phases = phase_table(seen)
     orders = int(re.search(r"orders (\d+)", stdout).group(1))
     fills = int(re.search(r"fills (\d+)", stdout).group(1))
@@ -250,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     nautilus_peak = NAUTILUS["peak_mib"] if reference is None else reference.peak_mib
     print(f"workload              {args.quotes:,} quotes, {orders:,} MARKET orders (every {args.every}th quote), "
           f"{fills:,} fills")
-    print("phases (in the child)  wall s    CPU s   peak RSS by its end")
+    print("phases (in the child)  wall s    CPU s   peak RSS by its end ([worker]: a part written by the forked "
+          "output worker, alongside the others)")
     parts = {phase: figures_ for phase, figures_ in phases.items() if phase.startswith("  write: ")}
     for phase, (wall, phase_cpu, rss) in phases.items():
         if phase in parts:

@@ -25,7 +25,7 @@ def test_bench_replay_sample_prints_loop_rate_whole_process_and_peak_memory():
         assert re.search(rf"\n  {phase}\s+[0-9.]+\s+[0-9.]+\s+[0-9,]+ MiB", out), (phase, out)
     for part in ("events frame", "events.sqlite \\(hash-chained log\\)", "TCA", "metrics, traces, SLOs",
                  "surveillance", "report.html"):  # where the writing goes, under the write phase
-        assert re.search(rf"\n    write: {part}\s+[0-9.]+\s+[0-9.]+\s+[0-9,]+ MiB", out), (part, out)
+        assert re.search(rf"\n    write: {part}( \[worker\])?\s+[0-9.]+\s+[0-9.]+\s+[0-9,]+ MiB", out), (part, out)
     assert out.index("  write the run folder") < out.index("    write: TCA") < out.index("  write the comparison")
     assert "reference quoted by issue 12, not in this run" in out
     assert re.search(r"\nread the day\s+[0-9.]+s wall, [0-9.]+s CPU \(ready to simulate", out), out
