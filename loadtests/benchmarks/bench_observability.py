@@ -119,16 +119,17 @@ def _one_twin_run(scenario: Path, observability: bool) -> tuple[float, float, st
     """CPU seconds, wall seconds, fingerprint and event count of one run (outputs written)."""
     import twin.outputs
     from scenarios.config import load_scenario
-    from twin.runner import run_scenario
+    from twin.run_timing import cpu_seconds  # this process's and its finished children's: the run's output
+    from twin.runner import run_scenario     # worker and the report's figure workers are children
 
     real = twin.outputs.write_observability
     if not observability:  # benchmark only: the run folder without metrics/traces/slo outputs
         twin.outputs.write_observability = lambda *_a, **_k: {}
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            cpu, wall = time.process_time(), time.perf_counter()
+            cpu, wall = cpu_seconds(), time.perf_counter()
             result = run_scenario(load_scenario(scenario), out_dir=Path(tmp) / "run")
-            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            cpu, wall = cpu_seconds() - cpu, time.perf_counter() - wall
     finally:
         twin.outputs.write_observability = real
     return cpu, wall, result.fingerprint, len(result.world.log)
