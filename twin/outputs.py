@@ -43,73 +43,72 @@ def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Pat
         return (None if anchor is None else anchor.to_record()), write_observability(out_dir, events)
 
     # They need only the events: written by a forked worker while this process writes the rest (twin.aside).
-    side = aside(log_and_observability)
+    with aside(log_and_observability) as side:  # leaving the block waits for the worker, whatever happened
+        events_df = run_events_frame(world.log, events)  # from the log's columns when they are these events
+        orders_df = orders_frame(world.platform.oms.orders.values())
+        write_parquet(events_df, out_dir / "events.parquet")
+        write_parquet(orders_df, out_dir / "orders.parquet")
+        release_unused_memory()  # Arrow's free pages after each big step go back (docs/run_performance.md)
+        platform = world.platform
+        session = world.scenario.session
+        session_ns = session.close_ns() - session.open_ns()
+        refused = {str(status): n for status, n in platform.refused.by_status.items()}
+        summary = build_summary(
+            scenario=world.scenario.name,
+            seed=world.seed,
+            fingerprint=result.fingerprint,
+            invariants=[r.to_record() for r in result.invariants],
+            events=events_df,
+            orders=orders_df,
+            wall_seconds=round(result.wall_seconds, 3),
+            sim_seconds=result.sim_seconds,
+            extra={
+                "requests": len(world.intents),
+                "refused_requests_by_status": refused,
+                "idempotent_replays": platform.replays,
+                "venue_child_orders": len(world.gateway.child_sends),
+            },
+        )
+        # per service: queue, utilisation (over the session, where nearly all work happens) and arrivals over time
+        summary["services"] = write_service_timeseries(world.network.services, out_dir, session_ns / 1e9)
+        recorder = world.market_recorder
+        if recorder is not None:
+            summary["market_realism"] = realism_section(
+                recorder.samples, recorder.trades() or None, venue=recorder.venue.name,
+                sample_interval_s=recorder.interval_ns / 1e9, source=recorder.source)
+        view = world.scenario.market_view  # where the router's quotes came from (docs/router_view.md)
+        summary["market_view"] = {"source": view.source, **({} if view.source != "direct_feed" else {
+            "feed_latency_ms": view.feed_latency_ms, "jitter_ms": view.jitter_ms, "poll_ms": view.poll_ms})}
+        if world.agents is not None:  # which agent mode ran, where they traded, ABIDES-style message count
+            summary["agent_network"] = world.agents.summary()  # docs/agents_network.md
+        if recorder is not None:  # every venue's sampled top and their national best (docs/market_rules.md)
+            write_market_samples(recorder, out_dir)
+        if recorder is not None and recorder.timeline is not None:  # the market behind TCA, then TCA itself
+            market = write_market_timeline(recorder.timeline, recorder, out_dir)
+            try:
+                summary["tca"] = write_tca(out_dir, events_df, market)  # the tables just written, not read back
+            except ValueError as exc:  # data TCA cannot use (TcaInputError is one): the run's other outputs stand
+                summary["tca_error"] = str(exc)
+            del market  # the tables view the timeline's buffers: dropped so that release() may free them
+            recorder.timeline.release()  # its NBBO buffers (~25 MiB on trading_day): written, read by TCA, done
+        summary["anchor"] = None  # the log's last anchor, kept apart from the anchor log (from the worker, below)
+        if world.regions is not None:  # replication, failovers with RPO and RTO (twin.regions, docs/regions.md)
+            summary["regions"] = world.regions.summary()
+        summary["slo"] = None  # the worker's too: the keys keep their place in summary.json
+        from .surveillance_run import run_report_section, write_labels  # surveillance: docs/surveillance.md
 
-    events_df = run_events_frame(world.log, events)  # from the log's columns when they are these events
-    orders_df = orders_frame(world.platform.oms.orders.values())
-    write_parquet(events_df, out_dir / "events.parquet")
-    write_parquet(orders_df, out_dir / "orders.parquet")
-    release_unused_memory()  # Arrow's free pages after each big step go back to the system (docs/run_performance.md)
-    platform = world.platform
-    session = world.scenario.session
-    session_ns = session.close_ns() - session.open_ns()
-    refused = {str(status): n for status, n in platform.refused.by_status.items()}
-    summary = build_summary(
-        scenario=world.scenario.name,
-        seed=world.seed,
-        fingerprint=result.fingerprint,
-        invariants=[r.to_record() for r in result.invariants],
-        events=events_df,
-        orders=orders_df,
-        wall_seconds=round(result.wall_seconds, 3),
-        sim_seconds=result.sim_seconds,
-        extra={
-            "requests": len(world.intents),
-            "refused_requests_by_status": refused,
-            "idempotent_replays": platform.replays,
-            "venue_child_orders": len(world.gateway.child_sends),
-        },
-    )
-    # per service: queue, utilisation (over the session, where nearly all work happens) and arrivals over time
-    summary["services"] = write_service_timeseries(world.network.services, out_dir, session_ns / 1e9)
-    recorder = world.market_recorder
-    if recorder is not None:
-        summary["market_realism"] = realism_section(
-            recorder.samples, recorder.trades() or None, venue=recorder.venue.name,
-            sample_interval_s=recorder.interval_ns / 1e9, source=recorder.source)
-    view = world.scenario.market_view  # where the router's quotes came from (docs/router_view.md)
-    summary["market_view"] = {"source": view.source, **({} if view.source != "direct_feed" else {
-        "feed_latency_ms": view.feed_latency_ms, "jitter_ms": view.jitter_ms, "poll_ms": view.poll_ms})}
-    if world.agents is not None:  # which agent mode ran, where they traded, ABIDES-style message count
-        summary["agent_network"] = world.agents.summary()  # docs/agents_network.md
-    if recorder is not None:  # every venue's sampled top and their national best (docs/market_rules.md)
-        write_market_samples(recorder, out_dir)
-    if recorder is not None and recorder.timeline is not None:  # the market behind TCA, then TCA itself
-        market = write_market_timeline(recorder.timeline, recorder, out_dir)
-        try:
-            summary["tca"] = write_tca(out_dir, events_df, market)  # the tables just written, not read back
-        except ValueError as exc:  # data TCA cannot use (TcaInputError is one): the run's other outputs stand
-            summary["tca_error"] = str(exc)
-        del market  # the tables view the timeline's buffers: dropped so that release() may free them
-        recorder.timeline.release()  # its NBBO buffers (~25 MiB on trading_day): written, read by TCA, done
-    summary["anchor"] = None  # the log's last anchor, kept apart from the anchor log (from the worker, below)
-    if world.regions is not None:  # replication, failovers with RPO and RTO (twin.regions, docs/regions.md)
-        summary["regions"] = world.regions.summary()
-    summary["slo"] = None  # the worker's too: the keys keep their place in summary.json
-    from .surveillance_run import run_report_section, write_labels  # surveillance: docs/surveillance.md
+        write_labels(world, out_dir)
+        summary["surveillance"] = run_report_section(world, events)
+        if world.money is not None:  # transfers.parquet and aml_labels.json: docs/aml_money_flow.md
+            from .money_movement import write_money_outputs
 
-    write_labels(world, out_dir)
-    summary["surveillance"] = run_report_section(world, events)
-    if world.money is not None:  # transfers.parquet and aml_labels.json: docs/aml_money_flow.md
-        from .money_movement import write_money_outputs
+            summary["money"] = write_money_outputs(world, out_dir)
+            from .aml_monitoring import write_aml_outputs  # alerts, cases, SARs: docs/aml_monitoring.md
 
-        summary["money"] = write_money_outputs(world, out_dir)
-        from .aml_monitoring import write_aml_outputs  # alerts, cases, SARs: docs/aml_monitoring.md
-
-        summary["aml"] = write_aml_outputs(world, out_dir)
-    if world.advisor_agents is not None:  # agent_steps.jsonl, agent_plans.json: docs/trade_execution_agent.md
-        summary["agent"] = world.advisor_agents.write(out_dir)
-    summary["anchor"], summary["slo"] = side.result()
+            summary["aml"] = write_aml_outputs(world, out_dir)
+        if world.advisor_agents is not None:  # agent_steps.jsonl, agent_plans.json: docs/trade_execution_agent.md
+            summary["agent"] = world.advisor_agents.write(out_dir)
+        summary["anchor"], summary["slo"] = side.result()
     if summary["anchor"] is None:
         del summary["anchor"]  # an empty log has none
     write_summary(summary, out_dir / "summary.json")

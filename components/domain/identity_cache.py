@@ -34,11 +34,13 @@ class IdentityCache(Generic[V]):
         return entry[1] if entry is not None and entry[0] is obj else None
 
     def put(self, obj: object, value: V) -> None:
-        entries, key = self._entries, id(obj)
+        entries, order, key = self._entries, self._order, id(obj)
         if key not in entries:  # (an entry holds its object: no other object can have this id while it exists)
-            if len(entries) >= self._maxsize:
-                del entries[self._order.popleft()]
-            self._order.append(key)
+            if len(entries) >= self._maxsize and order:
+                # pop, not del: two threads putting the same object at once may queue its id twice (a cache
+                # shared by threads loses an entry early then, and never raises)
+                entries.pop(order.popleft(), None)
+            order.append(key)
         entries[key] = (obj, value)  # an object put again keeps its place in the queue
 
     def __len__(self) -> int:

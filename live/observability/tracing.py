@@ -57,7 +57,7 @@ from typing import Any, Mapping, Sequence
 from opentelemetry import trace as trace_api
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -157,6 +157,9 @@ class LiveTracer:
         self._builder: threading.Thread | None = None
         self.dropped = 0
         """Final orders whose trace was dropped because ``MAX_PENDING`` were already waiting."""
+        # First of the provider's processors (add exporters' after it): a flush or shutdown of the provider,
+        # the SDK's own at exit included, builds what waits here before the exporters flush or stop.
+        provider.add_span_processor(_BuildPendingFirst(self))
         if background:
             self._builder = threading.Thread(target=self._build_forever, name="live-trace-builder", daemon=True)
             self._builder.start()
@@ -249,10 +252,10 @@ class LiveTracer:
     def export(self, order_id: str) -> int:
         """Hand the order's spans to the SDK now, on this thread (its batch processor exports them); forget
         the order. How many spans. (Open orders at shutdown, benchmarks; final orders go through the builder.)"""
-        spans = self.spans_of(order_id)
-        self._events.pop(order_id, None)
-        self._handled.pop(order_id, None)
-        with self._lock:
+        with self._lock:  # as the builder: the span renderers' caches are not shared between threads
+            spans = self.spans_of(order_id)
+            self._events.pop(order_id, None)
+            self._handled.pop(order_id, None)
             for span in spans:
                 self._start_and_end(span)
         return len(spans)
@@ -285,14 +288,34 @@ class LiveTracer:
     def shutdown(self) -> None:
         """Stop the builder, build what it was handed, export every open order's trace so far, flush and
         stop the exporters."""
-        self._stopping = True
-        self._wake.set()
-        if self._builder is not None:
-            self._builder.join(10)
-        self.build_pending()
+        self.stop_builder()
         for order_id in list(self._events):
             self.export(order_id)
         self.provider.shutdown()
+
+    def stop_builder(self) -> None:
+        """Stop the builder thread and build what it was handed (also when the provider is shut down)."""
+        self._stopping = True
+        self._wake.set()
+        if self._builder is not None and self._builder is not threading.current_thread():
+            self._builder.join(10)
+        self.build_pending()
+
+
+class _BuildPendingFirst(SpanProcessor):
+    """The tracer's hook in its provider: ``force_flush`` and ``shutdown`` (``provider.shutdown()``, which
+    the SDK also runs at interpreter exit) build the final orders' spans still waiting for the builder, so
+    the exporters' processors after this one get them. Spans themselves pass through untouched."""
+
+    def __init__(self, tracer: LiveTracer) -> None:
+        self._tracer = tracer
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        self._tracer.build_pending()
+        return True
+
+    def shutdown(self) -> None:
+        self._tracer.stop_builder()
 
 
 def _spans(events: list[OrderEvent], runs: list) -> list[Span]:
@@ -313,9 +336,10 @@ def build_tracer(exporters: Sequence[SpanExporter], background: bool = True, **r
     ids = _GivenIds()
     provider = TracerProvider(resource=Resource.create({"service.name": SERVICE_NAME, "runtime": "live",
                                                          **resource}), id_generator=ids)
+    tracer = LiveTracer(provider, ids, background)  # its processor first, then the exporters' (LiveTracer)
     for exporter in exporters:
         provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=500))
-    return LiveTracer(provider, ids, background)
+    return tracer
 
 
 def install_tracing(live, environ: Mapping[str, str] | None = None) -> LiveTracer | None:

@@ -211,3 +211,24 @@ def test_the_builder_outlives_an_order_whose_spans_fail(monkeypatch, caplog):
     assert tracer._builder.is_alive() and "trace is lost" in caplog.text
     assert "cd" * 16 in {f"{s.context.trace_id:032x}" for s in memory.get_finished_spans()}
     tracer.shutdown()
+
+
+def test_final_orders_waiting_for_the_builder_are_exported_when_the_provider_shuts_down(tmp_path):
+    """A provider shut down directly (or by the SDK at interpreter exit), not through ``tracer.shutdown``,
+    still builds and exports the final orders' spans waiting for the builder thread."""
+    from components.domain.events import EventType, OrderEvent
+    from live.observability.tracing import OtlpJsonFileExporter, build_tracer
+
+    path = tmp_path / "traces.jsonl"
+    tracer = build_tracer([OtlpJsonFileExporter(path)], background=False)  # nothing builds until flushed
+    for n in range(3):
+        order_id = f"ORD-{n}"
+        for seq, kind in enumerate((EventType.ORDER_RECEIVED, EventType.ORDER_BLOCKED)):
+            tracer.on_event(OrderEvent(kind, f"E{n}-{seq}", f"{n:032x}", 1_000 + seq, 1_000 + seq, order_id, seq,
+                                       "AC-1", "AAPL", "BUY", 100, "MARKET", None, "DAY", "risk", (), {}))
+        tracer.on_handled(type("SubmitOrder", (), {"order_id": order_id})(), 10_000)
+    assert tracer.pending() == 3
+    tracer.provider.shutdown()
+    assert tracer.pending() == 0
+    exported = path.read_text()
+    assert all(f"ORD-{n}" in exported for n in range(3)), exported[:500]

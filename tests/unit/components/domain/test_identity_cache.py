@@ -58,3 +58,28 @@ def test_an_id_reused_by_a_new_object_is_not_mistaken_for_the_old_one():
 def test_maxsize_must_be_positive():
     with pytest.raises(ValueError, match="maxsize"):
         IdentityCache(maxsize=0)
+
+
+def test_threads_putting_the_same_objects_never_break_it():
+    """Check-then-append is not atomic: two threads may queue one id twice; eviction must not raise."""
+    import threading
+
+    cache: IdentityCache[int] = IdentityCache(maxsize=64)
+    shared = [object() for _ in range(200)]
+    errors: list[BaseException] = []
+
+    def hammer() -> None:
+        try:
+            for _ in range(300):
+                for i, obj in enumerate(shared):
+                    if cache.get(obj) is None:
+                        cache.put(obj, i)
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(cache) <= 64 + 4
