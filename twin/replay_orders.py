@@ -247,7 +247,10 @@ class EveryNthQuote:
         return (StrategyOrder(self.account, quote.symbol, side, self.quantity),)
 
     def bulk_stop(self, quotes: object, start: int, stop: int) -> int:
-        """Runs end before the next ``every``-th quote: the one that sends an order is seen as a ``Quote``."""
+        """Runs end before the next ``every``-th quote: the one that sends an order is seen as a ``Quote``.
+        A subclass with its own ``__call__`` (other quotes may send orders) sees every quote."""
+        if type(self).__call__ is not EveryNthQuote.__call__:
+            return start
         return min(stop, start + self.every - 1 - self.seen % self.every)
 
     def on_quotes(self, quotes: object, start: int, stop: int) -> None:

@@ -151,3 +151,14 @@ def test_quote_listener_gives_a_strategy_with_the_bulk_form_that_form_and_feeds_
 def test_a_bad_strategy_name_is_one_line(spec, problem):
     with pytest.raises(ValueError, match=re.escape(problem)):
         load_strategy(spec)
+
+
+def test_a_subclass_with_its_own_call_sees_every_quote_one_by_one():
+    from twin.replay_orders import EveryNthQuote
+
+    class EveryQuote(EveryNthQuote):
+        def __call__(self, quote):
+            return ()
+
+    assert EveryQuote(every=100).bulk_stop(None, 10, 500) == 10  # no run: each quote as a Quote
+    assert EveryNthQuote(every=100).bulk_stop(None, 10, 500) == 10 + 99
