@@ -4,25 +4,24 @@ The page is rendered from ``templates/report.html.j2`` (package data) with the
 run summary's tables and the four plots of ``reports.plots`` embedded as
 base64 PNG data URIs, so the single file can be mailed or attached to a ticket.
 When the summary has a ``market_realism`` section (``reports.realism``) the
-page also gets its table and one realism figure per symbol.
+page also gets its table and one realism figure per symbol. The figures are drawn on the machine's
+cores (``reports.figure_pool``), to the same PNG bytes as drawing them one after another.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
-from matplotlib.figure import Figure
-from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 from components.domain.events import EventType
 
 from . import plots, slo_plots
+from .figure_pool import FigureJob, render
+from .figure_pool import figure_to_data_uri  # noqa: F401  (other pages import it from here)
 from .summary import lifecycle_funnel
 from . import tca as tca_report
 from . import surveillance
@@ -30,17 +29,6 @@ from . import timeseries
 
 REPORT_NAME = "report.html"
 TEMPLATE_NAME = "report.html.j2"
-
-
-def figure_to_data_uri(fig: Figure) -> str:
-    """PNG of ``fig`` as a ``data:image/png;base64,...`` URI."""
-    if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
-        # What ``fig.tight_layout()`` leaves behind; savefig would lay the figure out again in a whole
-        # draw pass before the real one, for the same pixels (tests/unit/reports/test_report_figures.py).
-        fig.set_layout_engine(None)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _environment() -> Environment:
@@ -115,20 +103,20 @@ def _pct(value: Any) -> str:
     return "-" if value is None else f"{float(value) * 100:,.1f}%"
 
 
-def _surveillance_images(section: dict[str, Any] | None) -> list[dict[str, str]]:
+def _surveillance_figures(section: dict[str, Any] | None) -> list[FigureJob]:
     """The surveillance precision-recall plot, when the run had labelled bad actors (``reports.surveillance``)."""
     if not section or not section.get("scores"):
         return []
-    fig = surveillance.plot_precision_recall(section["scores"], "Surveillance: precision-recall (this run's labels)")
-    return [{"title": "Surveillance precision-recall", "src": figure_to_data_uri(fig)}]
+    return [FigureJob("Surveillance precision-recall", surveillance.plot_precision_recall,
+                      (section["scores"], "Surveillance: precision-recall (this run's labels)"))]
 
 
-def _aml_images(section: dict[str, Any] | None) -> list[dict[str, str]]:
+def _aml_figures(section: dict[str, Any] | None) -> list[FigureJob]:
     """The AML precision-recall plot per typology, for a run with money movement (``twin.aml_monitoring``)."""
     if not section or not section.get("pr_curves"):
         return []
-    fig = surveillance.plot_precision_recall(section["pr_curves"], "AML: precision-recall by typology (this run's labels)")
-    return [{"title": "AML precision-recall", "src": figure_to_data_uri(fig)}]
+    return [FigureJob("AML precision-recall", surveillance.plot_precision_recall,
+                      (section["pr_curves"], "AML: precision-recall by typology (this run's labels)"))]
 
 
 def write_report(
@@ -136,12 +124,14 @@ def write_report(
     events: pd.DataFrame,
     orders: pd.DataFrame,
     out_dir: str | Path,
+    workers: int | None = None,
 ) -> Path:
     """Write ``out_dir/report.html`` for one run; returns its path.
 
     Tables come from ``summary`` (see ``reports.summary.build_summary``); the
     funnel is taken from ``summary["funnel"]`` or, if absent, computed from
-    ``events``. ``orders`` supplies the order total when the summary has none.
+    ``events``. ``orders`` supplies the order total when the summary has none. ``workers``: how many
+    processes draw the figures (``reports.figure_pool.pool_size``; 1 draws them in this process).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -153,32 +143,37 @@ def write_report(
     counts = summary.get("order_counts") or {}
     total_orders = sum(counts.values()) if counts else (0 if orders is None else len(orders))
 
-    figures = [
-        ("Latency per segment", plots.plot_latency(latency)),
-        ("Order lifecycle funnel", plots.plot_funnel(funnel)),
-        ("Fills and fees by venue", plots.plot_fills_by_venue(fills)),
-        ("Risk blocks by reason", plots.plot_risk_blocks(blocks)),
-    ]
-    images = [{"title": title, "src": figure_to_data_uri(fig)} for title, fig in figures]
     realism = summary.get("market_realism") or {}
-    realism_images = [
-        {"title": f"Market realism: {symbol}", "src": figure_to_data_uri(plots.plot_market_realism(
-            symbol, section, realism.get("source", "simulated")))}
-        for symbol, section in (realism.get("symbols") or {}).items()
-    ]
-
     slo = summary.get("slo") or {}  # twin.observability: budget burn and alerts over the run
-    slo_images = [{"title": t, "src": figure_to_data_uri(f)} for t, f in (
-        ("Error budget burned", slo_plots.plot_budget_burn(slo)),
-        ("SLO alert timeline", slo_plots.plot_alert_timeline(slo)))] if slo else []
     tca = summary.get("tca") or {}
-    tca_images = []
-    if tca and (out_dir / tca_report.ORDERS_FILE).exists():
-        tca_images = [{"title": "Execution quality by venue", "src": figure_to_data_uri(
-            tca_report.plot_tca_by_venue(tca_report.read_tca_orders(out_dir, tca_report.PLOT_COLUMNS)))}]
     services = summary.get("services") or {}  # twin.service_timeseries: per-service table and series
-    service_images = [{"title": t, "src": figure_to_data_uri(f)}
-                      for t, f in timeseries.service_figures(services, events, out_dir)]
+    # Every figure of the page, per section, built and drawn together on the machine's cores (figure_pool).
+    sections: dict[str, list[FigureJob]] = {
+        "images": [
+            FigureJob("Latency per segment", plots.plot_latency, (latency,)),
+            FigureJob("Order lifecycle funnel", plots.plot_funnel, (funnel,)),
+            FigureJob("Fills and fees by venue", plots.plot_fills_by_venue, (fills,)),
+            FigureJob("Risk blocks by reason", plots.plot_risk_blocks, (blocks,)),
+        ],
+        "realism_images": [
+            FigureJob(f"Market realism: {symbol}", plots.plot_market_realism,
+                      (symbol, section, realism.get("source", "simulated")))
+            for symbol, section in (realism.get("symbols") or {}).items()
+        ],
+        "slo_images": [
+            FigureJob("Error budget burned", slo_plots.plot_budget_burn, (slo,)),
+            FigureJob("SLO alert timeline", slo_plots.plot_alert_timeline, (slo,)),
+        ] if slo else [],
+        "tca_images": [
+            FigureJob("Execution quality by venue", tca_report.plot_tca_by_venue,
+                      (tca_report.read_tca_orders(out_dir, tca_report.PLOT_COLUMNS),)),
+        ] if tca and (out_dir / tca_report.ORDERS_FILE).exists() else [],
+        "service_images": timeseries.service_figures(services, events, out_dir),
+        "surveillance_images": _surveillance_figures(summary.get("surveillance")),
+        "aml_images": _aml_figures(summary.get("aml")),
+    }
+    drawn = iter(render([job for jobs in sections.values() for job in jobs], workers))
+    images = {name: [next(drawn) for _ in jobs] for name, jobs in sections.items()}
 
     html = _environment().get_template(TEMPLATE_NAME).render(
         s=summary,
@@ -190,19 +185,13 @@ def write_report(
         blocks=blocks,
         funnel=funnel,
         extra=summary.get("extra") or {},
-        images=images,
         realism=realism,
-        realism_images=realism_images,
         tca=tca,
-        tca_images=tca_images,
         services=services,
-        service_images=service_images,
         surveillance=summary.get("surveillance") or {},
-        surveillance_images=_surveillance_images(summary.get("surveillance")),
         aml=summary.get("aml") or {},
-        aml_images=_aml_images(summary.get("aml")),
         slo=slo,
-        slo_images=slo_images,
+        **images,
         fmt=_fmt,
         bps=_bps,
         pct=_pct,

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from components.domain.events import EventType
 
+from .figure_pool import FigureJob
 from .frames import events_of
 from .latency import SEGMENTS, segment_latencies
 from .plots import new_figure, _none_note
@@ -135,14 +136,16 @@ def latency_bucket_s(sample_interval_s: float | None, session_s: float) -> float
 
 
 def service_figures(section: dict[str, Any] | None, events: pd.DataFrame | None,
-                    run_dir: str | Path) -> list[tuple[str, Figure]]:
-    """The report's time-series figures (title, figure) for a run whose summary has a ``services`` section
-    and whose folder has the series; none otherwise."""
+                    run_dir: str | Path) -> list[FigureJob]:
+    """The report's time-series figures (each a title, its plot function and the small frame it draws) for a
+    run whose summary has a ``services`` section and whose folder has the series; none otherwise. The
+    frames are read and computed here, so that drawing needs neither the events nor the run folder."""
     if not section:
         return []
     frame = read_service_timeseries(run_dir)
     if frame is None:
         return []
     bucket = latency_bucket_s(section.get("interval_s"), float(section.get("session_s") or 0))
-    return [("Services over the session", plot_service_timeseries(frame)),
-            ("Latency per segment over the day", plot_latency_over_time(latency_over_time(events, bucket), bucket))]
+    return [FigureJob("Services over the session", plot_service_timeseries, (frame,)),
+            FigureJob("Latency per segment over the day", plot_latency_over_time,
+                      (latency_over_time(events, bucket), bucket))]
