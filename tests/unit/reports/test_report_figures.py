@@ -153,7 +153,7 @@ def _realism_pixels(section: dict) -> np.ndarray:
     return _pixels(lambda: plots.plot_market_realism("ABM", section))
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow], phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow], phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(sections)
 def test_lean_ticks_draw_the_pixels_of_matplotlibs_own_ticks(section):
     lean = _realism_pixels(section)
@@ -196,7 +196,7 @@ def _ax_bar(ax, xs, heights, widths=0.8, align="center", zorder=1):
     return ax.bar(xs, heights, widths, align=align, color=plots._MAIN, zorder=zorder)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow],
           phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(sections)
 def test_bars_as_one_collection_draw_the_pixels_of_ax_bar(section):
