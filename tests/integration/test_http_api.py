@@ -343,26 +343,38 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_twin_serve_answers_on_loopback(tmp_path):
-    config = tmp_path / "live.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    port = _free_port()
-    out, err = tmp_path / "stdout", tmp_path / "stderr"
-    with out.open("wb") as so, err.open("wb") as se:
+def _serve_when_up(config, so, se, err) -> tuple[subprocess.Popen, str, httpx.Response]:
+    """Start `twin serve` on a free loopback port and wait for its health check: (server, base URL, health).
+    A port found free can be taken by another process before the server binds it (another test's
+    outbound connection): then the server exits with "address already in use" and another port is tried."""
+    for _attempt in range(3):
+        port = _free_port()
         server = subprocess.Popen([sys.executable, "-m", "twin.cli", "serve", "--config", str(config),
                                    "--port", str(port)], stdout=so, stderr=se, cwd=ROOT,
                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while server.poll() is None:
+            try:
+                return server, base, httpx.get(f"{base}/healthz", timeout=1)
+            except httpx.TransportError:
+                if time.monotonic() >= deadline:
+                    server.kill()
+                    server.wait()
+                    raise AssertionError("server did not start")
+                time.sleep(0.1)
+        if "address already in use" not in err.read_text():
+            raise AssertionError(err.read_text())
+    raise AssertionError("no free loopback port in three tries: " + err.read_text())
+
+
+def test_twin_serve_answers_on_loopback(tmp_path):
+    config = tmp_path / "live.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    out, err = tmp_path / "stdout", tmp_path / "stderr"
+    with out.open("wb") as so, err.open("wb") as se:
+        server, base, health = _serve_when_up(config, so, se, err)
         try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while True:
-                assert server.poll() is None, err.read_text()
-                try:
-                    health = httpx.get(f"{base}/healthz", timeout=1)
-                    break
-                except httpx.TransportError:
-                    assert time.monotonic() < deadline, "server did not start"
-                    time.sleep(0.1)
             assert health.status_code == 200 and health.json()["status"] == "ok"
             r = httpx.post(f"{base}/v1/orders", json=body(), headers=AUTH_1, timeout=5)
             assert r.status_code == 201, r.text
@@ -380,3 +392,23 @@ def test_twin_serve_answers_on_loopback(tmp_path):
     assert "order accepted" in logs
     for secret in (TOKEN_1, "ACCT-1001"):
         assert secret not in logs, secret
+
+
+def test_a_port_taken_before_the_server_binds_it_is_replaced(tmp_path, monkeypatch):
+    """The free-port race `_serve_when_up` survives: the first port it is given is already listened on."""
+    config = tmp_path / "live.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        ports = iter([taken.getsockname()[1], _free_port()])
+        monkeypatch.setattr(sys.modules[__name__], "_free_port", lambda: next(ports))
+        out, err = tmp_path / "stdout", tmp_path / "stderr"
+        with out.open("wb") as so, err.open("wb") as se:
+            server, base, health = _serve_when_up(config, so, se, err)
+            try:
+                assert health.status_code == 200 and not base.endswith(f":{taken.getsockname()[1]}")
+            finally:
+                server.terminate()
+                server.wait(timeout=10)
+    assert "address already in use" in err.read_text()
