@@ -104,6 +104,12 @@ METRICS: tuple[MetricSpec, ...] = (
     _m("settlement_fails", C, "Settlement attempts that failed"),
     _m("orders_flagged", C, "Orders flagged for attention (stuck in a state past its watchdog)"),
     _m("open_orders", G, "Orders received and not yet final"),
+    # The live tracer's own saturation (live only; 0 in the twin, whose traces are written after the run):
+    # traces are built off the request path and dropped, not queued without bound, when the builder falls
+    # behind (live.observability.tracing.MAX_PENDING). An SRE must see that, not find traces missing later.
+    _m("traces_dropped", C, "Final orders whose trace the live tracer dropped because MAX_PENDING orders "
+       "already waited for their spans"),
+    _m("traces_pending", G, "Final orders waiting for the live tracer to build their spans (at the last scrape)"),
 )
 
 BY_NAME: dict[str, MetricSpec] = {m.name: m for m in METRICS}

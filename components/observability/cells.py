@@ -36,6 +36,9 @@ class Value:
     def dec(self, amount: float = 1.0) -> None:
         self.value -= amount
 
+    def set(self, value: float) -> None:
+        self.value = value
+
 
 class Buckets:
     """A histogram cell: per-bucket counts (the last is +Inf) and the sum; ``le`` semantics (v <= edge)."""
@@ -74,6 +77,9 @@ class Family:
 
     def dec(self, amount: float = 1.0) -> None:
         self.cells[()].dec(amount)
+
+    def set(self, value: float) -> None:
+        self.cells[()].set(value)
 
     def observe(self, value: float) -> None:
         self.cells[()].observe(value)

@@ -104,6 +104,14 @@ class PlatformMetrics:
             errors.labels(handler, error.partition("(")[0]).inc()
         return len(failures)
 
+    def on_tracer(self, dropped: int, pending: int, seen: int) -> int:
+        """The live tracer's queue at a scrape: traces dropped since ``seen`` (its ``dropped`` count at the last
+        scrape) counted, the orders waiting for their spans as a gauge; the new ``seen``."""
+        if dropped > seen:
+            self.metric["bdt_traces_dropped"].inc(dropped - seen)
+        self.metric["bdt_traces_pending"].set(pending)
+        return max(dropped, seen)
+
     def on_event(self, event: OrderEvent, _order: object = None) -> None:
         """One stored event (the OMS listener's signature: ``(event, order)``)."""
         kind, at = event.event_type, event.timestamp_utc

@@ -41,6 +41,7 @@ def instrument(app: FastAPI, live: Any) -> None:
     requests = metrics.metric["bdt_http_requests"]
     durations = metrics.metric["bdt_http_request_duration_seconds"]
     failures_seen = [0]
+    dropped_seen = [0]
 
     @app.middleware("http")
     async def _red(request: Request, call_next: Callable[[Request], Any]) -> Any:
@@ -60,4 +61,7 @@ def instrument(app: FastAPI, live: Any) -> None:
     async def prometheus_metrics() -> Response:
         with live.runtime.atomic():  # the failure list grows under the runtime's lock
             failures_seen[0] = metrics.on_failures(live.runtime.failures, failures_seen[0])
+        tracer = app.state.tracer
+        if tracer is not None:  # read at the scrape: nothing on the request path
+            dropped_seen[0] = metrics.on_tracer(tracer.dropped, tracer.pending(), dropped_seen[0])
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
