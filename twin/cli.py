@@ -60,8 +60,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
                TimeElapsedColumn())
     with Progress(*columns, transient=False, disable=args.quiet) as bar:
         task = bar.add_task(f"{scenario.name} seed {seed}: simulated day", total=1.0)
+
+        def progress(fraction: float) -> None:
+            bar.update(task, completed=fraction)
+            if fraction >= 1.0:  # the day is simulated: stop the bar's refresh thread before the outputs
+                bar.stop()       # fork their workers (a fork must not copy a thread that may hold a lock)
+
         try:
-            result = run_scenario(scenario, seed, out_dir, progress=lambda f: bar.update(task, completed=f))
+            result = run_scenario(scenario, seed, out_dir, progress=progress)
         except InvariantViolation as exc:
             print(f"FAILED: {exc}\nevidence written to {out_dir}", file=sys.stderr)
             return 1
