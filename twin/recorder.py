@@ -142,20 +142,20 @@ _GATHER = {IntColumn: _gather_ints, TextColumn: _gather_text, TypeColumn: _gathe
 def _decisions_json(column: list) -> list[str]:
     """Each event's decisions as the JSON of ``[d.to_record() ...]``: each decision object's record
     rendered once (``_decision_text``) and joined as ``json.dumps`` joins a list's items; one string per
-    distinct decisions tuple object, shared by every row holding that tuple."""
-    by_tuple: dict[int, tuple[tuple, str]] = {}  # the entry holds the tuple: its id is not reused meanwhile
+    distinct decisions tuple object, shared by every row holding that tuple (a call's own bounded cache:
+    most tuples belong to one order, whose events sit close together)."""
+    by_tuple: IdentityCache[str] = IdentityCache(maxsize=_DECISIONS_CACHE_LIMIT)
+    get, put = by_tuple.get, by_tuple.put
     out = []
     for decisions in column:
         if not decisions:
             out.append("[]")
             continue
-        entry = by_tuple.get(id(decisions))
-        if entry is None or entry[0] is not decisions:
-            entry = (decisions, "[" + ", ".join(map(_decision_text, decisions)) + "]")
-            if len(by_tuple) >= _DECISIONS_CACHE_LIMIT:  # bounded: most tuples belong to one order
-                by_tuple.clear()
-            by_tuple[id(decisions)] = entry
-        out.append(entry[1])
+        text = get(decisions)
+        if text is None:
+            text = "[" + ", ".join(map(_decision_text, decisions)) + "]"
+            put(decisions, text)
+        out.append(text)
     return out
 
 
