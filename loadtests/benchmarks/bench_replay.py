@@ -275,8 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"peak RSS              {peak_mib:,.0f} MiB")
     if reference is None:
         print(f"NautilusTrader 1.221  run() {NAUTILUS['run_s']:.1f}s + data prep {NAUTILUS['prep_s']:.1f}s = "
-              f"{nautilus_whole:.1f}s, {NAUTILUS['peak_mib']:.0f} MiB (reference quoted by issue 12, not in this "
-              f"run; rerun here it took about 3.5x that: --nautilus measures it in the same run)")
+              f"{nautilus_whole:.1f}s, {NAUTILUS['peak_mib']:.0f} MiB (reference quoted by issue 12 from the "
+              f"machine it was written on, not in this run; machines here have differed by 3.5x in speed: "
+              f"--nautilus measures it in the same run)")
         print(f"ratio                 NautilusTrader whole / ours: {nautilus_whole / whole:.2f}x by wall, "
               f"{nautilus_whole / cpu:.2f}x against our CPU time; peak memory ours / theirs "
               f"{peak_mib / nautilus_peak:.2f}")
