@@ -10,14 +10,17 @@ this process's matplotlib state (rcParams, fonts), and a figure is drawn by the 
 
 Why ``fork``: a worker starts in milliseconds with matplotlib already imported, where ``spawn``
 would re-import matplotlib, pandas and the report modules in each (about a second of CPU per worker,
-as much as the figures it would draw). The report is written from a single-threaded process (the
-twin's outputs phase), where forking is safe.
+as much as the figures it would draw). A fork copies only the calling thread: a lock another thread
+held at that moment (a console's, a buffered stream's) stays locked in the child for ever. So workers
+are forked only while this is the process's only thread (``twin run`` stops its progress bar before
+its outputs for that); with another thread alive everything is drawn in this process.
 
 How many workers (``pool_size``): ``workers=`` when given, else the ``TWIN_REPORT_WORKERS``
 environment variable, else ``os.cpu_count()``; never more than ``os.cpu_count()`` or the number of
 figures. One worker means sequential, in this process, with no pool at all: that is also what happens
-for a single figure, where ``fork`` is not available (Windows), and, unless asked otherwise, inside a
-worker process of another pool (``twin.fanout``'s runs already share out the cores).
+for a single figure, where ``fork`` is not available (Windows), while another thread is alive, and,
+unless asked otherwise, inside a worker process of another pool (``twin.fanout``'s runs already share
+out the cores).
 
 What the workers cost: each is a copy-on-write fork of the report-writing process, so its peak
 resident set counts the parent's pages it shares, and what it really adds is its private pages; the
@@ -32,6 +35,7 @@ import gc
 import io
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -98,7 +102,7 @@ def pool_size(figures: int, workers: int | None = None) -> int:
             workers = cores
     elif isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers: must be a whole number >= 1, got {workers!r}")
-    if not fork_available():
+    if not fork_available() or threading.active_count() > 1:  # no fork beside another thread (docstring)
         return 1
     return max(1, min(workers, cores, figures))
 

@@ -27,6 +27,14 @@ from tests.unit.reports.test_report_timeseries import series
 needs_fork = pytest.mark.skipif(not figure_pool.fork_available(), reason="no fork on this platform")
 
 
+@pytest.fixture(autouse=True)
+def _single_threaded(monkeypatch):
+    """These tests are about the pool itself: an earlier test in this pytest worker may have left a daemon
+    thread behind (the guard against forking beside another thread has its own test,
+    test_figure_pool_threads.py), so the pool sees this process as the outputs phase does: one thread."""
+    monkeypatch.setattr(figure_pool.threading, "active_count", lambda: 1)
+
+
 def _curve(labels: int) -> dict:
     sweep = [{"labels": labels, "recall": r, "precision": 1.0 - r / 2} for r in (0.25, 0.5, 1.0)]
     return {"labels": labels, "precision": 0.75, "recall": 0.5, "f1": 0.6, "sweep": sweep}
