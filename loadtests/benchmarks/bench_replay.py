@@ -225,7 +225,13 @@ def main(argv: list[str] | None = None) -> int:
         bootstrap.write_text(PHASES)
         command = [sys.executable, *profile, str(bootstrap), "replay", "--market", str(day),
                    "--strategy", strategy, "--scenario", str(folder / "scenario.yaml"), "--out", str(folder / "out")]
-        env = {"PYTHONPATH": f"{ROOT}:{folder}", "PATH": "/usr/bin:/bin"}
+        # A clean environment, but the twin's own settings pass through (TWIN_REPORT_WORKERS=1, TWIN_EVENT_LOG...):
+        # they change what is measured, so they are printed with the figures.
+        settings = {k: v for k, v in sorted(os.environ.items()) if k.startswith("TWIN_")}
+        if settings:
+            print("twin settings passed to the measured command: "
+                  + " ".join(f"{k}={v}" for k, v in settings.items()), flush=True)
+        env = {"PYTHONPATH": f"{ROOT}:{folder}", "PATH": "/usr/bin:/bin", **settings}
         with open(folder / "stdout", "w+") as out, open(folder / "stderr", "w+") as err:
             started = time.perf_counter()
             child = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err, text=True, env=env)
