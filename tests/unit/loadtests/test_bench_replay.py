@@ -27,7 +27,7 @@ def test_bench_replay_sample_prints_loop_rate_whole_process_and_peak_memory():
                  "surveillance", "report.html"):  # where the writing goes, under the write phase
         assert re.search(rf"\n    write: {part}( \[worker\])?\s+[0-9.]+\s+[0-9.]+\s+[0-9,]+ MiB", out), (part, out)
     assert out.index("  write the run folder") < out.index("    write: TCA") < out.index("  write the comparison")
-    assert "reference quoted by issue 12, not in this run" in out
+    assert "reference quoted by issue 12 from the machine it was written on, not in this run" in out
     assert re.search(r"\nread the day\s+[0-9.]+s wall, [0-9.]+s CPU \(ready to simulate", out), out
     assert re.search(r"ratio\s+NautilusTrader whole / ours: [0-9.]+x by wall", out), out
     # The load phase on its own (issue 19): read, check and build the venue, with the target's verdict.
