@@ -26,7 +26,7 @@ def served():
 
 
 def test_a_short_run_writes_csv_and_html_with_no_unexpected_failure(served, tmp_path):
-    code = run_locust(served, tmp_path, users=3, spawn_rate=3, run_time="10s", quiet=True,
+    code = run_locust(served, tmp_path, users=3, spawn_rate=3, run_time="5s", quiet=True,
                       slo_args=["--slo-p99-ms", "100000"])  # the latency is not what this test is about
     assert code == 0
     measured = read_locust_stats(tmp_path / "load_stats.csv")
@@ -41,7 +41,7 @@ def test_a_short_run_writes_csv_and_html_with_no_unexpected_failure(served, tmp_
 
 
 def test_an_impossibly_tight_slo_fails_the_run(served, tmp_path):
-    code = run_locust(served, tmp_path, users=2, spawn_rate=2, run_time="8s", quiet=True,
+    code = run_locust(served, tmp_path, users=2, spawn_rate=2, run_time="3s", quiet=True,
                       slo_args=["--slo-p99-ms", "0.001"])
     assert code == 1
     assert read_locust_stats(tmp_path / "load_stats.csv").requests > 0  # it did run, and was judged
