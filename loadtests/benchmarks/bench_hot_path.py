@@ -405,6 +405,8 @@ def main() -> None:
     args = parser.parse_args()
     modes = {"off": ["off"], "on": ["metrics+tracing"], "both": ["off", "metrics+tracing"]}[args.observability]
     policies = ["live", "default"] if args.gc == "both" else [args.gc]
+    # Latency percentiles move with whatever else the machine runs: say how loaded it was.
+    print("load average (1, 5, 15 min) at the start: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()), flush=True)
     for mode in modes:
         for policy in policies:
             in_process(args.orders, mode, policy, args.tail, args.max_order_notional, args.young_threshold)
