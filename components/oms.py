@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from typing import Any, Callable, Iterable, Mapping
 
 from .domain.events import EVENT_VERSION, STATUS_OF, EventType, OrderEvent, PolicyDecision
-from .domain.lifecycle import ALLOWED, WORKING, IllegalTransition, check_transition, is_terminal
+from .domain.lifecycle import ALLOWED, FINAL_WITHOUT_FILLS, WORKING, IllegalTransition, check_transition, is_terminal
 from .domain.orders import Order, OrderSpec, OrderStatus, OrderType, Side, TimeInForce
 from .domain.outcomes import NextStep
 from .domain.venues import ChildOrder, ExecKind, ExecutionReport, Liquidity
@@ -35,6 +35,9 @@ _STATUS_OF_GET = STATUS_OF.get
 _TEXT = {member: member.value for kind in (Side, OrderType, TimeInForce, Liquidity) for member in kind}
 _new_tuple = tuple.__new__
 _NEEDS_FILLS = (OrderStatus.CANCELED, OrderStatus.EXPIRED)  # check_transition's extra rule applies from these
+_CONFIRMED = OrderStatus.CONFIRMED
+# Statuses at which an order's stream may keep only its last seq (``Oms._release`` checks fills).
+_STREAM_ENDS = FINAL_WITHOUT_FILLS | {_CONFIRMED}
 assert OrderEvent._fields[-1] == "event_version" and len(OrderEvent._fields) == 18, "_emit builds every field"
 
 # Venue refusals that hold for the whole market (a halt, the LULD band, the
@@ -144,6 +147,10 @@ class Oms:
         self._actor = actor
         self.orders: dict[str, Order] = {}
         self._streams: dict[str, _Stream] = {}
+        # The last ``stream_seq`` of each order whose ``_Stream`` is released (terminal, or confirmed and
+        # waiting for settlement: ``_release``): its next event (a settlement, a venue's late message)
+        # continues its stream from here.
+        self._closed_seq: dict[str, int] = {}
         self._listeners: list[Listener] = []
         # The event types any listener acts on (``subscribe``): an event of no such type calls none.
         self._heard: frozenset[EventType] = frozenset()
@@ -152,10 +159,12 @@ class Oms:
         self.refused_by: dict[str, set[str]] = {}  # order id -> venues that rejected a child
         self._refused_since_routing: set[str] = set()  # orders with leaves a venue refused
         self._market_refusal: dict[str, str] = {}  # order id -> MARKET_WIDE_REFUSALS reason
-        self.child_venue: dict[str, str] = {}
-        # Fills applied, by what identifies an execution across a venue's restarts (``fill_key``):
-        # a venue that restarts numbers its exec ids from 1 again, so the exec id alone is not enough.
-        self._applied_fills: set[tuple[str, str, str, int, int]] = set()
+        self.child_venue: dict[str, str] = {}  # child id -> venue, while the child works
+        # Fills applied, per order while it works, by what identifies an execution across a venue's
+        # restarts (``fill_key``): a venue that restarts numbers its exec ids from 1 again, so the exec
+        # id alone is not enough. Only a working child's fills are checked against them (a report about
+        # a child that no longer works is ignored first), so an order's are dropped when it stops working.
+        self._applied_fills: dict[str, set[tuple[str, str, str, int, int]]] = {}
         self.venue_refusal: dict[str, str] = {}  # order id -> the last "VENUE_REJECTED: ..." child reason
         # Children recorded in a routing and not known to have reached their venue: not yet handed to
         # the venue gateway (``sent``) and with no venue report. A RouteOrder delivered again finds
@@ -201,7 +210,8 @@ class Oms:
         order_id = order.order_id
         stream = self._streams.get(order_id)
         if stream is None or stream.spec is not order.spec:
-            stream = self._streams[order_id] = _Stream(order.spec, 0 if stream is None else stream.seq)
+            seq = self._closed_seq.pop(order_id, 0) if stream is None else stream.seq
+            stream = self._streams[order_id] = _Stream(order.spec, seq)
         seq = stream.seq = stream.seq + 1
         now = self._clock.now_ns()
         # ``OrderEvent(...)`` with every field given, built as the tuple it is: the NamedTuple's
@@ -222,13 +232,38 @@ class Oms:
         ))
         self._log.append(event)
         if target is not None:
-            order.status = target
-            if self.venue_refusal and target not in WORKING:
-                self.venue_refusal.pop(order_id, None)
+            if target in WORKING:
+                order.status = target
+            else:
+                stopped = order.status in WORKING
+                order.status = target
+                if stopped or target in _STREAM_ENDS or self.venue_refusal:  # else nothing to drop
+                    self._release(order, target, stopped)
         if event_type in self._heard:
             for listener in self._listeners:
                 listener(event, order)
         return event
+
+    def _release(self, order: Order, target: OrderStatus, stopped: bool) -> None:
+        """``order`` is not working (its status is now ``target``; ``stopped``: it was until this
+        event): drop what only a working order needs, so a finished lifecycle holds little memory.
+        Its venue refusal goes; when it stops, its applied fills go (a report about a child of an
+        order that no longer works is ignored before they are read), and its
+        emptied children table is freed (an emptied dict keeps its slots). Once nothing more can happen
+        to it, or it is confirmed and waits for the settlement run (days later, and all the day's orders
+        wait at once: they are the run's peak), its event stream keeps only its last ``stream_seq``.
+        ``components.rebuild.oms.apply`` drops the same on replay."""
+        order_id = order.order_id
+        if self.venue_refusal:
+            self.venue_refusal.pop(order_id, None)
+        if stopped:
+            children = order.open_children
+            if not children:  # still working children (a venue's leaves on a filled order) keep theirs
+                children.clear()
+                self._applied_fills.pop(order_id, None)
+        if target is _CONFIRMED or (target in FINAL_WITHOUT_FILLS and (target not in _NEEDS_FILLS
+                                                                   or not order.filled_qty)):
+            self._closed_seq[order_id] = self._streams.pop(order_id).seq
 
     # -- lifecycle steps ----------------------------------------------------
     def create(self, spec: OrderSpec, submitted_ns: int, actor: str = "gateway",
@@ -387,7 +422,7 @@ class Oms:
             self.awaiting_venue.pop(report.child_id, None)  # the venue has it: nothing to send again
         if kind is K.FILL:
             if report.exec_id and fill_key(report.venue, report.child_id, report.exec_id, report.last_qty,
-                                           report.last_px) in self._applied_fills:
+                                           report.last_px) in self._applied_fills.get(order.order_id, ()):
                 return _NOTHING  # the same fill delivered again
             child_leaves = order.open_children[report.child_id]
             if not 0 < report.last_qty <= child_leaves:
@@ -396,6 +431,7 @@ class Oms:
         if kind is K.REJECTED and is_duplicate_order(report.reason):
             return _NOTHING  # a re-send of a child the venue already holds: that child still works
         del order.open_children[report.child_id]
+        self.child_venue.pop(report.child_id, None)  # read only for a working child
         if kind is K.REJECTED:
             self.refused_by.setdefault(order.order_id, set()).add(report.venue)
             self._refused_since_routing.add(order.order_id)
@@ -426,6 +462,7 @@ class Oms:
             order.open_children[report.child_id] = leaves
         else:
             del order.open_children[report.child_id]
+            self.child_venue.pop(report.child_id, None)
         self._emit(
             order,
             E.ORDER_FILLED if done else E.ORDER_PARTIALLY_FILLED,
@@ -443,8 +480,8 @@ class Oms:
             },
             at_ns=report.timestamp_ns,
         )
-        if report.exec_id:
-            self._applied_fills.add(fill_key(report.venue, report.child_id, report.exec_id, qty, report.last_px))
+        if report.exec_id and (not done or order.open_children):  # a done order's went with it (``_release``)
+            self._add_fill(order, fill_key(report.venue, report.child_id, report.exec_id, qty, report.last_px))
         if done:
             return _POST_TRADE
         if not order.open_children:
@@ -457,8 +494,8 @@ class Oms:
         touched (its fills stay consistent with what was sent); the refusal is
         recorded, once per exec id, for operations to break out with the venue."""
         if report.exec_id:
-            self._applied_fills.add(fill_key(report.venue, report.child_id, report.exec_id, report.last_qty,
-                                             report.last_px))
+            self._add_fill(order, fill_key(report.venue, report.child_id, report.exec_id, report.last_qty,
+                                           report.last_px))
         reason = "OVERFILL" if report.last_qty > child_leaves else "BAD_QUANTITY"
         self._emit(
             order,
@@ -470,6 +507,17 @@ class Oms:
             at_ns=report.timestamp_ns,
         )
         return _NOTHING
+
+    def _add_fill(self, order: Order, key: tuple[str, str, str, int, int]) -> None:
+        """Remember an execution of ``order`` as applied (or refused): delivered again, it is a duplicate."""
+        applied = self._applied_fills.get(order.order_id)
+        if applied is None:
+            applied = self._applied_fills[order.order_id] = set()
+        applied.add(key)
+
+    def applied_fills(self) -> set[tuple[str, str, str, int, int]]:
+        """Every ``fill_key`` held as applied (those of working orders): for comparing OMS states."""
+        return set().union(*self._applied_fills.values())
 
     def _close_leaves(self, order: Order, report: ExecutionReport) -> NextStep:
         """No child is working any more and the order is not fully filled.

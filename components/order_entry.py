@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping  # isinstance() against typing.Mapping is several times slower
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from .domain.fast_init import fast_frozen_init
 from .domain.money import PRICE_SCALE
@@ -240,13 +240,33 @@ class OrderEntry:
         self._known_symbols = known_symbols
         self._entitled = entitled
         self._open_order = open_order
-        self._by_key: dict[tuple[str, str], Order] = {}
+        # account -> client order id -> order: a dict per account rather than one keyed by
+        # (account, client order id) pairs, so no key tuple is kept per order (~56 bytes each).
+        self._by_account: dict[str, dict[str, Order]] = {}
         self.block_of: dict[tuple[str, str], str] = {}
         """(account, client order id) -> the block the order joined, for orders that joined one."""
 
+    def remember(self, account_id: str, client_order_id: str, order: Order) -> None:
+        """Hold ``order`` as the one ``(account_id, client_order_id)`` opened (a rebuild's replay)."""
+        orders = self._by_account.get(account_id)
+        if orders is None:
+            orders = self._by_account[account_id] = {}
+        orders[client_order_id] = order
+
+    def known(self) -> Iterator[tuple[tuple[str, str], Order]]:
+        """Every ``((account, client order id), order)`` held, account by account, each in entry order."""
+        for account_id, orders in self._by_account.items():
+            for client_order_id, order in orders.items():
+                yield (account_id, client_order_id), order
+
+    def forget(self) -> None:
+        """Hold no order (a rebuild's starting point)."""
+        self._by_account = {}
+
     def lookup(self, account_id: str, client_order_id: str) -> Order | None:
         """The order a client knows by its client_order_id, if any."""
-        return self._by_key.get((account_id, client_order_id))
+        orders = self._by_account.get(account_id)
+        return None if orders is None else orders.get(client_order_id)
 
     def submit(self, body: Any, submitted_ns: int, details: Mapping[str, Any] | None = None) -> Accepted:
         """Open the order ``body`` asks for (``details`` recorded with it), or return the one a
@@ -254,18 +274,20 @@ class OrderEntry:
         spec = parse_order_request(body, self._known_symbols)
         if not self._entitled(spec.advisor_id, spec.account_id):
             raise NotEntitled(f"advisor {spec.advisor_id} is not entitled to account {spec.account_id}")
-        key = (spec.account_id, spec.client_order_id)
-        known = self._by_key.get(key)
+        orders = self._by_account.get(spec.account_id)
+        if orders is None:
+            orders = self._by_account[spec.account_id] = {}
+        known = orders.get(spec.client_order_id)
         block_ref = details.get("block_ref", "") if details else ""
         if known is not None:
             # A resubmission is the same request: the same order, in (or out of) the same block.
-            if known.spec != spec or self.block_of.get(key, "") != block_ref:
+            if known.spec != spec or self.block_of.get((spec.account_id, spec.client_order_id), "") != block_ref:
                 raise IdempotencyConflict(
                     f"client_order_id {spec.client_order_id} was already used for a different order"
                 )
             return Accepted(known, replayed=True)
         order = self._open_order(spec, submitted_ns, details=details) if details else self._open_order(spec, submitted_ns)
-        self._by_key[key] = order
+        orders[spec.client_order_id] = order
         if block_ref:
-            self.block_of[key] = block_ref
+            self.block_of[(spec.account_id, spec.client_order_id)] = block_ref
         return Accepted(order, replayed=False)

@@ -4,7 +4,7 @@ The gateway carries child orders to the simulated venues and execution
 reports back, each way over its own latency stream per venue (a link of the
 venue's latency model, ``twin.latency``; default fixed delay + jitter). It also keeps
 the venue-side truth (what was sent when, what the venues filled) that the
-invariant checker compares with the books.
+invariant checker compares with the books, as columns (``twin.gateway_record``).
 
 Like the live FIX gateway, a refused cancel changes nothing: a cancel
 rejected while the child may still be working (venue down, cancels
@@ -34,6 +34,7 @@ from venues_sim.sip import Nbbo
 from venues_sim.venue import TOO_LATE, UNKNOWN_ORDER
 
 from .clock import SimClock, Timer
+from .gateway_record import ChildSends, VenueFills
 from .latency import build_link
 
 _FILL = ExecKind.FILL
@@ -56,8 +57,9 @@ class SimVenueGateway:
                       for v, ms in latency_ms.items()}
         self.venues: dict = {}
         self._sink: Callable[[ExecutionReport], None] = lambda report: None
-        self.child_sends: list[tuple[int, ChildOrder]] = []
-        self.venue_fills: list[ExecutionReport] = []
+        self.child_sends = ChildSends()  # (event-log length at send time, child) pairs
+        self.venue_fills = VenueFills()  # ExecutionReports
+        self._record_send = self.child_sends.add
         self.cancel_rejects: list[ExecutionReport] = []
         self._cancelling: str | None = None  # child whose cancel the venue is handling now
         # Order-status requests (see ``keep_status``): off unless a scenario restarts the OMS.
@@ -97,7 +99,7 @@ class SimVenueGateway:
         self._sink = on_report
 
     def send(self, child: ChildOrder) -> None:
-        self.child_sends.append((len(self._log), child))
+        self._record_send(len(self._log), child)
         if self.own_prints is not None:
             self._sent[child.child_id] = child
         venue = self.venues[child.venue]

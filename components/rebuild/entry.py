@@ -33,19 +33,21 @@ class EntryPart:
         self._order_of = order_of
 
     def capture(self) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]]:
-        return {key: order.order_id for key, order in self.entry._by_key.items()}, dict(self.entry.block_of)
+        return {key: order.order_id for key, order in self.entry.known()}, dict(self.entry.block_of)
 
     def reset(self, state: tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]] | None) -> None:
         by_key, block_of = state or ({}, {})
-        self.entry._by_key = {key: self._order_of(order_id) for key, order_id in by_key.items()}
+        self.entry.forget()
+        for (account_id, client_order_id), order_id in by_key.items():
+            self.entry.remember(account_id, client_order_id, self._order_of(order_id))
         self.entry.block_of = dict(block_of)
 
     def apply(self, event: OrderEvent) -> None:
         if event.event_type is _RECEIVED and event.actor.startswith("advisor:"):
-            key = (event.account_id, event.details["client_order_id"])
-            self.entry._by_key[key] = self._order_of(event.order_id)
+            client_order_id = event.details["client_order_id"]
+            self.entry.remember(event.account_id, client_order_id, self._order_of(event.order_id))
             if event.details.get("block_ref"):
-                self.entry.block_of[key] = event.details["block_ref"]
+                self.entry.block_of[(event.account_id, client_order_id)] = event.details["block_ref"]
 
     def dump(self) -> tuple[list[tuple[tuple[str, str], str]], list[tuple[tuple[str, str], str]]]:
         by_key, block_of = self.capture()

@@ -7,7 +7,10 @@ client order id from ``OrderReceived``, the advisor from its actor), status
 already applied (so a redelivered execution report is still recognised as a
 duplicate) and each order's last ``stream_seq`` (so the next event continues
 the stream). Working children are derived from routing plans minus fills and
-child rejections, and cleared when the order leaves the working states. Working
+child rejections, and cleared when the order leaves the working states; what the
+OMS then drops (a child's venue when the child ends, an order's applied fills when
+it stops working and, once it is terminal or confirmed, its stream's spec fields:
+``Oms._release``) is dropped here too. Working
 children with no logged venue report (no fill, no rejection) are held as
 ``awaiting_venue``: acks are not logged, so the log cannot tell a child the venue
 has from one a process died before sending, and a RouteOrder delivered again
@@ -40,7 +43,7 @@ from typing import Any, Iterable, Protocol, Sequence
 from components.domain.events import STATUS_OF, EventType, OrderEvent
 from components.domain.lifecycle import WORKING, is_terminal
 from components.block_desk import BLOCK_ACCOUNT
-from components.domain.orders import Order, OrderSpec
+from components.domain.orders import Order, OrderSpec, OrderStatus
 from components.domain.venues import ExecutionReport
 from components.oms import MARKET_WIDE_REFUSALS, VENUE_REJECTED, Oms, _Stream, fill_key, routed_child
 from components.rebuild import ReadableLog, Snapshot, spec_of
@@ -62,7 +65,11 @@ def apply(oms: Oms, event: OrderEvent) -> None:
         order = oms.orders[order_id] = Order(order_id, event.trace_id, spec, event.recorded_at)
         oms._streams[order_id] = _Stream(order.spec, 0)
     order = oms.orders[order_id]
-    oms._streams[order_id].seq = event.stream_seq
+    stream = oms._streams.get(order_id)
+    if stream is None:  # an event about a terminal order: its stream is open again, as in the OMS
+        oms._closed_seq.pop(order_id, None)
+        stream = oms._streams[order_id] = _Stream(order.spec, 0)
+    stream.seq = event.stream_seq
     d = event.details or {}
     awaiting = oms.awaiting_venue
     if kind in _ROUTING:
@@ -85,18 +92,20 @@ def apply(oms: Oms, event: OrderEvent) -> None:
                 order.open_children[child] = left
             else:
                 del order.open_children[child]
+                oms.child_venue.pop(child, None)  # as the OMS drops a child's venue when it ends
         if d.get("exec_id") and d.get("venue"):
-            oms._applied_fills.add(fill_key(d["venue"], d.get("child_id", ""), d["exec_id"], d["last_qty"],
-                                            d["last_px"]))
+            oms._add_fill(order, fill_key(d["venue"], d.get("child_id", ""), d["exec_id"], d["last_qty"],
+                                          d["last_px"]))
     elif kind is EventType.EXECUTION_REFUSED:
         awaiting.pop(d.get("child_id"), None)  # a fill we refused still came from the venue
         if d.get("exec_id"):  # refused once: a redelivery is a duplicate
-            oms._applied_fills.add(fill_key(d["venue"], d.get("child_id", ""), d["exec_id"], d["last_qty"],
-                                            d["last_px"]))
+            oms._add_fill(order, fill_key(d["venue"], d.get("child_id", ""), d["exec_id"], d["last_qty"],
+                                          d["last_px"]))
     elif kind is EventType.ORDER_CANCEL_REQUESTED:
         oms._cancel_requested.add(order_id)
     elif kind is EventType.CHILD_ORDER_REJECTED:
         order.open_children.pop(d["child_id"], None)
+        oms.child_venue.pop(d["child_id"], None)
         awaiting.pop(d["child_id"], None)
         oms.refused_by.setdefault(order_id, set()).add(d["venue"])
         oms._refused_since_routing.add(order_id)
@@ -112,11 +121,16 @@ def apply(oms: Oms, event: OrderEvent) -> None:
         if status not in WORKING:
             for child in order.open_children:
                 awaiting.pop(child, None)
+                oms.child_venue.pop(child, None)
             order.open_children.clear()
             oms._refused_since_routing.discard(order_id)
             oms._market_refusal.pop(order_id, None)
             oms._cancel_requested.discard(order_id)
             oms.venue_refusal.pop(order_id, None)
+            # What the OMS drops when an order stops working (``Oms._release``), dropped here too.
+            oms._applied_fills.pop(order_id, None)
+            if is_terminal(order) or status is OrderStatus.CONFIRMED:
+                oms._closed_seq[order_id] = oms._streams.pop(order_id).seq
 
 
 def rebuild(oms: Oms, events: Iterable[OrderEvent]) -> Oms:
@@ -128,8 +142,9 @@ def rebuild(oms: Oms, events: Iterable[OrderEvent]) -> Oms:
 
 # -- crash recovery: snapshot + replay, then reconcile with the venues ---------------------------
 
-_STATE = ("orders", "_streams", "_cancel_requested", "reroutes", "refused_by", "_refused_since_routing",
-          "_market_refusal", "child_venue", "_applied_fills", "platform_seq", "venue_refusal", "awaiting_venue")
+_STATE = ("orders", "_streams", "_closed_seq", "_cancel_requested", "reroutes", "refused_by",
+          "_refused_since_routing", "_market_refusal", "child_venue", "_applied_fills",
+          "platform_seq", "venue_refusal", "awaiting_venue")
 
 
 OmsSnapshot = Snapshot
@@ -170,8 +185,8 @@ def dump(oms: Oms) -> dict[str, Any]:
     return {
         "orders": [(o.order_id, o.status.value, o.filled_qty, o.filled_notional, o.fees, _logged_spec(o),
                     sorted(o.open_children.items())) for o in oms.orders.values()],  # fmt: skip
-        "seq": {k: s.seq for k, s in oms._streams.items()},
-        "fills": sorted(oms._applied_fills),
+        "seq": {**oms._closed_seq, **{k: s.seq for k, s in oms._streams.items()}},
+        "fills": sorted(oms.applied_fills()),
         "child_venue": dict(sorted(oms.child_venue.items())),
         "refused_by": {k: sorted(v) for k, v in sorted(oms.refused_by.items())},
         "reroutes": dict(sorted(oms.reroutes.items())),
@@ -201,8 +216,8 @@ def forget_exec_ids(oms: Oms) -> int:
     growing across restarts. Only safe once no child the old ids belong to is
     still working (a late report about a closed child is ignored anyway).
     """
-    held = len(oms._applied_fills)
-    oms._applied_fills = set()
+    held = sum(map(len, oms._applied_fills.values()))
+    oms._applied_fills = {}
     return held
 
 
