@@ -33,7 +33,7 @@ retired.)
 Memory: peak RSS, and *memory per recorded event*: how much the process grew during the simulated day
 (resident set after the day less after the build) divided by the events recorded, with the event log's
 own buffers per event when the log is columnar (``components.columnar_log``). ``--compare-log`` first
-runs the same day on the other event log kind in a forked child and prints both side by side, with
+runs the same day on the other event log kind in a process of its own and prints both side by side, with
 each one's ratio to the raw simpy rate measured in this run (issue 19: "events as columns").
 
     python loadtests/benchmarks/bench_lifecycle.py [--orders N] [--seed S] [--table-orders M | --no-table]
@@ -49,6 +49,7 @@ import json
 import os
 import re
 import resource
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -56,7 +57,8 @@ from pathlib import Path
 
 import simpy
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
 
 from components.domain.outcomes import DONE, Handled  # noqa: E402
 from components.memory import SeededStreams  # noqa: E402
@@ -215,26 +217,24 @@ def run_day(orders: int, seed: int, clock: str | None = None, profile: Path | No
                kernel_events)
 
 
+_CHILD = """
+import json, resource, sys
+from loadtests.benchmarks.bench_lifecycle import run_day
+day = run_day(int(sys.argv[1]), int(sys.argv[2]), event_log=sys.argv[3])
+figures = {k: v for k, v in vars(day).items() if k != "meter"}
+print(json.dumps([figures, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]))
+"""
+
+
 def day_in_child(orders: int, seed: int, event_log: str) -> tuple[Day, float]:
-    """``run_day`` in a forked child (its own peak memory): the day's figures and the child's peak RSS in MiB."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: run the day, send its figures, leave without any clean-up of the parent's
-        try:
-            os.close(read)
-            day = run_day(orders, seed, event_log=event_log)
-            figures_ = {k: v for k, v in vars(day).items() if k != "meter"}
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            os.write(write, json.dumps([figures_, peak]).encode())
-        finally:
-            os._exit(0)
-    os.close(write)
-    with os.fdopen(read, "rb") as fh:
-        data = fh.read()
-    os.waitpid(pid, 0)
-    if not data:
-        raise SystemExit(f"the {event_log} event log's day failed in its child process")
-    figures_, peak = json.loads(data)
+    """``run_day`` in a fresh process (its own peak memory, from its start, as a user's run of the day would
+    have): the day's figures and that process's peak RSS in MiB. Not a fork: a forked child's peak is not
+    comparable (it inherits this process's heap, and its high-water mark does not count it)."""
+    done = subprocess.run([sys.executable, "-c", _CHILD, str(orders), str(seed), event_log], cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    if done.returncode != 0 or not done.stdout.strip():
+        raise SystemExit(f"the {event_log} event log's day failed in its own process:\n{done.stderr[-2000:]}")
+    figures_, peak = json.loads(done.stdout.strip().splitlines()[-1])
     return Day(**figures_), peak
 
 
@@ -314,7 +314,7 @@ def main() -> None:
     parser.add_argument("--event-log", choices=sorted(EVENT_LOGS), default=None,
                         help="the event log kind (default: the twin's, twin.bootstrap.DEFAULT_EVENT_LOG)")
     parser.add_argument("--compare-log", action="store_true",
-                        help="first run the day on the other event log kind in a forked child, and print both")
+                        help="first run the day on the other event log kind in a process of its own, and print both")
     parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
                         help="also run the day under pyinstrument and write its call tree to FILE (then exit)")
     args = parser.parse_args()
@@ -361,7 +361,7 @@ def main() -> None:
           + ("" if bare.log_bytes is None else f", its buffers {bare.log_bytes / max(1, bare.events):,.0f} B/event")
           + ")")
     if other is not None:
-        print("event logs side by side (same orders and seed; the other one in a forked child, its own peak):")
+        print("event logs side by side (same orders and seed; the other one in a process of its own, its own peak):")
         print_memory(other[0], other[1], raw, raw_cpu)
         print_memory(bare, peak_mib, raw, raw_cpu)
     instrumented = None

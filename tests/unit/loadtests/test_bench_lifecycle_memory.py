@@ -1,5 +1,5 @@
 """bench_lifecycle's memory figures on a small sample: memory per recorded event for each event log,
-the columnar log's own buffers, and the other log's day run in a forked child."""
+the columnar log's own buffers, and the other log's day run in a process of its own."""
 
 from __future__ import annotations
 
