@@ -68,9 +68,6 @@ class ChildSends:
     def __iter__(self) -> Iterator[tuple[int, ChildOrder]]:
         return zip(self._at, self._children)
 
-    def __getitem__(self, index: int) -> tuple[int, ChildOrder]:
-        return self._at[index], self._children[index]
-
 
 class _Joined:
     """Text values joined by NUL (none of them holds one)."""
@@ -105,7 +102,8 @@ def _decode(column: object) -> list:
 
 
 class VenueFills:
-    """The fills venues reported on our children, in order: a sequence of ``ExecutionReport``."""
+    """The fills venues reported on our children, in order: iterates as ``ExecutionReport``s (read in one pass,
+    as the invariant checker does: no indexing, which would decode a sealed chunk per item)."""
 
     __slots__ = ("_sealed", "_tail", "_chunk", "_sealed_rows")
 
@@ -138,17 +136,6 @@ class VenueFills:
     @staticmethod
     def _reports(columns: tuple[object, ...]) -> Iterator[ExecutionReport]:
         return map(ExecutionReport, *map(_decode, columns))
-
-    def __getitem__(self, index: int) -> ExecutionReport:
-        size = len(self)
-        if not -size <= index < size:
-            raise IndexError("fill index out of range")
-        index %= size
-        if index >= self._sealed_rows:
-            return self._tail[index - self._sealed_rows]
-        columns = self._sealed[index // self._chunk]
-        row = index % self._chunk
-        return ExecutionReport(*(_decode(column)[row] for column in columns))
 
     def nbytes(self) -> int:
         """The sealed buffers' size in bytes (arrays, joined text, tuples' pointers)."""
