@@ -135,7 +135,7 @@ def load_market(run_dir: Path, tables: dict[str, pa.Table] | None = None
     """The run's NBBO timelines per symbol (ending at the session close), its prints per symbol as
     int64 numpy columns (``t_ns``, ``price``, ``qty``: the table's own buffers where they can be, not a
     Python int per print), and the files' sources (``nbbo_source``, ``prints_source``). ``tables``: the two
-    files' tables as just written (``twin.market_recorder.write_market_timeline`` returns them, by file
+    files' tables as just written (``twin.market_files.write_market_timeline`` returns them, by file
     name), read instead of the files."""
     run_dir = Path(run_dir)
     nbbo_path, prints_path = run_dir / NBBO_FILE, run_dir / PRINTS_FILE

@@ -39,7 +39,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from venues_sim.replay_format import ReplayFormatError
 
     from .invariants import InvariantViolation
-    from .outputs import default_out_dir
     from .runner import run_scenario
 
     try:
@@ -48,7 +47,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"invalid: {exc}", file=sys.stderr)
         return 2
     seed = scenario.seed if args.seed is None else args.seed
-    out_dir = Path(args.out) if args.out else default_out_dir(scenario.name, seed)
+    out_dir = Path(args.out) if args.out else Path("reports") / "out" / f"{scenario.name}-{seed}"
     try:  # the run's anchors are keyed with $TWIN_ANCHOR_KEY: refuse a bad key before the run, not after
         from components.eventstore.anchorlog import resolve_key
 

@@ -6,7 +6,7 @@ keeps them in compact int arrays. It only reads the books: no randomness, no
 events, so recording never changes a run's fingerprint. Given every venue
 (``sample_venues``), the same timer also samples each venue's published top
 (``venue_samples``) and their national best (``national_samples``), written to
-``market_samples.parquet`` (``write_market_samples``); the primary's
+``market_samples.parquet`` (``twin.market_files.write_market_samples``); the primary's
 ``samples``, which the realism summary reads, stay as they are. Trades come from the
 agents' tape when the run has agent populations (``scenarios.agents.tape``),
 or, on a replayed day, from the venue's recorded prints during the session;
@@ -14,7 +14,7 @@ or, on a replayed day, from the venue's recorded prints during the session;
 
 ``MarketTimeline`` keeps what TCA needs at full resolution: every change of each
 symbol's NBBO and the market's prints over the session, written to the run
-folder by ``write_market_timeline`` (``market_nbbo.parquet``,
+folder by ``twin.market_files.write_market_timeline`` (``market_nbbo.parquet``,
 ``market_prints.parquet``). It only reads too.
 """
 
@@ -25,15 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from components.domain.orders import Side
 from venues_sim.prints import SaleCondition, TapePrint
-from venues_sim.replay_columns import release_unused_memory
 from venues_sim.venue import SimVenue
 
-from .recorder import UNITS
 
 if TYPE_CHECKING:
     from scenarios.agents.tape import TradeTape
@@ -732,113 +728,3 @@ def _int64(values: Any) -> np.ndarray:
     if isinstance(values, array) and values.typecode in ("q", "l") and values.itemsize == 8:
         return np.frombuffer(values, dtype=np.int64) if len(values) else np.zeros(0, np.int64)
     return np.asarray(values, dtype=np.int64).reshape(-1)
-
-
-def _column(parts: list[Any], kind: pa.DataType) -> pa.ChunkedArray:
-    """One output column of per-symbol parts, one chunk each: int64 numpy parts are wrapped in place (the
-    timeline's own ``array('q')`` buffers stay the only copy), not concatenated; a parquet file written
-    from it holds the same rows (row groups follow the row count, not the chunks)."""
-    return pa.chunked_array([pa.array(part, kind) for part in parts], kind)
-
-
-def _labels(names: list[str], counts: list[int]) -> pa.Array:
-    """A string column repeating ``names[i]`` ``counts[i]`` times, built from codes (a ``DictionaryArray``
-    cast to strings), without a Python string per row."""
-    unique = list(dict.fromkeys(names))
-    codes = np.array([unique.index(n) for n in names], dtype=np.int32)
-    return pa.DictionaryArray.from_arrays(np.repeat(codes, counts), pa.array(unique, pa.string())).cast(pa.string())
-
-
-NBBO_FILE = "market_nbbo.parquet"
-PRINTS_FILE = "market_prints.parquet"
-SALE_CONDITIONS = ("sale_condition: the consolidated tapes' code (CTA/UTP): '@' a regular trade, '5' a venue's "
-                   "reopening auction after a halt or a LULD pause (one print: the cross's volume at its price; "
-                   "last-sale and volume eligible, so VWAP counts it)")
-
-
-def write_market_timeline(timeline: MarketTimeline, recorder: MarketRecorder | None,
-                          out_dir: Path) -> dict[str, pa.Table]:
-    """Write ``market_nbbo.parquet`` (symbol, t_ns, bid, bid_size, ask, ask_size: one row per change)
-    and ``market_prints.parquet`` (symbol, t_ns, price, qty) with units and sources in the schema
-    metadata (``twin.*`` keys, the run's ``UNITS`` among them). Returns the tables written, by file name
-    (``reports.tca.write_tca(..., market=)`` reads them instead of the files: a million-row NBBO is not
-    read back; one symbol's columns are the timeline's own buffers)."""
-    if timeline.released:  # an empty NBBO would be written without a word
-        raise ValueError("the market timeline was released after this run's outputs were written "
-                         "(MarketTimeline.release): its NBBO can no longer be written")
-    prints = timeline.print_columns(recorder)
-    if timeline._tapes:
-        prints_source = "simulated: the liquidity providers' and noise traders' trades (as aggressors)"
-    elif recorder is not None and recorder.source == "recorded":
-        prints_source = "recorded: the replayed day's prints"
-    elif recorder is not None and recorder.tapes:
-        prints_source = "simulated: the agents' tape"
-    else:
-        prints_source = "none"
-    own = timeline.own is not None
-    if own:
-        prints_source = ("simulated: the broker-dealer's own taker fills" if prints_source == "none"
-                         else prints_source + "; with the broker-dealer's own taker fills")
-    if timeline.reopening_prints():
-        prints_source = ("simulated: the reopening auctions' prints" if prints_source == "none"
-                         else prints_source + "; with the reopening auctions' prints")
-    common = {**{f"twin.{k}": v for k, v in UNITS.items()},
-              "twin.session_open_ns": str(timeline.open_ns), "twin.session_close_ns": str(timeline.close_ns),
-              "twin.time_columns": "every time column ends in _ns: integer nanoseconds since 1970-01-01 UTC"}
-    tables = {
-        NBBO_FILE: (timeline.nbbo, ("t_ns", "bid", "bid_size", "ask", "ask_size"), {
-            "twin.nbbo_source": timeline.nbbo_source,
-            "twin.nbbo_poll_interval_ns": str(timeline.interval_ns) if timeline.nbbo_source == "venue-tops" else "",
-            "twin.nbbo_rows": "one row per change of the consolidated top, in force from t_ns to the next row; "
-                              "prices in units, sizes in shares, 0 for an empty side"}),
-        PRINTS_FILE: (prints, ("t_ns", "price", "qty"), {
-            "twin.prints_source": prints_source,
-            "twin.prints_include_own_fills": "true" if own else "false",
-            "twin.prints_rows": "market prints in time order: price in units, qty in shares; "
-                                "the broker-dealer's own taker fills are "
-                                + ("included" if own else "not included"),
-            "twin.sale_conditions": SALE_CONDITIONS}),
-    }
-    written: dict[str, pa.Table] = {}
-    for name, (data, columns, meta) in tables.items():
-        counts = [len(data[s]["t_ns"]) for s in timeline.symbols]
-        arrays = {"symbol": _labels(timeline.symbols, counts)}
-        for column in columns:  # array('q') columns are read in place, a chunk per symbol: no copy at all
-            arrays[column] = _column([_int64(data[s][column]) for s in timeline.symbols] or [np.zeros(0, np.int64)],
-                                     pa.int64())
-        if name == PRINTS_FILE:  # the sale condition tells a reopening auction's print from a regular trade
-            arrays["sale_condition"] = _column([data[s]["sale_condition"] for s in timeline.symbols]
-                                               or [np.zeros(0, object)], pa.string())
-        table = pa.table(arrays)
-        metadata = {k.encode(): v.encode() for k, v in {**common, **meta}.items()}
-        written[name] = table.replace_schema_metadata(metadata)
-        pq.write_table(written[name], out_dir / name)
-    release_unused_memory()  # the parquet writer's pages (~20 MiB on trading_day) go back, not kept to the end
-    return written
-
-
-SAMPLES_FILE = "market_samples.parquet"
-
-
-def write_market_samples(recorder: MarketRecorder, out_dir: Path) -> Path | None:
-    """Write ``market_samples.parquet``: the recorder's every-venue view, one row per symbol, venue and
-    sample (``venue``: the venue's published top; ``NBBO``: their national best), columns symbol, venue,
-    t_ns, bid, bid_size, ask, ask_size. None (nothing written) when the recorder sampled no venues."""
-    if not recorder.venue_samples:
-        return None
-    views = {**recorder.venue_samples, NATIONAL: recorder.national_samples()}
-    keys = [(view, symbol) for view in views for symbol in recorder.samples]
-    counts = [len(views[v][s]["t_ns"]) for v, s in keys]
-    arrays: dict[str, Any] = {"symbol": _labels([s for _, s in keys], counts), "venue": _labels([v for v, _ in keys], counts)}
-    for column in SAMPLE_COLUMNS:  # the samples' buffers in place, a chunk per (view, symbol): no concatenated copy
-        arrays[column] = _column([_int64(views[v][s][column]) for v, s in keys] or [np.zeros(0, np.int64)], pa.int64())
-    meta = {**{f"twin.{k}": v for k, v in UNITS.items()},
-            "twin.primary_venue": recorder.venue.name,
-            "twin.sample_interval_ns": str(recorder.interval_ns),
-            "twin.samples_rows": f"every venue's published top of book (zeros while DOWN) at each sample, and "
-                                 f"their national best as venue {NATIONAL}; prices in units, sizes in shares"}
-    path = out_dir / SAMPLES_FILE
-    table = pa.table(arrays)
-    pq.write_table(table.replace_schema_metadata({k.encode(): v.encode() for k, v in meta.items()}), path)
-    release_unused_memory()  # as write_market_timeline
-    return path

@@ -20,15 +20,11 @@ from reports.tca import write_tca
 from venues_sim.replay_columns import release_unused_memory
 
 from .aside import aside
-from .market_recorder import write_market_samples, write_market_timeline
+from .market_files import write_market_samples, write_market_timeline
 from .observability import write_observability
 from .recorder import orders_frame, run_events_frame, write_parquet
 from .run_result import RunResult
 from .service_timeseries import write_service_timeseries
-
-
-def default_out_dir(scenario_name: str, seed: int) -> Path:
-    return Path("reports") / "out" / f"{scenario_name}-{seed}"
 
 
 def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Path:

@@ -27,13 +27,13 @@ they are sampled from then on, and the old region's samples are not kept.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .clock import SimClock, Timer
-from .recorder import write_parquet
 from .services import SimService
+
+if TYPE_CHECKING:  # pandas is imported where the series are written, not by the runner that samples them
+    import pandas as pd
 
 STEPS_S: tuple[int, ...] = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 MAX_SAMPLES = 400
@@ -69,6 +69,8 @@ def start_sampling(clock: SimClock, services: dict[str, SimService], open_ns: in
 def timeseries_frame(services: Iterable[SimService]) -> pd.DataFrame:
     """One row per service and interval (``COLUMNS``): ``t_ns`` is the interval's end (UTC ns),
     ``queue_length`` the messages in the service at that moment (waiting plus in service)."""
+    import pandas as pd  # here, not at the top: a run's simulation should not carry pandas (~50 MiB)
+
     rows: list[dict[str, Any]] = []
     for service in services:
         samples = service.stats.samples
@@ -105,6 +107,8 @@ def service_table(frame: pd.DataFrame, session_s: float, totals: dict[str, dict[
 def write_service_timeseries(services: dict[str, SimService], out_dir: Path, session_s: float) -> dict[str, Any]:
     """Write ``service_timeseries.parquet`` (``timeseries_frame``, with the run's units in its metadata);
     return the summary section: the interval, the file name and ``service_table``."""
+    from .recorder import write_parquet  # pandas and pyarrow: see timeseries_frame
+
     frame = timeseries_frame(services.values())
     write_parquet(frame, Path(out_dir) / FILE)
     totals = {name: {"handled": s.stats.handled, "max_queue": s.stats.max_queue,

@@ -22,12 +22,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol
+import sys
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from components.domain.venues import Quote
 
@@ -41,6 +39,12 @@ from .replay_format import (
     _trade_problem,
     load_day,
 )
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# pyarrow is imported by the functions that read or build tables, not here: every simulated run imports
+# this module (through ``venues_sim.replay``), and only a replayed day needs Arrow (about 50 MiB resident).
 
 _TEXT = ("venue", "symbol")
 
@@ -59,6 +63,8 @@ class RecordedTables:
 
     def quote_venues(self) -> set[str]:
         """Venues with at least one quote."""
+        import pyarrow.compute as pc
+
         return set(pc.unique(self.quotes.column("venue")).to_pylist())
 
     def quote_span_ns(self) -> tuple[int, int] | None:
@@ -71,6 +77,9 @@ class RecordedTables:
     def rows_of(self, table: str, venue: str, symbols: list[str]) -> dict[str, np.ndarray]:
         """The ``quotes`` or ``trades`` rows of ``venue`` in ``symbols``, in time order, as int64 numpy
         columns; ``symbol`` becomes an index into ``symbols``."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         data = self.quotes if table == "quotes" else self.trades
         keep = pc.and_(pc.equal(data.column("venue"), venue),
                        pc.is_in(data.column("symbol"), value_set=pa.array(symbols, type=pa.string())))
@@ -84,11 +93,16 @@ class RecordedTables:
 
 def release_unused_memory() -> None:
     """Hand Arrow's free pool pages back to the system (after a large day's tables or columns are dropped;
-    otherwise they stay in the process's footprint to the end of the run)."""
-    pa.default_memory_pool().release_unused()
+    otherwise they stay in the process's footprint to the end of the run). Without pyarrow imported there
+    is no such pool: nothing to do, and nothing imported for it."""
+    pa = sys.modules.get("pyarrow")
+    if pa is not None:
+        pa.default_memory_pool().release_unused()
 
 
 def _table(rows: tuple, columns: tuple[str, ...]) -> pa.Table:
+    import pyarrow as pa
+
     return pa.table({c: pa.array([getattr(r, c) for r in rows], type=pa.string() if c in _TEXT else pa.int64())
                      for c in columns})
 
@@ -103,6 +117,9 @@ def load_recorded(quotes_path: str | Path, trades_path: str | Path) -> RecordedT
 
 
 def _read(path: Path, columns: tuple[str, ...], problem_of, bad_rows) -> pa.Table:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
         # Text columns are read as dictionaries and turned into strings once, after the checks: a day
         # repeats a few venues and symbols a million times, and decoding each parquet string on its own

@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twin.market_recorder import (NBBO_FILE, PRINTS_FILE, REGULAR, SAMPLE_COLUMNS, SAMPLES_FILE, MarketTimeline,
-                                  write_market_samples, write_market_timeline)
+from twin.market_files import NBBO_FILE, PRINTS_FILE, SAMPLES_FILE, write_market_samples, write_market_timeline
+from twin.market_recorder import REGULAR, SAMPLE_COLUMNS, MarketTimeline
 from venues_sim.prints import SaleCondition, TapePrint
 
 OPEN, CLOSE = 1_000, 2_000

@@ -7,7 +7,8 @@ import pyarrow.parquet as pq
 
 from components.domain.orders import Side, TimeInForce
 from components.domain.venues import VenueStatus
-from twin.market_recorder import MarketRecorder, write_market_samples
+from twin.market_files import write_market_samples
+from twin.market_recorder import MarketRecorder
 from venues_sim.fees import MakerTakerFees
 from venues_sim.venue import SimVenue
 

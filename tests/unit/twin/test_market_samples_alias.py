@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from components.domain.orders import Side, TimeInForce
 from components.domain.venues import VenueStatus
-from twin.market_recorder import SAMPLE_COLUMNS, MarketRecorder, _top_reader, write_market_samples
+from twin.market_files import write_market_samples
+from twin.market_recorder import SAMPLE_COLUMNS, MarketRecorder, _top_reader
 from venues_sim.fees import MakerTakerFees
 from venues_sim.stress import StaleBook
 from venues_sim.venue import SimVenue

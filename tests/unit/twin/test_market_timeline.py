@@ -8,7 +8,8 @@ import pyarrow.parquet as pq
 from components.domain.orders import Side, TimeInForce
 from components.domain.venues import VenueStatus
 from tests.conftest import SCENARIOS
-from twin.market_recorder import MarketTimeline, write_market_timeline
+from twin.market_files import write_market_timeline
+from twin.market_recorder import MarketTimeline
 from venues_sim.fees import FixedFee
 from venues_sim.venue import SimVenue
 

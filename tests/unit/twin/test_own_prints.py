@@ -10,7 +10,8 @@ from components.domain.orders import OrderType, Side, TimeInForce
 from components.domain.venues import ChildOrder
 from scenarios.config import parse_scenario
 from twin.bootstrap import build_twin
-from twin.market_recorder import MarketTimeline, write_market_timeline
+from twin.market_files import write_market_timeline
+from twin.market_recorder import MarketTimeline
 
 D = PRICE_SCALE
 MS = 1_000_000
