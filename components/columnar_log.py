@@ -21,10 +21,15 @@ A column whose values are not all of the exact type its buffer holds (an ``IntEn
 expected, a ``str`` subclass, an int beyond 64 bits, a text holding NUL), and a ``details`` value
 marshal refuses, are kept as the objects themselves: exact in every case, compact in the usual one.
 
-A sealed chunk is then *packed* (``EventChunk.pack``): its buffers marshalled into one zlib stream
-(level 1), about 120 -> 25 bytes per event on the bench's events for ~1.5 us per event; ``columns``
-inflates it on each access. A chunk with a column kept as objects is left unpacked.
-``ColumnarEventLog(compress=False)`` keeps every chunk unpacked.
+The log packs its chunks (``pack_events``; ``EventChunk.pack`` for a sealed one): the fields' values
+themselves, ``event_type`` as its one-byte codes and decisions as their codes, marshalled into one zlib
+stream (level 1): about 29 bytes per event on trading_day's events. Packing the values, not the
+buffers, skips building the buffers on the simulation's hot path (marshal's own back-references
+already write a repeated text object once); ``columns`` builds them from the inflated values on each
+access, ``events`` rebuilds the tuples straight from them. Marshal refuses every value that is not of an
+exact built-in type (an enum, a ``str`` subclass, a ``Decimal``), so a chunk holding one is sealed as
+columns, with that column kept as objects, and left unpacked. ``ColumnarEventLog(compress=False)``
+keeps every chunk as sealed columns.
 
 ``read(start)`` rebuilds tuples a chunk at a time, on demand; they are equal to the appended ones (the
 same decisions objects, new but equal text, ints and details). ``chunks()`` hands the buffers to code
@@ -174,42 +179,28 @@ class EventChunk:
 
     @property
     def columns(self) -> dict[str, Column]:
-        """The column buffers (inflated afresh from a packed chunk: hold them, do not ask per column)."""
+        """The column buffers (built afresh from a packed chunk's values: hold them, do not ask per column)."""
         if self._columns is not None:
             return self._columns
-        return _unpack(marshal.loads(zlib.decompress(self._packed)), self._decisions)
+        return _columns_of(self._values())
 
     @property
     def packed(self) -> bool:
         return self._packed is not None
 
     def pack(self) -> EventChunk:
-        """This chunk with its buffers as one zlib stream (level 1; ~120 -> ~24 bytes per event on the
-        bench's events, ~1.5 us per event), or the chunk itself when a column keeps objects (an
-        ``ObjectColumn``, details marshal refused): those are not bytes to compress."""
+        """This chunk packed (``pack_events``), or the chunk itself when a column keeps objects: marshal
+        refuses them (or it is packed already)."""
         if self._columns is None:
             return self
-        fields = []
-        decisions = None
-        for name in FIELDS:
-            column = self._columns[name]
-            kind = type(column)
-            if kind is IntColumn:
-                fields.append((column.values.tobytes(), column.nulls))
-            elif kind is TextColumn:
-                fields.append((column.distinct, None if column.codes is None else column.codes.tobytes()))
-            elif kind is TypeColumn:
-                fields.append(column.codes)
-            elif kind is DecisionsColumn:
-                decisions = column.distinct
-                fields.append(column.codes.tobytes())
-            elif kind is DetailsColumn and column.kept is None:
-                fields.append(column.blob)
-            else:
-                return self
-        chunk = EventChunk(self.size, {})
-        chunk._columns, chunk._packed, chunk._decisions = None, zlib.compress(marshal.dumps(tuple(fields)), 1), decisions
-        return chunk
+        return _packed(self.size, [self._columns[name].decode() for name in FIELDS]) or self
+
+    def _values(self) -> list:
+        """A packed chunk's fields as values, event types and decisions decoded."""
+        fields = list(marshal.loads(zlib.decompress(self._packed)))
+        fields[_TYPE_AT] = list(map(_TYPES.__getitem__, fields[_TYPE_AT]))
+        fields[_DECISIONS_AT] = list(map(self._decisions.__getitem__, array("H", fields[_DECISIONS_AT])))
+        return fields
 
     def nbytes(self) -> int:
         """Bytes of the chunk's buffers (``sys.getsizeof``; see ``ColumnarEventLog.nbytes``)."""
@@ -223,36 +214,60 @@ class EventChunk:
 
     def events(self) -> list[OrderEvent]:
         """The chunk's events, rebuilt."""
-        columns = self.columns
-        decoded = [columns[name].decode() for name in FIELDS]
+        if self._columns is None:
+            decoded = self._values()
+        else:
+            decoded = [self._columns[name].decode() for name in FIELDS]
         return [_new_event(OrderEvent, row) for row in zip(*decoded)]
 
 
-def _unpack(fields: tuple, decisions: list[tuple] | None) -> dict[str, Column]:
-    """``EventChunk.pack``'s fields back into columns (the same values, new buffers)."""
-    columns: dict[str, Column] = {}
-    for name, value in zip(FIELDS, fields):
-        if name in _INT_FIELDS:
-            values = array("q")
-            values.frombytes(value[0])
-            columns[name] = IntColumn(values, value[1])
-        elif name in _TEXT_FIELDS:
-            columns[name] = TextColumn(value[0], None if value[1] is None else np.frombuffer(value[1], np.uint16))
-        elif name == "event_type":
-            columns[name] = TypeColumn(value)
-        elif name == "policy_decisions":
-            columns[name] = DecisionsColumn(decisions, np.frombuffer(value, np.uint16))
-        else:
-            columns[name] = DetailsColumn(value, None)
-    return columns
+_TYPE_AT = FIELDS.index("event_type")
+_DECISIONS_AT = FIELDS.index("policy_decisions")
+
+
+def _packed(size: int, fields: Sequence[Sequence]) -> EventChunk | None:
+    """A packed chunk of ``size`` events from their fields' values (``FIELDS`` order), or None when a value
+    would not come back exactly: an event type not an ``EventType``, or anything marshal refuses."""
+    fields = list(fields)
+    types = fields[_TYPE_AT]
+    if set(map(type, types)) - {EventType}:
+        return None
+    fields[_TYPE_AT] = bytes(map(_TYPE_CODE.__getitem__, types))
+    decisions = _decisions_column(fields[_DECISIONS_AT])
+    fields[_DECISIONS_AT] = decisions.codes.tobytes()
+    try:
+        blob = marshal.dumps(tuple(fields))
+    except ValueError:  # a value of no exact built-in type (an enum, a str subclass, a Decimal...)
+        return None
+    chunk = EventChunk(size, {})
+    chunk._columns, chunk._packed, chunk._decisions = None, zlib.compress(blob, 1), decisions.distinct
+    return chunk
+
+
+def pack_events(events: Sequence[OrderEvent]) -> EventChunk:
+    """``events`` (at most 65,536) as a packed chunk: ``seal(events).pack()`` without building the
+    buffers first (what the log does on the simulation's hot path); sealed, unpacked, when marshal
+    refuses a value."""
+    _check_size(events)
+    return (_packed(len(events), list(zip(*events)) if events else [()] * len(FIELDS))
+            or seal(events))
+
+
+def _check_size(events: Sequence[OrderEvent]) -> None:
+    if len(events) > 65_536:
+        raise ValueError(f"a chunk holds at most 65,536 events, not {len(events):,}")
 
 
 def seal(events: Sequence[OrderEvent]) -> EventChunk:
     """``events`` (at most 65,536) as an ``EventChunk``."""
-    if len(events) > 65_536:
-        raise ValueError(f"a chunk holds at most 65,536 events, not {len(events):,}")
-    columns: dict[str, Column] = {}
+    _check_size(events)
     fields = zip(*events) if events else ((),) * len(FIELDS)  # one C-level transposition: a tuple per field
+    return EventChunk(len(events), _columns_of(fields))
+
+
+def _columns_of(fields: Any) -> dict[str, Column]:
+    """A column per field from the fields' values (``FIELDS`` order)."""
+    columns: dict[str, Column] = {}
     for name, values in zip(FIELDS, fields):
         if name in _INT_FIELDS:
             columns[name] = _int_column(values)
@@ -264,7 +279,7 @@ def seal(events: Sequence[OrderEvent]) -> EventChunk:
             columns[name] = _decisions_column(values)
         else:
             columns[name] = _details_column(values)
-    return EventChunk(len(events), columns)
+    return columns
 
 
 def _int_column(values: tuple) -> Column:
@@ -347,8 +362,7 @@ class ColumnarEventLog:
         tail.append(event)
         offset = self._sealed + len(tail) - 1
         if len(tail) >= self._chunk_size and not self._read_out:
-            chunk = seal(tail)
-            self._chunks.append(chunk.pack() if self._compress else chunk)
+            self._chunks.append(pack_events(tail) if self._compress else seal(tail))
             self._sealed += len(tail)
             self._tail = []
         return offset

@@ -57,11 +57,12 @@ PRE_OPEN_NS = 60 * 1_000_000_000
 EVENT_LOGS = {"columnar": ColumnarEventLog, "list": InMemoryEventLog}
 """The twin's event log kinds: ``columnar`` keeps events as column buffers (about a quarter of the
 memory: docs/run_performance.md), ``list`` keeps the ``OrderEvent`` tuples. Both give equal events."""
-DEFAULT_EVENT_LOG = "list"
-"""Still the list: sealing chunks into columns costs 4-5 us per event on the simulation's hot path (about
-5% of its CPU, docs/run_performance.md "events as columns"). ``TWIN_EVENT_LOG=columnar`` switches a
-run over (same events and fingerprint, ~26 instead of ~560 bytes per event in the log: its sealed chunks
-are zlib-packed)."""
+DEFAULT_EVENT_LOG = "columnar"
+"""Columnar since 2026-12-06: a 100,000-order day's peak is 324 MiB against 762 MiB with the list (issue 19's
+< 400 MiB), for about 2.6 us of packing per event on the simulation's hot path (8-17% of bench_lifecycle's
+simulate CPU, where events are most of the work; ~0.1 s of trading_day's ~13 s). Same events and
+fingerprints with either: docs/run_performance.md "2026-12-06: columnar by default".
+``TWIN_EVENT_LOG=list`` switches a run back."""
 
 
 def new_event_log(kind: str | None = None) -> InMemoryEventLog | ColumnarEventLog:

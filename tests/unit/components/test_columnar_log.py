@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.columnar_log import (ColumnarEventLog, DecisionsColumn, DetailsColumn, IntColumn, ObjectColumn,
-                                     TextColumn, TypeColumn, seal)
+                                     TextColumn, TypeColumn, pack_events, seal)
 from components.domain.events import EventType, OrderEvent, Outcome, PolicyDecision
 from components.eventstore import decode, encode
 from components.memory import InMemoryEventLog
@@ -190,5 +190,22 @@ def test_a_chunk_that_keeps_objects_is_not_packed():
     for odd in (base._replace(side=Side.BUY), base._replace(details={"px": Decimal("1.5")})):
         chunk = seal([base, odd])
         assert chunk.pack() is chunk and not chunk.packed
+        direct = pack_events([base, odd])  # the log's path: sealed as columns, the odd one kept as an object
+        assert not direct.packed and direct.events() == [base, odd]
+        assert {n: type(c) for n, c in direct.columns.items()} == {n: type(c) for n, c in chunk.columns.items()}
     chunk = seal([base, base]).pack()
     assert chunk.packed and chunk.pack() is chunk
+    assert pack_events([base, base]).packed
+
+
+def test_packing_the_events_directly_gives_the_sealed_chunks_columns_and_events():
+    events = fixture_events()
+    direct, sealed = pack_events(events), seal(events)
+    assert direct.packed and not sealed.packed
+    assert {n: type(c) for n, c in direct.columns.items()} == {n: type(c) for n, c in sealed.columns.items()}
+    assert all(direct.column(name) == sealed.column(name) for name in OrderEvent._fields)
+    assert all(x is y for x, y in zip(direct.column("policy_decisions"), sealed.column("policy_decisions")))
+    assert all(exactly_equal(a, b) for a, b in zip(events, direct.events())) and direct.size == len(events)
+    assert pack_events([]).events() == []
+    with pytest.raises(ValueError, match="at most 65,536 events, not 65,537"):
+        pack_events([events[0]] * 65_537)
