@@ -55,13 +55,14 @@ PRE_OPEN_NS = 60 * 1_000_000_000
 """Simulation starts this long before the open so market makers have quoted."""
 
 EVENT_LOGS = {"columnar": ColumnarEventLog, "list": InMemoryEventLog}
-"""The twin's event log kinds: ``columnar`` keeps events as column buffers (about a quarter of the
-memory: docs/run_performance.md), ``list`` keeps the ``OrderEvent`` tuples. Both give equal events."""
+"""The twin's event log kinds: ``columnar`` keeps events packed, 512 at a time (about 32 bytes per event
+in the log, against ~850 bytes per event of process growth with the tuples), ``list`` keeps the
+``OrderEvent`` tuples. Both give equal events."""
 DEFAULT_EVENT_LOG = "columnar"
-"""Columnar since 2026-12-06: a 100,000-order day's peak is 324 MiB against 762 MiB with the list (issue 19's
-< 400 MiB), for about 2.6 us of packing per event on the simulation's hot path (8-17% of bench_lifecycle's
+"""Columnar since 2026-12-06: a 100,000-order day's peak is 323 MiB against 757 MiB with the list (issue 19's
+< 400 MiB), for 2.1-2.3 us of packing per event on the simulation's hot path (+12% of bench_lifecycle's
 simulate CPU, where events are most of the work; ~0.1 s of trading_day's ~13 s). Same events and
-fingerprints with either: docs/run_performance.md "2026-12-06: columnar by default".
+fingerprints with either: docs/run_performance.md, "The columnar log by default" (2026-12-06).
 ``TWIN_EVENT_LOG=list`` switches a run back."""
 
 
