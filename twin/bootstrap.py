@@ -59,8 +59,8 @@ EVENT_LOGS = {"columnar": ColumnarEventLog, "list": InMemoryEventLog}
 in the log, against ~850 bytes per event of process growth with the tuples), ``list`` keeps the
 ``OrderEvent`` tuples. Both give equal events."""
 DEFAULT_EVENT_LOG = "columnar"
-"""Columnar since 2026-12-06: a 100,000-order day's peak is 323 MiB against 757 MiB with the list (issue 19's
-< 400 MiB), for 2.1-2.3 us of packing per event on the simulation's hot path (+12% of bench_lifecycle's
+"""Columnar since 2026-12-06: a 100,000-order day's peak is 318-320 MiB against 755-756 MiB with the list (issue 19's
+< 400 MiB), for 2.0-2.4 us of packing per event on the simulation's hot path (+5-7% of bench_lifecycle's
 simulate CPU, where events are most of the work; ~0.1 s of trading_day's ~13 s). Same events and
 fingerprints with either: docs/run_performance.md, "The columnar log by default" (2026-12-06).
 ``TWIN_EVENT_LOG=list`` switches a run back."""
