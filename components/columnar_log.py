@@ -54,8 +54,8 @@ from .domain.events import EventType, OrderEvent
 
 DEFAULT_CHUNK = 512
 """Events per packed chunk. Packing a chunk while its events are still in the CPU's caches is what makes
-it cheap: inside a 30,000-order day, 2.2-2.4 us per event with 512 against 2.7-2.8 us with 4,096
-(docs/run_performance.md), for 34.7 instead of 30.7 bytes per event; the unsealed tail is small too.
+it cheap: inside a 30,000-order day, 2.0-2.4 us per event with 512 against 2.7-2.8 us with 4,096
+(docs/run_performance.md), for 31.8 instead of 30.8 bytes per event; the unsealed tail is small too.
 At most 65,536 (codes are 16-bit)."""
 
 FIELDS = OrderEvent._fields
@@ -72,7 +72,7 @@ _INT = frozenset({int})
 _INT_OR_NONE = frozenset({int, _NONE})
 _STR = frozenset({str})
 _new_event = tuple.__new__
-_PROTOCOL = 5  # pickle's, fixed: the bytes stay in this process (never written), but need not vary by Python
+_PROTOCOL = 5  # pickle's, fixed rather than the default: the same bytes on every Python (they never leave the process)
 
 
 class IntColumn:
