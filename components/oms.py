@@ -261,8 +261,7 @@ class Oms:
             if not children:  # still working children (a venue's leaves on a filled order) keep theirs
                 children.clear()
                 self._applied_fills.pop(order_id, None)
-        if target is _CONFIRMED or (target in FINAL_WITHOUT_FILLS and (target not in _NEEDS_FILLS
-                                                                   or not order.filled_qty)):
+        if target is _CONFIRMED or is_terminal(order):  # ``order.status`` is ``target`` already
             self._closed_seq[order_id] = self._streams.pop(order_id).seq
 
     # -- lifecycle steps ----------------------------------------------------

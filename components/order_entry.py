@@ -247,7 +247,7 @@ class OrderEntry:
         """(account, client order id) -> the block the order joined, for orders that joined one."""
 
     def remember(self, account_id: str, client_order_id: str, order: Order) -> None:
-        """Hold ``order`` as the one ``(account_id, client_order_id)`` opened (a rebuild's replay)."""
+        """Hold ``order`` as the one ``(account_id, client_order_id)`` opened (``submit``, a rebuild's replay)."""
         orders = self._by_account.get(account_id)
         if orders is None:
             orders = self._by_account[account_id] = {}
@@ -274,10 +274,7 @@ class OrderEntry:
         spec = parse_order_request(body, self._known_symbols)
         if not self._entitled(spec.advisor_id, spec.account_id):
             raise NotEntitled(f"advisor {spec.advisor_id} is not entitled to account {spec.account_id}")
-        orders = self._by_account.get(spec.account_id)
-        if orders is None:
-            orders = self._by_account[spec.account_id] = {}
-        known = orders.get(spec.client_order_id)
+        known = self.lookup(spec.account_id, spec.client_order_id)
         block_ref = details.get("block_ref", "") if details else ""
         if known is not None:
             # A resubmission is the same request: the same order, in (or out of) the same block.
@@ -287,7 +284,7 @@ class OrderEntry:
                 )
             return Accepted(known, replayed=True)
         order = self._open_order(spec, submitted_ns, details=details) if details else self._open_order(spec, submitted_ns)
-        orders[spec.client_order_id] = order
+        self.remember(spec.account_id, spec.client_order_id, order)
         if block_ref:
             self.block_of[(spec.account_id, spec.client_order_id)] = block_ref
         return Accepted(order, replayed=False)

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from venues_sim.replay_columns import release_unused_memory
 
-from .market_recorder import NATIONAL, SAMPLE_COLUMNS, MarketRecorder, MarketTimeline, _int64
+from .market_recorder import NATIONAL, SAMPLE_COLUMNS, MarketRecorder, MarketTimeline, int64_values
 from .recorder import UNITS
 
 
@@ -92,8 +92,8 @@ def write_market_timeline(timeline: MarketTimeline, recorder: MarketRecorder | N
         counts = [len(data[s]["t_ns"]) for s in timeline.symbols]
         arrays = {"symbol": _labels(timeline.symbols, counts)}
         for column in columns:  # array('q') columns are read in place, a chunk per symbol: no copy at all
-            arrays[column] = _column([_int64(data[s][column]) for s in timeline.symbols] or [np.zeros(0, np.int64)],
-                                     pa.int64())
+            parts = [int64_values(data[s][column]) for s in timeline.symbols]
+            arrays[column] = _column(parts or [np.zeros(0, np.int64)], pa.int64())
         if name == PRINTS_FILE:  # the sale condition tells a reopening auction's print from a regular trade
             arrays["sale_condition"] = _column([data[s]["sale_condition"] for s in timeline.symbols]
                                                or [np.zeros(0, object)], pa.string())
@@ -119,7 +119,8 @@ def write_market_samples(recorder: MarketRecorder, out_dir: Path) -> Path | None
     counts = [len(views[v][s]["t_ns"]) for v, s in keys]
     arrays: dict[str, Any] = {"symbol": _labels([s for _, s in keys], counts), "venue": _labels([v for v, _ in keys], counts)}
     for column in SAMPLE_COLUMNS:  # the samples' buffers in place, a chunk per (view, symbol): no concatenated copy
-        arrays[column] = _column([_int64(views[v][s][column]) for v, s in keys] or [np.zeros(0, np.int64)], pa.int64())
+        parts = [int64_values(views[v][s][column]) for v, s in keys]
+        arrays[column] = _column(parts or [np.zeros(0, np.int64)], pa.int64())
     meta = {**{f"twin.{k}": v for k, v in UNITS.items()},
             "twin.primary_venue": recorder.venue.name,
             "twin.sample_interval_ns": str(recorder.interval_ns),

@@ -434,7 +434,7 @@ class MarketTimeline:
         for source in sources:
             for symbol, rows in source.items():
                 if symbol in parts:
-                    t, price, qty = (_int64(rows[k]) for k in ("t_ns", "price", "qty"))
+                    t, price, qty = (int64_values(rows[k]) for k in ("t_ns", "price", "qty"))
                     codes = rows.get("sale_condition")
                     parts[symbol].append((t, price, qty, np.array(codes, dtype=object) if codes
                                           else np.full(len(t), REGULAR, dtype=object)))
@@ -723,7 +723,7 @@ def _appenders(columns: dict[str, array]) -> tuple[Callable[[int], None], ...]:
     return tuple(columns[k].append for k in SAMPLE_COLUMNS)
 
 
-def _int64(values: Any) -> np.ndarray:
+def int64_values(values: Any) -> np.ndarray:
     """``values`` as an int64 numpy array: an ``array('q')`` is read in place (no copy)."""
     if isinstance(values, array) and values.typecode in ("q", "l") and values.itemsize == 8:
         return np.frombuffer(values, dtype=np.int64) if len(values) else np.zeros(0, np.int64)
