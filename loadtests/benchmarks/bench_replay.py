@@ -59,6 +59,7 @@ sys.path.insert(0, str(ROOT))
 
 from loadtests.benchmarks import figures  # noqa: E402
 from loadtests.benchmarks import nautilus_reference  # noqa: E402
+from loadtests.benchmarks.measured_process import run_measured  # noqa: E402
 OPEN_NS = 1_795_530_600_000_000_000  # 2026-11-24 09:30 New York
 SESSION_NS = int(6.5 * 3600 * 1e9)
 
@@ -232,17 +233,10 @@ def main(argv: list[str] | None = None) -> int:
             print("twin settings passed to the measured command: "
                   + " ".join(f"{k}={v}" for k, v in settings.items()), flush=True)
         env = {"PYTHONPATH": f"{ROOT}:{folder}", "PATH": "/usr/bin:/bin", **settings}
-        with open(folder / "stdout", "w+") as out, open(folder / "stderr", "w+") as err:
-            started = time.perf_counter()
-            child = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err, text=True, env=env)
-            _, status, usage = os.wait4(child.pid, 0)  # this child's own usage (not the day writer's)
-            whole = time.perf_counter() - started
-            child.returncode = os.waitstatus_to_exitcode(status)
-            out.seek(0)
-            err.seek(0)
-            stdout, stderr = out.read(), err.read()
-        peak_mib, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
-        if child.returncode != 0:
+        run = run_measured(command, ROOT, env)  # this child's own usage (not the day writer's)
+        stdout, stderr = run.stdout, run.stderr
+        whole, cpu, peak_mib = run.wall_s, run.cpu_s, run.peak_mib
+        if run.returncode != 0:
             print(stdout, stderr, file=sys.stderr)
             return 1
         # The load phase alone, in a process of its own (after the run: not competing with it).

@@ -10,7 +10,7 @@ trading_day has the same fingerprint as today's) exported with ``git archive`` i
 run from there (``python -m twin.cli run`` with that folder first on ``PYTHONPATH``: the tree's own
 modules, the project's installed libraries). Both commands run ``--runs`` times, alternating (the order
 swapped every other round, so a machine that slows down or warms up hurts neither side more), each in a
-fresh process measured from spawn to exit with ``os.wait4``: wall time, CPU (user + system, the process
+fresh process measured from spawn to exit with ``os.wait4`` (``measured_process``): wall time, CPU (user + system, the process
 and the children it waited for: the output and figure workers) and peak resident memory (the largest of
 the process and those children, as ``/usr/bin/time`` reports it). Both must print the same fingerprint (the
 baseline runs its own copy of the scenario file where it has one: the keys that code reads).
@@ -28,7 +28,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +36,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
 from loadtests.benchmarks import figures  # noqa: E402
+from loadtests.benchmarks.measured_process import run_measured  # noqa: E402
 
 BASELINE = "7ce3fcc"
 """The code issue 19 timed (25 November): trading_day's fingerprint is the same as today's."""
@@ -85,19 +85,11 @@ def run_once(tree: Path, scenario: Path, seed: int | None, out: Path) -> Run:
     if seed is not None:
         command += ["--seed", str(seed)]
     env = {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "PYTHONPATH": str(tree)}
-    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
-        started = time.perf_counter()
-        child = subprocess.Popen(command, cwd=tree, env=env, stdout=stdout, stderr=stderr, text=True)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
-        stdout.seek(0)
-        stderr.seek(0)
-        printed, errors = stdout.read(), stderr.read()
-    found = FINGERPRINT.search(printed)
-    if child.returncode != 0 or not found:
-        raise SystemExit(f"{tree}: twin run exited {child.returncode}\n{printed[-2000:]}\n{errors[-2000:]}")
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, found.group(1))
+    run = run_measured(command, tree, env)
+    found = FINGERPRINT.search(run.stdout)
+    if run.returncode != 0 or not found:
+        raise SystemExit(f"{tree}: twin run exited {run.returncode}\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
+    return Run(run.wall_s, run.cpu_s, run.peak_mib, found.group(1))
 
 
 def line(label: str, run: Run) -> str:
