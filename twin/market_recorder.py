@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
-from components.domain.orders import Side
 from venues_sim.prints import SaleCondition, TapePrint
 from venues_sim.venue import SimVenue
 
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
     from .clock import SimClock, Timer
 
 NS = 1_000_000_000
-_BUY = Side.BUY
 SAMPLE_COLUMNS = ("t_ns", "bid", "bid_size", "ask", "ask_size")
 NATIONAL = "NBBO"  # the venue column's name for the national best in market_samples.parquet
 REGULAR = SaleCondition.REGULAR.value
@@ -190,8 +188,9 @@ class MarketTimeline:
     * ``sip``: the scenario's SIP publications, at their publication times: what the router saw;
     * ``recorded``: a replayed day's venues, consolidated at each recorded quote (``ReplayVenue.listen``);
     * ``venue-tops``: the simulated venues' published tops (``SimVenue.quote``: DOWN venues and stress
-      conditions apply) consolidated, checked after every order and cancel of the liquidity providers,
-      noise traders, agent populations and our own child orders (through forwarding fronts installed
+      conditions apply) consolidated, checked after every order and cancel of the noise traders, agent
+      populations and our own child orders, and after every market maker's ladder as a whole (a ladder is
+      one quote update, as an exchange applies a mass quote: the tops between its orders were never in force) (through forwarding fronts installed
       here: the venues, the world's venue table and every draw are untouched), and by a poll every
       ``interval_ns`` (``POLL_NS``) for what no order announces (outages, stress conditions).
 
@@ -261,15 +260,16 @@ class MarketTimeline:
         return timeline
 
     def touch(self, symbol: str) -> None:
-        """An order may just have changed ``symbol``'s books: check now. Within a burst at one instant
-        (a maker posting a ladder) this may record several rows with the same ``t_ns``; the last one
-        is the quote in force from then (``components.tca.NbboTimeline`` reads the last row at a time)."""
+        """An order may just have changed ``symbol``'s books: check now. Within a burst of orders at one
+        instant (a noise trader's cancel and send, our child orders) this may record several rows with the
+        same ``t_ns``; the last one is the quote in force from then (``components.tca.NbboTimeline`` reads
+        the last row at a time). A maker's ladder is one update: it is checked once, after its last order."""
         if self.nbbo_source != "sip" and self._clock is not None:
             self.check(symbol, self._clock.now_ns())
 
     def _front_participants(self, world: Any) -> None:
         """Send the liquidity providers' and noise traders' orders through taped fronts that touch the
-        timeline after each order (the fronts only forward: the venues and the draws are untouched).
+        timeline after each order and after each maker's whole ladder (the fronts only forward: the venues and the draws are untouched).
         Cancels are not announced: a participant cancels just before it sends, and the send's check at
         the same instant sees both."""
         from scenarios.agents.tape import TapedVenue
@@ -283,23 +283,11 @@ class MarketTimeline:
                 return result
 
             def requote_agent_ladder(self, owner, symbol, cancel_ids, orders, now_ns, after_each=None):  # noqa: D102
-                # A check after each order of the ladder, as one submit_agent_order call each: the
-                # same rows (a ladder's same-instant intermediate tops included). touch()'s guard and
-                # clock read are hoisted: twin time stands still within the call.
-                clock = timeline._clock
-                if timeline.nbbo_source == "sip" or clock is None:
-                    return super().requote_agent_ladder(owner, symbol, cancel_ids, orders, now_ns, after_each)
-                check, now = timeline.check, clock.now_ns()
-                if after_each is not None or not _ladder_skips_hidden_orders(self.venue):
-
-                    def touched(result):
-                        if after_each is not None:
-                            after_each(result)
-                        check(symbol, now)
-
-                    return super().requote_agent_ladder(owner, symbol, cancel_ids, orders, now_ns, touched)
-                return super().requote_agent_ladder(owner, symbol, cancel_ids, orders, now_ns,
-                                                    _ladder_checker(check, symbol, now, orders, self.venue))
+                # A ladder is one quote update, as an exchange applies a mass quote: one check after its
+                # last order. The tops between its orders, at the same instant, were never in force.
+                results = super().requote_agent_ladder(owner, symbol, cancel_ids, orders, now_ns, after_each)
+                timeline.touch(symbol)
+                return results
 
         fronts = {name: _Front(v) for name, v in world.venues.items() if isinstance(v, SimVenue)}
         self._tapes = [f.tapes for f in fronts.values()]
@@ -642,50 +630,6 @@ class _Announcing:
             return result
 
         return forward
-
-
-def _ladder_skips_hidden_orders(venue: Any) -> bool:
-    """Whether ``_ladder_checker`` may skip checks on ``venue``: a ``SimVenue`` without market rules (an
-    order rests at its own price, not a collared one) whose entry points are not wrapped on the instance
-    (``SimVenue.requote_agent_ladder`` then calls ``after_each`` once per order, in order)."""
-    return (isinstance(venue, SimVenue) and not venue.rules
-            and "submit_agent_order" not in venue.__dict__ and "cancel_agent_order" not in venue.__dict__)
-
-
-def _ladder_checker(check: Callable[[str, int], None], symbol: str, now_ns: int,
-                    orders: list[tuple[Any, Any, int, int | None, Any]], venue: Any) -> Callable[[Any], None]:
-    """``after_each(result)`` for one ladder on ``venue`` (``_ladder_skips_hidden_orders``): ``check(symbol,
-    now_ns)`` after each order, except after one that provably left every venue's published top as it was:
-    it traded nothing and rested behind a better-priced order of the same ladder and side that rests
-    untouched (a maker's deeper levels, most of its quotes). Such a check would find only this venue's
-    book version moved and its top equal to the one last read, and record nothing; the version it did not
-    note is read by the next check, which finds that same top. Since the last check, nothing but this
-    ladder's orders ran (no fills, so no reports or callbacks), so no other venue moved either. A fill
-    anywhere in the ladder (which may take a resting order) ends the skipping for the rest of it."""
-    k = -1
-    bid_guard = 0  # best price of the ladder's bids resting since its last fill (0: none yet)
-    ask_guard = 0  # likewise the best (lowest) ask
-    skipping = True
-
-    def after_each(result: Any) -> None:
-        nonlocal k, bid_guard, ask_guard, skipping
-        k += 1
-        if skipping:
-            if result.fills:
-                skipping = False
-            elif result.rested_qty and venue.publishes_book_top:
-                price = orders[k][3]
-                if orders[k][1] is _BUY:
-                    if price < bid_guard:
-                        return
-                    bid_guard = price
-                else:
-                    if ask_guard and price > ask_guard:
-                        return
-                    ask_guard = price
-        check(symbol, now_ns)
-
-    return after_each
 
 
 def _symbol_of(args: tuple) -> str | None:

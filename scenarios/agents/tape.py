@@ -157,6 +157,16 @@ class TapedVenue:
         if not isinstance(venue, SimVenue):  # a front of its own (its calls must each be seen): one by one
             return plain_agent_ladder(self, owner, symbol, cancel_ids, orders, now_ns, after_each)
         tape = self.tapes[symbol]
+        if after_each is None and not tape._watchers:
+            # Nobody acts on an order's trades mid-ladder: the tape takes the ladder's trades after it, in
+            # the same order (a maker's ladder is most of a day's orders; a callback per order shows).
+            results = venue.requote_agent_ladder(owner, symbol, cancel_ids, orders, now_ns)
+            self.sent += len(results)
+            tape.orders += len(results)
+            for result in results:
+                if result.fills:
+                    tape.record(now_ns, result)
+            return results
 
         def taped(result: AddResult) -> None:
             self.sent += 1

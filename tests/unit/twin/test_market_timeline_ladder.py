@@ -1,15 +1,18 @@
-"""The market timeline's check after a market maker's ladder (``twin.market_recorder._ladder_checker``): the
-checks it skips (an order resting behind a better one of its own ladder) must never change a recorded row.
+"""The market timeline's check after a market maker's ladder: a ladder is one quote update (as an exchange
+applies a mass quote), checked once after its last order. The tops between its orders, at the same instant,
+were never in force, so leaving them out must never change the quote in force at any time.
 
 Two identical worlds (three venues, a maker on each through the timeline's participant fronts, our child
 orders, participants' orders that the ladders pick off, outages and stale books) get the same random
-sequence of operations; one checks after every ladder order (the skipping turned off), the other skips.
-The NBBO rows, the tapes and the books must be equal.
+sequence of operations; the reference sends each ladder order by order (a check after every order, as
+before ladders were atomic). The quote in force at every instant (the last row at each time, repeats
+dropped), the tapes and the books must be equal.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from types import SimpleNamespace
 from unittest import mock
 
@@ -19,12 +22,11 @@ from hypothesis import strategies as st
 
 from components.domain.orders import OrderType, Side, TimeInForce
 from components.domain.venues import ChildOrder, VenueStatus
-from twin import market_recorder
 from twin.market_recorder import MarketTimeline
 from venues_sim.fees import FixedFee
 from venues_sim.liquidity import FairValue, MarketMaker
 from venues_sim.stress import StaleBook, VenueCondition
-from venues_sim.venue import SimVenue
+from venues_sim.venue import SimVenue, plain_agent_ladder
 
 T = 100
 P = 100 * 10_000
@@ -41,7 +43,7 @@ class Clock:
 
 
 class World:
-    def __init__(self, skip: bool, levels: int, spread: int):
+    def __init__(self, atomic: bool, levels: int, spread: int):
         self.clock = Clock()
         self.venues = {n: SimVenue(n, FixedFee(0), ["XYZ"], lambda r: None) for n in NAMES}
         fair = FairValue(P, 300.0, np.random.default_rng(3))
@@ -51,7 +53,7 @@ class World:
         self.timeline._clock = self.clock
         self.timeline._front_participants(SimpleNamespace(venues=self.venues, makers=self.makers, noise=[]))
         self.fronts = [m.venue for m in self.makers]
-        self.skip = skip
+        self.atomic = atomic
         self.stale = {n: StaleBook() for n in NAMES}
         self.seq = 0
 
@@ -59,10 +61,11 @@ class World:
         self.clock.t = now
         kind = op[0]
         if kind == "requote":
-            if self.skip:
+            if self.atomic:
                 self.makers[op[1]].requote(now)
-            else:  # the reference: a check after every order of the ladder
-                with mock.patch.object(market_recorder, "_ladder_skips_hidden_orders", lambda venue: False):
+            else:  # the reference: each order of the ladder on its own, with its own check
+                front = self.fronts[op[1]]
+                with mock.patch.object(front, "requote_agent_ladder", partial(plain_agent_ladder, front), create=True):
                     self.makers[op[1]].requote(now)
         elif kind == "agent":
             _, v, buy, qty, offset, market = op
@@ -97,6 +100,18 @@ class World:
         return rows, tapes, books
 
 
+def in_force(rows: dict) -> list[tuple]:
+    """The quote in force from each instant on: the last row at each time, rows equal to the one before dropped."""
+    last: dict[int, tuple] = {}
+    for t, *top in zip(rows["t_ns"], rows["bid"], rows["bid_size"], rows["ask"], rows["ask_size"]):
+        last[t] = tuple(top)
+    out: list[tuple] = []
+    for t in sorted(last):
+        if not out or out[-1][1] != last[t]:
+            out.append((t, last[t]))
+    return out
+
+
 REQUOTE = st.tuples(st.just("requote"), st.integers(0, 2))
 OPS = st.one_of(
     REQUOTE, REQUOTE, REQUOTE,  # requotes are most of a day's orders
@@ -111,42 +126,47 @@ OPS = st.one_of(
 
 @settings(max_examples=60, deadline=None)
 @given(ops=st.lists(st.tuples(OPS, st.booleans()), max_size=60), levels=st.integers(1, 4), spread=st.integers(1, 3))
-def test_skipped_ladder_checks_record_the_same_rows(ops, levels, spread):
-    skipping, reference = World(True, levels, spread), World(False, levels, spread)
+def test_an_atomic_ladder_leaves_the_quote_in_force_at_every_instant_as_it_was(ops, levels, spread):
+    atomic, reference = World(True, levels, spread), World(False, levels, spread)
     now = 0
     for op, same_instant in ops:
         now += 0 if same_instant else SEC
-        skipping.apply(op, now)
+        atomic.apply(op, now)
         reference.apply(op, now)
-        assert skipping.state() == reference.state()
+        rows, tapes, books = atomic.state()
+        reference_rows, reference_tapes, reference_books = reference.state()
+        assert (in_force(rows), tapes, books) == (in_force(reference_rows), reference_tapes, reference_books)
+        assert len(rows["t_ns"]) <= len(reference_rows["t_ns"])
 
 
-def test_deeper_levels_are_not_checked_but_every_intermediate_top_is_recorded():
-    world = World(True, 3, 2)
-    checks = []
-    timeline = world.timeline
-    real = timeline.check
-    timeline.check = lambda symbol, now: checks.append(now) or real(symbol, now)
-    world.apply(("requote", 0), SEC)
-    # The first bid and ask change the top (checked); the four deeper quotes rest behind them (skipped).
-    assert len(checks) == 2
-    rows = world.state()[0]
-    assert rows["t_ns"] == [SEC, SEC] and rows["ask"][0] == 0 and rows["ask"][1] > rows["bid"][1] > 0
-
-
-def test_a_ladder_that_trades_is_checked_after_every_order_from_its_first_fill():
-    world = World(True, 3, 2)
-    world.apply(("agent", 0, False, 5, -50, False), 0)  # a stale sell far below fair: the first bid takes it
-    checks = []
+def counted_checks(world: World) -> list[int]:
+    checks: list[int] = []
     real = world.timeline.check
     world.timeline.check = lambda symbol, now: checks.append(now) or real(symbol, now)
+    return checks
+
+
+def test_a_ladder_is_checked_once_and_records_one_row():
+    world = World(True, 3, 2)
+    checks = counted_checks(world)
     world.apply(("requote", 0), SEC)
-    assert len(checks) == 6
+    assert checks == [SEC]
+    rows = world.state()[0]
+    assert rows["t_ns"] == [SEC] and rows["ask"][0] > rows["bid"][0] > 0  # both sides at once: no half-built top
+
+
+def test_a_ladder_that_trades_is_still_one_check_and_its_trades_are_on_the_tape():
+    world = World(True, 3, 2)
+    world.apply(("agent", 0, False, 5, -50, False), 0)  # a stale sell far below fair: the first bid takes it
+    checks = counted_checks(world)
+    world.apply(("requote", 0), SEC)
+    assert checks == [SEC]
+    tape = world.timeline._tapes[0]["XYZ"]
+    assert list(tape.times) == [SEC] and list(tape.quantities) == [5] and tape.orders == 1 + 6
 
 
 class CountingQuotes(VenueCondition):
-    """A condition whose published quote changes at every read (not the book's top): the skipping must not
-    apply to a venue that publishes anything but its book's top."""
+    """A condition whose published quote changes at every read (not the book's top)."""
 
     def __init__(self):
         self.reads = 0
@@ -156,11 +176,10 @@ class CountingQuotes(VenueCondition):
         return dataclasses.replace(quote, bid_size=self.reads)
 
 
-def test_no_check_is_skipped_while_the_venue_publishes_other_than_its_book_top():
+def test_a_venue_publishing_other_than_its_book_top_is_read_once_per_ladder():
     world = World(True, 3, 2)
-    world.venues["A"].add_condition(CountingQuotes(), 0)
-    checks = []
-    real = world.timeline.check
-    world.timeline.check = lambda symbol, now: checks.append(now) or real(symbol, now)
+    counting = CountingQuotes()
+    world.venues["A"].add_condition(counting, 0)
+    checks = counted_checks(world)
     world.apply(("requote", 0), SEC)
-    assert len(checks) == 6 and len(world.state()[0]["t_ns"]) == 6
+    assert len(checks) == 1 and len(world.state()[0]["t_ns"]) == 1 and counting.reads == 1
