@@ -67,7 +67,7 @@ def segment_latencies(events: pd.DataFrame) -> pd.DataFrame:
     validated, risk-approved, blocked, routed); platform events with an empty
     ``order_id`` are ignored.
     """
-    rows = events_of(events, _STAMPED)
+    rows = events_of(events, _STAMPED, ("order_id", "event_type", "timestamp_utc", "details"))
     if not rows.empty:
         rows = rows[rows["order_id"].astype(str) != ""]
     if rows.empty:

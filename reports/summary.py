@@ -67,7 +67,7 @@ def lifecycle_funnel(events: pd.DataFrame | None) -> dict[str, dict[str, int]]:
     An order counts once per stage however many events of that kind it has.
     """
     stage_of = {t: name for name, ts in FUNNEL_STAGES + FUNNEL_EXITS for t in ts}
-    rows = events_of(events, stage_of)
+    rows = events_of(events, stage_of, ("order_id", "event_type"))
     reached: dict[str, int] = {}
     if not rows.empty:
         rows = rows[rows["order_id"].astype(str) != ""]
@@ -88,7 +88,7 @@ def fills_by_venue(events: pd.DataFrame | None) -> dict[str, dict[str, Any]]:
     printed with four decimals. Fees are what the venue charged; a net rebate is
     negative.
     """
-    rows = events_of(events, FILL_EVENTS)
+    rows = events_of(events, FILL_EVENTS, ("details",))
     acc: dict[str, dict[str, int]] = {}
     if not rows.empty:
         for d in decode_details(rows["details"]):
@@ -125,7 +125,7 @@ def risk_blocks_by_reason(events: pd.DataFrame | None) -> dict[str, int]:
     FAIL decision recorded counts under ``UNSPECIFIED``. Sorted by count, then
     reason.
     """
-    rows = events_of(events, (E.ORDER_BLOCKED.value,))
+    rows = events_of(events, (E.ORDER_BLOCKED.value,), ("policy_decisions",))
     counts: Counter[str] = Counter()
     if not rows.empty:
         for decisions in decode_decisions(rows["policy_decisions"]):

@@ -171,6 +171,8 @@ _READ = _DETAILED | frozenset(DONE_TYPES)
 """The event types ``order_inputs`` reads at all (an order's other events only place it in the order)."""
 _RECEIVED, _ROUTED = E.ORDER_RECEIVED.value, E.ORDER_ROUTED.value  # looked up once, not per event
 _FILLS, _DONE = frozenset(FILL_TYPES), frozenset(DONE_TYPES)
+_SLICE = 65_536
+"""Events ``order_inputs`` turns into Python values at a time."""
 
 
 def order_inputs(events: pd.DataFrame) -> tuple[list[tca.OrderInput], dict[str, dict[str, Any]]]:
@@ -178,35 +180,35 @@ def order_inputs(events: pd.DataFrame) -> tuple[list[tca.OrderInput], dict[str, 
     (``venue``, ``venues``, ``routed_venues``, ``time_in_force``, ``final_event``)."""
     if events is None or events.empty:
         return [], {}
-    frame = events[list(_EVENT_FIELDS) + ["details"]]
-    frame = frame[frame["order_id"].astype(str) != ""]
-    per_order: dict[str, dict[str, Any]] = {}
-    # whole columns to Python lists (itertuples reads Arrow-backed columns a cell at a time); the order's
-    # own fields are read from its first event's row only, after the pass
-    ids, kinds, times, raws = (frame[c].tolist() for c in ("order_id", "event_type", "timestamp_utc", "details"))
-    for i, order_id in enumerate(ids):
-        o = per_order.get(order_id)
-        if o is None:
-            o = per_order[order_id] = {"fills": [], "routed": [], "arrival": None, "decision": None,
-                                       "done": None, "final": "", "row": i}
-        kind = kinds[i]
-        if kind not in _READ:
-            continue
-        t = int(times[i])
-        # details decoded only where read: every event's, decoded at once, held ~100 MiB on a 1M-quote replay
-        d = decode_json(raws[i], {}) if kind in _DETAILED else {}
-        if kind == _RECEIVED:
-            o["arrival"] = t
-            o["decision"] = d.get("submitted_ns")
-        elif kind == _ROUTED:
-            o["routed"] += [str(c.get("venue")) for c in d.get("children") or []]
-        elif kind in _FILLS:
-            o["fills"].append(tca.Fill(t, int(d["last_qty"]), int(d["last_px"]), int(d.get("fee") or 0),
-                                       str(d.get("venue") or ""), str(d.get("liquidity") or "")))
-        if kind in _DONE and o["done"] is None:
-            o["done"], o["final"] = t, kind
-    del ids, kinds, times, raws
-    firsts = frame.iloc[[o["row"] for o in per_order.values()]]
+    events = events[list(_EVENT_FIELDS) + ["details"]]  # the fields it reads (KeyError naming any missing)
+    placed = events["order_id"].astype(str) != ""
+    # each order's first event: the order's own fields, and the orders in the order they first appear
+    firsts = events.loc[placed, ["order_id", *_ORDER_FIELDS]].drop_duplicates("order_id")
+    per_order: dict[str, dict[str, Any]] = {
+        order_id: {"fills": [], "routed": [], "arrival": None, "decision": None, "done": None, "final": ""}
+        for order_id in firsts["order_id"].tolist()}
+    # Only the events read, a slice at a time turned into Python lists (itertuples reads Arrow-backed columns
+    # a cell at a time; every event's JSON as Python strings at once held ~150 MiB on a 50,000-order day).
+    read = events.loc[placed & events["event_type"].astype(str).isin(_READ),
+                      ["order_id", "event_type", "timestamp_utc", "details"]]
+    for start in range(0, len(read), _SLICE):
+        part = read.iloc[start:start + _SLICE]
+        for order_id, kind, t, raw in zip(*(part[c].tolist() for c in part.columns)):
+            o = per_order[order_id]
+            t = int(t)
+            d = decode_json(raw, {}) if kind in _DETAILED else {}
+            if kind == _RECEIVED:
+                o["arrival"] = t
+                o["decision"] = d.get("submitted_ns")
+            elif kind == _ROUTED:
+                o["routed"] += [str(c.get("venue")) for c in d.get("children") or []]
+            elif kind in _FILLS:
+                o["fills"].append(tca.Fill(t, int(d["last_qty"]), int(d["last_px"]), int(d.get("fee") or 0),
+                                           str(d.get("venue") or ""), str(d.get("liquidity") or "")))
+            if kind in _DONE and o["done"] is None:
+                o["done"], o["final"] = t, kind
+        del part
+    del read
     fields = zip(*(firsts[c].tolist() for c in _ORDER_FIELDS))
     inputs, facts = [], {}
     for (order_id, o), (symbol, side, quantity, order_type, limit_price, time_in_force) in zip(per_order.items(),

@@ -83,7 +83,7 @@ def latency_over_time(events: pd.DataFrame | None, interval_s: float) -> pd.Data
     """Per time bucket (by each order's receipt) and segment: orders, p50 and p99 in ms. Columns:
     ``t_ns`` (bucket start, UTC ns), ``segment``, ``orders``, ``p50``, ``p99``."""
     columns = ["t_ns", "segment", "orders", "p50", "p99"]
-    received = events_of(events, (EventType.ORDER_RECEIVED.value,))
+    received = events_of(events, (EventType.ORDER_RECEIVED.value,), ("order_id", "timestamp_utc"))
     if received.empty or interval_s <= 0:
         return pd.DataFrame(columns=columns)
     received = received[received["order_id"].astype(str) != ""]
