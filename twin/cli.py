@@ -11,9 +11,10 @@ import argparse
 import importlib
 import os
 import sys
-from pathlib import Path
 
 from components.config.schema import ScenarioError
+
+from .run_folders import out_folder
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -47,7 +48,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"invalid: {exc}", file=sys.stderr)
         return 2
     seed = scenario.seed if args.seed is None else args.seed
-    out_dir = Path(args.out) if args.out else Path("reports") / "out" / f"{scenario.name}-{seed}"
+    out_dir = out_folder(args.out, f"{scenario.name}-{seed}")
     try:  # the run's anchors are keyed with $TWIN_ANCHOR_KEY: refuse a bad key before the run, not after
         from components.eventstore.anchorlog import resolve_key
 

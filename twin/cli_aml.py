@@ -34,6 +34,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .run_folders import out_folder
+
 
 def _write_dir(out: Path, files: dict[str, str]) -> None:
     """Write ``files`` into ``out`` whole: a temporary sibling folder, then renamed into place."""
@@ -104,7 +106,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         summary["labels"] = account_scores(labels, flagged)
     scores = _scores_csv(best)
     alerts = json.dumps([a.to_record() for a in monitor.alerts], indent=1, sort_keys=True)
-    out = Path(args.out) if args.out else Path("reports") / "out" / f"aml-score-{path.stem}"
+    out = out_folder(args.out, f"aml-score-{path.stem}")
     _write_dir(out, {"alerts.json": alerts, "scores.csv": scores,
                      "summary.json": json.dumps(summary, indent=2, sort_keys=True)})
     _print_score(summary)
@@ -164,7 +166,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             return 2
         result = measure(args.seed, args.model_seed, clients=args.clients, days=args.days, episodes=args.episodes,
                          warmup=not args.no_warmup)
-        out = Path(args.out) if args.out else Path("reports") / "out" / f"aml-eval-{args.seed}"
+        out = out_folder(args.out, f"aml-eval-{args.seed}")
     paths = write_evaluation(result, out)
     r = result["default"]
     model = result["model"]["version"] if result["model"] else "none"

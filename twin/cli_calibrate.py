@@ -17,7 +17,9 @@ from pathlib import Path
 from components.config.schema import ScenarioError
 from scenarios.config import builtin_scenario_path, load_scenario
 
-DEFAULT_OUT = Path("reports/out/service_times.json")
+from .run_folders import OUT_ROOT
+
+DEFAULT_OUT = OUT_ROOT / "service_times.json"
 
 
 def register(subparsers) -> None:

@@ -21,7 +21,9 @@ from components.config.schema import ScenarioError
 from scenarios.config import load_scenario
 from scenarios.service_times import THIS_MACHINE, ProfileError, load_profile
 
-DEFAULT_OUT = Path("reports/out/capacity")
+from .run_folders import OUT_ROOT
+
+DEFAULT_OUT = OUT_ROOT / "capacity"
 
 
 def register(subparsers) -> None:

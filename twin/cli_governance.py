@@ -16,6 +16,8 @@ import json
 import sys
 from pathlib import Path
 
+from .run_folders import out_folder
+
 
 def register(sub) -> None:
     """Add the ``governance`` subcommand and its verbs."""
@@ -53,7 +55,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"invalid: {exc}", file=sys.stderr)
         return 2
-    out = Path(args.out) if args.out else Path("reports") / "out" / f"governance-drift-{args.seed}"
+    out = out_folder(args.out, f"governance-drift-{args.seed}")
     if (out / "models").exists() and any((out / "models").iterdir()):
         print(f"invalid: {out / 'models'} already holds artefacts; give a fresh --out", file=sys.stderr)
         return 2

@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .run_folders import out_folder
+
 ENGINE_ACTOR = "portfolio-engine"
 
 
@@ -60,7 +62,7 @@ def _cmd_propose(args: argparse.Namespace) -> int:
             print(f"invalid: --households must be in 1..100000, got {args.households}", file=sys.stderr)
             return 2
         config = replace(config, households=args.households)
-    out = Path(args.out) if args.out else Path("reports") / "out" / f"portfolio-{args.seed}"
+    out = out_folder(args.out, f"portfolio-{args.seed}")
     summary = run_proposals(config, args.seed, out, plot=not args.no_plot)
     print(f"portfolio seed {args.seed}: households {summary['households']}  offered {summary['offered']}  "
           f"withheld {summary['withheld']}  no action {summary['no_action']}  trades {summary['trades']}")

@@ -42,6 +42,7 @@ from scenarios.config_market import Replay
 from venues_sim.replay_format import ReplayFormatError
 
 from .replay_orders import OrdersFileError, RecordedOrder, StrategyOrder, load_strategy, quote_listener, read_orders
+from .run_folders import out_folder
 
 if TYPE_CHECKING:  # annotations only: the run modules import pandas and pyarrow, which `twin --help` must not pay for
     from .run_result import RunResult
@@ -251,7 +252,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         print("twin replay: give --orders FILE and/or --strategy pkg.mod:name", file=sys.stderr)
         return 2
     policies = list(dict.fromkeys(args.policy or ["fee-aware"]))  # a policy named twice runs once
-    out = Path(args.out) if args.out else Path("reports") / "out" / f"replay-{Path(args.market).name}"
+    out = out_folder(args.out, f"replay-{Path(args.market).name}")
     try:
         quotes, trades = day_files(Path(args.market))
         scenario = replay_scenario(quotes, trades, args.scenario)

@@ -14,13 +14,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 from components.config.schema import ScenarioError
 from scenarios.config import load_scenario
 
+from .run_folders import OUT_ROOT
+
 DEFAULT_SCENARIOS = ("scenarios/smoke.yaml",)
-DEFAULT_OUT = Path("reports") / "out" / "suite"
+DEFAULT_OUT = OUT_ROOT / "suite"
 
 
 def _whole(minimum: int):

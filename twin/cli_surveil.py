@@ -15,12 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any, Callable
 
 from components.surveillance import SurveillanceConfig
 from scenarios.config import Scenario, load_scenario
 
+from .run_folders import out_folder
 from .surveillance_run import SeedRun, evaluate, labels_of, linkage_of, tune
 
 
@@ -86,7 +86,7 @@ def _cmd(args: argparse.Namespace) -> int:
         tuned, chosen = tune([runs[s] for s in train], config)
         result["tuning"] = {"train_seeds": train, "thresholds": chosen}
         result["tuned"] = evaluate([runs[s] for s in seeds], tuned)
-    out = Path(args.out) if args.out else Path("reports") / "out" / f"surveil-{scenario.name}"
+    out = out_folder(args.out, f"surveil-{scenario.name}")
     out.mkdir(parents=True, exist_ok=True)
     (out / "backtest.json").write_text(json.dumps(result, indent=2, sort_keys=True), encoding="utf-8")
     page = write_backtest_page(result, out)

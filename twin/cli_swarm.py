@@ -20,6 +20,8 @@ import importlib
 import sys
 from pathlib import Path
 
+from .run_folders import out_folder
+
 SWARM_MODULE = "chaos.swarm"
 """Where ``run_swarm`` lives (imported by name when the command runs)."""
 DEFAULT_SCENARIO = "scenarios/swarm_day.yaml"
@@ -70,7 +72,7 @@ def _cmd_swarm(args: argparse.Namespace) -> int:
     swarm = importlib.import_module(SWARM_MODULE)
     kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
     stem = Path(args.scenario).stem
-    out = Path(args.out) if args.out else Path("reports") / "out" / f"swarm-{stem}-{args.first_seed}-{args.seeds}"
+    out = out_folder(args.out, f"swarm-{stem}-{args.first_seed}-{args.seeds}")
     try:
         config = swarm.SwarmConfig(scenario=args.scenario, kinds=kinds, out_dir=str(out),
                                    commit=swarm.git_commit())
