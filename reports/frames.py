@@ -56,4 +56,6 @@ def events_of(events: pd.DataFrame | None, types: Iterable[str],
         return pd.DataFrame(columns=list(columns or _EVENT_COLUMNS))
     wanted = [str(t) for t in types]
     mask = events["event_type"].astype(str).isin(wanted)
-    return events[mask] if columns is None else events.loc[mask, list(columns)]
+    if columns is None:
+        return events[mask]
+    return events.loc[mask, [c for c in columns if c in events.columns]]  # a missing one: as the whole rows

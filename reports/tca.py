@@ -194,7 +194,9 @@ def order_inputs(events: pd.DataFrame) -> tuple[list[tca.OrderInput], dict[str, 
     for start in range(0, len(read), _SLICE):
         part = read.iloc[start:start + _SLICE]
         for order_id, kind, t, raw in zip(*(part[c].tolist() for c in part.columns)):
-            o = per_order[order_id]
+            o = per_order.get(order_id)
+            if o is None:  # an id no dict finds again (a float NaN): as before, an order TCA cannot place
+                continue
             t = int(t)
             d = decode_json(raw, {}) if kind in _DETAILED else {}
             if kind == _RECEIVED:

@@ -188,11 +188,12 @@ class MarketTimeline:
     * ``sip``: the scenario's SIP publications, at their publication times: what the router saw;
     * ``recorded``: a replayed day's venues, consolidated at each recorded quote (``ReplayVenue.listen``);
     * ``venue-tops``: the simulated venues' published tops (``SimVenue.quote``: DOWN venues and stress
-      conditions apply) consolidated, checked after every order and cancel of the noise traders, agent
-      populations and our own child orders, and after every market maker's ladder as a whole (a ladder is
-      one quote update, as an exchange applies a mass quote: the tops between its orders were never in force) (through forwarding fronts installed
-      here: the venues, the world's venue table and every draw are untouched), and by a poll every
-      ``interval_ns`` (``POLL_NS``) for what no order announces (outages, stress conditions).
+      conditions apply) consolidated: checked after every order and cancel of the noise traders, agent
+      populations and our own child orders, and after every market maker's whole ladder, through
+      forwarding fronts installed here (the venues, the world's venue table and every draw are untouched);
+      and by a poll every ``interval_ns`` (``POLL_NS``) for what no order announces (outages, stress
+      conditions). A ladder is one quote update, as an exchange applies a mass quote: the tops between its
+      orders were never in force, and are neither rows nor, so, a TCA benchmark (``NbboTimeline.good_at``).
 
     Prints: a replayed day's recorded trades; the agents' tape; or, with liquidity providers and noise
     traders, a tape of their orders' trades (they reach the venues through a ``TapedVenue`` front
@@ -269,7 +270,8 @@ class MarketTimeline:
 
     def _front_participants(self, world: Any) -> None:
         """Send the liquidity providers' and noise traders' orders through taped fronts that touch the
-        timeline after each order and after each maker's whole ladder (the fronts only forward: the venues and the draws are untouched).
+        timeline after each order and after each maker's whole ladder (the fronts only forward: the venues
+        and the draws are untouched).
         Cancels are not announced: a participant cancels just before it sends, and the send's check at
         the same instant sees both."""
         from scenarios.agents.tape import TapedVenue

@@ -151,8 +151,9 @@ class TapedVenue:
         now_ns: int,
         after_each: Callable[[AddResult], None] | None = None,
     ) -> list[AddResult]:
-        """``SimVenue.requote_agent_ladder`` with each order's trades written to the tape (before
-        ``after_each``), as ``cancel_agent_order`` and ``submit_agent_order`` one by one would."""
+        """``SimVenue.requote_agent_ladder`` with the orders' trades written to the tape, as
+        ``cancel_agent_order`` and ``submit_agent_order`` one by one would: each order's before its
+        ``after_each``, or, with no ``after_each`` and no watcher, the ladder's after it (same tape)."""
         venue = self.venue
         if not isinstance(venue, SimVenue):  # a front of its own (its calls must each be seen): one by one
             return plain_agent_ladder(self, owner, symbol, cancel_ids, orders, now_ns, after_each)
