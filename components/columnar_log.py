@@ -359,13 +359,12 @@ class ColumnarEventLog:
         self._chunks: list[EventChunk] = []
         self._sealed = 0  # events in self._chunks
         self._tail: list[OrderEvent] = []
-        self._read_out = False  # True once ``read_out`` has turned the log into a list of its tuples
 
     def append(self, event: OrderEvent) -> int:
         tail = self._tail
         tail.append(event)
         offset = self._sealed + len(tail) - 1
-        if len(tail) >= self._chunk_size and not self._read_out:
+        if len(tail) >= self._chunk_size:
             self._chunks.append(pack_events(tail) if self._compress else seal(tail))
             self._sealed += len(tail)
             self._tail = []
@@ -381,19 +380,6 @@ class ColumnarEventLog:
 
     def __iter__(self) -> Iterator[OrderEvent]:
         return self.read()
-
-    def read_out(self) -> list[OrderEvent]:
-        """Every event as a list of tuples, which the log keeps from now on instead of its columns
-        (it then holds what ``InMemoryEventLog`` holds, and appends are no longer sealed). For the end
-        of a run, when the checks and outputs want the tuples: one copy of the events, not two."""
-        events = list(self.read())
-        self._chunks, self._sealed, self._tail, self._read_out = [], 0, events, True
-        return events[:]  # the caller's own list (the same tuples): later appends do not grow it
-
-    @property
-    def columnar(self) -> bool:
-        """False once ``read_out`` has turned the log into a list."""
-        return not self._read_out
 
     def chunks(self) -> list[EventChunk]:
         """Every event as chunks, in order: the sealed ones, then the unsealed tail sealed on the fly

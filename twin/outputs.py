@@ -22,12 +22,16 @@ from venues_sim.replay_columns import release_unused_memory
 from .aside import aside
 from .market_files import write_market_samples, write_market_timeline
 from .observability import write_observability
-from .recorder import orders_frame, run_events_frame, write_parquet
+from .recorder import events_frame, orders_frame, write_parquet
 from .run_result import RunResult
 from .service_timeseries import write_service_timeseries
 
 
 def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Path:
+    """Write the run folder of ``result`` into ``out_dir``; returns it. ``events`` (the run's events as the
+    checks read them: ``twin.runner.read_out``) is handed over and emptied once the files that need it are
+    written: on a big day it is the largest thing the process holds (~730 bytes an event), let go before
+    TCA and the report (the log keeps its own columns)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     world = result.world
@@ -40,7 +44,13 @@ def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Pat
 
     # They need only the events: written by a forked worker while this process writes the rest (twin.aside).
     with aside(log_and_observability) as side:  # leaving the block waits for the worker, whatever happened
-        events_df = run_events_frame(world.log, events)  # from the log's columns when they are these events
+        events_df = events_frame(events)
+        # surveillance (docs/surveillance.md) is the last reader of the events here: then they go
+        from .surveillance_run import run_report_section, write_labels
+
+        write_labels(world, out_dir)
+        surveillance = run_report_section(world, events)
+        events.clear()  # the worker forked above keeps its own copy
         orders_df = orders_frame(world.platform.oms.orders.values())
         write_parquet(events_df, out_dir / "events.parquet")
         write_parquet(orders_df, out_dir / "orders.parquet")
@@ -91,10 +101,7 @@ def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Pat
         if world.regions is not None:  # replication, failovers with RPO and RTO (twin.regions, docs/regions.md)
             summary["regions"] = world.regions.summary()
         summary["slo"] = None  # the worker's too: the keys keep their place in summary.json
-        from .surveillance_run import run_report_section, write_labels  # surveillance: docs/surveillance.md
-
-        write_labels(world, out_dir)
-        summary["surveillance"] = run_report_section(world, events)
+        summary["surveillance"] = surveillance
         if world.money is not None:  # transfers.parquet and aml_labels.json: docs/aml_money_flow.md
             from .money_movement import write_money_outputs
 

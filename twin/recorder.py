@@ -72,14 +72,6 @@ def events_frame(events: Iterable[OrderEvent] | ColumnarEventLog) -> pd.DataFram
     return frame
 
 
-def run_events_frame(log: object, events: list[OrderEvent]) -> pd.DataFrame:
-    """``events_frame(events)``, where ``events`` are a run's whole log read out; made from the log's
-    columns when it is a ``ColumnarEventLog`` holding as many events (the same frame, cheaper)."""
-    if isinstance(log, ColumnarEventLog) and log.columnar and len(log) == len(events):
-        return events_frame(log)
-    return events_frame(events)
-
-
 def _details_json(column: list) -> list[str]:
     return [_SORTED_JSON(d if type(d) is dict else dict(d)) if d else "{}" for d in column]
 

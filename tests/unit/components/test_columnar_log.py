@@ -158,15 +158,15 @@ def test_any_events_read_back_exactly(items, chunk_size, compress):
     assert all(exactly_equal(a, b) for a, b in zip(items, back))
 
 
-def test_read_out_gives_the_tuples_and_keeps_them_instead_of_the_columns():
+def test_a_read_leaves_the_log_as_it_was_and_appends_go_on_being_packed():
     events = fixture_events()
     log = filled(events[:30], chunk_size=4)
-    out = log.read_out()
-    assert out == events[:30] and not log.columnar
-    assert all(a is b for a, b in zip(log.read(), out))  # the list's very tuples, no longer rebuilt
-    for event in events[30:]:  # appends after it are kept as they are, offsets continuing
+    out = list(log.read())
+    assert out == events[:30] and list(log.read()) == out
+    out.clear()  # the caller's own list: the log does not hold it
+    assert list(log.read()) == events[:30]
+    for event in events[30:]:  # appends after it, offsets continuing
         assert log.append(event) == len(log) - 1
-    assert len(out) == 30  # the list handed out is the caller's
     assert list(log.read(28)) == events[28:] and len(log.chunks()) == -(-len(events) // 4)
 
 
