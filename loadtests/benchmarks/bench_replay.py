@@ -69,7 +69,7 @@ NAUTILUS = {"run_s": 13.0, "prep_s": 1.3, "peak_mib": 530.0}
 """NautilusTrader 1.221 on the same workload as quoted by issue 12 (not run here; ``--nautilus`` measures it)."""
 
 WRITE_PARTS = (
-    ("twin.outputs", "run_events_frame", "events frame"), ("twin.outputs", "orders_frame", "orders frame"),
+    ("twin.outputs", "events_frame", "events frame"), ("twin.outputs", "orders_frame", "orders frame"),
     ("twin.outputs", "write_parquet", "events and orders parquet"),
     ("twin.outputs", "write_log_file", "events.sqlite (hash-chained log)"),
     ("twin.outputs", "write_run_anchors", "events.anchors"), ("twin.outputs", "build_summary", "summary"),
