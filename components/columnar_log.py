@@ -35,7 +35,7 @@ canonical bytes but not by ``==``: a float NaN, as with any copy (NaN equals onl
 
 ``read(start)`` rebuilds tuples a chunk at a time, on demand; they are equal to the appended ones (the
 same decisions objects, new but equal text, ints and details). ``chunks()`` hands the buffers to code
-that reads columns directly (``twin.recorder``'s Arrow tables and events frame, the invariants).
+that reads columns directly (``nbytes``, ``column``, the benchmarks' memory figures).
 This module imports no pyarrow (layer rule): the buffers are ``array``, numpy arrays, ``bytes`` and lists.
 """
 

@@ -14,12 +14,10 @@ import json
 from pathlib import Path
 from typing import Iterable
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from components.columnar_log import ColumnarEventLog, DecisionsColumn, EventChunk, IntColumn, TextColumn, TypeColumn
 from components.domain.events import EventType, OrderEvent, PolicyDecision
 from components.domain.identity_cache import IdentityCache
 from components.domain.money import PRICE_SCALE
@@ -40,11 +38,9 @@ _TYPE_VALUE = {t: t.value for t in EventType}
 _DECISIONS_CACHE_LIMIT = 4_096
 
 
-def events_frame(events: Iterable[OrderEvent] | ColumnarEventLog) -> pd.DataFrame:
+def events_frame(events: Iterable[OrderEvent]) -> pd.DataFrame:
     """One row per event, the columns of ``OrderEvent.to_record()``; decisions and details as sorted-key
-    JSON strings. Given a ``ColumnarEventLog``, the frame is made from its columns (``_columnar_frame``)."""
-    if isinstance(events, ColumnarEventLog):
-        return _columnar_frame(events.chunks())
+    JSON strings. Any event log is such an iterable (a ``ColumnarEventLog`` is read a chunk at a time)."""
     # Gathered field by field from the tuples, not through a record dict per
     # event: on trading_day (40,000 events) that was 1.6 s of CPU. The JSON of an event's policy
     # decisions is made once per distinct decisions tuple (ten PASS verdicts repeat on every approval)
@@ -74,65 +70,6 @@ def events_frame(events: Iterable[OrderEvent] | ColumnarEventLog) -> pd.DataFram
 
 def _details_json(column: list) -> list[str]:
     return [_SORTED_JSON(d if type(d) is dict else dict(d)) if d else "{}" for d in column]
-
-
-_TYPE_VALUES = np.array([t.value for t in EventType], dtype=object)
-
-
-def _columnar_frame(chunks: list[EventChunk]) -> pd.DataFrame:
-    """``events_frame`` of a columnar log, the same frame: each column is gathered from the chunks'
-    buffers with numpy (codes index the distinct values; integers are read in place), so only
-    ``details`` (JSON per event, by the C encoder) and each distinct decisions tuple take a Python
-    step. A column that some chunk keeps as objects (an odd value) is gathered as the list path does."""
-    if not chunks:
-        return pd.DataFrame({})
-    columns: dict[str, object] = {}
-    tables = [chunk.columns for chunk in chunks]  # once per chunk: a packed chunk inflates on each access
-    for name in _RECORD_ORDER:
-        parts = [table[name] for table in tables]
-        kind = type(parts[0])
-        if not all(type(p) is kind for p in parts) or kind not in _GATHER:
-            values = [v for part in parts for v in part.decode()]
-            if name == "event_type":
-                values = [_TYPE_VALUE[v] for v in values]
-            elif name == "policy_decisions":
-                values = _decisions_json(values)
-            elif name == "details":
-                values = _details_json(values)
-            columns[name] = values
-            continue
-        columns[name] = _GATHER[kind](parts)
-    frame = pd.DataFrame(columns)
-    frame["limit_price"] = frame["limit_price"].astype("Int64")
-    return frame
-
-
-def _gather_ints(parts: list[IntColumn]):
-    values = np.concatenate([np.frombuffer(p.values, dtype=np.int64) for p in parts])
-    if all(p.nulls is None for p in parts):
-        return values
-    mask = np.concatenate([np.zeros(len(p.values), dtype=bool) if p.nulls is None
-                           else np.frombuffer(p.nulls, dtype=np.uint8).astype(bool) for p in parts])
-    return pd.arrays.IntegerArray(values, mask)
-
-
-def _gather_text(parts: list[TextColumn]) -> np.ndarray:
-    return np.concatenate([np.array(p.values(), dtype=object) if p.codes is None
-                           else np.array(p.values(), dtype=object)[np.frombuffer(p.codes, dtype=np.uint16)]
-                           for p in parts])
-
-
-def _gather_types(parts: list[TypeColumn]) -> np.ndarray:
-    return np.concatenate([_TYPE_VALUES[np.frombuffer(p.codes, dtype=np.uint8)] for p in parts])
-
-
-def _gather_decisions(parts: list[DecisionsColumn]) -> np.ndarray:
-    return np.concatenate([np.array(_decisions_json(p.distinct), dtype=object)[np.frombuffer(p.codes, dtype=np.uint16)]
-                           for p in parts])
-
-
-_GATHER = {IntColumn: _gather_ints, TextColumn: _gather_text, TypeColumn: _gather_types,
-           DecisionsColumn: _gather_decisions}
 
 
 def _decisions_json(column: list) -> list[str]:

@@ -1,5 +1,5 @@
-"""The twin on a ColumnarEventLog: the same events as on the list log, and the events frame made
-from the columns equals the frame made from the tuples."""
+"""The twin on a ColumnarEventLog: the same events as on the list log, and the events frame of the log
+(read back a chunk at a time) equals the frame of the tuples."""
 
 from __future__ import annotations
 
