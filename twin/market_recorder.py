@@ -245,8 +245,8 @@ class MarketTimeline:
         replayed = bool(world.venues) and all(hasattr(v, "listen") for v in world.venues.values())
         if world.sip is not None:
             timeline.nbbo_source = "sip"
-            world.sip.subscribe(lambda n: timeline._record(n.symbol, clock.now_ns(), n.bid, n.bid_size,
-                                                           n.ask, n.ask_size))
+            world.sip.subscribe(lambda n: timeline._record(n.symbol, clock.now_ns(),
+                                                           (n.bid, n.bid_size, n.ask, n.ask_size)))
         elif replayed:
             timeline.nbbo_source = "recorded"
             for venue in world.venues.values():
@@ -269,29 +269,17 @@ class MarketTimeline:
             self.check(symbol, self._clock.now_ns())
 
     def _front_participants(self, world: Any) -> None:
-        """Send the liquidity providers' and noise traders' orders through taped fronts that touch the
-        timeline after each order and after each maker's whole ladder (the fronts only forward: the venues
-        and the draws are untouched).
+        """Send the liquidity providers' and noise traders' orders through taped fronts that check the
+        timeline after each order and after each maker's whole ladder (``TapedVenue.after_order``; the fronts
+        only forward: the venues and the draws are untouched).
         Cancels are not announced: a participant cancels just before it sends, and the send's check at
         the same instant sees both."""
         from scenarios.agents.tape import TapedVenue
 
-        timeline = self
-
-        class _Front(TapedVenue):
-            def submit_agent_order(self, order_id, owner, symbol, side, qty, price, tif, now_ns):  # noqa: D102
-                result = super().submit_agent_order(order_id, owner, symbol, side, qty, price, tif, now_ns)
-                timeline.touch(symbol)
-                return result
-
-            def requote_agent_ladder(self, owner, symbol, cancel_ids, orders, now_ns, after_each=None):  # noqa: D102
-                # A ladder is one quote update, as an exchange applies a mass quote: one check after its
-                # last order. The tops between its orders, at the same instant, were never in force.
-                results = super().requote_agent_ladder(owner, symbol, cancel_ids, orders, now_ns, after_each)
-                timeline.touch(symbol)
-                return results
-
-        fronts = {name: _Front(v) for name, v in world.venues.items() if isinstance(v, SimVenue)}
+        # ``check`` itself (not ``touch``): the fronts pass the order's time, the clock's now
+        checked = None if self.nbbo_source == "sip" else self.check
+        fronts = {name: TapedVenue(v, after_order=checked) for name, v in world.venues.items()
+                  if isinstance(v, SimVenue)}
         self._tapes = [f.tapes for f in fronts.values()]
         for maker in world.makers:
             maker.venue = fronts.get(maker.venue.name, maker.venue)
@@ -334,8 +322,7 @@ class MarketTimeline:
             return
         seen, tops = self._seen[symbol], self._tops[symbol]
         moved = False
-        i = 0
-        for book, read, sim in self._checked[symbol]:
+        for i, (book, read, sim) in enumerate(self._checked[symbol]):
             version = book.version
             if version != seen[i]:
                 seen[i] = version
@@ -343,10 +330,8 @@ class MarketTimeline:
                 if top != tops[i]:  # most book changes are behind the top: nothing to consolidate
                     tops[i] = top
                     moved = True
-            i += 1
-        if not moved:
-            return
-        self._record(symbol, now_ns, *_best(tops))
+        if moved:
+            self._append(symbol, now_ns, _best(tops))
 
     def quote_listener(self) -> Callable[[Any], None]:
         """``listen(quote)`` for a replayed venue's published quotes: ``check(quote.symbol,
@@ -359,19 +344,22 @@ class MarketTimeline:
             return lambda q: check(q.symbol, q.timestamp_ns)
         return _OneVenueQuotes(self)
 
-    def _record(self, symbol: str, now_ns: int, bid: int, bid_size: int, ask: int, ask_size: int) -> None:
-        if now_ns < self.open_ns or now_ns > self.close_ns:
-            return
-        top = (bid, bid_size, ask, ask_size)
+    def _record(self, symbol: str, now_ns: int, top: tuple[int, int, int, int]) -> None:
+        """``_append`` within the session ``[open, close]``."""
+        if self.open_ns <= now_ns <= self.close_ns:
+            self._append(symbol, now_ns, top)
+
+    def _append(self, symbol: str, now_ns: int, top: tuple[int, int, int, int]) -> None:
+        """``top`` (bid, bid size, ask, ask size) as ``symbol``'s row at ``now_ns``, unless it is the row in force."""
         if self._last.get(symbol) == top:
             return
         self._last[symbol] = top
         t, b, bs, a, as_ = self._columns[symbol]
         t.append(now_ns)
-        b.append(bid)
-        bs.append(bid_size)
-        a.append(ask)
-        as_.append(ask_size)
+        b.append(top[0])
+        bs.append(top[1])
+        a.append(top[2])
+        as_.append(top[3])
 
     def release(self) -> int:
         """Empty the recorded NBBO columns once they are written and TCA has read them (``twin.outputs``):

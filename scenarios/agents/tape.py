@@ -107,12 +107,16 @@ class TradeTape:
 class TapedVenue:
     """The agent-facing front of one venue: same order entry calls, plus a tape per symbol."""
 
-    def __init__(self, venue: SimVenue, tapes: dict[str, TradeTape] | None = None):
-        """``tapes``: share these tapes (one per symbol, e.g. with other venues' fronts); default new ones."""
+    def __init__(self, venue: SimVenue, tapes: dict[str, TradeTape] | None = None,
+                 after_order: Callable[[str, int], None] | None = None):
+        """``tapes``: share these tapes (one per symbol, e.g. with other venues' fronts); default new ones.
+        ``after_order(symbol, now_ns)``: called after each order sent and after each whole ladder, once its
+        trades are on the tape (how the market timeline checks the NBBO: ``twin.market_recorder``)."""
         self.venue = venue
         self.name = venue.name
         self.our_owner = venue.our_owner
         self.tapes: dict[str, TradeTape] = {s: TradeTape(s) for s in venue.symbols} if tapes is None else tapes
+        self.after_order = after_order
         self.sent = 0
         """Orders sent to this venue through this front (the tapes' ``orders`` count every venue's)."""
 
@@ -137,6 +141,8 @@ class TapedVenue:
         tape.orders += 1
         if result.fills:
             tape.record(now_ns, result)
+        if self.after_order is not None:
+            self.after_order(symbol, now_ns)
         return result
 
     def cancel_agent_order(self, order_id: str) -> int:
@@ -153,28 +159,34 @@ class TapedVenue:
     ) -> list[AddResult]:
         """``SimVenue.requote_agent_ladder`` with the orders' trades written to the tape, as
         ``cancel_agent_order`` and ``submit_agent_order`` one by one would: each order's before its
-        ``after_each``, or, with no ``after_each`` and no watcher, the ladder's after it (same tape)."""
+        ``after_each``, or, with no ``after_each`` and no watcher, the ladder's after it (same tape).
+        ``after_order`` is called after the whole ladder (a ladder is one quote update, as an exchange
+        applies a mass quote), and after each of its orders only where they go one by one."""
         venue = self.venue
         if not isinstance(venue, SimVenue):  # a front of its own (its calls must each be seen): one by one
-            return plain_agent_ladder(self, owner, symbol, cancel_ids, orders, now_ns, after_each)
-        tape = self.tapes[symbol]
-        if after_each is None and not tape._watchers:
+            results = plain_agent_ladder(self, owner, symbol, cancel_ids, orders, now_ns, after_each)
+        elif after_each is None and not self.tapes[symbol]._watchers:
             # Nobody acts on an order's trades mid-ladder: the tape takes the ladder's trades after it, in
             # the same order (a maker's ladder is most of a day's orders; a callback per order shows).
             results = venue.requote_agent_ladder(owner, symbol, cancel_ids, orders, now_ns)
+            tape = self.tapes[symbol]
             self.sent += len(results)
             tape.orders += len(results)
             for result in results:
                 if result.fills:
                     tape.record(now_ns, result)
-            return results
+        else:
+            tape = self.tapes[symbol]
 
-        def taped(result: AddResult) -> None:
-            self.sent += 1
-            tape.orders += 1
-            if result.fills:
-                tape.record(now_ns, result)
-            if after_each is not None:
-                after_each(result)
+            def taped(result: AddResult) -> None:
+                self.sent += 1
+                tape.orders += 1
+                if result.fills:
+                    tape.record(now_ns, result)
+                if after_each is not None:
+                    after_each(result)
 
-        return venue.requote_agent_ladder(owner, symbol, cancel_ids, orders, now_ns, taped)
+            results = venue.requote_agent_ladder(owner, symbol, cancel_ids, orders, now_ns, taped)
+        if self.after_order is not None:
+            self.after_order(symbol, now_ns)
+        return results

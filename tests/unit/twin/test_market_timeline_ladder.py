@@ -143,9 +143,12 @@ def test_an_atomic_ladder_leaves_the_quote_in_force_at_every_instant_as_it_was(o
 
 
 def counted_checks(world: World) -> list[int]:
+    """The times of the checks the participants' fronts ask for (their ``after_order`` is the timeline's check)."""
     checks: list[int] = []
-    real = world.timeline.check
-    world.timeline.check = lambda symbol, now: checks.append(now) or real(symbol, now)
+    for front in world.fronts:
+        real = front.after_order
+        assert real == world.timeline.check
+        front.after_order = lambda symbol, now, real=real: checks.append(now) or real(symbol, now)
     return checks
 
 

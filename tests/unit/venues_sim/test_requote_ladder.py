@@ -147,6 +147,23 @@ def test_ladder_after_each_sees_every_order_after_its_tape_entry():
     assert list(front.tapes["AAA"].quantities) == [50]
 
 
+def test_after_order_follows_each_order_and_each_whole_ladder_once_its_trades_are_taped():
+    venue = SimVenue("XNAS", FEES, ["AAA"], lambda r: None)
+    calls = []
+    front = TapedVenue(venue, after_order=lambda symbol, now: calls.append(
+        (symbol, now, front.tapes["AAA"].orders, list(front.tapes["AAA"].quantities))))
+    front.submit_agent_order("N1", "NOISE", "AAA", Side.SELL, 50, P, TimeInForce.DAY, 3)
+    assert calls == [("AAA", 3, 1, [])]
+    orders = [("Q1", Side.BUY, 80, P, TimeInForce.DAY), ("Q2", Side.SELL, 10, P + T, TimeInForce.DAY)]
+    front.requote_agent_ladder("MM", "AAA", [], orders, 7)
+    assert calls[1:] == [("AAA", 7, 3, [50])]  # one call for the ladder, after its trade is on the tape
+    front.requote_agent_ladder("MM", "AAA", ["Q1", "Q2"], [], 9)  # a ladder that only cancels is still one update
+    assert calls[2:] == [("AAA", 9, 3, [50])]
+    seen = []
+    front.requote_agent_ladder("MM", "AAA", [], orders[:1], 11, seen.append)  # the per-order path: the same
+    assert len(seen) == 1 and calls[3:] == [("AAA", 11, 4, [50])]
+
+
 def test_ladder_refuses_like_submit_agent_order():
     venue = SimVenue("XNAS", FEES, ["AAA"], lambda r: None)
     order = [("Q1", Side.BUY, 10, P, TimeInForce.DAY)]
