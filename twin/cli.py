@@ -14,19 +14,26 @@ import sys
 
 from components.config.schema import ScenarioError
 
+from . import cli_args
 from .run_folders import out_folder
 
 
-def _cmd_validate(args: argparse.Namespace) -> int:
+def _load(path: str):
+    """The scenario file at ``path``, or None once a one-line error naming what is wrong is printed."""
     from scenarios.config import load_scenario  # here: ~0.4 s of imports (numpy, yaml) other commands may not need
 
     try:
-        scenario = load_scenario(args.scenario)
+        return load_scenario(path)
     except ScenarioError as exc:
         print(f"invalid: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"cannot read {args.scenario}: {exc.strerror}", file=sys.stderr)
+    except OSError as exc:  # missing, a folder, unreadable
+        print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
+    return None
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    scenario = _load(args.scenario)
+    if scenario is None:
         return 2
     print(f"ok: {args.scenario} (scenario {scenario.name}, {scenario.order_flow.orders} orders, "
           f"{len(scenario.symbols)} symbols, {len(scenario.venues)} venues)")
@@ -36,19 +43,19 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from scenarios.config import load_scenario
     from venues_sim.replay_format import ReplayFormatError
 
     from .invariants import InvariantViolation
     from .runner import run_scenario
 
-    try:
-        scenario = load_scenario(args.scenario)
-    except ScenarioError as exc:
-        print(f"invalid: {exc}", file=sys.stderr)
+    scenario = _load(args.scenario)
+    if scenario is None:
         return 2
     seed = scenario.seed if args.seed is None else args.seed
     out_dir = out_folder(args.out, f"{scenario.name}-{seed}")
+    if out_dir.exists() and not out_dir.is_dir():  # before the run, not after it
+        print(f"--out: {out_dir} is a file, not a folder", file=sys.stderr)
+        return 2
     try:  # the run's anchors are keyed with $TWIN_ANCHOR_KEY: refuse a bad key before the run, not after
         from components.eventstore.anchorlog import resolve_key
 
@@ -118,7 +125,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def _register_core(sub) -> None:
     run = sub.add_parser("run", help="run a scenario and write a report")
     run.add_argument("scenario", help="scenario YAML file, e.g. scenarios/trading_day.yaml")
-    run.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
+    run.add_argument("--seed", type=cli_args.seed, default=None, help="seed (default: the scenario's)")
     run.add_argument("--out", default=None, help="run folder (default: reports/out/SCENARIO-SEED)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_cmd_run)

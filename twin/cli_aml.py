@@ -34,6 +34,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from . import cli_args
 from .run_folders import out_folder
 
 
@@ -225,11 +226,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("native", "ibm-aml"), default="native",
                    help="column layout: native (documented columns) or ibm-aml (IBM AML synthetic data)")
     p.add_argument("--threshold", type=_unit_float, default=None, help="alert threshold (default 0.6)")
-    p.add_argument("--seed", type=int, default=0, help="anomaly model training seed (default 0)")
+    p.add_argument("--seed", type=cli_args.seed, default=0, help="anomaly model training seed (default 0)")
     p.add_argument("--out", default=None, help="output folder (default reports/out/aml-score-FILE)")
     p.set_defaults(func=_cmd_score)
     e = verbs.add_parser("evaluate", help="per-typology precision/recall on a generated labelled flow")
-    e.add_argument("--seed", type=int, default=301, help="flow seed to measure on (default 301, not used for tuning)")
+    e.add_argument("--seed", type=cli_args.seed, default=301,
+                   help="flow seed to measure on (default 301, not used for tuning)")
     e.add_argument("--model-seed", type=int, default=1201, help="seed of the normal period the model trains on (default 1201)")
     e.add_argument("--clients", type=_positive_int, default=1500, help="clients (default 1500)")
     e.add_argument("--days", type=_positive_int, default=7, help="days of money flow (default 7)")

@@ -17,6 +17,7 @@ from pathlib import Path
 from components.config.schema import ScenarioError
 from scenarios.config import builtin_scenario_path, load_scenario
 
+from . import cli_args
 from .run_folders import OUT_ROOT
 
 DEFAULT_OUT = OUT_ROOT / "service_times.json"
@@ -26,7 +27,7 @@ def register(subparsers) -> None:
     cmd = subparsers.add_parser("calibrate", help="measure each handler's CPU cost; write a service-time profile")
     cmd.add_argument("scenario", nargs="?", default=None,
                      help="scenario whose day drives the handlers (default: the built-in smoke scenario)")
-    cmd.add_argument("--seed", type=int, default=None, help="first seed (default: the scenario's)")
+    cmd.add_argument("--seed", type=cli_args.seed, default=None, help="first seed (default: the scenario's)")
     cmd.add_argument("--repeat", type=int, default=3, help="days run, seeds seed..seed+N-1, samples pooled (default 3)")
     cmd.add_argument("--orders", type=int, default=None, help="client orders per day (default: the scenario's)")
     cmd.add_argument("--clock", choices=("cpu", "wall"), default="cpu",

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from components.config.schema import ScenarioError
 
+from . import cli_args
+
 
 def register(subparsers) -> None:
     cmd = subparsers.add_parser("calibrate-market",
@@ -37,7 +39,7 @@ def register(subparsers) -> None:
                           "momentum.long_window, market_makers.min_size; --list-params lists them all)")
     cmd.add_argument("--bounds", action="append", default=[], metavar="NAME=LOWER:UPPER",
                      help="search bounds of a fitted parameter, repeatable (default: its registered bounds)")
-    cmd.add_argument("--seed", type=int, default=None, help="first simulation seed (default: the scenario's)")
+    cmd.add_argument("--seed", type=cli_args.seed, default=None, help="first simulation seed (default: the scenario's)")
     cmd.add_argument("--seeds", type=int, default=1,
                      help="days simulated per candidate, seeds SEED..SEED+N-1, the same for every candidate (default 1)")
     cmd.add_argument("--method", default="nelder-mead", help="nelder-mead (default) or differential-evolution")
@@ -101,8 +103,6 @@ def _cmd_calibrate_market(args: argparse.Namespace) -> int:
         resolve_bounds(names, bounds)
         if args.seeds < 1:
             raise CalibrationError(f"--seeds: must be >= 1, got {args.seeds}")
-        if args.seed is not None and args.seed < 0:
-            raise CalibrationError(f"--seed: must be >= 0, got {args.seed}")
         for flag, value, allowed in (("--method", args.method, METHODS), ("--weighting", args.weighting, WEIGHTINGS)):
             if value not in allowed:
                 raise CalibrationError(f"{flag}: expected one of {', '.join(allowed)}, got {value!r}")

@@ -21,6 +21,7 @@ from components.config.schema import ScenarioError
 from scenarios.config import load_scenario
 from scenarios.service_times import THIS_MACHINE, ProfileError, load_profile
 
+from . import cli_args
 from .run_folders import OUT_ROOT
 
 DEFAULT_OUT = OUT_ROOT / "capacity"
@@ -32,7 +33,7 @@ def register(subparsers) -> None:
     cmd.add_argument("--rates", required=True, help="client orders a second, comma-separated, e.g. 5,10,20,40")
     cmd.add_argument("--replicas", default="", help="replicas per service, e.g. risk=2,oms=3 (default 1 each)")
     cmd.add_argument("--seeds", type=int, default=1, help="runs per rate, seeds seed..seed+K-1 (default 1)")
-    cmd.add_argument("--seed", type=int, default=None, help="first seed (default: the scenario's)")
+    cmd.add_argument("--seed", type=cli_args.seed, default=None, help="first seed (default: the scenario's)")
     cmd.add_argument("--keep-shape", action="store_true",
                      help="keep the scenario's U-shaped day (the rate is the day's mean); default: flat arrivals")
     cmd.add_argument("--target-multiple", type=float, default=None,

@@ -16,6 +16,7 @@ import json
 import sys
 from pathlib import Path
 
+from . import cli_args
 from .run_folders import out_folder
 
 
@@ -24,7 +25,8 @@ def register(sub) -> None:
     parser = sub.add_parser("governance", help="model governance: the drift demo and model cards")
     verbs = parser.add_subparsers(dest="verb", required=True)
     demo = verbs.add_parser("drift-demo", help="a client population shifts mid-run: drift, alert, rollback/retrain")
-    demo.add_argument("--seed", type=int, default=7, help="seed of the synthetic clients and models (default 7)")
+    demo.add_argument("--seed", type=cli_args.seed, default=7,
+                      help="seed of the synthetic clients and models (default 7)")
     demo.add_argument("--out", default=None, help="run folder (default: reports/out/governance-drift-SEED)")
     demo.add_argument("--on-drift", choices=("rollback", "retrain"), default="rollback",
                       help="the runbook's action on an alert (default rollback to the last good version)")
@@ -46,9 +48,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from .governance_demo import DemoConfig, run_demo, write_demo
     from .governance_store import DirectoryModelStore
 
-    if args.seed < 0:
-        print("invalid: --seed must be >= 0", file=sys.stderr)
-        return 2
     try:
         config = DemoConfig(seed=args.seed, days=args.days, shift_day=args.shift_day, ramp_days=args.ramp_days,
                             on_trigger=OnTrigger(args.on_drift))

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import cli_args
 from .run_folders import out_folder
 
 ENGINE_ACTOR = "portfolio-engine"
@@ -32,7 +33,7 @@ def register(subparsers) -> None:
     portfolio = subparsers.add_parser("portfolio", help="portfolio intelligence: rebalancing proposals")
     verbs = portfolio.add_subparsers(dest="portfolio_command", required=True)
     propose = verbs.add_parser("propose", help="generate households and write their rebalancing proposals")
-    propose.add_argument("--seed", type=int, default=1, help="seed for the generated households (default 1)")
+    propose.add_argument("--seed", type=cli_args.seed, default=1, help="seed for the generated households (default 1)")
     propose.add_argument("--households", type=int, default=None, help="how many (default: the config's, 20)")
     propose.add_argument("--config", default=None, help="portfolio config YAML (docs/portfolio.md)")
     propose.add_argument("--out", default=None, help="output folder (default reports/out/portfolio-SEED)")
@@ -53,9 +54,6 @@ def _cmd_propose(args: argparse.Namespace) -> int:
         return 2
     except OSError as exc:
         print(f"cannot read {args.config}: {exc.strerror}", file=sys.stderr)
-        return 2
-    if args.seed < 0:
-        print("invalid: --seed must be >= 0", file=sys.stderr)
         return 2
     if args.households is not None:
         if not 1 <= args.households <= 100_000:

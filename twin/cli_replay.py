@@ -41,6 +41,7 @@ from scenarios.config import Scenario, load_scenario, parse_scenario
 from scenarios.config_market import Replay
 from venues_sim.replay_format import ReplayFormatError
 
+from . import cli_args
 from .replay_orders import OrdersFileError, RecordedOrder, StrategyOrder, load_strategy, quote_listener, read_orders
 from .run_folders import out_folder
 
@@ -295,6 +296,6 @@ def register(sub) -> None:
                    help="routing policy; repeat to compare policies on the same orders (default fee-aware)")
     p.add_argument("--scenario", default=None, help="scenario YAML for venues, fees, risk limits and accounts "
                                                     "(its replay section and order flow are replaced)")
-    p.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
+    p.add_argument("--seed", type=cli_args.seed, default=None, help="seed (default: the scenario's)")
     p.add_argument("--out", default=None, help="output folder (default reports/out/replay-DAY)")
     p.set_defaults(func=_cmd_replay)

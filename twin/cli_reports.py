@@ -20,6 +20,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import cli_args
+
 
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -44,7 +46,7 @@ def register(subparsers) -> None:
     days = sub.add_parser("run-days", help="run a scenario once per trading date (the days of a quarter)")
     days.add_argument("scenario")
     days.add_argument("--date", action="append", required=True, help="trade date YYYY-MM-DD (repeat)")
-    days.add_argument("--seed", type=int, default=None, help="base seed (default: the scenario's)")
+    days.add_argument("--seed", type=cli_args.seed, default=None, help="base seed (default: the scenario's)")
     days.add_argument("--out", required=True, help="folder for one run folder per date")
     days.set_defaults(func=_run_days)
     fil = sub.add_parser("file", help="mark a signed package as filed (refuses unsigned or changed packages)")

@@ -25,6 +25,8 @@ from components.config.market import SymbolConfig, Venue
 from components.config.schema import ScenarioError
 from scenarios.config import builtin_scenario_path, load_scenario
 
+from . import cli_args
+
 _DEFAULT_REFERENCE = to_units("100.00")
 
 
@@ -40,7 +42,8 @@ def register(subparsers) -> None:
     serve.add_argument("--symbols", default=None, help="comma-separated symbols (default: the scenario's)")
     serve.add_argument("--liquidity", action="store_true", help="run a market maker per symbol")
     serve.add_argument("--scenario", default=None, help="scenario for fees, prices, liquidity (default: trading_day)")
-    serve.add_argument("--seed", type=int, default=None, help="seed for the market makers (default: the scenario's)")
+    serve.add_argument("--seed", type=cli_args.seed, default=None,
+                       help="seed for the market makers (default: the scenario's)")
     serve.add_argument("--run-dir", default=None, help="folder for the rendered settings, stores, logs (default: temp)")
     serve.add_argument("--screen-log", action="store_true", help="log FIX traffic to stdout instead of files")
     serve.set_defaults(func=_cmd_serve)

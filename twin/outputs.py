@@ -27,13 +27,40 @@ from .run_result import RunResult
 from .service_timeseries import write_service_timeseries
 
 
+RUN_FILES = (
+    "summary.json", "report.html", "events.parquet", "events.sqlite", "events.anchors", "orders.parquet",
+    "metrics.parquet", "metrics.prom", "traces.json", "slo.json", "service_timeseries.parquet",
+    "market_nbbo.parquet", "market_prints.parquet", "market_samples.parquet", "tca_orders.parquet",
+    "tca_summary.parquet", "labels.json", "links.json", "transfers.parquet", "aml_labels.json",
+    "aml_alerts.jsonl", "aml_decisions.jsonl", "aml_cases.json", "aml_model_card.json", "aml_model_card.md",
+    "agent_steps.jsonl", "agent_plans.json",
+)
+"""Every file a run folder may hold (some only with bad actors, money, advisors or a market recording):
+the files an earlier run left in a folder given again are removed first (``clear_run_files``)."""
+
+
+def clear_run_files(out_dir: Path) -> list[str]:
+    """Remove the ``RUN_FILES`` an earlier run left in ``out_dir``, so a folder written again holds this
+    run's files only (a stale ``labels.json`` would be read as this run's episodes by the surveillance
+    backtest); any other file is left alone. Returns the names removed."""
+    removed = []
+    for name in RUN_FILES:
+        path = out_dir / name
+        if path.is_file():
+            path.unlink()
+            removed.append(name)
+    return removed
+
+
 def write_run(result: RunResult, out_dir: Path, events: list[OrderEvent]) -> Path:
     """Write the run folder of ``result`` into ``out_dir``; returns it. ``events`` (the run's events as the
     checks read them: ``twin.runner.read_out``) is handed over and emptied once the files that need it are
     written: on a big day it is the largest thing the process holds (~730 bytes an event), let go before
-    TCA and the report (the log keeps its own columns)."""
+    TCA and the report (the log keeps its own columns). A folder given again is this run's alone: the run
+    files an earlier run left there are removed first (``clear_run_files``)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    clear_run_files(out_dir)
     world = result.world
 
     def log_and_observability() -> tuple[dict | None, dict]:

@@ -31,6 +31,7 @@ from components.domain.venues import Liquidity
 from scenarios.config import Scenario, load_scenario
 from scenarios.config_market import MarketView
 
+from . import cli_args
 from .runner import run_scenario
 
 
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     """Print each source's figures for one scenario and seed, one line each."""
     parser = argparse.ArgumentParser(prog="python -m twin.router_view_study", description=__doc__.split("\n")[0])
     parser.add_argument("scenario", type=Path)
-    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--seed", type=cli_args.seed, default=None)
     parser.add_argument("--source", action="append", choices=("book", "direct_feed", "sip"),
                         help="a source to run (repeat for several); default book and the scenario's own")
     parser.add_argument("--feed-latency-ms", type=float, default=None,

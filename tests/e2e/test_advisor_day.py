@@ -118,3 +118,10 @@ def test_the_step_log_file_verifies_and_a_tampered_record_fails_the_invariant(da
     early[kill]["at_ns"] = 0
     _, after_kill = check_agent_orders(events, early)
     assert not after_kill.passed and "after the kill switch" in after_kill.detail
+
+
+def test_every_file_of_the_run_folder_is_a_run_file(day):
+    """``twin.outputs.RUN_FILES`` names what a run writes (a folder run again is cleared by it)."""
+    from twin.outputs import RUN_FILES
+
+    assert {p.name for p in day.out_dir.iterdir()} <= set(RUN_FILES)

@@ -221,3 +221,10 @@ def test_a_desk_that_executes_everything_fails_the_run(monkeypatch):
         run_scenario(parse_scenario(SMALL), seed=3)
     assert caught.value.violation.invariant == "no_sanctioned_party_traded"
     assert "transfer TR-" in str(caught.value) and "seed 3" in str(caught.value)
+
+
+def test_every_file_of_the_run_folder_is_a_run_file(aml_run):
+    """``twin.outputs.RUN_FILES`` names what a run writes (a folder run again is cleared by it)."""
+    from twin.outputs import RUN_FILES
+
+    assert {p.name for p in aml_run.out_dir.iterdir()} <= set(RUN_FILES)
