@@ -42,7 +42,7 @@ from .config_agents import Agents, venue_problems
 from .config_advisors import Advisors
 from .config_bad_actors import BadActors
 from .config_regions import Regions
-from .config_faults import Crashes, FaultSpec, TradingStateChange
+from .config_faults import NS, Crashes, FaultSpec, TradingStateChange
 from .config_market import MarketView, Replay, Sip, Tape
 from .config_money import MoneyFlowConfig
 from .config_rules import LuldPlanConfig, PreviousClose
@@ -304,6 +304,7 @@ class Scenario:
         for i, fault in enumerate(self.faults):
             if fault.venue is not None and fault.venue not in venues:
                 yield f"faults[{i}].venue", f"unknown venue {fault.venue!r} (scenario venues: {', '.join(sorted(venues))})"
+        yield from _timing_problems(self)
         yield from _region_problems(self)
         if self.market_view.source == "sip" and self.sip is None:
             yield "market_view.source", "sip needs a sip section (the SIP whose NBBO the router reads)"
@@ -361,6 +362,27 @@ class Scenario:
             if v.name == name:
                 return v
         raise KeyError(name)
+
+
+def _timing_problems(scenario: "Scenario") -> Iterator[tuple[str, str]]:
+    """Faults, crashes and kill-switch flips that could change nothing: starting after the session's close
+    (nothing of the day is left to hit; a typo such as 11:40 for 09:40 would make a game day where nothing
+    happened), or, for a fault that heals, over before the open. A fault before the open that lasts
+    into the session, or one that does not heal, may matter and is kept."""
+    session = scenario.session
+    open_ns, close_ns = session.open_ns(), session.close_ns()
+    window = f"the session is {session.open:%H:%M}-{session.close:%H:%M}"
+    for i, fault in enumerate(scenario.faults):
+        start = session.at_ns(fault.at) + int(round(fault.offset_s * NS))
+        if start > close_ns:
+            offset = f" + {fault.offset_s:g} s" if fault.offset_s else ""
+            yield f"faults[{i}].at", f"{fault.at:%H:%M}{offset} is after the close: {window}"
+        elif fault.duration_s is not None and start + int(round(fault.duration_s * NS)) <= open_ns:
+            yield f"faults[{i}].duration_s", f"the fault is over before the open: {window}"
+    for path, moments in (("crashes.plan", scenario.crashes.plan), ("trading_state", scenario.trading_state)):
+        for i, moment in enumerate(moments):
+            if session.at_ns(moment.at) > close_ns:
+                yield f"{path}[{i}].at", f"{moment.at:%H:%M} is after the close: {window}"
 
 
 def _region_problems(scenario: Scenario) -> Iterator[tuple[str, str]]:

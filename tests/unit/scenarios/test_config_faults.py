@@ -69,6 +69,12 @@ def test_each_entry_becomes_its_fault_with_times_from_the_session():
     ('{kind: venue_slow, venue: XNAS, at: "9h", duration_s: 5}', "at", "must be a time"),
     ('{kind: stored_event_corruption, at: "09:31", flips: 0}', "flips", "must be >= 1"),
     ('{kind: message_reorder, at: "09:31", duration_s: 5, probabilty: 0.1}', "probabilty", "did you mean 'probability'"),
+    # after the close (10:00) or over before the open (09:30): the fault could change nothing
+    ('{kind: venue_down, venue: XNAS, at: "11:40", duration_s: 300}', "at",
+     "11:40 is after the close: the session is 09:30-10:00"),
+    ('{kind: service_crash, service: oms, at: "10:00", offset_s: 1}', "at", "10:00 + 1 s is after the close"),
+    ('{kind: venue_down, venue: XNAS, at: "09:00", duration_s: 1800}', "duration_s",
+     "the fault is over before the open: the session is 09:30-10:00"),
 ])
 def test_a_bad_entry_is_one_error_naming_the_field_and_the_problem(entry, field, problem):
     message = error_of(entry)
@@ -112,3 +118,18 @@ def test_any_entry_parses_to_its_kind_or_fails_naming_a_field(kind, duration, pa
         assert match.group(1) in {"kind", "at", "duration_s", *PARAMETERS}
         return
     assert fault.kind == kind
+
+
+def test_a_fault_before_the_open_that_lasts_into_the_session_or_one_at_the_close_is_kept():
+    down, crash = faults_of('{kind: venue_down, venue: XNAS, at: "09:00", duration_s: 1801}',
+                            '{kind: service_crash, service: oms, at: "10:00"}')
+    assert (down.duration_ns, crash.service) == (1801 * NS, "oms")
+
+
+@pytest.mark.parametrize("section, path", [
+    ('crashes: {plan: [{service: oms, at: "10:01"}]}', "crashes.plan[0].at"),
+    ('trading_state: [{at: "12:00", state: HALTED}]', "trading_state[0].at"),
+])
+def test_a_crash_or_a_kill_switch_flip_after_the_close_is_refused(section, path):
+    with pytest.raises(ScenarioError, match=re.escape(path) + r": \d\d:\d\d is after the close"):
+        parse_scenario('name: f\nsession: {date: "2026-11-24", open: "09:30", close: "10:00"}\n' + section + "\n")
