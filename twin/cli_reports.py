@@ -1,7 +1,9 @@
 """``twin reports prepare|sign|file``: regulatory report packages with a compliance sign-off gate.
 
 * ``prepare --run RUN_DIR [--run ...] --period 2026Q4 --out PKG``: Rule 606(a)(1) XML + HTML, CAT
-  JSON, completeness checks, summary and content hashes, in a PENDING package;
+  JSON, completeness checks, summary and content hashes, in a PENDING package; refused (exit 2,
+  nothing written) when a run is given twice, trades outside the period, or shares a trading day
+  with another run;
 * ``sign --package PKG --officer NAME``: the officer's sign-off appended to the package's log;
 * ``run-days SCENARIO --date D [--date ...] --out DIR``: one run of SCENARIO per date (the twin
   runs one session day per run), seed = the scenario's (or ``--seed``) + the date's index, into
@@ -31,7 +33,8 @@ def register(subparsers) -> None:
     cmd = subparsers.add_parser("reports", help="regulatory reports (606, CAT): prepare, sign, file")
     sub = cmd.add_subparsers(dest="reports_command", required=True)
     prep = sub.add_parser("prepare", help="build a pending report package from run folders")
-    prep.add_argument("--run", action="append", required=True, help="run folder (repeat: one per trading day)")
+    prep.add_argument("--run", action="append", required=True,
+                      help="run folder (repeat: one per trading day, each once, all inside --period)")
     prep.add_argument("--period", required=True, help="quarter, e.g. 2026Q4")
     prep.add_argument("--out", required=True, help="package folder to create")
     prep.add_argument("--bd", default="Twin Securities LLC", help="broker-dealer name on the 606 report")

@@ -16,11 +16,21 @@ from typing import Iterable
 import pandas as pd
 
 from components.regulatory.orders import OrderFacts
-from components.regulatory.rule605 import Row605
+from components.regulatory.rule605 import NOTIONAL_BUCKETS, Row605
+from components.regulatory.rule606 import OrderClass
 from components.tca import NbboTimeline
 from reports.tca import NBBO_FILE, TcaInputError, load_market
 
 MONEY_COLUMNS = ("effective_spread", "quoted_spread", "price_improvement")
+_TYPE_RANK = {c.value: n for n, c in enumerate(OrderClass)}
+_BUCKET_RANK = {label: n for n, (_lo, _hi, label) in enumerate(NOTIONAL_BUCKETS)}
+
+
+def row_order(row: Row605) -> tuple[str, int, int]:
+    """Sort key: symbol, then order type as the rule lists them, then size bucket smallest first
+    (the labels sorted as text would put "$1k-<$5k" before "$250-<$1k")."""
+    return row.symbol, _TYPE_RANK.get(row.order_type, len(_TYPE_RANK)), \
+        _BUCKET_RANK.get(row.size_bucket, len(_BUCKET_RANK))
 
 
 def market_timelines(run_dir: Path) -> dict[str, NbboTimeline] | None:
@@ -47,10 +57,10 @@ def set_nbbo_at_receipt(orders: Iterable[OrderFacts], timelines: dict[str, NbboT
 
 
 def rows_frame(rows: list[Row605]) -> pd.DataFrame:
-    """One row per 605 line; money columns in dollars per share (exact Decimal / 10,000, as text-safe floats
-    only at this edge), realized spreads one column per horizon."""
+    """One row per 605 line in ``row_order``; money columns in dollars per share (exact Decimal / 10,000,
+    as text-safe floats only at this edge), realized spreads one column per horizon."""
     records = []
-    for r in rows:
+    for r in sorted(rows, key=row_order):
         rec = {"symbol": r.symbol, "order_type": r.order_type, "size_bucket": r.size_bucket, "orders": r.orders,
                "shares": r.shares, "executed_shares": r.executed_shares}
         for name in MONEY_COLUMNS:
