@@ -94,8 +94,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(result.clock.line())  # the whole process, phase by phase, and peak memory (twin.run_timing)
     print("final states: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     print("invariants: " + ", ".join(f"{r.name} {'ok' if r.passed else 'FAILED'}" for r in result.invariants))
+    print(_slo_line(out_dir))
     print(f"report: {out_dir / 'report.html'}")
     return 0
+
+
+def _slo_line(out_dir) -> str:
+    """The run's SLO alerts in one line (``twin.observability.slo_line``), from the summary just written."""
+    import json
+
+    from .observability import slo_line
+
+    try:
+        summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "slo: not evaluated (no summary.json)"
+    return slo_line(summary.get("slo"))
 
 
 COMMAND_MODULES: tuple[str, ...] = ("twin.cli_replay_log", "twin.cli_venue", "twin.diff_live.command", "twin.cli_replay",

@@ -107,6 +107,37 @@ def slo_section(series: Series, slos: list[Slo], interval_s: int) -> dict[str, A
     return out
 
 
+def slo_line(section: dict[str, Any] | None, tz: str = "America/New_York") -> str:
+    """One console line for ``slo_section``'s output: each SLO whose alerts fired, with the share of its
+    error budget burned and its worst alert (page over ticket) from when to when, in the session's local
+    time (``tz``); or that none fired. How an SRE reading ``twin run``'s console learns that a day paged."""
+    if not section:
+        return "slo: not evaluated"
+    alerts = section.get("alerts") or []
+    if not alerts:
+        return "slo: no alert fired"
+    burned = {s["name"]: s.get("budget_burned") for s in section.get("slos") or []}
+
+    def local(ts: str | None) -> str:
+        return "" if ts is None else pd.Timestamp(ts).tz_convert(tz).strftime("%H:%M")
+
+    worst: dict[str, dict[str, Any]] = {}
+    for alert in alerts:  # alerts come sorted by start: the first page of an SLO, else its first ticket
+        name, kept = alert["labels"]["slo"], worst.get(alert["labels"]["slo"])
+        if kept is None or (alert["labels"].get("severity") == "page" and kept["labels"].get("severity") != "page"):
+            worst[name] = alert
+    parts = []
+    for name, alert in worst.items():
+        share = burned.get(name)
+        spent = "" if share is None else f" {share:.1%} of its budget burned,"
+        end = local(alert.get("end_utc"))
+        parts.append(f"{name}{spent} {alert['labels'].get('severity', 'alert')} from {local(alert['start_utc'])}"
+                     + (f" to {end}" if end else " to the end"))
+    pages = sum(1 for a in alerts if a["labels"].get("severity") == "page")
+    zone = tz.split("/")[-1].replace("_", " ")
+    return f"slo: {len(alerts)} alert(s), {pages} page(s): " + "; ".join(parts) + f" ({zone} time)"
+
+
 TRACE_BATCH = 500
 """Orders rendered at a time into ``traces.json`` (the file is written in pieces: see ``write_traces``)."""
 
