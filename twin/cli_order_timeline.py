@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from components.domain.money import format_price
+from components.risk.policies import params_text
 
 _MONEY_KEYS = ("last_px", "avg_price", "limit_price", "price", "fee", "fees", "net_cash", "notional", "reference_price")
 """Detail keys holding integer money units, printed in dollars."""
@@ -102,7 +103,7 @@ def decisions_of(decisions: list[dict[str, Any]]) -> str:
         if d.get("reason_code"):
             text += f" {d['reason_code']}"
         if d.get("params"):
-            text += " " + json.dumps(d["params"], sort_keys=True)
+            text += " " + params_text(str(d.get("policy")), d.get("reason_code") or "", d["params"])
         out.append(text)
     return "; ".join(out)
 

@@ -419,7 +419,9 @@ def spans_from_otlp_json(document: dict[str, Any]) -> list[Span]:
 
 def render_tree(spans: list[Span]) -> str:
     """One trace as indented text: each span's start (ms after the trace's first span), duration (ms),
-    kind when not internal, and its policy decisions."""
+    kind when not internal, and its policy decisions (money in dollars: ``components.risk.policies.params_text``)."""
+    from components.risk.policies import params_text  # only readers of traces need the risk vocabulary
+
     by_parent: dict[str, list[Span]] = {}
     for s in spans:
         by_parent.setdefault(s.parent_id, []).append(s)
@@ -436,8 +438,10 @@ def render_tree(spans: list[Span]) -> str:
                          f"{(s.end_ns - s.start_ns) / 1e6:.3f} ms{flag}")
             for name, _t, attrs in s.events:
                 a = dict(attrs)
+                params = params_text(a["policy.code"], a["policy.reason_code"],
+                                     json.loads(a["policy.params"] or "{}"))
                 lines.append(f"{'  ' * (depth + 1)}- {name} v{a['policy.version']}: {a['policy.verdict']}"
-                             f"{' ' + a['policy.reason_code'] if a['policy.reason_code'] else ''} {a['policy.params']}")
+                             f"{' ' + a['policy.reason_code'] if a['policy.reason_code'] else ''} {params}")
             walk(s.span_id, depth + 1)
 
     for root in dict.fromkeys(roots):

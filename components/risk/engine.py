@@ -34,7 +34,7 @@ from ..domain.events import EventType, Outcome, PolicyDecision
 from ..domain.orders import OrderSpec, OrderType, Side
 from ..reference.accounts import Account, AccountDirectory
 from ..reference.sanctions import SanctionsList
-from .policies import POLICIES, Policy, RiskContext, RiskLimits, TradingState
+from .policies import POLICIES, RESERVATION, Policy, RiskContext, RiskLimits, TradingState
 
 NS_PER_DAY = 86_400 * 1_000_000_000
 
@@ -48,9 +48,8 @@ DONE_FOR_RISK = frozenset({EventType.ORDER_FILLED, EventType.ORDER_CANCELED, Eve
 """Events after which an order will fill no further: the engine releases what it holds for it
 (``on_order_done``), live and on replay."""
 
-RESERVATION = "reservation"
-"""The record an approval carries after its policy verdicts: (notional, reference_price, client_order_id)."""
 RESERVATION_VERSION = "1.0"
+"""The version of the reservation record (``RESERVATION``, named in ``components.risk.policies``)."""
 
 # A ``typing.NamedTuple``'s own ``__new__`` is a Python function taking every field; the hot path
 # builds its tuples (``RiskContext``, ``RiskDecision``) with ``tuple.__new__`` directly: the same value,

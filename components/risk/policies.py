@@ -19,7 +19,7 @@ from typing import Callable, NamedTuple
 
 from ..aml.screening import MatchRule, ScreeningHit
 from ..domain.events import Outcome, PolicyDecision
-from ..domain.money import PRICE_SCALE
+from ..domain.money import PRICE_SCALE, format_price
 from ..domain.orders import OrderSpec, OrderType, Side
 from ..reference.accounts import Account
 
@@ -139,6 +139,37 @@ PRICE_OUTSIDE_COLLAR = "PRICE_OUTSIDE_COLLAR"
 NO_REFERENCE_PRICE = "NO_REFERENCE_PRICE"
 DUPLICATE_ORDER_SUSPECTED = "DUPLICATE_ORDER_SUSPECTED"
 CONCENTRATION_LIMIT = "CONCENTRATION_LIMIT"
+
+RESERVATION = "reservation"
+"""The record an approval carries after its policy verdicts (``components.risk.engine``): (notional,
+reference_price, client_order_id)."""
+
+_MONEY_PARAMS: dict[str, frozenset[str]] = {
+    INSUFFICIENT_BUYING_POWER: frozenset({"limit", "value"}),
+    NOTIONAL_EXCEEDS_MAX_PER_ORDER: frozenset({"limit", "value"}),
+    DAILY_NOTIONAL_EXCEEDED: frozenset({"limit", "value", "day_notional"}),
+    PRICE_OUTSIDE_COLLAR: frozenset({"reference", "limit"}),
+    CONCENTRATION_LIMIT: frozenset({"position_value", "account_value"}),
+}
+_RESERVATION_MONEY = frozenset({"notional", "reference_price"})
+
+
+def money_params(policy: str, reason_code: str) -> frozenset[str]:
+    """The parameters of a decision that are money in the ledger's integer units (``components.domain.money``).
+    Which they are depends on the reason: ``limit`` is dollars of buying power for INSUFFICIENT_BUYING_POWER
+    but shares for INSUFFICIENT_POSITION; the others are shares, basis points, ids or nanoseconds."""
+    return _RESERVATION_MONEY if policy == RESERVATION else _MONEY_PARAMS.get(reason_code, frozenset())
+
+
+def params_text(policy: str, reason_code: str, params: dict) -> str:
+    """A decision's parameters as a reader sees them, ``{key=value, ...}`` in key order, money in dollars
+    (``twin order-timeline``, ``twin trace``; the records keep the integer units)."""
+    money = money_params(policy, reason_code)
+
+    def shown(key: str, value: object) -> object:
+        return format_price(value) if key in money and type(value) is int else value
+
+    return "{" + ", ".join(f"{key}={shown(key, value)}" for key, value in sorted(params.items())) + "}"
 
 
 class _Verdicts:

@@ -39,7 +39,7 @@ def test_the_order_its_children_and_what_names_it():
     assert own[0].time_utc == "1970-01-01T00:00:01.000000000Z" and own[3].since_ms == 4.0
     assert own[2].venue == "XNAS,BATS" and "CH-2 40 @ BATS limit 190.0100" in own[2].facts
     assert "last_px=190.0000" in own[3].facts and "fee=0.0180" in own[3].facts and own[3].venue == "XNAS"
-    assert own[1].decisions == 'price_collar v1.0 PASS; reservation v1.0 PASS {"notional": 5}'
+    assert own[1].decisions == "price_collar v1.0 PASS; reservation v1.0 PASS {notional=0.0005}"  # dollars
     assert "allocations=AC-1 70; AC-2 30" in own[5].facts
     assert children == [
         {"child_id": "CH-1", "venue": "XNAS", "quantity": 60, "filled": 60, "fills": 1, "routed_ns": 1_003_000_000},

@@ -39,7 +39,7 @@ def test_prints_every_span_and_each_policy_decision_of_the_order(tmp_path, capsy
     for step in ("order_entry.receive", "oms.validate", "risk.check", "router.route", "venue XNAS [client]",
                  "post_trade.allocate", "confirmations.confirm", "clearing.settle"):
         assert any(line.strip().startswith(step) for line in lines), step
-    assert '- policy price_collar v1.2: PASS {"band_bps": 500}' in out and "ORD-1" not in out
+    assert "- policy price_collar v1.2: PASS {band_bps=500}" in out and "ORD-1" not in out
 
 
 def test_reads_a_live_trace_file_of_one_export_per_line(tmp_path, capsys):
