@@ -52,18 +52,25 @@ def test_holm_by_hand():
     assert rv.holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])
 
 
-def _orders(n_bad=40, n_good=40, bad_mean=5.0, good_mean=1.0, seed=1):
+def orders_of(groups, seed=1):
+    """A made-up ``tca_orders`` frame: ``groups`` is ``(order_class, venue, n, mean effective spread)`` rows,
+    each order's spread drawn around its group's mean (sd 1 bps); shortfall and slippage are half of it."""
     rng = np.random.default_rng(seed)
     rows = []
-    for venue, n, mean in (("BAD", n_bad, bad_mean), ("GOOD", n_good, good_mean)):
+    for order_class, venue, n, mean in groups:
         for i in range(n):
             spread = float(rng.normal(mean, 1.0))
-            rows.append({"order_id": f"{venue}-{i}", "symbol": "XYZ", "side": "BUY", "order_type": "MARKET",
-                         "order_class": "MARKET", "venue": venue, "quantity": 100, "filled_qty": 100,
+            rows.append({"order_id": f"{order_class}-{venue}-{i}", "symbol": "XYZ", "side": "BUY",
+                         "order_type": "MARKET" if order_class == "MARKET" else "LIMIT",
+                         "order_class": order_class, "venue": venue, "quantity": 100, "filled_qty": 100,
                          "effective_spread_bps": spread, "price_improvement_bps": 0.0,
                          "arrival_slippage_bps": spread / 2, "is_total_bps": spread / 2, "fill_rate": 1.0,
                          "time_to_first_fill_ns": 1_000_000})
     return pd.DataFrame(rows)
+
+
+def _orders(n_bad=40, n_good=40, bad_mean=5.0, good_mean=1.0, seed=1):
+    return orders_of([("MARKET", "BAD", n_bad, bad_mean), ("MARKET", "GOOD", n_good, good_mean)], seed)
 
 
 def test_a_venue_materially_worse_is_flagged_with_its_orders():
@@ -93,7 +100,7 @@ def test_a_small_difference_or_sample_is_not_flagged():
 def test_review_parameters_are_checked():
     with pytest.raises(ValueError, match="alpha must be between 0 and 1"):
         rv.review(_orders(), alpha=1.5)
-    with pytest.raises(ValueError, match="min_orders must be an int >= 2"):
+    with pytest.raises(ValueError, match=r"min_orders must be a whole number, 2 or more, got 1"):
         rv.review(_orders(), min_orders=1)
 
 
@@ -105,3 +112,57 @@ def test_write_review_writes_the_page_and_its_tables(tmp_path):
     assert "materially worse" in html and "Holm" in html
     assert len(pd.read_parquet(tmp_path / rv.TESTS_FILE)) == len(tests)
     assert len(pd.read_parquet(tmp_path / rv.ORDERS_FILE)) == int(tests.flagged.sum()) * 40
+
+
+@pytest.mark.parametrize("orders", [
+    orders_of([("MARKET", "XNAS", 1, 1.0)]),  # one routed order (a `twin replay` policy folder)
+    orders_of([("MARKET", "XNAS", 50, 1.0), ("MARKET", "XNAS", 50, 1.0)]),  # one venue, one class
+    orders_of([]).reindex(columns=orders_of([("MARKET", "XNAS", 1, 1.0)]).columns),  # no order at all
+], ids=["one-order", "one-group", "empty"])
+def test_a_review_with_nothing_to_compare_has_every_column(orders):
+    tests, evidence = rv.review(orders)
+    assert tests.empty and list(tests.columns) == list(rv.TEST_COLUMNS)
+    assert evidence.empty and "order_id" in evidence.columns
+    assert rv.summarize(tests)[0].tests == 0
+
+
+def test_a_missing_order_column_is_named():
+    with pytest.raises(ValueError, match=r"missing column\(s\) venue, time_to_first_fill_ns"):
+        rv.review(_orders().drop(columns=["venue", "time_to_first_fill_ns"]))
+
+
+def test_review_parameters_name_the_value():
+    assert rv.alpha_problem(0.05) is None and rv.min_orders_problem(2) is None
+    assert rv.alpha_problem(1.0) == "must be between 0 and 1 (exclusive), got 1.0"
+    assert rv.alpha_problem(float("nan")) is not None
+    assert rv.min_orders_problem(1) == "must be a whole number, 2 or more, got 1"
+    assert rv.min_orders_problem(2.5) is not None
+
+
+def test_venues_and_order_classes_are_counted_apart_and_say_what_they_are_compared_with():
+    # Order classes differ by 6 bps (a trade-off); the venues within each class do not differ.
+    orders = orders_of([("MARKET", "ARCX", 40, 1.0), ("MARKET", "XNAS", 40, 1.0), ("MARKET", "BATS", 40, 1.0),
+                        ("NON_MARKETABLE_LIMIT", "ARCX", 40, -5.0), ("NON_MARKETABLE_LIMIT", "XNAS", 10, -5.0)])
+    tests = rv.review(orders)[0]
+    venue, order_class = rv.summarize(tests)
+    assert (venue.dimension, order_class.dimension) == ("venue", "order_class")
+    # venues: 3 in MARKET (each tested), ARCX vs XNAS in NON_MARKETABLE_LIMIT (10 orders: not tested)
+    assert (venue.comparisons, venue.tests, venue.flagged) == (4 * 6, 3 * 6, 0)
+    # order classes: two, so MARKET alone against the other; spread, slippage and shortfall differ
+    assert (order_class.comparisons, order_class.tests, order_class.flagged) == (6, 6, 3)
+    rows = tests.set_index("test_id")
+    assert rows.loc["venue:order_class=MARKET:ARCX:fill_rate", "compared_with"] == "BATS, XNAS"
+    assert rows.loc["order_class:all orders:MARKET:fill_rate", "compared_with"] == "NON_MARKETABLE_LIMIT"
+    assert list(tests.columns) == list(rv.TEST_COLUMNS)
+
+
+def test_nothing_to_compare_says_why():
+    one = orders_of([("MARKET", "XNAS", 1, 1.0)])
+    assert rv.nothing_to_compare(one, rv.review(one)[0], 30) == (
+        "nothing to compare: 1 routed order in 1 venue and 1 order class; a comparison needs two venues "
+        "in one order class, or two order classes")
+    few = _orders(n_bad=10)
+    assert rv.nothing_to_compare(few, rv.review(few)[0], 30) == (
+        "nothing to compare: 50 routed orders, and no comparison has 30 orders on each side "
+        "(the closest: 10 vs 40; --min-orders sets the minimum)")
+    assert rv.nothing_to_compare(few, rv.review(few, min_orders=10)[0], 10) is None
