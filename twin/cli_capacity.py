@@ -84,6 +84,25 @@ def users_of(stats_csv: Path) -> int:
     return int(frame["User Count"].max())
 
 
+MISSED_BY = 0.5
+"""A p95 error beyond which the terminal says the prediction does not hold and what to do about it."""
+
+
+def missed_note(missed: list[dict], measured: dict) -> str:
+    """Why a load test may be missed and what to do: the profile's HTTP times carry the machine's load when
+    they were benched (docs/capacity.md, "Measured on this machine")."""
+    worst = max(missed, key=lambda t: abs(t["p95_error"]))
+    when = measured.get("at_utc", "an unknown time")
+    how = measured.get("http_how", "")
+    load = how.rsplit("load average", 1)[-1].split(";")[0].strip() if "load average" in how else "unknown"
+    shared = "" if worst["cpu_share"] is None else f" (with --cpu-share {worst['cpu_share']:g})"
+    return (f"note: the twin misses {len(missed)} load test(s) by more than {MISSED_BY:.0%} of p95 (worst "
+            f"{worst['p95_error']:+.0%}, {worst['users']} users){shared}. Its HTTP service times were benched at "
+            f"{when} with load average {load}, and carry that machine's load: bench this machine again "
+            f"(python loadtests/benchmarks/bench_calibrate.py --profile FILE, then --profile FILE here) or model the "
+            f"test's share of a core with --cpu-share CORES/LOAD_AVERAGE (docs/capacity.md)")
+
+
 def compare_load_tests(paths: list[str], profile_path: str, client_ms: float = 0.0,
                        cpu_share: float | None = None) -> list[dict]:
     """Per locust run: measured (its Aggregated row) and predicted (``twin.capacity_live``), and the p95 error."""
@@ -163,6 +182,8 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
             "replicas": recommendation.replicas, "met": recommendation.met,
             "steps": [{"config": c, "breaches": list(b)} for c, b in recommendation.steps]},
         "load_tests": comparison,
+        "profile_measured": ({k: v for k, v in load_profile(args.profile).measured.items() if k != "http_mix"}
+                             if args.locust else None),  # when and how the profile compared with was benched
     }
     (out / "capacity.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     report = write_capacity_report(out / "capacity.html", summary, result)
@@ -202,5 +223,9 @@ def _print(summary, result: dict) -> None:
         print(f"at {rec['target_multiple']:g}x volume ({rec['rate_per_s']:.1f} orders/s): "
               f"{', '.join(f'{k}={v}' for k, v in rec['replicas'].items())} {verdict}")
     for t in result["load_tests"]:
-        print(f"load test {t['users']} users: measured p95 {t['measured_p95_ms']:.0f} ms, twin predicts "
-              f"{t['predicted_p95_ms']:.0f} ms (error {t['p95_error']:+.0%})")
+        print(f"load test {t['users']} users: measured {t['measured_rps']:.1f} req/s, p50 {t['measured_p50_ms']:.0f} ms, "
+              f"p95 {t['measured_p95_ms']:.0f} ms; twin predicts {t['predicted_rps']:.1f} req/s, "
+              f"p50 {t['predicted_p50_ms']:.0f} ms, p95 {t['predicted_p95_ms']:.0f} ms (p95 error {t['p95_error']:+.0%})")
+    missed = [t for t in result["load_tests"] if abs(t["p95_error"]) > MISSED_BY]
+    if missed:
+        print(missed_note(missed, result.get("profile_measured") or {}))

@@ -81,8 +81,25 @@ def test_capacity_compares_a_locust_run_with_the_prediction(tmp_path, capsys):
     test = json.loads((out / "capacity.json").read_text())["load_tests"][0]
     assert test["users"] == 5 and test["measured_p95_ms"] == 40
     assert test["p95_error"] == pytest.approx((test["predicted_p95_ms"] - 40) / 40)
-    assert "load test 5 users: measured p95 40 ms" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "load test 5 users: measured 50.0 req/s, p50 10 ms, p95 40 ms; twin predicts" in printed
     assert (out / "capacity.html").read_text().count("data:image/png;base64,") == 3
+    # the shipped profile's HTTP times were benched on a loaded machine: a p95 off by more than half says so
+    missed = abs(test["p95_error"]) > 0.5
+    assert ("note: the twin misses 1 load test(s) by more than 50% of p95" in printed) == missed
+    if missed:
+        assert "bench_calibrate.py --profile FILE" in printed and "--cpu-share CORES/LOAD_AVERAGE" in printed
+    assert json.loads((out / "capacity.json").read_text())["profile_measured"]["at_utc"]
+
+
+def test_the_note_on_a_missed_load_test_names_when_the_profile_was_benched():
+    from twin.cli_capacity import missed_note
+
+    note = missed_note([{"p95_error": 9.06, "users": 5, "cpu_share": None}, {"p95_error": -0.6, "users": 20,
+                                                                           "cpu_share": None}],
+                       {"at_utc": "2026-12-05T06:11:31Z", "http_how": "bench ...; load average 7.85 at the start"})
+    assert note.startswith("note: the twin misses 2 load test(s) by more than 50% of p95 (worst +906%, 5 users).")
+    assert "benched at 2026-12-05T06:11:31Z with load average 7.85 at the start" in note
 
 
 def test_calibrate_writes_a_profile_a_scenario_can_use(tmp_path, capsys):
