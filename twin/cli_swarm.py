@@ -20,6 +20,7 @@ import importlib
 import sys
 from pathlib import Path
 
+from . import cli_args
 from .run_folders import out_folder
 
 SWARM_MODULE = "chaos.swarm"
@@ -31,11 +32,11 @@ def register(subparsers) -> None:
     """Add ``swarm`` to the ``twin`` command line."""
     cmd = subparsers.add_parser("swarm", help="run many seeds, each with its own random fault mix, "
                                               "and check every run")
-    cmd.add_argument("--seeds", type=_positive, required=True, metavar="N", help="how many seeds to run")
-    cmd.add_argument("--first-seed", type=_non_negative, default=1, metavar="S",
+    cmd.add_argument("--seeds", type=cli_args.positive, required=True, metavar="N", help="how many seeds to run")
+    cmd.add_argument("--first-seed", type=cli_args.seed, default=1, metavar="S",
                      help="the first seed (the swarm runs S..S+N-1; default %(default)s)")
     cmd.add_argument("--scenario", default=DEFAULT_SCENARIO, help="scenario file (default: %(default)s)")
-    cmd.add_argument("--workers", type=_positive, default=None, metavar="K",
+    cmd.add_argument("--workers", type=cli_args.positive, default=None, metavar="K",
                      help="processes (default: one per core; 1 runs in this process)")
     cmd.add_argument("--dask", default=None, metavar="ADDR",
                      help="run on a Dask cluster: a scheduler address (tcp://HOST:PORT) or 'local'")
@@ -47,23 +48,6 @@ def register(subparsers) -> None:
                      help="stop after the first failing seed (in batches when running on a pool)")
     cmd.add_argument("--quiet", action="store_true", help="no progress bar")
     cmd.set_defaults(func=_cmd_swarm)
-
-
-def _positive(text: str) -> int:
-    value = _non_negative(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
 
 
 def _cmd_swarm(args: argparse.Namespace) -> int:

@@ -58,3 +58,20 @@ def test_a_negative_seed_is_a_usage_error_naming_the_option(argv, capsys):
         build_parser(argv[0]).parse_args(argv)
     assert exit_.value.code == 2
     assert "argument --seed: must be a whole number from 0 to" in capsys.readouterr().err
+
+
+@given(value=st.integers(-(2**40), 2**40))
+def test_a_count_is_a_whole_number_of_one_or_more(value):
+    if value >= 1:
+        assert cli_args.positive(str(value)) == value
+    else:
+        with pytest.raises(argparse.ArgumentTypeError, match=f"must be a whole number >= 1, got '{value}'"):
+            cli_args.positive(str(value))
+
+
+def test_swarm_counts_and_first_seed_use_the_shared_types(capsys):
+    for argv, problem in ((["--seeds", "-3"], "argument --seeds: must be a whole number >= 1, got '-3'"),
+                          (["--seeds", "2", "--first-seed", "-1"], "argument --first-seed: must be a whole number from 0")):
+        with pytest.raises(SystemExit):
+            build_parser("swarm").parse_args(["swarm", *argv])
+        assert problem in capsys.readouterr().err
