@@ -430,6 +430,13 @@ def load_scenario(path: str | Path) -> Scenario:
     if scenario.replay is not None:  # recorded files are named relative to the scenario file
         r = scenario.replay
         scenario = replace(scenario, replay=Replay(str(path.parent / r.quotes), str(path.parent / r.trades)))
+        for key in ("quotes", "trades"):  # a missing file is the scenario's error, found by `twin validate` too
+            named = getattr(scenario.replay, key)
+            if not Path(named).is_file():
+                lines = text.splitlines()
+                start = next((i for i, row in enumerate(lines) if row.startswith("replay:")), 0)
+                line = next((i for i, row in enumerate(lines[start:], start + 1) if f"{key}:" in row), start + 1)
+                raise ScenarioError(str(path), line, f"replay.{key}", f"no such file: {named}")
     return scenario
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from components.config.schema import ScenarioError
@@ -50,6 +52,17 @@ def test_replay_paths_are_relative_to_the_scenario_file(tmp_path):
     (tmp_path / "sub").mkdir()
     path = tmp_path / "sub" / "s.yaml"
     path.write_text("name: x\nreplay: {quotes: data/q.csv, trades: t.parquet}\n")
+    (tmp_path / "sub" / "data").mkdir()
+    (tmp_path / "sub" / "data" / "q.csv").write_text("")
+    (tmp_path / "sub" / "t.parquet").write_text("")
     s = load_scenario(path)
     assert s.replay.quotes == str(tmp_path / "sub" / "data" / "q.csv")
     assert s.replay.trades == str(tmp_path / "sub" / "t.parquet")
+
+
+def test_a_replay_file_that_is_not_there_is_the_scenarios_error_naming_its_line(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: x\nreplay:\n  quotes: q.csv\n  trades: t.csv\n")
+    (tmp_path / "q.csv").write_text("")
+    with pytest.raises(ScenarioError, match=re.escape(f"s.yaml:4: replay.trades: no such file: {tmp_path / 't.csv'}")):
+        load_scenario(path)
