@@ -1,4 +1,7 @@
-"""The backtest page of ``twin surveil-backtest``: ``surveillance.html``, self-contained (tables, sweep, plot)."""
+"""The backtest page of ``twin surveil-backtest``: ``surveillance.html``, self-contained (tables, sweep, plot).
+
+A rate that measured nothing (null in the result: precision without alerts, recall without labels) shows "n/a".
+"""
 
 from __future__ import annotations
 
@@ -15,9 +18,14 @@ PAGE_NAME = "surveillance.html"
 _COLUMNS = ("threshold", "alerts", "tp", "fp", "fn", "precision", "recall", "f1", "alerts_per_10k_orders")
 
 
+def _cell(value: Any) -> str:
+    """One table value: "n/a" for an undefined rate (None), "-" for a missing column."""
+    return "n/a" if value is None else html.escape(str(value))
+
+
 def _table(patterns: Mapping[str, Mapping[str, Any]]) -> str:
     head = "".join(f"<th>{c}</th>" for c in ("pattern", *_COLUMNS))
-    rows = "".join("<tr><td>" + html.escape(name) + "</td>" + "".join(f"<td class=num>{p.get(c, '-')}</td>"
+    rows = "".join("<tr><td>" + html.escape(name) + "</td>" + "".join(f"<td class=num>{_cell(p.get(c, '-'))}</td>"
                                                                       for c in _COLUMNS) + "</tr>"
                    for name, p in patterns.items())
     return f"<table><tr>{head}</tr>{rows}</table>"
@@ -27,8 +35,8 @@ def _sweep_tables(patterns: Mapping[str, Mapping[str, Any]]) -> str:
     parts = []
     for name, p in patterns.items():
         rows = "".join(f"<tr><td class=num>{pt['threshold']:g}</td><td class=num>{pt['alerts']}</td>"
-                       f"<td class=num>{pt['precision']}</td><td class=num>{pt['recall']}</td>"
-                       f"<td class=num>{pt['f1']}</td></tr>" for pt in p.get("sweep") or [])
+                       + "".join(f"<td class=num>{_cell(pt[c])}</td>" for c in ("precision", "recall", "f1"))
+                       + "</tr>" for pt in p.get("sweep") or [])
         parts.append(f"<h3>{html.escape(name)}</h3><table><tr><th>threshold</th><th>alerts</th><th>precision</th>"
                      f"<th>recall</th><th>f1</th></tr>{rows}</table>")
     return "".join(parts)
@@ -59,7 +67,8 @@ def write_backtest_page(result: Mapping[str, Any], out_dir: str | Path) -> Path:
             f"table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:3px 8px}}.num{{text-align:right}}"
             f"</style></head><body><h1>Surveillance backtest: {html.escape(str(result.get('scenario', '')))}</h1>"
             f"<p>Precision counts alerts that match a labelled episode; recall counts episodes with a matching alert; "
-            f"fn = episodes missed. See docs/surveillance.md.</p>{''.join(sections)}</body></html>")
+            f"fn = episodes missed; n/a = nothing to measure (no alerts, or no labelled episodes). "
+            f"See docs/surveillance.md.</p>{''.join(sections)}</body></html>")
     path = out_dir / PAGE_NAME
     path.write_text(page, encoding="utf-8")
     return path

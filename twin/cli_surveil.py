@@ -5,9 +5,12 @@ episodes), the surveillance engine (``components.surveillance``) reads the
 run's event log, and alerts are matched to labels: precision, recall, F1 and
 confusion counts per pattern, alert volume per 10,000 orders, and a threshold
 sweep with a precision-recall plot (``reports.surveillance``). ``--tune``
-picks each pattern's threshold by F1 on the training seeds and reports on the
+picks each pattern's threshold by F1 on the training seeds (``--train-seeds``,
+101,102,103 when not given; the command says which it used) and reports on the
 ``--seeds`` (which must not overlap them). Episodes whose orders pre-trade
 risk refused never reached the market; they are counted apart, not as misses.
+A rate that measured nothing (precision without alerts, recall without labels)
+is undefined: "n/a" on screen, null in ``backtest.json``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from scenarios.config import Scenario, load_scenario
 
 from .run_folders import out_folder
 from .surveillance_run import SeedRun, evaluate, labels_of, linkage_of, tune
+
+DEFAULT_TRAIN_SEEDS = "101,102,103"
 
 
 def run_seed(scenario: Scenario, seed: int, progress: Callable[[float], None] | None = None) -> SeedRun:
@@ -62,7 +67,8 @@ def _cmd(args: argparse.Namespace) -> int:
     try:
         scenario = load_scenario(args.scenario)
         seeds = parse_seeds(args.seeds, "--seeds")
-        train = parse_seeds(args.train_seeds, "--train-seeds") if args.tune else []
+        train = parse_seeds(DEFAULT_TRAIN_SEEDS if args.train_seeds is None else args.train_seeds,
+                            "--train-seeds") if args.tune else []
     except ValueError as exc:  # a ScenarioError (a ValueError) or a bad seed list
         print(f"invalid: {exc}", file=sys.stderr)
         return 2
@@ -73,6 +79,9 @@ def _cmd(args: argparse.Namespace) -> int:
         print(f"invalid: --train-seeds and --seeds overlap ({sorted(set(train) & set(seeds))}); "
               f"report on seeds not used for tuning", file=sys.stderr)
         return 2
+    if args.tune:  # said up front: a default the user did not choose must not pass unnoticed
+        print(f"tuning on training seeds {','.join(map(str, train))}"
+              f"{' (the --train-seeds default)' if args.train_seeds is None else ''}")
     config = SurveillanceConfig()
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                TimeElapsedColumn())
@@ -84,6 +93,9 @@ def _cmd(args: argparse.Namespace) -> int:
     result: dict[str, Any] = {"scenario": scenario.name, "default": evaluate([runs[s] for s in seeds], config)}
     if args.tune:
         tuned, chosen = tune([runs[s] for s in train], config)
+        for name in _untrained(chosen, [runs[s] for s in train]):
+            print(f"warning: {name}: no labelled episode on the training seeds, nothing to tune on: "
+                  f"its threshold stays {chosen[name]:g}", file=sys.stderr)
         result["tuning"] = {"train_seeds": train, "thresholds": chosen}
         result["tuned"] = evaluate([runs[s] for s in seeds], tuned)
     out = out_folder(args.out, f"surveil-{scenario.name}")
@@ -93,6 +105,17 @@ def _cmd(args: argparse.Namespace) -> int:
     _print(result)
     print(f"report: {page}")
     return 0
+
+
+def _untrained(chosen: dict[str, float], train: list[SeedRun]) -> list[str]:
+    """Patterns with no scored episode on the training seeds: F1 there is 0 or undefined at every threshold."""
+    labelled = {lb.pattern.value for run in train for lb in run.labels}
+    return [name for name in chosen if name not in labelled]
+
+
+def _rate(value: float | None) -> str:
+    """A rate for the console table; "n/a" when it measured nothing (no alerts, or no labels)."""
+    return f"{'n/a':>6}" if value is None else f"{value:>6.3f}"
 
 
 def _print(result: dict[str, Any]) -> None:
@@ -106,17 +129,20 @@ def _print(result: dict[str, Any]) -> None:
               f"{'f1':>6} {'per10k':>7}")
         for name, p in r["patterns"].items():
             print(f"  {name:<18} {p['threshold']:>6g} {p['alerts']:>6} {p['tp']:>4} {p['fp']:>4} {p['fn']:>4} "
-                  f"{p['precision']:>6.3f} {p['recall']:>6.3f} {p['f1']:>6.3f} {p['alerts_per_10k_orders']:>7.2f}")
+                  f"{_rate(p['precision'])} {_rate(p['recall'])} {_rate(p['f1'])} {p['alerts_per_10k_orders']:>7.2f}")
     if "tuning" in result:
-        print(f"tuned on seeds {result['tuning']['train_seeds']}: {result['tuning']['thresholds']}")
+        t = result["tuning"]
+        print(f"tuned on training seeds {','.join(map(str, t['train_seeds']))}: {t['thresholds']}")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("surveil-backtest", help="surveillance precision/recall on labelled bad-actor runs")
     p.add_argument("scenario", help="scenario YAML with a bad_actors section, e.g. scenarios/surveillance_day.yaml")
     p.add_argument("--seeds", default="1,2,3", help="seeds to report on: 1,2,3 or 1-5 (default 1,2,3)")
-    p.add_argument("--tune", action="store_true", help="pick thresholds by F1 on --train-seeds first")
-    p.add_argument("--train-seeds", default="101,102,103", help="seeds to tune on (default 101,102,103)")
+    p.add_argument("--tune", action="store_true",
+                   help=f"pick thresholds by F1 on --train-seeds first ({DEFAULT_TRAIN_SEEDS} unless given)")
+    p.add_argument("--train-seeds", default=None,
+                   help=f"seeds to tune on with --tune (default {DEFAULT_TRAIN_SEEDS}; must not overlap --seeds)")
     p.add_argument("--out", default=None, help="output folder (default reports/out/surveil-SCENARIO)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd)

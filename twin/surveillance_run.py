@@ -99,11 +99,17 @@ def evaluate(runs: list[SeedRun], config: SurveillanceConfig) -> dict[str, Any]:
 
 
 def tune(runs: list[SeedRun], config: SurveillanceConfig) -> tuple[SurveillanceConfig, dict[str, float]]:
-    """Each pattern's best-F1 threshold on ``runs``; the config carrying them."""
+    """Each pattern's best-F1 threshold on ``runs``; the config carrying them. A pattern with no labelled
+    episode on ``runs`` keeps ``config``'s threshold: its F1 is 0 (false alerts only) or undefined (none)
+    at every threshold, so there is nothing to learn, and a threshold picked from that would be noise."""
     floor_runs = [(detect(r, floor_config(config)), r.labels, r.refused_labels) for r in runs]
     chosen = {}
     for p in Pattern:
-        chosen[p.value] = best_threshold(sweep(floor_runs, p))
+        points = sweep(floor_runs, p)
+        if all(point.score.labels == 0 for point in points):
+            chosen[p.value] = threshold_of(config, p)
+            continue
+        chosen[p.value] = best_threshold(points)
         config = with_threshold(config, p, chosen[p.value])
     return config, chosen
 

@@ -6,6 +6,11 @@ account, and the alert's time falls inside the episode widened by
 alert that matches some label), recall counts labels (a detected label has at
 least one matching alert). There is no true-negative count: "not abusive" has
 no natural unit in an order stream; alert volume per 10,000 orders stands in.
+
+A rate that measured nothing is undefined (``None``), never a perfect 1.0:
+precision without alerts, recall without labels, F1 when both are undefined
+(when only one is, the other is 0 and so is F1). Tuning ranks an undefined F1
+below every measured one.
 """
 
 from __future__ import annotations
@@ -53,25 +58,46 @@ class PatternScore:
     detected: int
     missed: int
 
-    @property
-    def precision(self) -> float:
-        """Share of alerts that match a label; 1.0 when there are no alerts (nothing wrongly raised)."""
-        return self.true_positives / self.alerts if self.alerts else 1.0
+    def __post_init__(self) -> None:
+        counts = (self.alerts, self.true_positives, self.false_positives, self.labels, self.detected, self.missed)
+        # The F1 rule below relies on these: an undefined rate leaves the other at 0 only for real counts.
+        if (min(counts) < 0 or self.true_positives + self.false_positives != self.alerts
+                or self.detected + self.missed != self.labels
+                or (self.true_positives == 0) != (self.detected == 0)):
+            raise ValueError(f"{self.pattern.value}: inconsistent counts alerts={self.alerts} "
+                             f"tp={self.true_positives} fp={self.false_positives} labels={self.labels} "
+                             f"detected={self.detected} missed={self.missed}")
 
     @property
-    def recall(self) -> float:
-        """Share of labels detected; 1.0 when there are no labels."""
-        return self.detected / self.labels if self.labels else 1.0
+    def precision(self) -> float | None:
+        """Share of alerts that match a label; None (undefined) when there are no alerts."""
+        return self.true_positives / self.alerts if self.alerts else None
 
     @property
-    def f1(self) -> float:
+    def recall(self) -> float | None:
+        """Share of labels detected; None (undefined) when there are no labels."""
+        return self.detected / self.labels if self.labels else None
+
+    @property
+    def f1(self) -> float | None:
+        """Harmonic mean of precision and recall; None when both are undefined, 0 when one is (the other is
+        then 0: no alert means no detected label, no label means no true positive)."""
         p, r = self.precision, self.recall
+        if p is None and r is None:
+            return None
+        if p is None or r is None:
+            return 0.0
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def to_record(self) -> dict[str, Any]:
+        """Plain JSON: the counts and the rates rounded to 4 places (null when undefined)."""
         return {"pattern": self.pattern.value, "alerts": self.alerts, "tp": self.true_positives,
                 "fp": self.false_positives, "labels": self.labels, "detected": self.detected, "fn": self.missed,
-                "precision": round(self.precision, 4), "recall": round(self.recall, 4), "f1": round(self.f1, 4)}
+                "precision": _round(self.precision), "recall": _round(self.recall), "f1": _round(self.f1)}
+
+
+def _round(rate: float | None) -> float | None:
+    return None if rate is None else round(rate, 4)
 
 
 def matches(alert: Alert, label: Label, slack_ns: int = DEFAULT_SLACK_NS) -> bool:
@@ -136,7 +162,13 @@ def sweep(runs: Sequence[tuple[Sequence[Alert], Sequence[Label], Sequence[Label]
 
 
 def best_threshold(points: Sequence[SweepPoint]) -> float:
-    """The threshold with the best F1; ties go to the higher threshold (fewer alerts for the analysts)."""
+    """The threshold with the best F1; a measured F1 (even 0) beats an undefined one (nothing raised and
+    nothing labelled); ties go to the higher threshold (fewer alerts for the analysts)."""
     if not points:
         raise ValueError("no sweep points")
-    return max(points, key=lambda p: (round(p.score.f1, 9), p.threshold)).threshold
+
+    def rank(p: SweepPoint) -> tuple[bool, float, float]:
+        f1 = p.score.f1
+        return f1 is not None, round(f1 or 0.0, 9), p.threshold
+
+    return max(points, key=rank).threshold

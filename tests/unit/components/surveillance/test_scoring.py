@@ -29,7 +29,7 @@ def test_counts_precision_recall_f1():
 
 def test_alerts_on_an_ignored_episode_count_neither_way():
     s = score([alert(105 * S)], [], Pattern.WASH_TRADE, ignored=[LABEL])
-    assert (s.alerts, s.false_positives, s.precision, s.recall) == (0, 0, 1.0, 1.0)
+    assert (s.alerts, s.false_positives, s.precision, s.recall) == (0, 0, None, None)  # measured nothing
 
 
 def test_sweep_recuts_by_score_and_tuning_prefers_the_higher_threshold_on_ties():
