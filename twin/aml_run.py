@@ -128,8 +128,8 @@ def pr_curves(points: Sequence[Mapping[str, Any]], at: Mapping[str, Any]) -> dic
         curve = [{"threshold": pt["threshold"], "labels": p["episodes"],
                   "precision": pt["typologies"][t]["precision"], "recall": pt["typologies"][t]["recall"]}
                  for pt in points if pt["typologies"][t]["precision"] is not None]
-        out[t] = {"sweep": curve, "precision": p["precision"] if p["precision"] is not None else 1.0,
-                  "recall": p["recall"]}
+        # the threshold in force raised no alert: no precision, so no dot (reports.surveillance's plot says so)
+        out[t] = {"sweep": curve, "precision": p["precision"], "recall": p["recall"]}
     return out
 
 
