@@ -3,9 +3,15 @@
 ``read_journal(path)`` reads a journal (``chaos run --journal-path``) into a ``GameDay``: every
 activity on the experiment's wall-clock timeline (hypothesis before, method, hypothesis after,
 rollbacks), the hypothesis probe by probe before and after, the faults the actions injected into
-twin runs (simulated time), RPO/RTO figures and the orders affected and how each ended when the
-actions' outputs carry them, and the verdict. ``write_gameday`` renders
-``templates/gameday.html.j2`` into one self-contained page (``twin gameday JOURNAL``).
+twin runs (kind, parameters, start and duration on the simulated session's New York clock),
+RPO/RTO figures, the orders affected and how each ended beside the fault-free baseline's figures
+when the actions' outputs carry them, the order-path p99 per simulated minute, and the verdict.
+``write_gameday`` renders ``templates/gameday.html.j2`` into one self-contained page
+(``twin gameday JOURNAL``).
+
+Times of the simulated session are shown one way throughout: New York session time, "HH:MM:SS"
+(as experiments and scenarios write them); the experiment's own steps are on its wall clock, in
+seconds since it started.
 
 ``order_path(events)`` is the order path's latency per order, from the run's recorded event stamps
 (``reports.latency.segment_latencies``: gateway + oms + risk + routing, i.e. advisor send to the
@@ -24,6 +30,9 @@ from typing import Any, Iterator, Mapping
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from matplotlib.figure import Figure
+
+from components.config.session import NEW_YORK
+from components.domain.events import EventType
 
 from .html import figure_to_data_uri
 from .latency import SEGMENTS, segment_latencies
@@ -44,6 +53,43 @@ def order_path(events: pd.DataFrame) -> dict[str, Any]:
         return {"count": 0, "p50_ms": None, "p95_ms": None, "p99_ms": None}
     qs = values.quantile([0.50, 0.95, 0.99]).to_numpy()
     return {"count": int(values.size), **{k: round(float(v), 6) for k, v in zip(("p50_ms", "p95_ms", "p99_ms"), qs)}}
+
+
+MINUTE_NS = 60_000_000_000
+
+
+def order_path_by_minute(events: pd.DataFrame) -> list[dict[str, Any]]:
+    """``order_path_ms`` per simulated minute the orders were received in: ``t_ns`` (the minute's
+    start, epoch ns), ``count`` and ``p99_ms``, minutes in order; the SLO over the session."""
+    values = order_path_ms(events)
+    if values.empty:
+        return []
+    received = events[events["event_type"].astype(str) == EventType.ORDER_RECEIVED.value]
+    first = received.assign(t=received["timestamp_utc"].astype("int64")).groupby("order_id")["t"].min()
+    minute = (first.reindex(values.index) // MINUTE_NS) * MINUTE_NS
+    rows = []
+    for t_ns, group in values.groupby(minute.to_numpy(), sort=True):
+        rows.append({"t_ns": int(t_ns), "count": int(group.size), "p99_ms": round(float(group.quantile(0.99)), 6)})
+    return rows
+
+
+def session_time(ns: int, ms: bool = False) -> str:
+    """Epoch ns as New York session time, "HH:MM:SS" (or "HH:MM:SS.mmm" with ``ms``)."""
+    moment = datetime.fromtimestamp(ns / 1e9, NEW_YORK)
+    return moment.strftime("%H:%M:%S.%f")[:12] if ms else moment.strftime("%H:%M:%S")
+
+
+def _session_minutes(ns: int) -> float:
+    """Epoch ns as minutes since New York midnight: the x axis of the session-time plots."""
+    moment = datetime.fromtimestamp(ns / 1e9, NEW_YORK)
+    return moment.hour * 60 + moment.minute + (moment.second + moment.microsecond / 1e6) / 60
+
+
+def _hhmm_axis(ax: Any) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda m, _: f"{int(m // 60) % 24:02d}:{int(m % 60):02d}"))
+    ax.set_xlabel("New York session time (simulated)")
 
 
 # -- the game-day report of a Chaos Toolkit journal ---------------------------------------------------
@@ -78,6 +124,31 @@ class SimFault:
     describe: str
     at_ns: int
     duration_ns: int | None
+    params: tuple[tuple[str, Any], ...] | None = None
+    """The fault's own fields but its timing (None in journals written before they were recorded)."""
+
+    @property
+    def at(self) -> str:
+        """Start, New York session time "HH:MM:SS"."""
+        return session_time(self.at_ns)
+
+    @property
+    def duration_s(self) -> float | None:
+        return None if self.duration_ns is None else self.duration_ns / 1e9
+
+    @property
+    def parameters(self) -> str:
+        """``venue XNAS, factor 50``; the fault's one-line description when its fields were not recorded."""
+        if self.params is None:
+            return self.describe
+        return ", ".join(f"{k} {v}" for k, v in self.params) or "(none)"
+
+    @property
+    def window(self) -> str:
+        """``from 09:30:00 for 300 s`` or ``at 09:50:00`` (an instantaneous fault)."""
+        if self.duration_s is None:
+            return f"at {self.at}"
+        return f"from {self.at} for {self.duration_s:g} s"
 
 
 @dataclass(frozen=True)
@@ -97,10 +168,20 @@ class GameDay:
     measures: tuple[tuple[str, Any], ...]
     """RPO, RTO and the like found in the actions' outputs (dotted path, value)."""
     affected: tuple[dict[str, Any], ...]
-    """Per action that reported it: orders affected and how each ended."""
+    """Per action that reported it: orders affected and how each ended (``rows``: status, run,
+    baseline, difference), beside the fault-free baseline when the action compared with one."""
     outcomes: tuple[dict[str, Any], ...]
-    """Per action that reported it: every order's final status."""
+    """Per action that reported it: every order's final status, beside the baseline's likewise."""
     control_timeline: tuple[dict[str, Any], ...]
+    """The control plane's timeline entries, each with ``at`` (New York session time)."""
+    slo_series: tuple[dict[str, Any], ...] = ()
+    """Per action that reported it: order-path p99 per simulated minute (``run``, ``baseline``)."""
+
+    @property
+    def compared(self) -> bool:
+        """Every action's order figures come with a fault-free baseline's."""
+        return bool(self.affected or self.outcomes) and all(a["baseline"] is not None
+                                                            for a in (*self.affected, *self.outcomes))
 
     @property
     def verdict(self) -> str:
@@ -195,32 +276,82 @@ def read_journal(path: str | Path) -> GameDay:
             raise JournalError(f"{path}: not a Chaos Toolkit journal (no {key!r})")
     try:
         return _read(journal, path)
-    except (TypeError, ValueError, AttributeError, KeyError) as exc:  # a part of the wrong shape
+    # a part of the wrong shape, or a time no clock can show (OverflowError, OSError)
+    except (TypeError, ValueError, AttributeError, KeyError, OverflowError, OSError) as exc:
         raise JournalError(f"{path}: not a Chaos Toolkit journal ({type(exc).__name__}: "
                            f"{str(exc).splitlines()[0] if str(exc) else 'malformed'})") from None
+
+
+def _rows(run: Mapping[str, Any], base: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Per final status: this run's count, the baseline's and the difference (None without one)."""
+    statuses = sorted(set(run) | set(base or {}))
+    return [{"status": s, "run": int(run.get(s, 0)), "baseline": None if base is None else int(base.get(s, 0)),
+             "difference": None if base is None else int(run.get(s, 0)) - int(base.get(s, 0))}
+            for s in statuses]  # fmt: skip
+
+
+def _fault(fault: Mapping[str, Any]) -> SimFault:
+    describe = str(fault.get("describe", ""))
+    params = fault.get("params")
+    if not isinstance(params, Mapping):
+        params = _repr_fields(describe)
+    session_time(int(fault["at_ns"]))  # a time the session clock can show, or refused here, not when drawn
+    return SimFault(str(fault.get("kind")), describe, int(fault["at_ns"]),
+                    None if fault.get("duration_ns") is None else int(fault["duration_ns"]),
+                    None if params is None else tuple(sorted((k, v) for k, v in params.items()
+                                                             if k not in ("at_ns", "duration_ns"))))
+
+
+def _repr_fields(describe: str) -> dict[str, Any] | None:
+    """The fields of a fault's default description, ``kind: Class(field=value, ...)`` (journals written
+    before the fields were recorded apart); None when it is not of that form."""
+    import ast
+
+    _, _, text = describe.partition(": ")
+    try:
+        call = ast.parse(text, mode="eval").body
+        if not isinstance(call, ast.Call) or call.args:
+            return None
+        return {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg}
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _series(rows: Any) -> list[tuple[int, float]]:
+    points = [(int(r["t_ns"]), float(r["p99_ms"])) for r in rows or [] if isinstance(r, Mapping)]
+    for t_ns, _ in points:
+        session_time(t_ns)  # a time the session clock can show, or refused here, not when drawn
+    return points
 
 
 def _read(journal: Mapping[str, Any], path: Path) -> GameDay:
     if not isinstance(journal["experiment"], Mapping) or not isinstance(journal["run"], list):
         raise TypeError("'experiment' must be an object and 'run' a list")
     t0 = _time(journal["start"])
-    faults, measures, affected, outcomes, control = [], [], [], [], []
+    faults, measures, affected, outcomes, control, slo = [], [], [], [], [], []
     for run in journal["run"]:
         output, name = run.get("output"), run["activity"].get("name", "?")
         if run["activity"].get("type") != "action" or not isinstance(output, Mapping):
             continue
-        for fault in output.get("faults") or []:
-            if isinstance(fault, Mapping) and fault.get("at_ns") is not None:
-                faults.append(SimFault(str(fault.get("kind")), str(fault.get("describe", "")), int(fault["at_ns"]),
-                                       None if fault.get("duration_ns") is None else int(fault["duration_ns"])))
-        measures.extend((f"{name}: {p}", v) for p, v in _walk(output)
+        faults.extend(_fault(f) for f in output.get("faults") or [] if isinstance(f, Mapping) and
+                      f.get("at_ns") is not None)  # fmt: skip
+        base = output.get("baseline") if isinstance(output.get("baseline"), Mapping) else None
+        measures.extend((f"{name}: {p}", v) for p, v in _walk({k: v for k, v in output.items() if k != "baseline"})
                         if p.rsplit(".", 1)[-1].lower().startswith(_MEASURE_KEYS))  # fmt: skip
         if isinstance(output.get("affected"), Mapping):
-            affected.append({"action": name, **output["affected"]})
+            hit, base_hit = output["affected"], (base or {}).get("affected")
+            affected.append({"action": name, "count": hit.get("count"), "ended": dict(hit.get("ended") or {}),
+                             "baseline": base_hit, "rows": _rows(hit.get("ended") or {},
+                                                                 None if base_hit is None else base_hit["ended"])})
         if isinstance(output.get("orders"), Mapping):
-            outcomes.append({"action": name, "ended": dict(output["orders"])})
+            outcomes.append({"action": name, "ended": dict(output["orders"]), "baseline": (base or {}).get("orders"),
+                             "rows": _rows(output["orders"], (base or {}).get("orders"))})
         for entry in ((output.get("control_plane") or {}).get("timeline") or []):
-            control.append({"action": name, **entry})
+            at = session_time(entry["t_ns"], ms=True) if isinstance(entry.get("t_ns"), int) else "?"
+            control.append({"action": name, **entry, "at": at})
+        if output.get("order_path_by_minute"):
+            slo.append({"action": name, "run": _series(output["order_path_by_minute"]),
+                        "baseline": _series((base or {}).get("order_path_by_minute")) or None})
     experiment = journal["experiment"]
     return GameDay(
         title=str(experiment.get("title", path.name)), description=str(experiment.get("description", "")),
@@ -228,6 +359,7 @@ def _read(journal: Mapping[str, Any], path: Path) -> GameDay:
         duration_s=float(journal.get("duration") or 0.0), steps=tuple(_steps(journal, t0)),
         hypothesis=tuple(_hypothesis(journal)), faults=tuple(faults), measures=tuple(measures),
         affected=tuple(affected), outcomes=tuple(outcomes), control_timeline=tuple(control),
+        slo_series=tuple(slo),
     )
 
 
@@ -235,11 +367,13 @@ _COLOURS = {"action": "#c0392b", "probe": "#2e86c1"}
 
 
 def plot_timeline(day: GameDay) -> Figure:
-    """The experiment on its wall-clock timeline: actions (the faults) as red bars, probes (the SLO
-    measures) as points: green when within tolerance, a red cross when not, blue without a tolerance."""
+    """What ``chaos run`` did, on its own wall clock: actions as red bars (how long each took to run,
+    e.g. a whole simulated session with its faults: not the fault's window), probes as points:
+    green when within tolerance, a red cross when not, blue without a tolerance. The simulated
+    session is on the other plots (``plot_slo_session``, ``plot_faults``)."""
     fig = new_figure(9.0, max(2.5, 0.28 * len(day.steps) + 1.2))
     ax = fig.add_subplot(1, 1, 1)
-    title = "Game-day timeline (wall clock, s since start)"
+    title = "The experiment's steps on its wall clock (not the simulated session)"
     if not day.steps:
         _none_note(ax, title)
         return fig
@@ -253,24 +387,58 @@ def plot_timeline(day: GameDay) -> Figure:
             ax.plot([step.start_s + step.duration_s], [i], marker=marker, color=colour, markersize=8, linestyle="")
     ax.set_yticks(range(len(day.steps)), [f"{s.phase}: {s.name}" for s in day.steps], fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel("seconds since the experiment started")
+    ax.set_xlabel("wall-clock seconds since the experiment started")
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
 
 
+def plot_slo_session(day: GameDay) -> Figure:
+    """The order-path p99 per simulated minute of each faulted run (solid) and of its fault-free
+    baseline (dashed), the faults' windows shaded, on New York session time."""
+    fig = new_figure(9.0, 3.2)
+    ax = fig.add_subplot(1, 1, 1)
+    title = "Order-path p99 over the simulated session"
+    if not day.slo_series:
+        _none_note(ax, title)
+        return fig
+    for series in day.slo_series:  # the baseline wide and grey underneath: where the run equals it, both show
+        for key, style in (("baseline", dict(linestyle="--", color="#999999", linewidth=3.0, zorder=1)),
+                           ("run", dict(linestyle="-", marker=".", linewidth=1.0, zorder=2))):
+            points = series[key] or []
+            if points:
+                label = f"{series['action']}" if key == "run" else f"{series['action']}: fault-free baseline"
+                ax.plot([_session_minutes(t) for t, _ in points], [v for _, v in points], label=label, **style)
+    _shade_faults(ax, day)
+    _hhmm_axis(ax)
+    ax.set_ylabel("p99 ms (advisor send to routed)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def _shade_faults(ax: Any, day: GameDay) -> None:
+    for fault in day.faults:
+        start = _session_minutes(fault.at_ns)
+        if fault.duration_ns:
+            ax.axvspan(start, start + fault.duration_ns / 60e9, color="#e67e22", alpha=0.2)
+        else:
+            ax.axvline(start, color="#c0392b", linewidth=1.0)
+        ax.annotate(fault.kind, (start, 1.0), xycoords=("data", "axes fraction"), fontsize=7, va="top")
+
+
 def plot_faults(day: GameDay) -> Figure:
-    """The faults the actions injected, on the simulated session's clock (minutes after the first),
-    with the control plane's writes (held, published, applied, refused) when a run had one."""
+    """The faults the actions injected, on the simulated session's New York clock, with the control
+    plane's writes (held, published, applied, refused) when a run had one."""
     fig = new_figure(9.0, max(2.2, 0.35 * (len(day.faults) + 1) + 1.2))
     ax = fig.add_subplot(1, 1, 1)
     title = "Faults injected (simulated session time)"
     if not day.faults:
         _none_note(ax, title)
         return fig
-    t0 = min(f.at_ns for f in day.faults)
     for i, fault in enumerate(day.faults):
-        start = (fault.at_ns - t0) / 60e9
+        start = _session_minutes(fault.at_ns)
         if fault.duration_ns:
             ax.barh(i, fault.duration_ns / 60e9, left=start, color="#e67e22", edgecolor="black", linewidth=0.4)
         else:
@@ -281,7 +449,7 @@ def plot_faults(day: GameDay) -> Figure:
              "refused": ("X", "#8e44ad")}
     shown = [e for e in day.control_timeline if e.get("what") in marks and isinstance(e.get("t_ns"), int)]
     for what, (marker, colour) in marks.items():  # the control plane's writes on the same clock
-        ts = [(e["t_ns"] - t0) / 60e9 for e in shown if e["what"] == what]
+        ts = [_session_minutes(e["t_ns"]) for e in shown if e["what"] == what]
         if ts:
             ax.plot(ts, [row] * len(ts), marker=marker, color=colour, linestyle="", markersize=8, label=what)
     if shown:
@@ -291,8 +459,8 @@ def plot_faults(day: GameDay) -> Figure:
     ax.invert_yaxis()
     left, right = ax.get_xlim()
     if right - left < 2.0:  # one instant fault: show the minute either side, not a hair's width
-        ax.set_xlim(min(left, -1.0), max(right, 1.0))
-    ax.set_xlabel("minutes after the first fault")
+        ax.set_xlim(left - 1.0, right + 1.0)
+    _hhmm_axis(ax)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
@@ -307,6 +475,7 @@ def write_gameday(day: GameDay, out_dir: str | Path) -> Path:
     html = environment.get_template(TEMPLATE_NAME).render(
         day=day, timeline_png=figure_to_data_uri(plot_timeline(day)),
         faults_png=figure_to_data_uri(plot_faults(day)) if day.faults else None,
+        slo_png=figure_to_data_uri(plot_slo_session(day)) if day.slo_series else None,
     )
     path = out / REPORT_NAME
     path.write_text(html)

@@ -10,6 +10,7 @@ are started, killed and restarted by pid files in a state folder; nothing here i
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import signal
@@ -20,7 +21,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from .twin_runs import run_with_faults
+from .twin_runs import baseline_run, compare_with_baseline, run_with_faults
 
 __all__ = ["run_twin_scenario", "reset_twin", "start_process", "kill_process", "stop_process",
            "restart_process", "ensure_process"]
@@ -31,9 +32,15 @@ def run_twin_scenario(state_dir: str, scenario: str, name: str = "faulted", seed
                       analytics: bool = False, full_outputs: bool = False) -> dict[str, Any]:
     """Run ``scenario`` with the fault plan ``faults`` into ``state_dir/name`` and make it the current
     run (the one the probes measure). Returns the run's figures (its chaos.json): faults, order-path
-    latency, final order statuses, invariants, control plane and analytics summaries."""
+    latency, final order statuses, invariants, control plane and analytics summaries, and under
+    ``baseline`` the same figures of the fault-free run of the same scenario, seed and workload (made
+    if missing, as the probes do) with the difference per final status, so that a report can tell the
+    fault's effect from what the day does anyway."""
     run_dir = Path(state_dir) / name
     figures = run_with_faults(scenario, run_dir, seed, faults or (), config_changes or (), analytics, full_outputs)
+    base = baseline_run(state_dir, scenario, seed, config_changes, analytics)
+    figures["baseline"] = compare_with_baseline(figures, base)
+    (run_dir / "chaos.json").write_text(json.dumps(figures, indent=2, sort_keys=True))
     (Path(state_dir) / "current").write_text(str(run_dir.resolve()))
     return figures
 

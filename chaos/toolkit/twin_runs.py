@@ -11,20 +11,24 @@ class has ``X_ns`` and not ``X_s``/``X_ms`` itself; every other key is passed as
 A *state folder* holds one experiment's runs: ``baseline/`` (the fault-free run, made on first
 need), each faulted run, and ``current`` (the folder the probes measure: the baseline until an
 action records a faulted run, again after ``reset``). Each run folder gets ``chaos.json`` beside
-the usual outputs: the faults, the order-path latency (``reports.gameday.order_path``), and what the
-control plane and analytics service did.
+the usual outputs: the faults (kind, parameters, start as New York session time, duration), the
+order-path latency (``reports.gameday.order_path``) overall and per simulated minute, final order
+statuses, and what the control plane and analytics service did; ``orders.json`` lists every order's
+entry time and final status, so that a faulted run can be compared with its baseline
+(``compare_with_baseline``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import time
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from chaos.faults import KINDS, Fault
-from reports.gameday import order_path
+from components.config.session import NEW_YORK
+from reports.gameday import order_path, order_path_by_minute
 from scenarios.config import Scenario, load_scenario
 from twin.analytics_service import analytics_of
 from twin.control_plane import ConfigChange, install
@@ -116,6 +120,7 @@ def run_with_faults(scenario_path: str | Path, out: str | Path, seed: int | None
     out = Path(out)
     result = run_scenario(scenario, seed, out_dir=out if full_outputs else None, check=False, setup=setup)
     world = result.world
+    events = events_frame(list(world.log.read()))
     injected = [*scenario_fault_list(world), *plan]  # the scenario file's own faults, then the plan's
     figures: dict[str, Any] = {
         "scenario": scenario.name,
@@ -123,9 +128,9 @@ def run_with_faults(scenario_path: str | Path, out: str | Path, seed: int | None
         "fingerprint": result.fingerprint,
         "invariants_held": result.passed,
         "violations": [r.name for r in result.invariants if not r.passed],
-        "faults": [{"kind": f.kind, "family": f.family, "at_ns": getattr(f, "at_ns", None),
-                    "duration_ns": getattr(f, "duration_ns", None), "describe": f.describe()} for f in injected],
-        "order_path": order_path(events_frame(list(world.log.read()))),
+        "faults": [fault_record(f) for f in injected],
+        "order_path": order_path(events),
+        "order_path_by_minute": order_path_by_minute(events),
         "orders": dict(sorted(_final_statuses(world).items())),
         "affected": affected_orders(world, injected),
     }
@@ -141,8 +146,31 @@ def run_with_faults(scenario_path: str | Path, out: str | Path, seed: int | None
                               "undetected": len(storage.undetected)}
     out.mkdir(parents=True, exist_ok=True)
     (out / "chaos.json").write_text(json.dumps(figures, indent=2, sort_keys=True))
+    entered = sorted((o.created_ns, o.status.value) for o in world.platform.oms.orders.values())
+    (out / ORDERS_FILE).write_text(json.dumps(entered))
     return figures
 
+
+ORDERS_FILE = "orders.json"
+"""Per run folder: ``[created_ns, final status]`` of every order, sorted (for baseline comparisons)."""
+
+_TIMING_FIELDS = ("at_ns", "duration_ns")
+
+
+def session_clock(ns: int) -> str:
+    """Epoch ns as New York "HH:MM:SS" (how experiments and scenarios write session times)."""
+    return datetime.fromtimestamp(ns // NS, NEW_YORK).strftime("%H:%M:%S")
+
+
+def fault_record(fault: Fault) -> dict[str, Any]:
+    """A fault as chaos.json (and so the journal) carries it: kind, family, its own parameters, the
+    start in epoch ns and as New York "HH:MM:SS" (``at``), the duration in ns and seconds."""
+    at_ns, duration_ns = getattr(fault, "at_ns", None), getattr(fault, "duration_ns", None)
+    params = {f.name: getattr(fault, f.name) for f in dataclasses.fields(fault) if f.name not in _TIMING_FIELDS}
+    return {"kind": fault.kind, "family": fault.family, "at_ns": at_ns, "duration_ns": duration_ns,
+            "at": None if at_ns is None else session_clock(at_ns),
+            "duration_s": None if duration_ns is None else duration_ns / NS,
+            "params": json.loads(json.dumps(params, default=str)), "describe": fault.describe()}
 
 INSTANT_WINDOW_NS = 60 * NS
 """An instantaneous fault (no ``duration_ns``) affects the orders entered in the minute after it."""
@@ -151,14 +179,40 @@ INSTANT_WINDOW_NS = 60 * NS
 def affected_orders(world: TwinWorld, plan: list[Fault]) -> dict[str, Any]:
     """Orders entered while a fault was active (its window; a minute after an instantaneous one),
     how many, and how each ended (count per final status)."""
-    windows = [(f.at_ns, f.at_ns + (getattr(f, "duration_ns", 0) or INSTANT_WINDOW_NS))
-               for f in plan if getattr(f, "at_ns", None) is not None]  # fmt: skip
+    return _in_windows(((o.created_ns, o.status.value) for o in world.platform.oms.orders.values()),
+                       fault_windows(plan))
+
+
+def fault_windows(plan: Iterable[Fault | Mapping[str, Any]]) -> list[tuple[int, int]]:
+    """[start, end) ns of each timed fault (a fault or its chaos.json record); an instantaneous one
+    gets ``INSTANT_WINDOW_NS``."""
+    def field(f: Any, name: str) -> Any:
+        return f.get(name) if isinstance(f, Mapping) else getattr(f, name, None)
+
+    return [(field(f, "at_ns"), field(f, "at_ns") + (field(f, "duration_ns") or INSTANT_WINDOW_NS))
+            for f in plan if field(f, "at_ns") is not None]  # fmt: skip
+
+
+def _in_windows(orders: Iterable[tuple[int, str]], windows: list[tuple[int, int]]) -> dict[str, Any]:
     ended: dict[str, int] = {}
-    for order in world.platform.oms.orders.values():
-        if any(start <= order.created_ns < end for start, end in windows):
-            ended[order.status.value] = ended.get(order.status.value, 0) + 1
+    for created_ns, status in orders:
+        if any(start <= created_ns < end for start, end in windows):
+            ended[status] = ended.get(status, 0) + 1
     return {"count": sum(ended.values()), "ended": dict(sorted(ended.items()))}
 
+
+def compare_with_baseline(run: Mapping[str, Any], baseline_dir: str | Path) -> dict[str, Any]:
+    """The fault-free baseline's figures beside a faulted run's ``run`` figures: its final statuses,
+    the orders it entered in the faulted run's fault windows and how they ended, its order path and
+    per-minute series, and the difference per final status (faulted minus baseline)."""
+    base = figures(baseline_dir)
+    entered = [tuple(o) for o in json.loads((Path(baseline_dir) / ORDERS_FILE).read_text())]
+    affected = _in_windows(entered, fault_windows(run.get("faults") or []))
+    statuses = sorted(set(run["orders"]) | set(base["orders"]))
+    return {"run": str(Path(baseline_dir)), "fingerprint": base["fingerprint"], "orders": base["orders"],
+            "orders_difference": {s: run["orders"].get(s, 0) - base["orders"].get(s, 0) for s in statuses},
+            "affected": affected, "order_path": base["order_path"],
+            "order_path_by_minute": base.get("order_path_by_minute") or []}
 
 def _final_statuses(world: TwinWorld) -> dict[str, int]:
     counts: dict[str, int] = {}
@@ -183,7 +237,7 @@ def baseline_run(state_dir: str | Path, scenario: str | Path, seed: int | None =
     with the same workload as the faulted run (its ``config_changes``, the analytics service) and
     without the scenario file's own faults."""
     base = Path(state_dir) / "baseline"
-    if not (base / "chaos.json").exists():
+    if not (base / "chaos.json").exists() or not (base / ORDERS_FILE).exists():  # orders.json: older folders
         run_with_faults(scenario, base, seed, config_changes=config_changes or (), analytics=analytics,
                         scenario_faults=False)
     return base

@@ -123,14 +123,14 @@ def test_the_broken_variant_deviates_and_chaos_run_exits_non_zero(journals):
 
 
 def test_gameday_turns_real_journals_into_reports(journals, tmp_path, capsys):
-    for name, verdict in (("control_plane_outage", "the steady state held"), ("broken", "DEVIATED")):
+    for name, verdict, code in (("control_plane_outage", "the steady state held", 0), ("broken", "DEVIATED", 1)):
         _, _, journal = journals[name]
-        assert main(["gameday", str(journal), "--out", str(tmp_path / name)]) == 0
+        assert main(["gameday", str(journal), "--out", str(tmp_path / name)]) == code  # 1: CI fails on DEVIATED
         out = capsys.readouterr().out
         assert verdict in out, out
         html = (tmp_path / name / "gameday.html").read_text()
         assert verdict in html, name
-        assert html.count("data:image/png;base64,") == 2, name  # the timeline and the faults plots
+        assert html.count("data:image/png;base64,") == 3, name  # the SLO over session time, steps, faults
         assert "Steady-state hypothesis, before and after the method" in html
     fallbacks = next(p["output"] for p in journals["broken"][1]["steady_states"]["after"]["probes"]
                      if p["activity"]["name"] == "insights-never-fall-back")
@@ -138,3 +138,6 @@ def test_gameday_turns_real_journals_into_reports(journals, tmp_path, capsys):
     assert re.search(rf'<td class="fail">{fallbacks}</td>', broken)  # the deviating measure, marked
     outage = (tmp_path / "control_plane_outage" / "gameday.html").read_text()
     assert "held" in outage and "orders entered while a fault was active" in outage
+    # the real journal's action compared its run with the fault-free baseline; times are New York's
+    assert "fault-free baseline" in outage and "Totals, not effects of the fault" not in outage
+    assert ">09:35:00<" in outage and ">09:35:00.000<" in outage and "14:35:00Z" not in outage

@@ -67,10 +67,12 @@ def test_a_journal_reads_into_its_timeline_hypothesis_measures_and_verdict(tmp_p
     assert day.hypothesis[0]["after"] == {"output": "1.3", "met": False}
     assert dict(day.measures) == {"kill: regions.failovers[0].rpo_events": 0,
                                   "kill: regions.failovers[0].rto_ms": 4800.5}
-    assert day.affected == ({"action": "kill", "count": 3, "ended": {"SETTLED": 2, "EXPIRED": 1}},)
+    (affected,) = day.affected
+    assert (affected["action"], affected["count"], affected["ended"]) == ("kill", 3, {"SETTLED": 2, "EXPIRED": 1})
+    assert affected["baseline"] is None  # this journal's action compared with no baseline
     assert [f.kind for f in day.faults] == ["region_kill"] and day.verdict.startswith("DEVIATED")
     html = write_gameday(day, tmp_path / "out").read_text()
-    assert "region_kill: east" in html and "4800.5" in html and "EXPIRED 1" in html
+    assert "region_kill: east" in html and "4800.5" in html and 'EXPIRED</td><td class="num">1</td>' in html
 
 
 @pytest.mark.parametrize("text, problem", [
