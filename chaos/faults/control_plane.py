@@ -11,12 +11,11 @@ asserts order-path p99 within 5% of the fault-free run with the same seed).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import ClassVar, Protocol
 
 import numpy as np
 
-from .catalogue import NS, Fault, FaultWorld, WorldShape, check_window, draw_window, register
+from .catalogue import NS, Fault, FaultWorld, WorldShape, check_window, draw_window, register, session_time
 
 
 class ControlPlane(Protocol):
@@ -29,11 +28,6 @@ class ControlPlane(Protocol):
     def restore(self) -> None:
         """It is back: held writes are applied in order and every data-plane copy is resynced."""
         ...
-
-
-def utc(at_ns: int) -> str:
-    """``at_ns`` as a UTC time of day for one-line descriptions (``14:35:00Z``)."""
-    return datetime.fromtimestamp(at_ns / NS, timezone.utc).strftime("%H:%M:%SZ")
 
 
 @register
@@ -66,4 +60,4 @@ class ControlPlaneOutage(Fault):
         return cls(*draw_window(rng, shape, max_s=1800.0))
 
     def describe(self) -> str:
-        return f"{self.kind}: control plane down for {self.duration_ns / NS:g} s from {utc(self.at_ns)}"
+        return f"{self.kind}: control plane down for {self.duration_ns / NS:g} s from {session_time(self.at_ns)}"

@@ -74,3 +74,25 @@ def test_drawn_windows_end_by_the_close():
     for _ in range(200):
         start, duration = draw_window(rng, SHAPE, max_s=7200.0)
         assert SHAPE.open_ns <= start and duration > 0 and start + duration <= SHAPE.close_ns
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_description_reads_in_session_time_without_a_repr(kind):
+    """Swarm summaries and game-day reports show ``describe()``: no class repr, no epoch nanoseconds."""
+    from chaos.faults.catalogue import session_time
+
+    fault = KINDS[kind].draw(np.random.default_rng(3), SHAPE)
+    if fault is None:  # a kind that does not fit this world's shape (a region fault in one region)
+        return
+    text = fault.describe()
+    assert text.startswith(f"{kind}: ") and f"from {session_time(fault.at_ns)}" in text
+    assert "at_ns" not in text and "duration_ns" not in text and "(" not in text.split(": ", 1)[1]
+    if "duration_ns" in {f.name for f in fields(fault)}:
+        assert f"{fault.duration_ns / 1e9:g} s" in text
+
+
+def test_session_time_is_new_york_time_of_day():
+    from chaos.faults.catalogue import session_time
+
+    assert session_time(1795530600000000000) == "09:30:00"  # 2026-11-24 14:30:00 UTC
+    assert session_time(1795530600250000000) == "09:30:00.250"
