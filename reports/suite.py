@@ -11,7 +11,9 @@ average), not a range that 95% of single runs fall in. Runs in which a figure
 is missing (a segment no order reached, a run that raised) are left out of
 that figure's ``n``. The invariant pass rate is a proportion, for which a
 t-interval is poor at 0 or 100%: it gets a Wilson score interval instead
-(scipy.stats.binomtest).
+(scipy.stats.binomtest). The suite's figures cannot be negative (counts, rates, notional, latencies,
+times): an interval reaching below 0 (a few seeds far apart: t(0.975, 1) is 12.7) is cut at 0 and
+says so (``cut_at``), rather than showing an impossible negative wall time.
 """
 
 from __future__ import annotations
@@ -40,16 +42,19 @@ HTML_FILE = "suite.html"
 TEMPLATE_NAME = "suite.html.j2"
 
 
-def t_interval(values: Sequence[float] | pd.Series, confidence: float = CONFIDENCE) -> dict[str, Any]:
+def t_interval(values: Sequence[float] | pd.Series, confidence: float = CONFIDENCE,
+               floor: float | None = None) -> dict[str, Any]:
     """n, mean, std (sample), and the two-sided Student-t interval for the mean of ``values``.
 
     Missing values (None, NaN) are dropped. With no value every number is None; with one value the
     mean is that value and the interval is None (one run says nothing about the spread); identical
-    values give a zero-width interval.
+    values give a zero-width interval. ``floor``: the least the figure can be; an interval reaching
+    below it is cut there and ``cut_at`` says so (None when it was not cut).
     """
     data = pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").dropna().astype("float64")
     n = int(data.size)
-    out: dict[str, Any] = {"n": n, "mean": None, "std": None, "ci_low": None, "ci_high": None, "half_width": None}
+    out: dict[str, Any] = {"n": n, "mean": None, "std": None, "ci_low": None, "ci_high": None, "half_width": None,
+                           "cut_at": None}
     if n == 0:
         return out
     mean = float(data.mean())
@@ -59,6 +64,8 @@ def t_interval(values: Sequence[float] | pd.Series, confidence: float = CONFIDEN
     std = float(data.std(ddof=1))
     half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * std / math.sqrt(n))
     out.update(std=std, half_width=half, ci_low=mean - half, ci_high=mean + half)
+    if floor is not None and out["ci_low"] < floor:
+        out.update(ci_low=floor, cut_at=floor)
     return out
 
 
@@ -105,7 +112,8 @@ def summarise(runs: pd.DataFrame, figures: Sequence[str]) -> dict[str, Any]:
             "distinct_fingerprints": int(rows["fingerprint"].replace("", np.nan).dropna().nunique()),
             "invariants_pass_rate": wilson_interval(int(ok.sum()), int(len(rows))),
             "failures": failures,
-            "figures": {f: t_interval(rows[f]) if f in rows else t_interval([]) for f in figures},
+            # every suite figure is a count, rate, amount or time: none below 0 (module docstring)
+            "figures": {f: t_interval(rows[f] if f in rows else [], floor=0.0) for f in figures},
         }
     return {"confidence": CONFIDENCE, "method": METHOD, "runs": int(len(runs)), "scenarios": scenarios}
 

@@ -137,5 +137,6 @@ def _print_summary(summary: dict) -> None:
             if column.startswith("orders_") and not st["mean"]:
                 continue
             table.add_row(figure_label(column), format_value(st["mean"]), format_value(st["half_width"]),
-                          f"{format_value(st['ci_low'])} to {format_value(st['ci_high'])}", str(st["n"]))
+                          f"{format_value(st['ci_low'])}{' (cut)' if st.get('cut_at') is not None else ''} to "
+                          f"{format_value(st['ci_high'])}", str(st["n"]))
         console.print(table)

@@ -38,6 +38,24 @@ def test_the_interval_always_holds_the_mean(values):
     assert out["mean"] <= out["ci_high"] + 1e-6 * (1 + abs(out["mean"]))
 
 
+@given(st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False), min_size=2, max_size=20))
+def test_a_floor_cuts_only_an_interval_reaching_below_it_and_says_so(values):
+    free, cut = t_interval(values), t_interval(values, floor=0.0)
+    assert cut["ci_high"] == free["ci_high"] and cut["mean"] == free["mean"]
+    if free["ci_low"] < 0:
+        assert (cut["ci_low"], cut["cut_at"]) == (0.0, 0.0)
+    else:
+        assert (cut["ci_low"], cut["cut_at"]) == (free["ci_low"], None)
+
+
+def test_two_far_apart_wall_times_do_not_give_a_negative_interval():
+    walls = summarise(pd.DataFrame({"scenario": ["s", "s"], "scenario_file": ["s.yaml"] * 2, "seed": [1, 2],
+                                    "fingerprint": ["a", "b"], "invariants_ok": [True, True],
+                                    "first_violation": ["", ""], "wall_s": [1.0, 9.0]}), ["wall_s"])
+    st_ = walls["scenarios"]["s"]["figures"]["wall_s"]
+    assert st_["ci_low"] == 0.0 and st_["cut_at"] == 0.0 and st_["ci_high"] > 9.0  # t(0.975, 1) = 12.7
+
+
 def test_wilson_interval_is_inside_zero_one_even_at_the_ends():
     all_ok = wilson_interval(20, 20)
     assert all_ok["rate"] == 1.0 and 0.8 < all_ok["ci_low"] < 1.0 and all_ok["ci_high"] == pytest.approx(1.0)
