@@ -226,6 +226,9 @@ class Knee:
     latency_knee_rate: float | None
     """First swept rate whose segment p95 is ``KNEE_LATENCY_FACTOR`` x the lowest rate's (None: none did)."""
     peak_utilisation: float
+    knee_interval: tuple[float, float] | None = None
+    """95% interval of ``knee_rate`` from the demand fit's scatter (``knee_interval``); None with fewer than
+    three swept rates below saturation, where the scatter cannot be measured."""
 
 
 def utilisation_knee(rates: Sequence[float], utilisation: Sequence[float], replicas: int = 1,
@@ -246,6 +249,32 @@ def utilisation_knee(rates: Sequence[float], utilisation: Sequence[float], repli
     if demand <= 0:
         return 0.0, math.inf, math.inf
     return demand, knee_at * replicas / demand, replicas / demand
+
+
+def knee_interval(rates: Sequence[float], utilisation: Sequence[float], replicas: int = 1,
+                  knee_at: float = KNEE_UTILISATION, confidence: float = 0.95) -> tuple[float, float] | None:
+    """The ``confidence`` interval of ``utilisation_knee``'s knee rate: the demand's Student-t interval from
+    the least-squares fit through the origin (its residuals' scatter: each run's service times are one
+    draw), turned into rates (the knee is ``knee_at x replicas / demand``; an interval reaching a demand of
+    0 has no upper end: inf). None with fewer than three points below saturation (no scatter to measure)
+    or for a service that does no work."""
+    from scipy import stats
+
+    r = np.asarray(rates, dtype=float)
+    u = np.asarray(utilisation, dtype=float) * replicas
+    keep = np.asarray(utilisation, dtype=float) < 0.95
+    r, u = r[keep], u[keep]
+    n = len(r)
+    denominator = float(np.dot(r, r))
+    if n < 3 or not denominator:
+        return None
+    demand = float(np.dot(r, u)) / denominator
+    if demand <= 0:
+        return None
+    scatter = float(np.dot(u - demand * r, u - demand * r)) / (n - 1)  # n-1: one fitted parameter
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * math.sqrt(scatter / denominator)
+    low_demand, high_demand = demand - half, demand + half
+    return knee_at * replicas / high_demand, (knee_at * replicas / low_demand if low_demand > 0 else math.inf)
 
 
 def latency_knee(rates: Sequence[float], p95_ms: Sequence[float], factor: float = KNEE_LATENCY_FACTOR) -> float | None:
@@ -272,7 +301,8 @@ def knees(summary: pd.DataFrame) -> list[Knee]:
         demand, knee_rate, saturation = utilisation_knee(rates, util, replicas)
         segment = SEGMENT_OF[name]
         lat = latency_knee(rates, rows[f"{segment}_p95_ms"].to_numpy(dtype=float)) if segment else None
-        out.append(Knee(name, demand * 1000, knee_rate, saturation, lat, float(np.nanmax(util))))
+        out.append(Knee(name, demand * 1000, knee_rate, saturation, lat, float(np.nanmax(util)),
+                        knee_interval(rates, util, replicas)))
     return sorted(out, key=lambda k: (k.knee_rate, -k.peak_utilisation))
 
 

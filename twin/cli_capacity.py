@@ -174,6 +174,7 @@ def _cmd_capacity(args: argparse.Namespace) -> int:
     result = {
         "scenario": scenario.name, "rates": rates, "replicas": replicas, "seeds": args.seeds,
         "knees": [{"service": k.service, "demand_ms": k.demand_ms, "knee_rate": _finite(k.knee_rate),
+                   "knee_interval": None if k.knee_interval is None else [_finite(v) for v in k.knee_interval],
                    "saturation_rate": _finite(k.saturation_rate), "latency_knee_rate": k.latency_knee_rate,
                    "peak_utilisation": k.peak_utilisation} for k in found],
         "bottleneck": found[0].service if found else None,
@@ -210,8 +211,11 @@ def _print(summary, result: dict) -> None:
               f"{busiest} {row.get(f'{busiest}_utilisation', 0):.2f}")
     for k in result["knees"]:
         if k["knee_rate"] is not None:
-            print(f"knee {k['service']:<10} {k['knee_rate']:>9.1f} orders/s (saturates at {k['saturation_rate']:.1f}; "
-                  f"{k['demand_ms']:.2f} ms of work per order)")
+            interval = k.get("knee_interval")
+            spread = ("one or two rates below saturation: no interval" if interval is None else
+                      f"95% {interval[0]:.1f} to {'no upper end' if interval[1] is None else f'{interval[1]:.1f}'}")
+            print(f"knee {k['service']:<10} {k['knee_rate']:>9.1f} orders/s ({spread}; saturates at "
+                  f"{k['saturation_rate']:.1f}; {k['demand_ms']:.2f} ms of work per order)")
     if result["bottleneck"]:
         print(f"bottleneck: {result['bottleneck']}")
         knee, top = result["knees"][0]["knee_rate"], max(result["rates"])

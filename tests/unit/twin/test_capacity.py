@@ -16,6 +16,7 @@ from components.platform import SERVICES
 from twin.capacity import (
     KNEE_UTILISATION,
     config_label,
+    knee_interval,
     knees,
     latency_knee,
     meets_slo,
@@ -217,3 +218,22 @@ def test_a_crashed_pool_redelivers_what_it_was_serving():
 def test_a_pool_needs_a_replica():
     with pytest.raises(ValueError, match="replicas must be >= 1"):
         _served(ServicePool, 1, replicas=0)
+
+
+def test_the_knee_interval_comes_from_the_fits_scatter():
+    rates = [10.0, 20.0, 30.0, 40.0]
+    exact = [r * 0.01 for r in rates]  # 10 ms of work per order: knee 0.8 / 0.01 = 80 orders/s
+    assert knee_interval(rates, exact) == pytest.approx((80.0, 80.0))
+    noisy = [0.11, 0.19, 0.31, 0.39]
+    low, high = knee_interval(rates, noisy)
+    _, knee, _ = utilisation_knee(rates, noisy)
+    assert low < knee < high and 60 < low and high < 100
+    wider = knee_interval(rates, [0.13, 0.17, 0.33, 0.37])
+    assert wider[0] < low and wider[1] > high  # more scatter, wider interval
+
+
+def test_no_knee_interval_without_three_points_below_saturation_or_without_work():
+    assert knee_interval([10.0, 20.0], [0.1, 0.2]) is None
+    assert knee_interval([10.0, 20.0, 30.0, 40.0], [0.3, 0.6, 0.96, 1.0]) is None  # two points below 0.95
+    assert knee_interval([1.0, 2.0, 3.0], [0.0, 0.0, 0.0]) is None
+    assert knee_interval([1.0, 2.0, 3.0], [0.001, 0.5, 0.001])[1] == math.inf  # a demand interval reaching 0
