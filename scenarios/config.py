@@ -364,25 +364,32 @@ class Scenario:
         raise KeyError(name)
 
 
+SESSION_ONLY_FAMILIES = frozenset({"venues"})
+"""Fault families that act only on the session's trading: a venue takes orders from the open to the close.
+Others may act outside it (a stored event corrupted overnight is caught by the end-of-run audit; messages
+and services carry post-trade work after the close), so their times are not checked against the session."""
+
+
 def _timing_problems(scenario: "Scenario") -> Iterator[tuple[str, str]]:
-    """Faults, crashes and kill-switch flips that could change nothing: starting after the session's close
-    (nothing of the day is left to hit; a typo such as 11:40 for 09:40 would make a game day where nothing
-    happened), or, for a fault that heals, over before the open. A fault before the open that lasts
-    into the session, or one that does not heal, may matter and is kept."""
+    """Venue faults and kill-switch flips that could change nothing: starting after the session's close
+    (a typo such as 11:40 for 09:40 would make a game day where nothing happened), or a venue fault over
+    before the open. A venue fault before the open that lasts into the session is kept."""
     session = scenario.session
     open_ns, close_ns = session.open_ns(), session.close_ns()
     window = f"the session is {session.open:%H:%M}-{session.close:%H:%M}"
     for i, fault in enumerate(scenario.faults):
+        cls = fault.fault_class()
+        if cls is None or cls.family not in SESSION_ONLY_FAMILIES:
+            continue
         start = session.at_ns(fault.at) + int(round(fault.offset_s * NS))
         if start > close_ns:
             offset = f" + {fault.offset_s:g} s" if fault.offset_s else ""
-            yield f"faults[{i}].at", f"{fault.at:%H:%M}{offset} is after the close: {window}"
+            yield f"faults[{i}].at", f"{fault.at:%H:%M}{offset} is after the close, when venues take no order: {window}"
         elif fault.duration_s is not None and start + int(round(fault.duration_s * NS)) <= open_ns:
             yield f"faults[{i}].duration_s", f"the fault is over before the open: {window}"
-    for path, moments in (("crashes.plan", scenario.crashes.plan), ("trading_state", scenario.trading_state)):
-        for i, moment in enumerate(moments):
-            if session.at_ns(moment.at) > close_ns:
-                yield f"{path}[{i}].at", f"{moment.at:%H:%M} is after the close: {window}"
+    for i, change in enumerate(scenario.trading_state):  # the kill switch gates new orders: none after the close
+        if session.at_ns(change.at) > close_ns:
+            yield f"trading_state[{i}].at", f"{change.at:%H:%M} is after the close, when no order comes: {window}"
 
 
 def _region_problems(scenario: Scenario) -> Iterator[tuple[str, str]]:
@@ -410,8 +417,10 @@ def parse_scenario(text: str, source: str = "<string>") -> Scenario:
     return build(Scenario, document)
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and parse a scenario file; errors are reported as ``<path>:<line>: <field>: <problem>``."""
+def load_scenario(path: str | Path, replay_files: bool = True) -> Scenario:
+    """Read and parse a scenario file; errors are reported as ``<path>:<line>: <field>: <problem>``.
+    ``replay_files``: a ``replay`` section's files must exist (False for a caller that replaces the
+    section, such as ``twin replay --scenario``)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -430,7 +439,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if scenario.replay is not None:  # recorded files are named relative to the scenario file
         r = scenario.replay
         scenario = replace(scenario, replay=Replay(str(path.parent / r.quotes), str(path.parent / r.trades)))
-        for key in ("quotes", "trades"):  # a missing file is the scenario's error, found by `twin validate` too
+        for key in ("quotes", "trades") if replay_files else ():  # missing: the scenario's error, as validate says
             named = getattr(scenario.replay, key)
             if not Path(named).is_file():
                 lines = text.splitlines()

@@ -71,8 +71,9 @@ def test_each_entry_becomes_its_fault_with_times_from_the_session():
     ('{kind: message_reorder, at: "09:31", duration_s: 5, probabilty: 0.1}', "probabilty", "did you mean 'probability'"),
     # after the close (10:00) or over before the open (09:30): the fault could change nothing
     ('{kind: venue_down, venue: XNAS, at: "11:40", duration_s: 300}', "at",
-     "11:40 is after the close: the session is 09:30-10:00"),
-    ('{kind: service_crash, service: oms, at: "10:00", offset_s: 1}', "at", "10:00 + 1 s is after the close"),
+     "11:40 is after the close, when venues take no order: the session is 09:30-10:00"),
+    ('{kind: venue_slow, venue: XNAS, at: "10:00", offset_s: 1, duration_s: 5, extra_ms: 3}', "at",
+     "10:00 + 1 s is after the close"),
     ('{kind: venue_down, venue: XNAS, at: "09:00", duration_s: 1800}', "duration_s",
      "the fault is over before the open: the session is 09:30-10:00"),
 ])
@@ -126,10 +127,18 @@ def test_a_fault_before_the_open_that_lasts_into_the_session_or_one_at_the_close
     assert (down.duration_ns, crash.service) == (1801 * NS, "oms")
 
 
-@pytest.mark.parametrize("section, path", [
-    ('crashes: {plan: [{service: oms, at: "10:01"}]}', "crashes.plan[0].at"),
-    ('trading_state: [{at: "12:00", state: HALTED}]', "trading_state[0].at"),
-])
-def test_a_crash_or_a_kill_switch_flip_after_the_close_is_refused(section, path):
-    with pytest.raises(ScenarioError, match=re.escape(path) + r": \d\d:\d\d is after the close"):
-        parse_scenario('name: f\nsession: {date: "2026-11-24", open: "09:30", close: "10:00"}\n' + section + "\n")
+def test_faults_that_act_after_the_close_are_kept():
+    """A corruption overnight is caught by the end-of-run audit; services and messages carry post-trade work."""
+    corrupt, crash, loss = faults_of('{kind: stored_event_corruption, at: "10:30", position: 0.5, flips: 2}',
+                                     '{kind: service_crash, service: post_trade, at: "10:20"}',
+                                     '{kind: message_loss, at: "11:00", duration_s: 60, probability: 0.5}')
+    assert (corrupt.flips, crash.service, loss.probability) == (2, "post_trade", 0.5)
+    scenario = parse_scenario('name: f\nsession: {date: "2026-11-24", open: "09:30", close: "10:00"}\n'
+                              'crashes: {plan: [{service: oms, at: "10:01"}]}\n')
+    assert len(scenario.crashes.plan) == 1
+
+
+def test_a_kill_switch_flip_after_the_close_is_refused():
+    with pytest.raises(ScenarioError, match=r"trading_state\[0\]\.at: 12:00 is after the close"):
+        parse_scenario('name: f\nsession: {date: "2026-11-24", open: "09:30", close: "10:00"}\n'
+                       'trading_state: [{at: "12:00", state: HALTED}]\n')
