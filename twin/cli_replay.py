@@ -142,7 +142,7 @@ def replay_scenario(quotes: Path, trades: Path, scenario_path: str | None) -> Sc
     drawn from the day (its date, symbols at their first mid, its venues at default fees); the day
     as its market and no generated order flow."""
     if scenario_path is not None:
-        scenario = load_scenario(scenario_path)
+        scenario = load_scenario(scenario_path, replay_files=False)  # its replay section is replaced below
     else:
         import pyarrow.compute as pc  # here, not at the top: every `twin` command imports this module
 

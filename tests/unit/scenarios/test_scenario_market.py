@@ -66,3 +66,10 @@ def test_a_replay_file_that_is_not_there_is_the_scenarios_error_naming_its_line(
     (tmp_path / "q.csv").write_text("")
     with pytest.raises(ScenarioError, match=re.escape(f"s.yaml:4: replay.trades: no such file: {tmp_path / 't.csv'}")):
         load_scenario(path)
+
+
+
+def test_a_caller_replacing_the_replay_section_may_load_a_scenario_whose_replay_files_are_gone(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: x\nreplay: {quotes: old/q.parquet, trades: old/t.parquet}\n")
+    assert load_scenario(path, replay_files=False).replay.quotes == str(tmp_path / "old" / "q.parquet")
