@@ -56,6 +56,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if out_dir.exists() and not out_dir.is_dir():  # before the run, not after it
         print(f"--out: {out_dir} is a file, not a folder", file=sys.stderr)
         return 2
+    try:  # made now: a path through a file, or a folder this user may not write, is refused before the day runs
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"--out: cannot make {out_dir}: {exc.strerror}", file=sys.stderr)
+        return 2
     try:  # the run's anchors are keyed with $TWIN_ANCHOR_KEY: refuse a bad key before the run, not after
         from components.eventstore.anchorlog import resolve_key
 

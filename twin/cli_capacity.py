@@ -92,15 +92,15 @@ def missed_note(missed: list[dict], measured: dict) -> str:
     """Why a load test may be missed and what to do: the profile's HTTP times carry the machine's load when
     they were benched (docs/capacity.md, "Measured on this machine")."""
     worst = max(missed, key=lambda t: abs(t["p95_error"]))
-    when = measured.get("at_utc", "an unknown time")
     how = measured.get("http_how", "")
     load = how.rsplit("load average", 1)[-1].split(";")[0].strip() if "load average" in how else "unknown"
     shared = "" if worst["cpu_share"] is None else f" (with --cpu-share {worst['cpu_share']:g})"
     return (f"note: the twin misses {len(missed)} load test(s) by more than {MISSED_BY:.0%} of p95 (worst "
-            f"{worst['p95_error']:+.0%}, {worst['users']} users){shared}. Its HTTP service times were benched at "
-            f"{when} with load average {load}, and carry that machine's load: bench this machine again "
-            f"(python loadtests/benchmarks/bench_calibrate.py --profile FILE, then --profile FILE here) or model the "
-            f"test's share of a core with --cpu-share CORES/LOAD_AVERAGE (docs/capacity.md)")
+            f"{worst['p95_error']:+.0%}, {worst['users']} users){shared}. The profile's HTTP service times were "
+            f"benched with load average {load}, and carry that machine's load: bench this machine into a copy of "
+            f"the profile (cp PROFILE mine.json; python loadtests/benchmarks/bench_calibrate.py --profile mine.json; "
+            f"then --profile mine.json here) or model the test's share of a core with --cpu-share "
+            f"CORES/LOAD_AVERAGE (docs/capacity.md)")
 
 
 def compare_load_tests(paths: list[str], profile_path: str, client_ms: float = 0.0,

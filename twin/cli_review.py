@@ -7,7 +7,8 @@ order classes with each other
 thresholds), and writes the HTML review (default ``RUN_DIR/best_ex_review.html``) with its parquet
 tables beside it. Prints what was tested and flagged, venues apart from order classes (an order-class flag
 is a trade-off, not a venue problem), then one line per flag. Exit codes: 0 written (flags or not), 2 bad
-input or nothing to compare (one line; nothing written).
+input or nothing to compare (one line; no review written, though a run folder without TCA has its TCA
+files written first).
 """
 
 from __future__ import annotations

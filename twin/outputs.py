@@ -34,9 +34,11 @@ RUN_FILES = (
     "tca_summary.parquet", "labels.json", "links.json", "transfers.parquet", "aml_labels.json",
     "aml_alerts.jsonl", "aml_decisions.jsonl", "aml_cases.json", "aml_model_card.json", "aml_model_card.md",
     "agent_steps.jsonl", "agent_plans.json",
+    "best_ex_review.html", "best_ex_review_tests.parquet", "best_ex_review_orders.parquet",
 )
-"""Every file a run folder may hold (some only with bad actors, money, advisors or a market recording):
-the files an earlier run left in a folder given again are removed first (``clear_run_files``)."""
+"""Every file a run folder may hold (some only with bad actors, money, advisors or a market recording; the
+last three written by ``twin review`` into the run folder by default): the files an earlier run left in a
+folder given again are removed first (``clear_run_files``), so no review of an earlier run stays beside it."""
 
 
 def clear_run_files(out_dir: Path) -> list[str]:

@@ -88,7 +88,7 @@ def test_capacity_compares_a_locust_run_with_the_prediction(tmp_path, capsys):
     missed = abs(test["p95_error"]) > 0.5
     assert ("note: the twin misses 1 load test(s) by more than 50% of p95" in printed) == missed
     if missed:
-        assert "bench_calibrate.py --profile FILE" in printed and "--cpu-share CORES/LOAD_AVERAGE" in printed
+        assert "bench_calibrate.py --profile mine.json" in printed and "--cpu-share CORES/LOAD_AVERAGE" in printed
     assert json.loads((out / "capacity.json").read_text())["profile_measured"]["at_utc"]
 
 
@@ -99,7 +99,7 @@ def test_the_note_on_a_missed_load_test_names_when_the_profile_was_benched():
                                                                            "cpu_share": None}],
                        {"at_utc": "2026-12-05T06:11:31Z", "http_how": "bench ...; load average 7.85 at the start"})
     assert note.startswith("note: the twin misses 2 load test(s) by more than 50% of p95 (worst +906%, 5 users).")
-    assert "benched at 2026-12-05T06:11:31Z with load average 7.85 at the start" in note
+    assert "benched with load average 7.85 at the start" in note and "cp PROFILE mine.json" in note
 
 
 def test_calibrate_writes_a_profile_a_scenario_can_use(tmp_path, capsys):

@@ -22,3 +22,10 @@ def test_out_naming_a_file_is_refused_before_the_run(tmp_path, capsys):
     assert main(["run", "scenarios/smoke.yaml", "--quiet", "--out", str(taken)]) == 2
     assert capsys.readouterr().err == f"--out: {taken} is a file, not a folder\n"
     assert taken.read_text() == "mine"
+
+
+def test_out_through_a_file_is_refused_before_the_run(tmp_path, capsys):
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine")
+    assert main(["run", "scenarios/smoke.yaml", "--quiet", "--out", str(taken / "sub")]) == 2
+    assert capsys.readouterr().err == f"--out: cannot make {taken / 'sub'}: Not a directory\n"

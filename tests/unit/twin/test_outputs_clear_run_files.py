@@ -30,3 +30,10 @@ def test_a_folder_run_again_holds_the_new_runs_files_only(tmp_path):
     assert (out / "notes.txt").read_text() == "mine"
     assert written - {"notes.txt"} <= set(RUN_FILES)
     assert {"summary.json", "events.sqlite", "report.html", "tca_orders.parquet"} <= written
+
+
+def test_a_review_written_into_the_run_folder_is_a_run_file():
+    """``twin review RUN`` writes beside the run by default: a folder run again must not keep the old review."""
+    from reports import best_ex_review as rv
+
+    assert {rv.REVIEW_FILE, rv.TESTS_FILE, rv.ORDERS_FILE} <= set(RUN_FILES)
