@@ -64,6 +64,7 @@ from live.adapters.stores import open_event_log, sqlite_path
 from live.adapters.venue_link import DirectLink, FixLink
 from live.recovery import Restored, close_orphans
 from live.recovery import rebuild as rebuild_from_log
+from live.run_lock import RunFolderLock
 from live.runtime import LiveRuntime
 from live.security import Masker, RateLimiter, TokenRegistry
 from live.session_close import SessionCloser, end_venue_days
@@ -111,6 +112,8 @@ class LiveApp:
     integrity: Integrity = field(default_factory=Integrity)
     """The verified start's findings and the anchors (``live.adapters.anchoring``); ``integrity.read_only``
     non-empty means nothing may change: no order, block, cancel or trading-state change."""
+    lock: RunFolderLock | None = None
+    """This process's hold on ``run_dir`` (``live.run_lock``; None when read-only), let go by ``close``."""
     _started: bool = field(default=False, repr=False)
     _orphans_closed: bool = field(default=False, repr=False)
     _closed: bool = field(default=False, repr=False)
@@ -178,6 +181,8 @@ class LiveApp:
             close = getattr(resource, "close", None)
             if close is not None:
                 close()
+        if self.lock is not None:  # last: nothing of ours writes to the folder any more
+            self.lock.release()
 
     def venue_statuses(self) -> dict[str, str]:
         """Each configured venue: "UP" or "DOWN" as the router sees it."""
@@ -368,6 +373,20 @@ def build_live(config: LiveConfig | None = None, *, log: EventLog | None = None,
     ids = UuidIds()
     streams = streams or EntropyStreams()
     run_dir = _run_dir(config)
+    lock = None if read_only else RunFolderLock(run_dir)  # RunFolderInUse: another process serves this folder
+    try:
+        app = _build(config, clock, ids, streams, run_dir, log, gateway, read_only, adopt_anchor_key)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    app.lock = lock
+    return app
+
+
+def _build(config: LiveConfig, clock: WallClock, ids: UuidIds, streams: RandomSource, run_dir: Path,
+           log: EventLog | None, gateway: VenueGateway | None, read_only: bool, adopt_anchor_key: bool) -> LiveApp:
+    """``build_live``'s work once the run folder is held."""
     integrity = Integrity()
     if log is None:
         log, integrity = _proven_log(config, run_dir, clock, read_only, adopt_anchor_key)

@@ -281,7 +281,9 @@ class ReadOnlyLog:
         return getattr(self._store, name)
 
     def close(self) -> None:
-        self._store.close()
+        close = getattr(self._store, "close", None)  # an in-memory log has nothing to close
+        if close is not None:
+            close()
 
 
 def anchor_lines(path: Path, table=None) -> list[str] | None:

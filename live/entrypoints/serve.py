@@ -62,9 +62,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         print(f"cannot read {args.config}: {exc.strerror}", file=sys.stderr)
         return 2
     from live.adapters.anchoring import TamperedLog
+    from live.run_lock import RunFolderInUse
 
     try:
         live = build_live(config, read_only=args.read_only, adopt_anchor_key=args.adopt_anchor_key)
+    except RunFolderInUse as exc:  # a second writer would leave anchors the next start reads as tampering
+        print(f"REFUSED: {exc}", file=sys.stderr)
+        return 1
     except TamperedLog as exc:
         finding = exc.check.finding
         print(f"REFUSED: the event log failed verification at offset {finding.offset} ({finding.kind}): "
