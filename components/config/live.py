@@ -462,6 +462,13 @@ class LiveConfig:
         for i, session in enumerate(self.venue_link.sessions):
             if session.venue not in venues:
                 yield f"venue_link.sessions[{i}].venue", f"unknown venue {session.venue!r} (venues: {', '.join(sorted(venues))})"
+        link = self.venue_link
+        if link.mode == "fix" and link.sessions and not link.settings:  # else found only as the stack starts
+            missing = [v.name for v in self.venues if v.name not in {s.venue for s in link.sessions}]
+            if missing:
+                yield "venue_link.sessions", (f"no session for venue(s) {', '.join(missing)}: every venue needs a "
+                                              "[[venue_link.sessions]] entry (venue, host, port), or give a "
+                                              "settings file, or list only the venues you reach in [[venues]]")
         account_ids = {a.account_id for a in self.accounts}
         for i, grant in enumerate(self.grants):
             if self.accounts and grant.account_id not in account_ids:

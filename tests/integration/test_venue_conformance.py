@@ -89,7 +89,7 @@ class Stack:
             return
         self.closed = True
         try:
-            self.live.stop()
+            self.live.close()  # stop, close the log and let the run folder go (the next stack serves it)
         finally:
             self.venue.stop()
 

@@ -12,6 +12,10 @@ from components.config.live import LiveConfigError, VenueDialect, load_live_conf
 
 
 def live_toml(sessions: str) -> str:
+    """Venues XA and XB over FIX with ``sessions``; XB gets a plain session unless ``sessions`` gives it one
+    (every venue needs a session: tests/unit/components/config/test_live_venue_sessions.py)."""
+    if '"XB"' not in sessions:
+        sessions += ', { venue = "XB", port = 9002 }'
     return ('[[venues]]\nname = "XA"\n[[venues]]\nname = "XB"\n[venue_link]\nmode = "fix"\n'
             f'sessions = [{sessions}]\n')
 
