@@ -310,7 +310,8 @@ class HealthOut(BaseModel):
 
     status: Literal["ok", "degraded", "read_only"] = Field(
         description="ok; degraded when degraded_venues is not empty (a refused venue message or a flagged "
-                    "order); read_only when the process accepts no change (read_only_reason says why)")
+                    "order) or when no venue is UP (nothing can be routed); read_only when the process accepts "
+                    "no change (read_only_reason says why)")
     venues: dict[str, str] = Field(description="Venue name -> UP or DOWN")
     handler_failures: int = Field(description="Messages whose handler raised since start (a bug; see the log)")
     lost_fills: int = Field(description="Executions a venue reported in an order status but never as fills "

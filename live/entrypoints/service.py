@@ -277,6 +277,9 @@ class OrderService:
         # Fills a venue made that never reached us (FIX session recovery): each needs booking by hand.
         lost = len(getattr(live.link.gateway, "lost_fills", ()))
         venues = venue_health(live.link.gateway)  # refused messages, flagged orders: "degraded", naming them
-        return Reply(200, {"status": "degraded" if venues["degraded_venues"] else "ok",
-                           "venues": live.venue_statuses(), "handler_failures": len(live.runtime.failures),
+        statuses = live.venue_statuses()
+        # No venue up: the process lives but routes nothing (every new order is rejected NO_VENUE_AVAILABLE).
+        routable = any(status == "UP" for status in statuses.values())
+        return Reply(200, {"status": "degraded" if venues["degraded_venues"] or not routable else "ok",
+                           "venues": statuses, "handler_failures": len(live.runtime.failures),
                            "lost_fills": lost, **venues})
