@@ -87,6 +87,24 @@ def is_json_media_type(content_type: str | None) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
+class DuplicateKey(ValueError):
+    """A JSON object names a key twice (``json`` would keep the last silently)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook``: the object as a dict, or ``DuplicateKey`` naming a key given twice."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKey(key)
+        out[key] = value
+    return out
+
+
 async def read_json(request: Request, limit: int) -> Any:
     """The body as JSON, or ApiError (415 not declared JSON, 400 not JSON, 413 too large)."""
     if not is_json_media_type(request.headers.get("content-type")):
@@ -107,7 +125,10 @@ async def read_json(request: Request, limit: int) -> Any:
         chunks.append(chunk)
     raw = b"".join(chunks)
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        return json.loads(raw, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+    except DuplicateKey as exc:  # {"quantity": 10, "quantity": 20}: which one the client meant is unknowable
+        raise ApiError(problem(400, "invalid_json", f"the body names {exc.key!r} twice",
+                               [(exc.key, "given twice in one object")])) from None
     except RecursionError:
         raise ApiError(problem(400, "invalid_json", "the body is nested too deeply",
                                [("body", "nested too deeply")])) from None

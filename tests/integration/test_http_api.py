@@ -242,6 +242,17 @@ def test_malformed_bodies_are_4xx_never_5xx(client, raw, status):
     assert_names_the_problem(r)
 
 
+def test_a_key_given_twice_is_refused_not_resolved_silently(client):
+    """{"quantity": 10, ..., "quantity": 20}: json would keep the last; which one the client meant is unknowable."""
+    text = json.dumps(body(client_order_id="DUP-1"))[:-1] + ', "quantity": 20}'
+    r = client.post("/v1/orders", content=text.encode(), headers={**AUTH_1, "Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert {"field": "quantity", "problem": "given twice in one object"} in assert_names_the_problem(r)["errors"]
+    nested = b'{"a": {"x": 1, "x": 2}}'
+    r = client.post("/v1/orders", content=nested, headers={**AUTH_1, "Content-Type": "application/json"})
+    assert r.status_code == 400 and "'x' twice" in r.text
+
+
 # -- rate limiting ------------------------------------------------------------------------------
 
 def test_the_burst_is_allowed_then_429_with_retry_after():
