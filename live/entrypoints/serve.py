@@ -61,6 +61,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"cannot read {args.config}: {exc.strerror}", file=sys.stderr)
         return 2
+    taken = _port_taken(args.host, args.port)
+    if taken:  # before the stack is built: no log opened, no start and stop anchors for a server that never ran
+        print(f"--port {args.port}: cannot listen on {args.host}:{args.port}: {taken}", file=sys.stderr)
+        return 2
     from live.adapters.anchoring import TamperedLog
     from live.run_lock import RunFolderInUse
 
@@ -110,6 +114,25 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     finally:
         live.close()
     return 0
+
+
+def _port_taken(host: str, port: int) -> str:
+    """Why ``host:port`` cannot be listened on now (in use, not an address here), or "" when it can. Checked by
+    binding and letting go at once, as uvicorn binds (SO_REUSEADDR): a race with another process remains."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return exc.strerror or str(exc)
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return ""
 
 
 class _Stopped(Exception):
