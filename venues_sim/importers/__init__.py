@@ -36,7 +36,29 @@ def import_day(fmt: str, sources: list[str | Path], out: str | Path, options: Op
     module, function = FORMATS[fmt]
     importer = getattr(import_module(f"{__name__}.{module}"), function)
     imported, counts = importer([Path(s) for s in sources], options, policy)
+    if options.date is None:
+        _one_day(imported, sources[0])
     return write_day(out, imported, policy.describe(), counts.as_dict())
+
+
+def _one_day(imported, source: str | Path) -> None:
+    """A day folder is one New York trading day: a source spanning several without ``--date`` is refused
+    (it was written as one "day" with overnight gaps in it), naming the dates."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import numpy as np
+
+    from venues_sim.replay_format import ReplayFormatError
+
+    times = np.concatenate([imported.quotes.time, imported.trades.time]).astype(np.int64)
+    if times.size == 0:
+        return
+    zone = ZoneInfo("America/New_York")
+    first, last = (datetime.fromtimestamp(int(t) // 1_000_000_000, zone).date() for t in (times.min(), times.max()))
+    if first != last:
+        raise ReplayFormatError(source, None, None, f"the rows span New York dates {first} to {last}; a day folder "
+                                                    f"is one trading day: give --date to import one of them")
 
 
 __all__ = ["FORMATS", "Action", "Options", "Policy", "format_summary", "import_day", "read_meta", "summarize"]

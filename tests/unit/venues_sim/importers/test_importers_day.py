@@ -40,3 +40,25 @@ def test_summary_shares_gaps_and_metadata(tmp_path):
     assert b"1/10000 USD" in schema.metadata[b"price_unit"]
     day = load_day(tmp_path / "day" / "quotes.parquet", tmp_path / "day" / "trades.parquet")  # the replay reader
     assert day.quotes[1].bid == 1900200 and day.trades[0].venue == "BATS"
+
+
+def test_a_source_spanning_several_days_needs_a_date(tmp_path):
+    """A day folder is one New York trading day: without --date, rows of two days are refused (they were
+    written as one "day" with an overnight gap), naming the dates; with --date the other day's rows go."""
+    import datetime
+
+    import pytest
+
+    from venues_sim.replay_format import ReplayFormatError
+
+    day = 86_400 * S
+    path = tmp_path / "q.csv"
+    path.write_text("timestamp_ns,venue,symbol,bid,bid_size,ask,ask_size\n"
+                    f"{T0},XNAS,AAPL,190.00,100,190.02,100\n{T0 + 5 * day},XNAS,AAPL,191.00,100,191.02,100\n")
+    trades = tmp_path / "t.csv"
+    trades.write_text(f"timestamp_ns,venue,symbol,price,size\n{T0 + S},XNAS,AAPL,190.01,100\n")
+    with pytest.raises(ReplayFormatError, match="span New York dates 2026-11-24 to 2026-11-29; .* give --date"):
+        import_day("csv", [path], tmp_path / "day", Options(trades=trades))
+    assert not (tmp_path / "day").exists()  # nothing written
+    import_day("csv", [path], tmp_path / "day", Options(trades=trades, date=datetime.date(2026, 11, 24)))
+    assert summarize(tmp_path / "day")["quotes"] == 1
