@@ -108,6 +108,13 @@ def test_the_twin_replay_of_a_recorded_session_agrees(session, capsys):
     assert "the streams agree" in html and "data:image/png;base64," in html
 
 
+def test_the_run_folder_stands_for_its_log(session, capsys):
+    """As replay-log and order-timeline take a run folder, so does diff-live (it said "no event store")."""
+    folder, config, books, log = session
+    assert twin_main(["diff-live", str(log.parent), "--config", str(config), "--books", str(books)]) == 0
+    assert "the streams agree" in capsys.readouterr().out
+
+
 def test_a_stricter_twin_diverges_and_the_report_names_order_and_state(session, capsys, tmp_path):
     folder, _, books, log = session
     strict = tmp_path / "strict.toml"

@@ -30,7 +30,7 @@ NAMES = ("live", "twin")
 
 def register(subparsers) -> None:
     diff = subparsers.add_parser("diff-live", help="replay a live session's order flow in the twin and diff them")
-    diff.add_argument("run_log", help="the live session's event log: a SQLite file (events.sqlite in its run folder) "
+    diff.add_argument("run_log", help="the live session's event log: a run folder or its SQLite file (events.sqlite) "
                                       "or a PostgreSQL URL (postgresql://user@host/db)")
     diff.add_argument("--schema", default=None, help="PostgreSQL: the schema holding the events table")
     diff.add_argument("--config", default=None, help="the live.toml the session ran with (default: embedded defaults)")
@@ -65,6 +65,8 @@ def _cmd_diff_live(args: argparse.Namespace) -> int:
         print("diff-live: --schema applies to a PostgreSQL URL, not to a file", file=sys.stderr)
         return 2
     run_log = Path(args.run_log) if not postgres else None
+    if run_log is not None and run_log.is_dir():  # a run folder, as replay-log and order-timeline take: its log
+        run_log = run_log / "events.sqlite"
     try:
         config = load_live_config(args.config)
         opened = PostgresLogReader(args.run_log, args.schema) if postgres else SqliteEventStore(run_log, read_only=True)
