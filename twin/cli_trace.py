@@ -62,7 +62,12 @@ def _cmd_trace(args: argparse.Namespace) -> int:
     try:
         spans = read_spans(path)
     except OSError as exc:
-        print(f"cannot read {path}: {exc.strerror}", file=sys.stderr)
+        hint = ""
+        folder = Path(args.run) if args.run else None
+        if folder and (folder / "events.sqlite").exists() and not (folder / "summary.json").exists():  # live's
+            hint = (" (a live run folder: its traces go to $TWIN_TRACES_FILE of `twin serve`; give that file "
+                    "with --file)")
+        print(f"cannot read {path}: {exc.strerror}{hint}", file=sys.stderr)
         return 2
     except ValueError as exc:
         print(f"invalid: {exc}", file=sys.stderr)

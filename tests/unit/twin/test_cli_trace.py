@@ -60,3 +60,13 @@ def test_unknown_order_or_bad_file_exits_2_naming_it(tmp_path, capsys):
     assert str(bad) in err and "not an OTLP/JSON trace export" in err
     assert main(["trace", "ORD-1", "--run", str(tmp_path / "missing")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_a_live_run_folder_points_to_the_trace_file(tmp_path, capsys):
+    """A live run folder has its event log and no traces.json (traces go to $TWIN_TRACES_FILE): say so."""
+    (tmp_path / "events.sqlite").write_bytes(b"")
+    assert main(["trace", "ORD-1", "--run", str(tmp_path)]) == 2
+    assert "a live run folder: its traces go to $TWIN_TRACES_FILE" in capsys.readouterr().err
+    (tmp_path / "summary.json").write_text("{}")  # a twin run folder (written before traces.json existed)
+    assert main(["trace", "ORD-1", "--run", str(tmp_path)]) == 2
+    assert "live run folder" not in capsys.readouterr().err
