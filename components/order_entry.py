@@ -72,6 +72,15 @@ _MATCHED_IDS: set[str] = set()
 _MATCHED_IDS_MAX = 65_536
 
 
+_JSON_TYPES = {type(None): "null", bool: "a boolean", int: "a number", float: "a number", str: "a string",
+               list: "an array", tuple: "an array", dict: "an object"}
+
+
+def json_type(value: Any) -> str:
+    """What a client sent, in JSON's words ("null", "an array", ...), for errors an API client reads."""
+    return _JSON_TYPES.get(type(value), "an object" if isinstance(value, Mapping) else type(value).__name__)
+
+
 def _text(body: Mapping[str, Any], name: str, errors: list[FieldError], recurring: bool = False) -> str | None:
     """The id field ``name``; ``recurring``: a value seen on many requests (an account or an advisor),
     whose pattern match is remembered."""
@@ -79,7 +88,7 @@ def _text(body: Mapping[str, Any], name: str, errors: list[FieldError], recurrin
     if recurring and type(value) is str and value in _MATCHED_IDS:
         return value
     if not isinstance(value, str):
-        errors.append(FieldError(name, f"must be a string, got {type(value).__name__}"))
+        errors.append(FieldError(name, f"must be a string, got {json_type(value)}"))
         return None
     if not _ID_PATTERN.fullmatch(value):
         errors.append(FieldError(name, "must be 1-64 letters, digits or ._:- starting with a letter or digit"))
@@ -162,7 +171,7 @@ def parse_price(value: Any) -> int:
 def parse_order_request(body: Any, known_symbols: Callable[[str], bool]) -> OrderSpec:
     """Validate a request body; return the spec or raise OrderRequestError."""
     if not isinstance(body, Mapping):
-        raise OrderRequestError([FieldError("body", f"must be a JSON object, got {type(body).__name__}")])
+        raise OrderRequestError([FieldError("body", f"must be a JSON object, got {json_type(body)}")])
     errors: list[FieldError] = []
     if not _REQUEST_FIELD_SET.issuperset(body):  # cheap test first: most bodies are clean
         for name in sorted(set(body) - _REQUEST_FIELD_SET, key=str):
@@ -179,7 +188,7 @@ def parse_order_request(body: Any, known_symbols: Callable[[str], bool]) -> Orde
     if "symbol" not in reported:
         raw = body["symbol"]
         if not isinstance(raw, str):
-            errors.append(FieldError("symbol", f"must be a string, got {type(raw).__name__}"))
+            errors.append(FieldError("symbol", f"must be a string, got {json_type(raw)}"))
         elif not known_symbols(raw):
             errors.append(FieldError("symbol", f"unknown symbol {raw!r}"))
         else:

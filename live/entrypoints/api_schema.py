@@ -29,6 +29,7 @@ from components.order_entry import (
     REQUIRED_FIELDS,
     FieldError,
     OrderRequestError,
+    json_type,
     parse_order_request,
 )
 
@@ -145,7 +146,7 @@ def parse_block_request(body: Any, known_symbols: Callable[[str], bool]) -> Bloc
     """Validate a ``POST /v1/blocks`` body; raise ``OrderRequestError`` naming every bad field
     (``members[2].quantity``, ``block_ref``, ``limit_price``...)."""
     if not isinstance(body, Mapping):
-        raise OrderRequestError([FieldError("body", f"must be a JSON object, got {type(body).__name__}")])
+        raise OrderRequestError([FieldError("body", f"must be a JSON object, got {json_type(body)}")])
     errors = [FieldError(str(k), "unknown field") for k in sorted(set(body) - set(_BLOCK_FIELDS), key=str)]
     errors += [FieldError(k, "is required") for k in _BLOCK_REQUIRED if k not in body]
     ref, policy, members = body.get("block_ref"), body.get("policy"), body.get("members")
@@ -190,7 +191,7 @@ def _member_errors(body: Mapping[str, Any], members: list[Any], ref: str | None,
         where = f"members[{i}]"
         if not isinstance(member, Mapping):
             errors.append(FieldError(where, f"must be an object with account_id and quantity, got "
-                                            f"{type(member).__name__}"))
+                                            f"{json_type(member)}"))
             continue
         errors += [FieldError(f"{where}.{k}", "unknown field")
                    for k in sorted(set(member) - set(_MEMBER_FIELDS), key=str)]

@@ -221,7 +221,7 @@ def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> F
             if who.role not in names:
                 log.info("refused status=403 reason=role_%s %s=%s", who.role, who.role, who.advisor_id)
                 raise ApiError(problem(403, "forbidden", f"this needs an {' or '.join(names)} token",
-                                       [("Authorization", f"a {who.role} token cannot do this")]))
+                                       [("Authorization", f"the role {who.role!r} cannot do this")]))
             return who
         return holding
 

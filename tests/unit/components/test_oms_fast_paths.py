@@ -20,7 +20,7 @@ from components.domain.orders import OrderType, Side, TimeInForce
 from components.domain.outcomes import NextStep
 from components.domain.venues import ExecKind, Liquidity
 from components.oms import _TEXT
-from components.order_entry import FieldError, _text
+from components.order_entry import FieldError, _text, json_type
 
 # The id rule as order entry publishes it, written out again: the remembered ids must not change it.
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
@@ -103,7 +103,7 @@ def plain_text(body: dict, name: str) -> tuple[str | None, list[FieldError]]:
     """``_text`` as it was before ids were remembered: the type check, then the pattern."""
     value, errors = body.get(name), []
     if not isinstance(value, str):
-        errors.append(FieldError(name, f"must be a string, got {type(value).__name__}"))
+        errors.append(FieldError(name, f"must be a string, got {json_type(value)}"))
         return None, errors
     if not _ID.fullmatch(value):
         errors.append(FieldError(name, "must be 1-64 letters, digits or ._:- starting with a letter or digit"))
