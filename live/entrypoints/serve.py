@@ -65,6 +65,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if taken:  # before the stack is built: no log opened, no start and stop anchors for a server that never ran
         print(f"--port {args.port}: cannot listen on {args.host}:{args.port}: {taken}", file=sys.stderr)
         return 2
+    # Our own lines (order accepted, refused, venue down, the log's notes as it is verified, ...) go to stderr
+    # like uvicorn's, masked; configured before the stack is built, so the start's own lines have this form too.
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from live.adapters.anchoring import TamperedLog
     from live.run_lock import RunFolderInUse
 
@@ -86,14 +89,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     except Exception as exc:  # the event log's database or the bus unreachable, a folder not writable, ...
         print(f"cannot start the live stack: {exc!r}", file=sys.stderr)
         return 1
-    for note in live.integrity.notes:
-        print(f"warning: event log: {note}", file=sys.stderr)
+    # The event log's notes (no anchor key, records not anchored) were logged by build_live, once, and the
+    # banner repeats them as the start's summary.
     if live.read_only:
         print(f"warning: READ-ONLY: {live.read_only}", file=sys.stderr)
     if not _is_loopback(args.host):
         print(f"warning: serving on {args.host}, which is not a loopback address", file=sys.stderr)
-    # Our own lines (order accepted, refused, venue down, ...) go to stderr like uvicorn's, masked.
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from live.heap import settle_heap
 
     def started() -> None:
