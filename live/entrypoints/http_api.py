@@ -105,6 +105,30 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+READ_ONLY_RESPONSE = {
+    "description": "The server is read-only (started --read-only on a log under investigation): nothing is "
+                   "changed; see Retry-After",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProblemOut"}}},
+}
+"""What every changing operation may answer on a read-only server (the middleware below refuses them all)."""
+
+
+def _declare_read_only(app: FastAPI) -> None:
+    """Add ``READ_ONLY_RESPONSE`` (503) to every POST, PUT, PATCH and DELETE of ``app``'s OpenAPI document: the
+    read-only middleware answers them so, whichever router they come from."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            for operations in generate()["paths"].values():
+                for method, operation in operations.items():
+                    if method in ("post", "put", "patch", "delete"):
+                        operation.setdefault("responses", {}).setdefault("503", READ_ONLY_RESPONSE)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 async def read_json(request: Request, limit: int) -> Any:
     """The body as JSON, or ApiError (415 not declared JSON, 400 not JSON, 413 too large)."""
     if not is_json_media_type(request.headers.get("content-type")):
@@ -176,6 +200,7 @@ def create_app(live: LiveApp, on_started: Callable[[], None] | None = None) -> F
         lifespan=lifespan,
         default_response_class=ApiJSON,
     )
+    _declare_read_only(app)
     bearer = HTTPBearer(auto_error=False, description="A static API token from live.toml, or a JWT signed by a "
                                                       "key of the [jwt] JWKS file")
     limits = live.config.rate_limit

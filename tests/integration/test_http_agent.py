@@ -133,7 +133,13 @@ def test_the_kill_switch_cancels_pending_plans_and_stops_the_agent(client, live)
 
 
 def test_the_step_log_verifies_over_http_and_in_the_run_folder(client, live):
-    propose(client)
+    # Every step kind below is made here, not left to the tests before it (pytest -n 2 may run this one alone).
+    plan = propose(client)
+    r = client.post(f"/v1/agent/plans/{plan['plan_id']}/approve", json={"plan_hash": plan["plan_hash"]},
+                    headers=AS_1)
+    assert r.status_code == 200, r.text
+    assert client.post("/v1/agent/kill-switch", json={"on": True, "reason": "steps"}, headers=AS_OPS).status_code == 200
+    assert client.post("/v1/agent/kill-switch", json={"on": False}, headers=AS_OPS).status_code == 200
     assert client.get("/v1/agent/steps", headers=AS_1).status_code == 403
     body = client.get("/v1/agent/steps", headers=AS_OPS).json()
     assert body["verified"] is True and body["steps"] and body["head"] == body["steps"][-1]["hash"]
