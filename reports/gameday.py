@@ -31,7 +31,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from matplotlib.figure import Figure
 
-from components.config.session import NEW_YORK
+from components.config.session import NEW_YORK, session_time
 from components.domain.events import EventType
 
 from .html import figure_to_data_uri
@@ -71,12 +71,6 @@ def order_path_by_minute(events: pd.DataFrame) -> list[dict[str, Any]]:
     for t_ns, group in values.groupby(minute.to_numpy(), sort=True):
         rows.append({"t_ns": int(t_ns), "count": int(group.size), "p99_ms": round(float(group.quantile(0.99)), 6)})
     return rows
-
-
-def session_time(ns: int, ms: bool = False) -> str:
-    """Epoch ns as New York session time, "HH:MM:SS" (or "HH:MM:SS.mmm" with ``ms``)."""
-    moment = datetime.fromtimestamp(ns / 1e9, NEW_YORK)
-    return moment.strftime("%H:%M:%S.%f")[:12] if ms else moment.strftime("%H:%M:%S")
 
 
 def _session_minutes(ns: int) -> float:

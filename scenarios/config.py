@@ -381,7 +381,7 @@ def _timing_problems(scenario: "Scenario") -> Iterator[tuple[str, str]]:
         cls = fault.fault_class()
         if cls is None or cls.family not in SESSION_ONLY_FAMILIES:
             continue
-        start = session.at_ns(fault.at) + int(round(fault.offset_s * NS))
+        start = fault.start_ns(session)
         if start > close_ns:
             offset = f" + {fault.offset_s:g} s" if fault.offset_s else ""
             yield f"faults[{i}].at", f"{fault.at:%H:%M}{offset} is after the close, when venues take no order: {window}"

@@ -140,14 +140,18 @@ class FaultSpec:
         """The registered class of ``kind``, or None if unknown."""
         return KINDS.get(self.kind)
 
+    def start_ns(self, session: Session) -> int:
+        """When it starts on ``session``'s date: ``at`` plus ``offset_s``, epoch ns."""
+        return session.at_ns(self.at) + int(round(self.offset_s * NS))
+
     def to_fault(self, session: Session) -> Fault:
         """The fault this entry describes, on ``session``'s date."""
         cls = KINDS[self.kind]
-        return cls(**self._arguments(cls, session.at_ns(self.at)))
+        return cls(**self._arguments(cls, self.start_ns(session)))
 
-    def _arguments(self, cls: type[Fault], at_ns: int) -> dict[str, Any]:
+    def _arguments(self, cls: type[Fault], start_ns: int) -> dict[str, Any]:
         names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-        args: dict[str, Any] = {"at_ns": at_ns + int(round(self.offset_s * NS))}
+        args: dict[str, Any] = {"at_ns": start_ns}
         if "duration_ns" in names and self.duration_s is not None:
             args["duration_ns"] = int(round(self.duration_s * NS))
         for name in PARAMETERS:

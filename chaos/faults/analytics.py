@@ -14,7 +14,7 @@ from typing import ClassVar, Protocol
 import numpy as np
 
 from .catalogue import (NS, Fault, FaultWorld, WorldShape, check_probability, check_window, draw_window, register,
-                        session_time)
+                        fault_time)
 
 
 class Analytics(Protocol):
@@ -64,7 +64,7 @@ class AnalyticsSlow(Fault):
         return cls(at_ns, duration_ns, float(rng.uniform(2.0, 100.0)))
 
     def describe(self) -> str:
-        return f"{self.kind}: analytics {self.factor:g}x slower for {self.duration_ns / NS:g} s from {session_time(self.at_ns)}"
+        return f"{self.kind}: analytics {self.factor:g}x slower for {self.duration_ns / NS:g} s from {fault_time(self.at_ns)}"
 
 
 @register
@@ -98,4 +98,4 @@ class AnalyticsFailing(Fault):
 
     def describe(self) -> str:
         return (f"{self.kind}: {self.probability:.0%} of analytics calls fail for {self.duration_ns / NS:g} s "
-                f"from {session_time(self.at_ns)}")
+                f"from {fault_time(self.at_ns)}")

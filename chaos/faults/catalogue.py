@@ -15,11 +15,11 @@ file's parameter; ``__post_init__`` refuses a bad value with ``ValueError("FIELD
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime
 from typing import Callable, ClassVar, Protocol, TypeVar
-from zoneinfo import ZoneInfo
 
 import numpy as np
+
+from components.config.session import session_time
 
 T = TypeVar("T")
 
@@ -77,22 +77,18 @@ class Fault:
         params = " ".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self)  # type: ignore[arg-type]
                           if f.name not in ("at_ns", "duration_ns"))
         duration = getattr(self, "duration_ns", None)
-        return (f"{self.kind}: {params + ' ' if params else ''}from {session_time(self.at_ns)}"  # type: ignore[attr-defined]
+        return (f"{self.kind}: {params + ' ' if params else ''}from {fault_time(self.at_ns)}"  # type: ignore[attr-defined]
                 + ("" if duration is None else f" for {duration / NS:g} s"))
 
 
 NS = 1_000_000_000
 MS = 1_000_000
-SESSION_ZONE = ZoneInfo("America/New_York")
-"""The zone of the session's clock: faults are written and described in it."""
 
 
-def session_time(at_ns: int) -> str:
-    """``at_ns`` (epoch ns) as the New York time of day descriptions use (``09:35:00``; ``.250`` when not on
-    a whole second)."""
-    moment = datetime.fromtimestamp(at_ns // NS, SESSION_ZONE)
-    fraction = at_ns % NS
-    return moment.strftime("%H:%M:%S") + (f".{fraction // MS:03d}" if fraction else "")
+def fault_time(at_ns: int) -> str:
+    """When a fault starts, as descriptions show it: New York session time, with milliseconds only when it is
+    not on a whole second."""
+    return session_time(at_ns, ms=at_ns % NS != 0)
 
 
 def schedule_window(world: FaultWorld, start_ns: int, duration_ns: int, begin: Callable[[], T],

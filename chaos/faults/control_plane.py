@@ -15,7 +15,7 @@ from typing import ClassVar, Protocol
 
 import numpy as np
 
-from .catalogue import NS, Fault, FaultWorld, WorldShape, check_window, draw_window, register, session_time
+from .catalogue import NS, Fault, FaultWorld, WorldShape, check_window, draw_window, register, fault_time
 
 
 class ControlPlane(Protocol):
@@ -60,4 +60,4 @@ class ControlPlaneOutage(Fault):
         return cls(*draw_window(rng, shape, max_s=1800.0))
 
     def describe(self) -> str:
-        return f"{self.kind}: control plane down for {self.duration_ns / NS:g} s from {session_time(self.at_ns)}"
+        return f"{self.kind}: control plane down for {self.duration_ns / NS:g} s from {fault_time(self.at_ns)}"

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime, time
+from datetime import time
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from chaos.faults import KINDS, Fault
-from components.config.session import NEW_YORK
+from components.config.session import session_time
 from reports.gameday import order_path, order_path_by_minute
 from scenarios.config import Scenario, load_scenario
 from twin.analytics_service import analytics_of
@@ -157,18 +157,13 @@ ORDERS_FILE = "orders.json"
 _TIMING_FIELDS = ("at_ns", "duration_ns")
 
 
-def session_clock(ns: int) -> str:
-    """Epoch ns as New York "HH:MM:SS" (how experiments and scenarios write session times)."""
-    return datetime.fromtimestamp(ns // NS, NEW_YORK).strftime("%H:%M:%S")
-
-
 def fault_record(fault: Fault) -> dict[str, Any]:
     """A fault as chaos.json (and so the journal) carries it: kind, family, its own parameters, the
     start in epoch ns and as New York "HH:MM:SS" (``at``), the duration in ns and seconds."""
     at_ns, duration_ns = getattr(fault, "at_ns", None), getattr(fault, "duration_ns", None)
     params = {f.name: getattr(fault, f.name) for f in dataclasses.fields(fault) if f.name not in _TIMING_FIELDS}
     return {"kind": fault.kind, "family": fault.family, "at_ns": at_ns, "duration_ns": duration_ns,
-            "at": None if at_ns is None else session_clock(at_ns),
+            "at": None if at_ns is None else session_time(at_ns),
             "duration_s": None if duration_ns is None else duration_ns / NS,
             "params": json.loads(json.dumps(params, default=str)), "describe": fault.describe()}
 

@@ -14,6 +14,13 @@ from .schema import Range
 NEW_YORK = ZoneInfo("America/New_York")
 """The exchange time zone: session times and settlement time are wall-clock here."""
 
+
+def session_time(ns: int, ms: bool = False) -> str:
+    """Epoch ns as the New York time of day sessions are written in: "HH:MM:SS", or "HH:MM:SS.mmm" with ``ms``
+    (milliseconds cut, not rounded). ``ValueError`` or ``OverflowError`` for a time no clock can show."""
+    moment = datetime.fromtimestamp(ns // 1_000_000_000, NEW_YORK).strftime("%H:%M:%S")
+    return f"{moment}.{ns % 1_000_000_000 // 1_000_000:03d}" if ms else moment
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 SETTLEMENT_TIME = time(9, 0)
 """Settlement runs at 09:00 New York on the settlement date."""

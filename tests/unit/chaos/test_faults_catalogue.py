@@ -79,7 +79,7 @@ def test_drawn_windows_end_by_the_close():
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_a_description_reads_in_session_time_without_a_repr(kind):
     """Swarm summaries and game-day reports show ``describe()``: no class repr, no epoch nanoseconds."""
-    from chaos.faults.catalogue import session_time
+    from chaos.faults.catalogue import fault_time as session_time
 
     fault = KINDS[kind].draw(np.random.default_rng(3), SHAPE)
     if fault is None:  # a kind that does not fit this world's shape (a region fault in one region)
@@ -92,7 +92,7 @@ def test_a_description_reads_in_session_time_without_a_repr(kind):
 
 
 def test_session_time_is_new_york_time_of_day():
-    from chaos.faults.catalogue import session_time
+    from chaos.faults.catalogue import fault_time as session_time
 
     assert session_time(1795530600000000000) == "09:30:00"  # 2026-11-24 14:30:00 UTC
     assert session_time(1795530600250000000) == "09:30:00.250"
